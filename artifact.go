@@ -1,0 +1,203 @@
+package dagdeck
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"io/fs"
+	"path"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Manifest kinds.
+const (
+	ManifestImage = "image" // the project's non-DAG code (or all of it with DAG deploys disabled)
+	ManifestDAGs  = "dags"  // the DAG bundle: the files under dags/
+)
+
+// Manifest lists the files of an image or a DAG bundle. Files are stored
+// once each, by SHA-256 (content addressing); the manifest itself is stored
+// as a blob too, and its digest identifies the image or bundle.
+type Manifest struct {
+	Kind  string         `json:"kind"`
+	Files []ManifestFile `json:"files"`
+}
+
+// ManifestFile is one entry of a Manifest. Paths are slash-separated and
+// relative to the project root (DAG bundle paths include the "dags/" prefix).
+// A symlink has Mode with fs.ModeSymlink set, a relative Target inside the
+// project, no Digest and Size 0.
+type ManifestFile struct {
+	Path   string      `json:"path"`
+	Mode   fs.FileMode `json:"mode"`
+	Size   int64       `json:"size"`
+	Digest string      `json:"digest,omitempty"`
+	Target string      `json:"target,omitempty"`
+}
+
+// Limits that keep hostile manifests out.
+const (
+	MaxManifestFiles = 100_000
+	MaxPathLen       = 1024
+	MaxFileSize      = 2 << 30
+)
+
+var digestRE = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+
+// DigestOf returns the digest ("sha256:<hex>") of b.
+func DigestOf(b []byte) string {
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// ValidateDigest returns EINVALID unless d has the form sha256:<64 hex>.
+func ValidateDigest(d string) error {
+	if !digestRE.MatchString(d) {
+		return Errorf(EINVALID, "invalid digest %q: want sha256:<64 lowercase hex digits>", d)
+	}
+	return nil
+}
+
+// Encode returns the canonical JSON of m (files sorted by path) and its digest.
+func (m *Manifest) Encode() ([]byte, string, error) {
+	c := Manifest{Kind: m.Kind, Files: append([]ManifestFile(nil), m.Files...)}
+	sort.Slice(c.Files, func(i, j int) bool { return c.Files[i].Path < c.Files[j].Path })
+	b, err := json.Marshal(c)
+	if err != nil {
+		return nil, "", err
+	}
+	return b, DigestOf(b), nil
+}
+
+// Digests returns the distinct file digests m references, sorted.
+func (m *Manifest) Digests() []string {
+	seen := make(map[string]bool)
+	var out []string
+	for _, f := range m.Files {
+		if f.Digest != "" && !seen[f.Digest] {
+			seen[f.Digest] = true
+			out = append(out, f.Digest)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Size returns the total size of m's files.
+func (m *Manifest) Size() int64 {
+	var n int64
+	for _, f := range m.Files {
+		n += f.Size
+	}
+	return n
+}
+
+// Validate returns EINVALID if m could write outside its target directory
+// or is otherwise malformed: absolute paths, "..", duplicate paths, special
+// files, symlinks pointing outside the project, bad digests, oversized entries.
+func (m *Manifest) Validate() error {
+	if m.Kind != ManifestImage && m.Kind != ManifestDAGs {
+		return Errorf(EINVALID, "manifest kind %q: want %q or %q", m.Kind, ManifestImage, ManifestDAGs)
+	}
+	if len(m.Files) > MaxManifestFiles {
+		return Errorf(EINVALID, "manifest lists %d files; the limit is %d", len(m.Files), MaxManifestFiles)
+	}
+	seen := make(map[string]bool, len(m.Files))
+	for _, f := range m.Files {
+		if err := ValidatePath(f.Path); err != nil {
+			return err
+		}
+		if seen[f.Path] {
+			return Errorf(EINVALID, "manifest lists %q twice", f.Path)
+		}
+		seen[f.Path] = true
+		if m.Kind == ManifestDAGs && !strings.HasPrefix(f.Path, "dags/") {
+			return Errorf(EINVALID, "DAG bundle file %q is not under dags/", f.Path)
+		}
+		if err := f.validate(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (f *ManifestFile) validate() error {
+	switch {
+	case f.Mode.Type() == fs.ModeSymlink:
+		if f.Digest != "" || f.Size != 0 {
+			return Errorf(EINVALID, "symlink %q must not have content", f.Path)
+		}
+		if f.Target == "" || path.IsAbs(f.Target) || strings.Contains(f.Target, "\\") {
+			return Errorf(EINVALID, "symlink %q points to %q, outside the project", f.Path, f.Target)
+		}
+		resolved := path.Join(path.Dir(f.Path), f.Target)
+		if resolved == ".." || strings.HasPrefix(resolved, "../") {
+			return Errorf(EINVALID, "symlink %q points to %q, outside the project", f.Path, f.Target)
+		}
+	case f.Mode.Type() != 0:
+		return Errorf(EINVALID, "%q is a special file (%s); only regular files and symlinks are allowed", f.Path, f.Mode.Type())
+	default:
+		if err := ValidateDigest(f.Digest); err != nil {
+			return Errorf(EINVALID, "file %q: %s", f.Path, ErrorMessage(err))
+		}
+		if f.Size < 0 || f.Size > MaxFileSize {
+			return Errorf(EINVALID, "file %q has size %d; the limit is %d bytes", f.Path, f.Size, int64(MaxFileSize))
+		}
+		if f.Target != "" {
+			return Errorf(EINVALID, "regular file %q must not have a link target", f.Path)
+		}
+	}
+	return nil
+}
+
+// ValidatePath returns EINVALID unless p is a clean, relative, slash-separated
+// path that stays inside its root.
+func ValidatePath(p string) error {
+	switch {
+	case p == "" || len(p) > MaxPathLen:
+		return Errorf(EINVALID, "invalid path %q: empty or longer than %d bytes", p, MaxPathLen)
+	case path.IsAbs(p) || strings.HasPrefix(p, "\\") || (len(p) > 1 && p[1] == ':'):
+		return Errorf(EINVALID, "invalid path %q: absolute paths are not allowed", p)
+	case strings.ContainsAny(p, "\\\x00"):
+		return Errorf(EINVALID, "invalid path %q: backslashes and NUL are not allowed", p)
+	}
+	for _, part := range strings.Split(p, "/") {
+		if part == ".." {
+			return Errorf(EINVALID, "invalid path %q: \"..\" is not allowed", p)
+		}
+		if part == "" || part == "." {
+			return Errorf(EINVALID, "invalid path %q: not clean", p)
+		}
+	}
+	return nil
+}
+
+// ArtifactStore keeps blobs by digest: the files of deploys and the manifests
+// that list them. Implementations must be safe for concurrent use and must
+// never expose a partially written blob.
+type ArtifactStore interface {
+	// Put stores the content read from r under digest. It returns EINVALID if
+	// digest is malformed or the content does not hash to it (nothing is
+	// stored then). Putting a blob that exists is a no-op that still consumes r.
+	Put(ctx context.Context, digest string, r io.Reader, size int64) error
+	// Open returns the blob's content. ENOTFOUND if it does not exist.
+	Open(ctx context.Context, digest string) (io.ReadCloser, error)
+	// Stat returns the blob's size and when it was stored. ENOTFOUND if it does not exist.
+	Stat(ctx context.Context, digest string) (BlobInfo, error)
+	// Delete removes the blob. Deleting a missing blob is not an error.
+	Delete(ctx context.Context, digest string) error
+	// Walk calls fn for every blob, in no particular order. An error from fn stops the walk and is returned.
+	Walk(ctx context.Context, fn func(BlobInfo) error) error
+}
+
+// BlobInfo describes a stored blob.
+type BlobInfo struct {
+	Digest    string
+	Size      int64
+	CreatedAt time.Time
+}

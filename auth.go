@@ -1,0 +1,103 @@
+package dagdeck
+
+import (
+	"context"
+	"time"
+)
+
+// Role is what a credential may do. Each role includes the ones before it.
+type Role string
+
+// Roles, from least to most privileged.
+const (
+	RoleViewer   Role = "viewer"   // read everything
+	RoleDeployer Role = "deployer" // also deploy and roll back
+	RoleAdmin    Role = "admin"    // also manage Deployments, tokens and users
+)
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return r.rank() > 0 }
+
+// Allows reports whether r includes the privileges of want.
+func (r Role) Allows(want Role) bool { return r.rank() >= want.rank() && want.rank() > 0 }
+
+func (r Role) rank() int {
+	switch r {
+	case RoleViewer:
+		return 1
+	case RoleDeployer:
+		return 2
+	case RoleAdmin:
+		return 3
+	}
+	return 0
+}
+
+// Actor kinds.
+const (
+	ActorToken = "token" // an API token
+	ActorUser  = "user"  // a user logged in to the web UI
+)
+
+// Actor is who performed an action. A deploy's "created by" is the actor of
+// the request that created it, taken from the credential, never from the body.
+type Actor struct {
+	ID   string `json:"id"`
+	Kind string `json:"kind"`
+	Name string `json:"name"`
+	Role Role   `json:"-"`
+}
+
+// Token is an API token. Only a SHA-256 hash of its secret is stored.
+type Token struct {
+	ID         string     `json:"id"`
+	Name       string     `json:"name"`
+	Role       Role       `json:"role"`
+	Hash       string     `json:"-"`
+	CreatedAt  time.Time  `json:"createdAt"`
+	LastUsedAt *time.Time `json:"lastUsedAt,omitempty"`
+}
+
+// User is a person who logs in to the web UI with a name and password.
+type User struct {
+	ID           string    `json:"id"`
+	Name         string    `json:"name"`
+	Role         Role      `json:"role"`
+	PasswordHash string    `json:"-"`
+	CreatedAt    time.Time `json:"createdAt"`
+}
+
+// Session is a logged-in web UI session. Only a hash of its secret is stored.
+type Session struct {
+	Hash      string
+	Actor     Actor
+	CSRFToken string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+type actorKey struct{}
+
+// NewContextWithActor returns a copy of ctx carrying a.
+func NewContextWithActor(ctx context.Context, a *Actor) context.Context {
+	return context.WithValue(ctx, actorKey{}, a)
+}
+
+// ActorFromContext returns the actor carried by ctx, or nil.
+func ActorFromContext(ctx context.Context) *Actor {
+	a, _ := ctx.Value(actorKey{}).(*Actor)
+	return a
+}
+
+// Authorize returns EUNAUTHORIZED if ctx carries no actor and EFORBIDDEN if
+// the actor's role does not include want.
+func Authorize(ctx context.Context, want Role) (*Actor, error) {
+	a := ActorFromContext(ctx)
+	if a == nil {
+		return nil, Errorf(EUNAUTHORIZED, "authentication required")
+	}
+	if !a.Role.Allows(want) {
+		return nil, Errorf(EFORBIDDEN, "role %q may not do this; %q is needed", a.Role, want)
+	}
+	return a, nil
+}

@@ -1,0 +1,100 @@
+package dagdeck
+
+import (
+	"regexp"
+	"time"
+)
+
+// Deployment is one pipeline environment: its settings and the code it
+// currently runs (the code state of its current deploy).
+type Deployment struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	// Settings that a rollback does not touch.
+	Executor          string   `json:"executor"`
+	SchedulerSize     string   `json:"schedulerSize"`
+	WorkerQueues      []string `json:"workerQueues"`
+	WorkerConcurrency int      `json:"workerConcurrency"`
+	Env               []EnvVar `json:"env"`
+	// IsDagDeployEnabled is restored by a rollback.
+	IsDagDeployEnabled bool `json:"isDagDeployEnabled"`
+
+	// Code state, from the current deploy (empty before the first deploy).
+	CurrentDeployID  string `json:"currentDeployId,omitempty"`
+	RuntimeVersion   string `json:"runtimeVersion,omitempty"`
+	ImageTag         string `json:"imageTag,omitempty"`
+	DagBundleVersion string `json:"dagBundleVersion,omitempty"`
+
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+// EnvVar is an environment variable that the Deployment's tasks see. Secret
+// values are never returned by the API or printed by the CLI.
+type EnvVar struct {
+	Key       string    `json:"key"`
+	Value     string    `json:"value,omitempty"`
+	IsSecret  bool      `json:"isSecret"`
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+// Executors.
+const ExecutorLocal = "local"
+
+// DeploymentUpdate is a partial update of a Deployment's settings. Nil fields
+// are left as they are. Env, when non-nil, replaces all variables (a nil
+// Value in an EnvUpdate deletes the key).
+type DeploymentUpdate struct {
+	Name               *string     `json:"name,omitempty"`
+	Description        *string     `json:"description,omitempty"`
+	Executor           *string     `json:"executor,omitempty"`
+	SchedulerSize      *string     `json:"schedulerSize,omitempty"`
+	WorkerQueues       *[]string   `json:"workerQueues,omitempty"`
+	WorkerConcurrency  *int        `json:"workerConcurrency,omitempty"`
+	IsDagDeployEnabled *bool       `json:"isDagDeployEnabled,omitempty"`
+	Env                []EnvUpdate `json:"env,omitempty"`
+}
+
+// EnvUpdate sets (Value non-nil) or deletes (Value nil) one variable.
+type EnvUpdate struct {
+	Key      string  `json:"key"`
+	Value    *string `json:"value"`
+	IsSecret bool    `json:"isSecret,omitempty"`
+}
+
+var (
+	nameRE   = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+	envKeyRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,254}$`)
+)
+
+// Limits on user-provided text.
+const (
+	MaxDescriptionLen = 500
+	MaxEnvValueLen    = 64 << 10
+)
+
+// ValidateDeploymentName returns EINVALID unless name is 1–63 lowercase
+// letters, digits and dashes, starting and ending with a letter or digit.
+func ValidateDeploymentName(name string) error {
+	if !nameRE.MatchString(name) {
+		return Errorf(EINVALID, "invalid Deployment name %q: use 1-63 lowercase letters, digits and '-', starting and ending with a letter or digit", name)
+	}
+	return nil
+}
+
+// ValidateEnvKey returns EINVALID unless key is a valid variable name.
+func ValidateEnvKey(key string) error {
+	if !envKeyRE.MatchString(key) {
+		return Errorf(EINVALID, "invalid environment variable name %q", key)
+	}
+	return nil
+}
+
+// ValidateDescription returns EINVALID if d is longer than MaxDescriptionLen characters.
+func ValidateDescription(d string) error {
+	if n := len([]rune(d)); n > MaxDescriptionLen {
+		return Errorf(EINVALID, "description is %d characters; the limit is %d", n, MaxDescriptionLen)
+	}
+	return nil
+}

@@ -1,0 +1,61 @@
+package dagdeck
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes. They are part of the API: the HTTP server maps each to a status
+// and returns it in the JSON error body, and the client maps it back.
+const (
+	ECONFLICT       = "ECONFLICT"       // the request conflicts with the current state (e.g. a deploy in progress)
+	EINTERNAL       = "EINTERNAL"       // a bug or an unavailable dependency; details are logged, not shown
+	EINVALID        = "EINVALID"        // the request is malformed or breaks a rule
+	ENOTFOUND       = "ENOTFOUND"       // the named thing does not exist
+	EUNAUTHORIZED   = "EUNAUTHORIZED"   // no or a bad credential
+	EFORBIDDEN      = "EFORBIDDEN"      // the credential's role may not do this
+	ETOOLARGE       = "ETOOLARGE"       // a body or field exceeds a limit
+	EUNPROCESSABLE  = "EUNPROCESSABLE"  // well-formed but refused by a rule (e.g. a downgrade not confirmed)
+	ENOTIMPLEMENTED = "ENOTIMPLEMENTED" // the feature is not available (e.g. on this runtime version)
+)
+
+// Error is dagdeck's error type: a machine-readable code and a message safe to
+// show to the user.
+type Error struct {
+	Code    string
+	Message string
+}
+
+// Error implements the error interface.
+func (e *Error) Error() string {
+	return fmt.Sprintf("dagdeck error: code=%s message=%s", e.Code, e.Message)
+}
+
+// Errorf returns an *Error with the given code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of the first *Error in err's chain, EINTERNAL for
+// any other non-nil error, and "" for nil.
+func ErrorCode(err error) string {
+	var e *Error
+	if err == nil {
+		return ""
+	} else if errors.As(err, &e) {
+		return e.Code
+	}
+	return EINTERNAL
+}
+
+// ErrorMessage returns the message of the first *Error in err's chain, or a
+// generic message for any other non-nil error so that internals never leak.
+func ErrorMessage(err error) string {
+	var e *Error
+	if err == nil {
+		return ""
+	} else if errors.As(err, &e) {
+		return e.Message
+	}
+	return "internal error"
+}

@@ -1,0 +1,3 @@
+module github.com/dagdeck/dagdeck
+
+go 1.26.8

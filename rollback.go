@@ -1,0 +1,91 @@
+package dagdeck
+
+// RollbackRequest asks to roll a Deployment back to one of its deploys.
+type RollbackRequest struct {
+	Description      string `json:"description"`
+	DryRun           bool   `json:"dryRun"`
+	ConfirmDowngrade bool   `json:"confirmDowngrade"`
+}
+
+// RollbackResult is the answer to a RollbackRequest: the plan, and unless it
+// was a dry run, the new deploy.
+type RollbackResult struct {
+	Plan   *RollbackPlan `json:"plan"`
+	Deploy *Deploy       `json:"deploy,omitempty"`
+}
+
+// RollbackPlan says what a rollback will change and what it will not.
+type RollbackPlan struct {
+	DeploymentID   string  `json:"deploymentId"`
+	DeploymentName string  `json:"deploymentName"`
+	CurrentDeploy  *Deploy `json:"currentDeploy"`
+	TargetDeploy   *Deploy `json:"targetDeploy"`
+
+	Image         Change        `json:"image"`
+	Runtime       RuntimeDelta  `json:"runtime"`
+	DagDeploy     BoolChange    `json:"dagDeploy"`
+	DagBundle     BundleDelta   `json:"dagBundle"`
+	NotRolledBack NotRolledBack `json:"notRolledBack"`
+	// RunningTasks are the task instances running now and what will happen to them.
+	RunningTasks []PlannedTask `json:"runningTasks"`
+	// Erased lists, for a downgrade, the metadata that will be erased.
+	Erased []ErasedFeature `json:"erased"`
+	// RequiresConfirmation is true for a downgrade: the rollback needs ConfirmDowngrade.
+	RequiresConfirmation bool `json:"requiresConfirmation"`
+}
+
+// Change is a from → to pair of strings.
+type Change struct {
+	From    string `json:"from"`
+	To      string `json:"to"`
+	Changed bool   `json:"changed"`
+}
+
+// BoolChange is a from → to pair of booleans.
+type BoolChange struct {
+	From    bool `json:"from"`
+	To      bool `json:"to"`
+	Changed bool `json:"changed"`
+}
+
+// RuntimeDelta is a runtime version change and its kind.
+type RuntimeDelta struct {
+	From   string        `json:"from"`
+	To     string        `json:"to"`
+	Change RuntimeChange `json:"change"`
+}
+
+// BundleDelta lists the code files that differ between the current and the
+// target deploy (DAG bundle, or the image's files when DAGs ship in the image).
+type BundleDelta struct {
+	From    string   `json:"from"`
+	To      string   `json:"to"`
+	Added   []string `json:"added"`
+	Removed []string `json:"removed"`
+	Changed []string `json:"changed"`
+}
+
+// NotRolledBack lists what a rollback leaves as it is.
+type NotRolledBack struct {
+	// EnvKeysChanged are environment variable keys set, changed or deleted since the target deploy.
+	EnvKeysChanged []string `json:"envKeysChanged"`
+	// Settings names the settings kept, with their current values.
+	Settings map[string]string `json:"settings"`
+}
+
+// PlannedTask is a running task instance and its fate under the rollback.
+type PlannedTask struct {
+	DagID     string `json:"dagId"`
+	RunID     string `json:"runId"`
+	TaskID    string `json:"taskId"`
+	TryNumber int    `json:"tryNumber"`
+	DeployID  string `json:"deployId"`
+	// Outcome is "finishes on its current code" or "fails now; retried after the rollback" / "fails now; no retries left".
+	Outcome string `json:"outcome"`
+}
+
+// ErasedFeature is a feature a downgrade removes and how many rows it erases.
+type ErasedFeature struct {
+	Feature Feature `json:"feature"`
+	Rows    int     `json:"rows"`
+}
