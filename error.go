@@ -59,3 +59,18 @@ func ErrorMessage(err error) string {
 	}
 	return "internal error"
 }
+
+// MissingBlobsError is returned when a deploy cannot be finalized because
+// some of its files were never uploaded (or were removed since). Its code is
+// EINVALID; Digests lists what to upload before finalizing again.
+type MissingBlobsError struct {
+	Digests []string
+}
+
+// Error implements the error interface.
+func (e *MissingBlobsError) Error() string { return e.Unwrap().Error() }
+
+// Unwrap returns the equivalent *Error, so ErrorCode and ErrorMessage work.
+func (e *MissingBlobsError) Unwrap() error {
+	return Errorf(EINVALID, "%d file(s) of this deploy have not been uploaded; upload them and finalize again", len(e.Digests))
+}
