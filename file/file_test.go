@@ -1,0 +1,138 @@
+package file_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/dagdeck/dagdeck"
+	"github.com/dagdeck/dagdeck/artifacttest"
+	"github.com/dagdeck/dagdeck/file"
+)
+
+func TestStore(t *testing.T) {
+	artifacttest.Run(t, func(t *testing.T) dagdeck.ArtifactStore {
+		s := mustOpen(t)
+		t.Cleanup(func() { requireNoTemp(t, s) })
+		return s
+	})
+}
+
+func TestStore_Layout(t *testing.T) {
+	s := mustOpen(t)
+	d := artifacttest.MustPut(t, s, []byte("hello"))
+	hex := d[len("sha256:"):]
+	if _, err := os.Stat(filepath.Join(s.Dir(), "blobs", "sha256", hex[:2], hex)); err != nil {
+		t.Fatalf("blob not at its content address: %v", err)
+	}
+}
+
+func TestStore_WalkSkipsForeignFiles(t *testing.T) {
+	s := mustOpen(t)
+	d := artifacttest.MustPut(t, s, []byte("hello"))
+	hex := d[len("sha256:"):]
+	for _, name := range []string{
+		filepath.Join("blobs", "sha256", "README"),
+		filepath.Join("blobs", "sha256", hex[:2], hex+".tmp"),
+		filepath.Join("blobs", "sha256", "00", hex), // wrong shard
+		filepath.Join("tmp", "put-1.tmp"),
+	} {
+		name = filepath.Join(s.Dir(), name)
+		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(name, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := artifacttest.WalkAll(t, s); len(got) != 1 || got[d].Size != 5 {
+		t.Fatalf("Walk reported %v; want only %s", got, d)
+	}
+}
+
+func TestStore_CleanTemp(t *testing.T) {
+	s := mustOpen(t)
+	stale := filepath.Join(s.Dir(), "tmp", "put-stale.tmp")
+	fresh := filepath.Join(s.Dir(), "tmp", "put-fresh.tmp")
+	for _, name := range []string{stale, fresh} {
+		if err := os.WriteFile(name, []byte("partial"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-2 * time.Hour)
+	if err := os.Chtimes(stale, old, old); err != nil {
+		t.Fatal(err)
+	}
+
+	n, err := s.CleanTemp(time.Hour)
+	if err != nil {
+		t.Fatalf("CleanTemp: %v", err)
+	} else if n != 1 {
+		t.Fatalf("CleanTemp removed %d files; want 1", n)
+	}
+	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("stale temp file still there: %v", err)
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Errorf("fresh temp file removed: %v", err)
+	}
+}
+
+func TestStore_ErrCanceledLeavesNoTemp(t *testing.T) {
+	s := mustOpen(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	b := []byte("hello")
+	err := s.Put(ctx, dagdeck.DigestOf(b), bytes.NewReader(b), int64(len(b)))
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Put returned %v; want context.Canceled", err)
+	}
+	requireNoTemp(t, s)
+}
+
+func BenchmarkFilePut(b *testing.B) {
+	const blobs, size = 100, 1 << 20
+	data := make([][]byte, blobs)
+	for i := range data {
+		data[i] = artifacttest.Blob(uint64(i), size)
+	}
+	b.SetBytes(blobs * size)
+	for b.Loop() {
+		b.StopTimer()
+		s, err := file.Open(b.TempDir())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		for _, blob := range data {
+			if err := s.Put(b.Context(), dagdeck.DigestOf(blob), bytes.NewReader(blob), size); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+func mustOpen(t *testing.T) *file.Store {
+	t.Helper()
+	s, err := file.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// requireNoTemp fails t if a temporary file was left behind.
+func requireNoTemp(t *testing.T, s *file.Store) {
+	t.Helper()
+	entries, err := os.ReadDir(filepath.Join(s.Dir(), "tmp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		t.Errorf("temporary file %s left behind", e.Name())
+	}
+}
