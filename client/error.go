@@ -1,0 +1,76 @@
+package client
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/dagdeck/dagdeck"
+)
+
+// codes maps an HTTP status to the error code the server uses for it. It is
+// the reverse of the server's table and only used when a response carries
+// no JSON error body (a proxy's error page, for instance).
+var codes = map[int]string{
+	http.StatusBadRequest:            dagdeck.EINVALID,
+	http.StatusUnauthorized:          dagdeck.EUNAUTHORIZED,
+	http.StatusForbidden:             dagdeck.EFORBIDDEN,
+	http.StatusNotFound:              dagdeck.ENOTFOUND,
+	http.StatusConflict:              dagdeck.ECONFLICT,
+	http.StatusRequestEntityTooLarge: dagdeck.ETOOLARGE,
+	http.StatusUnprocessableEntity:   dagdeck.EUNPROCESSABLE,
+	http.StatusInternalServerError:   dagdeck.EINTERNAL,
+	http.StatusNotImplemented:        dagdeck.ENOTIMPLEMENTED,
+}
+
+// MissingError is returned by FinalizeDeploy when the server still lacks
+// some of the deploy's files: upload Digests, then finalize again. It wraps
+// the server's *dagdeck.Error (code EINVALID), so dagdeck.ErrorCode and
+// dagdeck.ErrorMessage see through it.
+type MissingError struct {
+	Digests []string
+	Err     *dagdeck.Error
+}
+
+// Error implements the error interface.
+func (e *MissingError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the server's *dagdeck.Error.
+func (e *MissingError) Unwrap() error { return e.Err }
+
+// errorBody is the JSON body of an error response.
+type errorBody struct {
+	Code    string   `json:"code"`
+	Message string   `json:"message"`
+	Missing []string `json:"missing"`
+}
+
+// decodeError turns a non-2xx response into *dagdeck.Error, or *MissingError
+// when the body lists missing digests.
+func decodeError(resp *http.Response) error {
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	var body errorBody
+	if json.Unmarshal(raw, &body) != nil || body.Code == "" {
+		return fallbackError(resp.StatusCode, raw)
+	}
+	e := &dagdeck.Error{Code: body.Code, Message: body.Message}
+	if len(body.Missing) > 0 {
+		return &MissingError{Digests: body.Missing, Err: e}
+	}
+	return e
+}
+
+// fallbackError builds an error from a status and a non-JSON body.
+func fallbackError(status int, raw []byte) *dagdeck.Error {
+	code, ok := codes[status]
+	if !ok {
+		code = dagdeck.EINTERNAL
+	}
+	msg := fmt.Sprintf("server answered %d %s", status, http.StatusText(status))
+	if text := strings.TrimSpace(string(raw)); text != "" && len(text) <= 200 && !strings.Contains(text, "<") {
+		msg += ": " + text
+	}
+	return &dagdeck.Error{Code: code, Message: msg}
+}
