@@ -87,8 +87,8 @@ func (c *Client) CreateDeploy(ctx context.Context, deployment string, in dagdeck
 }
 
 // FinalizeDeploy verifies the deploy's files and makes it current
-// (DEPLOYED). If the server still lacks files it returns a *MissingError
-// listing them.
+// (DEPLOYED). If the server still lacks files it returns a
+// *dagdeck.MissingBlobsError listing them.
 func (c *Client) FinalizeDeploy(ctx context.Context, deployment, deployID string) (*dagdeck.Deploy, error) {
 	var d dagdeck.Deploy
 	if err := c.doJSON(ctx, http.MethodPost, deployPath(deployment, deployID)+"/finalize", nil, nil, &d); err != nil {

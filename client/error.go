@@ -25,21 +25,6 @@ var codes = map[int]string{
 	http.StatusNotImplemented:        dagdeck.ENOTIMPLEMENTED,
 }
 
-// MissingError is returned by FinalizeDeploy when the server still lacks
-// some of the deploy's files: upload Digests, then finalize again. It wraps
-// the server's *dagdeck.Error (code EINVALID), so dagdeck.ErrorCode and
-// dagdeck.ErrorMessage see through it.
-type MissingError struct {
-	Digests []string
-	Err     *dagdeck.Error
-}
-
-// Error implements the error interface.
-func (e *MissingError) Error() string { return e.Err.Error() }
-
-// Unwrap returns the server's *dagdeck.Error.
-func (e *MissingError) Unwrap() error { return e.Err }
-
 // errorBody is the JSON body of an error response.
 type errorBody struct {
 	Code    string   `json:"code"`
@@ -47,19 +32,18 @@ type errorBody struct {
 	Missing []string `json:"missing"`
 }
 
-// decodeError turns a non-2xx response into *dagdeck.Error, or *MissingError
-// when the body lists missing digests.
+// decodeError turns a non-2xx response into *dagdeck.Error, or
+// *dagdeck.MissingBlobsError when the body lists missing digests.
 func decodeError(resp *http.Response) error {
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	var body errorBody
 	if json.Unmarshal(raw, &body) != nil || body.Code == "" {
 		return fallbackError(resp.StatusCode, raw)
 	}
-	e := &dagdeck.Error{Code: body.Code, Message: body.Message}
 	if len(body.Missing) > 0 {
-		return &MissingError{Digests: body.Missing, Err: e}
+		return &dagdeck.MissingBlobsError{Digests: body.Missing}
 	}
-	return e
+	return &dagdeck.Error{Code: body.Code, Message: body.Message}
 }
 
 // fallbackError builds an error from a status and a non-JSON body.
