@@ -1,0 +1,108 @@
+package dagfile
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"strings"
+
+	"github.com/dagdeck/dagdeck"
+	"go.yaml.in/yaml/v3"
+)
+
+// DagsDir is the directory of the bundle that LoadDir reads.
+const DagsDir = "dags"
+
+// xcomSince is the runtime version that brought XCom.
+var xcomSince = dagdeck.FeatureXCom.Since
+
+// LoadDir loads every *.yaml and *.yml file under dags/ of fsys (the bundle
+// root), recursively, in lexical order. A file that fails never stops the
+// others; a document that fails never stops the other documents of its
+// file. A dag_id already loaded from an earlier file is an import error on
+// the later document. Missing dags/ yields nothing.
+func LoadDir(fsys fs.FS, opts Options) ([]*Dag, []*ImportError) {
+	var dags []*Dag
+	var errs []*ImportError
+	seen := map[string]*Dag{}
+	walk := func(name string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if name != DagsDir || !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, &ImportError{File: name, Message: fmt.Sprintf("read: %v", err)})
+			}
+			return nil
+		}
+		if d.IsDir() || !isDagFile(name) {
+			return nil
+		}
+		data, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			errs = append(errs, &ImportError{File: name, Message: fmt.Sprintf("read: %v", err)})
+			return nil
+		}
+		fileDags, fileErrs := LoadFile(name, data, opts)
+		errs = append(errs, fileErrs...)
+		for _, dag := range fileDags {
+			if first := seen[dag.ID]; first != nil {
+				errs = append(errs, &ImportError{File: name, Doc: dag.Doc, DagID: dag.ID,
+					Message: fmt.Sprintf("dag_id %q is already defined in %s (document %d)", dag.ID, first.File, first.Doc)})
+				continue
+			}
+			seen[dag.ID] = dag
+			dags = append(dags, dag)
+		}
+		return nil
+	}
+	_ = fs.WalkDir(fsys, DagsDir, walk) // walk never returns an error
+	return dags, errs
+}
+
+func isDagFile(name string) bool {
+	ext := path.Ext(name)
+	return ext == ".yaml" || ext == ".yml"
+}
+
+// LoadFile loads the documents of one file; name is its path relative to the
+// bundle root, used in Dag.File and errors. Empty documents are skipped. A
+// YAML syntax error fails the whole file (Doc is the document it is in).
+func LoadFile(name string, data []byte, opts Options) ([]*Dag, []*ImportError) {
+	var docs []*yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var n yaml.Node
+		err := dec.Decode(&n)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			msg := strings.TrimPrefix(err.Error(), "yaml: ")
+			return nil, []*ImportError{{File: name, Doc: len(docs) + 1, Message: "invalid YAML: " + msg}}
+		}
+		docs = append(docs, &n)
+	}
+	var dags []*Dag
+	var errs []*ImportError
+	seen := map[string]int{}
+	for i, doc := range docs {
+		if len(doc.Content) == 0 || isNull(doc.Content[0]) {
+			continue
+		}
+		p := &docParser{opts: opts, xcomOK: dagdeck.HasFeature(opts.RuntimeVersion, dagdeck.FeatureXCom)}
+		dag, derr := p.parse(doc.Content[0])
+		if first, dup := seen[p.dagID]; dup {
+			derr = &docError{Msg: fmt.Sprintf("dag_id %q is already defined in document %d of this file", p.dagID, first)}
+		} else if p.dagID != "" {
+			seen[p.dagID] = i + 1
+		}
+		if derr != nil {
+			errs = append(errs, &ImportError{File: name, Doc: i + 1, DagID: p.dagID, Task: derr.Task, Line: derr.Line, Message: derr.Msg})
+			continue
+		}
+		dag.File, dag.Doc = name, i+1
+		dags = append(dags, dag)
+	}
+	return dags, errs
+}

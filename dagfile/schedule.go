@@ -1,0 +1,150 @@
+package dagfile
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+// Presets maps the cron presets dagdeck runs to their cron strings. @once is
+// handled apart: one run at start_date.
+var Presets = map[string]string{
+	"@hourly":  "0 * * * *",
+	"@daily":   "0 0 * * *",
+	"@weekly":  "0 0 * * 0",
+	"@monthly": "0 0 1 * *",
+	"@yearly":  "0 0 1 1 *",
+}
+
+// Once is the preset of a Dag that runs once, at its start_date.
+const Once = "@once"
+
+// MaxDueRuns bounds what one DueRuns call returns when catching up.
+const MaxDueRuns = 1000
+
+// cronParser reads standard 5-field cron strings, without descriptors.
+var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow)
+
+// parseSchedule parses a non-empty schedule; @once yields a nil Schedule.
+func parseSchedule(s string) (cron.Schedule, error) {
+	if s == Once {
+		return nil, nil
+	}
+	if c, ok := Presets[s]; ok {
+		s = c
+	} else if strings.HasPrefix(s, "@") {
+		return nil, fmt.Errorf("preset not supported (dagdeck runs @hourly, @daily, @weekly, @monthly, @yearly, @once)")
+	}
+	if strings.HasPrefix(s, "TZ=") || strings.HasPrefix(s, "CRON_TZ=") {
+		return nil, fmt.Errorf("time zone prefixes are not supported; cron runs in UTC")
+	}
+	sched, err := cronParser.Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("invalid cron: %v", err)
+	}
+	if sched.Next(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)).IsZero() {
+		return nil, fmt.Errorf("the cron never fires")
+	}
+	return sched, nil
+}
+
+// NextRun returns the first logical date strictly after `after` (in UTC),
+// within [StartDate, EndDate]. Logical dates are the times the schedule
+// fires, as with Airflow 3's cron trigger timetable. It returns false for
+// manual Dags, invalid schedules, past EndDate, and for @once (whose only
+// date is StartDate) once `after` has reached StartDate or when StartDate
+// is unset.
+func (d *Dag) NextRun(after time.Time) (time.Time, bool) {
+	if d.Schedule == "" {
+		return time.Time{}, false
+	}
+	sched, err := parseSchedule(d.Schedule)
+	if err != nil {
+		return time.Time{}, false
+	}
+	after = after.UTC()
+	var t time.Time
+	switch {
+	case sched == nil: // @once
+		if d.StartDate == nil || !d.StartDate.After(after) {
+			return time.Time{}, false
+		}
+		t = *d.StartDate
+	case d.StartDate != nil && d.StartDate.After(after):
+		t = sched.Next(d.StartDate.Add(-time.Nanosecond)) // start_date itself may fire
+	default:
+		t = sched.Next(after)
+	}
+	if t.IsZero() || (d.EndDate != nil && t.After(*d.EndDate)) {
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+// DueRuns returns the logical dates of the scheduled runs to create at now,
+// oldest first, given the logical date of the last scheduled run (nil if
+// none). With Catchup it returns every date after last (or from StartDate)
+// up to now, at most MaxDueRuns of them (call again for the rest); without
+// Catchup, or without StartDate and last, only the latest date up to now if
+// it is after last. @once yields StartDate if no run exists yet.
+func (d *Dag) DueRuns(last *time.Time, now time.Time) []time.Time {
+	now = now.UTC()
+	if d.Schedule == Once {
+		if t, ok := d.NextRun(time.Time{}); ok && last == nil && !t.After(now) {
+			return []time.Time{t}
+		}
+		return nil
+	}
+	if d.Catchup && (last != nil || d.StartDate != nil) {
+		after := time.Time{}
+		if last != nil {
+			after = *last
+		}
+		var due []time.Time
+		for len(due) < MaxDueRuns {
+			t, ok := d.NextRun(after)
+			if !ok || t.After(now) {
+				break
+			}
+			due = append(due, t)
+			after = t
+		}
+		return due
+	}
+	t, ok := d.latestRun(now)
+	if !ok || (last != nil && !t.After(*last)) {
+		return nil
+	}
+	return []time.Time{t}
+}
+
+// maxLookback bounds the search for the latest date (robfig/cron itself
+// gives up after five years).
+const maxLookback = 6 * 366 * 24 * time.Hour
+
+// latestRun returns the latest logical date at or before upTo.
+func (d *Dag) latestRun(upTo time.Time) (time.Time, bool) {
+	if d.EndDate != nil && d.EndDate.Before(upTo) {
+		upTo = *d.EndDate
+	}
+	for window := time.Minute; window <= 2*maxLookback; window *= 2 {
+		from := upTo.Add(-window)
+		floor := d.StartDate != nil && !from.After(*d.StartDate)
+		if floor {
+			from = d.StartDate.Add(-time.Nanosecond)
+		}
+		var latest time.Time
+		for t, ok := d.NextRun(from); ok && !t.After(upTo); t, ok = d.NextRun(t) {
+			latest = t
+		}
+		if !latest.IsZero() {
+			return latest, true
+		}
+		if floor {
+			break
+		}
+	}
+	return time.Time{}, false
+}
