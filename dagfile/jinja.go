@@ -231,7 +231,10 @@ func (p *parser) operand() (operand, error) {
 			if key == "" || (key[0] != '\'' && key[0] != '"' && (key[0] < '0' || key[0] > '9')) || p.next() != "]" {
 				return o, fmt.Errorf("expected [\"key\"] or [index]")
 			}
-			o.path = append(o.path, strings.TrimLeft(key, `'"`))
+			if key[0] == '\'' || key[0] == '"' {
+				key = key[1:]
+			}
+			o.path = append(o.path, key)
 		default:
 			return o, nil
 		}

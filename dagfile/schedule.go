@@ -57,27 +57,42 @@ func parseSchedule(s string) (cron.Schedule, error) {
 // date is StartDate) once `after` has reached StartDate or when StartDate
 // is unset.
 func (d *Dag) NextRun(after time.Time) (time.Time, bool) {
-	if d.Schedule == "" {
+	tl, ok := d.timeline()
+	if !ok {
 		return time.Time{}, false
+	}
+	return tl.next(after.UTC())
+}
+
+// timeline enumerates a scheduled Dag's logical dates.
+type timeline struct {
+	sched      cron.Schedule // nil for @once
+	start, end *time.Time
+}
+
+// timeline returns d's timeline; false for manual Dags and invalid schedules.
+func (d *Dag) timeline() (timeline, bool) {
+	if d.Schedule == "" {
+		return timeline{}, false
 	}
 	sched, err := parseSchedule(d.Schedule)
-	if err != nil {
-		return time.Time{}, false
-	}
-	after = after.UTC()
+	return timeline{sched: sched, start: d.StartDate, end: d.EndDate}, err == nil
+}
+
+func (tl timeline) next(after time.Time) (time.Time, bool) {
 	var t time.Time
 	switch {
-	case sched == nil: // @once
-		if d.StartDate == nil || !d.StartDate.After(after) {
+	case tl.sched == nil: // @once
+		if tl.start == nil || !tl.start.After(after) {
 			return time.Time{}, false
 		}
-		t = *d.StartDate
-	case d.StartDate != nil && d.StartDate.After(after):
-		t = sched.Next(d.StartDate.Add(-time.Nanosecond)) // start_date itself may fire
+		t = *tl.start
+	case tl.start != nil && tl.start.After(after):
+		t = tl.sched.Next(tl.start.Add(-time.Nanosecond)) // start_date itself may fire
 	default:
-		t = sched.Next(after)
+		t = tl.sched.Next(after)
 	}
-	if t.IsZero() || (d.EndDate != nil && t.After(*d.EndDate)) {
+	if t.IsZero() || (tl.end != nil && t.After(*tl.end)) {
 		return time.Time{}, false
 	}
 	return t, true
@@ -91,8 +106,12 @@ func (d *Dag) NextRun(after time.Time) (time.Time, bool) {
 // it is after last. @once yields StartDate if no run exists yet.
 func (d *Dag) DueRuns(last *time.Time, now time.Time) []time.Time {
 	now = now.UTC()
-	if d.Schedule == Once {
-		if t, ok := d.NextRun(time.Time{}); ok && last == nil && !t.After(now) {
+	tl, ok := d.timeline()
+	if !ok {
+		return nil
+	}
+	if tl.sched == nil { // @once
+		if t, ok := tl.next(time.Time{}); ok && last == nil && !t.After(now) {
 			return []time.Time{t}
 		}
 		return nil
@@ -104,7 +123,7 @@ func (d *Dag) DueRuns(last *time.Time, now time.Time) []time.Time {
 		}
 		var due []time.Time
 		for len(due) < MaxDueRuns {
-			t, ok := d.NextRun(after)
+			t, ok := tl.next(after)
 			if !ok || t.After(now) {
 				break
 			}
@@ -113,7 +132,7 @@ func (d *Dag) DueRuns(last *time.Time, now time.Time) []time.Time {
 		}
 		return due
 	}
-	t, ok := d.latestRun(now)
+	t, ok := tl.latest(now)
 	if !ok || (last != nil && !t.After(*last)) {
 		return nil
 	}
@@ -124,19 +143,20 @@ func (d *Dag) DueRuns(last *time.Time, now time.Time) []time.Time {
 // gives up after five years).
 const maxLookback = 6 * 366 * 24 * time.Hour
 
-// latestRun returns the latest logical date at or before upTo.
-func (d *Dag) latestRun(upTo time.Time) (time.Time, bool) {
-	if d.EndDate != nil && d.EndDate.Before(upTo) {
-		upTo = *d.EndDate
+// latest returns the latest logical date at or before upTo, searching
+// back in doubling windows.
+func (tl timeline) latest(upTo time.Time) (time.Time, bool) {
+	if tl.end != nil && tl.end.Before(upTo) {
+		upTo = *tl.end
 	}
 	for window := time.Minute; window <= 2*maxLookback; window *= 2 {
 		from := upTo.Add(-window)
-		floor := d.StartDate != nil && !from.After(*d.StartDate)
+		floor := tl.start != nil && !from.After(*tl.start)
 		if floor {
-			from = d.StartDate.Add(-time.Nanosecond)
+			from = tl.start.Add(-time.Nanosecond)
 		}
 		var latest time.Time
-		for t, ok := d.NextRun(from); ok && !t.After(upTo); t, ok = d.NextRun(t) {
+		for t, ok := tl.next(from); ok && !t.After(upTo); t, ok = tl.next(t) {
 			latest = t
 		}
 		if !latest.IsZero() {
