@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -105,7 +106,11 @@ func (c *Client) newRequest(ctx context.Context, method, url string, body io.Rea
 func (c *Client) send(req *http.Request) (*http.Response, error) {
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", req.Method, req.URL.Path, err)
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("%s %s on %s: %w", req.Method, req.URL.Path, c.baseURL, err)
 	}
 	if resp.StatusCode/100 != 2 {
 		defer resp.Body.Close()

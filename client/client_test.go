@@ -99,7 +99,7 @@ func TestClient_ConnectionError(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	srv.Close()
 	_, err := client.New(srv.URL, "").Me(context.Background())
-	if err == nil || !strings.Contains(err.Error(), "GET /api/v1/me") {
+	if err == nil || !strings.Contains(err.Error(), "GET /api/v1/me on "+srv.URL+": dial tcp") {
 		t.Fatalf("err = %v", err)
 	}
 }
