@@ -1,0 +1,214 @@
+// Package s3 implements dagdeck.ArtifactStore on an S3-compatible object
+// store (AWS S3, MinIO, versitygw, …) with minio-go.
+//
+// Blobs are objects at <prefix>/blobs/sha256/<64 hex digits>. A Put uploads
+// to a temporary object at <prefix>/tmp/<random>, hashing as it goes; only
+// if the content matches the digest is it copied server-side to its blob key,
+// so a blob key never holds unverified or partial content. Temporary objects
+// are deleted after every Put; CleanTemp removes those a crash left behind.
+package s3
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/dagdeck/dagdeck"
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+)
+
+var _ dagdeck.ArtifactStore = (*Store)(nil)
+
+// MaxBlobSize is the largest blob a Store accepts: the limit of a
+// server-side copy in one request.
+const MaxBlobSize = 5 << 30
+
+// Store is a dagdeck.ArtifactStore on an S3 bucket. It is safe for
+// concurrent use.
+type Store struct {
+	client   *minio.Client
+	bucket   string
+	prefix   string // "" or ending in "/"
+	partSize uint64
+}
+
+// Open connects to the bucket described by c. It fails if the bucket does
+// not exist or cannot be reached with c's credentials.
+func Open(ctx context.Context, c Config) (*Store, error) {
+	if c.Bucket == "" {
+		return nil, fmt.Errorf("open s3 store: no bucket")
+	}
+	if c.PartSize != 0 && c.PartSize < MinPartSize {
+		return nil, fmt.Errorf("open s3 store: part size %d is below the S3 minimum of %d", c.PartSize, MinPartSize)
+	}
+	endpoint := c.Endpoint
+	if endpoint == "" {
+		endpoint = "s3.amazonaws.com"
+	}
+	client, err := minio.New(endpoint, &minio.Options{
+		Creds:  credentials.NewStaticV4(c.AccessKey, c.SecretKey, ""),
+		Secure: c.UseSSL,
+		Region: c.Region,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open s3 store: %w", err)
+	}
+
+	s := &Store{client: client, bucket: c.Bucket, partSize: c.PartSize}
+	if p := strings.Trim(c.Prefix, "/"); p != "" {
+		s.prefix = p + "/"
+	}
+	if s.partSize == 0 {
+		s.partSize = DefaultPartSize
+	}
+
+	ok, err := client.BucketExists(ctx, c.Bucket)
+	if err != nil {
+		return nil, fmt.Errorf("open s3 store: check bucket %q at %s: %w", c.Bucket, endpoint, err)
+	} else if !ok {
+		return nil, fmt.Errorf("open s3 store: bucket %q does not exist at %s; create it first", c.Bucket, endpoint)
+	}
+	return s, nil
+}
+
+func (s *Store) blobsPrefix() string { return s.prefix + "blobs/sha256/" }
+func (s *Store) tmpPrefix() string   { return s.prefix + "tmp/" }
+
+// key returns the object key of a valid digest.
+func (s *Store) key(digest string) string {
+	return s.blobsPrefix() + strings.TrimPrefix(digest, "sha256:")
+}
+
+// Put stores the content read from r under digest. A negative size means
+// the size is unknown. It returns EINVALID if digest is malformed or the
+// content does not have the given size or does not hash to digest; nothing
+// is stored then. If the blob exists, Put still reads and verifies r.
+func (s *Store) Put(ctx context.Context, digest string, r io.Reader, size int64) error {
+	if err := dagdeck.ValidateDigest(digest); err != nil {
+		return err
+	}
+	if size > MaxBlobSize {
+		return dagdeck.Errorf(dagdeck.ETOOLARGE, "blob %s is %d bytes; the limit is %d", digest, size, int64(MaxBlobSize))
+	}
+	v := newVerifier(r, digest, size)
+	var err error
+	if _, err = s.Stat(ctx, digest); err == nil {
+		err = v.drain(ctx)
+	} else if dagdeck.ErrorCode(err) == dagdeck.ENOTFOUND {
+		err = s.upload(ctx, v, digest, size)
+	}
+	if err != nil {
+		return fmt.Errorf("put %s: %w", digest, err)
+	}
+	return nil
+}
+
+// upload puts v's content into a temporary object and, if it hashes to
+// digest, copies it to the blob's key. The temporary object is always removed.
+func (s *Store) upload(ctx context.Context, v *verifier, digest string, size int64) error {
+	tmp, err := s.tmpKey()
+	if err != nil {
+		return err
+	}
+	defer s.removeTemp(ctx, tmp)
+
+	_, err = s.client.PutObject(ctx, s.bucket, tmp, v, size, minio.PutObjectOptions{
+		PartSize:    s.partSize,
+		ContentType: "application/octet-stream",
+	})
+	if rerr := v.readErr(ctx); rerr != nil {
+		return rerr
+	} else if err != nil {
+		return fmt.Errorf("upload: %w", err)
+	}
+	if err := v.verify(); err != nil {
+		return err
+	}
+
+	_, err = s.client.CopyObject(ctx,
+		minio.CopyDestOptions{Bucket: s.bucket, Object: s.key(digest)},
+		minio.CopySrcOptions{Bucket: s.bucket, Object: tmp},
+	)
+	if err := ctx.Err(); err != nil {
+		return err
+	} else if err != nil {
+		return fmt.Errorf("copy into place: %w", err)
+	}
+	return nil
+}
+
+// Open returns the blob's content. It returns ENOTFOUND if the blob does not
+// exist and EINVALID if digest is malformed.
+func (s *Store) Open(ctx context.Context, digest string) (io.ReadCloser, error) {
+	if err := dagdeck.ValidateDigest(digest); err != nil {
+		return nil, err
+	}
+	obj, err := s.client.GetObject(ctx, s.bucket, s.key(digest), minio.GetObjectOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", digest, interpretError(err, digest))
+	}
+	// GetObject is lazy: Stat sends the request and reports a missing object.
+	if _, err := obj.Stat(); err != nil {
+		obj.Close()
+		return nil, fmt.Errorf("open %s: %w", digest, interpretError(err, digest))
+	}
+	return obj, nil
+}
+
+// Stat returns the blob's size and last-modified time. It returns ENOTFOUND
+// if the blob does not exist and EINVALID if digest is malformed.
+func (s *Store) Stat(ctx context.Context, digest string) (dagdeck.BlobInfo, error) {
+	if err := dagdeck.ValidateDigest(digest); err != nil {
+		return dagdeck.BlobInfo{}, err
+	}
+	info, err := s.client.StatObject(ctx, s.bucket, s.key(digest), minio.StatObjectOptions{})
+	if err != nil {
+		return dagdeck.BlobInfo{}, fmt.Errorf("stat %s: %w", digest, interpretError(err, digest))
+	}
+	return dagdeck.BlobInfo{Digest: digest, Size: info.Size, CreatedAt: info.LastModified}, nil
+}
+
+// Delete removes the blob; a missing blob is not an error. It returns
+// EINVALID if digest is malformed.
+func (s *Store) Delete(ctx context.Context, digest string) error {
+	if err := dagdeck.ValidateDigest(digest); err != nil {
+		return err
+	}
+	err := s.client.RemoveObject(ctx, s.bucket, s.key(digest), minio.RemoveObjectOptions{})
+	if err != nil && dagdeck.ErrorCode(interpretError(err, digest)) != dagdeck.ENOTFOUND {
+		return fmt.Errorf("delete %s: %w", digest, err)
+	}
+	return nil
+}
+
+// Walk calls fn for every blob, in key order. Objects under the blob prefix
+// whose names are not digests are skipped.
+func (s *Store) Walk(ctx context.Context, fn func(dagdeck.BlobInfo) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // stops the listing if fn fails
+	objects := s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: s.blobsPrefix(), Recursive: true})
+	for obj := range objects {
+		if obj.Err != nil {
+			return fmt.Errorf("walk: %w", obj.Err)
+		}
+		digest := "sha256:" + strings.TrimPrefix(obj.Key, s.blobsPrefix())
+		if dagdeck.ValidateDigest(digest) != nil {
+			continue
+		}
+		if err := fn(dagdeck.BlobInfo{Digest: digest, Size: obj.Size, CreatedAt: obj.LastModified}); err != nil {
+			return err
+		}
+	}
+	return ctx.Err()
+}
+
+// interpretError maps S3 "not found" responses to ENOTFOUND.
+func interpretError(err error, digest string) error {
+	switch minio.ToErrorResponse(err).Code {
+	case minio.NoSuchKey, "NotFound":
+		return dagdeck.Errorf(dagdeck.ENOTFOUND, "blob %s not found", digest)
+	}
+	return err
+}
