@@ -1,0 +1,152 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/dagdeck/dagdeck"
+)
+
+const (
+	// uploadParallelism is how many files are uploaded at once.
+	uploadParallelism = 4
+	// maxFinalizeRetries is how often a finalize that lacks files is retried
+	// after uploading them again.
+	maxFinalizeRetries = 2
+)
+
+// uploader uploads a deploy's missing files, finalizes it and counts what
+// it sent.
+type uploader struct {
+	f     *factory
+	p     project
+	total []string // every file digest the deploy references
+
+	files int   // files uploaded
+	bytes int64 // bytes uploaded
+}
+
+func newUploader(f *factory, p project, total []string) *uploader {
+	return &uploader{f: f, p: p, total: total}
+}
+
+// run uploads the files the server lacks and finalizes the deploy.
+func (u *uploader) run(ctx context.Context, dep *dagdeck.Deployment, created *dagdeck.DeployCreated) (*dagdeck.Deploy, error) {
+	d := created.Deploy
+	if err := u.upload(ctx, created.Missing); err != nil {
+		return nil, abandoned(dep, d, err)
+	}
+	return u.finalize(ctx, dep, d)
+}
+
+// finalize makes the deploy current, uploading files the server reports
+// missing and retrying, at most maxFinalizeRetries times.
+func (u *uploader) finalize(ctx context.Context, dep *dagdeck.Deployment, d *dagdeck.Deploy) (*dagdeck.Deploy, error) {
+	for attempt := 0; ; attempt++ {
+		done, err := u.f.client().FinalizeDeploy(ctx, dep.ID, d.ID)
+		var missing *dagdeck.MissingBlobsError
+		if err == nil {
+			return done, nil
+		} else if !errors.As(err, &missing) || attempt == maxFinalizeRetries {
+			return nil, abandoned(dep, d, fmt.Errorf("finalize: %w", err))
+		}
+		fmt.Fprintf(u.f.errOut, "The server still lacks %s; uploading again.\n", plural(len(missing.Digests), "file"))
+		if err := u.upload(ctx, missing.Digests); err != nil {
+			return nil, abandoned(dep, d, err)
+		}
+	}
+}
+
+// abandoned explains that a deploy that could not be finished changed nothing.
+func abandoned(dep *dagdeck.Deployment, d *dagdeck.Deploy, err error) error {
+	return fmt.Errorf("%w; deploy #%d (%s) stays INITIALIZED and the server marks it FAILED after a timeout; %s still runs its previous code", err, d.Sequence, d.ID, dep.Name)
+}
+
+// upload sends the files with those digests, uploadParallelism at a time.
+func (u *uploader) upload(ctx context.Context, digests []string) error {
+	if len(digests) == 0 {
+		return nil
+	}
+	size := u.p.Size(digests)
+	bar := u.progress(size, len(digests))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(uploadParallelism)
+	for _, digest := range digests {
+		g.Go(func() error { return u.uploadFile(gctx, digest, bar) })
+	}
+	err := g.Wait()
+	if bar != nil {
+		_ = bar.Exit()
+	}
+	if err != nil {
+		return err
+	}
+	u.files += len(digests)
+	u.bytes += size
+	return nil
+}
+
+// uploadFile sends one file, reporting its bytes to bar if not nil.
+func (u *uploader) uploadFile(ctx context.Context, digest string, bar *progressbar.ProgressBar) error {
+	file, err := u.p.Open(digest)
+	if err != nil {
+		return fmt.Errorf("open the file with digest %s: %w", digest, err)
+	}
+	defer file.Close()
+	info, err := file.Stat()
+	if err != nil {
+		return fmt.Errorf("upload %s: %w", file.Name(), err)
+	}
+	var r io.Reader = file
+	if bar != nil {
+		r = io.TeeReader(file, bar)
+	}
+	if err := u.f.client().UploadBlob(ctx, digest, r, info.Size()); err != nil {
+		return fmt.Errorf("upload %s: %w", file.Name(), err)
+	}
+	return nil
+}
+
+// progress returns a byte progress bar on stderr, or nil when stderr is not
+// a terminal.
+func (u *uploader) progress(size int64, files int) *progressbar.ProgressBar {
+	if !u.f.stderrTTY() {
+		return nil
+	}
+	return progressbar.NewOptions64(size,
+		progressbar.OptionSetWriter(u.f.errOut),
+		progressbar.OptionSetDescription("Uploading "+plural(files, "file")),
+		progressbar.OptionShowBytes(true),
+		progressbar.OptionSetWidth(30),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+	)
+}
+
+// printDeploySummary tells what was deployed and how much was uploaded.
+func printDeploySummary(out io.Writer, dep *dagdeck.Deployment, d *dagdeck.Deploy, u *uploader) {
+	fmt.Fprintf(out, "Deployed #%d (%s) to %s.\n", d.Sequence, d.ID, dep.Name)
+	w := newTable(out)
+	field(w, "  Type", string(d.Type))
+	field(w, "  Image tag", imageRef(d))
+	field(w, "  DAG bundle", d.DagBundleVersion)
+	field(w, "  Runtime", d.RuntimeVersion)
+	field(w, "  Description", d.Description)
+	field(w, "  Uploaded", fmt.Sprintf("%d of %s (%s of %s)", u.files, plural(len(u.total), "file"), formatBytes(u.bytes), formatBytes(u.p.Size(u.total))))
+	w.Flush()
+}
+
+// imageRef renders a deploy's image: its tag, with the repository of an
+// external image.
+func imageRef(d *dagdeck.Deploy) string {
+	if d.ImageRepository != "" && d.ImageDigest == "" {
+		return d.ImageRepository + ":" + d.ImageTag
+	}
+	return d.ImageTag
+}

@@ -1,0 +1,159 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dagdeck/dagdeck"
+	"github.com/dagdeck/dagdeck/client"
+)
+
+func newDeploymentCmd(f *factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "deployment",
+		Short: "Create, list, inspect and update Deployments",
+		Long:  "A Deployment is one pipeline environment: its settings and the code it currently runs.",
+	}
+	cmd.AddCommand(newDeploymentCreateCmd(f), newDeploymentListCmd(f), newDeploymentInspectCmd(f), newDeploymentUpdateCmd(f))
+	return cmd
+}
+
+func newDeploymentCreateCmd(f *factory) *cobra.Command {
+	in := client.DeploymentCreate{Executor: dagdeck.ExecutorLocal}
+	cmd := &cobra.Command{
+		Use:   "create --name NAME",
+		Short: "Create a Deployment",
+		Example: `  dagdeck deployment create --name etl-prod --description "Nightly ETL"
+  dagdeck deployment create --name legacy --dag-deploy=false`,
+		Args: exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := dagdeck.ValidateDeploymentName(in.Name); err != nil {
+				return usagef("%s", dagdeck.ErrorMessage(err))
+			}
+			d, err := f.client().CreateDeployment(cmd.Context(), in)
+			if err != nil {
+				return err
+			}
+			if f.json() {
+				return f.printJSON(d)
+			}
+			fmt.Fprintf(f.out, "Created Deployment %s (%s).\n", d.Name, d.ID)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&in.Name, "name", "", "name: lowercase letters, digits and '-' (required)")
+	cmd.Flags().StringVar(&in.Description, "description", "", "description")
+	cmd.Flags().BoolVar(&in.IsDagDeployEnabled, "dag-deploy", true, "deploy DAGs separately from the image (enables deploy --dags)")
+	cmd.Flags().StringVar(&in.Executor, "executor", dagdeck.ExecutorLocal, "executor")
+	_ = cmd.MarkFlagRequired("name")
+	return cmd
+}
+
+func newDeploymentListCmd(f *factory) *cobra.Command {
+	return &cobra.Command{
+		Use:     "list",
+		Short:   "List Deployments",
+		Aliases: []string{"ls"},
+		Args:    exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ds, err := f.client().ListDeployments(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if f.json() {
+				return f.printJSON(map[string]any{"deployments": ds})
+			}
+			printDeployments(f.out, ds)
+			return nil
+		},
+	}
+}
+
+func printDeployments(out io.Writer, ds []*dagdeck.Deployment) {
+	if len(ds) == 0 {
+		fmt.Fprintln(out, "No Deployments yet. Create one with: dagdeck deployment create --name NAME")
+		return
+	}
+	w := newTable(out)
+	row(w, "NAME", "ID", "EXECUTOR", "DAG DEPLOY", "RUNTIME", "IMAGE TAG", "DAG BUNDLE")
+	for _, d := range ds {
+		row(w, d.Name, d.ID, d.Executor, yesNo(d.IsDagDeployEnabled), orDash(d.RuntimeVersion), orDash(d.ImageTag), orDash(d.DagBundleVersion))
+	}
+	w.Flush()
+}
+
+func newDeploymentInspectCmd(f *factory) *cobra.Command {
+	return &cobra.Command{
+		Use:     "inspect ID_OR_NAME",
+		Short:   "Show a Deployment's settings and current code",
+		Example: `  dagdeck deployment inspect etl-prod`,
+		Args:    exactArgs(1, "one Deployment id or name"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			d, err := f.client().GetDeployment(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return f.printDeployment(d)
+		},
+	}
+}
+
+// printDeployment shows a Deployment in full; secret values are masked.
+func (f *factory) printDeployment(d *dagdeck.Deployment) error {
+	if f.json() {
+		return f.printJSON(maskSecrets(d))
+	}
+	w := newTable(f.out)
+	field(w, "Name", d.Name)
+	field(w, "ID", d.ID)
+	field(w, "Description", d.Description)
+	field(w, "Executor", d.Executor)
+	field(w, "DAG deploys", yesNo(d.IsDagDeployEnabled))
+	field(w, "Scheduler size", d.SchedulerSize)
+	field(w, "Worker queues", strings.Join(d.WorkerQueues, ", "))
+	field(w, "Worker concurrency", fmt.Sprint(d.WorkerConcurrency))
+	field(w, "Current deploy", d.CurrentDeployID)
+	field(w, "Runtime", d.RuntimeVersion)
+	field(w, "Image tag", d.ImageTag)
+	field(w, "DAG bundle", d.DagBundleVersion)
+	field(w, "Created", formatTime(d.CreatedAt, f.now()))
+	field(w, "Updated", formatTime(d.UpdatedAt, f.now()))
+	w.Flush()
+	printEnv(f.out, d.Env)
+	return nil
+}
+
+func printEnv(out io.Writer, env []dagdeck.EnvVar) {
+	if len(env) == 0 {
+		fmt.Fprintln(out, "\nEnvironment variables: none")
+		return
+	}
+	fmt.Fprintln(out, "\nEnvironment variables:")
+	w := newTable(out)
+	row(w, "  KEY", "VALUE", "SECRET")
+	for _, v := range env {
+		value := v.Value
+		if v.IsSecret {
+			value = "****"
+		}
+		row(w, "  "+v.Key, value, yesNo(v.IsSecret))
+	}
+	w.Flush()
+}
+
+// maskSecrets returns a copy of d whose secret values read "****", in case
+// a server ever returns one.
+func maskSecrets(d *dagdeck.Deployment) *dagdeck.Deployment {
+	c := *d
+	c.Env = make([]dagdeck.EnvVar, len(d.Env))
+	for i, v := range d.Env {
+		if v.IsSecret && v.Value != "" {
+			v.Value = "****"
+		}
+		c.Env[i] = v
+	}
+	return &c
+}

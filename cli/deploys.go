@@ -1,0 +1,150 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dagdeck/dagdeck"
+)
+
+func newDeploysCmd(f *factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "deploys",
+		Short: "Browse a Deployment's Deploy History",
+	}
+	cmd.AddCommand(newDeploysListCmd(f), newDeploysInspectCmd(f), newDeploysDownloadCmd(f))
+	return cmd
+}
+
+func newDeploysListCmd(f *factory) *cobra.Command {
+	var deployment string
+	var limit int
+	var all bool
+	cmd := &cobra.Command{
+		Use:     "list --deployment ID_OR_NAME",
+		Short:   "Show the Deploy History, newest first",
+		Aliases: []string{"ls"},
+		Long: `Show the Deploy History of a Deployment, newest first.
+
+ROLLBACK says whether you can roll back to a deploy ("yes") or why not
+(EXPIRED, FAILED, ARTIFACTS_MISSING, NOT_DEPLOYED). A rollback deploy's
+description starts with ↩ and the deploy it restored.`,
+		Example: `  dagdeck deploys list --deployment etl-prod
+  dagdeck deploys list --deployment etl-prod --all -o json`,
+		Args: exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if limit < 1 {
+				return usagef("--limit must be at least 1")
+			}
+			ds, more, err := f.history(cmd.Context(), deployment, limit, all)
+			if err != nil {
+				return err
+			}
+			if f.json() {
+				return f.printJSON(map[string]any{"deploys": ds})
+			}
+			printHistory(f.out, ds, f.now())
+			if more {
+				fmt.Fprintf(f.out, "Showing the newest %d deploys; pass --all or a larger --limit for more.\n", len(ds))
+			}
+			return nil
+		},
+	}
+	deploymentFlag(cmd, &deployment)
+	cmd.Flags().IntVarP(&limit, "limit", "n", 20, "how many deploys to show")
+	cmd.Flags().BoolVar(&all, "all", false, "show the whole history")
+	return cmd
+}
+
+// deploymentFlag adds the required --deployment flag.
+func deploymentFlag(cmd *cobra.Command, p *string) {
+	cmd.Flags().StringVarP(p, "deployment", "d", "", "Deployment id or name (required)")
+	_ = cmd.MarkFlagRequired("deployment")
+}
+
+// history returns the newest limit deploys (every deploy with all) and
+// whether there are more.
+func (f *factory) history(ctx context.Context, deployment string, limit int, all bool) ([]*dagdeck.Deploy, bool, error) {
+	var ds []*dagdeck.Deploy
+	more := false
+	err := f.client().EachDeploy(ctx, deployment, min(limit, 100), func(d *dagdeck.Deploy) bool {
+		if !all && len(ds) == limit {
+			more = true
+			return false
+		}
+		ds = append(ds, d)
+		return true
+	})
+	return ds, more, err
+}
+
+// printHistory writes the Deploy History table.
+func printHistory(out io.Writer, ds []*dagdeck.Deploy, now time.Time) {
+	if len(ds) == 0 {
+		fmt.Fprintln(out, "No deploys yet. Deploy with: dagdeck deploy --deployment NAME")
+		return
+	}
+	seqs := make(map[string]int64, len(ds))
+	for _, d := range ds {
+		seqs[d.ID] = d.Sequence
+	}
+	w := newTable(out)
+	row(w, "SEQ", "ID", "TIME", "USER", "TYPE", "IMAGE TAG", "RUNTIME", "DAG BUNDLE", "STATUS", "ROLLBACK", "DESCRIPTION")
+	for _, d := range ds {
+		row(w, strconv.FormatInt(d.Sequence, 10), d.ID, formatTime(d.CreatedAt, now), orDash(d.CreatedBy.Name),
+			string(d.Type), orDash(imageRef(d)), orDash(d.RuntimeVersion), orDash(d.DagBundleVersion),
+			string(d.Status), eligibility(d), historyDescription(d, seqs))
+	}
+	w.Flush()
+}
+
+// eligibility renders whether a deploy can be rolled back to: "yes" or the reason.
+func eligibility(d *dagdeck.Deploy) string {
+	if d.Rollback.Eligible {
+		return "yes"
+	}
+	return orDash(d.Rollback.Reason)
+}
+
+// historyDescription is the truncated description, marked for a rollback
+// with the deploy it restored ("↩ #3" when that deploy is listed).
+func historyDescription(d *dagdeck.Deploy, seqs map[string]int64) string {
+	desc := truncate(d.Description, 50)
+	if d.RollbackFromID == "" {
+		return orDash(desc)
+	}
+	mark := "↩ rollback of " + d.RollbackFromID
+	if seq, ok := seqs[d.RollbackFromID]; ok {
+		mark = fmt.Sprintf("↩ #%d", seq)
+	}
+	return strings.TrimSpace(mark + " " + desc)
+}
+
+// resolveDeploy turns a deploy reference into a deploy id: "#N" or "N" is
+// the deploy with that sequence number; anything else is an id.
+func (f *factory) resolveDeploy(ctx context.Context, deployment, ref string) (string, error) {
+	seq, err := strconv.ParseInt(strings.TrimPrefix(ref, "#"), 10, 64)
+	if err != nil || seq < 1 {
+		return ref, nil
+	}
+	id := ""
+	err = f.client().EachDeploy(ctx, deployment, 100, func(d *dagdeck.Deploy) bool {
+		if d.Sequence == seq {
+			id = d.ID
+		}
+		return d.Sequence > seq
+	})
+	if err != nil {
+		return "", err
+	}
+	if id == "" {
+		return "", dagdeck.Errorf(dagdeck.ENOTFOUND, "Deployment %s has no deploy #%d", deployment, seq)
+	}
+	return id, nil
+}

@@ -1,0 +1,181 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/dagdeck/dagdeck/bundle"
+	"github.com/dagdeck/dagdeck/client"
+	"github.com/dagdeck/dagdeck/credentials"
+)
+
+// DefaultServer is the server URL used when none is configured.
+const DefaultServer = "http://127.0.0.1:8080"
+
+// factory holds what commands share: IO streams, the environment, the
+// global flags and a lazily built API client. Tests replace its fields.
+type factory struct {
+	version string
+
+	in     io.Reader
+	out    io.Writer
+	errOut io.Writer
+	// stdinTTY and stderrTTY report whether those streams are terminals:
+	// prompts need the first, progress bars the second.
+	stdinTTY     func() bool
+	stderrTTY    func() bool
+	readPassword func() (string, error)
+
+	getenv        func(string) string
+	defaultServer func() string
+	loadToken     func(server string) (string, error)
+	now           func() time.Time
+	pack          func(ctx context.Context, dir string) (project, error)
+	readGit       func(ctx context.Context, dir string) (*bundle.GitState, error)
+	// pollInterval paces deploy --wait.
+	pollInterval time.Duration
+
+	// Global flags.
+	serverFlag string
+	tokenFlag  string
+	output     outputFormat
+
+	api   *client.Client
+	stdin *bufio.Reader
+}
+
+// newSystemFactory returns a factory wired to the process: os streams, the
+// environment, the credentials file and the real project packer.
+func newSystemFactory(version string) *factory {
+	return &factory{
+		version:       version,
+		in:            os.Stdin,
+		out:           os.Stdout,
+		errOut:        os.Stderr,
+		stdinTTY:      isTerminal(os.Stdin),
+		stderrTTY:     isTerminal(os.Stderr),
+		readPassword:  readTerminalPassword,
+		getenv:        os.Getenv,
+		defaultServer: credentials.Default,
+		loadToken:     credentials.Load,
+		now:           time.Now,
+		pack:          packProject,
+		readGit:       bundle.ReadGit,
+		pollInterval:  time.Second,
+	}
+}
+
+// server returns the server URL: --server, $DAGDECK_SERVER, the stored
+// default, or DefaultServer.
+func (f *factory) server() string {
+	for _, s := range []string{f.serverFlag, f.getenv("DAGDECK_SERVER"), f.defaultServer()} {
+		if s != "" {
+			return credentials.Normalize(s)
+		}
+	}
+	return DefaultServer
+}
+
+// token returns the API token: --token, $DAGDECK_TOKEN, or the one stored
+// for the server ("" if none; the server then answers EUNAUTHORIZED).
+func (f *factory) token(server string) string {
+	if f.tokenFlag != "" {
+		return f.tokenFlag
+	}
+	if t := f.getenv("DAGDECK_TOKEN"); t != "" {
+		return t
+	}
+	t, _ := f.loadToken(server)
+	return t
+}
+
+// client returns the API client, building it on first use.
+func (f *factory) client() *client.Client {
+	if f.api == nil {
+		s := f.server()
+		f.api = client.New(s, f.token(s), client.WithVersion(f.version))
+	}
+	return f.api
+}
+
+// json reports whether -o json was given.
+func (f *factory) json() bool { return f.output == outputJSON }
+
+// printJSON writes v to stdout as indented JSON.
+func (f *factory) printJSON(v any) error {
+	enc := json.NewEncoder(f.out)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// readLine reads one line of stdin without its line ending.
+func (f *factory) readLine() (string, error) {
+	if f.stdin == nil {
+		f.stdin = bufio.NewReader(f.in)
+	}
+	line, err := f.stdin.ReadString('\n')
+	if err == io.EOF && line != "" {
+		err = nil
+	}
+	return trimNewline(line), err
+}
+
+// confirm asks a yes/no question on stderr; only "y" or "yes" is yes.
+func (f *factory) confirm(question string) (bool, error) {
+	fmt.Fprintf(f.errOut, "%s [y/N] ", question)
+	answer, err := f.readLine()
+	if err != nil && err != io.EOF {
+		return false, err
+	}
+	switch answer {
+	case "y", "Y", "yes", "Yes", "YES":
+		return true, nil
+	}
+	return false, nil
+}
+
+func readTerminalPassword() (string, error) {
+	b, err := term.ReadPassword(int(os.Stdin.Fd()))
+	return string(b), err
+}
+
+// isTerminal returns a func that reports whether the file is a terminal.
+func isTerminal(f *os.File) func() bool {
+	return func() bool { return term.IsTerminal(int(f.Fd())) }
+}
+
+// outputFormat is the value of -o/--output.
+type outputFormat string
+
+const (
+	outputTable outputFormat = "table"
+	outputJSON  outputFormat = "json"
+)
+
+func (o *outputFormat) String() string {
+	if *o == "" {
+		return string(outputTable)
+	}
+	return string(*o)
+}
+
+// Set validates and sets the format.
+func (o *outputFormat) Set(s string) error {
+	switch outputFormat(s) {
+	case outputTable, outputJSON:
+		*o = outputFormat(s)
+		return nil
+	}
+	return fmt.Errorf("unknown output format %q: use table or json", s)
+}
+
+// Type names the flag's value in help.
+func (o *outputFormat) Type() string { return "format" }

@@ -1,0 +1,256 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dagdeck/dagdeck"
+)
+
+// fakeAPI is an in-memory dagdeck API with one Deployment, enough for the
+// deploy, history and rollback flows. Tests set its knobs and inspect what
+// it received.
+type fakeAPI struct {
+	t  *testing.T
+	mu sync.Mutex
+
+	deployment *dagdeck.Deployment
+	deploys    []*dagdeck.Deploy // oldest first
+	blobs      map[string]bool
+	pageSize   int
+
+	// Knobs.
+	plan            *dagdeck.RollbackPlan
+	finalizeMissing [][]string // missing lists the next finalizes answer
+	failUploads     bool
+
+	// Records.
+	created   []dagdeck.DeployCreate
+	uploaded  []string
+	rollbacks []dagdeck.RollbackRequest
+	requests  []string
+}
+
+var testTime = time.Date(2026, 11, 26, 14, 5, 9, 0, time.UTC)
+
+func newFakeAPI(t *testing.T) *fakeAPI {
+	return &fakeAPI{
+		t:          t,
+		deployment: &dagdeck.Deployment{ID: "dep1", Name: "etl", Executor: "local", IsDagDeployEnabled: true},
+		blobs:      map[string]bool{},
+		pageSize:   2,
+	}
+}
+
+// start serves the fake and returns its URL.
+func (a *fakeAPI) start() string {
+	mux := http.NewServeMux()
+	for pattern, h := range map[string]http.HandlerFunc{
+		"GET /deployments/{id}":                         a.getDeployment,
+		"GET /deployments/{id}/deploys":                 a.listDeploys,
+		"POST /deployments/{id}/deploys":                a.createDeploy,
+		"GET /deployments/{id}/deploys/{did}":           a.getDeploy,
+		"POST /deployments/{id}/deploys/{did}/finalize": a.finalize,
+		"POST /deployments/{id}/deploys/{did}/rollback": a.rollback,
+		"PUT /artifacts/{digest}":                       a.putBlob,
+		"GET /deployments/{id}/deploys/{did}/archive":   a.archive,
+		"PATCH /deployments/{id}":                       a.updateDeployment,
+	} {
+		method, path, _ := strings.Cut(pattern, " ")
+		mux.HandleFunc(method+" /api/v1"+path, a.record(h))
+	}
+	srv := httptest.NewServer(mux)
+	a.t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func (a *fakeAPI) record(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		a.mu.Lock()
+		a.requests = append(a.requests, r.Method+" "+r.URL.Path)
+		a.mu.Unlock()
+		h(w, r)
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeErr(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, map[string]string{"code": code, "message": msg})
+}
+
+// known reports whether id names the fake's Deployment.
+func (a *fakeAPI) known(w http.ResponseWriter, r *http.Request) bool {
+	if id := r.PathValue("id"); id != a.deployment.ID && id != a.deployment.Name {
+		writeErr(w, 404, dagdeck.ENOTFOUND, "Deployment "+id+" not found")
+		return false
+	}
+	return true
+}
+
+func (a *fakeAPI) getDeployment(w http.ResponseWriter, r *http.Request) {
+	if a.known(w, r) {
+		writeJSON(w, 200, a.deployment)
+	}
+}
+
+func (a *fakeAPI) updateDeployment(w http.ResponseWriter, r *http.Request) {
+	if !a.known(w, r) {
+		return
+	}
+	var upd dagdeck.DeploymentUpdate
+	_ = json.NewDecoder(r.Body).Decode(&upd)
+	for _, e := range upd.Env {
+		if e.Value != nil {
+			a.deployment.Env = append(a.deployment.Env, dagdeck.EnvVar{Key: e.Key, Value: *e.Value, IsSecret: e.IsSecret})
+		}
+	}
+	writeJSON(w, 200, a.deployment)
+}
+
+// listDeploys pages newest first; the cursor is the sequence to go below.
+func (a *fakeAPI) listDeploys(w http.ResponseWriter, r *http.Request) {
+	if !a.known(w, r) {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	below := int64(len(a.deploys) + 1)
+	if c := r.URL.Query().Get("cursor"); c != "" {
+		below, _ = strconv.ParseInt(c, 10, 64)
+	}
+	var page dagdeck.DeployPage
+	for i := len(a.deploys) - 1; i >= 0 && len(page.Deploys) < a.pageSize; i-- {
+		if d := a.deploys[i]; d.Sequence < below {
+			page.Deploys = append(page.Deploys, d)
+		}
+	}
+	if n := len(page.Deploys); n > 0 && page.Deploys[n-1].Sequence > 1 {
+		page.NextCursor = strconv.FormatInt(page.Deploys[n-1].Sequence, 10)
+	}
+	writeJSON(w, 200, page)
+}
+
+// addDeploy appends a deploy to the history and returns it.
+func (a *fakeAPI) addDeploy(d dagdeck.Deploy) *dagdeck.Deploy {
+	d.Sequence = int64(len(a.deploys) + 1)
+	if d.ID == "" {
+		d.ID = fmt.Sprintf("d%d", d.Sequence)
+	}
+	d.DeploymentID = a.deployment.ID
+	a.deploys = append(a.deploys, &d)
+	return &d
+}
+
+func (a *fakeAPI) find(id string) *dagdeck.Deploy {
+	for _, d := range a.deploys {
+		if d.ID == id {
+			return d
+		}
+	}
+	return nil
+}
+
+func (a *fakeAPI) getDeploy(w http.ResponseWriter, r *http.Request) {
+	if d := a.find(r.PathValue("did")); d != nil {
+		writeJSON(w, 200, d)
+		return
+	}
+	writeErr(w, 404, dagdeck.ENOTFOUND, "deploy not found")
+}
+
+func (a *fakeAPI) createDeploy(w http.ResponseWriter, r *http.Request) {
+	var req dagdeck.DeployCreate
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		writeErr(w, 400, dagdeck.EINVALID, err.Error())
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.created = append(a.created, req)
+	d := a.addDeploy(dagdeck.Deploy{Type: req.Type, Status: dagdeck.DeployInitialized, Description: req.Description,
+		ImageTag: dagdeck.ImageTagFor(testTime), RuntimeVersion: req.RuntimeVersion, Git: req.Git})
+	var missing []string
+	for _, m := range []*dagdeck.Manifest{req.ImageManifest, req.DagManifest} {
+		if m == nil {
+			continue
+		}
+		for _, dg := range m.Digests() {
+			if !a.blobs[dg] {
+				missing = append(missing, dg)
+			}
+		}
+	}
+	writeJSON(w, 201, dagdeck.DeployCreated{Deploy: d, Missing: missing})
+}
+
+func (a *fakeAPI) putBlob(w http.ResponseWriter, r *http.Request) {
+	b, _ := io.ReadAll(r.Body)
+	digest := r.PathValue("digest")
+	if a.failUploads {
+		writeErr(w, 500, dagdeck.EINTERNAL, "disk full")
+		return
+	}
+	if dagdeck.DigestOf(b) != digest || r.ContentLength != int64(len(b)) {
+		writeErr(w, 400, dagdeck.EINVALID, "content does not match digest")
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.blobs[digest] = true
+	a.uploaded = append(a.uploaded, digest)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (a *fakeAPI) finalize(w http.ResponseWriter, r *http.Request) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.finalizeMissing) > 0 {
+		missing := a.finalizeMissing[0]
+		a.finalizeMissing = a.finalizeMissing[1:]
+		writeJSON(w, 400, map[string]any{"code": "EINVALID", "message": "files missing", "missing": missing})
+		return
+	}
+	d := a.find(r.PathValue("did"))
+	d.Status = dagdeck.DeployDeployed
+	d.DagBundleVersion = dagdeck.BundleVersionFor(testTime)
+	writeJSON(w, 200, d)
+}
+
+func (a *fakeAPI) rollback(w http.ResponseWriter, r *http.Request) {
+	var req dagdeck.RollbackRequest
+	_ = json.NewDecoder(r.Body).Decode(&req)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.rollbacks = append(a.rollbacks, req)
+	target := a.find(r.PathValue("did"))
+	if target == nil {
+		writeErr(w, 404, dagdeck.ENOTFOUND, "deploy not found")
+		return
+	}
+	plan := *a.plan
+	plan.TargetDeploy = target
+	if req.DryRun {
+		writeJSON(w, 200, dagdeck.RollbackResult{Plan: &plan})
+		return
+	}
+	d := a.addDeploy(dagdeck.Deploy{Type: target.Type, Status: dagdeck.DeployDeployed, Description: req.Description,
+		ImageTag: target.ImageTag, DagBundleVersion: target.DagBundleVersion, RuntimeVersion: target.RuntimeVersion, RollbackFromID: target.ID})
+	writeJSON(w, 201, dagdeck.RollbackResult{Plan: &plan, Deploy: d})
+}
+
+func (a *fakeAPI) archive(w http.ResponseWriter, r *http.Request) {
+	_, _ = io.WriteString(w, "archive of "+r.PathValue("did")+" "+r.URL.Query().Get("part"))
+}

@@ -1,0 +1,148 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dagdeck/dagdeck"
+)
+
+// rollbackOptions are the flags of `rollback`.
+type rollbackOptions struct {
+	deployment       string
+	description      string
+	dryRun           bool
+	confirmDowngrade bool
+	yes              bool
+}
+
+func newRollbackCmd(f *factory) *cobra.Command {
+	o := &rollbackOptions{}
+	cmd := &cobra.Command{
+		Use:   "rollback DEPLOY_ID --deployment ID_OR_NAME --description TEXT",
+		Short: "Roll a Deployment back to an earlier deploy",
+		Long: `Roll a Deployment back to an earlier deploy.
+
+A rollback is a new deploy that restores the code of DEPLOY_ID (a deploy id,
+or #N for sequence number N): image, DAGs, runtime version and DAG-deploy
+setting. Environment variables and other settings are not rolled back.
+
+The plan is always shown first. A rollback that lowers the runtime version
+fails running tasks at once and erases the metadata of features the older
+runtime lacks: it needs --confirm-downgrade.`,
+		Example: `  dagdeck rollback '#3' --deployment etl-prod --dry-run
+  dagdeck rollback 01hx3k… --deployment etl-prod --description "weather DAG broke prod"
+  dagdeck rollback '#3' -d etl-prod --description "back to 1.1" --confirm-downgrade --yes`,
+		Args: exactArgs(1, "one deploy id"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.validate(); err != nil {
+				return err
+			}
+			return f.runRollback(cmd.Context(), o, args[0])
+		},
+	}
+	deploymentFlag(cmd, &o.deployment)
+	fl := cmd.Flags()
+	fl.StringVar(&o.description, "description", "", "why you roll back (required; shown in the Deploy History)")
+	fl.BoolVar(&o.dryRun, "dry-run", false, "only show what the rollback would change")
+	fl.BoolVar(&o.confirmDowngrade, "confirm-downgrade", false, "allow lowering the runtime version, erasing newer features' metadata")
+	fl.BoolVarP(&o.yes, "yes", "y", false, "do not ask for confirmation")
+	return cmd
+}
+
+func (o *rollbackOptions) validate() error {
+	if !o.dryRun && strings.TrimSpace(o.description) == "" {
+		return usagef("--description is required: say why you roll back (it is shown in the Deploy History)")
+	}
+	if err := dagdeck.ValidateDescription(o.description); err != nil {
+		return usagef("--description: %s", dagdeck.ErrorMessage(err))
+	}
+	return nil
+}
+
+// runRollback shows the plan, checks the confirmations and rolls back.
+func (f *factory) runRollback(ctx context.Context, o *rollbackOptions, ref string) error {
+	id, err := f.resolveDeploy(ctx, o.deployment, ref)
+	if err != nil {
+		return err
+	}
+	dry, err := f.client().Rollback(ctx, o.deployment, id, dagdeck.RollbackRequest{Description: o.description, DryRun: true})
+	if err != nil {
+		return err
+	}
+	if o.dryRun && f.json() {
+		return f.printJSON(dry)
+	}
+	human := f.out
+	if f.json() {
+		human = f.errOut // keep stdout for the JSON result
+	}
+	printPlan(human, dry.Plan)
+	if o.dryRun {
+		return nil
+	}
+	if err := f.confirmRollback(o, dry.Plan); err != nil {
+		return err
+	}
+	req := dagdeck.RollbackRequest{Description: o.description, ConfirmDowngrade: o.confirmDowngrade}
+	res, err := f.client().Rollback(ctx, o.deployment, id, req)
+	if err != nil {
+		return err
+	}
+	if f.json() {
+		return f.printJSON(res)
+	}
+	printRolledBack(f.out, dry.Plan, res.Deploy)
+	return nil
+}
+
+// confirmRollback requires --confirm-downgrade for a downgrade, then a yes
+// from the user unless --yes.
+func (f *factory) confirmRollback(o *rollbackOptions, plan *dagdeck.RollbackPlan) error {
+	if (plan.RequiresConfirmation || plan.Runtime.Change == dagdeck.RuntimeDowngrade) && !o.confirmDowngrade {
+		return fmt.Errorf("this rollback downgrades the runtime from %s to %s, failing running tasks and erasing %s; pass --confirm-downgrade to proceed",
+			plan.Runtime.From, plan.Runtime.To, erasedSummary(plan.Erased))
+	}
+	if o.yes {
+		return nil
+	}
+	if !f.stdinTTY() {
+		return errors.New("cannot ask for confirmation: stdin is not a terminal; pass --yes to roll back")
+	}
+	ok, err := f.confirm(fmt.Sprintf("Roll back %s to deploy #%d?", plan.DeploymentName, plan.TargetDeploy.Sequence))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errors.New("rollback cancelled; nothing changed")
+	}
+	return nil
+}
+
+// erasedSummary renders what a downgrade erases: "4 task notes and 2 XCom values".
+func erasedSummary(erased []dagdeck.ErasedFeature) string {
+	var parts []string
+	for _, e := range erased {
+		parts = append(parts, fmt.Sprintf("%d %s", e.Rows, e.Feature.Metadata))
+	}
+	if len(parts) == 0 {
+		return "no metadata"
+	}
+	return strings.Join(parts, " and ")
+}
+
+// printRolledBack reports the new rollback deploy.
+func printRolledBack(out io.Writer, plan *dagdeck.RollbackPlan, d *dagdeck.Deploy) {
+	fmt.Fprintf(out, "Rolled back %s to deploy #%d: new deploy #%d (%s).\n", plan.DeploymentName, plan.TargetDeploy.Sequence, d.Sequence, d.ID)
+	w := newTable(out)
+	field(w, "  Image tag", imageRef(d))
+	field(w, "  DAG bundle", d.DagBundleVersion)
+	field(w, "  Runtime", d.RuntimeVersion)
+	field(w, "  Description", d.Description)
+	w.Flush()
+}
