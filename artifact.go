@@ -201,3 +201,38 @@ type BlobInfo struct {
 	Size      int64
 	CreatedAt time.Time
 }
+
+// DiffManifests returns the paths added, removed and changed (content, mode
+// or link target) from one manifest to another, each sorted. A nil manifest
+// is empty.
+func DiffManifests(from, to *Manifest) (added, removed, changed []string) {
+	index := func(m *Manifest) map[string]ManifestFile {
+		out := make(map[string]ManifestFile)
+		if m != nil {
+			for _, f := range m.Files {
+				out[f.Path] = f
+			}
+		}
+		return out
+	}
+	a, b := index(from), index(to)
+	added, removed, changed = []string{}, []string{}, []string{}
+	for p, fb := range b {
+		fa, ok := a[p]
+		switch {
+		case !ok:
+			added = append(added, p)
+		case fa.Digest != fb.Digest || fa.Mode != fb.Mode || fa.Target != fb.Target:
+			changed = append(changed, p)
+		}
+	}
+	for p := range a {
+		if _, ok := b[p]; !ok {
+			removed = append(removed, p)
+		}
+	}
+	sort.Strings(added)
+	sort.Strings(removed)
+	sort.Strings(changed)
+	return added, removed, changed
+}

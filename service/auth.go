@@ -1,0 +1,262 @@
+package service
+
+import (
+	"context"
+	"crypto/pbkdf2"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dagdeck/dagdeck"
+)
+
+// TokenPrefix starts every API token secret, so leaked tokens are easy to find.
+const TokenPrefix = "ddk_"
+
+// SessionTTL is how long a web UI session lasts.
+const SessionTTL = 12 * time.Hour
+
+// NewSecret returns a random secret with the given prefix.
+func NewSecret(prefix string) string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return prefix + base64.RawURLEncoding.EncodeToString(b)
+}
+
+// HashSecret returns the stored form of a token or session secret.
+func HashSecret(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// CreateToken creates an API token and returns it with its secret, which is
+// shown once and never stored. Requires the admin role.
+func (s *Service) CreateToken(ctx context.Context, name string, role dagdeck.Role) (*dagdeck.Token, string, error) {
+	if _, err := dagdeck.Authorize(ctx, dagdeck.RoleAdmin); err != nil {
+		return nil, "", err
+	}
+	return s.createToken(ctx, name, role)
+}
+
+func (s *Service) createToken(ctx context.Context, name string, role dagdeck.Role) (*dagdeck.Token, string, error) {
+	if name == "" || len(name) > 100 {
+		return nil, "", dagdeck.Errorf(dagdeck.EINVALID, "a token needs a name of 1 to 100 characters")
+	}
+	if !role.Valid() {
+		return nil, "", dagdeck.Errorf(dagdeck.EINVALID, "role %q: want viewer, deployer or admin", role)
+	}
+	secret := NewSecret(TokenPrefix)
+	t := &dagdeck.Token{ID: dagdeck.NewID(), Name: name, Role: role, Hash: HashSecret(secret), CreatedAt: s.Now()}
+	if err := s.store.Update(ctx, func(tx dagdeck.Tx) error { return tx.CreateToken(ctx, t) }); err != nil {
+		return nil, "", err
+	}
+	return t, secret, nil
+}
+
+// EnsureAdminToken creates an admin token named "admin" when no token
+// exists yet, returning its secret; otherwise it returns "".
+func (s *Service) EnsureAdminToken(ctx context.Context) (string, error) {
+	var n int
+	err := s.store.View(ctx, func(tx dagdeck.Tx) error {
+		ts, err := tx.ListTokens(ctx)
+		n = len(ts)
+		return err
+	})
+	if err != nil || n > 0 {
+		return "", err
+	}
+	_, secret, err := s.createToken(ctx, "admin", dagdeck.RoleAdmin)
+	return secret, err
+}
+
+// ListTokens returns all tokens (without secrets). Requires the admin role.
+func (s *Service) ListTokens(ctx context.Context) ([]*dagdeck.Token, error) {
+	if _, err := dagdeck.Authorize(ctx, dagdeck.RoleAdmin); err != nil {
+		return nil, err
+	}
+	var ts []*dagdeck.Token
+	err := s.store.View(ctx, func(tx dagdeck.Tx) (err error) {
+		ts, err = tx.ListTokens(ctx)
+		return err
+	})
+	return ts, err
+}
+
+// DeleteToken revokes a token. Requires the admin role.
+func (s *Service) DeleteToken(ctx context.Context, id string) error {
+	if _, err := dagdeck.Authorize(ctx, dagdeck.RoleAdmin); err != nil {
+		return err
+	}
+	return s.store.Update(ctx, func(tx dagdeck.Tx) error { return tx.DeleteToken(ctx, id) })
+}
+
+// AuthenticateToken returns the actor of a token secret. EUNAUTHORIZED if it is unknown.
+func (s *Service) AuthenticateToken(ctx context.Context, secret string) (*dagdeck.Actor, error) {
+	var t *dagdeck.Token
+	err := s.store.View(ctx, func(tx dagdeck.Tx) (err error) {
+		t, err = tx.FindTokenByHash(ctx, HashSecret(secret))
+		return err
+	})
+	if dagdeck.ErrorCode(err) == dagdeck.ENOTFOUND {
+		return nil, dagdeck.Errorf(dagdeck.EUNAUTHORIZED, "invalid or revoked API token")
+	} else if err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > time.Minute {
+		err := s.store.Update(ctx, func(tx dagdeck.Tx) error { return tx.TouchToken(ctx, t.ID, now) })
+		if err != nil {
+			s.logger.Warn("record token use", "token", t.ID, "err", err)
+		}
+	}
+	return &dagdeck.Actor{ID: t.ID, Kind: dagdeck.ActorToken, Name: t.Name, Role: t.Role}, nil
+}
+
+// CreateUser creates a web UI user. Requires the admin role.
+func (s *Service) CreateUser(ctx context.Context, name, password string, role dagdeck.Role) (*dagdeck.User, error) {
+	if _, err := dagdeck.Authorize(ctx, dagdeck.RoleAdmin); err != nil {
+		return nil, err
+	}
+	if err := dagdeck.ValidateDeploymentName(name); err != nil {
+		return nil, dagdeck.Errorf(dagdeck.EINVALID, "invalid user name %q: use lowercase letters, digits and '-'", name)
+	}
+	if len(password) < 8 || len(password) > 1024 {
+		return nil, dagdeck.Errorf(dagdeck.EINVALID, "a password needs 8 to 1024 characters")
+	}
+	if !role.Valid() {
+		return nil, dagdeck.Errorf(dagdeck.EINVALID, "role %q: want viewer, deployer or admin", role)
+	}
+	hash, err := hashPassword(password)
+	if err != nil {
+		return nil, err
+	}
+	u := &dagdeck.User{ID: dagdeck.NewID(), Name: name, Role: role, PasswordHash: hash, CreatedAt: s.Now()}
+	err = s.store.Update(ctx, func(tx dagdeck.Tx) error {
+		if _, err := tx.FindUserByName(ctx, name); err == nil {
+			return dagdeck.Errorf(dagdeck.ECONFLICT, "a user named %q already exists", name)
+		}
+		return tx.CreateUser(ctx, u)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// ListUsers returns all users. Requires the admin role.
+func (s *Service) ListUsers(ctx context.Context) ([]*dagdeck.User, error) {
+	if _, err := dagdeck.Authorize(ctx, dagdeck.RoleAdmin); err != nil {
+		return nil, err
+	}
+	var us []*dagdeck.User
+	err := s.store.View(ctx, func(tx dagdeck.Tx) (err error) {
+		us, err = tx.ListUsers(ctx)
+		return err
+	})
+	return us, err
+}
+
+// DeleteUser removes a user and their sessions. Requires the admin role.
+func (s *Service) DeleteUser(ctx context.Context, id string) error {
+	if _, err := dagdeck.Authorize(ctx, dagdeck.RoleAdmin); err != nil {
+		return err
+	}
+	return s.store.Update(ctx, func(tx dagdeck.Tx) error { return tx.DeleteUser(ctx, id) })
+}
+
+// Login checks a user's password, or an API token given as the password
+// with an empty name, and opens a session. It returns the session secret
+// (for the cookie) and the session. EUNAUTHORIZED on bad credentials.
+func (s *Service) Login(ctx context.Context, name, password string) (string, *dagdeck.Session, error) {
+	actor, err := s.checkCredentials(ctx, name, password)
+	if err != nil {
+		return "", nil, err
+	}
+	secret := NewSecret("dds_")
+	now := s.Now()
+	sess := &dagdeck.Session{Hash: HashSecret(secret), Actor: *actor, CSRFToken: NewSecret(""), CreatedAt: now, ExpiresAt: now.Add(SessionTTL)}
+	err = s.store.Update(ctx, func(tx dagdeck.Tx) error {
+		if err := tx.DeleteExpiredSessions(ctx, now); err != nil {
+			return err
+		}
+		return tx.CreateSession(ctx, sess)
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	return secret, sess, nil
+}
+
+func (s *Service) checkCredentials(ctx context.Context, name, password string) (*dagdeck.Actor, error) {
+	if name == "" {
+		return s.AuthenticateToken(ctx, password)
+	}
+	var u *dagdeck.User
+	err := s.store.View(ctx, func(tx dagdeck.Tx) (err error) {
+		u, err = tx.FindUserByName(ctx, name)
+		return err
+	})
+	if err != nil && dagdeck.ErrorCode(err) != dagdeck.ENOTFOUND {
+		return nil, err
+	}
+	if u == nil || !checkPassword(u.PasswordHash, password) {
+		return nil, dagdeck.Errorf(dagdeck.EUNAUTHORIZED, "wrong user name or password")
+	}
+	return &dagdeck.Actor{ID: u.ID, Kind: dagdeck.ActorUser, Name: u.Name, Role: u.Role}, nil
+}
+
+// Session returns the live session of a secret. EUNAUTHORIZED if it is unknown or expired.
+func (s *Service) Session(ctx context.Context, secret string) (*dagdeck.Session, error) {
+	var sess *dagdeck.Session
+	err := s.store.View(ctx, func(tx dagdeck.Tx) (err error) {
+		sess, err = tx.FindSession(ctx, HashSecret(secret))
+		return err
+	})
+	if dagdeck.ErrorCode(err) == dagdeck.ENOTFOUND || (err == nil && !s.Now().Before(sess.ExpiresAt)) {
+		return nil, dagdeck.Errorf(dagdeck.EUNAUTHORIZED, "session expired; log in again")
+	}
+	return sess, err
+}
+
+// Logout ends a session.
+func (s *Service) Logout(ctx context.Context, secret string) error {
+	return s.store.Update(ctx, func(tx dagdeck.Tx) error { return tx.DeleteSession(ctx, HashSecret(secret)) })
+}
+
+const pbkdf2Iterations = 210_000
+
+// hashPassword returns "pbkdf2-sha256$<iterations>$<salt>$<key>".
+func hashPassword(password string) (string, error) {
+	salt := make([]byte, 16)
+	if _, err := rand.Read(salt); err != nil {
+		return "", err
+	}
+	key, err := pbkdf2.Key(sha256.New, password, salt, pbkdf2Iterations, 32)
+	if err != nil {
+		return "", fmt.Errorf("hash password: %w", err)
+	}
+	return fmt.Sprintf("pbkdf2-sha256$%d$%s$%s", pbkdf2Iterations, base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
+}
+
+func checkPassword(stored, password string) bool {
+	parts := strings.Split(stored, "$")
+	if len(parts) != 4 || parts[0] != "pbkdf2-sha256" {
+		return false
+	}
+	iter, err1 := strconv.Atoi(parts[1])
+	salt, err2 := base64.RawStdEncoding.DecodeString(parts[2])
+	want, err3 := base64.RawStdEncoding.DecodeString(parts[3])
+	if err1 != nil || err2 != nil || err3 != nil {
+		return false
+	}
+	got, err := pbkdf2.Key(sha256.New, password, salt, iter, len(want))
+	return err == nil && subtle.ConstantTimeCompare(got, want) == 1
+}

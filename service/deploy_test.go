@@ -1,0 +1,297 @@
+package service_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dagdeck/dagdeck"
+)
+
+func TestDeployService_Deploy(t *testing.T) {
+	t.Run("OK", func(t *testing.T) {
+		e := newEnv(t)
+		e.deployment(t, "prod", true)
+		d := e.deploy(t, "prod", v1(), v1().request(dagdeck.DeployImageAndDAG, "1.1.0", true))
+		if d.Status != dagdeck.DeployDeployed || d.Sequence != 1 || d.FinalizedAt == nil {
+			t.Fatalf("deploy = %+v", d)
+		}
+		if d.ImageTag != "deploy-2026-11-26T14-05-09" || d.DagBundleVersion != "2026-11-26T14:05:09.0000000Z" {
+			t.Fatalf("tag %q, bundle %q", d.ImageTag, d.DagBundleVersion)
+		}
+		if d.CreatedBy.Name != "ci" || d.CreatedBy.Kind != dagdeck.ActorToken || d.RuntimeVersion != "1.1.0" || !d.IsDagDeployEnabled {
+			t.Fatalf("deploy = %+v", d)
+		}
+		if !d.Rollback.Eligible {
+			t.Fatalf("latest deploy not eligible: %+v", d.Rollback)
+		}
+		dep, _ := e.svc.FindDeployment(viewer, "prod")
+		if dep.CurrentDeployID != d.ID || dep.RuntimeVersion != "1.1.0" || dep.ImageTag != d.ImageTag {
+			t.Fatalf("deployment = %+v", dep)
+		}
+		if len(e.runtime.activated) != 1 || e.runtime.activated[0] != d.ID {
+			t.Fatalf("runtime activated %v", e.runtime.activated)
+		}
+	})
+
+	t.Run("UniqueImageTagsWithinASecond", func(t *testing.T) {
+		e := newEnv(t)
+		e.deployment(t, "prod", true)
+		a := e.deploy(t, "prod", v1(), v1().request(dagdeck.DeployImageAndDAG, "1.1.0", true))
+		b := e.deploy(t, "prod", v1(), v1().request(dagdeck.DeployImageAndDAG, "1.1.0", true))
+		if a.ImageTag == b.ImageTag || b.ImageTag != a.ImageTag+"-2" || b.Sequence != 2 {
+			t.Fatalf("tags %q and %q, sequence %d", a.ImageTag, b.ImageTag, b.Sequence)
+		}
+	})
+
+	t.Run("OnlyMissingFilesAreAskedFor", func(t *testing.T) {
+		e := newEnv(t)
+		e.deployment(t, "prod", true)
+		e.deploy(t, "prod", v1(), v1().request(dagdeck.DeployImageAndDAG, "1.1.0", true))
+		p := v1()
+		p["include/report.sh"] = "echo report v1.1\n"
+		created, err := e.svc.CreateDeploy(deployer, "prod", p.request(dagdeck.DeployImageAndDAG, "1.1.0", true))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []string{dagdeck.DigestOf([]byte("echo report v1.1\n"))}; len(created.Missing) != 1 || created.Missing[0] != want[0] {
+			t.Fatalf("missing = %v, want %v", created.Missing, want)
+		}
+	})
+
+	t.Run("DAGOnlyCarriesImageForward", func(t *testing.T) {
+		e := newEnv(t)
+		e.deployment(t, "prod", true)
+		first := e.deploy(t, "prod", v1(), v1().request(dagdeck.DeployImageAndDAG, "1.1.0", true))
+		e.clock.Add(time.Minute)
+		p := v1()
+		p["dags/report.yaml"] = "dag_id: report # v1 fixed\n"
+		d := e.deploy(t, "prod", p, p.request(dagdeck.DeployDAGOnly, "", true))
+		if d.Type != dagdeck.DeployDAGOnly || d.ImageTag != first.ImageTag || d.ImageDigest != first.ImageDigest || d.RuntimeVersion != "1.1.0" {
+			t.Fatalf("image not carried forward: %+v", d)
+		}
+		if d.DagBundleVersion == first.DagBundleVersion || d.DagBundleDigest == first.DagBundleDigest {
+			t.Fatalf("bundle not new: %+v", d)
+		}
+	})
+
+	t.Run("ImageOnlyCarriesBundleForward", func(t *testing.T) {
+		e := newEnv(t)
+		e.deployment(t, "prod", true)
+		first := e.deploy(t, "prod", v1(), v1().request(dagdeck.DeployImageAndDAG, "1.1.0", true))
+		e.clock.Add(time.Minute)
+		d := e.deploy(t, "prod", v2(), v2().request(dagdeck.DeployImageOnly, "2.0.0", true))
+		if d.DagBundleDigest != first.DagBundleDigest || d.DagBundleVersion != first.DagBundleVersion || d.ImageTag == first.ImageTag || d.RuntimeVersion != "2.0.0" {
+			t.Fatalf("deploy = %+v", d)
+		}
+	})
+
+	t.Run("ExternalImageName", func(t *testing.T) {
+		e := newEnv(t)
+		e.deployment(t, "prod", true)
+		req := v1().request(dagdeck.DeployImageAndDAG, "1.1.0", true)
+		req.ImageManifest, req.ImageName = nil, "registry.example.com/team/pipelines:2026.11.26"
+		d := e.deploy(t, "prod", v1(), req)
+		if d.ImageRepository != "registry.example.com/team/pipelines" || d.ImageTag != "2026.11.26" || d.ImageDigest != "" {
+			t.Fatalf("deploy = %+v", d)
+		}
+	})
+
+	t.Run("DAGsInsideImageWhenDisabled", func(t *testing.T) {
+		e := newEnv(t)
+		e.deployment(t, "prod", false)
+		d := e.deploy(t, "prod", v1(), v1().request(dagdeck.DeployImageAndDAG, "1.1.0", false))
+		if d.DagBundleDigest != "" || d.DagBundleVersion != "" || d.IsDagDeployEnabled {
+			t.Fatalf("deploy = %+v", d)
+		}
+		m, err := e.svc.DeployManifest(viewer, "prod", d.ID, "image")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !hasPath(m, "dags/report.yaml") {
+			t.Fatalf("image lacks the DAGs: %+v", m.Files)
+		}
+	})
+}
+
+func hasPath(m *dagdeck.Manifest, p string) bool {
+	for _, f := range m.Files {
+		if f.Path == p {
+			return true
+		}
+	}
+	return false
+}
+
+func TestDeployService_DeployErrors(t *testing.T) {
+	e := newEnv(t)
+	e.deployment(t, "prod", true)
+	e.deployment(t, "nodags", false)
+	e.deploy(t, "prod", v2(), v2().request(dagdeck.DeployImageAndDAG, "2.0.0", true))
+
+	longDesc := v1().request(dagdeck.DeployImageAndDAG, "2.0.0", true)
+	longDesc.Description = strings.Repeat("x", 501)
+	badRuntime := v1().request(dagdeck.DeployImageAndDAG, "9.9.9", true)
+	noRuntime := v1().request(dagdeck.DeployImageAndDAG, "", true)
+	traversal := v1().request(dagdeck.DeployImageAndDAG, "2.0.0", true)
+	traversal.ImageManifest.Files[0].Path = "../etc/passwd"
+	absolute := v1().request(dagdeck.DeployImageAndDAG, "2.0.0", true)
+	absolute.ImageManifest.Files[0].Path = "/etc/passwd"
+	linkOut := v1().request(dagdeck.DeployImageAndDAG, "2.0.0", true)
+	linkOut.ImageManifest.Files = append(linkOut.ImageManifest.Files, dagdeck.ManifestFile{Path: "include/evil", Mode: 0o777 | 1<<27, Target: "../../etc"})
+	badDigest := v1().request(dagdeck.DeployImageAndDAG, "2.0.0", true)
+	badDigest.ImageManifest.Files[0].Digest = "sha256:nothex"
+
+	tests := []struct {
+		name, deployment string
+		req              dagdeck.DeployCreate
+		code, message    string
+	}{
+		{"Downgrade", "prod", v1().request(dagdeck.DeployImageAndDAG, "1.1.0", true), dagdeck.EINVALID, "cannot deploy a downgraded runtime"},
+		{"DescriptionTooLong", "prod", longDesc, dagdeck.EINVALID, "description is 501 characters"},
+		{"UnknownRuntime", "prod", badRuntime, dagdeck.EINVALID, "invalid runtime version \"9.9.9\""},
+		{"NoRuntime", "prod", noRuntime, dagdeck.EINVALID, "runtime version is required"},
+		{"PathTraversal", "prod", traversal, dagdeck.EINVALID, "\"..\" is not allowed"},
+		{"AbsolutePath", "prod", absolute, dagdeck.EINVALID, "absolute paths are not allowed"},
+		{"LinkOutside", "prod", linkOut, dagdeck.EINVALID, "outside the project"},
+		{"BadDigest", "prod", badDigest, dagdeck.EINVALID, "invalid digest"},
+		{"DagsDisabled", "nodags", v1().request(dagdeck.DeployDAGOnly, "", true), dagdeck.EINVALID, "DAG deploys are disabled"},
+		{"UnknownDeployment", "nope", v1().request(dagdeck.DeployImageAndDAG, "2.0.0", true), dagdeck.ENOTFOUND, "Deployment \"nope\" not found"},
+		{"BadType", "prod", dagdeck.DeployCreate{Type: "EVERYTHING"}, dagdeck.EINVALID, "deploy type"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := history(t, e, "prod")
+			_, err := e.svc.CreateDeploy(deployer, tt.deployment, tt.req)
+			wantCode(t, err, tt.code)
+			if !strings.Contains(dagdeck.ErrorMessage(err), tt.message) {
+				t.Fatalf("message %q does not say %q", dagdeck.ErrorMessage(err), tt.message)
+			}
+			if after := history(t, e, "prod"); len(after) != len(before) {
+				t.Fatalf("history changed: %d → %d deploys", len(before), len(after))
+			}
+		})
+	}
+
+	t.Run("ViewerMayNotDeploy", func(t *testing.T) {
+		_, err := e.svc.CreateDeploy(viewer, "prod", v2().request(dagdeck.DeployImageAndDAG, "2.0.0", true))
+		wantCode(t, err, dagdeck.EFORBIDDEN)
+	})
+}
+
+func history(t *testing.T, e *env, dep string) []*dagdeck.Deploy {
+	t.Helper()
+	page, err := e.svc.ListDeploys(viewer, dep, "", 500)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return page.Deploys
+}
+
+func TestDeployService_Finalize(t *testing.T) {
+	t.Run("ErrMissingFilesThenOK", func(t *testing.T) {
+		e := newEnv(t)
+		e.deployment(t, "prod", true)
+		created, err := e.svc.CreateDeploy(deployer, "prod", v1().request(dagdeck.DeployImageAndDAG, "1.1.0", true))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = e.svc.FinalizeDeploy(deployer, "prod", created.Deploy.ID)
+		var missing *dagdeck.MissingBlobsError
+		if !errors.As(err, &missing) || len(missing.Digests) != 3 {
+			t.Fatalf("err = %v, want 3 missing files", err)
+		}
+		wantCode(t, err, dagdeck.EINVALID)
+		if d, _ := e.svc.FindDeploy(viewer, "prod", created.Deploy.ID); d.Status != dagdeck.DeployInitialized {
+			t.Fatalf("status %s after a refused finalize", d.Status)
+		}
+		e.upload(t, v1(), missing.Digests)
+		d, err := e.svc.FinalizeDeploy(deployer, "prod", created.Deploy.ID)
+		if err != nil || d.Status != dagdeck.DeployDeployed {
+			t.Fatalf("finalize: %v %+v", err, d)
+		}
+		_, err = e.svc.FinalizeDeploy(deployer, "prod", created.Deploy.ID)
+		wantCode(t, err, dagdeck.ECONFLICT)
+	})
+
+	t.Run("ErrDigestMismatch", func(t *testing.T) {
+		e := newEnv(t)
+		digest := dagdeck.DigestOf([]byte("the real content"))
+		err := e.svc.PutBlob(deployer, digest, strings.NewReader("something else!!"), 16)
+		wantCode(t, err, dagdeck.EINVALID)
+		if _, err := e.artifacts.Stat(deployer, digest); dagdeck.ErrorCode(err) != dagdeck.ENOTFOUND {
+			t.Fatalf("mismatched content was stored: %v", err)
+		}
+	})
+
+	t.Run("ErrInProgress", func(t *testing.T) {
+		e := newEnv(t)
+		e.deployment(t, "prod", true)
+		if _, err := e.svc.CreateDeploy(deployer, "prod", v1().request(dagdeck.DeployImageAndDAG, "1.1.0", true)); err != nil {
+			t.Fatal(err)
+		}
+		_, err := e.svc.CreateDeploy(deployer, "prod", v1().request(dagdeck.DeployImageAndDAG, "1.1.0", true))
+		wantCode(t, err, dagdeck.ECONFLICT)
+	})
+
+	t.Run("AbandonedUploadFails", func(t *testing.T) {
+		e := newEnv(t)
+		e.deployment(t, "prod", true)
+		created, err := e.svc.CreateDeploy(deployer, "prod", v1().request(dagdeck.DeployImageAndDAG, "1.1.0", true))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Add(29 * time.Minute)
+		if n, err := e.svc.FailAbandoned(admin); err != nil || n != 0 {
+			t.Fatalf("failed %d early (err %v)", n, err)
+		}
+		e.clock.Add(2 * time.Minute)
+		if n, err := e.svc.FailAbandoned(admin); err != nil || n != 1 {
+			t.Fatalf("failed %d, err %v; want 1", n, err)
+		}
+		d, _ := e.svc.FindDeploy(viewer, "prod", created.Deploy.ID)
+		if d.Status != dagdeck.DeployFailed || !strings.Contains(d.FailureReason, "abandoned") || d.Rollback.Eligible || d.Rollback.Reason != dagdeck.ReasonFailed {
+			t.Fatalf("deploy = %+v", d)
+		}
+		dep, _ := e.svc.FindDeployment(viewer, "prod")
+		if dep.CurrentDeployID != "" {
+			t.Fatalf("a failed deploy became current")
+		}
+		// The Deployment is free for the next deploy.
+		e.deploy(t, "prod", v1(), v1().request(dagdeck.DeployImageAndDAG, "1.1.0", true))
+	})
+}
+
+func TestDeployService_ListDeploys(t *testing.T) {
+	e := newEnv(t)
+	e.deployment(t, "prod", true)
+	for i := 0; i < 7; i++ {
+		e.deploy(t, "prod", v1(), v1().request(dagdeck.DeployImageAndDAG, "1.1.0", true))
+		e.clock.Add(time.Second)
+	}
+	var seqs []int64
+	cursor := ""
+	for pages := 0; ; pages++ {
+		page, err := e.svc.ListDeploys(viewer, "prod", cursor, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range page.Deploys {
+			seqs = append(seqs, d.Sequence)
+		}
+		if cursor = page.NextCursor; cursor == "" {
+			if pages != 2 {
+				t.Fatalf("%d pages, want 3", pages+1)
+			}
+			break
+		}
+	}
+	if got := fmt.Sprint(seqs); got != "[7 6 5 4 3 2 1]" {
+		t.Fatalf("sequences %s, want 7 down to 1", got)
+	}
+	_, err := e.svc.ListDeploys(viewer, "prod", "garbage", 3)
+	wantCode(t, err, dagdeck.EINVALID)
+}
+

@@ -1,0 +1,204 @@
+package service
+
+import (
+	"context"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/dagdeck/dagdeck"
+)
+
+// DeploymentCreate is a request to create a Deployment.
+type DeploymentCreate struct {
+	Name               string `json:"name"`
+	Description        string `json:"description"`
+	Executor           string `json:"executor"`
+	IsDagDeployEnabled *bool  `json:"isDagDeployEnabled"`
+}
+
+// CreateDeployment creates a Deployment. Requires the admin role.
+// EINVALID for a bad name, description or executor; ECONFLICT if the name is taken.
+func (s *Service) CreateDeployment(ctx context.Context, req DeploymentCreate) (*dagdeck.Deployment, error) {
+	if _, err := dagdeck.Authorize(ctx, dagdeck.RoleAdmin); err != nil {
+		return nil, err
+	}
+	if err := dagdeck.ValidateDeploymentName(req.Name); err != nil {
+		return nil, err
+	}
+	if err := dagdeck.ValidateDescription(req.Description); err != nil {
+		return nil, err
+	}
+	if req.Executor == "" {
+		req.Executor = dagdeck.ExecutorLocal
+	}
+	if req.Executor != dagdeck.ExecutorLocal {
+		return nil, dagdeck.Errorf(dagdeck.EINVALID, "unknown executor %q: only %q is available", req.Executor, dagdeck.ExecutorLocal)
+	}
+	now := s.Now()
+	d := &dagdeck.Deployment{
+		ID:                 dagdeck.NewID(),
+		Name:               req.Name,
+		Description:        req.Description,
+		Executor:           req.Executor,
+		SchedulerSize:      "small",
+		WorkerQueues:       []string{"default"},
+		WorkerConcurrency:  4,
+		IsDagDeployEnabled: req.IsDagDeployEnabled == nil || *req.IsDagDeployEnabled,
+		Env:                []dagdeck.EnvVar{},
+		CreatedAt:          now,
+		UpdatedAt:          now,
+	}
+	err := s.store.Update(ctx, func(tx dagdeck.Tx) error {
+		if _, err := tx.FindDeploymentByName(ctx, d.Name); err == nil {
+			return dagdeck.Errorf(dagdeck.ECONFLICT, "a Deployment named %q already exists", d.Name)
+		}
+		return tx.CreateDeployment(ctx, d)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// FindDeployment returns a Deployment by id or name. ENOTFOUND if none.
+func (s *Service) FindDeployment(ctx context.Context, idOrName string) (*dagdeck.Deployment, error) {
+	if _, err := dagdeck.Authorize(ctx, dagdeck.RoleViewer); err != nil {
+		return nil, err
+	}
+	var d *dagdeck.Deployment
+	err := s.store.View(ctx, func(tx dagdeck.Tx) (err error) {
+		d, err = findDeployment(ctx, tx, idOrName)
+		return err
+	})
+	return d, err
+}
+
+// ListDeployments returns every Deployment, ordered by name.
+func (s *Service) ListDeployments(ctx context.Context) ([]*dagdeck.Deployment, error) {
+	if _, err := dagdeck.Authorize(ctx, dagdeck.RoleViewer); err != nil {
+		return nil, err
+	}
+	var ds []*dagdeck.Deployment
+	err := s.store.View(ctx, func(tx dagdeck.Tx) (err error) {
+		ds, err = tx.ListDeployments(ctx)
+		return err
+	})
+	return ds, err
+}
+
+// UpdateDeployment changes a Deployment's settings. Requires the admin role.
+// Env changes are recorded so a rollback plan can name the keys changed since
+// its target.
+func (s *Service) UpdateDeployment(ctx context.Context, idOrName string, upd dagdeck.DeploymentUpdate) (*dagdeck.Deployment, error) {
+	if _, err := dagdeck.Authorize(ctx, dagdeck.RoleAdmin); err != nil {
+		return nil, err
+	}
+	var d *dagdeck.Deployment
+	err := s.store.Update(ctx, func(tx dagdeck.Tx) (err error) {
+		if d, err = findDeployment(ctx, tx, idOrName); err != nil {
+			return err
+		}
+		if err := tx.LockDeployment(ctx, d.ID); err != nil {
+			return err
+		}
+		now := s.Now()
+		changed, err := applyDeploymentUpdate(d, upd, now)
+		if err != nil {
+			return err
+		}
+		for _, key := range changed {
+			if err := tx.RecordEnvChange(ctx, d.ID, key, now); err != nil {
+				return err
+			}
+		}
+		if upd.Name != nil && *upd.Name != d.Name {
+			if _, err := tx.FindDeploymentByName(ctx, *upd.Name); err == nil {
+				return dagdeck.Errorf(dagdeck.ECONFLICT, "a Deployment named %q already exists", *upd.Name)
+			}
+		}
+		d.UpdatedAt = now
+		return tx.UpdateDeployment(ctx, d)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// applyDeploymentUpdate validates upd and applies it to d, returning the env
+// keys whose value or secrecy changed.
+func applyDeploymentUpdate(d *dagdeck.Deployment, upd dagdeck.DeploymentUpdate, now time.Time) ([]string, error) {
+	if upd.Name != nil {
+		if err := dagdeck.ValidateDeploymentName(*upd.Name); err != nil {
+			return nil, err
+		}
+		d.Name = *upd.Name
+	}
+	if upd.Description != nil {
+		if err := dagdeck.ValidateDescription(*upd.Description); err != nil {
+			return nil, err
+		}
+		d.Description = *upd.Description
+	}
+	if upd.Executor != nil {
+		if *upd.Executor != dagdeck.ExecutorLocal {
+			return nil, dagdeck.Errorf(dagdeck.EINVALID, "unknown executor %q: only %q is available", *upd.Executor, dagdeck.ExecutorLocal)
+		}
+		d.Executor = *upd.Executor
+	}
+	if upd.SchedulerSize != nil {
+		if !slices.Contains([]string{"small", "medium", "large"}, *upd.SchedulerSize) {
+			return nil, dagdeck.Errorf(dagdeck.EINVALID, "scheduler size %q: want small, medium or large", *upd.SchedulerSize)
+		}
+		d.SchedulerSize = *upd.SchedulerSize
+	}
+	if upd.WorkerQueues != nil {
+		d.WorkerQueues = *upd.WorkerQueues
+	}
+	if upd.WorkerConcurrency != nil {
+		if *upd.WorkerConcurrency < 1 || *upd.WorkerConcurrency > 256 {
+			return nil, dagdeck.Errorf(dagdeck.EINVALID, "worker concurrency %d: want 1 to 256", *upd.WorkerConcurrency)
+		}
+		d.WorkerConcurrency = *upd.WorkerConcurrency
+	}
+	if upd.IsDagDeployEnabled != nil {
+		d.IsDagDeployEnabled = *upd.IsDagDeployEnabled
+	}
+	return applyEnvUpdates(d, upd.Env, now)
+}
+
+func applyEnvUpdates(d *dagdeck.Deployment, updates []dagdeck.EnvUpdate, now time.Time) ([]string, error) {
+	env := make(map[string]dagdeck.EnvVar, len(d.Env))
+	for _, v := range d.Env {
+		env[v.Key] = v
+	}
+	var changed []string
+	for _, u := range updates {
+		if err := dagdeck.ValidateEnvKey(u.Key); err != nil {
+			return nil, err
+		}
+		old, had := env[u.Key]
+		if u.Value == nil {
+			if had {
+				delete(env, u.Key)
+				changed = append(changed, u.Key)
+			}
+			continue
+		}
+		if len(*u.Value) > dagdeck.MaxEnvValueLen {
+			return nil, dagdeck.Errorf(dagdeck.EINVALID, "value of %s is %d bytes; the limit is %d", u.Key, len(*u.Value), dagdeck.MaxEnvValueLen)
+		}
+		if had && old.Value == *u.Value && old.IsSecret == u.IsSecret {
+			continue
+		}
+		env[u.Key] = dagdeck.EnvVar{Key: u.Key, Value: *u.Value, IsSecret: u.IsSecret, UpdatedAt: now}
+		changed = append(changed, u.Key)
+	}
+	d.Env = d.Env[:0]
+	for _, v := range env {
+		d.Env = append(d.Env, v)
+	}
+	sort.Slice(d.Env, func(i, j int) bool { return d.Env[i].Key < d.Env[j].Key })
+	return changed, nil
+}

@@ -1,0 +1,124 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/dagdeck/dagdeck"
+)
+
+// FinalizeDeploy makes an INITIALIZED deploy DEPLOYED and current, once every
+// file it references is stored (each was verified against its digest when
+// uploaded). Requires the deployer role.
+//
+// Returns a *dagdeck.MissingBlobsError (EINVALID) listing the files still to
+// upload, leaving the deploy INITIALIZED; ECONFLICT if the deploy is not
+// INITIALIZED; ENOTFOUND if it is not a deploy of that Deployment.
+func (s *Service) FinalizeDeploy(ctx context.Context, deploymentIDOrName, deployID string) (*dagdeck.Deploy, error) {
+	if _, err := dagdeck.Authorize(ctx, dagdeck.RoleDeployer); err != nil {
+		return nil, err
+	}
+	var d *dagdeck.Deploy
+	err := s.store.Update(ctx, func(tx dagdeck.Tx) error {
+		if err := tx.LockGC(ctx, false); err != nil {
+			return err
+		}
+		dep, err := findDeployment(ctx, tx, deploymentIDOrName)
+		if err != nil {
+			return err
+		}
+		if err := tx.LockDeployment(ctx, dep.ID); err != nil {
+			return err
+		}
+		if d, err = findDeployOf(ctx, tx, dep, deployID); err != nil {
+			return err
+		}
+		if d.Status != dagdeck.DeployInitialized {
+			return dagdeck.Errorf(dagdeck.ECONFLICT, "%s is %s, not %s; it cannot be finalized", d, d.Status, dagdeck.DeployInitialized)
+		}
+		manifests, err := s.manifestsOf(ctx, d)
+		if err != nil {
+			return err
+		}
+		missing, err := s.missing(ctx, manifests)
+		if err != nil {
+			return err
+		}
+		if len(missing) > 0 {
+			return &dagdeck.MissingBlobsError{Digests: missing}
+		}
+		now := s.Now()
+		d.Status, d.FinalizedAt = dagdeck.DeployDeployed, &now
+		if err := tx.UpdateDeploy(ctx, d); err != nil {
+			return err
+		}
+		return makeCurrent(ctx, tx, dep, d, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.logger.Info("deploy finalized", "deployment", d.DeploymentID, "deploy", d.ID, "imageTag", d.ImageTag, "runtime", d.RuntimeVersion)
+	s.activated(ctx, d)
+	return s.withEligibility(ctx, d)
+}
+
+// makeCurrent points the Deployment at d, a DEPLOYED deploy, and restores the
+// DAG-deploy setting it recorded.
+func makeCurrent(ctx context.Context, tx dagdeck.Tx, dep *dagdeck.Deployment, d *dagdeck.Deploy, now time.Time) error {
+	dep.CurrentDeployID = d.ID
+	dep.RuntimeVersion = d.RuntimeVersion
+	dep.ImageTag = d.ImageTag
+	dep.DagBundleVersion = d.DagBundleVersion
+	dep.IsDagDeployEnabled = d.IsDagDeployEnabled
+	dep.UpdatedAt = now
+	return tx.UpdateDeployment(ctx, dep)
+}
+
+// findDeployOf returns the deploy if it belongs to dep.
+func findDeployOf(ctx context.Context, tx dagdeck.Tx, dep *dagdeck.Deployment, deployID string) (*dagdeck.Deploy, error) {
+	d, err := tx.FindDeploy(ctx, deployID)
+	if dagdeck.ErrorCode(err) == dagdeck.ENOTFOUND {
+		return nil, dagdeck.Errorf(dagdeck.ENOTFOUND, "deploy %q not found", deployID)
+	} else if err != nil {
+		return nil, err
+	}
+	if d.DeploymentID != dep.ID {
+		return nil, dagdeck.Errorf(dagdeck.EINVALID, "deploy %s belongs to another Deployment, not to %s", deployID, dep.Name)
+	}
+	return d, nil
+}
+
+// manifestsOf loads the manifests a deploy references.
+func (s *Service) manifestsOf(ctx context.Context, d *dagdeck.Deploy) ([]*dagdeck.Manifest, error) {
+	var out []*dagdeck.Manifest
+	for _, digest := range []string{d.ImageDigest, d.DagBundleDigest} {
+		if digest == "" {
+			continue
+		}
+		m, err := s.LoadManifest(ctx, digest)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// LoadManifest reads a manifest blob. ENOTFOUND if the artifacts are gone.
+func (s *Service) LoadManifest(ctx context.Context, digest string) (*dagdeck.Manifest, error) {
+	rc, err := s.artifacts.Open(ctx, digest)
+	if dagdeck.ErrorCode(err) == dagdeck.ENOTFOUND {
+		return nil, dagdeck.Errorf(dagdeck.ENOTFOUND, "manifest %s is no longer stored", digest)
+	} else if err != nil {
+		return nil, fmt.Errorf("open manifest: %w", err)
+	}
+	defer rc.Close()
+	var m dagdeck.Manifest
+	if err := json.NewDecoder(io.LimitReader(rc, 256<<20)).Decode(&m); err != nil {
+		return nil, fmt.Errorf("decode manifest %s: %w", digest, err)
+	}
+	return &m, nil
+}

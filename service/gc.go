@@ -1,0 +1,153 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/dagdeck/dagdeck"
+)
+
+// GCResult reports what a garbage collection did.
+type GCResult struct {
+	BlobsDeleted  int   `json:"blobsDeleted"`
+	BytesDeleted  int64 `json:"bytesDeleted"`
+	BlobsKept     int   `json:"blobsKept"`
+	DeploysPruned int   `json:"deploysPruned"`
+}
+
+// GC deletes the blobs no retained deploy references (DESIGN §4): retained
+// are DEPLOYED deploys inside the retention window, every current deploy,
+// unfinished uploads and deploys that running tasks use. Blobs younger than
+// the grace period are kept too. Deploys whose artifacts are gone are marked
+// pruned; their records stay. It holds the exclusive GC lock for the whole
+// sweep, so deploys that reference blobs (shared lock) wait for it, and only
+// one replica collects at a time. Requires the admin role when called on
+// behalf of a user (the server's periodic run has no actor).
+func (s *Service) GC(ctx context.Context) (*GCResult, error) {
+	if dagdeck.ActorFromContext(ctx) != nil {
+		if _, err := dagdeck.Authorize(ctx, dagdeck.RoleAdmin); err != nil {
+			return nil, err
+		}
+	}
+	var res GCResult
+	err := s.store.Update(ctx, func(tx dagdeck.Tx) error {
+		res = GCResult{}
+		if err := tx.LockGC(ctx, true); err != nil {
+			return err
+		}
+		now := s.Now()
+		retained, err := tx.RetainedDeploys(ctx, now.Add(-s.retention))
+		if err != nil {
+			return err
+		}
+		keep, err := s.referencedBlobs(ctx, retained)
+		if err != nil {
+			return err
+		}
+		if err := s.sweep(ctx, keep, now, &res); err != nil {
+			return err
+		}
+		return s.markPruned(ctx, tx, retained, &res)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.logger.Info("garbage collected", "blobsDeleted", res.BlobsDeleted, "bytesDeleted", res.BytesDeleted, "deploysPruned", res.DeploysPruned)
+	return &res, nil
+}
+
+// referencedBlobs returns the manifests of the retained deploys and every
+// file they list.
+func (s *Service) referencedBlobs(ctx context.Context, retained []*dagdeck.Deploy) (map[string]bool, error) {
+	keep := make(map[string]bool)
+	for _, d := range retained {
+		for _, digest := range []string{d.ImageDigest, d.DagBundleDigest} {
+			if digest == "" || keep[digest] {
+				continue
+			}
+			keep[digest] = true
+			m, err := s.LoadManifest(ctx, digest)
+			if dagdeck.ErrorCode(err) == dagdeck.ENOTFOUND {
+				continue // already gone; finalize or rollback will say so
+			} else if err != nil {
+				return nil, err
+			}
+			for _, f := range m.Files {
+				if f.Digest != "" {
+					keep[f.Digest] = true
+				}
+			}
+		}
+	}
+	return keep, nil
+}
+
+func (s *Service) sweep(ctx context.Context, keep map[string]bool, now time.Time, res *GCResult) error {
+	var doomed []dagdeck.BlobInfo
+	err := s.artifacts.Walk(ctx, func(b dagdeck.BlobInfo) error {
+		if keep[b.Digest] || now.Sub(b.CreatedAt) < s.gcGrace {
+			res.BlobsKept++
+			return nil
+		}
+		doomed = append(doomed, b)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("walk artifacts: %w", err)
+	}
+	for _, b := range doomed {
+		if err := s.artifacts.Delete(ctx, b.Digest); err != nil {
+			return fmt.Errorf("delete blob %s: %w", b.Digest, err)
+		}
+		res.BlobsDeleted++
+		res.BytesDeleted += b.Size
+	}
+	return nil
+}
+
+// markPruned flags DEPLOYED deploys that are not retained and whose
+// manifests are gone.
+func (s *Service) markPruned(ctx context.Context, tx dagdeck.Tx, retained []*dagdeck.Deploy, res *GCResult) error {
+	isRetained := make(map[string]bool, len(retained))
+	for _, d := range retained {
+		isRetained[d.ID] = true
+	}
+	all, err := tx.ListDeploys(ctx, dagdeck.DeployFilter{Status: dagdeck.DeployDeployed})
+	if err != nil {
+		return err
+	}
+	for _, d := range all {
+		if d.ArtifactsPruned || isRetained[d.ID] {
+			continue
+		}
+		gone, err := s.anyMissing(ctx, d.ImageDigest, d.DagBundleDigest)
+		if err != nil {
+			return err
+		}
+		if !gone {
+			continue
+		}
+		d.ArtifactsPruned = true
+		if err := tx.UpdateDeploy(ctx, d); err != nil {
+			return err
+		}
+		res.DeploysPruned++
+	}
+	return nil
+}
+
+func (s *Service) anyMissing(ctx context.Context, digests ...string) (bool, error) {
+	for _, digest := range digests {
+		if digest == "" {
+			continue
+		}
+		_, err := s.artifacts.Stat(ctx, digest)
+		if dagdeck.ErrorCode(err) == dagdeck.ENOTFOUND {
+			return true, nil
+		} else if err != nil {
+			return false, err
+		}
+	}
+	return false, nil
+}

@@ -1,0 +1,91 @@
+package service_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/dagdeck/dagdeck"
+)
+
+func TestDeployService_GC(t *testing.T) {
+	day := 24 * time.Hour
+	t.Run("DeletesOnlyWhatNothingReferences", func(t *testing.T) {
+		e := newEnv(t)
+		e.deployment(t, "prod", true)
+		old := e.deploy(t, "prod", v1(), v1().request(dagdeck.DeployImageAndDAG, "1.1.0", true))
+		e.clock.Add(100 * day)
+		cur := e.deploy(t, "prod", v2(), v2().request(dagdeck.DeployImageAndDAG, "2.0.0", true))
+
+		res, err := e.svc.GC(admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// v1's unique files (Dockerfile, report.sh, report.yaml) and its two manifests go.
+		if res.BlobsDeleted != 5 || res.DeploysPruned != 1 {
+			t.Fatalf("gc = %+v, want 5 blobs deleted and 1 deploy pruned", res)
+		}
+		for path, content := range v2() {
+			if _, err := e.artifacts.Stat(admin, dagdeck.DigestOf([]byte(content))); err != nil {
+				t.Fatalf("referenced file %s deleted: %v", path, err)
+			}
+		}
+		d, _ := e.svc.FindDeploy(viewer, "prod", old.ID)
+		if !d.ArtifactsPruned || d.Rollback.Eligible {
+			t.Fatalf("old deploy after gc = %+v", d)
+		}
+		if h := history(t, e, "prod"); len(h) != 2 {
+			t.Fatalf("gc removed history records: %d left", len(h))
+		}
+		// A second run finds nothing more.
+		if res, err := e.svc.GC(admin); err != nil || res.BlobsDeleted != 0 {
+			t.Fatalf("second gc = %+v, %v", res, err)
+		}
+		if _, err := e.svc.Rollback(deployer, "prod", cur.ID, dagdeck.RollbackRequest{Description: "still works"}); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	t.Run("KeepsWindowAndRollbackRenews", func(t *testing.T) {
+		e := newEnv(t)
+		e.deployment(t, "prod", true)
+		old := e.deploy(t, "prod", v1(), v1().request(dagdeck.DeployImageAndDAG, "1.1.0", true))
+		e.clock.Add(80 * day)
+		e.deploy(t, "prod", v2(), v2().request(dagdeck.DeployImageAndDAG, "2.0.0", true))
+		if _, err := e.svc.Rollback(deployer, "prod", old.ID, dagdeck.RollbackRequest{Description: "renew", ConfirmDowngrade: true}); err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Add(30 * day) // old is 110 days old, but the rollback (current) references its files
+		if res, err := e.svc.GC(admin); err != nil || res.DeploysPruned != 0 {
+			t.Fatalf("gc = %+v, %v", res, err)
+		}
+		for path, content := range v1() {
+			if _, err := e.artifacts.Stat(admin, dagdeck.DigestOf([]byte(content))); err != nil {
+				t.Fatalf("file %s of the current (rolled-back) code deleted: %v", path, err)
+			}
+		}
+	})
+
+	t.Run("KeepsUnfinishedUploads", func(t *testing.T) {
+		e := newEnv(t)
+		e.deployment(t, "prod", true)
+		e.deploy(t, "prod", v1(), v1().request(dagdeck.DeployImageAndDAG, "1.1.0", true))
+		e.clock.Add(100 * day)
+		// A new deploy reuses v1's files (nothing to upload) while GC runs.
+		created, err := e.svc.CreateDeploy(deployer, "prod", v1().request(dagdeck.DeployImageAndDAG, "1.1.0", true))
+		if err != nil || len(created.Missing) != 0 {
+			t.Fatalf("create: %v, missing %v", err, created)
+		}
+		if _, err := e.svc.GC(admin); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.svc.FinalizeDeploy(deployer, "prod", created.Deploy.ID); err != nil {
+			t.Fatalf("gc deleted files of an unfinished deploy: %v", err)
+		}
+	})
+
+	t.Run("ViewerMayNotCollect", func(t *testing.T) {
+		e := newEnv(t)
+		_, err := e.svc.GC(viewer)
+		wantCode(t, err, dagdeck.EFORBIDDEN)
+	})
+}

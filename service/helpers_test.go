@@ -1,0 +1,175 @@
+package service_test
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dagdeck/dagdeck"
+	"github.com/dagdeck/dagdeck/file"
+	"github.com/dagdeck/dagdeck/service"
+	"github.com/dagdeck/dagdeck/sqlite"
+)
+
+// clock is a settable test clock.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// fakeRuntime records what the service tells the runtime.
+type fakeRuntime struct {
+	mu         sync.Mutex
+	activated  []string
+	downgrades []string
+}
+
+func (r *fakeRuntime) Activate(ctx context.Context, d *dagdeck.Deploy) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.activated = append(r.activated, d.ID)
+	return nil
+}
+
+func (r *fakeRuntime) PrepareDowngrade(ctx context.Context, deploymentID string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.downgrades = append(r.downgrades, deploymentID)
+	return nil
+}
+
+type env struct {
+	svc       *service.Service
+	store     dagdeck.Store
+	artifacts *file.Store
+	clock     *clock
+	runtime   *fakeRuntime
+}
+
+func newEnv(t *testing.T, opts ...service.Option) *env {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := sqlite.Open(ctx, filepath.Join(dir, "dagdeck.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	fs, err := file.Open(filepath.Join(dir, "artifacts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{store: db, artifacts: fs, clock: &clock{now: time.Date(2026, 11, 26, 14, 5, 9, 0, time.UTC)}, runtime: &fakeRuntime{}}
+	opts = append([]service.Option{service.WithClock(e.clock.Now), service.WithRuntime(e.runtime), service.WithGCGrace(0)}, opts...)
+	e.svc = service.New(db, fs, opts...)
+	return e
+}
+
+func as(role dagdeck.Role, name string) context.Context {
+	return dagdeck.NewContextWithActor(context.Background(), &dagdeck.Actor{ID: "id-" + name, Kind: dagdeck.ActorToken, Name: name, Role: role})
+}
+
+var (
+	admin    = as(dagdeck.RoleAdmin, "alice")
+	deployer = as(dagdeck.RoleDeployer, "ci")
+	viewer   = as(dagdeck.RoleViewer, "vera")
+)
+
+func (e *env) deployment(t *testing.T, name string, dagDeploy bool) *dagdeck.Deployment {
+	t.Helper()
+	d, err := e.svc.CreateDeployment(admin, service.DeploymentCreate{Name: name, IsDagDeployEnabled: &dagDeploy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// project is an in-memory project: path → content.
+type project map[string]string
+
+func (p project) manifest(kind string, keep func(path string) bool) *dagdeck.Manifest {
+	m := &dagdeck.Manifest{Kind: kind, Files: []dagdeck.ManifestFile{}}
+	for path, content := range p {
+		if keep(path) {
+			m.Files = append(m.Files, dagdeck.ManifestFile{Path: path, Mode: 0o644, Size: int64(len(content)), Digest: dagdeck.DigestOf([]byte(content))})
+		}
+	}
+	sort.Slice(m.Files, func(i, j int) bool { return m.Files[i].Path < m.Files[j].Path })
+	return m
+}
+
+func isDAG(p string) bool { return len(p) > 5 && p[:5] == "dags/" }
+
+// request builds the DeployCreate for a project and a Deployment's setting.
+func (p project) request(typ dagdeck.DeployType, runtime string, dagDeploy bool) dagdeck.DeployCreate {
+	req := dagdeck.DeployCreate{Type: typ, RuntimeVersion: runtime, Description: "deploy " + runtime}
+	if typ != dagdeck.DeployDAGOnly {
+		req.ImageManifest = p.manifest(dagdeck.ManifestImage, func(path string) bool { return !dagDeploy || !isDAG(path) })
+	} else {
+		req.RuntimeVersion = ""
+	}
+	if dagDeploy && typ != dagdeck.DeployImageOnly {
+		req.DagManifest = p.manifest(dagdeck.ManifestDAGs, isDAG)
+	}
+	return req
+}
+
+// upload stores the project's files with the given digests.
+func (e *env) upload(t *testing.T, p project, digests []string) {
+	t.Helper()
+	want := make(map[string]bool)
+	for _, d := range digests {
+		want[d] = true
+	}
+	for _, content := range p {
+		d := dagdeck.DigestOf([]byte(content))
+		if want[d] {
+			if err := e.svc.PutBlob(deployer, d, bytes.NewReader([]byte(content)), int64(len(content))); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// deploy runs a whole deploy: create, upload what is missing, finalize.
+func (e *env) deploy(t *testing.T, dep string, p project, req dagdeck.DeployCreate) *dagdeck.Deploy {
+	t.Helper()
+	created, err := e.svc.CreateDeploy(deployer, dep, req)
+	if err != nil {
+		t.Fatalf("create deploy: %v", err)
+	}
+	e.upload(t, p, created.Missing)
+	d, err := e.svc.FinalizeDeploy(deployer, dep, created.Deploy.ID)
+	if err != nil {
+		t.Fatalf("finalize: %v", err)
+	}
+	return d
+}
+
+func v1() project {
+	return project{"Dockerfile": "FROM quay.io/dagdeck/runtime:1.1.0\n", "include/report.sh": "echo report v1\n", "dags/report.yaml": "dag_id: report # v1\n"}
+}
+
+func v2() project {
+	return project{"Dockerfile": "FROM quay.io/dagdeck/runtime:2.0.0\n", "include/report.sh": "echo report v2\n", "dags/report.yaml": "dag_id: report # v2\n", "dags/extra.yaml": "dag_id: extra\n"}
+}
+
+func wantCode(t *testing.T, err error, code string) {
+	t.Helper()
+	if got := dagdeck.ErrorCode(err); got != code {
+		t.Fatalf("error code = %q (%v), want %q", got, err, code)
+	}
+}
+
+func withRetention(d time.Duration) service.Option { return service.WithRetention(d) }

@@ -1,0 +1,188 @@
+package service
+
+import (
+	"context"
+	"encoding/base64"
+	"strconv"
+
+	"github.com/dagdeck/dagdeck"
+)
+
+// Page sizes of the Deploy History.
+const (
+	DefaultPageSize = 50
+	MaxPageSize     = 500
+)
+
+// ListDeploys returns one page of a Deployment's Deploy History, newest
+// first, each deploy with its rollback eligibility. cursor is "" for the
+// first page or a NextCursor from a previous page.
+func (s *Service) ListDeploys(ctx context.Context, deploymentIDOrName, cursor string, limit int) (*dagdeck.DeployPage, error) {
+	if _, err := dagdeck.Authorize(ctx, dagdeck.RoleViewer); err != nil {
+		return nil, err
+	}
+	before, err := decodeCursor(cursor)
+	if err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		limit = DefaultPageSize
+	}
+	if limit > MaxPageSize {
+		return nil, dagdeck.Errorf(dagdeck.EINVALID, "limit %d: the maximum is %d", limit, MaxPageSize)
+	}
+	page := &dagdeck.DeployPage{Deploys: []*dagdeck.Deploy{}}
+	err = s.store.View(ctx, func(tx dagdeck.Tx) error {
+		dep, err := findDeployment(ctx, tx, deploymentIDOrName)
+		if err != nil {
+			return err
+		}
+		ds, err := tx.ListDeploys(ctx, dagdeck.DeployFilter{DeploymentID: dep.ID, BeforeSequence: before, Limit: limit + 1})
+		if err != nil {
+			return err
+		}
+		if len(ds) > limit {
+			ds = ds[:limit]
+			page.NextCursor = encodeCursor(ds[limit-1].Sequence)
+		}
+		latest, err := latestDeployed(ctx, tx, dep.ID)
+		if err != nil {
+			return err
+		}
+		for _, d := range ds {
+			s.setEligibility(d, latest)
+		}
+		page.Deploys = ds
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return page, nil
+}
+
+// FindDeploy returns a deploy of a Deployment with its rollback eligibility.
+func (s *Service) FindDeploy(ctx context.Context, deploymentIDOrName, deployID string) (*dagdeck.Deploy, error) {
+	if _, err := dagdeck.Authorize(ctx, dagdeck.RoleViewer); err != nil {
+		return nil, err
+	}
+	var d *dagdeck.Deploy
+	err := s.store.View(ctx, func(tx dagdeck.Tx) error {
+		dep, err := findDeployment(ctx, tx, deploymentIDOrName)
+		if err != nil {
+			return err
+		}
+		if d, err = findDeployOf(ctx, tx, dep, deployID); err != nil {
+			return err
+		}
+		latest, err := latestDeployed(ctx, tx, dep.ID)
+		s.setEligibility(d, latest)
+		return err
+	})
+	return d, err
+}
+
+// withEligibility re-reads what eligibility needs and sets it on d.
+func (s *Service) withEligibility(ctx context.Context, d *dagdeck.Deploy) (*dagdeck.Deploy, error) {
+	err := s.store.View(ctx, func(tx dagdeck.Tx) error {
+		latest, err := latestDeployed(ctx, tx, d.DeploymentID)
+		s.setEligibility(d, latest)
+		return err
+	})
+	return d, err
+}
+
+func (s *Service) setEligibility(d, latestDeployed *dagdeck.Deploy) {
+	latestID := ""
+	if latestDeployed != nil {
+		latestID = latestDeployed.ID
+	}
+	d.Rollback = dagdeck.EligibilityOf(d, latestID, s.Now(), s.retention)
+}
+
+// UpdateDeploy changes a deploy's description, or cancels an INITIALIZED
+// deploy by setting its status to FAILED. Requires the deployer role.
+func (s *Service) UpdateDeploy(ctx context.Context, deploymentIDOrName, deployID string, upd dagdeck.DeployUpdate) (*dagdeck.Deploy, error) {
+	if _, err := dagdeck.Authorize(ctx, dagdeck.RoleDeployer); err != nil {
+		return nil, err
+	}
+	if upd.Description != nil {
+		if err := dagdeck.ValidateDescription(*upd.Description); err != nil {
+			return nil, err
+		}
+	}
+	if upd.Status != nil && *upd.Status != dagdeck.DeployFailed {
+		return nil, dagdeck.Errorf(dagdeck.EINVALID, "status can only be set to %s (to cancel an unfinished deploy)", dagdeck.DeployFailed)
+	}
+	var d *dagdeck.Deploy
+	err := s.store.Update(ctx, func(tx dagdeck.Tx) error {
+		dep, err := findDeployment(ctx, tx, deploymentIDOrName)
+		if err != nil {
+			return err
+		}
+		if err := tx.LockDeployment(ctx, dep.ID); err != nil {
+			return err
+		}
+		if d, err = findDeployOf(ctx, tx, dep, deployID); err != nil {
+			return err
+		}
+		if upd.Status != nil {
+			if d.Status != dagdeck.DeployInitialized {
+				return dagdeck.Errorf(dagdeck.ECONFLICT, "%s is %s; only an unfinished deploy can be cancelled", d, d.Status)
+			}
+			now := s.Now()
+			d.Status, d.FinalizedAt, d.FailureReason = dagdeck.DeployFailed, &now, "cancelled by "+dagdeck.ActorFromContext(ctx).Name
+		}
+		if upd.Description != nil {
+			d.Description = *upd.Description
+		}
+		return tx.UpdateDeploy(ctx, d)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.withEligibility(ctx, d)
+}
+
+// FailAbandoned marks deploys FAILED that stayed INITIALIZED longer than the
+// upload timeout. It returns how many it failed.
+func (s *Service) FailAbandoned(ctx context.Context) (int, error) {
+	now := s.Now()
+	n := 0
+	err := s.store.Update(ctx, func(tx dagdeck.Tx) error {
+		stale, err := tx.ListDeploys(ctx, dagdeck.DeployFilter{Status: dagdeck.DeployInitialized, CreatedBefore: now.Add(-s.uploadTimeout)})
+		if err != nil {
+			return err
+		}
+		for _, d := range stale {
+			d.Status, d.FinalizedAt = dagdeck.DeployFailed, &now
+			d.FailureReason = "upload abandoned: not finalized within " + s.uploadTimeout.String()
+			if err := tx.UpdateDeploy(ctx, d); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	if n > 0 {
+		s.logger.Info("failed abandoned deploys", "count", n)
+	}
+	return n, err
+}
+
+func encodeCursor(seq int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("seq:" + strconv.FormatInt(seq, 10)))
+}
+
+func decodeCursor(c string) (int64, error) {
+	if c == "" {
+		return 0, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err == nil && len(b) > 4 && string(b[:4]) == "seq:" {
+		if n, err := strconv.ParseInt(string(b[4:]), 10, 64); err == nil && n > 0 {
+			return n, nil
+		}
+	}
+	return 0, dagdeck.Errorf(dagdeck.EINVALID, "invalid cursor %q", c)
+}

@@ -1,0 +1,290 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dagdeck/dagdeck"
+)
+
+// Rollback rolls a Deployment back to one of its deploys: a NEW deploy, at
+// the top of the history, whose code state (image, DAG bundle, runtime
+// version, DAG-deploy setting) is copied from the target. Settings and env
+// vars are left alone. With req.DryRun it only returns the plan, which
+// needs the viewer role; a real rollback needs the deployer role and a
+// description.
+//
+// EINVALID for a missing or long description or a deploy of another
+// Deployment; ENOTFOUND for unknown ids; EUNPROCESSABLE when the target is
+// not eligible (FAILED, EXPIRED, ARTIFACTS_MISSING…) or lowers the runtime
+// without req.ConfirmDowngrade; ECONFLICT while a deploy is in progress or
+// when the Deployment changed under the rollback.
+func (s *Service) Rollback(ctx context.Context, deploymentIDOrName, deployID string, req dagdeck.RollbackRequest) (*dagdeck.RollbackResult, error) {
+	want := dagdeck.RoleDeployer
+	if req.DryRun {
+		want = dagdeck.RoleViewer
+	}
+	actor, err := dagdeck.Authorize(ctx, want)
+	if err != nil {
+		return nil, err
+	}
+	if !req.DryRun && strings.TrimSpace(req.Description) == "" {
+		return nil, dagdeck.Errorf(dagdeck.EINVALID, "a rollback needs a description: say why you roll back")
+	}
+	if err := dagdeck.ValidateDescription(req.Description); err != nil {
+		return nil, err
+	}
+	var plan *dagdeck.RollbackPlan
+	err = s.store.View(ctx, func(tx dagdeck.Tx) (err error) {
+		plan, err = s.planRollback(ctx, tx, deploymentIDOrName, deployID)
+		return err
+	})
+	if err != nil || req.DryRun {
+		return &dagdeck.RollbackResult{Plan: plan}, err
+	}
+	if plan.RequiresConfirmation && !req.ConfirmDowngrade {
+		return nil, dagdeck.Errorf(dagdeck.EUNPROCESSABLE, "rolling back to %s lowers the runtime from %s to %s: running tasks fail now and %s; confirm the downgrade (--confirm-downgrade) to proceed", plan.TargetDeploy, plan.Runtime.From, plan.Runtime.To, describeErased(plan.Erased))
+	}
+	d, err := s.commitRollback(ctx, plan, req, actor)
+	if err != nil {
+		return nil, err
+	}
+	s.logger.Info("rolled back", "deployment", d.DeploymentID, "deploy", d.ID, "from", d.RollbackFromID, "runtime", d.RuntimeVersion)
+	s.activated(ctx, d)
+	d, err = s.withEligibility(ctx, d)
+	return &dagdeck.RollbackResult{Plan: plan, Deploy: d}, err
+}
+
+// commitRollback stops running tasks first when the runtime goes down, then
+// records the rollback deploy and makes it current in one transaction.
+func (s *Service) commitRollback(ctx context.Context, plan *dagdeck.RollbackPlan, req dagdeck.RollbackRequest, actor *dagdeck.Actor) (*dagdeck.Deploy, error) {
+	downgrade := plan.Runtime.Change == dagdeck.RuntimeDowngrade
+	if downgrade && s.runtime != nil {
+		if err := s.runtime.PrepareDowngrade(ctx, plan.DeploymentID); err != nil {
+			return nil, fmt.Errorf("stop running tasks: %w", err)
+		}
+	}
+	var d *dagdeck.Deploy
+	err := s.store.Update(ctx, func(tx dagdeck.Tx) error {
+		dep, err := s.lockDeploymentForDeploy(ctx, tx, plan.DeploymentID)
+		if err != nil {
+			return err
+		}
+		if dep.CurrentDeployID != plan.CurrentDeploy.ID {
+			return dagdeck.Errorf(dagdeck.ECONFLICT, "Deployment %s changed while the rollback was prepared (another deploy became current); review the plan again", dep.Name)
+		}
+		if downgrade {
+			for _, f := range dagdeck.FeaturesLost(plan.Runtime.From, plan.Runtime.To) {
+				if _, err := tx.EraseFeatureRows(ctx, dep.ID, f); err != nil {
+					return err
+				}
+			}
+		}
+		d = rollbackDeploy(plan.TargetDeploy, req.Description, actor, s.Now())
+		if err := tx.CreateDeploy(ctx, d); err != nil {
+			return err
+		}
+		return makeCurrent(ctx, tx, dep, d, *d.FinalizedAt)
+	})
+	if err != nil && downgrade && s.runtime != nil {
+		// Release the retries held for the rollback: the old code stays current.
+		if aerr := s.runtime.Activate(context.WithoutCancel(ctx), plan.CurrentDeploy); aerr != nil {
+			s.logger.Error("reactivate after failed rollback", "err", aerr)
+		}
+	}
+	return d, err
+}
+
+// rollbackDeploy is the new deploy restoring target's code state.
+func rollbackDeploy(target *dagdeck.Deploy, description string, actor *dagdeck.Actor, now time.Time) *dagdeck.Deploy {
+	return &dagdeck.Deploy{
+		ID:                 dagdeck.NewID(),
+		DeploymentID:       target.DeploymentID,
+		Type:               dagdeck.DeployImageAndDAG,
+		Status:             dagdeck.DeployDeployed,
+		Description:        description,
+		CreatedAt:          now,
+		CreatedBy:          *actor,
+		FinalizedAt:        &now,
+		ImageRepository:    target.ImageRepository,
+		ImageTag:           target.ImageTag,
+		ImageDigest:        target.ImageDigest,
+		RuntimeVersion:     target.RuntimeVersion,
+		DagBundleVersion:   target.DagBundleVersion,
+		DagBundleDigest:    target.DagBundleDigest,
+		IsDagDeployEnabled: target.IsDagDeployEnabled,
+		RollbackFromID:     target.ID,
+		Git:                target.Git,
+	}
+}
+
+// planRollback checks the target and computes what the rollback changes.
+func (s *Service) planRollback(ctx context.Context, tx dagdeck.Tx, deploymentIDOrName, deployID string) (*dagdeck.RollbackPlan, error) {
+	dep, err := findDeployment(ctx, tx, deploymentIDOrName)
+	if err != nil {
+		return nil, err
+	}
+	target, err := findDeployOf(ctx, tx, dep, deployID)
+	if err != nil {
+		return nil, err
+	}
+	latest, err := latestDeployed(ctx, tx, dep.ID)
+	if err != nil {
+		return nil, err
+	}
+	s.setEligibility(target, latest)
+	if !target.Rollback.Eligible {
+		return nil, dagdeck.Errorf(dagdeck.EUNPROCESSABLE, "cannot roll back to %s: %s", target, explainIneligible(target, s.retention))
+	}
+	current, err := tx.FindDeploy(ctx, dep.CurrentDeployID)
+	if err != nil {
+		return nil, fmt.Errorf("find current deploy: %w", err)
+	}
+	s.setEligibility(current, latest)
+	plan := &dagdeck.RollbackPlan{
+		DeploymentID:   dep.ID,
+		DeploymentName: dep.Name,
+		CurrentDeploy:  current,
+		TargetDeploy:   target,
+		Image:          stringChange(imageRef(current), imageRef(target)),
+		Runtime:        dagdeck.RuntimeDelta{From: current.RuntimeVersion, To: target.RuntimeVersion, Change: dagdeck.ClassifyRuntimeChange(current.RuntimeVersion, target.RuntimeVersion)},
+		DagDeploy:      dagdeck.BoolChange{From: dep.IsDagDeployEnabled, To: target.IsDagDeployEnabled, Changed: dep.IsDagDeployEnabled != target.IsDagDeployEnabled},
+		Erased:         []dagdeck.ErasedFeature{},
+		RunningTasks:   []dagdeck.PlannedTask{},
+	}
+	if plan.DagBundle, err = s.bundleDelta(ctx, current, target); err != nil {
+		return nil, err
+	}
+	if plan.NotRolledBack, err = notRolledBack(ctx, tx, dep, target); err != nil {
+		return nil, err
+	}
+	if err := planTasksAndErasure(ctx, tx, plan); err != nil {
+		return nil, err
+	}
+	return plan, nil
+}
+
+func imageRef(d *dagdeck.Deploy) string { return d.ImageRepository + ":" + d.ImageTag }
+
+func stringChange(from, to string) dagdeck.Change {
+	return dagdeck.Change{From: from, To: to, Changed: from != to}
+}
+
+func explainIneligible(d *dagdeck.Deploy, window time.Duration) string {
+	switch d.Rollback.Reason {
+	case dagdeck.ReasonExpired:
+		return fmt.Sprintf("it is EXPIRED: created %s, outside the %d-day retention window", d.CreatedAt.Format(time.RFC3339), int(window.Hours()/24))
+	case dagdeck.ReasonFailed:
+		return "it FAILED and never ran: " + d.FailureReason
+	case dagdeck.ReasonNotDeployed:
+		return "it is still being uploaded"
+	case dagdeck.ReasonArtifactsMissing:
+		return "its artifacts are no longer stored (ARTIFACTS_MISSING)"
+	}
+	return d.Rollback.Reason
+}
+
+// bundleDelta compares the DAG files of two deploys.
+func (s *Service) bundleDelta(ctx context.Context, from, to *dagdeck.Deploy) (dagdeck.BundleDelta, error) {
+	delta := dagdeck.BundleDelta{From: from.DagBundleVersion, To: to.DagBundleVersion, Added: []string{}, Removed: []string{}, Changed: []string{}}
+	a, err := s.dagFiles(ctx, from)
+	if err != nil {
+		return delta, err
+	}
+	b, err := s.dagFiles(ctx, to)
+	if err != nil {
+		return delta, err
+	}
+	added, removed, changed := dagdeck.DiffManifests(a, b)
+	delta.Added, delta.Removed, delta.Changed = append(delta.Added, added...), append(delta.Removed, removed...), append(delta.Changed, changed...)
+	return delta, nil
+}
+
+// dagFiles returns a deploy's DAG files: its bundle, or the dags/ part of
+// its image when DAG deploys were disabled.
+func (s *Service) dagFiles(ctx context.Context, d *dagdeck.Deploy) (*dagdeck.Manifest, error) {
+	if d.DagBundleDigest != "" {
+		return s.LoadManifest(ctx, d.DagBundleDigest)
+	}
+	out := &dagdeck.Manifest{Kind: dagdeck.ManifestDAGs}
+	if d.ImageDigest == "" {
+		return out, nil
+	}
+	img, err := s.LoadManifest(ctx, d.ImageDigest)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range img.Files {
+		if strings.HasPrefix(f.Path, "dags/") {
+			out.Files = append(out.Files, f)
+		}
+	}
+	return out, nil
+}
+
+func notRolledBack(ctx context.Context, tx dagdeck.Tx, dep *dagdeck.Deployment, target *dagdeck.Deploy) (dagdeck.NotRolledBack, error) {
+	keys, err := tx.EnvKeysChangedSince(ctx, dep.ID, target.CreatedAt)
+	if err != nil {
+		return dagdeck.NotRolledBack{}, err
+	}
+	if keys == nil {
+		keys = []string{}
+	}
+	return dagdeck.NotRolledBack{
+		EnvKeysChanged: keys,
+		Settings: map[string]string{
+			"name":              dep.Name,
+			"description":       dep.Description,
+			"executor":          dep.Executor,
+			"schedulerSize":     dep.SchedulerSize,
+			"workerQueues":      strings.Join(dep.WorkerQueues, ","),
+			"workerConcurrency": strconv.Itoa(dep.WorkerConcurrency),
+			"envVars":           strconv.Itoa(len(dep.Env)) + " variables keep their current values",
+		},
+	}, nil
+}
+
+// planTasksAndErasure fills in the running tasks' fate and, for a downgrade,
+// what is erased.
+func planTasksAndErasure(ctx context.Context, tx dagdeck.Tx, plan *dagdeck.RollbackPlan) error {
+	downgrade := plan.Runtime.Change == dagdeck.RuntimeDowngrade
+	plan.RequiresConfirmation = downgrade
+	running, err := tx.ListTaskInstances(ctx, dagdeck.TaskFilter{DeploymentID: plan.DeploymentID, State: dagdeck.TaskRunning})
+	if err != nil {
+		return err
+	}
+	for _, ti := range running {
+		outcome := "finishes on the code it started with; tasks that start afterwards run the rolled-back code"
+		if downgrade && ti.TryNumber < ti.MaxTries {
+			outcome = "fails now; retried after the rollback, on the rolled-back code and runtime"
+		} else if downgrade {
+			outcome = "fails now; no retries left"
+		}
+		plan.RunningTasks = append(plan.RunningTasks, dagdeck.PlannedTask{DagID: ti.DagID, RunID: ti.RunID, TaskID: ti.TaskID, TryNumber: ti.TryNumber, DeployID: ti.DeployID, Outcome: outcome})
+	}
+	if !downgrade {
+		return nil
+	}
+	for _, f := range dagdeck.FeaturesLost(plan.Runtime.From, plan.Runtime.To) {
+		n, err := tx.CountFeatureRows(ctx, plan.DeploymentID, f)
+		if err != nil {
+			return err
+		}
+		plan.Erased = append(plan.Erased, dagdeck.ErasedFeature{Feature: f, Rows: n})
+	}
+	return nil
+}
+
+func describeErased(erased []dagdeck.ErasedFeature) string {
+	if len(erased) == 0 {
+		return "no feature data is erased"
+	}
+	var parts []string
+	for _, e := range erased {
+		parts = append(parts, fmt.Sprintf("%d row(s) of %s (runtime %s+) are erased", e.Rows, e.Feature.Metadata, e.Feature.Since))
+	}
+	return strings.Join(parts, " and ")
+}

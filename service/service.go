@@ -1,0 +1,114 @@
+// Package service implements dagdeck's business rules on top of the
+// metadata store, the artifact store and the runtime: creating and finalizing
+// deploys, rollback eligibility and plans, retention and garbage collection,
+// tokens, users and sessions. Handlers translate, this package decides, the
+// stores persist.
+package service
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/dagdeck/dagdeck"
+)
+
+// Defaults for Service options.
+const (
+	DefaultUploadTimeout = 30 * time.Minute
+	DefaultGCGrace       = time.Hour
+)
+
+// Service is the control plane's core. Create it with New.
+type Service struct {
+	store     dagdeck.Store
+	artifacts dagdeck.ArtifactStore
+	runtime   dagdeck.Runtime
+	now       func() time.Time
+	retention time.Duration
+	// uploadTimeout is how long a deploy may stay INITIALIZED before it is failed as abandoned.
+	uploadTimeout time.Duration
+	// gcGrace protects recently stored blobs that no deploy references yet.
+	gcGrace time.Duration
+	logger  *slog.Logger
+	hooks   []func(*dagdeck.Deploy)
+}
+
+// Option configures a Service.
+type Option func(*Service)
+
+// WithClock sets the clock (tests use it to move time forward).
+func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
+
+// WithRetention sets the retention window (default 90 days).
+func WithRetention(d time.Duration) Option { return func(s *Service) { s.retention = d } }
+
+// WithUploadTimeout sets how long an upload may stay unfinished.
+func WithUploadTimeout(d time.Duration) Option { return func(s *Service) { s.uploadTimeout = d } }
+
+// WithGCGrace sets the age below which unreferenced blobs are kept.
+func WithGCGrace(d time.Duration) Option { return func(s *Service) { s.gcGrace = d } }
+
+// WithRuntime sets the runtime that deploys are applied to.
+func WithRuntime(r dagdeck.Runtime) Option { return func(s *Service) { s.runtime = r } }
+
+// WithLogger sets the logger.
+func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.logger = l } }
+
+// New returns a Service over the given stores.
+func New(store dagdeck.Store, artifacts dagdeck.ArtifactStore, opts ...Option) *Service {
+	s := &Service{
+		store:         store,
+		artifacts:     artifacts,
+		now:           time.Now,
+		retention:     dagdeck.DefaultRetention,
+		uploadTimeout: DefaultUploadTimeout,
+		gcGrace:       DefaultGCGrace,
+		logger:        slog.Default(),
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// SetRuntime sets the runtime after construction (the runtime itself needs the service).
+func (s *Service) SetRuntime(r dagdeck.Runtime) { s.runtime = r }
+
+// OnDeployed registers fn to be called, after commit, with every deploy that
+// becomes current (the web UI uses it to push updates).
+func (s *Service) OnDeployed(fn func(*dagdeck.Deploy)) { s.hooks = append(s.hooks, fn) }
+
+// Retention returns the retention window.
+func (s *Service) Retention() time.Duration { return s.retention }
+
+// Now returns the service's current time in UTC, truncated to microseconds
+// (the precision every store keeps).
+func (s *Service) Now() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
+// findDeployment resolves an id or a name.
+func findDeployment(ctx context.Context, tx dagdeck.Tx, idOrName string) (*dagdeck.Deployment, error) {
+	if idOrName == "" {
+		return nil, dagdeck.Errorf(dagdeck.EINVALID, "a Deployment id or name is required")
+	}
+	d, err := tx.FindDeployment(ctx, idOrName)
+	if dagdeck.ErrorCode(err) == dagdeck.ENOTFOUND {
+		d, err = tx.FindDeploymentByName(ctx, idOrName)
+	}
+	if dagdeck.ErrorCode(err) == dagdeck.ENOTFOUND {
+		return nil, dagdeck.Errorf(dagdeck.ENOTFOUND, "Deployment %q not found", idOrName)
+	}
+	return d, err
+}
+
+// activated tells the runtime and the hooks about a new current deploy.
+func (s *Service) activated(ctx context.Context, d *dagdeck.Deploy) {
+	if s.runtime != nil {
+		if err := s.runtime.Activate(context.WithoutCancel(ctx), d); err != nil {
+			s.logger.Error("activate deploy in runtime", "deploy", d.ID, "err", err)
+		}
+	}
+	for _, fn := range s.hooks {
+		fn(d)
+	}
+}
