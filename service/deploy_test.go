@@ -294,4 +294,3 @@ func TestDeployService_ListDeploys(t *testing.T) {
 	_, err := e.svc.ListDeploys(viewer, "prod", "garbage", 3)
 	wantCode(t, err, dagdeck.EINVALID)
 }
-
