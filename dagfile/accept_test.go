@@ -94,7 +94,7 @@ func TestLoadFile_TaskValues(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name, with, extra string // with: the with mapping's body; extra: task keys
-		want                    Task
+		want              Task
 	}{
 		{name: "Defaults", with: "bash_command: x",
 			want: Task{RetryDelay: 300 * time.Second, SkipOnExitCode: []int{99}}},
