@@ -28,12 +28,20 @@ type uploader struct {
 	p     project
 	total []string // every file digest the deploy references
 
-	files int   // files uploaded
-	bytes int64 // bytes uploaded
+	sent map[string]bool // digests uploaded
 }
 
 func newUploader(f *factory, p project, total []string) *uploader {
-	return &uploader{f: f, p: p, total: total}
+	return &uploader{f: f, p: p, total: total, sent: map[string]bool{}}
+}
+
+// uploaded returns how many distinct files and bytes were uploaded.
+func (u *uploader) uploaded() (int, int64) {
+	digests := make([]string, 0, len(u.sent))
+	for d := range u.sent {
+		digests = append(digests, d)
+	}
+	return len(digests), u.p.Size(digests)
 }
 
 // run uploads the files the server lacks and finalizes the deploy.
@@ -87,8 +95,9 @@ func (u *uploader) upload(ctx context.Context, digests []string) error {
 	if err != nil {
 		return err
 	}
-	u.files += len(digests)
-	u.bytes += size
+	for _, d := range digests {
+		u.sent[d] = true
+	}
 	return nil
 }
 
@@ -138,7 +147,8 @@ func printDeploySummary(out io.Writer, dep *dagdeck.Deployment, d *dagdeck.Deplo
 	field(w, "  DAG bundle", d.DagBundleVersion)
 	field(w, "  Runtime", d.RuntimeVersion)
 	field(w, "  Description", d.Description)
-	field(w, "  Uploaded", fmt.Sprintf("%d of %s (%s of %s)", u.files, plural(len(u.total), "file"), formatBytes(u.bytes), formatBytes(u.p.Size(u.total))))
+	files, bytes := u.uploaded()
+	field(w, "  Uploaded", fmt.Sprintf("%d of %s (%s of %s)", files, plural(len(u.total), "file"), formatBytes(bytes), formatBytes(u.p.Size(u.total))))
 	w.Flush()
 }
 

@@ -132,7 +132,9 @@ func (f *factory) readLine() (string, error) {
 func (f *factory) confirm(question string) (bool, error) {
 	fmt.Fprintf(f.errOut, "%s [y/N] ", question)
 	answer, err := f.readLine()
-	if err != nil && err != io.EOF {
+	if err == io.EOF {
+		fmt.Fprintln(f.errOut) // end the prompt's line
+	} else if err != nil {
 		return false, err
 	}
 	switch answer {

@@ -131,8 +131,12 @@ func (a *fakeAPI) listDeploys(w http.ResponseWriter, r *http.Request) {
 	if c := r.URL.Query().Get("cursor"); c != "" {
 		below, _ = strconv.ParseInt(c, 10, 64)
 	}
+	limit := a.pageSize
+	if l, err := strconv.Atoi(r.URL.Query().Get("limit")); err == nil && l < limit {
+		limit = l
+	}
 	var page dagdeck.DeployPage
-	for i := len(a.deploys) - 1; i >= 0 && len(page.Deploys) < a.pageSize; i-- {
+	for i := len(a.deploys) - 1; i >= 0 && len(page.Deploys) < limit; i-- {
 		if d := a.deploys[i]; d.Sequence < below {
 			page.Deploys = append(page.Deploys, d)
 		}

@@ -41,14 +41,13 @@ func newTestFactory(t *testing.T, serverURL, stdin string) *testIO {
 		stdinTTY:      func() bool { return false },
 		stderrTTY:     func() bool { return false },
 		readPassword:  func() (string, error) { return "", nil },
-		getenv:        func(string) string { return "" },
+		getenv:        func(k string) string { return map[string]string{"DAGDECK_SERVER": serverURL}[k] },
 		defaultServer: func() string { return "" },
 		loadToken:     func(string) (string, error) { return "", credentials.ErrNotFound },
 		now:           func() time.Time { return testTime.Add(3 * time.Hour) },
 		pack:          func(context.Context, string) (project, error) { return proj, nil },
 		readGit:       func(context.Context, string) (*bundle.GitState, error) { return &bundle.GitState{}, nil },
 		pollInterval:  time.Millisecond,
-		serverFlag:    serverURL,
 	}
 	return tio
 }

@@ -104,9 +104,8 @@ func TestServerAndToken(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			tio := newTestFactory(t, tt.flag, "")
-			f := tio.f
-			f.tokenFlag = tt.tokenFlag
+			f := newTestFactory(t, "", "").f
+			f.serverFlag, f.tokenFlag = tt.flag, tt.tokenFlag
 			env := map[string]string{"DAGDECK_SERVER": tt.env, "DAGDECK_TOKEN": tt.tokenEnv}
 			f.getenv = func(k string) string { return env[k] }
 			f.defaultServer = func() string { return tt.stored }

@@ -1,0 +1,140 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dagdeck/dagdeck"
+)
+
+// historyAPI returns a fake with 5 deploys: #4 failed, #5 a rollback to #3.
+func historyAPI(t *testing.T) *fakeAPI {
+	api := newFakeAPI(t)
+	user := dagdeck.Actor{ID: "u1", Kind: "user", Name: "ana"}
+	for i := range 4 {
+		d := dagdeck.Deploy{Type: dagdeck.DeployImageAndDAG, Status: dagdeck.DeployDeployed, CreatedBy: user,
+			CreatedAt: testTime.Add(time.Duration(i) * time.Hour), ImageTag: dagdeck.ImageTagFor(testTime.Add(time.Duration(i) * time.Hour)),
+			RuntimeVersion: "1.1.0", DagBundleVersion: dagdeck.BundleVersionFor(testTime), Description: "change number " + string(rune('A'+i)),
+			Rollback: dagdeck.RollbackEligibility{Eligible: true}}
+		if i == 0 {
+			d.Rollback = dagdeck.RollbackEligibility{Reason: dagdeck.ReasonExpired}
+			d.Description = strings.Repeat("a long description ", 10)
+		}
+		if i == 3 {
+			d.Status, d.Rollback = dagdeck.DeployFailed, dagdeck.RollbackEligibility{Reason: dagdeck.ReasonFailed}
+		}
+		api.addDeploy(d)
+	}
+	api.addDeploy(dagdeck.Deploy{Type: dagdeck.DeployImageAndDAG, Status: dagdeck.DeployDeployed, CreatedBy: user, CreatedAt: testTime.Add(4 * time.Hour),
+		ImageTag: api.deploys[2].ImageTag, RuntimeVersion: "1.1.0", Description: "undo D", RollbackFromID: "d3",
+		Rollback: dagdeck.RollbackEligibility{Eligible: true}})
+	return api
+}
+
+func TestDeploysList(t *testing.T) {
+	t.Parallel()
+	api := historyAPI(t)
+	tio := newTestFactory(t, api.start(), "")
+	tio.f.now = func() time.Time { return testTime.Add(5 * time.Hour) }
+	if code := tio.run("deploys", "list", "-d", "etl"); code != 0 {
+		t.Fatalf("exit %d: %s", code, tio.errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(tio.out.String()), "\n")
+	if len(lines) != 6 {
+		t.Fatalf("want header + 5 rows:\n%s", tio.out)
+	}
+	wantCells := [][]string{
+		{"SEQ", "ID", "TIME", "USER", "TYPE", "IMAGE TAG", "RUNTIME", "DAG BUNDLE", "STATUS", "ROLLBACK", "DESCRIPTION"},
+		{"5 ", "d5", "(1h ago)", "ana", "deploy-2026-11-26T16-05-09", "DEPLOYED", "yes", "↩ #3 undo D"},
+		{"4 ", "(2h ago)", "FAILED", "FAILED", "change number D"},
+		{"1 ", "(5h ago)", "EXPIRED", "a long description a long description a long desc…"},
+	}
+	for i, cells := range wantCells {
+		line := lines[[]int{0, 1, 2, 5}[i]]
+		for _, c := range cells {
+			if !strings.Contains(line, c) {
+				t.Errorf("row %q lacks %q", line, c)
+			}
+		}
+	}
+}
+
+func TestDeploysList_Limit(t *testing.T) {
+	t.Parallel()
+	api := historyAPI(t)
+	tio := newTestFactory(t, api.start(), "")
+	if code := tio.run("deploys", "list", "-d", "etl", "-n", "3"); code != 0 {
+		t.Fatalf("exit %d: %s", code, tio.errOut)
+	}
+	out := tio.out.String()
+	if !strings.Contains(out, "Showing the newest 3 deploys; pass --all") || strings.Contains(out, "\n2 ") {
+		t.Fatalf("output:\n%s", out)
+	}
+	// The rollback row's target (#3) is listed, #1 is not.
+	if !strings.Contains(out, "↩ #3") {
+		t.Fatalf("rollback not marked:\n%s", out)
+	}
+}
+
+func TestDeploysList_AllJSON(t *testing.T) {
+	t.Parallel()
+	api := historyAPI(t)
+	tio := newTestFactory(t, api.start(), "")
+	if code := tio.run("deploys", "list", "-d", "etl", "-n", "1", "--all", "-o", "json"); code != 0 {
+		t.Fatalf("exit %d: %s", code, tio.errOut)
+	}
+	var out struct{ Deploys []*dagdeck.Deploy }
+	if err := json.Unmarshal(tio.out.Bytes(), &out); err != nil {
+		t.Fatal(err)
+	}
+	var seqs []int64
+	for _, d := range out.Deploys {
+		seqs = append(seqs, d.Sequence)
+	}
+	if len(seqs) != 5 || seqs[0] != 5 || seqs[4] != 1 {
+		t.Fatalf("sequences %v", seqs)
+	}
+	if countPrefix(api.requests, "GET /api/v1/deployments/etl/deploys") != 5 {
+		t.Fatalf("requests %v", api.requests) // pages of 1: --all pages by --limit
+	}
+}
+
+func TestHistoryDescription_RollbackOfUnlisted(t *testing.T) {
+	t.Parallel()
+	d := &dagdeck.Deploy{RollbackFromID: "zz", Description: "back"}
+	if got := historyDescription(d, map[string]int64{}); got != "↩ rollback of zz back" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+func TestDeploysInspect(t *testing.T) {
+	t.Parallel()
+	api := historyAPI(t)
+	api.deploys[4].Git = &dagdeck.Git{CommitSHA: "abc123", Branch: "main", RemoteURL: "git@x:y.git"}
+	tio := newTestFactory(t, api.start(), "")
+	if code := tio.run("deploys", "inspect", "#5", "-d", "etl"); code != 0 {
+		t.Fatalf("exit %d: %s", code, tio.errOut)
+	}
+	for _, want := range []string{"ID:                  d5", "Sequence:            #5", "Rollback of:         d3", "Git commit:          abc123", "Created by:          ana (user u1)", "Can roll back to:    yes", "Failure reason:      -"} {
+		if !strings.Contains(tio.out.String(), want) {
+			t.Errorf("lacks %q:\n%s", want, tio.out)
+		}
+	}
+}
+
+func TestDeploysDownload(t *testing.T) {
+	t.Parallel()
+	api := historyAPI(t)
+	tio := newTestFactory(t, api.start(), "")
+	path := filepath.Join(t.TempDir(), "dags.tar.gz")
+	if code := tio.run("deploys", "download", "d2", "-d", "etl", "--part", "image", "-O", path); code != 0 {
+		t.Fatalf("exit %d: %s", code, tio.errOut)
+	}
+	if b, err := os.ReadFile(path); err != nil || string(b) != "archive of d2 image" {
+		t.Fatalf("file %q, %v", b, err)
+	}
+}
