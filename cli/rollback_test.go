@@ -20,12 +20,12 @@ func rollbackAPI(t *testing.T, downgrade bool) *fakeAPI {
 	}
 	api.plan = &dagdeck.RollbackPlan{
 		DeploymentID: "dep1", DeploymentName: "etl", CurrentDeploy: api.deploys[2],
-		Image:     dagdeck.Change{From: "deploy-2026-11-26T16-05-09", To: "deploy-2026-11-26T14-05-09", Changed: true},
-		Runtime:   dagdeck.RuntimeDelta{From: "2.0.0", To: "2.0.0", Change: dagdeck.RuntimeSame},
-		DagDeploy: dagdeck.BoolChange{From: true, To: true},
-		DagBundle: dagdeck.BundleDelta{From: "b3", To: "b1", Added: []string{"dags/old.yaml"}, Removed: []string{"dags/new.yaml"}, Changed: []string{"dags/weather.yaml"}},
+		Image:         dagdeck.Change{From: "deploy-2026-11-26T16-05-09", To: "deploy-2026-11-26T14-05-09", Changed: true},
+		Runtime:       dagdeck.RuntimeDelta{From: "2.0.0", To: "2.0.0", Change: dagdeck.RuntimeSame},
+		DagDeploy:     dagdeck.BoolChange{From: true, To: true},
+		DagBundle:     dagdeck.BundleDelta{From: "b3", To: "b1", Added: []string{"dags/old.yaml"}, Removed: []string{"dags/new.yaml"}, Changed: []string{"dags/weather.yaml"}},
 		NotRolledBack: dagdeck.NotRolledBack{EnvKeysChanged: []string{"API_KEY", "LOG_LEVEL"}, Settings: map[string]string{"executor": "local", "workerConcurrency": "4"}},
-		RunningTasks: []dagdeck.PlannedTask{{DagID: "weather", RunID: "manual__1", TaskID: "extract", TryNumber: 1, DeployID: "d3", Outcome: "finishes on its current code"}},
+		RunningTasks:  []dagdeck.PlannedTask{{DagID: "weather", RunID: "manual__1", TaskID: "extract", TryNumber: 1, DeployID: "d3", Outcome: "finishes on its current code"}},
 	}
 	if downgrade {
 		api.plan.Runtime = dagdeck.RuntimeDelta{From: "2.0.0", To: "1.0.0", Change: dagdeck.RuntimeDowngrade}
