@@ -189,6 +189,9 @@ func asString(n *yaml.Node, what string) (string, *docError) {
 	if _, ok := yaml11Bool(n); ok {
 		return "", errorf(n, "%s: unquoted %q is a boolean in YAML 1.1 (as Airflow reads it); quote it", what, n.Value)
 	}
+	if n.Kind == yaml.ScalarNode && n.Tag != "!!str" && !isNull(n) {
+		return "", errorf(n, "%s must be a string, not %s; quote it", what, describe(n))
+	}
 	if n.Kind != yaml.ScalarNode || n.Tag != "!!str" {
 		return "", errorf(n, "%s must be a string, not %s", what, describe(n))
 	}

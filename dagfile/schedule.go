@@ -8,9 +8,9 @@ import (
 	"github.com/robfig/cron/v3"
 )
 
-// Presets maps the cron presets dagdeck runs to their cron strings. @once is
+// presets maps the cron presets dagdeck runs to their cron strings. @once is
 // handled apart: one run at start_date.
-var Presets = map[string]string{
+var presets = map[string]string{
 	"@hourly":  "0 * * * *",
 	"@daily":   "0 0 * * *",
 	"@weekly":  "0 0 * * 0",
@@ -32,7 +32,7 @@ func parseSchedule(s string) (cron.Schedule, error) {
 	if s == Once {
 		return nil, nil
 	}
-	if c, ok := Presets[s]; ok {
+	if c, ok := presets[s]; ok {
 		s = c
 	} else if strings.HasPrefix(s, "@") {
 		return nil, fmt.Errorf("preset not supported (dagdeck runs @hourly, @daily, @weekly, @monthly, @yearly, @once)")
