@@ -1,6 +1,7 @@
 package dagfile
 
 import (
+	"io/fs"
 	"os"
 	"reflect"
 	"strconv"
@@ -155,5 +156,33 @@ func TestImportError_Error(t *testing.T) {
 		if got := tt.err.Error(); got != tt.want {
 			t.Errorf("Error() = %q, want %q", got, tt.want)
 		}
+	}
+}
+
+// unreadableFS fails to read one file.
+type unreadableFS struct {
+	fstest.MapFS
+	bad string
+}
+
+func (f unreadableFS) ReadFile(name string) ([]byte, error) {
+	if name == f.bad {
+		return nil, fs.ErrPermission
+	}
+	return f.MapFS.ReadFile(name)
+}
+
+func TestLoadDir_UnreadableFileDoesNotStopOthers(t *testing.T) {
+	t.Parallel()
+	fsys := unreadableFS{bad: "dags/a.yaml", MapFS: fstest.MapFS{
+		"dags/a.yaml": {Data: []byte(header)},
+		"dags/b.yml":  {Data: []byte("$schema: 2026-10-30\ndag_id: b\n")},
+	}}
+	dags, errs := LoadDir(fsys, Options{})
+	if len(dags) != 1 || dags[0].ID != "b" || dags[0].File != "dags/b.yml" {
+		t.Errorf("dags %v, want b from dags/b.yml", dags)
+	}
+	if len(errs) != 1 || errs[0].File != "dags/a.yaml" || errs[0].Doc != 0 || !strings.Contains(errs[0].Message, "permission denied") {
+		t.Errorf("errors %v, want one read error for dags/a.yaml", errs)
 	}
 }
