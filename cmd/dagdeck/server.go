@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/dagdeck/dagdeck"
+	"github.com/dagdeck/dagdeck/credentials"
+	"github.com/dagdeck/dagdeck/server"
+	"github.com/dagdeck/dagdeck/service"
+)
+
+// Main is a running dagdeck server: its stores, service and HTTP listener.
+// Tests start it in-process on 127.0.0.1:0 with a temporary data directory.
+type Main struct {
+	Addr          string
+	DataDir       string
+	DatabaseURL   string // default sqlite://<DataDir>/dagdeck.db
+	ArtifactsURL  string // default file://<DataDir>/artifacts
+	Retention     time.Duration
+	UploadTimeout time.Duration
+	GCInterval    time.Duration
+	// SaveCredentials stores the first admin token where the CLI finds it.
+	SaveCredentials bool
+	Logger          *slog.Logger
+	Stdout          io.Writer
+
+	store     dagdeck.Store
+	artifacts dagdeck.ArtifactStore
+	svc       *service.Service
+	http      *http.Server
+	ln        net.Listener
+	cancel    context.CancelFunc
+	done      chan struct{}
+}
+
+// Run opens the stores, creates the first admin token if there is none,
+// and starts serving. It returns once the server listens.
+func (m *Main) Run(ctx context.Context) (err error) {
+	if err := m.defaults(); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			m.Close()
+		}
+	}()
+	if m.store, err = openStore(ctx, m.DatabaseURL); err != nil {
+		return fmt.Errorf("open metadata store: %w", err)
+	}
+	if m.artifacts, err = openArtifacts(ctx, m.ArtifactsURL); err != nil {
+		return fmt.Errorf("open artifact store: %w", err)
+	}
+	m.svc = service.New(m.store, m.artifacts,
+		service.WithRetention(m.Retention),
+		service.WithUploadTimeout(m.UploadTimeout),
+		service.WithLogger(m.Logger))
+	srv := server.New(m.svc, m.Logger)
+	if m.ln, err = net.Listen("tcp", m.Addr); err != nil {
+		return fmt.Errorf("listen on %s: %w", m.Addr, err)
+	}
+	if err := m.bootstrapToken(ctx); err != nil {
+		return err
+	}
+	m.http = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	m.cancel, m.done = cancel, make(chan struct{})
+	go m.housekeeping(bg)
+	go func() {
+		if err := m.http.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.Logger.Error("http server stopped", "err", err)
+		}
+	}()
+	m.Logger.Info("dagdeck server listening", "url", m.URL(), "database", m.DatabaseURL, "artifacts", m.ArtifactsURL)
+	return nil
+}
+
+func (m *Main) defaults() error {
+	if m.Logger == nil {
+		m.Logger = slog.Default()
+	}
+	if m.Stdout == nil {
+		m.Stdout = os.Stdout
+	}
+	if m.Addr == "" {
+		m.Addr = "127.0.0.1:8080"
+	}
+	if m.Retention == 0 {
+		m.Retention = dagdeck.DefaultRetention
+	}
+	if m.UploadTimeout == 0 {
+		m.UploadTimeout = service.DefaultUploadTimeout
+	}
+	if m.GCInterval == 0 {
+		m.GCInterval = time.Hour
+	}
+	if m.DatabaseURL != "" && m.ArtifactsURL != "" {
+		return nil
+	}
+	dir, err := filepath.Abs(m.DataDir)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	if m.DatabaseURL == "" {
+		m.DatabaseURL = "sqlite://" + filepath.Join(dir, "dagdeck.db")
+	}
+	if m.ArtifactsURL == "" {
+		m.ArtifactsURL = "file://" + filepath.ToSlash(filepath.Join(dir, "artifacts"))
+	}
+	return nil
+}
+
+// bootstrapToken creates the first admin token, prints it once and saves it
+// for the CLI on this machine.
+func (m *Main) bootstrapToken(ctx context.Context) error {
+	secret, err := m.svc.EnsureAdminToken(ctx)
+	if err != nil || secret == "" {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "Created the first admin API token (shown once):\n\n    %s\n\n", secret)
+	if m.SaveCredentials {
+		if err := credentials.Save(m.URL(), secret); err != nil {
+			return fmt.Errorf("save the admin token for the CLI: %w", err)
+		}
+		p, _ := credentials.Path()
+		fmt.Fprintf(m.Stdout, "Saved it in %s: the dagdeck CLI on this machine uses it for %s.\n\n", p, m.URL())
+	}
+	return nil
+}
+
+// housekeeping fails abandoned uploads every minute and collects garbage
+// every GCInterval.
+func (m *Main) housekeeping(ctx context.Context) {
+	defer close(m.done)
+	abandon := time.NewTicker(time.Minute)
+	gc := time.NewTicker(m.GCInterval)
+	defer abandon.Stop()
+	defer gc.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-abandon.C:
+			if _, err := m.svc.FailAbandoned(ctx); err != nil {
+				m.Logger.Error("fail abandoned deploys", "err", err)
+			}
+		case <-gc.C:
+			if _, err := m.svc.GC(ctx); err != nil {
+				m.Logger.Error("garbage collection", "err", err)
+			}
+		}
+	}
+}
+
+// URL is the server's base URL.
+func (m *Main) URL() string {
+	if m.ln == nil {
+		return "http://" + m.Addr
+	}
+	return "http://" + m.ln.Addr().String()
+}
+
+// Close stops serving and closes the stores.
+func (m *Main) Close() error {
+	var errs []error
+	if m.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		errs = append(errs, m.http.Shutdown(ctx))
+		cancel()
+	} else if m.ln != nil {
+		errs = append(errs, m.ln.Close())
+	}
+	if m.cancel != nil {
+		m.cancel()
+		<-m.done
+	}
+	if m.store != nil {
+		errs = append(errs, m.store.Close())
+	}
+	return errors.Join(errs...)
+}

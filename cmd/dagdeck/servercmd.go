@@ -1,0 +1,59 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+// newServerCmd returns `dagdeck server`.
+func newServerCmd() *cobra.Command {
+	m := &Main{SaveCredentials: true}
+	var debug bool
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "Run the dagdeck server: REST API, web UI, metadata and artifact stores, retention",
+		Long: `Run the dagdeck server.
+
+With no flags it keeps everything under ./.dagdeck (or $DAGDECK_DATA): a SQLite
+database and an artifact folder, and listens on 127.0.0.1:8080. On first start
+it creates an admin API token, prints it once and saves it where the dagdeck
+CLI on this machine finds it.`,
+		Example: `  dagdeck server
+  dagdeck server --addr 127.0.0.1:9090 --data-dir /var/lib/dagdeck
+  dagdeck server --database-url postgres://dagdeck@db/dagdeck --artifacts s3://bucket/dagdeck`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			level := slog.LevelInfo
+			if debug {
+				level = slog.LevelDebug
+			}
+			m.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
+			m.Stdout = cmd.OutOrStdout()
+			if err := m.Run(cmd.Context()); err != nil {
+				return err
+			}
+			fmt.Fprintf(m.Stdout, "dagdeck is running at %s — press Ctrl-C to stop.\n", m.URL())
+			<-cmd.Context().Done()
+			m.Logger.Info("shutting down")
+			return m.Close()
+		},
+	}
+	dataDir := os.Getenv("DAGDECK_DATA")
+	if dataDir == "" {
+		dataDir = ".dagdeck"
+	}
+	f := cmd.Flags()
+	f.StringVar(&m.Addr, "addr", "127.0.0.1:8080", "address to listen on")
+	f.StringVar(&m.DataDir, "data-dir", dataDir, "directory for the default SQLite database and artifact folder (env DAGDECK_DATA)")
+	f.StringVar(&m.DatabaseURL, "database-url", os.Getenv("DAGDECK_DATABASE_URL"), "metadata store: sqlite:///path/dagdeck.db or postgres://… (default: SQLite in the data directory; env DAGDECK_DATABASE_URL)")
+	f.StringVar(&m.ArtifactsURL, "artifacts", os.Getenv("DAGDECK_ARTIFACTS"), "artifact store: file:///path or s3://bucket/prefix (default: a folder in the data directory; env DAGDECK_ARTIFACTS)")
+	f.DurationVar(&m.Retention, "retention", 90*24*time.Hour, "how long deploy artifacts are kept for rollbacks")
+	f.DurationVar(&m.UploadTimeout, "upload-timeout", 30*time.Minute, "how long a deploy may stay unfinished before it is failed as abandoned")
+	f.DurationVar(&m.GCInterval, "gc-interval", time.Hour, "how often the garbage collector runs")
+	f.BoolVar(&debug, "debug", false, "log every request")
+	return cmd
+}

@@ -1,0 +1,90 @@
+package server
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/dagdeck/dagdeck"
+	"github.com/dagdeck/dagdeck/bundle"
+)
+
+func (s *Server) handleBlobsMissing(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Digests []string `json:"digests"`
+	}
+	if err := decode(w, r, &req); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	missing, err := s.svc.MissingBlobs(ctx(r), req.Digests)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"missing": missing})
+}
+
+func (s *Server) handleBlobPut(w http.ResponseWriter, r *http.Request) {
+	if r.ContentLength < 0 {
+		s.error(w, r, dagdeck.Errorf(dagdeck.EINVALID, "an upload needs a Content-Length"))
+		return
+	}
+	body := http.MaxBytesReader(w, r.Body, r.ContentLength)
+	if err := s.svc.PutBlob(ctx(r), r.PathValue("digest"), body, r.ContentLength); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) handleBlobGet(w http.ResponseWriter, r *http.Request) {
+	rc, err := s.svc.OpenBlob(ctx(r), r.PathValue("digest"))
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	defer rc.Close()
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	if _, err := io.Copy(w, rc); err != nil {
+		s.logger.Warn("send blob", "digest", r.PathValue("digest"), "err", err)
+	}
+}
+
+func (s *Server) handleDeployArchive(w http.ResponseWriter, r *http.Request) {
+	part := partParam(r)
+	d, err := s.svc.FindDeploy(ctx(r), r.PathValue("id"), r.PathValue("deployId"))
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	m, err := s.svc.DeployManifest(ctx(r), r.PathValue("id"), d.ID, part)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	name := fmt.Sprintf("%s-%s.tar.gz", d.ImageTag, part)
+	if part == "dags" {
+		name = fmt.Sprintf("dags-%s.tar.gz", d.DagBundleVersion)
+	}
+	w.Header().Set("Content-Type", "application/gzip")
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name))
+	if err := bundle.WriteTarGz(ctx(r), w, m, s.svc.OpenFunc(ctx(r))); err != nil {
+		// Headers are sent; the truncated stream tells the client it failed.
+		s.logger.Error("write archive", "deploy", d.ID, "err", err)
+	}
+}
+
+func (s *Server) handleGC(w http.ResponseWriter, r *http.Request) {
+	if _, err := dagdeck.Authorize(ctx(r), dagdeck.RoleAdmin); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	res, err := s.svc.GC(ctx(r))
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}

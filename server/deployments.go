@@ -1,0 +1,84 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/dagdeck/dagdeck"
+	"github.com/dagdeck/dagdeck/service"
+)
+
+func errNoRoute(r *http.Request) error {
+	return dagdeck.Errorf(dagdeck.ENOTFOUND, "no API route %s %s", r.Method, r.URL.Path)
+}
+
+func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
+	a, err := dagdeck.Authorize(ctx(r), dagdeck.RoleViewer)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"id": a.ID, "kind": a.Kind, "name": a.Name, "role": a.Role})
+}
+
+// maskSecrets hides secret env values before a Deployment leaves the server.
+func maskSecrets(d *dagdeck.Deployment) *dagdeck.Deployment {
+	c := *d
+	c.Env = make([]dagdeck.EnvVar, len(d.Env))
+	for i, v := range d.Env {
+		if v.IsSecret {
+			v.Value = ""
+		}
+		c.Env[i] = v
+	}
+	return &c
+}
+
+func (s *Server) handleDeploymentCreate(w http.ResponseWriter, r *http.Request) {
+	var req service.DeploymentCreate
+	if err := decode(w, r, &req); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	d, err := s.svc.CreateDeployment(ctx(r), req)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, maskSecrets(d))
+}
+
+func (s *Server) handleDeploymentList(w http.ResponseWriter, r *http.Request) {
+	ds, err := s.svc.ListDeployments(ctx(r))
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	out := make([]*dagdeck.Deployment, len(ds))
+	for i, d := range ds {
+		out[i] = maskSecrets(d)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"deployments": out})
+}
+
+func (s *Server) handleDeploymentGet(w http.ResponseWriter, r *http.Request) {
+	d, err := s.svc.FindDeployment(ctx(r), r.PathValue("id"))
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, maskSecrets(d))
+}
+
+func (s *Server) handleDeploymentUpdate(w http.ResponseWriter, r *http.Request) {
+	var upd dagdeck.DeploymentUpdate
+	if err := decode(w, r, &upd); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	d, err := s.svc.UpdateDeployment(ctx(r), r.PathValue("id"), upd)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, maskSecrets(d))
+}

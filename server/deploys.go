@@ -1,0 +1,106 @@
+package server
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/dagdeck/dagdeck"
+)
+
+func (s *Server) handleDeployList(w http.ResponseWriter, r *http.Request) {
+	limit := 0
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			s.error(w, r, dagdeck.Errorf(dagdeck.EINVALID, "limit %q: want a positive number", v))
+			return
+		}
+		limit = n
+	}
+	page, err := s.svc.ListDeploys(ctx(r), r.PathValue("id"), r.URL.Query().Get("cursor"), limit)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+func (s *Server) handleDeployCreate(w http.ResponseWriter, r *http.Request) {
+	var req dagdeck.DeployCreate
+	if err := decode(w, r, &req); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	out, err := s.svc.CreateDeploy(ctx(r), r.PathValue("id"), req)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, out)
+}
+
+func (s *Server) handleDeployGet(w http.ResponseWriter, r *http.Request) {
+	d, err := s.svc.FindDeploy(ctx(r), r.PathValue("id"), r.PathValue("deployId"))
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+func (s *Server) handleDeployUpdate(w http.ResponseWriter, r *http.Request) {
+	var upd dagdeck.DeployUpdate
+	if err := decode(w, r, &upd); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	d, err := s.svc.UpdateDeploy(ctx(r), r.PathValue("id"), r.PathValue("deployId"), upd)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+func (s *Server) handleDeployFinalize(w http.ResponseWriter, r *http.Request) {
+	d, err := s.svc.FinalizeDeploy(ctx(r), r.PathValue("id"), r.PathValue("deployId"))
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+func (s *Server) handleDeployRollback(w http.ResponseWriter, r *http.Request) {
+	var req dagdeck.RollbackRequest
+	if err := decode(w, r, &req); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	res, err := s.svc.Rollback(ctx(r), r.PathValue("id"), r.PathValue("deployId"), req)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	status := http.StatusCreated
+	if req.DryRun {
+		status = http.StatusOK
+	}
+	writeJSON(w, status, res)
+}
+
+func (s *Server) handleDeployManifest(w http.ResponseWriter, r *http.Request) {
+	m, err := s.svc.DeployManifest(ctx(r), r.PathValue("id"), r.PathValue("deployId"), partParam(r))
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, m)
+}
+
+func partParam(r *http.Request) string {
+	if p := r.URL.Query().Get("part"); p != "" {
+		return p
+	}
+	return "dags"
+}

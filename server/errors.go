@@ -1,0 +1,88 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/dagdeck/dagdeck"
+)
+
+// codes maps error codes to HTTP statuses. The client reverses it.
+var codes = map[string]int{
+	dagdeck.ECONFLICT:       http.StatusConflict,
+	dagdeck.EINVALID:        http.StatusBadRequest,
+	dagdeck.ENOTFOUND:       http.StatusNotFound,
+	dagdeck.EUNAUTHORIZED:   http.StatusUnauthorized,
+	dagdeck.EFORBIDDEN:      http.StatusForbidden,
+	dagdeck.ETOOLARGE:       http.StatusRequestEntityTooLarge,
+	dagdeck.EUNPROCESSABLE:  http.StatusUnprocessableEntity,
+	dagdeck.ENOTIMPLEMENTED: http.StatusNotImplemented,
+	dagdeck.EINTERNAL:       http.StatusInternalServerError,
+}
+
+// StatusOf returns the HTTP status for an error code.
+func StatusOf(code string) int {
+	if s, ok := codes[code]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// ErrorResponse is the JSON body of every error response.
+type ErrorResponse struct {
+	Code    string   `json:"code"`
+	Message string   `json:"message"`
+	Missing []string `json:"missing,omitempty"`
+}
+
+// error writes err as a JSON error. Internal errors are logged with their
+// details; the user sees only a short message.
+func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
+	code, msg := dagdeck.ErrorCode(err), dagdeck.ErrorMessage(err)
+	if code == dagdeck.EINTERNAL {
+		s.logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	body := ErrorResponse{Code: code, Message: msg}
+	var missing *dagdeck.MissingBlobsError
+	if errors.As(err, &missing) {
+		body.Missing = missing.Digests
+	}
+	if code == dagdeck.EUNAUTHORIZED {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="dagdeck"`)
+	}
+	writeJSON(w, StatusOf(code), body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+// maxJSONBody bounds request bodies (manifests of 100k files fit).
+const maxJSONBody = 64 << 20
+
+// decode reads a JSON body into v, refusing unknown fields and trailing data.
+func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	body := http.MaxBytesReader(w, r.Body, maxJSONBody)
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var tooLarge *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooLarge):
+			return dagdeck.Errorf(dagdeck.ETOOLARGE, "request body exceeds %d bytes", maxJSONBody)
+		case errors.Is(err, io.EOF):
+			return dagdeck.Errorf(dagdeck.EINVALID, "request body is empty; JSON expected")
+		}
+		return dagdeck.Errorf(dagdeck.EINVALID, "invalid JSON body: %v", err)
+	}
+	if dec.More() {
+		return dagdeck.Errorf(dagdeck.EINVALID, "invalid JSON body: trailing data")
+	}
+	return nil
+}

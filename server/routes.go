@@ -1,0 +1,40 @@
+package server
+
+import "net/http"
+
+func (s *Server) routes() {
+	m := s.mux
+	m.HandleFunc("GET /api/v1/openapi.json", s.handleOpenAPI)
+	m.HandleFunc("GET /api/v1/me", s.handleMe)
+	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, map[string]string{"status": "ok"}) })
+
+	m.HandleFunc("POST /api/v1/deployments", s.handleDeploymentCreate)
+	m.HandleFunc("GET /api/v1/deployments", s.handleDeploymentList)
+	m.HandleFunc("GET /api/v1/deployments/{id}", s.handleDeploymentGet)
+	m.HandleFunc("PATCH /api/v1/deployments/{id}", s.handleDeploymentUpdate)
+
+	m.HandleFunc("GET /api/v1/deployments/{id}/deploys", s.handleDeployList)
+	m.HandleFunc("POST /api/v1/deployments/{id}/deploys", s.handleDeployCreate)
+	m.HandleFunc("GET /api/v1/deployments/{id}/deploys/{deployId}", s.handleDeployGet)
+	m.HandleFunc("PATCH /api/v1/deployments/{id}/deploys/{deployId}", s.handleDeployUpdate)
+	m.HandleFunc("POST /api/v1/deployments/{id}/deploys/{deployId}/finalize", s.handleDeployFinalize)
+	m.HandleFunc("POST /api/v1/deployments/{id}/deploys/{deployId}/rollback", s.handleDeployRollback)
+	m.HandleFunc("GET /api/v1/deployments/{id}/deploys/{deployId}/manifest", s.handleDeployManifest)
+	m.HandleFunc("GET /api/v1/deployments/{id}/deploys/{deployId}/archive", s.handleDeployArchive)
+
+	m.HandleFunc("POST /api/v1/artifacts/missing", s.handleBlobsMissing)
+	m.HandleFunc("PUT /api/v1/artifacts/{digest}", s.handleBlobPut)
+	m.HandleFunc("GET /api/v1/artifacts/{digest}", s.handleBlobGet)
+	m.HandleFunc("POST /api/v1/gc", s.handleGC)
+
+	m.HandleFunc("POST /api/v1/tokens", s.handleTokenCreate)
+	m.HandleFunc("GET /api/v1/tokens", s.handleTokenList)
+	m.HandleFunc("DELETE /api/v1/tokens/{tokenId}", s.handleTokenDelete)
+	m.HandleFunc("POST /api/v1/users", s.handleUserCreate)
+	m.HandleFunc("GET /api/v1/users", s.handleUserList)
+	m.HandleFunc("DELETE /api/v1/users/{userId}", s.handleUserDelete)
+
+	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		s.error(w, r, errNoRoute(r))
+	})
+}

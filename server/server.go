@@ -1,0 +1,115 @@
+// Package server serves dagdeck's REST API (under /api/v1) over the service
+// package, and mounts the web UI. Handlers translate: decode, call the
+// service, encode. Errors map to statuses in one table (errors.go).
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/dagdeck/dagdeck"
+	"github.com/dagdeck/dagdeck/service"
+)
+
+// Authenticator finds the actor of a request from a credential other than a
+// bearer token (the web UI's session cookie). It returns nil, nil when the
+// request carries no such credential.
+type Authenticator func(r *http.Request) (*dagdeck.Actor, error)
+
+// Server is the HTTP front of a service.Service.
+type Server struct {
+	svc    *service.Service
+	logger *slog.Logger
+	mux    *http.ServeMux
+	auths  []Authenticator
+}
+
+// New returns a Server for svc with the API routes registered.
+func New(svc *service.Service, logger *slog.Logger) *Server {
+	s := &Server{svc: svc, logger: logger, mux: http.NewServeMux()}
+	s.routes()
+	return s
+}
+
+// Mount serves h for pattern (e.g. the web UI at "/").
+func (s *Server) Mount(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// AddAuthenticator adds a way to authenticate requests besides bearer tokens.
+func (s *Server) AddAuthenticator(a Authenticator) { s.auths = append(s.auths, a) }
+
+// Handler returns the root handler: recovery, logging and authentication
+// around the routes.
+func (s *Server) Handler() http.Handler {
+	return s.recoverer(s.logRequests(s.authenticate(s.mux)))
+}
+
+// authenticate puts the request's actor, if any, into its context. A bad
+// bearer token is refused at once; requests without credentials go on, and
+// the service refuses what needs an actor.
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var actor *dagdeck.Actor
+		var err error
+		if h := r.Header.Get("Authorization"); h != "" {
+			token, ok := strings.CutPrefix(h, "Bearer ")
+			if !ok {
+				s.error(w, r, dagdeck.Errorf(dagdeck.EUNAUTHORIZED, "the Authorization header must be \"Bearer <token>\""))
+				return
+			}
+			actor, err = s.svc.AuthenticateToken(r.Context(), strings.TrimSpace(token))
+		} else {
+			for _, a := range s.auths {
+				if actor, err = a(r); actor != nil || err != nil {
+					break
+				}
+			}
+		}
+		if err != nil {
+			s.error(w, r, err)
+			return
+		}
+		if actor != nil {
+			r = r.WithContext(dagdeck.NewContextWithActor(r.Context(), actor))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusRecorder) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		s.logger.Debug("http", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", time.Since(start))
+	})
+}
+
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil && v != http.ErrAbortHandler {
+				s.logger.Error("panic in handler", "path", r.URL.Path, "panic", v)
+				s.error(w, r, dagdeck.Errorf(dagdeck.EINTERNAL, "internal error"))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// ctx returns the request context.
+func ctx(r *http.Request) context.Context { return r.Context() }
