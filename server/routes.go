@@ -6,7 +6,9 @@ func (s *Server) routes() {
 	m := s.mux
 	m.HandleFunc("GET /api/v1/openapi.json", s.handleOpenAPI)
 	m.HandleFunc("GET /api/v1/me", s.handleMe)
-	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, map[string]string{"status": "ok"}) })
+	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
 
 	m.HandleFunc("POST /api/v1/deployments", s.handleDeploymentCreate)
 	m.HandleFunc("GET /api/v1/deployments", s.handleDeploymentList)
