@@ -188,7 +188,7 @@ func testImageTagTaken(t *testing.T, open Opener) {
 				want bool
 			}{
 				{plain.ImageTag, true},
-				{"deploy-restored", false}, // only a rollback deploy shows it
+				{"deploy-restored", false},  // only a rollback deploy shows it
 				{elsewhere.ImageTag, false}, // another Deployment's
 				{"deploy-never", false},
 			} {

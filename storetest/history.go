@@ -115,18 +115,18 @@ func testRetainedDeploys(t *testing.T, open Opener) {
 		}
 		old := since.Add(-time.Hour)
 		var (
-			oldDeployed   = mk(a, old, dagdeck.DeployDeployed) // excluded: old, not current, unused
-			oldFailed     = mk(a, old, dagdeck.DeployFailed)   // excluded
-			current       = mk(a, old, dagdeck.DeployDeployed) // kept: a's current deploy
-			oldInit       = mk(a, old, dagdeck.DeployInitialized)
-			running       = mk(b, old, dagdeck.DeployDeployed) // kept: a running task uses it
-			scheduled     = mk(b, old, dagdeck.DeployDeployed) // kept: a scheduled task uses it
-			retrying      = mk(b, old, dagdeck.DeployDeployed) // kept: an up_for_retry task uses it
-			finished      = mk(b, old, dagdeck.DeployDeployed) // excluded: only finished tasks use it
-			atSince       = mk(b, since, dagdeck.DeployDeployed)
-			recent        = mk(b, since.Add(time.Hour), dagdeck.DeployDeployed)
-			recentFailed  = mk(b, since.Add(time.Hour), dagdeck.DeployFailed) // excluded
-			justTooOld    = mk(b, since.Add(-time.Millisecond), dagdeck.DeployDeployed)
+			oldDeployed  = mk(a, old, dagdeck.DeployDeployed) // excluded: old, not current, unused
+			oldFailed    = mk(a, old, dagdeck.DeployFailed)   // excluded
+			current      = mk(a, old, dagdeck.DeployDeployed) // kept: a's current deploy
+			oldInit      = mk(a, old, dagdeck.DeployInitialized)
+			running      = mk(b, old, dagdeck.DeployDeployed) // kept: a running task uses it
+			scheduled    = mk(b, old, dagdeck.DeployDeployed) // kept: a scheduled task uses it
+			retrying     = mk(b, old, dagdeck.DeployDeployed) // kept: an up_for_retry task uses it
+			finished     = mk(b, old, dagdeck.DeployDeployed) // excluded: only finished tasks use it
+			atSince      = mk(b, since, dagdeck.DeployDeployed)
+			recent       = mk(b, since.Add(time.Hour), dagdeck.DeployDeployed)
+			recentFailed = mk(b, since.Add(time.Hour), dagdeck.DeployFailed) // excluded
+			justTooOld   = mk(b, since.Add(-time.Millisecond), dagdeck.DeployDeployed)
 		)
 		a.CurrentDeployID = current.ID
 		update(t, s, func(tx dagdeck.Tx) error { return tx.UpdateDeployment(t.Context(), a) })
