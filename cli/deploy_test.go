@@ -32,7 +32,7 @@ func TestDeploy_OK(t *testing.T) {
 	if code := tio.run("deploy", "-d", "etl"); code != 0 {
 		t.Fatalf("exit %d: %s", code, tio.errOut)
 	}
-	req := api.created[0]
+	req := api.createdReqs()[0]
 	if req.Type != dagdeck.DeployImageAndDAG || req.RuntimeVersion != "1.1.0" || req.Description != "Add weather DAG" {
 		t.Fatalf("request: %+v", req)
 	}
@@ -45,9 +45,8 @@ func TestDeploy_OK(t *testing.T) {
 	if got := manifestPaths(req.DagManifest); got != "dags/weather.yaml" {
 		t.Fatalf("DAG manifest: %s", got)
 	}
-	slices.Sort(api.uploaded)
-	if want := []string{dockerfileDigest, dagDigest}; !sameSet(api.uploaded, want) {
-		t.Fatalf("uploaded %v, want %v", api.uploaded, want)
+	if want := []string{dockerfileDigest, dagDigest}; !sameSet(api.uploads(), want) {
+		t.Fatalf("uploaded %v, want %v", api.uploads(), want)
 	}
 	out := tio.out.String()
 	for _, want := range []string{"Deployed #1 (d1) to etl.", "deploy-2026-11-26T14-05-09", "2026-11-26T14:05:09.0000000Z", "1.1.0", "Uploaded:     2 of 3 files (57 B of 67 B)"} {
@@ -65,8 +64,8 @@ func TestDeploy_FinalizeRetriesMissing(t *testing.T) {
 	if code := tio.run("deploy", "-d", "etl", "--description", "retry"); code != 0 {
 		t.Fatalf("exit %d: %s", code, tio.errOut)
 	}
-	if len(api.uploaded) != 5 {
-		t.Fatalf("uploaded %d files, want 3 + 2 re-uploads", len(api.uploaded))
+	if len(api.uploads()) != 5 {
+		t.Fatalf("uploaded %d files, want 3 + 2 re-uploads", len(api.uploads()))
 	}
 	if n := strings.Count(tio.errOut.String(), "The server still lacks 1 file; uploading again."); n != 2 {
 		t.Fatalf("stderr: %s", tio.errOut)
@@ -84,7 +83,7 @@ func TestDeploy_FinalizeGivesUp(t *testing.T) {
 	if code := tio.run("deploy", "-d", "etl"); code != 1 {
 		t.Fatalf("exit %d", code)
 	}
-	if n := countPrefix(api.requests, "POST /api/v1/deployments/dep1/deploys/d1/finalize"); n != 3 {
+	if n := api.count("POST /api/v1/deployments/dep1/deploys/d1/finalize"); n != 3 {
 		t.Fatalf("%d finalizes, want 1 + 2 retries", n)
 	}
 	assertOneErrorLine(t, tio.errOut.String(), "finalize: 1 file(s) of this deploy have not been uploaded", "deploy #1 (d1) stays INITIALIZED and the server marks it FAILED after a timeout")
@@ -99,7 +98,7 @@ func TestDeploy_UploadError(t *testing.T) {
 		t.Fatalf("exit %d", code)
 	}
 	assertOneErrorLine(t, tio.errOut.String(), ": disk full; deploy #1 (d1) stays INITIALIZED", "etl still runs its previous code")
-	if countPrefix(api.requests, "POST /api/v1/deployments/dep1/deploys/d1/finalize") != 0 {
+	if api.count("POST /api/v1/deployments/dep1/deploys/d1/finalize") != 0 {
 		t.Fatal("finalized after an upload error")
 	}
 }
@@ -113,7 +112,7 @@ func TestDeploy_DagsDisabled(t *testing.T) {
 		t.Fatalf("exit %d", code)
 	}
 	assertOneErrorLine(t, tio.errOut.String(), "DAG deploys are disabled on Deployment etl, so --dags cannot be used")
-	if len(api.created) != 0 {
+	if len(api.createdReqs()) != 0 {
 		t.Fatal("a deploy was created")
 	}
 }
@@ -146,7 +145,7 @@ func TestDeploy_Types(t *testing.T) {
 			if code := tio.run(append([]string{"deploy", "-d", "etl"}, tt.args...)...); code != 0 {
 				t.Fatalf("exit %d: %s", code, tio.errOut)
 			}
-			req := api.created[0]
+			req := api.createdReqs()[0]
 			if req.Type != tt.wantType || req.RuntimeVersion != tt.wantRuntime || req.ImageName != tt.wantExternalName {
 				t.Fatalf("type %s runtime %q image name %q", req.Type, req.RuntimeVersion, req.ImageName)
 			}
@@ -192,8 +191,8 @@ func TestDeploy_Git(t *testing.T) {
 			}
 			code := tio.run(append([]string{"deploy", "-d", "etl"}, tt.args...)...)
 			if tt.wantErr != "" {
-				if code != 1 || len(api.created) != 0 {
-					t.Fatalf("exit %d, %d deploys created", code, len(api.created))
+				if code != 1 || len(api.createdReqs()) != 0 {
+					t.Fatalf("exit %d, %d deploys created", code, len(api.createdReqs()))
 				}
 				assertOneErrorLine(t, tio.errOut.String(), tt.wantErr)
 				return
@@ -201,7 +200,7 @@ func TestDeploy_Git(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, tio.errOut)
 			}
-			req := api.created[0]
+			req := api.createdReqs()[0]
 			if req.Description != tt.wantDesc || (req.Git != nil) != tt.wantGit {
 				t.Fatalf("description %q git %+v", req.Description, req.Git)
 			}
@@ -234,6 +233,33 @@ func TestDeploy_NoRuntimeVersion(t *testing.T) {
 	assertOneErrorLine(t, tio.errOut.String(), "cannot tell the runtime version: proj/Dockerfile needs a line like")
 }
 
+func TestDeploy_Wait(t *testing.T) {
+	t.Parallel()
+	api := newFakeAPI(t)
+	api.dagPolls = 3
+	tio := newTestFactory(t, api.start(), "")
+	if code := tio.run("deploy", "-d", "etl", "--wait"); code != 0 {
+		t.Fatalf("exit %d: %s", code, tio.errOut)
+	}
+	if n := api.count("GET /api/v1/deployments/dep1/dags"); n != 3 {
+		t.Fatalf("%d polls", n)
+	}
+	if !strings.Contains(tio.out.String(), "The runtime loaded 1 DAG; these files failed to import:\n  dags/bad.yaml: boom") {
+		t.Fatalf("stdout:\n%s", tio.out)
+	}
+}
+
+func TestDeploy_WaitWithoutRuntime(t *testing.T) {
+	t.Parallel()
+	api := newFakeAPI(t)
+	api.dagPolls = -1
+	tio := newTestFactory(t, api.start(), "")
+	if code := tio.run("deploy", "-d", "etl", "--wait"); code != 1 {
+		t.Fatalf("exit %d", code)
+	}
+	assertOneErrorLine(t, tio.errOut.String(), "deployed, but cannot wait: the server does not report DAGs (no runtime)")
+}
+
 // manifestPaths lists a manifest's paths, or "none".
 func manifestPaths(m *dagdeck.Manifest) string {
 	if m == nil {
@@ -251,16 +277,6 @@ func sameSet(a, b []string) bool {
 	slices.Sort(a)
 	slices.Sort(b)
 	return slices.Equal(a, b)
-}
-
-func countPrefix(reqs []string, prefix string) int {
-	n := 0
-	for _, r := range reqs {
-		if strings.HasPrefix(r, prefix) {
-			n++
-		}
-	}
-	return n
 }
 
 // assertOneErrorLine checks that stderr ends with exactly one "Error: " line

@@ -98,8 +98,8 @@ func TestDeploysList_AllJSON(t *testing.T) {
 	if len(seqs) != 5 || seqs[0] != 5 || seqs[4] != 1 {
 		t.Fatalf("sequences %v", seqs)
 	}
-	if countPrefix(api.requests, "GET /api/v1/deployments/etl/deploys") != 5 {
-		t.Fatalf("requests %v", api.requests) // pages of 1: --all pages by --limit
+	if api.count("GET /api/v1/deployments/etl/deploys") != 5 {
+		t.Fatal("want 5 pages of 1: --all pages by --limit")
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,6 +32,7 @@ type fakeAPI struct {
 	plan            *dagdeck.RollbackPlan
 	finalizeMissing [][]string // missing lists the next finalizes answer
 	failUploads     bool
+	dagPolls        int // GET /dags answers the latest deploy's DAGs from this call on; -1: 404
 
 	// Records.
 	created   []dagdeck.DeployCreate
@@ -63,6 +65,7 @@ func (a *fakeAPI) start() string {
 		"PUT /artifacts/{digest}":                       a.putBlob,
 		"GET /deployments/{id}/deploys/{did}/archive":   a.archive,
 		"PATCH /deployments/{id}":                       a.updateDeployment,
+		"GET /deployments/{id}/dags":                    a.listDags,
 	} {
 		method, path, _ := strings.Cut(pattern, " ")
 		mux.HandleFunc(method+" /api/v1"+path, a.record(h))
@@ -257,4 +260,54 @@ func (a *fakeAPI) rollback(w http.ResponseWriter, r *http.Request) {
 
 func (a *fakeAPI) archive(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.WriteString(w, "archive of "+r.PathValue("did")+" "+r.URL.Query().Get("part"))
+}
+
+func (a *fakeAPI) listDags(w http.ResponseWriter, r *http.Request) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.dagPolls < 0 {
+		writeErr(w, 404, dagdeck.ENOTFOUND, "no runtime")
+		return
+	}
+	list := map[string]any{"dags": []dagdeck.Dag{}}
+	if a.dagPolls--; a.dagPolls <= 0 {
+		latest := a.deploys[len(a.deploys)-1].ID
+		list["dags"] = []dagdeck.Dag{{DagID: "weather", DeployID: latest}}
+		list["importErrors"] = []dagdeck.ImportError{{File: "dags/bad.yaml", Message: "boom", DeployID: latest}}
+	}
+	writeJSON(w, 200, list)
+}
+
+// Locked views of what the fake received: handlers may still run when a
+// command returns, and the race detector cannot see the HTTP round trip.
+
+func (a *fakeAPI) createdReqs() []dagdeck.DeployCreate {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Clone(a.created)
+}
+
+func (a *fakeAPI) uploads() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Clone(a.uploaded)
+}
+
+func (a *fakeAPI) rollbackReqs() []dagdeck.RollbackRequest {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Clone(a.rollbacks)
+}
+
+// count returns how many requests started with prefix ("METHOD /path").
+func (a *fakeAPI) count(prefix string) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	n := 0
+	for _, r := range a.requests {
+		if strings.HasPrefix(r, prefix) {
+			n++
+		}
+	}
+	return n
 }

@@ -38,7 +38,7 @@ func printPlanChanges(out io.Writer, p *dagdeck.RollbackPlan) {
 	fmt.Fprintln(out, "\nRolled back:")
 	w := newTable(out)
 	field(w, "  Image", fromTo(p.Image.From, p.Image.To, p.Image.Changed))
-	field(w, "  Runtime", fmt.Sprintf("%s (%s)", fromTo(p.Runtime.From, p.Runtime.To, p.Runtime.Change != dagdeck.RuntimeSame), p.Runtime.Change))
+	field(w, "  Runtime", runtimeChange(p.Runtime))
 	field(w, "  DAG deploys", fromTo(enabled(p.DagDeploy.From), enabled(p.DagDeploy.To), p.DagDeploy.Changed))
 	b := p.DagBundle
 	field(w, "  DAG bundle", fromTo(b.From, b.To, b.From != b.To))
@@ -47,6 +47,14 @@ func printPlanChanges(out io.Writer, p *dagdeck.RollbackPlan) {
 	listFiles(out, "+", b.Added)
 	listFiles(out, "-", b.Removed)
 	listFiles(out, "~", b.Changed)
+}
+
+// runtimeChange renders "2.0.0 → 1.0.0 (downgrade)" or "1.1.0 (same)".
+func runtimeChange(r dagdeck.RuntimeDelta) string {
+	if r.Change == dagdeck.RuntimeSame {
+		return fmt.Sprintf("%s (same)", orDash(r.To))
+	}
+	return fmt.Sprintf("%s → %s (%s)", orDash(r.From), orDash(r.To), r.Change)
 }
 
 // fromTo renders "a → b", or "a (unchanged)".

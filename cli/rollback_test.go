@@ -43,15 +43,15 @@ func TestRollback_DryRun(t *testing.T) {
 	if code := tio.run("rollback", "d1", "-d", "etl", "--dry-run"); code != 0 {
 		t.Fatalf("exit %d: %s", code, tio.errOut)
 	}
-	if len(api.rollbacks) != 1 || !api.rollbacks[0].DryRun {
-		t.Fatalf("requests: %+v", api.rollbacks)
+	if len(api.rollbackReqs()) != 1 || !api.rollbackReqs()[0].DryRun {
+		t.Fatalf("requests: %+v", api.rollbackReqs())
 	}
 	out := tio.out.String()
 	for _, want := range []string{
 		"Rollback plan for etl: deploy #3 (",
 		"→ deploy #1 (",
 		"Image:        deploy-2026-11-26T16-05-09 → deploy-2026-11-26T14-05-09",
-		"Runtime:      2.0.0 (unchanged) (same)",
+		"Runtime:      2.0.0 (same)",
 		"DAG deploys:  enabled (unchanged)",
 		"1 added, 1 removed, 1 changed",
 		"+ dags/old.yaml", "- dags/new.yaml", "~ dags/weather.yaml",
@@ -119,8 +119,8 @@ func TestRollback_Confirmation(t *testing.T) {
 			args := append([]string{"rollback", "d1", "-d", "etl", "--description", "weather broke"}, tt.args...)
 			code := tio.run(args...)
 			if tt.wantErr != "" {
-				if code != 1 || len(api.rollbacks) != 1 {
-					t.Fatalf("exit %d, %d rollback requests (want only the dry run)", code, len(api.rollbacks))
+				if code != 1 || len(api.rollbackReqs()) != 1 {
+					t.Fatalf("exit %d, %d rollback requests (want only the dry run)", code, len(api.rollbackReqs()))
 				}
 				assertOneErrorLine(t, tio.errOut.String(), tt.wantErr)
 				return
@@ -131,7 +131,7 @@ func TestRollback_Confirmation(t *testing.T) {
 			if tt.tty && !strings.Contains(tio.errOut.String(), "Roll back etl to deploy #1? [y/N] ") {
 				t.Errorf("no prompt on stderr: %q", tio.errOut)
 			}
-			real := api.rollbacks[1]
+			real := api.rollbackReqs()[1]
 			if real.DryRun || real.Description != "weather broke" || real.ConfirmDowngrade != tt.downgrade {
 				t.Fatalf("rollback request %+v", real)
 			}
