@@ -9,8 +9,6 @@ package file
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -18,7 +16,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/dagdeck/dagdeck"
 )
@@ -211,61 +208,6 @@ func (s *Store) walkShard(ctx context.Context, shard string, fn func(dagdeck.Blo
 	return nil
 }
 
-// CleanTemp removes temporary files last written more than olderThan ago:
-// leftovers of Puts interrupted by a crash. A Put in progress keeps its file
-// fresh while data arrives, so an hour is a safe choice even while serving.
-// It returns how many files it removed.
-func (s *Store) CleanTemp(olderThan time.Duration) (int, error) {
-	entries, err := os.ReadDir(s.tmpDir())
-	if err != nil {
-		return 0, fmt.Errorf("clean temp: %w", err)
-	}
-	cutoff := time.Now().Add(-olderThan)
-	n := 0
-	for _, e := range entries {
-		fi, err := e.Info()
-		if errors.Is(err, fs.ErrNotExist) || (err == nil && !fi.ModTime().Before(cutoff)) {
-			continue
-		} else if err != nil {
-			return n, fmt.Errorf("clean temp: %w", err)
-		}
-		if err := os.Remove(filepath.Join(s.tmpDir(), e.Name())); err != nil && !os.IsNotExist(err) {
-			return n, fmt.Errorf("clean temp: %w", err)
-		}
-		n++
-	}
-	return n, nil
-}
-
-// verify copies r to w while hashing, and returns EINVALID unless the
-// content has the given size (if size >= 0) and hashes to digest.
-func verify(w io.Writer, r io.Reader, digest string, size int64) error {
-	h := sha256.New()
-	src := r
-	if size >= 0 {
-		src = io.LimitReader(r, size+1)
-	}
-	n, err := io.Copy(io.MultiWriter(w, h), src)
-	if err != nil {
-		return err
-	}
-	if size >= 0 && n != size {
-		return dagdeck.Errorf(dagdeck.EINVALID, "blob %s: content is %s bytes, want %d", digest, sizeString(n, size), size)
-	}
-	if got := "sha256:" + hex.EncodeToString(h.Sum(nil)); got != digest {
-		return dagdeck.Errorf(dagdeck.EINVALID, "blob %s: content hashes to %s", digest, got)
-	}
-	return nil
-}
-
-// sizeString describes n bytes read of an expected size, for errors.
-func sizeString(n, size int64) string {
-	if n > size {
-		return fmt.Sprintf("more than %d", size)
-	}
-	return fmt.Sprint(n)
-}
-
 // syncDir fsyncs a directory so that entries created or renamed in it survive a crash.
 func syncDir(dir string) error {
 	d, err := os.Open(dir)
@@ -274,17 +216,4 @@ func syncDir(dir string) error {
 	}
 	defer d.Close()
 	return d.Sync()
-}
-
-// ctxReader fails reads once ctx is done.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c *ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
