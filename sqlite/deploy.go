@@ -74,6 +74,18 @@ func (tx *Tx) FindDeploy(ctx context.Context, id string) (*dagdeck.Deploy, error
 
 // ListDeploys implements dagdeck.DeployTx.
 func (tx *Tx) ListDeploys(ctx context.Context, f dagdeck.DeployFilter) ([]*dagdeck.Deploy, error) {
+	q, args := listDeploysQuery(f)
+	out, err := queryAll(ctx, tx.tx, scanDeploy, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list deploys: %w", err)
+	}
+	return out, nil
+}
+
+// listDeploysQuery returns the query ListDeploys runs for f. A history page
+// (DeploymentID, BeforeSequence, Limit) walks the (deployment_id, sequence)
+// index backwards and stops after Limit rows.
+func listDeploysQuery(f dagdeck.DeployFilter) (string, []any) {
 	var where []string
 	var args []any
 	if f.DeploymentID != "" {
@@ -100,11 +112,7 @@ func (tx *Tx) ListDeploys(ctx context.Context, f dagdeck.DeployFilter) ([]*dagde
 	if f.Limit > 0 {
 		q, args = q+` LIMIT ?`, append(args, f.Limit)
 	}
-	out, err := queryAll(ctx, tx.tx, scanDeploy, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list deploys: %w", err)
-	}
-	return out, nil
+	return q, args
 }
 
 // UpdateDeploy implements dagdeck.DeployTx.

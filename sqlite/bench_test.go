@@ -1,0 +1,107 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dagdeck/dagdeck"
+)
+
+// fillHistory gives a new Deployment n DEPLOYED deploys and returns it.
+func fillHistory(tb testing.TB, db *DB, n int) *dagdeck.Deployment {
+	tb.Helper()
+	ctx := context.Background()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	dep := &dagdeck.Deployment{ID: dagdeck.NewID(), Name: "history", CreatedAt: t0, UpdatedAt: t0}
+	err := db.Update(ctx, func(tx dagdeck.Tx) error {
+		if err := tx.CreateDeployment(ctx, dep); err != nil {
+			return err
+		}
+		for i := range n {
+			at := t0.Add(time.Duration(i) * time.Minute)
+			d := &dagdeck.Deploy{
+				ID: dagdeck.NewID(), DeploymentID: dep.ID, Type: dagdeck.DeployImageAndDAG,
+				Status: dagdeck.DeployDeployed, Description: fmt.Sprint("deploy ", i), CreatedAt: at,
+				CreatedBy: dagdeck.Actor{ID: "t", Kind: dagdeck.ActorToken, Name: "ci"}, FinalizedAt: &at,
+				ImageTag: dagdeck.ImageTagFor(at), ImageDigest: dagdeck.DigestOf([]byte(at.String())),
+				RuntimeVersion: "2.0.0", DagBundleVersion: dagdeck.BundleVersionFor(at),
+				DagBundleDigest: dagdeck.DigestOf([]byte(at.String() + "d")), IsDagDeployEnabled: true,
+			}
+			if err := tx.CreateDeploy(ctx, d); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return dep
+}
+
+// BenchmarkListDeploys100k reads pages of 50 from the middle of the history
+// of a Deployment with 100,000 deploys (DESIGN §8: ≤ 20 ms server time).
+func BenchmarkListDeploys100k(b *testing.B) {
+	db, err := Open(b.Context(), tempPathB(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	const n = 100_000
+	dep := fillHistory(b, db, n)
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		before := int64(n - (i*50)%(n-50))
+		err := db.View(b.Context(), func(tx dagdeck.Tx) error {
+			page, err := tx.ListDeploys(b.Context(), dagdeck.DeployFilter{DeploymentID: dep.ID, BeforeSequence: before, Limit: 50})
+			if err == nil && len(page) != 50 {
+				err = fmt.Errorf("page of %d deploys before %d", len(page), before)
+			}
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func tempPathB(b *testing.B) string { return b.TempDir() + "/dagdeck.db" }
+
+// TestListDeploysPlan checks that a history page uses the (deployment_id,
+// sequence) index without sorting, whatever the size of the history.
+func TestListDeploysPlan(t *testing.T) {
+	db := mustOpen(t, tempPath(t))
+	fillHistory(t, db, 10)
+	if _, err := db.write.ExecContext(t.Context(), `ANALYZE`); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []dagdeck.DeployFilter{
+		{DeploymentID: "d", BeforeSequence: 500, Limit: 50},
+		{DeploymentID: "d", Limit: 50},
+		{DeploymentID: "d", Status: dagdeck.DeployDeployed, BeforeSequence: 500, Limit: 50},
+	} {
+		q, args := listDeploysQuery(f)
+		rows, err := db.read.QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+q, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, notused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		all := strings.Join(plan, "; ")
+		t.Logf("%+v: %s", f, all)
+		if !strings.Contains(all, "USING INDEX") || strings.Contains(all, "TEMP B-TREE") || strings.Contains(all, "SCAN deploys") && !strings.Contains(all, "INDEX") {
+			t.Errorf("plan for %+v: %s; want an index walk without a sort", f, all)
+		}
+	}
+}
