@@ -35,7 +35,7 @@ func deployLabel(d *dagdeck.Deploy, fallback string) string {
 }
 
 func printPlanChanges(out io.Writer, p *dagdeck.RollbackPlan) {
-	fmt.Fprintln(out, "\nRolled back:")
+	fmt.Fprintln(out, "\nWill be rolled back:")
 	w := newTable(out)
 	field(w, "  Image", fromTo(p.Image.From, p.Image.To, p.Image.Changed))
 	field(w, "  Runtime", runtimeChange(p.Runtime))
@@ -84,7 +84,7 @@ func listFiles(out io.Writer, mark string, paths []string) {
 }
 
 func printPlanKept(out io.Writer, n dagdeck.NotRolledBack, target *dagdeck.Deploy) {
-	fmt.Fprintln(out, "\nNot rolled back (kept as they are now):")
+	fmt.Fprintln(out, "\nWill not be rolled back (kept as they are now):")
 	since := "the target deploy"
 	if target != nil {
 		since = fmt.Sprintf("deploy #%d", target.Sequence)
