@@ -55,6 +55,19 @@ func TestClient_DownloadArchive(t *testing.T) {
 	}
 }
 
+func TestClient_DeployManifest(t *testing.T) {
+	t.Parallel()
+	c := newServer(t, map[string]http.HandlerFunc{
+		"GET /deployments/{id}/deploys/{deployId}/manifest": func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, 200, dagdeck.Manifest{Kind: r.URL.Query().Get("part"), Files: []dagdeck.ManifestFile{{Path: "dags/a.yaml"}}})
+		},
+	})
+	m, err := c.DeployManifest(context.Background(), "etl", "d1", client.PartDAGs)
+	if err != nil || m.Kind != dagdeck.ManifestDAGs || len(m.Files) != 1 {
+		t.Fatalf("%+v %v", m, err)
+	}
+}
+
 func TestClient_Tokens(t *testing.T) {
 	t.Parallel()
 	deleted := ""

@@ -133,6 +133,17 @@ func (c *Client) DownloadArchive(ctx context.Context, deployment, deployID, part
 	return c.stream(ctx, deployPath(deployment, deployID)+"/archive", url.Values{"part": {part}})
 }
 
+// DeployManifest returns the manifest of a deploy's image or DAG bundle
+// (part is PartImage or PartDAGs).
+func (c *Client) DeployManifest(ctx context.Context, deployment, deployID, part string) (*dagdeck.Manifest, error) {
+	var m dagdeck.Manifest
+	q := url.Values{"part": {part}}
+	if err := c.doJSON(ctx, http.MethodGet, deployPath(deployment, deployID)+"/manifest", q, nil, &m); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
 func deploysPath(deployment string) string {
 	return deploymentPath(deployment) + "/deploys"
 }
