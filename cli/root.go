@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dagdeck/dagdeck"
+	"github.com/dagdeck/dagdeck/client"
 )
 
 // NewRootCommand returns the dagdeck root command with every client command
@@ -123,4 +124,16 @@ func exactArgs(n int, names string) cobra.PositionalArgs {
 		}
 		return nil
 	}
+}
+
+// ClientFor returns an API client configured like the CLI's own commands,
+// for commands added to the root from elsewhere (such as `dagdeck runtime`):
+// the server from --server, $DAGDECK_SERVER, the stored default or
+// DefaultServer; the token from --token, $DAGDECK_TOKEN or the credentials
+// file. cmd must be the root command or below it.
+func ClientFor(cmd *cobra.Command) *client.Client {
+	f := newSystemFactory(cmd.Root().Version)
+	f.serverFlag, _ = cmd.Flags().GetString("server")
+	f.tokenFlag, _ = cmd.Flags().GetString("token")
+	return f.client()
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spf13/cobra"
+
 	"github.com/dagdeck/dagdeck"
 )
 
@@ -115,5 +117,19 @@ func TestServerAndToken(t *testing.T) {
 				t.Fatalf("server %q token %q; want %q %q", s, f.token(s), tt.wantServer, tt.wantToken)
 			}
 		})
+	}
+}
+
+func TestClientFor(t *testing.T) {
+	t.Parallel()
+	root := newRootCmd(newTestFactory(t, "", "").f)
+	sub := &cobra.Command{Use: "runtime", RunE: func(*cobra.Command, []string) error { return nil }}
+	root.AddCommand(sub)
+	root.SetArgs([]string{"runtime", "--server", "http://elsewhere:9/", "--token", "ddk_x"})
+	if err := root.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if got := ClientFor(sub).BaseURL(); got != "http://elsewhere:9" {
+		t.Fatalf("BaseURL = %q", got)
 	}
 }
