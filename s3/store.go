@@ -131,9 +131,10 @@ func (s *Store) upload(ctx context.Context, v *verifier, digest string, size int
 		minio.CopyDestOptions{Bucket: s.bucket, Object: s.key(digest)},
 		minio.CopySrcOptions{Bucket: s.bucket, Object: tmp},
 	)
-	if err := ctx.Err(); err != nil {
-		return err
-	} else if err != nil {
+	if err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return cerr
+		}
 		return fmt.Errorf("copy into place: %w", err)
 	}
 	return nil
