@@ -48,6 +48,15 @@ func (s *Server) handleDeployGet(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, d)
 }
 
+func (s *Server) handleDeployGetByID(w http.ResponseWriter, r *http.Request) {
+	d, err := s.svc.FindDeployByID(ctx(r), r.PathValue("deployId"))
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
 func (s *Server) handleDeployUpdate(w http.ResponseWriter, r *http.Request) {
 	var upd dagdeck.DeployUpdate
 	if err := decode(w, r, &upd); err != nil {

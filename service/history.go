@@ -82,6 +82,27 @@ func (s *Service) FindDeploy(ctx context.Context, deploymentIDOrName, deployID s
 	return d, err
 }
 
+// FindDeployByID returns any deploy by id, whichever Deployment it belongs
+// to, with its rollback eligibility. ENOTFOUND if none.
+func (s *Service) FindDeployByID(ctx context.Context, deployID string) (*dagdeck.Deploy, error) {
+	if _, err := dagdeck.Authorize(ctx, dagdeck.RoleViewer); err != nil {
+		return nil, err
+	}
+	var d *dagdeck.Deploy
+	err := s.store.View(ctx, func(tx dagdeck.Tx) (err error) {
+		d, err = tx.FindDeploy(ctx, deployID)
+		if dagdeck.ErrorCode(err) == dagdeck.ENOTFOUND {
+			return dagdeck.Errorf(dagdeck.ENOTFOUND, "deploy %q not found", deployID)
+		} else if err != nil {
+			return err
+		}
+		latest, err := latestDeployed(ctx, tx, d.DeploymentID)
+		s.setEligibility(d, latest)
+		return err
+	})
+	return d, err
+}
+
 // withEligibility re-reads what eligibility needs and sets it on d.
 func (s *Service) withEligibility(ctx context.Context, d *dagdeck.Deploy) (*dagdeck.Deploy, error) {
 	err := s.store.View(ctx, func(tx dagdeck.Tx) error {
