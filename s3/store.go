@@ -5,7 +5,8 @@
 // to a temporary object at <prefix>/tmp/<random>, hashing as it goes; only
 // if the content matches the digest is it copied server-side to its blob key,
 // so a blob key never holds unverified or partial content. Temporary objects
-// are deleted after every Put; CleanTemp removes those a crash left behind.
+// are deleted after every Put; CleanTemp removes those left behind by a
+// crash or by a Put cancelled just as the server received its last byte.
 package s3
 
 import (
@@ -114,7 +115,10 @@ func (s *Store) upload(ctx context.Context, v *verifier, digest string, size int
 	}
 	defer s.removeTemp(ctx, tmp)
 
-	_, err = s.client.PutObject(ctx, s.bucket, tmp, v, size, minio.PutObjectOptions{
+	// Stop feeding the request once ctx is done, so that the server sees a
+	// truncated body rather than completing an object after removeTemp.
+	body := &ctxReader{ctx: ctx, r: v}
+	_, err = s.client.PutObject(ctx, s.bucket, tmp, body, size, minio.PutObjectOptions{
 		PartSize:    s.partSize,
 		ContentType: "application/octet-stream",
 	})
