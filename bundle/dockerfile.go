@@ -26,6 +26,8 @@ func ReadRuntimeVersion(path string) (string, error) {
 		return "", dagdeck.Errorf(dagdeck.EINVALID,
 			"no Dockerfile in %s: a project needs one whose FROM line names the runtime version, e.g. FROM quay.io/dagdeck/runtime:1.1.0",
 			filepath.Dir(path))
+	} else if fi, serr := os.Stat(path); serr == nil && fi.IsDir() {
+		return "", dagdeck.Errorf(dagdeck.EINVALID, "%s is a directory; the project needs a Dockerfile there", path)
 	} else if err != nil {
 		return "", fmt.Errorf("read dockerfile: %w", err)
 	}
