@@ -1,0 +1,224 @@
+package dump_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"path/filepath"
+	"sort"
+	"testing"
+
+	"github.com/dagdeck/dagdeck"
+	"github.com/dagdeck/dagdeck/dump"
+	"github.com/dagdeck/dagdeck/file"
+	"github.com/dagdeck/dagdeck/service"
+	"github.com/dagdeck/dagdeck/sqlite"
+)
+
+var admin = dagdeck.NewContextWithActor(context.Background(), &dagdeck.Actor{ID: "a", Kind: dagdeck.ActorToken, Name: "admin", Role: dagdeck.RoleAdmin})
+
+// Stores is a pair of backends; RoundTrip tests use it for source and target.
+type Stores struct {
+	Meta      dagdeck.Store
+	Artifacts dagdeck.ArtifactStore
+}
+
+func localStores(t *testing.T) Stores {
+	t.Helper()
+	dir := t.TempDir()
+	db, err := sqlite.Open(context.Background(), filepath.Join(dir, "dagdeck.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	fs, err := file.Open(filepath.Join(dir, "artifacts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Stores{db, fs}
+}
+
+// populate creates two Deployments with deploys, a rollback, env vars,
+// tokens and a user through the service.
+func populate(t *testing.T, s Stores) {
+	t.Helper()
+	svc := service.New(s.Meta, s.Artifacts, service.WithLogger(slog.New(slog.DiscardHandler)))
+	on := true
+	for _, name := range []string{"prod", "staging"} {
+		if _, err := svc.CreateDeployment(admin, service.DeploymentCreate{Name: name, IsDagDeployEnabled: &on}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var first string
+	for i, content := range []string{"v1", "v2", "v3"} {
+		files := map[string]string{"Dockerfile": "FROM x:1.1.0\n", "include/a.sh": "echo " + content + "\n", "dags/a.yaml": "dag_id: a\n"}
+		d := deployFiles(t, svc, "prod", files)
+		if i == 0 {
+			first = d.ID
+		}
+	}
+	deployFiles(t, svc, "staging", map[string]string{"Dockerfile": "FROM x:2.0.0\n", "dags/b.yaml": "dag_id: b\n"})
+	v := "bq"
+	if _, err := svc.UpdateDeployment(admin, "prod", dagdeck.DeploymentUpdate{Env: []dagdeck.EnvUpdate{{Key: "WAREHOUSE", Value: &v}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Rollback(admin, "prod", first, dagdeck.RollbackRequest{Description: "back to v1"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := svc.CreateToken(admin, "ci", dagdeck.RoleDeployer); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CreateUser(admin, "oncall", "correct horse", dagdeck.RoleDeployer); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func deployFiles(t *testing.T, svc *service.Service, dep string, files map[string]string) *dagdeck.Deploy {
+	t.Helper()
+	img := &dagdeck.Manifest{Kind: dagdeck.ManifestImage}
+	dags := &dagdeck.Manifest{Kind: dagdeck.ManifestDAGs}
+	byDigest := map[string]string{}
+	for p, c := range files {
+		f := dagdeck.ManifestFile{Path: p, Mode: 0o644, Size: int64(len(c)), Digest: dagdeck.DigestOf([]byte(c))}
+		byDigest[f.Digest] = c
+		if filepath.Dir(p) == "dags" {
+			dags.Files = append(dags.Files, f)
+		} else {
+			img.Files = append(img.Files, f)
+		}
+	}
+	rv := "1.1.0"
+	if files["Dockerfile"] == "FROM x:2.0.0\n" {
+		rv = "2.0.0"
+	}
+	created, err := svc.CreateDeploy(admin, dep, dagdeck.DeployCreate{Type: dagdeck.DeployImageAndDAG, RuntimeVersion: rv, ImageManifest: img, DagManifest: dags, Description: "deploy"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range created.Missing {
+		if err := svc.PutBlob(admin, d, bytes.NewReader([]byte(byDigest[d])), int64(len(byDigest[d]))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, err := svc.FinalizeDeploy(admin, dep, created.Deploy.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// snapshot is what must survive a move: histories, settings, tokens, users, blobs.
+type snapshot struct {
+	Deployments []*dagdeck.Deployment
+	Deploys     map[string][]*dagdeck.Deploy
+	Tokens      []*dagdeck.Token
+	Users       []string
+	Blobs       map[string]int64
+	EnvKeys     map[string][]string
+}
+
+func take(t *testing.T, s Stores) snapshot {
+	t.Helper()
+	ctx := context.Background()
+	snap := snapshot{Deploys: map[string][]*dagdeck.Deploy{}, Blobs: map[string]int64{}, EnvKeys: map[string][]string{}}
+	err := s.Meta.View(ctx, func(tx dagdeck.Tx) (err error) {
+		if snap.Deployments, err = tx.ListDeployments(ctx); err != nil {
+			return err
+		}
+		for _, d := range snap.Deployments {
+			if snap.Deploys[d.Name], err = tx.ListDeploys(ctx, dagdeck.DeployFilter{DeploymentID: d.ID}); err != nil {
+				return err
+			}
+			if snap.EnvKeys[d.Name], err = tx.EnvKeysChangedSince(ctx, d.ID, d.CreatedAt); err != nil {
+				return err
+			}
+		}
+		if snap.Tokens, err = tx.ListTokens(ctx); err != nil {
+			return err
+		}
+		users, err := tx.ListUsers(ctx)
+		for _, u := range users {
+			snap.Users = append(snap.Users, u.Name+"/"+u.PasswordHash)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Artifacts.Walk(ctx, func(b dagdeck.BlobInfo) error { snap.Blobs[b.Digest] = b.Size; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(snap.Users)
+	return snap
+}
+
+// RoundTrip exports from a populated source and imports into target, and
+// checks that nothing was lost.
+func RoundTrip(t *testing.T, source, target Stores) {
+	t.Helper()
+	populate(t, source)
+	var buf bytes.Buffer
+	out, err := dump.Export(context.Background(), source.Meta, source.Artifacts, &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := dump.Import(context.Background(), target.Meta, target.Artifacts, bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *in != *out || out.Deploys != 5 || out.Deployments != 2 || out.Blobs == 0 {
+		t.Fatalf("exported %+v, imported %+v", out, in)
+	}
+	want, got := take(t, source), take(t, target)
+	wantJSON, _ := json.MarshalIndent(want, "", " ")
+	gotJSON, _ := json.MarshalIndent(got, "", " ")
+	if !bytes.Equal(wantJSON, gotJSON) || len(want.Blobs) == 0 {
+		t.Fatalf("the target differs from the source:\nsource %s\ntarget %s", wantJSON, gotJSON)
+	}
+	// The admin can still log in with the same password after the move.
+	svc := service.New(target.Meta, target.Artifacts)
+	if _, _, err := svc.Login(context.Background(), "oncall", "correct horse"); err != nil {
+		t.Fatalf("login after import: %v", err)
+	}
+}
+
+func TestDump_RoundTripLocal(t *testing.T) {
+	RoundTrip(t, localStores(t), localStores(t))
+}
+
+func TestDump_ImportRefusesNonEmptyTarget(t *testing.T) {
+	source, target := localStores(t), localStores(t)
+	populate(t, source)
+	populate(t, target)
+	var buf bytes.Buffer
+	if _, err := dump.Export(context.Background(), source.Meta, source.Artifacts, &buf); err != nil {
+		t.Fatal(err)
+	}
+	_, err := dump.Import(context.Background(), target.Meta, target.Artifacts, &buf)
+	if dagdeck.ErrorCode(err) != dagdeck.ECONFLICT {
+		t.Fatalf("import into a non-empty target: %v", err)
+	}
+}
+
+func TestDump_ImportRejectsCorruptBlob(t *testing.T) {
+	source, target := localStores(t), localStores(t)
+	populate(t, source)
+	var buf bytes.Buffer
+	if _, err := dump.Export(context.Background(), source.Meta, source.Artifacts, &buf); err != nil {
+		t.Fatal(err)
+	}
+	b := buf.Bytes()
+	i := bytes.Index(b, []byte("echo v2"))
+	if i < 0 {
+		t.Fatal("blob content not found in the export")
+	}
+	b[i+5] = 'X' // corrupt one file's content
+	_, err := dump.Import(context.Background(), target.Meta, target.Artifacts, bytes.NewReader(b))
+	if dagdeck.ErrorCode(err) != dagdeck.EINVALID {
+		t.Fatalf("import of a corrupt blob: %v", err)
+	}
+	if snap := take(t, target); len(snap.Deployments) != 0 {
+		t.Fatalf("a failed import left %d Deployments", len(snap.Deployments))
+	}
+}
