@@ -1,0 +1,38 @@
+package postgres_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/dagdeck/dagdeck"
+	"github.com/dagdeck/dagdeck/internal/testenv"
+	"github.com/dagdeck/dagdeck/postgres"
+	"github.com/dagdeck/dagdeck/storetest"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testenv.StopPostgres()
+	os.Exit(code)
+}
+
+func TestStore(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) dagdeck.Store {
+		return openDB(t)
+	})
+}
+
+// openDB opens a new, empty database of the test cluster, closed when t ends.
+func openDB(t testing.TB) *postgres.DB {
+	t.Helper()
+	db, err := postgres.Open(t.Context(), testenv.PostgresURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return db
+}

@@ -1,0 +1,162 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/dagdeck/dagdeck"
+)
+
+const taskColumns = `id, deployment_id, dag_run_id, dag_id, run_id, task_id, try_number, max_tries,
+	state, deploy_id, runtime_version, exit_code, retry_at, started_at, ended_at, runner_id, note`
+
+func scanTask(s scanner) (*dagdeck.TaskInstance, error) {
+	var ti dagdeck.TaskInstance
+	err := s.Scan(&ti.ID, &ti.DeploymentID, &ti.DagRunID, &ti.DagID, &ti.RunID, &ti.TaskID, &ti.TryNumber, &ti.MaxTries,
+		&ti.State, &ti.DeployID, &ti.RuntimeVersion, &ti.ExitCode, nullTimeCol{&ti.RetryAt},
+		nullTimeCol{&ti.StartedAt}, nullTimeCol{&ti.EndedAt}, &ti.RunnerID, &ti.Note)
+	return &ti, err
+}
+
+// CreateTaskInstance implements dagdeck.RuntimeTx. ENOTFOUND if its
+// Deployment or DAG run does not exist.
+func (tx *Tx) CreateTaskInstance(ctx context.Context, ti *dagdeck.TaskInstance) error {
+	_, err := tx.tx.ExecContext(ctx, `INSERT INTO task_instances (`+taskColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+		ti.ID, ti.DeploymentID, ti.DagRunID, ti.DagID, ti.RunID, ti.TaskID, ti.TryNumber, ti.MaxTries,
+		ti.State, ti.DeployID, ti.RuntimeVersion, ti.ExitCode, encNullTime(ti.RetryAt),
+		encNullTime(ti.StartedAt), encNullTime(ti.EndedAt), ti.RunnerID, ti.Note)
+	return interpretError(err, "task %q try %d", ti.TaskID, ti.TryNumber)
+}
+
+// FindTaskInstance implements dagdeck.RuntimeTx.
+func (tx *Tx) FindTaskInstance(ctx context.Context, id string) (*dagdeck.TaskInstance, error) {
+	ti, err := scanTask(tx.tx.QueryRowContext(ctx, `SELECT `+taskColumns+` FROM task_instances WHERE id = $1`, id))
+	if err != nil {
+		return nil, interpretError(err, "task instance %q", id)
+	}
+	return ti, nil
+}
+
+// UpdateTaskInstance implements dagdeck.RuntimeTx. It writes every field
+// but the identity (ID, Deployment, run, DAG, task and try number).
+func (tx *Tx) UpdateTaskInstance(ctx context.Context, ti *dagdeck.TaskInstance) error {
+	res, err := tx.tx.ExecContext(ctx, `UPDATE task_instances SET max_tries = $1, state = $2, deploy_id = $3,
+		runtime_version = $4, exit_code = $5, retry_at = $6, started_at = $7, ended_at = $8, runner_id = $9, note = $10
+		WHERE id = $11`,
+		ti.MaxTries, ti.State, ti.DeployID, ti.RuntimeVersion, ti.ExitCode, encNullTime(ti.RetryAt),
+		encNullTime(ti.StartedAt), encNullTime(ti.EndedAt), ti.RunnerID, ti.Note, ti.ID)
+	return mustAffect(res, err, "task instance %q", ti.ID)
+}
+
+// ListTaskInstances implements dagdeck.RuntimeTx: newest means most
+// recently created.
+func (tx *Tx) ListTaskInstances(ctx context.Context, f dagdeck.TaskFilter) ([]*dagdeck.TaskInstance, error) {
+	var w where
+	for _, c := range []struct{ col, val string }{
+		{"deployment_id", f.DeploymentID}, {"dag_run_id", f.DagRunID}, {"dag_id", f.DagID}, {"state", f.State},
+	} {
+		if c.val != "" {
+			w.add(c.col+" = %s", c.val)
+		}
+	}
+	q := `SELECT ` + taskColumns + ` FROM task_instances`
+	q += w.clause()
+	q += ` ORDER BY pos DESC`
+	if f.Limit > 0 {
+		q += ` LIMIT ` + w.arg(f.Limit)
+	}
+	out, err := queryAll(ctx, tx.tx, scanTask, q, w.args...)
+	if err != nil {
+		return nil, fmt.Errorf("list task instances: %w", err)
+	}
+	return out, nil
+}
+
+// PutTaskLog implements dagdeck.RuntimeTx. ENOTFOUND if the task instance
+// does not exist.
+func (tx *Tx) PutTaskLog(ctx context.Context, taskInstanceID string, log []byte) error {
+	if log == nil {
+		log = []byte{}
+	}
+	_, err := tx.tx.ExecContext(ctx, `INSERT INTO task_logs (task_instance_id, log) VALUES ($1, $2)
+		ON CONFLICT (task_instance_id) DO UPDATE SET log = excluded.log`, taskInstanceID, log)
+	return interpretError(err, "log of task instance %q", taskInstanceID)
+}
+
+// TaskLog implements dagdeck.RuntimeTx.
+func (tx *Tx) TaskLog(ctx context.Context, taskInstanceID string) ([]byte, error) {
+	var log []byte
+	err := tx.tx.QueryRowContext(ctx, `SELECT log FROM task_logs WHERE task_instance_id = $1`, taskInstanceID).Scan(&log)
+	if err != nil {
+		return nil, interpretError(err, "log of task instance %q", taskInstanceID)
+	}
+	if log == nil {
+		log = []byte{}
+	}
+	return log, nil
+}
+
+// PutXCom implements dagdeck.RuntimeTx. ENOTFOUND if the DAG run does not exist.
+func (tx *Tx) PutXCom(ctx context.Context, deploymentID string, x *dagdeck.XCom) error {
+	_, err := tx.tx.ExecContext(ctx, `INSERT INTO xcom (deployment_id, dag_run_id, task_id, key, value)
+		VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (dag_run_id, task_id, key) DO UPDATE SET value = excluded.value`,
+		deploymentID, x.DagRunID, x.TaskID, x.Key, x.Value)
+	return interpretError(err, "XCom %q of task %q", x.Key, x.TaskID)
+}
+
+// FindXCom implements dagdeck.RuntimeTx.
+func (tx *Tx) FindXCom(ctx context.Context, dagRunID, taskID, key string) (*dagdeck.XCom, error) {
+	x := dagdeck.XCom{DagRunID: dagRunID, TaskID: taskID, Key: key}
+	err := tx.tx.QueryRowContext(ctx, `SELECT value FROM xcom WHERE dag_run_id = $1 AND task_id = $2 AND key = $3`,
+		dagRunID, taskID, key).Scan(&x.Value)
+	if err != nil {
+		return nil, interpretError(err, "XCom %q of task %q", key, taskID)
+	}
+	return &x, nil
+}
+
+// featureSQL returns the statements counting and erasing a feature's rows
+// of one Deployment. EINVALID for a feature without metadata here.
+func featureSQL(f dagdeck.Feature) (count, erase string, err error) {
+	switch f.Name {
+	case dagdeck.FeatureTaskNotes.Name:
+		return `SELECT count(*) FROM task_instances WHERE deployment_id = $1 AND note <> ''`,
+			`UPDATE task_instances SET note = '' WHERE deployment_id = $1 AND note <> ''`, nil
+	case dagdeck.FeatureXCom.Name:
+		return `SELECT count(*) FROM xcom WHERE deployment_id = $1`,
+			`DELETE FROM xcom WHERE deployment_id = $1`, nil
+	}
+	return "", "", dagdeck.Errorf(dagdeck.EINVALID, "unknown feature %q", f.Name)
+}
+
+// CountFeatureRows implements dagdeck.RuntimeTx.
+func (tx *Tx) CountFeatureRows(ctx context.Context, deploymentID string, f dagdeck.Feature) (int, error) {
+	q, _, err := featureSQL(f)
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	if err := tx.tx.QueryRowContext(ctx, q, deploymentID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count %s: %w", f.Metadata, err)
+	}
+	return n, nil
+}
+
+// EraseFeatureRows implements dagdeck.RuntimeTx.
+func (tx *Tx) EraseFeatureRows(ctx context.Context, deploymentID string, f dagdeck.Feature) (int, error) {
+	_, q, err := featureSQL(f)
+	if err != nil {
+		return 0, err
+	}
+	res, err := tx.tx.ExecContext(ctx, q, deploymentID)
+	if err != nil {
+		return 0, fmt.Errorf("erase %s: %w", f.Metadata, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("erase %s: %w", f.Metadata, err)
+	}
+	return int(n), nil
+}
