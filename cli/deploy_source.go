@@ -68,7 +68,7 @@ func newDeployCreate(o *deployOptions, dep *dagdeck.Deployment, p project, descr
 	req := dagdeck.DeployCreate{Type: o.deployType(), Description: description, Git: git}
 	if req.Type != dagdeck.DeployDAGOnly {
 		if req.RuntimeVersion = p.Runtime(); req.RuntimeVersion == "" {
-			return req, fmt.Errorf("cannot tell the runtime version: %s/Dockerfile needs a line like `FROM dagdeck/runtime:1.1.0`", strings.TrimRight(o.dir, "/"))
+			return req, fmt.Errorf("cannot tell the runtime version: %s/Dockerfile needs a line like `FROM quay.io/dagdeck/runtime:1.1.0`", strings.TrimRight(o.dir, "/"))
 		}
 		if o.imageName != "" {
 			req.ImageName = o.imageName
