@@ -17,7 +17,7 @@ import (
 const hashBufferSize = 256 << 10
 
 // hashEntries fills in the digest and size of every regular file in
-// entries, reading runtime.NumCPU() files at a time.
+// entries that has no digest yet, reading runtime.NumCPU() files at a time.
 func hashEntries(ctx context.Context, entries []packEntry) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -35,8 +35,8 @@ func hashEntries(ctx context.Context, entries []packEntry) error {
 	}
 feed:
 	for i := range entries {
-		if entries[i].file.Mode.Type() != 0 {
-			continue // symlinks have no content
+		if entries[i].file.Mode.Type() != 0 || entries[i].file.Digest != "" {
+			continue // a symlink, or a file whose digest was cached
 		}
 		select {
 		case jobs <- i:

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/dagdeck/dagdeck"
 )
@@ -17,13 +18,21 @@ import (
 // .git and what .dagdeckignore excludes (the ignore file itself is always
 // included), each with its SHA-256 digest, mode (0644, or 0755 when
 // executable) and size, and symlinks whose targets stay inside the project.
-// Files are hashed in parallel, streaming.
+// Files are hashed in parallel, streaming; a file whose size, inode and
+// modification and change times are those of the last pack is not read
+// again (the digests are cached in the user's cache directory).
 //
 // It returns EINVALID if dir has no Dockerfile or its FROM names no version
 // tag, if a symlink points outside the project, or if the project holds a
 // special file (socket, FIFO, device), an unsupported path or too many or
 // too large files. It does not check the runtime version against the catalog.
 func Pack(ctx context.Context, dir string) (*Project, error) {
+	return pack(ctx, dir, true)
+}
+
+// pack is Pack, with the hash cache optional.
+func pack(ctx context.Context, dir string, useCache bool) (*Project, error) {
+	start := time.Now()
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("pack: %w", err)
@@ -47,16 +56,23 @@ func Pack(ctx context.Context, dir string) (*Project, error) {
 	if err != nil {
 		return nil, err
 	}
+	var cache *hashCache
+	if useCache {
+		cache = loadHashCache(root)
+		cache.fill(entries)
+	}
 	if err := hashEntries(ctx, entries); err != nil {
 		return nil, err
 	}
+	cache.save(entries, start)
 	return newProject(abs, version, entries), nil
 }
 
 // packEntry is a file found by walkProject and where it is on disk.
 type packEntry struct {
-	file dagdeck.ManifestFile
-	abs  string
+	file  dagdeck.ManifestFile
+	abs   string
+	stamp fileStamp // of a regular file, when listed
 }
 
 // readIgnoreFile parses root's .dagdeckignore; a missing file ignores nothing.
@@ -145,6 +161,7 @@ func newPackEntry(roots []string, rel, p string, d fs.DirEntry) (packEntry, erro
 		}
 		e.file.Mode = fileMode(info.Mode())
 		e.file.Size = info.Size()
+		e.stamp = stampOf(info)
 	case fs.ModeSymlink:
 		target, err := readLinkTarget(roots, rel, p)
 		if err != nil {
