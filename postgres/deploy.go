@@ -59,7 +59,7 @@ func (tx *Tx) CreateDeploy(ctx context.Context, d *dagdeck.Deploy) error {
 		d.ImageRepository, d.ImageTag, d.ImageDigest, d.RuntimeVersion, d.DagBundleVersion, d.DagBundleDigest,
 		d.IsDagDeployEnabled, d.RollbackFromID, sha, branch, remote, d.ArtifactsPruned)
 	if err != nil {
-		return interpretError(err, "deploy %q", d.ID)
+		return interpretError(err, "deploy %q (sequence %d of Deployment %q)", d.ID, seq, d.DeploymentID)
 	}
 	d.Sequence = seq
 	return nil
