@@ -7,46 +7,20 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
-	"sync"
 
 	"github.com/dagdeck/dagdeck"
 )
 
-// hashBufferSize is the read buffer of each hashing worker.
-const hashBufferSize = 256 << 10
-
 // hashEntries fills in the digest and size of every regular file in
 // entries that has no digest yet, reading runtime.NumCPU() files at a time.
 func hashEntries(ctx context.Context, entries []packEntry) error {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	for range max(1, runtime.NumCPU()) {
-		wg.Go(func() {
-			buf := make([]byte, hashBufferSize)
-			for i := range jobs {
-				if err := hashEntry(&entries[i], buf); err != nil {
-					cancel(err)
-				}
-			}
-		})
+	want := func(i int) bool {
+		// Symlinks have no content; cached files have their digest.
+		return entries[i].file.Mode.Type() == 0 && entries[i].file.Digest == ""
 	}
-feed:
-	for i := range entries {
-		if entries[i].file.Mode.Type() != 0 || entries[i].file.Digest != "" {
-			continue // a symlink, or a file whose digest was cached
-		}
-		select {
-		case jobs <- i:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(jobs)
-	wg.Wait()
-	return context.Cause(ctx)
+	return forEachParallel(ctx, len(entries), want, func(i int, buf []byte) error {
+		return hashEntry(&entries[i], buf)
+	})
 }
 
 // hashEntry streams e's file through SHA-256. The size recorded is the
