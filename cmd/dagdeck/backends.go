@@ -4,12 +4,17 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/file"
+	"github.com/dagdeck/dagdeck/postgres"
+	"github.com/dagdeck/dagdeck/s3"
 	"github.com/dagdeck/dagdeck/sqlite"
+	"github.com/spf13/pflag"
 )
 
 // openStore opens the metadata store named by a URL:
@@ -27,7 +32,7 @@ func openStore(ctx context.Context, rawURL string) (dagdeck.Store, error) {
 		}
 		return sqlite.Open(ctx, path)
 	case "postgres", "postgresql":
-		return openPostgres(ctx, rawURL)
+		return postgres.Open(ctx, rawURL)
 	}
 	return nil, fmt.Errorf("database URL %q: unknown scheme %q (want sqlite or postgres)", rawURL, scheme)
 }
@@ -46,7 +51,65 @@ func openArtifacts(ctx context.Context, rawURL string) (dagdeck.ArtifactStore, e
 		}
 		return file.Open(filepath.FromSlash(u.Path))
 	case "s3":
-		return openS3(ctx, rawURL)
+		c, err := s3.ConfigFromURL(rawURL)
+		if err != nil {
+			return nil, err
+		}
+		return s3.Open(ctx, c)
 	}
 	return nil, fmt.Errorf("artifacts URL %q: unknown scheme %q (want file or s3)", rawURL, u.Scheme)
+}
+
+// resolveBackends fills in the default backend URLs: a SQLite database and
+// an artifact folder inside dataDir, which it creates if needed.
+func resolveBackends(dataDir string, databaseURL, artifactsURL *string) error {
+	if *databaseURL != "" && *artifactsURL != "" {
+		return nil
+	}
+	dir, err := filepath.Abs(dataDir)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	if *databaseURL == "" {
+		*databaseURL = "sqlite://" + filepath.Join(dir, "dagdeck.db")
+	}
+	if *artifactsURL == "" {
+		*artifactsURL = "file://" + filepath.ToSlash(filepath.Join(dir, "artifacts"))
+	}
+	return nil
+}
+
+// backendFlags are the flags that choose the stores, shared by server,
+// migrate, export and import.
+type backendFlags struct {
+	DataDir, DatabaseURL, ArtifactsURL string
+}
+
+func (b *backendFlags) register(f *pflag.FlagSet) {
+	dataDir := os.Getenv("DAGDECK_DATA")
+	if dataDir == "" {
+		dataDir = ".dagdeck"
+	}
+	f.StringVar(&b.DataDir, "data-dir", dataDir, "directory for the default SQLite database and artifact folder (env DAGDECK_DATA)")
+	f.StringVar(&b.DatabaseURL, "database-url", os.Getenv("DAGDECK_DATABASE_URL"), "metadata store: sqlite:///path/dagdeck.db or postgres://… (default: SQLite in the data directory; env DAGDECK_DATABASE_URL)")
+	f.StringVar(&b.ArtifactsURL, "artifacts", os.Getenv("DAGDECK_ARTIFACTS"), "artifact store: file:///path or s3://bucket/prefix (default: a folder in the data directory; env DAGDECK_ARTIFACTS)")
+}
+
+func (b *backendFlags) resolve() error {
+	return resolveBackends(b.DataDir, &b.DatabaseURL, &b.ArtifactsURL)
+}
+
+// cleanTemp removes temporary upload files that crashed or cancelled
+// uploads left behind more than an hour ago.
+func cleanTemp(ctx context.Context, artifacts dagdeck.ArtifactStore) (int, error) {
+	switch a := artifacts.(type) {
+	case *file.Store:
+		return a.CleanTemp(time.Hour)
+	case *s3.Store:
+		return a.CleanTemp(ctx, time.Hour)
+	}
+	return 0, nil
 }

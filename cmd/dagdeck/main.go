@@ -17,7 +17,7 @@ var version = "dev"
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	root := cli.NewRootCommand(version)
-	root.AddCommand(newServerCmd())
+	root.AddCommand(newServerCmd(), newMigrateCmd(), newExportCmd(), newImportCmd())
 	code := cli.Execute(ctx, root)
 	stop()
 	os.Exit(code)

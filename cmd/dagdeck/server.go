@@ -21,10 +21,10 @@ import (
 // Main is a running dagdeck server: its stores, service and HTTP listener.
 // Tests start it in-process on 127.0.0.1:0 with a temporary data directory.
 type Main struct {
-	Addr          string
-	DataDir       string
-	DatabaseURL   string // default sqlite://<DataDir>/dagdeck.db
-	ArtifactsURL  string // default file://<DataDir>/artifacts
+	Addr string
+	// backendFlags chooses the stores; empty URLs default to SQLite
+	// (<DataDir>/dagdeck.db) and a folder (<DataDir>/artifacts).
+	backendFlags
 	Retention     time.Duration
 	UploadTimeout time.Duration
 	GCInterval    time.Duration
@@ -102,23 +102,7 @@ func (m *Main) defaults() error {
 	if m.GCInterval == 0 {
 		m.GCInterval = time.Hour
 	}
-	if m.DatabaseURL != "" && m.ArtifactsURL != "" {
-		return nil
-	}
-	dir, err := filepath.Abs(m.DataDir)
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("create data directory: %w", err)
-	}
-	if m.DatabaseURL == "" {
-		m.DatabaseURL = "sqlite://" + filepath.Join(dir, "dagdeck.db")
-	}
-	if m.ArtifactsURL == "" {
-		m.ArtifactsURL = "file://" + filepath.ToSlash(filepath.Join(dir, "artifacts"))
-	}
-	return nil
+	return m.resolve()
 }
 
 // bootstrapToken creates the first admin token, prints it once and saves it
@@ -158,6 +142,9 @@ func (m *Main) housekeeping(ctx context.Context) {
 		case <-gc.C:
 			if _, err := m.svc.GC(ctx); err != nil {
 				m.Logger.Error("garbage collection", "err", err)
+			}
+			if _, err := cleanTemp(ctx, m.artifacts); err != nil {
+				m.Logger.Error("clean temporary uploads", "err", err)
 			}
 		}
 	}

@@ -42,15 +42,9 @@ CLI on this machine finds it.`,
 			return m.Close()
 		},
 	}
-	dataDir := os.Getenv("DAGDECK_DATA")
-	if dataDir == "" {
-		dataDir = ".dagdeck"
-	}
 	f := cmd.Flags()
 	f.StringVar(&m.Addr, "addr", "127.0.0.1:8080", "address to listen on")
-	f.StringVar(&m.DataDir, "data-dir", dataDir, "directory for the default SQLite database and artifact folder (env DAGDECK_DATA)")
-	f.StringVar(&m.DatabaseURL, "database-url", os.Getenv("DAGDECK_DATABASE_URL"), "metadata store: sqlite:///path/dagdeck.db or postgres://… (default: SQLite in the data directory; env DAGDECK_DATABASE_URL)")
-	f.StringVar(&m.ArtifactsURL, "artifacts", os.Getenv("DAGDECK_ARTIFACTS"), "artifact store: file:///path or s3://bucket/prefix (default: a folder in the data directory; env DAGDECK_ARTIFACTS)")
+	m.backendFlags.register(f)
 	f.DurationVar(&m.Retention, "retention", 90*24*time.Hour, "how long deploy artifacts are kept for rollbacks")
 	f.DurationVar(&m.UploadTimeout, "upload-timeout", 30*time.Minute, "how long a deploy may stay unfinished before it is failed as abandoned")
 	f.DurationVar(&m.GCInterval, "gc-interval", time.Hour, "how often the garbage collector runs")

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dagdeck/dagdeck/postgres"
+	"github.com/dagdeck/dagdeck/sqlite"
+)
+
+// migrationRow is one migration's state, whatever the database.
+type migrationRow struct {
+	Version   int
+	Name      string
+	AppliedAt *time.Time
+}
+
+// migrator is a database opened without migrating.
+type migrator interface {
+	Migrate(ctx context.Context) error
+	Close() error
+	rows(ctx context.Context) ([]migrationRow, error)
+}
+
+type sqliteMigrator struct{ *sqlite.DB }
+
+func (m sqliteMigrator) rows(ctx context.Context) ([]migrationRow, error) {
+	states, err := m.Migrations(ctx)
+	out := make([]migrationRow, len(states))
+	for i, s := range states {
+		out[i] = migrationRow{s.Version, s.Name, s.AppliedAt}
+	}
+	return out, err
+}
+
+type postgresMigrator struct{ *postgres.DB }
+
+func (m postgresMigrator) rows(ctx context.Context) ([]migrationRow, error) {
+	states, err := m.Migrations(ctx)
+	out := make([]migrationRow, len(states))
+	for i, s := range states {
+		out[i] = migrationRow{s.Version, s.Name, s.AppliedAt}
+	}
+	return out, err
+}
+
+func openMigrator(ctx context.Context, rawURL string) (migrator, error) {
+	switch {
+	case strings.HasPrefix(rawURL, "sqlite://"):
+		db, err := sqlite.OpenUnmigrated(ctx, strings.TrimPrefix(rawURL, "sqlite://"))
+		return sqliteMigrator{db}, err
+	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
+		db, err := postgres.OpenUnmigrated(ctx, rawURL)
+		return postgresMigrator{db}, err
+	}
+	return nil, fmt.Errorf("database URL %q: want sqlite:///path or postgres://…", rawURL)
+}
+
+// newMigrateCmd returns `dagdeck migrate`.
+func newMigrateCmd() *cobra.Command {
+	var b backendFlags
+	cmd := &cobra.Command{
+		Use:   "migrate",
+		Short: "Show or apply the metadata database's schema migrations",
+		Long: `The server applies pending migrations when it starts. Use "migrate status"
+to see where a database stands and "migrate up" to upgrade it ahead of a
+rolling upgrade of several replicas.`,
+	}
+	b.register(cmd.PersistentFlags())
+	open := func(ctx context.Context) (migrator, error) {
+		if err := b.resolve(); err != nil {
+			return nil, err
+		}
+		return openMigrator(ctx, b.DatabaseURL)
+	}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "status",
+		Short: "List the migrations and whether each is applied",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			m, err := open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer m.Close()
+			rows, err := m.rows(cmd.Context())
+			if err != nil {
+				return err
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "VERSION\tNAME\tAPPLIED")
+			for _, r := range rows {
+				applied := "pending"
+				if r.AppliedAt != nil {
+					applied = r.AppliedAt.Local().Format("2006-01-02 15:04:05")
+				}
+				fmt.Fprintf(w, "%d\t%s\t%s\n", r.Version, r.Name, applied)
+			}
+			return w.Flush()
+		},
+	})
+	cmd.AddCommand(&cobra.Command{
+		Use:   "up",
+		Short: "Apply every pending migration",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			m, err := open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer m.Close()
+			if err := m.Migrate(cmd.Context()); err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), "The database schema is up to date.")
+			return nil
+		},
+	})
+	return cmd
+}
