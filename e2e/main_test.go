@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dagdeck/dagdeck/internal/testenv"
 )
 
 // binary is the dagdeck binary built by TestMain.
@@ -37,6 +39,8 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	testenv.StopPostgres()
+	testenv.StopS3()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

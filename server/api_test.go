@@ -35,7 +35,7 @@ func TestServer_Auth(t *testing.T) {
 		if _, err := viewer.ListDeploys(ctx, "prod", client.ListDeploysOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		_, err := viewer.CreateDeploy(ctx, "prod", v1().request("1.1.0", "x"))
+		_, err := viewer.CreateDeploy(ctx, "prod", v1().Request("1.1.0", "x"))
 		wantCode(t, err, dagdeck.EFORBIDDEN)
 	})
 	t.Run("DeployerMayNotManageDeployments", func(t *testing.T) {
@@ -45,7 +45,7 @@ func TestServer_Auth(t *testing.T) {
 		wantCode(t, err, dagdeck.EFORBIDDEN)
 	})
 	t.Run("CreatedByComesFromTheToken", func(t *testing.T) {
-		d, err := deploy(ctx, deployer, "prod", v1(), v1().request("1.1.0", "first"))
+		d, err := deploy(ctx, deployer, "prod", v1(), v1().Request("1.1.0", "first"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -120,7 +120,7 @@ func TestServer_ConcurrentDeploysAndRollbacks(t *testing.T) {
 	if _, err := admin.CreateDeployment(ctx, client.DeploymentCreate{Name: "prod", IsDagDeployEnabled: true}); err != nil {
 		t.Fatal(err)
 	}
-	first, err := deploy(ctx, admin, "prod", v1(), v1().request("1.1.0", "base"))
+	first, err := deploy(ctx, admin, "prod", v1(), v1().Request("1.1.0", "base"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +137,7 @@ func TestServer_ConcurrentDeploysAndRollbacks(t *testing.T) {
 				if (w+i)%2 == 0 {
 					p := v1()
 					p["include/report.sh"] = fmt.Sprintf("echo worker %d attempt %d\n", w, i)
-					d, err := deploy(ctx, admin, "prod", p, p.request("1.1.0", fmt.Sprintf("w%d-%d", w, i)))
+					d, err := deploy(ctx, admin, "prod", p, p.Request("1.1.0", fmt.Sprintf("w%d-%d", w, i)))
 					if err != nil {
 						if dagdeck.ErrorCode(err) != dagdeck.ECONFLICT {
 							t.Errorf("deploy: %v", err)

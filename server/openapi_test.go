@@ -103,14 +103,14 @@ func TestServer_OpenAPI(t *testing.T) {
 	if _, err := c.ListDeployments(ctx); err != nil {
 		t.Fatal(err)
 	}
-	first, err := deploy(ctx, c, "prod", v1(), v1().request("1.1.0", "first"))
+	first, err := deploy(ctx, c, "prod", v1(), v1().Request("1.1.0", "first"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.MissingBlobs(ctx, []string{dagdeck.DigestOf([]byte("nothing"))}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := deploy(ctx, c, "prod", v2(), v2().request("2.0.0", "second")); err != nil {
+	if _, err := deploy(ctx, c, "prod", v2(), v2().Request("2.0.0", "second")); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.ListDeploys(ctx, "prod", client.ListDeploysOptions{Limit: 1}); err != nil {

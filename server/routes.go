@@ -37,6 +37,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /api/v1/users", s.handleUserCreate)
 	m.HandleFunc("GET /api/v1/users", s.handleUserList)
 	m.HandleFunc("DELETE /api/v1/users/{userId}", s.handleUserDelete)
+	s.runtimeRoutes()
 
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, errNoRoute(r))

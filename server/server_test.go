@@ -8,12 +8,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"sort"
 	"testing"
 
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/client"
 	"github.com/dagdeck/dagdeck/file"
+	"github.com/dagdeck/dagdeck/internal/apitest"
 	"github.com/dagdeck/dagdeck/server"
 	"github.com/dagdeck/dagdeck/service"
 	"github.com/dagdeck/dagdeck/sqlite"
@@ -62,56 +62,11 @@ func (ts *testServer) as(t *testing.T, name string, role dagdeck.Role) *client.C
 	return ts.client(created.Secret)
 }
 
-// files is an in-memory project: path → content.
-type files map[string]string
+func v1() apitest.Files { return apitest.Project("1.1.0", "report v1") }
 
-func (p files) manifest(kind string, keep func(string) bool) *dagdeck.Manifest {
-	m := &dagdeck.Manifest{Kind: kind, Files: []dagdeck.ManifestFile{}}
-	for path, content := range p {
-		if keep(path) {
-			m.Files = append(m.Files, dagdeck.ManifestFile{Path: path, Mode: 0o644, Size: int64(len(content)), Digest: dagdeck.DigestOf([]byte(content))})
-		}
-	}
-	sort.Slice(m.Files, func(i, j int) bool { return m.Files[i].Path < m.Files[j].Path })
-	return m
-}
+func v2() apitest.Files { return apitest.Project("2.0.0", "report v2") }
 
-func isDAG(p string) bool { return len(p) > 5 && p[:5] == "dags/" }
-
-func (p files) request(runtime, description string) dagdeck.DeployCreate {
-	return dagdeck.DeployCreate{
-		Type: dagdeck.DeployImageAndDAG, RuntimeVersion: runtime, Description: description,
-		ImageManifest: p.manifest(dagdeck.ManifestImage, func(s string) bool { return !isDAG(s) }),
-		DagManifest:   p.manifest(dagdeck.ManifestDAGs, isDAG),
-	}
-}
-
-// deploy runs create → upload missing → finalize through the API.
-func deploy(ctx context.Context, c *client.Client, deployment string, p files, req dagdeck.DeployCreate) (*dagdeck.Deploy, error) {
-	created, err := c.CreateDeploy(ctx, deployment, req)
-	if err != nil {
-		return nil, err
-	}
-	byDigest := make(map[string]string)
-	for _, content := range p {
-		byDigest[dagdeck.DigestOf([]byte(content))] = content
-	}
-	for _, d := range created.Missing {
-		content := byDigest[d]
-		if err := c.UploadBlob(ctx, d, bytes.NewReader([]byte(content)), int64(len(content))); err != nil {
-			return nil, err
-		}
-	}
-	return c.FinalizeDeploy(ctx, deployment, created.Deploy.ID)
-}
-
-func v1() files {
-	return files{"Dockerfile": "FROM quay.io/dagdeck/runtime:1.1.0\n", "include/report.sh": "echo report v1\n", "dags/report.yaml": "dag_id: report # v1\n"}
-}
-
-func v2() files {
-	return files{"Dockerfile": "FROM quay.io/dagdeck/runtime:2.0.0\n", "include/report.sh": "echo report v2\n", "dags/report.yaml": "dag_id: report # v2\n"}
-}
+var deploy = apitest.Deploy
 
 func wantCode(t *testing.T, err error, code string) {
 	t.Helper()
