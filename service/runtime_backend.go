@@ -1,0 +1,254 @@
+package service
+
+import (
+	"context"
+	"io"
+
+	"github.com/dagdeck/dagdeck"
+)
+
+// RuntimeBackend is what a runtime (package localruntime) calls to read
+// the Deployments it runs and to report DAGs, runs, task instances, logs
+// and XComs. Its method set is localruntime.Backend's.
+//
+// The server's runtime API calls the one from Service.RuntimeBackend,
+// which requires the deployer role (a runtime reads secret env values:
+// they must reach tasks). The runtime inside the server uses the one from
+// Service.LocalRuntimeBackend, which trusts its caller.
+type RuntimeBackend struct {
+	s       *Service
+	trusted bool
+}
+
+// RuntimeBackend returns the backend for runtimes that call the API.
+func (s *Service) RuntimeBackend() *RuntimeBackend { return &RuntimeBackend{s: s} }
+
+// LocalRuntimeBackend returns the backend for the runtime running inside
+// this process; it performs no authorization.
+func (s *Service) LocalRuntimeBackend() *RuntimeBackend { return &RuntimeBackend{s: s, trusted: true} }
+
+func (b *RuntimeBackend) authorize(ctx context.Context) error {
+	if b.trusted {
+		return nil
+	}
+	_, err := dagdeck.Authorize(ctx, dagdeck.RoleDeployer)
+	return err
+}
+
+// view authorizes, then runs fn in a read-only transaction.
+func (b *RuntimeBackend) view(ctx context.Context, fn func(tx dagdeck.Tx) error) error {
+	if err := b.authorize(ctx); err != nil {
+		return err
+	}
+	return b.s.store.View(ctx, fn)
+}
+
+// update authorizes, then runs fn in a read-write transaction.
+func (b *RuntimeBackend) update(ctx context.Context, fn func(tx dagdeck.Tx) error) error {
+	if err := b.authorize(ctx); err != nil {
+		return err
+	}
+	return b.s.store.Update(ctx, fn)
+}
+
+// ListDeployments returns every Deployment.
+func (b *RuntimeBackend) ListDeployments(ctx context.Context) ([]*dagdeck.Deployment, error) {
+	var ds []*dagdeck.Deployment
+	err := b.view(ctx, func(tx dagdeck.Tx) (err error) {
+		ds, err = tx.ListDeployments(ctx)
+		return err
+	})
+	return ds, err
+}
+
+// Deployment returns a Deployment by id or name, its env vars with their
+// secret values, and its current deploy (nil before the first).
+func (b *RuntimeBackend) Deployment(ctx context.Context, idOrName string) (*dagdeck.Deployment, *dagdeck.Deploy, error) {
+	var dep *dagdeck.Deployment
+	var cur *dagdeck.Deploy
+	err := b.view(ctx, func(tx dagdeck.Tx) (err error) {
+		if dep, err = findDeployment(ctx, tx, idOrName); err != nil || dep.CurrentDeployID == "" {
+			return err
+		}
+		cur, err = tx.FindDeploy(ctx, dep.CurrentDeployID)
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return dep, cur, nil
+}
+
+// OpenBlob opens a stored file or manifest. ENOTFOUND if it is gone.
+func (b *RuntimeBackend) OpenBlob(ctx context.Context, digest string) (io.ReadCloser, error) {
+	if err := b.authorize(ctx); err != nil {
+		return nil, err
+	}
+	if err := dagdeck.ValidateDigest(digest); err != nil {
+		return nil, err
+	}
+	return b.s.artifacts.Open(ctx, digest)
+}
+
+// ReplaceDags replaces the DAGs and import errors the Deployment reports.
+func (b *RuntimeBackend) ReplaceDags(ctx context.Context, deploymentID string, dags []*dagdeck.Dag, errs []*dagdeck.ImportError) error {
+	return b.update(ctx, func(tx dagdeck.Tx) error {
+		if _, err := tx.FindDeployment(ctx, deploymentID); err != nil {
+			return err
+		}
+		return tx.ReplaceDags(ctx, deploymentID, dags, errs)
+	})
+}
+
+// ListRuns returns the Deployment's runs matching f, newest first.
+func (b *RuntimeBackend) ListRuns(ctx context.Context, deploymentID string, f dagdeck.RunFilter) ([]*dagdeck.DagRun, error) {
+	var runs []*dagdeck.DagRun
+	err := b.view(ctx, func(tx dagdeck.Tx) (err error) {
+		f.DeploymentID = deploymentID
+		runs, err = tx.ListDagRuns(ctx, f)
+		return err
+	})
+	return runs, err
+}
+
+// LatestScheduledRun returns the DAG's scheduled run with the latest
+// logical date. ENOTFOUND if none.
+func (b *RuntimeBackend) LatestScheduledRun(ctx context.Context, deploymentID, dagID string) (*dagdeck.DagRun, error) {
+	var r *dagdeck.DagRun
+	err := b.view(ctx, func(tx dagdeck.Tx) (err error) {
+		r, err = tx.LatestDagRun(ctx, deploymentID, dagID, "scheduled")
+		return err
+	})
+	return r, err
+}
+
+// CreateRun inserts a run of the Deployment. ECONFLICT if the DAG already
+// has that run id.
+func (b *RuntimeBackend) CreateRun(ctx context.Context, deploymentID string, r *dagdeck.DagRun) error {
+	return b.update(ctx, func(tx dagdeck.Tx) error {
+		r.DeploymentID = deploymentID
+		return tx.CreateDagRun(ctx, r)
+	})
+}
+
+// UpdateRun writes a run's state and times. ENOTFOUND for a run of another Deployment.
+func (b *RuntimeBackend) UpdateRun(ctx context.Context, deploymentID string, r *dagdeck.DagRun) error {
+	return b.update(ctx, func(tx dagdeck.Tx) error {
+		if _, err := findRunOf(ctx, tx, deploymentID, r.ID); err != nil {
+			return err
+		}
+		return tx.UpdateDagRun(ctx, r)
+	})
+}
+
+// ListTaskInstances returns the Deployment's task instances matching f, newest first.
+func (b *RuntimeBackend) ListTaskInstances(ctx context.Context, deploymentID string, f dagdeck.TaskFilter) ([]*dagdeck.TaskInstance, error) {
+	var tis []*dagdeck.TaskInstance
+	err := b.view(ctx, func(tx dagdeck.Tx) (err error) {
+		f.DeploymentID = deploymentID
+		tis, err = tx.ListTaskInstances(ctx, f)
+		return err
+	})
+	return tis, err
+}
+
+// CreateTaskInstance inserts a try of a run of the Deployment. ECONFLICT if
+// the run already has it; ENOTFOUND for a run of another Deployment.
+func (b *RuntimeBackend) CreateTaskInstance(ctx context.Context, deploymentID string, ti *dagdeck.TaskInstance) error {
+	return b.update(ctx, func(tx dagdeck.Tx) error {
+		r, err := findRunOf(ctx, tx, deploymentID, ti.DagRunID)
+		if err != nil {
+			return err
+		}
+		ti.DeploymentID, ti.DagID, ti.RunID, ti.Note = deploymentID, r.DagID, r.RunID, ""
+		return tx.CreateTaskInstance(ctx, ti)
+	})
+}
+
+// UpdateTaskInstance writes what a runtime owns of a try: state, exit
+// code, retry time, times, runner, deploy and runtime version; the note
+// stays the user's. A try that has ended (success, failed, skipped,
+// upstream_failed) keeps its state, and one that is up for retry may only
+// be failed or rescheduled: anything else is ECONFLICT, so a runtime never
+// overwrites what a downgrade decided.
+func (b *RuntimeBackend) UpdateTaskInstance(ctx context.Context, deploymentID string, ti *dagdeck.TaskInstance) error {
+	return b.update(ctx, func(tx dagdeck.Tx) error {
+		cur, err := findTaskOf(ctx, tx, deploymentID, ti.ID)
+		if err != nil {
+			return err
+		}
+		if err := checkTransition(cur, ti.State); err != nil {
+			return err
+		}
+		cur.State, cur.ExitCode, cur.RetryAt, cur.StartedAt, cur.EndedAt = ti.State, ti.ExitCode, ti.RetryAt, ti.StartedAt, ti.EndedAt
+		cur.RunnerID, cur.DeployID, cur.RuntimeVersion, cur.MaxTries = ti.RunnerID, ti.DeployID, ti.RuntimeVersion, ti.MaxTries
+		return tx.UpdateTaskInstance(ctx, cur)
+	})
+}
+
+// checkTransition returns ECONFLICT unless a try in cur's state may go to state.
+func checkTransition(cur *dagdeck.TaskInstance, state string) error {
+	switch {
+	case cur.State == dagdeck.TaskRunning || cur.State == dagdeck.TaskScheduled || cur.State == state:
+		return nil
+	case cur.State == dagdeck.TaskUpForRetry && state == dagdeck.TaskFailed:
+		return nil
+	}
+	return dagdeck.Errorf(dagdeck.ECONFLICT, "task instance %s is %s; it cannot become %s", cur.ID, cur.State, state)
+}
+
+// PutTaskLog stores (replaces) the log of a try of the Deployment.
+func (b *RuntimeBackend) PutTaskLog(ctx context.Context, deploymentID, taskInstanceID string, log []byte) error {
+	return b.update(ctx, func(tx dagdeck.Tx) error {
+		if _, err := findTaskOf(ctx, tx, deploymentID, taskInstanceID); err != nil {
+			return err
+		}
+		return tx.PutTaskLog(ctx, taskInstanceID, log)
+	})
+}
+
+// PutXCom stores a value of a run of the Deployment. ENOTIMPLEMENTED if
+// the Deployment's current runtime has no XCom: a downgrade erased XComs
+// and none may come back from a try that ran before it.
+func (b *RuntimeBackend) PutXCom(ctx context.Context, deploymentID string, x *dagdeck.XCom) error {
+	return b.update(ctx, func(tx dagdeck.Tx) error {
+		if err := tx.LockDeployment(ctx, deploymentID); err != nil {
+			return err
+		}
+		dep, err := tx.FindDeployment(ctx, deploymentID)
+		if err != nil {
+			return err
+		}
+		if err := dagdeck.RequireFeature(dep.RuntimeVersion, dagdeck.FeatureXCom); err != nil {
+			return err
+		}
+		if _, err := findRunOf(ctx, tx, deploymentID, x.DagRunID); err != nil {
+			return err
+		}
+		return tx.PutXCom(ctx, deploymentID, x)
+	})
+}
+
+// FindXCom returns a value of a run of the Deployment. ENOTFOUND if none.
+func (b *RuntimeBackend) FindXCom(ctx context.Context, deploymentID, dagRunID, taskID, key string) (*dagdeck.XCom, error) {
+	var x *dagdeck.XCom
+	err := b.view(ctx, func(tx dagdeck.Tx) error {
+		if _, err := findRunOf(ctx, tx, deploymentID, dagRunID); err != nil {
+			return err
+		}
+		var err error
+		x, err = tx.FindXCom(ctx, dagRunID, taskID, key)
+		return err
+	})
+	return x, err
+}
+
+// findRunOf returns a run of the Deployment. ENOTFOUND if it does not
+// exist or belongs to another Deployment.
+func findRunOf(ctx context.Context, tx dagdeck.Tx, deploymentID, runID string) (*dagdeck.DagRun, error) {
+	r, err := tx.FindDagRun(ctx, runID)
+	if dagdeck.ErrorCode(err) == dagdeck.ENOTFOUND || (err == nil && r.DeploymentID != deploymentID) {
+		return nil, dagdeck.Errorf(dagdeck.ENOTFOUND, "DAG run %q not found in this Deployment", runID)
+	}
+	return r, err
+}

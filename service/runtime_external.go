@@ -1,0 +1,68 @@
+package service
+
+import (
+	"context"
+
+	"github.com/dagdeck/dagdeck"
+)
+
+// ExternalRuntime is the dagdeck.Runtime of a server whose Deployments are
+// run by separate `dagdeck runtime` processes (`dagdeck server
+// --runtime=none`). It cannot stop their processes itself, so it records
+// in the store what they must do; each acts on it at its next poll:
+//
+//   - PrepareDowngrade fails the Deployment's running tries now, holding
+//     their retries (up_for_retry without a retry time) when retries
+//     remain. A runtime that finds a try it runs no longer "running" stops
+//     its process, and the store refuses to revive the try.
+//   - Activate releases the held retries. A runtime that sees a new current
+//     deploy activates it before starting them.
+type ExternalRuntime struct{ s *Service }
+
+var _ dagdeck.Runtime = (*ExternalRuntime)(nil)
+
+// ExternalRuntime returns the Runtime that relays to runtimes in other processes.
+func (s *Service) ExternalRuntime() *ExternalRuntime { return &ExternalRuntime{s: s} }
+
+// PrepareDowngrade fails the Deployment's running tries, holding their retries.
+func (r *ExternalRuntime) PrepareDowngrade(ctx context.Context, deploymentID string) error {
+	return r.s.store.Update(ctx, func(tx dagdeck.Tx) error {
+		tis, err := tx.ListTaskInstances(ctx, dagdeck.TaskFilter{DeploymentID: deploymentID, State: dagdeck.TaskRunning})
+		if err != nil {
+			return err
+		}
+		now := r.s.Now()
+		for _, ti := range tis {
+			ti.EndedAt, ti.RetryAt = &now, nil
+			ti.State = dagdeck.TaskFailed
+			if ti.TryNumber < ti.MaxTries {
+				ti.State = dagdeck.TaskUpForRetry
+			}
+			if err := tx.UpdateTaskInstance(ctx, ti); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Activate releases the retries a downgrade held back.
+func (r *ExternalRuntime) Activate(ctx context.Context, d *dagdeck.Deploy) error {
+	return r.s.store.Update(ctx, func(tx dagdeck.Tx) error {
+		tis, err := tx.ListTaskInstances(ctx, dagdeck.TaskFilter{DeploymentID: d.DeploymentID, State: dagdeck.TaskUpForRetry})
+		if err != nil {
+			return err
+		}
+		now := r.s.Now()
+		for _, ti := range tis {
+			if ti.RetryAt != nil {
+				continue
+			}
+			ti.RetryAt = &now
+			if err := tx.UpdateTaskInstance(ctx, ti); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
