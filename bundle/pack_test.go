@@ -203,3 +203,29 @@ func TestPack_Canceled(t *testing.T) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
 }
+
+// TestPack_Example keeps examples/hello, which the README walks through, packable.
+func TestPack_Example(t *testing.T) {
+	t.Parallel()
+	p, err := Pack(context.Background(), filepath.Join("..", "examples", "hello"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.RuntimeVersion != "1.1.0" {
+		t.Errorf("RuntimeVersion = %q, want 1.1.0", p.RuntimeVersion)
+	}
+	dags, image := p.DAGs(), p.Image(true)
+	for _, m := range []*dagdeck.Manifest{dags, image} {
+		if err := m.Validate(); err != nil {
+			t.Errorf("%s manifest: %v", m.Kind, err)
+		}
+	}
+	if got := pathsOf(dags.Files); !reflect.DeepEqual(got, []string{"dags/hello.yaml", "dags/nightly_cleanup.yaml"}) {
+		t.Errorf("DAG bundle %v", got)
+	}
+	for _, f := range image.Files {
+		if strings.HasPrefix(f.Path, "include/") && f.Mode != 0o755 {
+			t.Errorf("%s has mode %v, want an executable script", f.Path, f.Mode)
+		}
+	}
+}
