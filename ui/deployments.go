@@ -1,0 +1,148 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/dagdeck/dagdeck"
+)
+
+// deploymentsView is the Deployments page.
+type deploymentsView struct {
+	Rows []deploymentRow
+}
+
+// deploymentRow is a Deployment with its most recent deploy (nil if none).
+type deploymentRow struct {
+	*dagdeck.Deployment
+	Last *dagdeck.Deploy
+}
+
+func (u *UI) handleDeployments(w http.ResponseWriter, r *http.Request, v *visit) {
+	ds, err := u.svc.ListDeployments(r.Context())
+	if err != nil {
+		u.serviceError(w, r, v, err)
+		return
+	}
+	view := &deploymentsView{Rows: make([]deploymentRow, len(ds))}
+	for i, d := range ds {
+		view.Rows[i].Deployment = d
+		page, err := u.svc.ListDeploys(r.Context(), d.ID, "", 1)
+		if err != nil {
+			u.serviceError(w, r, v, err)
+			return
+		}
+		if len(page.Deploys) > 0 {
+			view.Rows[i].Last = page.Deploys[0]
+		}
+	}
+	u.render(w, r, http.StatusOK, "deployments", u.newPage(v, "Deployments", "deployments", view))
+}
+
+// deploymentView is a Deployment's page: what it runs now, its Deploy
+// History and, once the runtime reports them, its DAGs, runs and tasks.
+type deploymentView struct {
+	Deployment *dagdeck.Deployment
+	Current    *dagdeck.Deploy
+	History    *historyView
+	Flash      string
+	Runtime    *runtimeView
+}
+
+// historyView is one page of the Deploy History table.
+type historyView struct {
+	Rows       []historyRow
+	Cursor     string // of this page; "" on the newest page
+	NextCursor string // of the next, older page; "" on the last
+	Retention  time.Duration
+}
+
+// historyRow is a row of the Deploy History.
+type historyRow struct {
+	*dagdeck.Deploy
+	Current bool
+	// Restored is, for a rollback deploy, the deploy it restored.
+	Restored *dagdeck.Deploy
+}
+
+func (u *UI) handleDeployment(w http.ResponseWriter, r *http.Request, v *visit) {
+	view, err := u.deploymentView(r.Context(), r.PathValue("name"), r.URL.Query().Get("cursor"))
+	if err != nil {
+		u.serviceError(w, r, v, err)
+		return
+	}
+	if id := r.URL.Query().Get("rolledback"); id != "" {
+		if d, err := u.svc.FindDeploy(r.Context(), view.Deployment.ID, id); err == nil && d.RollbackFromID != "" {
+			view.Flash = rolledBackMessage(d, u.restoredOf(r.Context(), d))
+		}
+	}
+	if view.Runtime, err = u.runtimeView(r.Context(), view.Deployment); err != nil {
+		u.logger.Error("read runtime data", "deployment", view.Deployment.ID, "err", err)
+	}
+	u.render(w, r, http.StatusOK, "deployment", u.newPage(v, view.Deployment.Name, "deployments", view))
+}
+
+// handleHistory serves the live part of a Deployment's page (what it runs
+// and the Deploy History) for the UI's JavaScript to refresh in place.
+func (u *UI) handleHistory(w http.ResponseWriter, r *http.Request, v *visit) {
+	view, err := u.deploymentView(r.Context(), r.PathValue("name"), r.URL.Query().Get("cursor"))
+	if err != nil {
+		u.serviceError(w, r, v, err)
+		return
+	}
+	u.renderFragment(w, r, http.StatusOK, "deployment", "live", u.newPage(v, view.Deployment.Name, "deployments", view))
+}
+
+func (u *UI) deploymentView(ctx context.Context, name, cursor string) (*deploymentView, error) {
+	dep, err := u.svc.FindDeployment(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	page, err := u.svc.ListDeploys(ctx, dep.ID, cursor, pageSize)
+	if err != nil {
+		return nil, err
+	}
+	view := &deploymentView{Deployment: dep, History: &historyView{Cursor: cursor, NextCursor: page.NextCursor, Retention: u.svc.Retention()}}
+	byID := make(map[string]*dagdeck.Deploy, len(page.Deploys))
+	for _, d := range page.Deploys {
+		byID[d.ID] = d
+	}
+	for _, d := range page.Deploys {
+		row := historyRow{Deploy: d, Current: d.ID == dep.CurrentDeployID}
+		if d.RollbackFromID != "" {
+			if row.Restored = byID[d.RollbackFromID]; row.Restored == nil {
+				row.Restored = u.restoredOf(ctx, d)
+			}
+		}
+		view.History.Rows = append(view.History.Rows, row)
+	}
+	if view.Current = byID[dep.CurrentDeployID]; view.Current == nil && dep.CurrentDeployID != "" {
+		if view.Current, err = u.svc.FindDeploy(ctx, dep.ID, dep.CurrentDeployID); err != nil {
+			return nil, err
+		}
+	}
+	return view, nil
+}
+
+// restoredOf returns the deploy a rollback deploy restored, or nil.
+func (u *UI) restoredOf(ctx context.Context, d *dagdeck.Deploy) *dagdeck.Deploy {
+	if d.RollbackFromID == "" {
+		return nil
+	}
+	restored, err := u.svc.FindDeploy(ctx, d.DeploymentID, d.RollbackFromID)
+	if err != nil {
+		u.logger.Warn("find restored deploy", "deploy", d.ID, "restored", d.RollbackFromID, "err", err)
+		return nil
+	}
+	return restored
+}
+
+// rolledBackMessage announces a finished rollback.
+func rolledBackMessage(d, restored *dagdeck.Deploy) string {
+	if restored == nil {
+		return fmt.Sprintf("Rolled back: deploy #%d is now current.", d.Sequence)
+	}
+	return fmt.Sprintf("Rolled back to #%d: deploy #%d is now current and runs its code (runtime %s).", restored.Sequence, d.Sequence, d.RuntimeVersion)
+}

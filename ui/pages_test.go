@@ -1,0 +1,273 @@
+package ui_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dagdeck/dagdeck"
+	"github.com/dagdeck/dagdeck/service"
+)
+
+// rowsRE finds the history rows of a page, in order.
+var rowsRE = regexp.MustCompile(`<tr id="deploy-([0-9a-z]+)"`)
+
+func rowIDs(body string) []string {
+	var ids []string
+	for _, m := range rowsRE.FindAllStringSubmatch(body, -1) {
+		ids = append(ids, m[1])
+	}
+	return ids
+}
+
+// row returns the HTML of the history row of deploy id.
+func row(t *testing.T, body, id string) string {
+	t.Helper()
+	start := strings.Index(body, `<tr id="deploy-`+id+`"`)
+	if start < 0 {
+		t.Fatalf("no row for deploy %s", id)
+	}
+	end := strings.Index(body[start:], "</tr>")
+	return body[start : start+end]
+}
+
+func TestUI_DeploymentPage(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	h := e.seed(t, "prod")
+	b := e.browser(t)
+	b.mustLogin("", e.token(t, "ci", dagdeck.RoleDeployer))
+	page := b.get("/deployments/prod")
+	if page.StatusCode != http.StatusOK {
+		t.Fatalf("status %d", page.StatusCode)
+	}
+	want := []string{h.Current.ID, h.Failed.ID, h.XCom.ID, h.Report.ID, h.Expired.ID}
+	if got := rowIDs(page.body); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("rows %v, want newest first %v", got, want)
+	}
+	cur := row(t, page.body, h.Current.ID)
+	for _, s := range []string{"1 hour ago", "2026-11-26 13:00:00 UTC", ">ci<", "Image &#43; DAGs", h.Current.ImageTag, ">2.0.0<", h.Current.DagBundleVersion, "Add the weather DAG", "Deployed", "Current", "Running now"} {
+		if !strings.Contains(cur, s) {
+			t.Errorf("current row lacks %q:\n%s", s, cur)
+		}
+	}
+	if strings.Contains(cur, "data-rollback") {
+		t.Error("the current deploy offers a rollback to itself")
+	}
+	if r := row(t, page.body, h.XCom.ID); !strings.Contains(r, `data-rollback`) || !strings.Contains(r, `>Deploy<`) {
+		t.Errorf("eligible row has no Deploy button:\n%s", r)
+	}
+	for id, reason := range map[string]string{h.Failed.ID: "FAILED", h.Expired.ID: "EXPIRED"} {
+		r := row(t, page.body, id)
+		if strings.Contains(r, "data-rollback") || !strings.Contains(r, `class="reason"`) || !strings.Contains(r, ">"+reason+"<") {
+			t.Errorf("ineligible row should say %s and have no button:\n%s", reason, r)
+		}
+	}
+	for _, s := range []string{"Nightly reporting pipelines", "DAGs", "Import errors", "dags/legacy.py", "Task instances", "transform", "Checked by ana", "scheduled__2026-11-26T13:00:00"} {
+		if !strings.Contains(page.body, s) {
+			t.Errorf("the page lacks %q", s)
+		}
+	}
+	if !strings.Contains(page.body, `data-events-url="/deployments/prod/events"`) {
+		t.Error("the page does not subscribe to live updates")
+	}
+}
+
+func TestUI_RollbackWithoutJavaScript(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	h := e.seed(t, "prod")
+	b := e.browser(t)
+	b.mustLogin("", e.token(t, "ci", dagdeck.RoleDeployer))
+	csrf := b.csrf()
+	path := "/deployments/prod/deploys/" + h.XCom.ID + "/rollback"
+
+	plan := b.get(path)
+	for _, s := range []string{"Roll back to deploy #3", "What changes", "dags/weather.yaml", "dags/cleanup.yaml", "removed", "added", "same", "WEATHER_API_URL", "What does not change", "Running tasks", "transform", "finishes on the code it started with", `value="` + h.Current.ID + `"`} {
+		if !strings.Contains(plan.body, s) {
+			t.Errorf("plan page lacks %q", s)
+		}
+	}
+	if strings.Contains(plan.body, "data-downgrade") {
+		t.Error("a same-runtime rollback shows the downgrade warning")
+	}
+	form := func(name, current string) url.Values {
+		return url.Values{"csrf_token": {csrf}, "description": {"weather DAG breaks report"}, "confirm_name": {name}, "current_deploy_id": {current}}
+	}
+	t.Run("WrongName", func(t *testing.T) {
+		res := b.post(path, form("staging", h.Current.ID))
+		if res.StatusCode != http.StatusBadRequest || !strings.Contains(res.body, "Type the Deployment&#39;s name, prod") || !strings.Contains(res.body, "weather DAG breaks report") {
+			t.Fatalf("status %d: want the plan again with the error and the description kept", res.StatusCode)
+		}
+	})
+	t.Run("StalePlan", func(t *testing.T) {
+		res := b.post(path, form("prod", h.XCom.ID))
+		if res.StatusCode != http.StatusConflict || !strings.Contains(res.body, "became current since this plan was shown") {
+			t.Fatalf("status %d", res.StatusCode)
+		}
+	})
+	t.Run("OK", func(t *testing.T) {
+		res := b.post(path, form("prod", h.Current.ID))
+		loc := res.Header.Get("Location")
+		if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/deployments/prod?rolledback=") {
+			t.Fatalf("status %d location %q\n%s", res.StatusCode, loc, res.body)
+		}
+		page := b.get(loc)
+		ids := rowIDs(page.body)
+		if len(ids) != 6 || ids[1] != h.Current.ID {
+			t.Fatalf("rows %v: want the rollback on top of the 5 earlier deploys", ids)
+		}
+		top := row(t, page.body, ids[0])
+		for _, s := range []string{"Rollback", `href="/deployments/prod/deploys/` + h.XCom.ID + `">#3<`, "weather DAG breaks report", h.XCom.ImageTag, h.XCom.DagBundleVersion, "just now", "Current"} {
+			if !strings.Contains(top, s) {
+				t.Errorf("new top row lacks %q:\n%s", s, top)
+			}
+		}
+		if !strings.Contains(page.body, "Rolled back to #3: deploy #6 is now current") {
+			t.Error("no message says the rollback happened")
+		}
+	})
+}
+
+func TestUI_DowngradeNeedsConfirmation(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	h := e.seed(t, "prod")
+	b := e.browser(t)
+	b.mustLogin("", e.token(t, "ci", dagdeck.RoleDeployer))
+	path := "/deployments/prod/deploys/" + h.Report.ID + "/rollback"
+	plan := b.get(path)
+	for _, s := range []string{"data-downgrade", "Runtime downgrade: 2.0.0 → 1.1.0", "XCom values</strong>: 3 rows", "fail immediately", `name="confirm_downgrade"`, "fails now; retried after the rollback"} {
+		if !strings.Contains(plan.body, s) {
+			t.Errorf("downgrade plan lacks %q", s)
+		}
+	}
+	form := url.Values{"csrf_token": {b.csrf()}, "description": {"back to 1.1.0"}, "confirm_name": {"prod"}, "current_deploy_id": {h.Current.ID}}
+	res := b.post(path, form, "X-Requested-With", "dagdeck")
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(res.body, "EUNPROCESSABLE") {
+		t.Fatalf("unconfirmed downgrade: %d %s", res.StatusCode, res.body)
+	}
+	form.Set("confirm_downgrade", "yes")
+	res = b.post(path, form, "X-Requested-With", "dagdeck")
+	if res.StatusCode != http.StatusCreated || !strings.Contains(res.body, `"runtimeVersion":"1.1.0"`) {
+		t.Fatalf("confirmed downgrade: %d %s", res.StatusCode, res.body)
+	}
+}
+
+func TestUI_PlanOfIneligibleDeploy(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	h := e.seed(t, "prod")
+	b := e.browser(t)
+	b.mustLogin("", e.adminToken)
+	res := b.get("/deployments/prod/deploys/"+h.Expired.ID+"/rollback", "X-Requested-With", "dagdeck")
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(res.body, "Cannot roll back") || !strings.Contains(res.body, "EXPIRED") {
+		t.Fatalf("status %d\n%s", res.StatusCode, res.body)
+	}
+	if res := b.get("/deployments/nope"); res.StatusCode != http.StatusNotFound || !strings.Contains(res.body, "not found") {
+		t.Fatalf("unknown Deployment: %d", res.StatusCode)
+	}
+	if res := b.get("/nowhere"); res.StatusCode != http.StatusNotFound {
+		t.Fatalf("unknown page: %d", res.StatusCode)
+	}
+}
+
+func TestUI_HistoryPagination(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	if _, err := e.svc.CreateDeployment(adminCtx, service.DeploymentCreate{Name: "busy"}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 30; i++ {
+		e.deploy(t, "busy", baseProject.with("include/n.txt", fmt.Sprint(i)), "1.0.0", fmt.Sprintf("deploy %d", i+1), testNow.Add(time.Duration(i-30)*time.Minute))
+	}
+	b := e.browser(t)
+	b.mustLogin("", e.adminToken)
+	first := b.get("/deployments/busy")
+	if n := len(rowIDs(first.body)); n != 25 {
+		t.Fatalf("first page has %d rows, want 25", n)
+	}
+	m := regexp.MustCompile(`href="(/deployments/busy\?cursor=[^"]+)" rel="next"`).FindStringSubmatch(first.body)
+	if m == nil {
+		t.Fatal("no link to older deploys")
+	}
+	older := b.get(strings.ReplaceAll(m[1], "&amp;", "&"))
+	if n := len(rowIDs(older.body)); n != 5 || !strings.Contains(older.body, "« Newest") || strings.Contains(older.body, `rel="next"`) {
+		t.Fatalf("second page: %d rows", n)
+	}
+	if !strings.Contains(older.body, "data-older-page") {
+		t.Fatal("an older page must not be replaced by live updates")
+	}
+}
+
+func TestUI_DeployPage(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	h := e.seed(t, "prod")
+	b := e.browser(t)
+	b.mustLogin("", e.adminToken)
+	page := b.get("/deployments/prod/deploys/" + h.Current.ID)
+	if page.StatusCode != http.StatusOK {
+		t.Fatalf("status %d", page.StatusCode)
+	}
+	for _, s := range []string{
+		h.Current.ID, h.Current.ImageTag, h.Current.ImageDigest, h.Current.DagBundleVersion, h.Current.DagBundleDigest,
+		"3f9c2a1e8b7d6c5f4e3d2c1b0a9f8e7d6c5b4a39", "main", "git@github.com:acme/pipelines.git",
+		"Compared with", `href="/deployments/prod/deploys/` + h.XCom.ID + `">#3<`,
+		`class="fc-added"><td data-label="Path"><code>dags/weather.yaml`,
+		`class="fc-changed"><td data-label="Path"><code>dags/report.yaml`,
+		`<del>dags/cleanup.yaml</del>`,
+		"/api/v1/deployments/" + h.Deployment.ID + "/deploys/" + h.Current.ID + "/archive?part=dags",
+		"/api/v1/deployments/" + h.Deployment.ID + "/deploys/" + h.Current.ID + "/archive?part=image",
+	} {
+		if !strings.Contains(page.body, s) {
+			t.Errorf("deploy page lacks %q", s)
+		}
+	}
+	failed := b.get("/deployments/prod/deploys/" + h.Failed.ID)
+	if !strings.Contains(failed.body, "cancelled by ci") || !strings.Contains(failed.body, "FAILED") {
+		t.Error("a failed deploy's page does not say why it failed")
+	}
+}
+
+func TestUI_LiveEvents(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	h := e.seed(t, "prod")
+	b := e.browser(t)
+	b.mustLogin("", e.adminToken)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, b.base+"/deployments/prod/events", nil)
+	res, err := b.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("events: %d %q", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	lines := bufio.NewScanner(res.Body)
+	for lines.Scan() && lines.Text() != ": connected" {
+	}
+	out, err := e.svc.Rollback(deployerCtx, "prod", h.XCom.ID, dagdeck.RollbackRequest{Description: "from the CLI"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var data string
+	for lines.Scan() {
+		if line := lines.Text(); strings.HasPrefix(line, "data: ") {
+			data = line
+			break
+		}
+	}
+	if !strings.Contains(data, out.Deploy.ID) || !strings.Contains(data, `"rollback":true`) {
+		t.Fatalf("event %q does not name the rollback %s", data, out.Deploy.ID)
+	}
+}

@@ -1,0 +1,132 @@
+package ui
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/dagdeck/dagdeck"
+	"github.com/dagdeck/dagdeck/server"
+)
+
+// planView is the rollback confirmation: the plan of a dry run, and the
+// form that confirms it.
+type planView struct {
+	Plan *dagdeck.RollbackPlan
+	// Error says why the plan could not be made or the rollback failed.
+	Error       string
+	Description string
+	ConfirmName string
+	// InDialog is set when the plan is shown in the dialog of another page.
+	InDialog bool
+	// BackURL is where Cancel leads without JavaScript.
+	BackURL string
+}
+
+// rollbackDone is the JSON answer to a rollback the UI's JavaScript sent.
+type rollbackDone struct {
+	Deploy  *dagdeck.Deploy `json:"deploy"`
+	Message string          `json:"message"`
+	URL     string          `json:"url"`
+}
+
+// handleRollbackPlan shows what rolling back to a deploy would do: in the
+// dialog (for the UI's JavaScript) or as a page of its own.
+func (u *UI) handleRollbackPlan(w http.ResponseWriter, r *http.Request, v *visit) {
+	view := &planView{InDialog: isFetch(r), BackURL: "/deployments/" + url.PathEscape(r.PathValue("name"))}
+	res, err := u.svc.Rollback(r.Context(), r.PathValue("name"), r.PathValue("deployId"), dagdeck.RollbackRequest{DryRun: true})
+	if err != nil {
+		if !isFetch(r) || dagdeck.ErrorCode(err) == dagdeck.EUNAUTHORIZED {
+			u.serviceError(w, r, v, err)
+			return
+		}
+		view.Error = dagdeck.ErrorMessage(err)
+		u.renderPlan(w, r, v, server.StatusOf(dagdeck.ErrorCode(err)), view)
+		return
+	}
+	view.Plan = res.Plan
+	u.renderPlan(w, r, v, http.StatusOK, view)
+}
+
+func (u *UI) renderPlan(w http.ResponseWriter, r *http.Request, v *visit, status int, view *planView) {
+	title := "Roll back"
+	if view.Plan != nil {
+		title = "Roll back " + view.Plan.DeploymentName + " to " + view.Plan.TargetDeploy.String()
+	}
+	p := u.newPage(v, title, "deployments", view)
+	if view.InDialog {
+		u.renderFragment(w, r, status, "rollback", "plan", p)
+		return
+	}
+	u.render(w, r, status, "rollback", p)
+}
+
+// handleRollback rolls back once the visitor confirmed the plan they saw:
+// they typed the Deployment's name, and the Deployment still runs the
+// deploy the plan started from. The service checks the role, the
+// description and the downgrade confirmation.
+func (u *UI) handleRollback(w http.ResponseWriter, r *http.Request, v *visit) {
+	name, target := r.PathValue("name"), r.PathValue("deployId")
+	view := &planView{
+		InDialog:    isFetch(r),
+		BackURL:     "/deployments/" + url.PathEscape(name),
+		Description: strings.TrimSpace(r.PostFormValue("description")),
+		ConfirmName: strings.TrimSpace(r.PostFormValue("confirm_name")),
+	}
+	dry, err := u.svc.Rollback(r.Context(), name, target, dagdeck.RollbackRequest{DryRun: true})
+	if err != nil {
+		u.rollbackFailed(w, r, v, view, err)
+		return
+	}
+	view.Plan = dry.Plan
+	if err := checkConfirmation(dry.Plan, view.ConfirmName, r.PostFormValue("current_deploy_id")); err != nil {
+		u.rollbackFailed(w, r, v, view, err)
+		return
+	}
+	res, err := u.svc.Rollback(r.Context(), name, target, dagdeck.RollbackRequest{
+		Description:      view.Description,
+		ConfirmDowngrade: r.PostFormValue("confirm_downgrade") != "",
+	})
+	if err != nil {
+		u.rollbackFailed(w, r, v, view, err)
+		return
+	}
+	d := res.Deploy
+	u.logger.Info("web UI rollback", "actor", v.actor().Name, "deployment", dry.Plan.DeploymentName, "deploy", d.ID, "restored", d.RollbackFromID)
+	back := "/deployments/" + url.PathEscape(dry.Plan.DeploymentName)
+	if isFetch(r) {
+		writeJSON(w, http.StatusCreated, rollbackDone{Deploy: d, Message: rolledBackMessage(d, dry.Plan.TargetDeploy), URL: back + "#deploy-" + d.ID})
+		return
+	}
+	http.Redirect(w, r, back+"?rolledback="+url.QueryEscape(d.ID)+"#deploy-"+d.ID, http.StatusSeeOther)
+}
+
+// checkConfirmation returns EINVALID unless typed is the Deployment's name,
+// and ECONFLICT if another deploy became current since the plan was shown.
+func checkConfirmation(plan *dagdeck.RollbackPlan, typed, shownCurrentID string) error {
+	if typed != plan.DeploymentName {
+		return dagdeck.Errorf(dagdeck.EINVALID, "Type the Deployment's name, %s, to confirm the rollback.", plan.DeploymentName)
+	}
+	if shownCurrentID != "" && shownCurrentID != plan.CurrentDeploy.ID {
+		return dagdeck.Errorf(dagdeck.ECONFLICT, "%s became current since this plan was shown. Review the new plan, then confirm again.", plan.CurrentDeploy)
+	}
+	return nil
+}
+
+func (u *UI) rollbackFailed(w http.ResponseWriter, r *http.Request, v *visit, view *planView, err error) {
+	code := dagdeck.ErrorCode(err)
+	if code == dagdeck.EINTERNAL {
+		u.logger.Error("web UI rollback", "path", r.URL.Path, "err", err)
+	}
+	status := server.StatusOf(code)
+	if isFetch(r) {
+		writeJSONError(w, status, code, dagdeck.ErrorMessage(err))
+		return
+	}
+	if view.Plan == nil || code == dagdeck.EFORBIDDEN {
+		u.serviceError(w, r, v, err)
+		return
+	}
+	view.Error = dagdeck.ErrorMessage(err)
+	u.renderPlan(w, r, v, status, view)
+}

@@ -1,0 +1,103 @@
+package ui
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/dagdeck/dagdeck/service"
+)
+
+// pageSize is how many deploys one page of the Deploy History shows.
+const pageSize = 25
+
+// UI is the web UI, an http.Handler meant to be mounted at "/" of the
+// dagdeck server. Create it with New; call Close when the server stops, so
+// that open event streams end.
+type UI struct {
+	svc           *service.Service
+	logger        *slog.Logger
+	handler       http.Handler
+	views         *views
+	events        *broker
+	runtime       RuntimeSource
+	secureCookies bool
+}
+
+// Option configures a UI.
+type Option func(*UI)
+
+// WithLogger sets the logger.
+func WithLogger(l *slog.Logger) Option { return func(u *UI) { u.logger = l } }
+
+// WithSecureCookies marks cookies Secure even on plain HTTP requests, for a
+// server behind a proxy that terminates TLS. Over TLS they are Secure anyway.
+func WithSecureCookies(on bool) Option { return func(u *UI) { u.secureCookies = on } }
+
+// WithRuntime sets where the DAGs, runs and task instances shown on a
+// Deployment's page come from. By default the service is used when it
+// implements RuntimeSource; without a source those sections are not shown.
+func WithRuntime(src RuntimeSource) Option { return func(u *UI) { u.runtime = src } }
+
+// New returns the web UI over svc and subscribes it to svc's deploys.
+func New(svc *service.Service, opts ...Option) *UI {
+	u := &UI{svc: svc, logger: slog.Default(), views: parseViews(), events: newBroker()}
+	if src, ok := any(svc).(RuntimeSource); ok {
+		u.runtime = src
+	}
+	for _, o := range opts {
+		o(u)
+	}
+	svc.OnDeployed(u.events.publish)
+	u.handler = u.routes()
+	return u
+}
+
+// ServeHTTP implements http.Handler.
+func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) { u.handler.ServeHTTP(w, r) }
+
+// Close ends the open event streams. Register it with
+// http.Server.RegisterOnShutdown: a stream never becomes idle by itself.
+func (u *UI) Close() { u.events.close() }
+
+func (u *UI) routes() http.Handler {
+	m := http.NewServeMux()
+	m.Handle("GET /static/", staticHandler())
+	m.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, assetURL("favicon.svg"), http.StatusMovedPermanently)
+	})
+	m.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/deployments", http.StatusSeeOther)
+	})
+	m.HandleFunc("GET /login", u.handleLoginPage)
+	m.HandleFunc("POST /login", u.handleLogin)
+	m.HandleFunc("POST /logout", u.withSession(u.handleLogout))
+
+	m.HandleFunc("GET /deployments", u.withSession(u.handleDeployments))
+	m.HandleFunc("GET /deployments/{name}", u.withSession(u.handleDeployment))
+	m.HandleFunc("GET /deployments/{name}/history", u.withSession(u.handleHistory))
+	m.HandleFunc("GET /deployments/{name}/events", u.withSession(u.handleEvents))
+	m.HandleFunc("GET /deployments/{name}/deploys/{deployId}", u.withSession(u.handleDeploy))
+	m.HandleFunc("GET /deployments/{name}/deploys/{deployId}/rollback", u.withSession(u.handleRollbackPlan))
+	m.HandleFunc("POST /deployments/{name}/deploys/{deployId}/rollback", u.withSession(u.handleRollback))
+	m.HandleFunc("/", u.withSession(u.handleNotFound))
+
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u.renderError(w, r, nil, http.StatusForbidden, "Cross-origin request refused.")
+	}))
+	return securityHeaders(cop.Handler(m))
+}
+
+// securityHeaders sets the headers every UI response carries: a strict
+// Content-Security-Policy (only this server's script, style and images) and
+// no framing or sniffing.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		next.ServeHTTP(w, r)
+	})
+}
