@@ -1,0 +1,129 @@
+package localruntime
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/dagdeck/dagdeck"
+	"github.com/dagdeck/dagdeck/dagfile"
+)
+
+// activateRequested handles Activate: it activates the Deployment's current
+// deploy (d is only a hint: the service may call in any order), then lifts
+// a downgrade's hold and releases the retries it held back.
+func (w *worker) activateRequested(ctx context.Context, d *dagdeck.Deploy) error {
+	dep, cur, err := w.backend.Deployment(ctx, w.id)
+	if err != nil {
+		return err
+	}
+	w.dep = dep
+	if cur == nil {
+		cur = d
+	}
+	if w.current == nil || w.current.deploy.ID != cur.ID {
+		return w.activate(ctx, cur)
+	}
+	w.held, w.releasePending = false, true // a downgrade rollback failed: the old code stays current
+	return w.settle(ctx)
+}
+
+// activate makes d's code the one new tries run: materialize, switch the
+// current pointer, report its DAGs. Tries still running keep their own
+// version directory. A try running on a newer runtime than d's is stopped
+// and retried on d: after a downgrade nothing runs on the newer runtime.
+func (w *worker) activate(ctx context.Context, d *dagdeck.Deploy) error {
+	v, err := w.versions.prepare(ctx, d)
+	if err == nil {
+		err = w.versions.setCurrent(v)
+	}
+	if err != nil {
+		w.broken = &brokenDeploy{id: d.ID, err: err, retry: w.now().Add(brokenRetry)}
+		w.reportBroken(ctx, d, err)
+		return fmt.Errorf("activate %s: %w", d, err)
+	}
+	w.current, w.broken = v, nil
+	w.log.Info("runtime: activated deploy", "deploy", d.ID, "runtime", d.RuntimeVersion, "dags", len(v.dags), "importErrors", len(v.errs))
+	for _, p := range w.procs {
+		if dagdeck.CompareVersions(p.ti.RuntimeVersion, d.RuntimeVersion) > 0 {
+			p.stop(stopDowngraded, w.cfg.KillGrace)
+		}
+	}
+	// Retries held back by a downgrade wait for the deploy that follows it:
+	// this one (also after a restart between the two).
+	w.held, w.releasePending = false, true
+	return w.settle(ctx)
+}
+
+// settle finishes an activation: it reports the current version's DAGs and
+// releases held retries, until both succeeded (each tick retries).
+func (w *worker) settle(ctx context.Context) error {
+	if w.current != nil && !w.current.reported {
+		if err := w.reportDags(ctx); err != nil {
+			return err
+		}
+		w.current.reported = true
+	}
+	if w.releasePending {
+		if err := w.releaseHeld(ctx); err != nil {
+			return err
+		}
+		w.releasePending = false
+	}
+	return nil
+}
+
+// reportDags replaces the Deployment's DAGs and import errors with the
+// current version's.
+func (w *worker) reportDags(ctx context.Context) error {
+	v := w.current
+	dags := make([]*dagdeck.Dag, 0, len(v.dags))
+	for _, d := range v.dags {
+		dd := &dagdeck.Dag{DeploymentID: w.id, DagID: d.ID, File: d.File, Schedule: d.Schedule,
+			Description: d.Description, Tags: d.Tags, DeployID: v.deploy.ID}
+		if t, ok := d.NextRun(w.now()); ok {
+			dd.NextRunAt = &t
+		}
+		dags = append(dags, dd)
+	}
+	errs := make([]*dagdeck.ImportError, 0, len(v.errs))
+	for _, e := range v.errs {
+		errs = append(errs, &dagdeck.ImportError{DeploymentID: w.id, File: e.File, Message: importMessage(e), DeployID: v.deploy.ID})
+	}
+	return w.backend.ReplaceDags(ctx, w.id, dags, errs)
+}
+
+// importMessage is an import error without its file name (the File field
+// has it): "document 2: task "load": line 12: …".
+func importMessage(e *dagfile.ImportError) string {
+	return strings.TrimPrefix(e.Error(), e.File+": ")
+}
+
+// reportBroken tells the user, as an import error of the deploy, that its
+// code could not be loaded at all. Tasks do not start meanwhile.
+func (w *worker) reportBroken(ctx context.Context, d *dagdeck.Deploy, cause error) {
+	msg := "the runtime could not load this deploy's code: " + cause.Error()
+	errs := []*dagdeck.ImportError{{DeploymentID: w.id, File: "(deploy)", Message: msg, DeployID: d.ID}}
+	if err := w.backend.ReplaceDags(ctx, w.id, nil, errs); err != nil {
+		w.log.Warn("runtime: report a deploy that cannot be loaded", "deploy", d.ID, "err", err)
+	}
+}
+
+// releaseHeld lets the retries a downgrade held back start now.
+func (w *worker) releaseHeld(ctx context.Context) error {
+	tis, err := w.backend.ListTaskInstances(ctx, w.id, dagdeck.TaskFilter{State: dagdeck.TaskUpForRetry})
+	if err != nil {
+		return err
+	}
+	now := w.now()
+	for _, ti := range tis {
+		if ti.RetryAt != nil {
+			continue
+		}
+		ti.RetryAt = &now
+		if err := w.backend.UpdateTaskInstance(ctx, w.id, ti); err != nil && dagdeck.ErrorCode(err) != dagdeck.ECONFLICT {
+			return err
+		}
+	}
+	return nil
+}

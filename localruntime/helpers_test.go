@@ -1,0 +1,260 @@
+package localruntime_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dagdeck/dagdeck"
+	"github.com/dagdeck/dagdeck/file"
+	"github.com/dagdeck/dagdeck/internal/apitest"
+	"github.com/dagdeck/dagdeck/localruntime"
+	"github.com/dagdeck/dagdeck/service"
+	"github.com/dagdeck/dagdeck/sqlite"
+)
+
+func as(role dagdeck.Role, name string) context.Context {
+	return dagdeck.NewContextWithActor(context.Background(), &dagdeck.Actor{ID: "id-" + name, Kind: dagdeck.ActorToken, Name: name, Role: role})
+}
+
+var (
+	admin    = as(dagdeck.RoleAdmin, "alice")
+	deployer = as(dagdeck.RoleDeployer, "ci")
+	viewer   = as(dagdeck.RoleViewer, "vera")
+)
+
+// env is a service on real SQLite and file stores with the local runtime
+// running one Deployment ("etl") in process, as `dagdeck server` does.
+type env struct {
+	svc     *service.Service
+	store   dagdeck.Store
+	rt      *localruntime.Runtime
+	dataDir string
+	dep     *dagdeck.Deployment
+	// shared is a scratch directory tasks reach through $SHARED.
+	shared string
+}
+
+type envOption func(*localruntime.Config, *[]service.Option)
+
+func withKeepVersions(n int) envOption {
+	return func(c *localruntime.Config, _ *[]service.Option) { c.KeepVersions = n }
+}
+
+func withServiceOptions(opts ...service.Option) envOption {
+	return func(_ *localruntime.Config, o *[]service.Option) { *o = append(*o, opts...) }
+}
+
+func newEnv(t *testing.T, opts ...envOption) *env {
+	t.Helper()
+	dir := t.TempDir()
+	db, err := sqlite.Open(context.Background(), filepath.Join(dir, "dagdeck.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	fs, err := file.Open(filepath.Join(dir, "artifacts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	e := &env{store: db, dataDir: filepath.Join(dir, "data"), shared: t.TempDir()}
+	cfg := localruntime.Config{DataDir: e.dataDir, PollInterval: 50 * time.Millisecond, KillGrace: time.Second, Logger: logger}
+	svcOpts := []service.Option{service.WithLogger(logger), service.WithGCGrace(0)}
+	for _, o := range opts {
+		o(&cfg, &svcOpts)
+	}
+	e.svc = service.New(db, fs, svcOpts...)
+	cfg.Backend = e.svc.LocalRuntimeBackend()
+	e.rt = e.startRuntime(t, cfg)
+	e.dep, err = e.svc.CreateDeployment(admin, service.DeploymentCreate{Name: "etl"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.setEnv(t, "SHARED", e.shared, false)
+	return e
+}
+
+// startRuntime starts a runtime and wires it into the service.
+func (e *env) startRuntime(t *testing.T, cfg localruntime.Config) *localruntime.Runtime {
+	t.Helper()
+	rt, err := localruntime.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rt.Close() })
+	e.svc.SetRuntime(rt)
+	return rt
+}
+
+func (e *env) setEnv(t *testing.T, key, value string, secret bool) {
+	t.Helper()
+	upd := dagdeck.DeploymentUpdate{Env: []dagdeck.EnvUpdate{{Key: key, Value: &value, IsSecret: secret}}}
+	if _, err := e.svc.UpdateDeployment(admin, e.dep.ID, upd); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// deploy deploys a project (create, upload what is missing, finalize).
+func (e *env) deploy(t *testing.T, p apitest.Files, runtime string) *dagdeck.Deploy {
+	t.Helper()
+	created, err := e.svc.CreateDeploy(deployer, e.dep.ID, p.Request(runtime, "deploy "+runtime))
+	if err != nil {
+		t.Fatal(err)
+	}
+	byDigest := map[string]string{}
+	for _, content := range p {
+		byDigest[dagdeck.DigestOf([]byte(content))] = content
+	}
+	for _, d := range created.Missing {
+		c := byDigest[d]
+		if err := e.svc.PutBlob(deployer, d, strings.NewReader(c), int64(len(c))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, err := e.svc.FinalizeDeploy(deployer, e.dep.ID, created.Deploy.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func (e *env) trigger(t *testing.T, dagID string) *dagdeck.DagRun {
+	t.Helper()
+	r, err := e.svc.TriggerDag(deployer, e.dep.ID, dagID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// tries returns the tries of a task in a run, oldest first.
+func (e *env) tries(t *testing.T, r *dagdeck.DagRun, taskID string) []*dagdeck.TaskInstance {
+	t.Helper()
+	tis, err := e.svc.ListTaskInstances(viewer, e.dep.ID, service.TaskQuery{RunID: r.ID, Limit: service.MaxRuntimePageSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*dagdeck.TaskInstance
+	for i := len(tis) - 1; i >= 0; i-- {
+		if tis[i].TaskID == taskID {
+			out = append(out, tis[i])
+		}
+	}
+	return out
+}
+
+// waitTry waits until try n of a task is in one of the states and returns it.
+func (e *env) waitTry(t *testing.T, r *dagdeck.DagRun, taskID string, n int, states ...string) *dagdeck.TaskInstance {
+	t.Helper()
+	var got *dagdeck.TaskInstance
+	waitFor(t, fmt.Sprintf("%s try %d to be %v", taskID, n, states), func() bool {
+		tries := e.tries(t, r, taskID)
+		if len(tries) < n {
+			return false
+		}
+		got = tries[n-1]
+		for _, s := range states {
+			if got.State == s {
+				return true
+			}
+		}
+		return false
+	})
+	return got
+}
+
+// waitRun waits until the run ended and returns it.
+func (e *env) waitRun(t *testing.T, r *dagdeck.DagRun) *dagdeck.DagRun {
+	t.Helper()
+	var got *dagdeck.DagRun
+	waitFor(t, "run "+r.RunID+" to end", func() bool {
+		runs, err := e.svc.ListRuns(viewer, e.dep.ID, service.RunQuery{DagID: r.DagID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range runs {
+			if x.ID == r.ID {
+				got = x
+			}
+		}
+		return got != nil && (got.State == dagdeck.RunSuccess || got.State == dagdeck.RunFailed)
+	})
+	return got
+}
+
+func (e *env) log(t *testing.T, ti *dagdeck.TaskInstance) string {
+	t.Helper()
+	b, err := e.svc.TaskLog(viewer, e.dep.ID, ti.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// release creates the file a waiting task polls for.
+func (e *env) release(t *testing.T, name string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(e.shared, name), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitFor polls cond until it holds, failing the test after 30 seconds.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// waitScript is a shell snippet that waits (at most a minute) for
+// $SHARED/<name>, so a task runs until the test lets it end.
+func waitScript(name string) string {
+	return fmt.Sprintf(`for i in $(seq 600); do [ -e "$SHARED/%s" ] && exit 0; sleep 0.1; done; exit 1`, name)
+}
+
+// dag returns a YAML DAG file with the given tasks (YAML list items).
+func dag(id string, tasks ...string) string {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "$schema: https://airflow.apache.org/schemas/dag/2026-10-30.json\ndag_id: %s\nschedule: null\ntasks:\n", id)
+	for _, task := range tasks {
+		b.WriteString(task)
+	}
+	return b.String()
+}
+
+// bashTask is a BashOperator task; extra is more YAML under the task (indented 4).
+func bashTask(id, command string, extra ...string) string {
+	s := fmt.Sprintf("  - id: %s\n    uses: airflow.providers.standard.operators.bash.BashOperator\n", id)
+	for _, x := range extra {
+		s += "    " + x + "\n"
+	}
+	return s + fmt.Sprintf("    with:\n      bash_command: %q\n", command)
+}
+
+// project is a project whose Dockerfile asks for the runtime version.
+func project(runtime string, files map[string]string) apitest.Files {
+	p := apitest.Files{"Dockerfile": "FROM quay.io/dagdeck/runtime:" + runtime + "\n"}
+	for k, v := range files {
+		p[k] = v
+	}
+	return p
+}
