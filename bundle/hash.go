@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 
 	"github.com/dagdeck/dagdeck"
 )
@@ -18,7 +19,7 @@ func hashEntries(ctx context.Context, entries []packEntry) error {
 		// Symlinks have no content; cached files have their digest.
 		return entries[i].file.Mode.Type() == 0 && entries[i].file.Digest == ""
 	}
-	return forEachParallel(ctx, len(entries), want, func(i int, buf []byte) error {
+	return forEachParallel(ctx, runtime.NumCPU(), len(entries), want, func(i int, buf []byte) error {
 		return hashEntry(&entries[i], buf)
 	})
 }

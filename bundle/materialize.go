@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 
 	"github.com/dagdeck/dagdeck"
 )
@@ -70,7 +71,7 @@ func writeTree(ctx context.Context, dir string, files []dagdeck.ManifestFile, op
 		}
 	}
 	isFile := func(i int) bool { return files[i].Mode.Type() == 0 }
-	err = forEachParallel(ctx, len(files), isFile, func(i int, buf []byte) error {
+	err = forEachParallel(ctx, materializeWorkers(), len(files), isFile, func(i int, buf []byte) error {
 		return writeBlob(root, files[i], open, buf)
 	})
 	if err != nil {
@@ -97,6 +98,10 @@ func writeTree(ctx context.Context, dir string, files []dagdeck.ManifestFile, op
 	}
 	return nil
 }
+
+// materializeWorkers is how many files Materialize writes at once: more
+// than the CPUs, as much of the time goes to waiting for fsync.
+func materializeWorkers() int { return 4 * runtime.NumCPU() }
 
 // writeBlob writes f's content, read with open, to f.Path under root,
 // checking its size and digest, and fsyncs it.

@@ -229,3 +229,21 @@ func TestPack_Example(t *testing.T) {
 		}
 	}
 }
+
+// TestPack_IgnoreFileKept: .dagdeckignore ships even when it matches itself.
+func TestPack_IgnoreFileKept(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "Dockerfile"), "FROM quay.io/dagdeck/runtime:1.0.0\n")
+	writeFile(t, filepath.Join(dir, ".dagdeckignore"), ".*\n!.keep\n")
+	writeFile(t, filepath.Join(dir, ".env"), "SECRET=1\n")
+	writeFile(t, filepath.Join(dir, ".keep"), "")
+	writeFile(t, filepath.Join(dir, "dags/.cache/x"), "x")
+	p, err := Pack(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := pathsOf(p.Files), []string{".dagdeckignore", ".keep", "Dockerfile"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("packed %v, want %v", got, want)
+	}
+}

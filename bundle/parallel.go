@@ -2,7 +2,6 @@ package bundle
 
 import (
 	"context"
-	"runtime"
 	"sync"
 )
 
@@ -10,14 +9,14 @@ import (
 const ioBufferSize = 256 << 10
 
 // forEachParallel calls fn(i, buf) for each i in [0, n) for which want(i)
-// is true, on runtime.NumCPU() workers, each with its own buffer. It stops
-// at the first error or when ctx is done, and returns that error.
-func forEachParallel(ctx context.Context, n int, want func(i int) bool, fn func(i int, buf []byte) error) error {
+// is true, on the given number of workers, each with its own buffer. It
+// stops at the first error or when ctx is done, and returns that error.
+func forEachParallel(ctx context.Context, workers, n int, want func(i int) bool, fn func(i int, buf []byte) error) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	jobs := make(chan int)
 	var wg sync.WaitGroup
-	for range max(1, runtime.NumCPU()) {
+	for range max(1, workers) {
 		wg.Go(func() {
 			buf := make([]byte, ioBufferSize)
 			for i := range jobs {
