@@ -54,6 +54,8 @@ func (f *factory) gitSource(ctx context.Context, o *deployOptions) (string, *dag
 	case st.Dirty:
 		fmt.Fprintln(f.errOut, "Warning: deploying uncommitted changes; no git metadata is recorded.")
 		return o.description, nil, nil
+	case st.Commit == "": // a repository without commits
+		return o.description, nil, nil
 	}
 	desc := o.description
 	if desc == "" {
