@@ -36,6 +36,8 @@ type env struct {
 	svc     *service.Service
 	store   dagdeck.Store
 	rt      *localruntime.Runtime
+	config  localruntime.Config
+	files   *file.Store
 	dataDir string
 	dep     *dagdeck.Deployment
 	// shared is a scratch directory tasks reach through $SHARED.
@@ -43,6 +45,16 @@ type env struct {
 }
 
 type envOption func(*localruntime.Config, *[]service.Option)
+
+// withoutRuntime builds the env without starting a runtime (start one
+// later with startRuntime(t, e.config)).
+func withoutRuntime() envOption {
+	return func(c *localruntime.Config, _ *[]service.Option) { c.Deployments = []string{"-"} }
+}
+
+func withClock(now func() time.Time) envOption {
+	return func(c *localruntime.Config, _ *[]service.Option) { c.Now = now }
+}
 
 func withKeepVersions(n int) envOption {
 	return func(c *localruntime.Config, _ *[]service.Option) { c.KeepVersions = n }
@@ -68,7 +80,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	if testing.Verbose() {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	e := &env{store: db, dataDir: filepath.Join(dir, "data"), shared: t.TempDir()}
+	e := &env{store: db, files: fs, dataDir: filepath.Join(dir, "data"), shared: t.TempDir()}
 	cfg := localruntime.Config{DataDir: e.dataDir, PollInterval: 50 * time.Millisecond, KillGrace: time.Second, Logger: logger}
 	svcOpts := []service.Option{service.WithLogger(logger), service.WithGCGrace(0)}
 	for _, o := range opts {
@@ -76,7 +88,12 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	}
 	e.svc = service.New(db, fs, svcOpts...)
 	cfg.Backend = e.svc.LocalRuntimeBackend()
-	e.rt = e.startRuntime(t, cfg)
+	start := cfg.Deployments == nil
+	cfg.Deployments = nil
+	e.config = cfg
+	if start {
+		e.rt = e.startRuntime(t, cfg)
+	}
 	e.dep, err = e.svc.CreateDeployment(admin, service.DeploymentCreate{Name: "etl"})
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,161 @@
+package localruntime_test
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/dagdeck/dagdeck"
+	"github.com/dagdeck/dagdeck/internal/apitest"
+)
+
+// stepProject is a project whose DAG "pipe" runs include/step.sh twice:
+// first waits for $SHARED/<run conf…> file "go-<try>", then second. Both
+// print the code version, so a log proves which code ran.
+func stepProject(runtime, version string, firstExtra ...string) apitest.Files {
+	return project(runtime, map[string]string{
+		"include/step.sh": "echo \"$1 $DAGDECK_RUN_ID " + version + "\"\n[ \"$1\" = first ] || exit 0\necho $$ > \"$SHARED/first-$DAGDECK_TRY_NUMBER.pid\"\n" + waitScript("go-$DAGDECK_TRY_NUMBER") + "\n",
+		"dags/pipe.yaml": dag("pipe",
+			bashTask("first", "sh include/step.sh first", firstExtra...),
+			bashTask("second", "sh include/step.sh second", "needs: [first]"),
+		),
+	})
+}
+
+func TestRuntime_DeployWhileRunning(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	v1 := e.deploy(t, stepProject("1.1.0", "v1"), "1.1.0")
+
+	// A deploy while first runs: first finishes on v1, second runs v2.
+	r1 := e.trigger(t, "pipe")
+	e.waitTry(t, r1, "first", 1, dagdeck.TaskRunning)
+	v2 := e.deploy(t, stepProject("1.1.0", "v2"), "1.1.0")
+	e.release(t, "go-1")
+	e.waitRun(t, r1)
+	first, second := e.tries(t, r1, "first")[0], e.tries(t, r1, "second")[0]
+	if first.State != dagdeck.TaskSuccess || first.DeployID != v1.ID || !strings.Contains(e.log(t, first), "first "+r1.RunID+" v1") {
+		t.Fatalf("first should have finished on v1: %+v\n%s", first, e.log(t, first))
+	}
+	if second.State != dagdeck.TaskSuccess || second.DeployID != v2.ID || !strings.Contains(e.log(t, second), "second "+r1.RunID+" v2") {
+		t.Fatalf("second should have run v2: %+v\n%s", second, e.log(t, second))
+	}
+
+	// A rollback that keeps the runtime, while first runs: the same.
+	if err := os.Remove(filepath.Join(e.shared, "go-1")); err != nil {
+		t.Fatal(err)
+	}
+	r2 := e.trigger(t, "pipe")
+	e.waitTry(t, r2, "first", 1, dagdeck.TaskRunning)
+	plan, err := e.svc.Rollback(deployer, e.dep.ID, v1.ID, dagdeck.RollbackRequest{DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := plan.Plan; p.Runtime.Change != dagdeck.RuntimeSame || len(p.RunningTasks) != 1 || !strings.HasPrefix(p.RunningTasks[0].Outcome, "finishes on the code it started with") || len(p.Erased) != 0 {
+		t.Fatalf("plan = %+v", p)
+	}
+	rb, err := e.svc.Rollback(deployer, e.dep.ID, v1.ID, dagdeck.RollbackRequest{Description: "v2 is wrong"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ti := e.tries(t, r2, "first")[0]; ti.State != dagdeck.TaskRunning {
+		t.Fatalf("a rollback without downgrade stopped a running task: %+v", ti)
+	}
+	e.release(t, "go-1")
+	e.waitRun(t, r2)
+	first, second = e.tries(t, r2, "first")[0], e.tries(t, r2, "second")[0]
+	if first.DeployID != v2.ID || !strings.Contains(e.log(t, first), "first "+r2.RunID+" v2") {
+		t.Fatalf("first should have finished on v2: %+v\n%s", first, e.log(t, first))
+	}
+	if second.DeployID != rb.Deploy.ID || !strings.Contains(e.log(t, second), "second "+r2.RunID+" v1") {
+		t.Fatalf("second should have run the rolled-back v1 code: %+v\n%s", second, e.log(t, second))
+	}
+}
+
+func TestRuntime_DowngradeRollback(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	v1 := e.deploy(t, stepProject("1.1.0", "v1", "retries: 1", "retry_delay: 0"), "1.1.0")
+	e.deploy(t, stepProject("2.0.0", "v2", "retries: 1", "retry_delay: 0"), "2.0.0")
+
+	// A finished run on 2.0.0 leaves XCom values: one per task.
+	e.release(t, "go-1")
+	done := e.trigger(t, "pipe")
+	e.waitRun(t, done)
+	for _, f := range []string{"go-1", "first-1.pid"} {
+		if err := os.Remove(filepath.Join(e.shared, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	r := e.trigger(t, "pipe")
+	running := e.waitTry(t, r, "first", 1, dagdeck.TaskRunning)
+	pid := readPid(t, filepath.Join(e.shared, "first-1.pid"))
+	plan, err := e.svc.Rollback(deployer, e.dep.ID, v1.ID, dagdeck.RollbackRequest{DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := plan.Plan
+	if p.Runtime.Change != dagdeck.RuntimeDowngrade || len(p.RunningTasks) != 1 || p.RunningTasks[0].TaskID != "first" || !strings.Contains(p.RunningTasks[0].Outcome, "retried after the rollback") {
+		t.Fatalf("plan = %+v", p)
+	}
+	if len(p.Erased) != 1 || p.Erased[0].Feature.Name != dagdeck.FeatureXCom.Name || p.Erased[0].Rows != 2 {
+		t.Fatalf("plan erases %+v, want 2 XCom rows", p.Erased)
+	}
+
+	rb, err := e.svc.Rollback(deployer, e.dep.ID, v1.ID, dagdeck.RollbackRequest{Description: "back to 1.1", ConfirmDowngrade: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// At once: the try's process is gone and the try is over.
+	if err := syscall.Kill(pid, 0); err == nil {
+		t.Fatalf("the running task's process %d still exists after the rollback", pid)
+	}
+	tries := e.tries(t, r, "first")
+	if tries[0].ID != running.ID || tries[0].State == dagdeck.TaskRunning || tries[0].EndedAt == nil || tries[0].DeployID != running.DeployID {
+		t.Fatalf("try 1 after the rollback = %+v", tries[0])
+	}
+	// The retry runs the rolled-back code on the older runtime, after the rollback.
+	e.release(t, "go-2")
+	retry := e.waitTry(t, r, "first", 2, dagdeck.TaskSuccess)
+	if retry.DeployID != rb.Deploy.ID || retry.RuntimeVersion != "1.1.0" || retry.StartedAt.Before(*rb.Deploy.FinalizedAt) {
+		t.Fatalf("retry = %+v, rollback finalized at %s", retry, rb.Deploy.FinalizedAt)
+	}
+	if log := e.log(t, retry); !strings.Contains(log, "first "+r.RunID+" v1") {
+		t.Fatalf("the retry did not run v1:\n%s", log)
+	}
+	if first := e.tries(t, r, "first")[0]; first.State != dagdeck.TaskFailed {
+		t.Fatalf("try 1 = %s, want failed", first.State)
+	}
+	if log := e.log(t, tries[0]); !strings.Contains(log, "downgrading the runtime") {
+		t.Fatalf("try 1's log does not say why it stopped:\n%s", log)
+	}
+	e.waitRun(t, r)
+	err = e.store.View(deployer, func(tx dagdeck.Tx) error {
+		n, err := tx.CountFeatureRows(deployer, e.dep.ID, dagdeck.FeatureXCom)
+		if err == nil && n != 0 {
+			t.Errorf("%d XCom rows left after the downgrade", n)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readPid(t *testing.T, path string) int {
+	t.Helper()
+	var pid int
+	waitFor(t, "pid file "+path, func() bool {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return false
+		}
+		pid, err = strconv.Atoi(strings.TrimSpace(string(b)))
+		return err == nil
+	})
+	return pid
+}
