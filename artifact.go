@@ -65,7 +65,7 @@ func ValidateDigest(d string) error {
 
 // Encode returns the canonical JSON of m (files sorted by path) and its digest.
 func (m *Manifest) Encode() ([]byte, string, error) {
-	c := Manifest{Kind: m.Kind, Files: append([]ManifestFile(nil), m.Files...)}
+	c := Manifest{Kind: m.Kind, Files: append(make([]ManifestFile, 0, len(m.Files)), m.Files...)}
 	sort.Slice(c.Files, func(i, j int) bool { return c.Files[i].Path < c.Files[j].Path })
 	b, err := json.Marshal(c)
 	if err != nil {
@@ -182,8 +182,10 @@ func ValidatePath(p string) error {
 // never expose a partially written blob.
 type ArtifactStore interface {
 	// Put stores the content read from r under digest. It returns EINVALID if
-	// digest is malformed or the content does not hash to it (nothing is
-	// stored then). Putting a blob that exists is a no-op that still consumes r.
+	// digest is malformed, the content does not hash to it or its length is
+	// not size (nothing is stored then); a negative size means unknown.
+	// Putting a blob that exists stores nothing new but still reads and
+	// verifies r.
 	Put(ctx context.Context, digest string, r io.Reader, size int64) error
 	// Open returns the blob's content. ENOTFOUND if it does not exist.
 	Open(ctx context.Context, digest string) (io.ReadCloser, error)

@@ -43,8 +43,8 @@ type EnvVar struct {
 const ExecutorLocal = "local"
 
 // DeploymentUpdate is a partial update of a Deployment's settings. Nil fields
-// are left as they are. Env, when non-nil, replaces all variables (a nil
-// Value in an EnvUpdate deletes the key).
+// are left as they are. Env lists changes: each EnvUpdate sets one key (or
+// deletes it, with a nil Value); keys not listed keep their values.
 type DeploymentUpdate struct {
 	Name               *string     `json:"name,omitempty"`
 	Description        *string     `json:"description,omitempty"`

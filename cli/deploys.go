@@ -62,6 +62,12 @@ description starts with ↩ and the deploy it restored.`,
 	return cmd
 }
 
+// optionalDeploymentFlag adds --deployment for commands that can find the
+// Deployment from a deploy id.
+func optionalDeploymentFlag(cmd *cobra.Command, p *string) {
+	cmd.Flags().StringVarP(p, "deployment", "d", "", "Deployment id or name (needed with #N; otherwise found from the deploy id)")
+}
+
 // deploymentFlag adds the required --deployment flag.
 func deploymentFlag(cmd *cobra.Command, p *string) {
 	cmd.Flags().StringVarP(p, "deployment", "d", "", "Deployment id or name (required)")
@@ -128,13 +134,28 @@ func historyDescription(d *dagdeck.Deploy, seqs map[string]int64) string {
 
 // resolveDeploy turns a deploy reference into a deploy id: "#N" or "N" is
 // the deploy with that sequence number; anything else is an id.
-func (f *factory) resolveDeploy(ctx context.Context, deployment, ref string) (string, error) {
+//
+// Without a Deployment (*deployment == ""), ref must be a deploy id: the
+// Deployment is looked up from the deploy and stored in *deployment.
+func (f *factory) resolveDeploy(ctx context.Context, deployment *string, ref string) (string, error) {
 	seq, err := strconv.ParseInt(strings.TrimPrefix(ref, "#"), 10, 64)
+	isSeq := err == nil && seq >= 1 && strings.HasPrefix(ref, "#")
+	if *deployment == "" {
+		if isSeq {
+			return "", usagef("--deployment is needed to find deploy %s", ref)
+		}
+		d, err := f.client().GetDeployByID(ctx, ref)
+		if err != nil {
+			return "", err
+		}
+		*deployment = d.DeploymentID
+		return d.ID, nil
+	}
 	if err != nil || seq < 1 {
 		return ref, nil
 	}
 	id := ""
-	err = f.client().EachDeploy(ctx, deployment, 100, func(d *dagdeck.Deploy) bool {
+	err = f.client().EachDeploy(ctx, *deployment, 100, func(d *dagdeck.Deploy) bool {
 		if d.Sequence == seq {
 			id = d.ID
 		}
@@ -144,7 +165,7 @@ func (f *factory) resolveDeploy(ctx context.Context, deployment, ref string) (st
 		return "", err
 	}
 	if id == "" {
-		return "", dagdeck.Errorf(dagdeck.ENOTFOUND, "Deployment %s has no deploy #%d", deployment, seq)
+		return "", dagdeck.Errorf(dagdeck.ENOTFOUND, "Deployment %s has no deploy #%d", *deployment, seq)
 	}
 	return id, nil
 }

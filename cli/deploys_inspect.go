@@ -18,14 +18,14 @@ import (
 func newDeploysInspectCmd(f *factory) *cobra.Command {
 	var deployment string
 	cmd := &cobra.Command{
-		Use:   "inspect DEPLOY_ID --deployment ID_OR_NAME",
+		Use:   "inspect DEPLOY_ID [--deployment ID_OR_NAME]",
 		Short: "Show every field of one deploy",
 		Long:  "Show every field of one deploy. DEPLOY_ID is a deploy id, or #N for the deploy with sequence number N.",
 		Example: `  dagdeck deploys inspect 01hx3k… --deployment etl-prod
   dagdeck deploys inspect '#3' --deployment etl-prod -o json`,
 		Args: exactArgs(1, "one deploy id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := f.resolveDeploy(cmd.Context(), deployment, args[0])
+			id, err := f.resolveDeploy(cmd.Context(), &deployment, args[0])
 			if err != nil {
 				return err
 			}
@@ -40,7 +40,7 @@ func newDeploysInspectCmd(f *factory) *cobra.Command {
 			return nil
 		},
 	}
-	deploymentFlag(cmd, &deployment)
+	optionalDeploymentFlag(cmd, &deployment)
 	return cmd
 }
 
@@ -78,7 +78,7 @@ func printDeploy(out io.Writer, d *dagdeck.Deploy, now time.Time) {
 func newDeploysDownloadCmd(f *factory) *cobra.Command {
 	var deployment, part, output string
 	cmd := &cobra.Command{
-		Use:   "download DEPLOY_ID --deployment ID_OR_NAME",
+		Use:   "download DEPLOY_ID [--deployment ID_OR_NAME]",
 		Short: "Download a deploy's DAG bundle or image as a tar.gz",
 		Example: `  dagdeck deploys download 01hx3k… --deployment etl-prod --part dags -O dags.tar.gz
   dagdeck deploys download '#3' --deployment etl-prod --part image -O - | tar tz`,
@@ -87,7 +87,7 @@ func newDeploysDownloadCmd(f *factory) *cobra.Command {
 			if part != client.PartDAGs && part != client.PartImage {
 				return usagef("--part must be dags or image, not %q", part)
 			}
-			id, err := f.resolveDeploy(cmd.Context(), deployment, args[0])
+			id, err := f.resolveDeploy(cmd.Context(), &deployment, args[0])
 			if err != nil {
 				return err
 			}
@@ -97,7 +97,7 @@ func newDeploysDownloadCmd(f *factory) *cobra.Command {
 			return f.download(cmd.Context(), deployment, id, part, output)
 		},
 	}
-	deploymentFlag(cmd, &deployment)
+	optionalDeploymentFlag(cmd, &deployment)
 	cmd.Flags().StringVar(&part, "part", client.PartDAGs, "what to download: dags or image")
 	cmd.Flags().StringVarP(&output, "output-file", "O", "", "file to write, - for stdout (default DEPLOY_ID-PART.tar.gz)")
 	return cmd

@@ -24,7 +24,7 @@ type rollbackOptions struct {
 func newRollbackCmd(f *factory) *cobra.Command {
 	o := &rollbackOptions{}
 	cmd := &cobra.Command{
-		Use:   "rollback DEPLOY_ID --deployment ID_OR_NAME --description TEXT",
+		Use:   "rollback DEPLOY_ID --description TEXT",
 		Short: "Roll a Deployment back to an earlier deploy",
 		Long: `Roll a Deployment back to an earlier deploy.
 
@@ -36,7 +36,7 @@ The plan is always shown first. A rollback that lowers the runtime version
 fails running tasks at once and erases the metadata of features the older
 runtime lacks: it needs --confirm-downgrade.`,
 		Example: `  dagdeck rollback '#3' --deployment etl-prod --dry-run
-  dagdeck rollback 01hx3k… --deployment etl-prod --description "weather DAG broke prod"
+  dagdeck rollback 01hx3k… --description "weather DAG broke prod"
   dagdeck rollback '#3' -d etl-prod --description "back to 1.1" --confirm-downgrade --yes`,
 		Args: exactArgs(1, "one deploy id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -46,7 +46,7 @@ runtime lacks: it needs --confirm-downgrade.`,
 			return f.runRollback(cmd.Context(), o, args[0])
 		},
 	}
-	deploymentFlag(cmd, &o.deployment)
+	optionalDeploymentFlag(cmd, &o.deployment)
 	fl := cmd.Flags()
 	fl.StringVar(&o.description, "description", "", "why you roll back (required; shown in the Deploy History)")
 	fl.BoolVar(&o.dryRun, "dry-run", false, "only show what the rollback would change")
@@ -67,7 +67,7 @@ func (o *rollbackOptions) validate() error {
 
 // runRollback shows the plan, checks the confirmations and rolls back.
 func (f *factory) runRollback(ctx context.Context, o *rollbackOptions, ref string) error {
-	id, err := f.resolveDeploy(ctx, o.deployment, ref)
+	id, err := f.resolveDeploy(ctx, &o.deployment, ref)
 	if err != nil {
 		return err
 	}

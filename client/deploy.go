@@ -106,6 +106,15 @@ func (c *Client) GetDeploy(ctx context.Context, deployment, deployID string) (*d
 	return &d, nil
 }
 
+// GetDeployByID returns a deploy by its id alone; its DeploymentID names its Deployment.
+func (c *Client) GetDeployByID(ctx context.Context, deployID string) (*dagdeck.Deploy, error) {
+	var d dagdeck.Deploy
+	if err := c.doJSON(ctx, http.MethodGet, "/deploys/"+seg(deployID), nil, nil, &d); err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
 // UpdateDeploy changes a deploy's description, or cancels (fails) an
 // INITIALIZED deploy.
 func (c *Client) UpdateDeploy(ctx context.Context, deployment, deployID string, upd dagdeck.DeployUpdate) (*dagdeck.Deploy, error) {

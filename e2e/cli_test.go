@@ -102,7 +102,8 @@ func TestE2E_DeployHistoryRollback(t *testing.T) {
 	}
 
 	var done dagdeck.RollbackResult
-	s.JSON(t, dir, &done, "rollback", first.ID, "--deployment", "etl-prod", "--description", "v2 report is wrong", "--confirm-downgrade", "--yes")
+	// Without --deployment: the deploy id is enough (DESIGN §7).
+	s.JSON(t, dir, &done, "rollback", first.ID, "--description", "v2 report is wrong", "--confirm-downgrade", "--yes")
 	rb := done.Deploy
 	if rb.RollbackFromID != first.ID || rb.ImageTag != first.ImageTag || rb.DagBundleVersion != first.DagBundleVersion || rb.RuntimeVersion != "1.1.0" || rb.Description != "v2 report is wrong" || rb.Sequence != 3 {
 		t.Fatalf("rollback deploy = %+v", rb)

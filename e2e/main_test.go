@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -54,12 +55,22 @@ type Server struct {
 	Args    []string
 	Env     []string
 	cmd     *exec.Cmd
-	out     *bytes.Buffer
+	out     *syncBuffer
+	done    chan struct{} // closed when the process has exited
 }
 
 // StartServer starts `dagdeck server` with extra args on a free port and
 // waits until it answers. It is stopped when the test ends.
 func StartServer(t *testing.T, extra ...string) *Server {
+	t.Helper()
+	s := NewServer(t, extra...)
+	s.Start(t)
+	return s
+}
+
+// NewServer prepares a server like StartServer, without starting it, so a
+// test can adjust its environment first.
+func NewServer(t *testing.T, extra ...string) *Server {
 	t.Helper()
 	home := t.TempDir()
 	s := &Server{DataDir: filepath.Join(home, "data"), Home: home}
@@ -67,7 +78,6 @@ func StartServer(t *testing.T, extra ...string) *Server {
 	s.URL = "http://" + addr
 	s.Args = append([]string{"server", "--addr", addr, "--data-dir", s.DataDir}, extra...)
 	s.Env = append(os.Environ(), "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "DAGDECK_SERVER="+s.URL, "DAGDECK_TOKEN=", "DAGDECK_CONFIG=")
-	s.Start(t)
 	t.Cleanup(func() { s.Stop(t) })
 	return s
 }
@@ -75,7 +85,7 @@ func StartServer(t *testing.T, extra ...string) *Server {
 // Start (re)starts the server process with the same arguments.
 func (s *Server) Start(t *testing.T) {
 	t.Helper()
-	s.out = &bytes.Buffer{}
+	s.out = &syncBuffer{}
 	s.cmd = exec.Command(binary, s.Args...)
 	s.cmd.Env = s.Env
 	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
@@ -83,7 +93,12 @@ func (s *Server) Start(t *testing.T) {
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	s.done = make(chan struct{})
+	go func() { _ = s.cmd.Wait(); close(s.done) }()
 	WaitFor(t, 30*time.Second, "server to answer", func() bool {
+		if s.exited() {
+			t.Fatalf("dagdeck %s exited:\n%s", strings.Join(s.Args, " "), s.out)
+		}
 		resp, err := http.Get(s.URL + "/healthz")
 		if err == nil {
 			resp.Body.Close()
@@ -92,19 +107,27 @@ func (s *Server) Start(t *testing.T) {
 	})
 }
 
+// exited reports whether the server process has ended.
+func (s *Server) exited() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
+}
+
 // Stop stops the server gracefully (SIGTERM) and waits for it.
 func (s *Server) Stop(t *testing.T) {
-	if s.cmd == nil || s.cmd.ProcessState != nil {
+	if s.cmd == nil || s.exited() {
 		return
 	}
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan error, 1)
-	go func() { done <- s.cmd.Wait() }()
 	select {
-	case <-done:
+	case <-s.done:
 	case <-time.After(15 * time.Second):
 		_ = s.cmd.Process.Kill()
-		<-done
+		<-s.done
 		t.Errorf("server did not stop on SIGTERM; output:\n%s", s.out)
 	}
 }
@@ -115,7 +138,7 @@ func (s *Server) Kill(t *testing.T) {
 	if err := s.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	_ = s.cmd.Wait()
+	<-s.done
 }
 
 // Output returns what the server printed so far.
@@ -204,4 +227,22 @@ func WriteProject(t *testing.T, dir string, files map[string]string) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the process's writes and the test's reads.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

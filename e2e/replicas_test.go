@@ -24,11 +24,10 @@ func TestE2E_Replicas(t *testing.T) {
 	s3 := testenv.S3(t)
 	bucket := s3.NewBucket(t)
 	artifacts := fmt.Sprintf("s3://%s/dagdeck?endpoint=%s&insecure=true&region=%s", bucket, s3.Endpoint, s3.Region)
-	args := []string{"--database-url", dbURL, "--artifacts", artifacts, "--gc-interval", "1s"}
+	args := []string{"--database-url", dbURL, "--artifacts", artifacts, "--gc-interval", "1s", "--gc-grace", "0s"}
 
-	first := StartServer(t, args...)
+	first := NewServer(t, args...)
 	withS3Env(first, s3)
-	first.Stop(t)
 	first.Start(t)
 	token := tokenRE.FindString(first.Output())
 	if token == "" {
@@ -36,9 +35,8 @@ func TestE2E_Replicas(t *testing.T) {
 	}
 	replicas := []*Server{first}
 	for i := 0; i < 2; i++ {
-		r := StartServer(t, args...)
+		r := NewServer(t, args...)
 		withS3Env(r, s3)
-		r.Stop(t)
 		r.Start(t)
 		replicas = append(replicas, r)
 	}

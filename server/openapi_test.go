@@ -119,6 +119,9 @@ func TestServer_OpenAPI(t *testing.T) {
 	if _, err := c.GetDeploy(ctx, "prod", first.ID); err != nil {
 		t.Fatal(err)
 	}
+	if d, err := c.GetDeployByID(ctx, first.ID); err != nil || d.ID != first.ID {
+		t.Fatalf("get deploy by id: %+v %v", d, err)
+	}
 	desc := "better words"
 	if _, err := c.UpdateDeploy(ctx, "prod", first.ID, dagdeck.DeployUpdate{Description: &desc}); err != nil {
 		t.Fatal(err)
@@ -164,7 +167,7 @@ func TestServer_OpenAPI(t *testing.T) {
 		t.Fatalf("get missing deploy: %v", err)
 	}
 
-	for _, op := range []string{"getMe", "createDeployment", "updateDeployment", "getDeployment", "listDeployments", "createDeploy", "putArtifact", "finalizeDeploy", "missingArtifacts", "listDeploys", "getDeploy", "updateDeploy", "rollbackDeploy", "getDeployArchive", "runGC", "createToken", "listTokens", "deleteToken", "createUser", "listUsers", "deleteUser"} {
+	for _, op := range []string{"getMe", "createDeployment", "updateDeployment", "getDeployment", "listDeployments", "createDeploy", "putArtifact", "finalizeDeploy", "missingArtifacts", "listDeploys", "getDeploy", "getDeployByID", "updateDeploy", "rollbackDeploy", "getDeployArchive", "runGC", "createToken", "listTokens", "deleteToken", "createUser", "listUsers", "deleteUser"} {
 		if !vt.seen[op] {
 			t.Errorf("operation %s was not exercised", op)
 		}

@@ -27,6 +27,7 @@ type Main struct {
 	Retention     time.Duration
 	UploadTimeout time.Duration
 	GCInterval    time.Duration
+	GCGrace       time.Duration
 	// SaveCredentials stores the first admin token where the CLI finds it.
 	SaveCredentials bool
 	Logger          *slog.Logger
@@ -61,6 +62,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.svc = service.New(m.store, m.artifacts,
 		service.WithRetention(m.Retention),
 		service.WithUploadTimeout(m.UploadTimeout),
+		service.WithGCGrace(m.GCGrace),
 		service.WithLogger(m.Logger))
 	srv := server.New(m.svc, m.Logger)
 	if m.ln, err = net.Listen("tcp", m.Addr); err != nil {

@@ -1,4 +1,4 @@
-package bundle
+package dagdeck_test
 
 import (
 	"io/fs"
@@ -8,7 +8,7 @@ import (
 	"github.com/dagdeck/dagdeck"
 )
 
-func TestDiff(t *testing.T) {
+func TestDiffManifests(t *testing.T) {
 	t.Parallel()
 	d1, d2 := dagdeck.DigestOf([]byte("1")), dagdeck.DigestOf([]byte("2"))
 	reg := func(p, d string) dagdeck.ManifestFile {
@@ -44,9 +44,9 @@ func TestDiff(t *testing.T) {
 		return s
 	}
 	for _, tt := range tests {
-		added, removed, changed := Diff(tt.from, tt.to)
+		added, removed, changed := dagdeck.DiffManifests(tt.from, tt.to)
 		if !reflect.DeepEqual(added, norm(tt.added)) || !reflect.DeepEqual(removed, norm(tt.removed)) || !reflect.DeepEqual(changed, norm(tt.changed)) {
-			t.Errorf("%s: Diff = %v, %v, %v; want %v, %v, %v", tt.name, added, removed, changed, tt.added, tt.removed, tt.changed)
+			t.Errorf("%s: DiffManifests = %v, %v, %v; want %v, %v, %v", tt.name, added, removed, changed, tt.added, tt.removed, tt.changed)
 		}
 	}
 }
