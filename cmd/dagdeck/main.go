@@ -18,6 +18,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	root := cli.NewRootCommand(version)
 	root.AddCommand(newServerCmd(), newMigrateCmd(), newExportCmd(), newImportCmd())
+	root.AddCommand(newRuntimeCmd())
 	code := cli.Execute(ctx, root)
 	stop()
 	os.Exit(code)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/credentials"
+	"github.com/dagdeck/dagdeck/localruntime"
 	"github.com/dagdeck/dagdeck/server"
 	"github.com/dagdeck/dagdeck/service"
 )
@@ -28,6 +29,9 @@ type Main struct {
 	UploadTimeout time.Duration
 	GCInterval    time.Duration
 	GCGrace       time.Duration
+	// Runtime is where the Deployments' DAGs run: "local" (the default, in
+	// this process) or "none" (in separate `dagdeck runtime` processes).
+	Runtime string
 	// SaveCredentials stores the first admin token where the CLI finds it.
 	SaveCredentials bool
 	Logger          *slog.Logger
@@ -36,6 +40,7 @@ type Main struct {
 	store     dagdeck.Store
 	artifacts dagdeck.ArtifactStore
 	svc       *service.Service
+	runtime   *localruntime.Runtime
 	http      *http.Server
 	ln        net.Listener
 	cancel    context.CancelFunc
@@ -69,6 +74,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return fmt.Errorf("listen on %s: %w", m.Addr, err)
 	}
 	if err := m.bootstrapToken(ctx); err != nil {
+		return err
+	}
+	if err := m.startRuntime(ctx); err != nil {
 		return err
 	}
 	m.http = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
@@ -169,6 +177,7 @@ func (m *Main) Close() error {
 	} else if m.ln != nil {
 		errs = append(errs, m.ln.Close())
 	}
+	errs = append(errs, m.stopRuntime())
 	if m.cancel != nil {
 		m.cancel()
 		<-m.done

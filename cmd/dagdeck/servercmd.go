@@ -48,6 +48,7 @@ CLI on this machine finds it.`,
 	f.DurationVar(&m.UploadTimeout, "upload-timeout", 30*time.Minute, "how long a deploy may stay unfinished before it is failed as abandoned")
 	f.DurationVar(&m.GCInterval, "gc-interval", time.Hour, "how often the garbage collector runs")
 	f.DurationVar(&m.GCGrace, "gc-grace", time.Hour, "unreferenced artifacts younger than this are kept (protects uploads in flight)")
+	f.StringVar(&m.Runtime, "runtime", runtimeLocal, "where the Deployments' DAGs run: local (in this server) or none (in separate dagdeck runtime processes)")
 	f.BoolVar(&debug, "debug", false, "log every request")
 	return cmd
 }
