@@ -148,11 +148,22 @@ func (w *worker) advanceTask(ctx context.Context, r *dagdeck.DagRun, dag *dagfil
 			}
 		}
 	case ti.State == dagdeck.TaskUpForRetry && ti.RetryAt != nil && !ti.RetryAt.After(now):
-		if len(w.procs) < w.concurrency() {
+		if len(w.procs) < w.concurrency() && !w.stillRunning(r.ID, task.ID) {
 			return w.startTry(ctx, r, dag, task, ti, latest)
 		}
 	}
 	return nil
+}
+
+// stillRunning reports whether a process of the task in the run has not
+// ended yet (a stopped try being killed): its retry waits for it.
+func (w *worker) stillRunning(dagRunID, taskID string) bool {
+	for _, p := range w.procs {
+		if p.ti.DagRunID == dagRunID && p.ti.TaskID == taskID {
+			return true
+		}
+	}
+	return false
 }
 
 // markNotRun records a task that will not run in this run.
