@@ -30,9 +30,17 @@ func openStore(ctx context.Context, rawURL string) (dagdeck.Store, error) {
 		if path == "" {
 			return nil, fmt.Errorf("database URL %q names no file", rawURL)
 		}
-		return sqlite.Open(ctx, path)
+		db, err := sqlite.Open(ctx, path)
+		if err != nil {
+			return nil, err // not a typed nil in the interface
+		}
+		return db, nil
 	case "postgres", "postgresql":
-		return postgres.Open(ctx, rawURL)
+		db, err := postgres.Open(ctx, rawURL)
+		if err != nil {
+			return nil, err
+		}
+		return db, nil
 	}
 	return nil, fmt.Errorf("database URL %q: unknown scheme %q (want sqlite or postgres)", rawURL, scheme)
 }
@@ -49,13 +57,21 @@ func openArtifacts(ctx context.Context, rawURL string) (dagdeck.ArtifactStore, e
 		if u.Path == "" {
 			return nil, fmt.Errorf("artifacts URL %q names no folder", rawURL)
 		}
-		return file.Open(filepath.FromSlash(u.Path))
+		fs, err := file.Open(filepath.FromSlash(u.Path))
+		if err != nil {
+			return nil, err
+		}
+		return fs, nil
 	case "s3":
 		c, err := s3.ConfigFromURL(rawURL)
 		if err != nil {
 			return nil, err
 		}
-		return s3.Open(ctx, c)
+		store, err := s3.Open(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		return store, nil
 	}
 	return nil, fmt.Errorf("artifacts URL %q: unknown scheme %q (want file or s3)", rawURL, u.Scheme)
 }
