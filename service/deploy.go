@@ -145,7 +145,7 @@ func (s *Service) lockDeploymentForDeploy(ctx context.Context, tx dagdeck.Tx, id
 	inflight, err := tx.LatestDeploy(ctx, dep.ID, dagdeck.DeployInitialized)
 	switch {
 	case err == nil:
-		return nil, dagdeck.Errorf(dagdeck.ECONFLICT, "%s of Deployment %s is still in progress (started %s by %s); wait for it to finish or cancel it", inflight, dep.Name, inflight.CreatedAt.Format("2006-01-02 15:04:05Z"), inflight.CreatedBy.Name)
+		return nil, dagdeck.Errorf(dagdeck.ECONFLICT, "%s of Deployment %s is still in progress (started %s by %s); wait for it to finish, or cancel it with `dagdeck deploys cancel %s`", inflight, dep.Name, inflight.CreatedAt.Format("2006-01-02 15:04:05Z"), inflight.CreatedBy.Name, inflight.ID)
 	case dagdeck.ErrorCode(err) != dagdeck.ENOTFOUND:
 		return nil, err
 	}
