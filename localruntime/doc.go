@@ -1,0 +1,78 @@
+// Package localruntime is dagdeck's embedded local runtime: it runs the
+// DAGs of Deployments (the Airflow 3.4 YAML Dag format, BashOperator tasks,
+// package dagfile) as local processes, and applies deploys and rollbacks to
+// them as DESIGN §3 and §5 say. It implements dagdeck.Runtime.
+//
+// The same code runs inside `dagdeck server` (every Deployment; the
+// Backend calls the service directly) and as `dagdeck runtime` (one
+// Deployment; the Backend is the server's runtime API). A Kubernetes target
+// would be another package implementing dagdeck.Runtime.
+//
+// # Workers
+//
+// Each Deployment has a worker: one goroutine owning its state. Every
+// PollInterval, and at once after a request or a task's end, it reads the
+// Deployment's active runs and tries, then the Deployment itself; activates
+// a new current deploy; creates the runs schedules make due; starts the
+// tasks whose upstream tasks succeeded and the retries that are due. The
+// store is the source of truth, so a runtime restarted, or running in
+// another process, picks up where the last one left.
+//
+// # Versions
+//
+// Each code state (image and DAG bundle) is materialized once, with
+// bundle.Materialize, into <data-dir>/runtime/<deployment-id>/versions/<key>,
+// where key is a digest of the code: a rollback to a recent deploy reuses
+// its directory. <deployment-id>/current is a symlink switched atomically.
+// A try runs in the directory of the code that was current when it started
+// and keeps it until it ends: a deploy, or a rollback that keeps or raises
+// the runtime, never disturbs running tasks, and the tasks that start after
+// it (downstream tasks of runs in flight included) run the new code.
+// Directories are removed when neither current, nor used by a running try,
+// nor among the KeepVersions most recent.
+//
+// # Tries
+//
+// A task instance is one try: TryNumber 1..MaxTries (retries + 1), with
+// the deploy id and runtime version of the code it ran. A try is a process
+// group: `bash -c <bash_command>` in the version directory (plus cwd), with
+// the base environment and the Deployment's env vars as they are when the
+// try starts (or only the task's env, unless append_env), and context
+// variables: DAGDECK_DEPLOYMENT_ID, DAGDECK_DAG_ID, DAGDECK_RUN_ID,
+// DAGDECK_TASK_ID, DAGDECK_TRY_NUMBER, DAGDECK_LOGICAL_DATE,
+// DAGDECK_DEPLOY_ID, DAGDECK_RUNTIME_VERSION and Airflow's AIRFLOW_CTX_DAG_ID,
+// AIRFLOW_CTX_TASK_ID, AIRFLOW_CTX_DAG_RUN_ID, AIRFLOW_CTX_TRY_NUMBER,
+// AIRFLOW_CTX_LOGICAL_DATE. Exit 0 is success, a skip_on_exit_code code is
+// skipped, anything else (or execution_timeout) fails the try; a failed try
+// with retries left is up_for_retry until retry_delay has passed, then the
+// next try starts and the failed one is marked failed. Upstream failures
+// and skips follow Airflow's all_success rule. Its output goes to a log
+// file stored (its last MaxStoredLog bytes) every second and at the end,
+// with secret env values of MinMaskedSecret characters or more replaced by
+// ***. On runtime 2.0.0 and later a successful try's last stdout line is
+// its XCom return_value.
+//
+// # Downgrades
+//
+// PrepareDowngrade, called before a rollback that lowers the runtime is
+// committed, stops every running try at once (SIGTERM, then SIGKILL after
+// KillGrace), records it failed — up_for_retry with no retry time (held)
+// when retries remain — and starts nothing until Activate. Activate, called
+// once the rollback is current, releases the held retries: they run the
+// rolled-back code on the older runtime. A runtime in another process
+// learns of a downgrade from the store instead (service.ExternalRuntime
+// fails the tries; the worker stops the processes of tries no longer
+// running there), and any try still running on a newer runtime than the
+// current one is stopped and retried.
+//
+// # Orphans
+//
+// A worker starting up ends the tries a dead runtime left running: it kills
+// what is left of their process groups (pid files under
+// <deployment-id>/pids, checked against the process start time) and marks
+// them failed, or up for retry now when retries remain. A runtime that
+// shuts down cleanly does the same for its own tries before it exits.
+//
+// Two runtimes must not run the same Deployment: start `dagdeck server`
+// with --runtime=none when `dagdeck runtime` runs its Deployments.
+package localruntime
