@@ -21,10 +21,12 @@ type RollbackPlan struct {
 	CurrentDeploy  *Deploy `json:"currentDeploy"`
 	TargetDeploy   *Deploy `json:"targetDeploy"`
 
-	Image         Change        `json:"image"`
-	Runtime       RuntimeDelta  `json:"runtime"`
-	DagDeploy     BoolChange    `json:"dagDeploy"`
-	DagBundle     BundleDelta   `json:"dagBundle"`
+	Image     Change       `json:"image"`
+	Runtime   RuntimeDelta `json:"runtime"`
+	DagDeploy BoolChange   `json:"dagDeploy"`
+	DagBundle BundleDelta  `json:"dagBundle"`
+	// ImageFiles lists the image's files (outside dags/) that differ.
+	ImageFiles    BundleDelta   `json:"imageFiles"`
 	NotRolledBack NotRolledBack `json:"notRolledBack"`
 	// RunningTasks are the task instances running now and what will happen to them.
 	RunningTasks []PlannedTask `json:"runningTasks"`
@@ -55,8 +57,9 @@ type RuntimeDelta struct {
 	Change RuntimeChange `json:"change"`
 }
 
-// BundleDelta lists the code files that differ between the current and the
-// target deploy (DAG bundle, or the image's files when DAGs ship in the image).
+// BundleDelta lists the files that differ between the current and the
+// target deploy: of the DAG bundle (dags/, also when DAGs ship in the image)
+// or of the rest of the image.
 type BundleDelta struct {
 	From    string   `json:"from"`
 	To      string   `json:"to"`

@@ -42,11 +42,23 @@ func printPlanChanges(out io.Writer, p *dagdeck.RollbackPlan) {
 	field(w, "  DAG deploys", fromTo(enabled(p.DagDeploy.From), enabled(p.DagDeploy.To), p.DagDeploy.Changed))
 	b := p.DagBundle
 	field(w, "  DAG bundle", fromTo(b.From, b.To, b.From != b.To))
-	field(w, "  Files", fmt.Sprintf("%d added, %d removed, %d changed", len(b.Added), len(b.Removed), len(b.Changed)))
+	field(w, "  DAG files", countFiles(b))
 	w.Flush()
-	listFiles(out, "+", b.Added)
-	listFiles(out, "-", b.Removed)
-	listFiles(out, "~", b.Changed)
+	listDelta(out, b)
+	w = newTable(out)
+	field(w, "  Image files", countFiles(p.ImageFiles))
+	w.Flush()
+	listDelta(out, p.ImageFiles)
+}
+
+func countFiles(d dagdeck.BundleDelta) string {
+	return fmt.Sprintf("%d added, %d removed, %d changed", len(d.Added), len(d.Removed), len(d.Changed))
+}
+
+func listDelta(out io.Writer, d dagdeck.BundleDelta) {
+	listFiles(out, "+", d.Added)
+	listFiles(out, "-", d.Removed)
+	listFiles(out, "~", d.Changed)
 }
 
 // runtimeChange renders "2.0.0 → 1.0.0 (downgrade)" or "1.1.0 (same)".

@@ -158,6 +158,9 @@ func (s *Service) planRollback(ctx context.Context, tx dagdeck.Tx, deploymentIDO
 	if plan.DagBundle, err = s.bundleDelta(ctx, current, target); err != nil {
 		return nil, err
 	}
+	if plan.ImageFiles, err = s.imageDelta(ctx, current, target); err != nil {
+		return nil, err
+	}
 	if plan.NotRolledBack, err = notRolledBack(ctx, tx, dep, target); err != nil {
 		return nil, err
 	}
@@ -198,9 +201,42 @@ func (s *Service) bundleDelta(ctx context.Context, from, to *dagdeck.Deploy) (da
 	if err != nil {
 		return delta, err
 	}
-	added, removed, changed := dagdeck.DiffManifests(a, b)
-	delta.Added, delta.Removed, delta.Changed = append(delta.Added, added...), append(delta.Removed, removed...), append(delta.Changed, changed...)
+	delta.Added, delta.Removed, delta.Changed = dagdeck.DiffManifests(a, b)
 	return delta, nil
+}
+
+// imageDelta compares the non-DAG files of two deploys' images (empty for
+// external images, which dagdeck cannot look into).
+func (s *Service) imageDelta(ctx context.Context, from, to *dagdeck.Deploy) (dagdeck.BundleDelta, error) {
+	delta := dagdeck.BundleDelta{From: from.ImageTag, To: to.ImageTag, Added: []string{}, Removed: []string{}, Changed: []string{}}
+	a, err := s.imageFiles(ctx, from)
+	if err != nil {
+		return delta, err
+	}
+	b, err := s.imageFiles(ctx, to)
+	if err != nil {
+		return delta, err
+	}
+	delta.Added, delta.Removed, delta.Changed = dagdeck.DiffManifests(a, b)
+	return delta, nil
+}
+
+// imageFiles returns the files of a deploy's image outside dags/.
+func (s *Service) imageFiles(ctx context.Context, d *dagdeck.Deploy) (*dagdeck.Manifest, error) {
+	out := &dagdeck.Manifest{Kind: dagdeck.ManifestImage}
+	if d.ImageDigest == "" {
+		return out, nil
+	}
+	img, err := s.LoadManifest(ctx, d.ImageDigest)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range img.Files {
+		if !strings.HasPrefix(f.Path, "dags/") {
+			out.Files = append(out.Files, f)
+		}
+	}
+	return out, nil
 }
 
 // dagFiles returns a deploy's DAG files: its bundle, or the dags/ part of

@@ -84,6 +84,9 @@ func TestDeployService_Rollback(t *testing.T) {
 		if fmt.Sprint(p.DagBundle.Removed) != "[dags/extra.yaml]" || fmt.Sprint(p.DagBundle.Changed) != "[dags/report.yaml]" || len(p.DagBundle.Added) != 0 {
 			t.Fatalf("bundle delta = %+v", p.DagBundle)
 		}
+		if fmt.Sprint(p.ImageFiles.Changed) != "[Dockerfile include/report.sh]" || len(p.ImageFiles.Added)+len(p.ImageFiles.Removed) != 0 || p.ImageFiles.To != first.ImageTag {
+			t.Fatalf("image files delta = %+v", p.ImageFiles)
+		}
 		if fmt.Sprint(p.NotRolledBack.EnvKeysChanged) != "[WAREHOUSE]" || p.NotRolledBack.Settings["executor"] != "local" {
 			t.Fatalf("not rolled back = %+v", p.NotRolledBack)
 		}
