@@ -24,7 +24,7 @@ func TestE2E_Replicas(t *testing.T) {
 	s3 := testenv.S3(t)
 	bucket := s3.NewBucket(t)
 	artifacts := fmt.Sprintf("s3://%s/dagdeck?endpoint=%s&insecure=true&region=%s", bucket, s3.Endpoint, s3.Region)
-	args := []string{"--database-url", dbURL, "--artifacts", artifacts, "--gc-interval", "1s", "--gc-grace", "0s"}
+	args := []string{"--database-url", dbURL, "--artifacts", artifacts, "--gc-interval", "1s", "--gc-grace", "0s", "--runtime=none"}
 
 	first := NewServer(t, args...)
 	withS3Env(first, s3)
