@@ -252,6 +252,8 @@ func (w *worker) outcome(p *process) (*dagdeck.TaskInstance, string) {
 	switch {
 	case p.err != nil:
 		return &ti, retry(&later, "could not run: "+p.err.Error())
+	case ti.ExitCode == nil:
+		return &ti, retry(&later, "ended without an exit status")
 	case *ti.ExitCode == 0:
 		ti.State = dagdeck.TaskSuccess
 		return &ti, "exit code 0; success"

@@ -1,12 +1,15 @@
 package localruntime_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/internal/apitest"
@@ -158,4 +161,34 @@ func readPid(t *testing.T, path string) int {
 		return err == nil
 	})
 	return pid
+}
+
+// TestRuntime_DowngradeHoldExpires: if no Activate follows PrepareDowngrade
+// (the rollback request was cancelled before it committed), the held
+// retries start on the current code after a minute.
+func TestRuntime_DowngradeHoldExpires(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var offset time.Duration
+	e := newEnv(t, withClock(func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return time.Now().Add(offset)
+	}))
+	v1 := e.deploy(t, stepProject("1.1.0", "v1", "retries: 1", "retry_delay: 0"), "1.1.0")
+	r := e.trigger(t, "pipe")
+	e.waitTry(t, r, "first", 1, dagdeck.TaskRunning)
+	if err := e.rt.PrepareDowngrade(context.Background(), e.dep.ID); err != nil {
+		t.Fatal(err)
+	}
+	if held := e.tries(t, r, "first")[0]; held.State != dagdeck.TaskUpForRetry || held.RetryAt != nil {
+		t.Fatalf("after PrepareDowngrade: %+v", held)
+	}
+	e.release(t, "go-2")
+	mu.Lock()
+	offset = 2 * time.Minute
+	mu.Unlock()
+	if retry := e.waitTry(t, r, "first", 2, dagdeck.TaskSuccess); retry.DeployID != v1.ID {
+		t.Fatalf("retry = %+v", retry)
+	}
 }

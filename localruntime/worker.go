@@ -29,6 +29,8 @@ type worker struct {
 	current *version            // the code new tries run; nil before the first deploy
 	broken  *brokenDeploy       // the current deploy, when it could not be activated
 	held    bool                // a downgrade is under way: start nothing until Activate
+	// heldUntil is when a hold that no Activate followed is lifted.
+	heldUntil time.Time
 	// releasePending is set while retries held by a downgrade are still to be released.
 	releasePending bool
 	orphaned       bool                // the orphan pass is still to be done
@@ -161,6 +163,7 @@ func (w *worker) step(ctx context.Context) error {
 	if err := w.refresh(ctx); err != nil {
 		return err
 	}
+	w.expireHold()
 	if err := w.settle(ctx); err != nil {
 		return err
 	}
