@@ -83,7 +83,7 @@ func TestListDeploysPlan(t *testing.T) {
 		{DeploymentID: "d", Limit: 50},
 		{DeploymentID: "d", Status: dagdeck.DeployDeployed, BeforeSequence: 500, Limit: 50},
 	} {
-		q, args := listDeploysQuery(f)
+		q, args := dialect.ListDeploysQuery(f)
 		rows, err := db.read.QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+q, args...)
 		if err != nil {
 			t.Fatal(err)

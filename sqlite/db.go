@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/dagdeck/dagdeck"
+	"github.com/dagdeck/dagdeck/internal/sqldb"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
 
@@ -106,42 +107,31 @@ func (db *DB) Close() error {
 // Update runs fn in a write transaction. Write transactions run one at a
 // time; fn's error is returned as it is, after rolling back.
 func (db *DB) Update(ctx context.Context, fn func(tx dagdeck.Tx) error) error {
-	return runTx(ctx, db.write, nil, fn)
+	return dialect.RunTx(ctx, db.write, nil, func(tx *sql.Tx) error { return fn(newTx(tx)) })
 }
 
 // View runs fn in a read-only transaction on a snapshot of the database.
 func (db *DB) View(ctx context.Context, fn func(tx dagdeck.Tx) error) error {
-	return runTx(ctx, db.read, &sql.TxOptions{ReadOnly: true}, fn)
+	return dialect.RunTx(ctx, db.read, &sql.TxOptions{ReadOnly: true}, func(tx *sql.Tx) error { return fn(newTx(tx)) })
 }
 
-func runTx(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn func(tx dagdeck.Tx) error) error {
-	sqlTx, err := pool.BeginTx(ctx, opts)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	defer sqlTx.Rollback() // a no-op after Commit; also covers a panicking fn
-	if err := fn(&Tx{tx: sqlTx}); err != nil {
-		return err
-	}
-	if err := sqlTx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
-}
-
-// Tx is a transaction of a DB. It implements dagdeck.Tx.
+// Tx is a transaction of a DB. It implements dagdeck.Tx: sqldb.Tx with
+// the locks.
 type Tx struct {
+	*sqldb.Tx
 	tx *sql.Tx
 }
 
 var _ dagdeck.Tx = (*Tx)(nil)
+
+func newTx(tx *sql.Tx) *Tx { return &Tx{Tx: sqldb.NewTx(tx, &dialect), tx: tx} }
 
 // LockDeployment returns ENOTFOUND if the Deployment does not exist. It takes
 // no lock: a write transaction already excludes every other writer.
 func (tx *Tx) LockDeployment(ctx context.Context, id string) error {
 	var one int
 	err := tx.tx.QueryRowContext(ctx, `SELECT 1 FROM deployments WHERE id = ?`, id).Scan(&one)
-	return interpretError(err, "Deployment %q", id)
+	return dialect.InterpretError(err, "Deployment %q", id)
 }
 
 // LockGC is a no-op: a write transaction already excludes every other writer.

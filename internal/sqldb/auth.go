@@ -1,4 +1,4 @@
-package sqlite
+package sqldb
 
 import (
 	"context"
@@ -8,7 +8,8 @@ import (
 	"github.com/dagdeck/dagdeck"
 )
 
-const tokenColumns = `id, name, role, hash, created_at, last_used_at`
+// TokenColumns are the columns of tokens that a Token has.
+const TokenColumns = `id, name, role, hash, created_at, last_used_at`
 
 func scanToken(s scanner) (*dagdeck.Token, error) {
 	var t dagdeck.Token
@@ -18,23 +19,23 @@ func scanToken(s scanner) (*dagdeck.Token, error) {
 
 // CreateToken implements dagdeck.AuthTx.
 func (tx *Tx) CreateToken(ctx context.Context, t *dagdeck.Token) error {
-	_, err := tx.tx.ExecContext(ctx, `INSERT INTO tokens (`+tokenColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
-		t.ID, t.Name, t.Role, t.Hash, encTime(t.CreatedAt), encNullTime(t.LastUsedAt))
-	return interpretError(err, "token %q", t.Name)
+	_, err := tx.tx.ExecContext(ctx, tx.q.InsertToken,
+		t.ID, t.Name, t.Role, t.Hash, tx.time(t.CreatedAt), tx.nullTime(t.LastUsedAt))
+	return tx.interpretError(err, "token %q", t.Name)
 }
 
 // FindTokenByHash implements dagdeck.AuthTx.
 func (tx *Tx) FindTokenByHash(ctx context.Context, hash string) (*dagdeck.Token, error) {
-	t, err := scanToken(tx.tx.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE hash = ?`, hash))
+	t, err := scanToken(tx.tx.QueryRowContext(ctx, tx.q.FindTokenByHash, hash))
 	if err != nil {
-		return nil, interpretError(err, "token")
+		return nil, tx.interpretError(err, "token")
 	}
 	return t, nil
 }
 
 // ListTokens implements dagdeck.AuthTx.
 func (tx *Tx) ListTokens(ctx context.Context) ([]*dagdeck.Token, error) {
-	out, err := queryAll(ctx, tx.tx, scanToken, `SELECT `+tokenColumns+` FROM tokens ORDER BY created_at, id`)
+	out, err := queryAll(ctx, tx.tx, scanToken, tx.q.ListTokens)
 	if err != nil {
 		return nil, fmt.Errorf("list tokens: %w", err)
 	}
@@ -43,17 +44,18 @@ func (tx *Tx) ListTokens(ctx context.Context) ([]*dagdeck.Token, error) {
 
 // DeleteToken implements dagdeck.AuthTx.
 func (tx *Tx) DeleteToken(ctx context.Context, id string) error {
-	res, err := tx.tx.ExecContext(ctx, `DELETE FROM tokens WHERE id = ?`, id)
-	return mustAffect(res, err, "token %q", id)
+	res, err := tx.tx.ExecContext(ctx, tx.q.DeleteToken, id)
+	return tx.mustAffect(res, err, "token %q", id)
 }
 
 // TouchToken implements dagdeck.AuthTx.
 func (tx *Tx) TouchToken(ctx context.Context, id string, t time.Time) error {
-	res, err := tx.tx.ExecContext(ctx, `UPDATE tokens SET last_used_at = ? WHERE id = ?`, encTime(t), id)
-	return mustAffect(res, err, "token %q", id)
+	res, err := tx.tx.ExecContext(ctx, tx.q.TouchToken, tx.time(t), id)
+	return tx.mustAffect(res, err, "token %q", id)
 }
 
-const userColumns = `id, name, role, password_hash, created_at`
+// UserColumns are the columns of users that a User has.
+const UserColumns = `id, name, role, password_hash, created_at`
 
 func scanUser(s scanner) (*dagdeck.User, error) {
 	var u dagdeck.User
@@ -63,23 +65,22 @@ func scanUser(s scanner) (*dagdeck.User, error) {
 
 // CreateUser implements dagdeck.AuthTx.
 func (tx *Tx) CreateUser(ctx context.Context, u *dagdeck.User) error {
-	_, err := tx.tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?)`,
-		u.ID, u.Name, u.Role, u.PasswordHash, encTime(u.CreatedAt))
-	return interpretError(err, "user %q", u.Name)
+	_, err := tx.tx.ExecContext(ctx, tx.q.InsertUser, u.ID, u.Name, u.Role, u.PasswordHash, tx.time(u.CreatedAt))
+	return tx.interpretError(err, "user %q", u.Name)
 }
 
 // FindUserByName implements dagdeck.AuthTx.
 func (tx *Tx) FindUserByName(ctx context.Context, name string) (*dagdeck.User, error) {
-	u, err := scanUser(tx.tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE name = ?`, name))
+	u, err := scanUser(tx.tx.QueryRowContext(ctx, tx.q.FindUserByName, name))
 	if err != nil {
-		return nil, interpretError(err, "user %q", name)
+		return nil, tx.interpretError(err, "user %q", name)
 	}
 	return u, nil
 }
 
 // ListUsers implements dagdeck.AuthTx.
 func (tx *Tx) ListUsers(ctx context.Context) ([]*dagdeck.User, error) {
-	out, err := queryAll(ctx, tx.tx, scanUser, `SELECT `+userColumns+` FROM users ORDER BY name`)
+	out, err := queryAll(ctx, tx.tx, scanUser, tx.q.ListUsers)
 	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}
@@ -88,40 +89,40 @@ func (tx *Tx) ListUsers(ctx context.Context) ([]*dagdeck.User, error) {
 
 // DeleteUser implements dagdeck.AuthTx.
 func (tx *Tx) DeleteUser(ctx context.Context, id string) error {
-	res, err := tx.tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id)
-	if err := mustAffect(res, err, "user %q", id); err != nil {
+	res, err := tx.tx.ExecContext(ctx, tx.q.DeleteUser, id)
+	if err := tx.mustAffect(res, err, "user %q", id); err != nil {
 		return err
 	}
-	_, err = tx.tx.ExecContext(ctx, `DELETE FROM sessions WHERE actor_kind = ? AND actor_id = ?`, dagdeck.ActorUser, id)
-	if err != nil {
+	if _, err := tx.tx.ExecContext(ctx, tx.q.DeleteActorSessions, dagdeck.ActorUser, id); err != nil {
 		return fmt.Errorf("delete sessions of user %q: %w", id, err)
 	}
 	return nil
 }
 
-const sessionColumns = `hash, actor_id, actor_kind, actor_name, actor_role, csrf_token, created_at, expires_at`
+// SessionColumns are the columns of sessions that a Session has.
+const SessionColumns = `hash, actor_id, actor_kind, actor_name, actor_role, csrf_token, created_at, expires_at`
 
 // CreateSession implements dagdeck.AuthTx.
 func (tx *Tx) CreateSession(ctx context.Context, s *dagdeck.Session) error {
-	_, err := tx.tx.ExecContext(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		s.Hash, s.Actor.ID, s.Actor.Kind, s.Actor.Name, s.Actor.Role, s.CSRFToken, encTime(s.CreatedAt), encTime(s.ExpiresAt))
-	return interpretError(err, "session")
+	_, err := tx.tx.ExecContext(ctx, tx.q.InsertSession,
+		s.Hash, s.Actor.ID, s.Actor.Kind, s.Actor.Name, s.Actor.Role, s.CSRFToken, tx.time(s.CreatedAt), tx.time(s.ExpiresAt))
+	return tx.interpretError(err, "session")
 }
 
 // FindSession implements dagdeck.AuthTx.
 func (tx *Tx) FindSession(ctx context.Context, hash string) (*dagdeck.Session, error) {
 	var s dagdeck.Session
-	err := tx.tx.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE hash = ?`, hash).Scan(
+	err := tx.tx.QueryRowContext(ctx, tx.q.FindSession, hash).Scan(
 		&s.Hash, &s.Actor.ID, &s.Actor.Kind, &s.Actor.Name, &s.Actor.Role, &s.CSRFToken, timeCol{&s.CreatedAt}, timeCol{&s.ExpiresAt})
 	if err != nil {
-		return nil, interpretError(err, "session")
+		return nil, tx.interpretError(err, "session")
 	}
 	return &s, nil
 }
 
 // DeleteSession implements dagdeck.AuthTx.
 func (tx *Tx) DeleteSession(ctx context.Context, hash string) error {
-	if _, err := tx.tx.ExecContext(ctx, `DELETE FROM sessions WHERE hash = ?`, hash); err != nil {
+	if _, err := tx.tx.ExecContext(ctx, tx.q.DeleteSession, hash); err != nil {
 		return fmt.Errorf("delete session: %w", err)
 	}
 	return nil
@@ -129,7 +130,7 @@ func (tx *Tx) DeleteSession(ctx context.Context, hash string) error {
 
 // DeleteExpiredSessions implements dagdeck.AuthTx.
 func (tx *Tx) DeleteExpiredSessions(ctx context.Context, t time.Time) error {
-	if _, err := tx.tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < ?`, encTime(t)); err != nil {
+	if _, err := tx.tx.ExecContext(ctx, tx.q.DeleteExpiredSessions, tx.time(t)); err != nil {
 		return fmt.Errorf("delete expired sessions: %w", err)
 	}
 	return nil

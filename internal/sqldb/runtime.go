@@ -1,9 +1,8 @@
-package sqlite
+package sqldb
 
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/dagdeck/dagdeck"
 )
@@ -11,25 +10,22 @@ import (
 // ReplaceDags implements dagdeck.RuntimeTx. The rows take deploymentID,
 // whatever the DeploymentID fields of dags and errs say.
 func (tx *Tx) ReplaceDags(ctx context.Context, deploymentID string, dags []*dagdeck.Dag, errs []*dagdeck.ImportError) error {
-	for _, table := range []string{"dags", "import_errors"} {
-		if _, err := tx.tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE deployment_id = ?`, deploymentID); err != nil {
+	for _, q := range []string{tx.q.DeleteDags, tx.q.DeleteImportErrors} {
+		if _, err := tx.tx.ExecContext(ctx, q, deploymentID); err != nil {
 			return fmt.Errorf("replace dags: %w", err)
 		}
 	}
 	for _, d := range dags {
-		_, err := tx.tx.ExecContext(ctx, `INSERT INTO dags
-			(deployment_id, dag_id, file, schedule, description, tags, deploy_id, next_run_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			deploymentID, d.DagID, d.File, d.Schedule, d.Description, encStrings(d.Tags), d.DeployID, encNullTime(d.NextRunAt))
+		_, err := tx.tx.ExecContext(ctx, tx.q.InsertDag,
+			deploymentID, d.DagID, d.File, d.Schedule, d.Description, encStrings(d.Tags), d.DeployID, tx.nullTime(d.NextRunAt))
 		if err != nil {
-			return interpretError(err, "DAG %q", d.DagID)
+			return tx.interpretError(err, "DAG %q", d.DagID)
 		}
 	}
 	for i, e := range errs {
-		_, err := tx.tx.ExecContext(ctx, `INSERT INTO import_errors (deployment_id, position, file, message, deploy_id)
-			VALUES (?, ?, ?, ?, ?)`, deploymentID, i, e.File, e.Message, e.DeployID)
+		_, err := tx.tx.ExecContext(ctx, tx.q.InsertImportError, deploymentID, i, e.File, e.Message, e.DeployID)
 		if err != nil {
-			return interpretError(err, "import error of %q", e.File)
+			return tx.interpretError(err, "import error of %q", e.File)
 		}
 	}
 	return nil
@@ -42,8 +38,7 @@ func (tx *Tx) ListDags(ctx context.Context, deploymentID string) ([]*dagdeck.Dag
 		err := s.Scan(&d.DeploymentID, &d.DagID, &d.File, &d.Schedule, &d.Description, stringsCol{&d.Tags},
 			&d.DeployID, nullTimeCol{&d.NextRunAt})
 		return &d, err
-	}, `SELECT deployment_id, dag_id, file, schedule, description, tags, deploy_id, next_run_at
-		FROM dags WHERE deployment_id = ? ORDER BY dag_id`, deploymentID)
+	}, tx.q.ListDags, deploymentID)
 	if err != nil {
 		return nil, fmt.Errorf("list dags: %w", err)
 	}
@@ -57,15 +52,15 @@ func (tx *Tx) ListImportErrors(ctx context.Context, deploymentID string) ([]*dag
 		var e dagdeck.ImportError
 		err := s.Scan(&e.DeploymentID, &e.File, &e.Message, &e.DeployID)
 		return &e, err
-	}, `SELECT deployment_id, file, message, deploy_id
-		FROM import_errors WHERE deployment_id = ? ORDER BY file, position`, deploymentID)
+	}, tx.q.ListImportErrors, deploymentID)
 	if err != nil {
 		return nil, fmt.Errorf("list import errors: %w", err)
 	}
 	return out, nil
 }
 
-const dagRunColumns = `id, deployment_id, dag_id, run_id, logical_date, run_type, state,
+// DagRunColumns are the columns of dag_runs that a DagRun has.
+const DagRunColumns = `id, deployment_id, dag_id, run_id, logical_date, run_type, state,
 	created_at, started_at, ended_at, conf`
 
 func scanDagRun(s scanner) (*dagdeck.DagRun, error) {
@@ -77,49 +72,45 @@ func scanDagRun(s scanner) (*dagdeck.DagRun, error) {
 
 // CreateDagRun implements dagdeck.RuntimeTx.
 func (tx *Tx) CreateDagRun(ctx context.Context, r *dagdeck.DagRun) error {
-	_, err := tx.tx.ExecContext(ctx, `INSERT INTO dag_runs (`+dagRunColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.ID, r.DeploymentID, r.DagID, r.RunID, encTime(r.LogicalDate), r.RunType, r.State,
-		encTime(r.CreatedAt), encNullTime(r.StartedAt), encNullTime(r.EndedAt), r.Conf)
-	return interpretError(err, "DAG run %q of %q", r.RunID, r.DagID)
+	_, err := tx.tx.ExecContext(ctx, tx.q.InsertDagRun,
+		r.ID, r.DeploymentID, r.DagID, r.RunID, tx.time(r.LogicalDate), r.RunType, r.State,
+		tx.time(r.CreatedAt), tx.nullTime(r.StartedAt), tx.nullTime(r.EndedAt), r.Conf)
+	return tx.interpretError(err, "DAG run %q of %q", r.RunID, r.DagID)
 }
 
 // FindDagRun implements dagdeck.RuntimeTx.
 func (tx *Tx) FindDagRun(ctx context.Context, id string) (*dagdeck.DagRun, error) {
-	r, err := scanDagRun(tx.tx.QueryRowContext(ctx, `SELECT `+dagRunColumns+` FROM dag_runs WHERE id = ?`, id))
+	r, err := scanDagRun(tx.tx.QueryRowContext(ctx, tx.q.FindDagRun, id))
 	if err != nil {
-		return nil, interpretError(err, "DAG run %q", id)
+		return nil, tx.interpretError(err, "DAG run %q", id)
 	}
 	return r, nil
 }
 
 // UpdateDagRun implements dagdeck.RuntimeTx: it writes State, StartedAt and EndedAt.
 func (tx *Tx) UpdateDagRun(ctx context.Context, r *dagdeck.DagRun) error {
-	res, err := tx.tx.ExecContext(ctx, `UPDATE dag_runs SET state = ?, started_at = ?, ended_at = ? WHERE id = ?`,
-		r.State, encNullTime(r.StartedAt), encNullTime(r.EndedAt), r.ID)
-	return mustAffect(res, err, "DAG run %q", r.ID)
+	res, err := tx.tx.ExecContext(ctx, tx.q.UpdateDagRun, r.State, tx.nullTime(r.StartedAt), tx.nullTime(r.EndedAt), r.ID)
+	return tx.mustAffect(res, err, "DAG run %q", r.ID)
 }
+
+// dagRunOrder is the order of ListDagRuns and LatestDagRun: latest logical date first.
+const dagRunOrder = ` ORDER BY logical_date DESC, created_at DESC, id DESC`
 
 // ListDagRuns implements dagdeck.RuntimeTx.
 func (tx *Tx) ListDagRuns(ctx context.Context, f dagdeck.RunFilter) ([]*dagdeck.DagRun, error) {
-	var where []string
-	var args []any
+	w := tx.d.where()
 	for _, c := range []struct{ col, val string }{
 		{"deployment_id", f.DeploymentID}, {"dag_id", f.DagID}, {"state", f.State},
 	} {
 		if c.val != "" {
-			where, args = append(where, c.col+" = ?"), append(args, c.val)
+			w.add(c.col+" = %s", c.val)
 		}
 	}
-	q := `SELECT ` + dagRunColumns + ` FROM dag_runs`
-	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, " AND ")
-	}
-	q += ` ORDER BY logical_date DESC, created_at DESC, id DESC`
+	q := `SELECT ` + DagRunColumns + ` FROM dag_runs` + w.clause() + dagRunOrder
 	if f.Limit > 0 {
-		q, args = q+` LIMIT ?`, append(args, f.Limit)
+		q += ` LIMIT ` + w.arg(f.Limit)
 	}
-	out, err := queryAll(ctx, tx.tx, scanDagRun, q, args...)
+	out, err := queryAll(ctx, tx.tx, scanDagRun, q, w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("list DAG runs: %w", err)
 	}
@@ -128,13 +119,16 @@ func (tx *Tx) ListDagRuns(ctx context.Context, f dagdeck.RunFilter) ([]*dagdeck.
 
 // LatestDagRun implements dagdeck.RuntimeTx. A runType of "" matches any type.
 func (tx *Tx) LatestDagRun(ctx context.Context, deploymentID, dagID string, runType string) (*dagdeck.DagRun, error) {
-	q, args := `SELECT `+dagRunColumns+` FROM dag_runs WHERE deployment_id = ? AND dag_id = ?`, []any{deploymentID, dagID}
+	w := tx.d.where()
+	w.add("deployment_id = %s", deploymentID)
+	w.add("dag_id = %s", dagID)
 	if runType != "" {
-		q, args = q+` AND run_type = ?`, append(args, runType)
+		w.add("run_type = %s", runType)
 	}
-	r, err := scanDagRun(tx.tx.QueryRowContext(ctx, q+` ORDER BY logical_date DESC, created_at DESC, id DESC LIMIT 1`, args...))
+	q := `SELECT ` + DagRunColumns + ` FROM dag_runs` + w.clause() + dagRunOrder + ` LIMIT 1`
+	r, err := scanDagRun(tx.tx.QueryRowContext(ctx, q, w.args...))
 	if err != nil {
-		return nil, interpretError(err, "latest run of DAG %q", dagID)
+		return nil, tx.interpretError(err, "latest run of DAG %q", dagID)
 	}
 	return r, nil
 }

@@ -1,14 +1,14 @@
-package sqlite
+package sqldb
 
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/dagdeck/dagdeck"
 )
 
-const taskColumns = `id, deployment_id, dag_run_id, dag_id, run_id, task_id, try_number, max_tries,
+// TaskColumns are the columns of task_instances that a TaskInstance has.
+const TaskColumns = `id, deployment_id, dag_run_id, dag_id, run_id, task_id, try_number, max_tries,
 	state, deploy_id, runtime_version, exit_code, retry_at, started_at, ended_at, runner_id, note`
 
 func scanTask(s scanner) (*dagdeck.TaskInstance, error) {
@@ -22,19 +22,18 @@ func scanTask(s scanner) (*dagdeck.TaskInstance, error) {
 // CreateTaskInstance implements dagdeck.RuntimeTx. ENOTFOUND if its
 // Deployment or DAG run does not exist.
 func (tx *Tx) CreateTaskInstance(ctx context.Context, ti *dagdeck.TaskInstance) error {
-	_, err := tx.tx.ExecContext(ctx, `INSERT INTO task_instances (`+taskColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := tx.tx.ExecContext(ctx, tx.q.InsertTaskInstance,
 		ti.ID, ti.DeploymentID, ti.DagRunID, ti.DagID, ti.RunID, ti.TaskID, ti.TryNumber, ti.MaxTries,
-		ti.State, ti.DeployID, ti.RuntimeVersion, ti.ExitCode, encNullTime(ti.RetryAt),
-		encNullTime(ti.StartedAt), encNullTime(ti.EndedAt), ti.RunnerID, ti.Note)
-	return interpretError(err, "task %q try %d", ti.TaskID, ti.TryNumber)
+		ti.State, ti.DeployID, ti.RuntimeVersion, ti.ExitCode, tx.nullTime(ti.RetryAt),
+		tx.nullTime(ti.StartedAt), tx.nullTime(ti.EndedAt), ti.RunnerID, ti.Note)
+	return tx.interpretError(err, "task %q try %d", ti.TaskID, ti.TryNumber)
 }
 
 // FindTaskInstance implements dagdeck.RuntimeTx.
 func (tx *Tx) FindTaskInstance(ctx context.Context, id string) (*dagdeck.TaskInstance, error) {
-	ti, err := scanTask(tx.tx.QueryRowContext(ctx, `SELECT `+taskColumns+` FROM task_instances WHERE id = ?`, id))
+	ti, err := scanTask(tx.tx.QueryRowContext(ctx, tx.q.FindTaskInstance, id))
 	if err != nil {
-		return nil, interpretError(err, "task instance %q", id)
+		return nil, tx.interpretError(err, "task instance %q", id)
 	}
 	return ti, nil
 }
@@ -42,35 +41,28 @@ func (tx *Tx) FindTaskInstance(ctx context.Context, id string) (*dagdeck.TaskIns
 // UpdateTaskInstance implements dagdeck.RuntimeTx. It writes every field
 // but the identity (ID, Deployment, run, DAG, task and try number).
 func (tx *Tx) UpdateTaskInstance(ctx context.Context, ti *dagdeck.TaskInstance) error {
-	res, err := tx.tx.ExecContext(ctx, `UPDATE task_instances SET max_tries = ?, state = ?, deploy_id = ?,
-		runtime_version = ?, exit_code = ?, retry_at = ?, started_at = ?, ended_at = ?, runner_id = ?, note = ?
-		WHERE id = ?`,
-		ti.MaxTries, ti.State, ti.DeployID, ti.RuntimeVersion, ti.ExitCode, encNullTime(ti.RetryAt),
-		encNullTime(ti.StartedAt), encNullTime(ti.EndedAt), ti.RunnerID, ti.Note, ti.ID)
-	return mustAffect(res, err, "task instance %q", ti.ID)
+	res, err := tx.tx.ExecContext(ctx, tx.q.UpdateTaskInstance,
+		ti.MaxTries, ti.State, ti.DeployID, ti.RuntimeVersion, ti.ExitCode, tx.nullTime(ti.RetryAt),
+		tx.nullTime(ti.StartedAt), tx.nullTime(ti.EndedAt), ti.RunnerID, ti.Note, ti.ID)
+	return tx.mustAffect(res, err, "task instance %q", ti.ID)
 }
 
 // ListTaskInstances implements dagdeck.RuntimeTx: newest means most
 // recently created.
 func (tx *Tx) ListTaskInstances(ctx context.Context, f dagdeck.TaskFilter) ([]*dagdeck.TaskInstance, error) {
-	var where []string
-	var args []any
+	w := tx.d.where()
 	for _, c := range []struct{ col, val string }{
 		{"deployment_id", f.DeploymentID}, {"dag_run_id", f.DagRunID}, {"dag_id", f.DagID}, {"state", f.State},
 	} {
 		if c.val != "" {
-			where, args = append(where, c.col+" = ?"), append(args, c.val)
+			w.add(c.col+" = %s", c.val)
 		}
 	}
-	q := `SELECT ` + taskColumns + ` FROM task_instances`
-	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, " AND ")
-	}
-	q += ` ORDER BY pos DESC`
+	q := `SELECT ` + TaskColumns + ` FROM task_instances` + w.clause() + ` ORDER BY pos DESC`
 	if f.Limit > 0 {
-		q, args = q+` LIMIT ?`, append(args, f.Limit)
+		q += ` LIMIT ` + w.arg(f.Limit)
 	}
-	out, err := queryAll(ctx, tx.tx, scanTask, q, args...)
+	out, err := queryAll(ctx, tx.tx, scanTask, q, w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("list task instances: %w", err)
 	}
@@ -83,17 +75,15 @@ func (tx *Tx) PutTaskLog(ctx context.Context, taskInstanceID string, log []byte)
 	if log == nil {
 		log = []byte{}
 	}
-	_, err := tx.tx.ExecContext(ctx, `INSERT INTO task_logs (task_instance_id, log) VALUES (?, ?)
-		ON CONFLICT (task_instance_id) DO UPDATE SET log = excluded.log`, taskInstanceID, log)
-	return interpretError(err, "log of task instance %q", taskInstanceID)
+	_, err := tx.tx.ExecContext(ctx, tx.q.PutTaskLog, taskInstanceID, log)
+	return tx.interpretError(err, "log of task instance %q", taskInstanceID)
 }
 
 // TaskLog implements dagdeck.RuntimeTx.
 func (tx *Tx) TaskLog(ctx context.Context, taskInstanceID string) ([]byte, error) {
 	var log []byte
-	err := tx.tx.QueryRowContext(ctx, `SELECT log FROM task_logs WHERE task_instance_id = ?`, taskInstanceID).Scan(&log)
-	if err != nil {
-		return nil, interpretError(err, "log of task instance %q", taskInstanceID)
+	if err := tx.tx.QueryRowContext(ctx, tx.q.TaskLog, taskInstanceID).Scan(&log); err != nil {
+		return nil, tx.interpretError(err, "log of task instance %q", taskInstanceID)
 	}
 	if log == nil {
 		log = []byte{}
@@ -103,41 +93,34 @@ func (tx *Tx) TaskLog(ctx context.Context, taskInstanceID string) ([]byte, error
 
 // PutXCom implements dagdeck.RuntimeTx. ENOTFOUND if the DAG run does not exist.
 func (tx *Tx) PutXCom(ctx context.Context, deploymentID string, x *dagdeck.XCom) error {
-	_, err := tx.tx.ExecContext(ctx, `INSERT INTO xcom (deployment_id, dag_run_id, task_id, key, value)
-		VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (dag_run_id, task_id, key) DO UPDATE SET value = excluded.value`,
-		deploymentID, x.DagRunID, x.TaskID, x.Key, x.Value)
-	return interpretError(err, "XCom %q of task %q", x.Key, x.TaskID)
+	_, err := tx.tx.ExecContext(ctx, tx.q.PutXCom, deploymentID, x.DagRunID, x.TaskID, x.Key, x.Value)
+	return tx.interpretError(err, "XCom %q of task %q", x.Key, x.TaskID)
 }
 
 // FindXCom implements dagdeck.RuntimeTx.
 func (tx *Tx) FindXCom(ctx context.Context, dagRunID, taskID, key string) (*dagdeck.XCom, error) {
 	x := dagdeck.XCom{DagRunID: dagRunID, TaskID: taskID, Key: key}
-	err := tx.tx.QueryRowContext(ctx, `SELECT value FROM xcom WHERE dag_run_id = ? AND task_id = ? AND key = ?`,
-		dagRunID, taskID, key).Scan(&x.Value)
-	if err != nil {
-		return nil, interpretError(err, "XCom %q of task %q", key, taskID)
+	if err := tx.tx.QueryRowContext(ctx, tx.q.FindXCom, dagRunID, taskID, key).Scan(&x.Value); err != nil {
+		return nil, tx.interpretError(err, "XCom %q of task %q", key, taskID)
 	}
 	return &x, nil
 }
 
 // featureSQL returns the statements counting and erasing a feature's rows
 // of one Deployment. EINVALID for a feature without metadata here.
-func featureSQL(f dagdeck.Feature) (count, erase string, err error) {
+func (tx *Tx) featureSQL(f dagdeck.Feature) (count, erase string, err error) {
 	switch f.Name {
 	case dagdeck.FeatureTaskNotes.Name:
-		return `SELECT count(*) FROM task_instances WHERE deployment_id = ? AND note <> ''`,
-			`UPDATE task_instances SET note = '' WHERE deployment_id = ? AND note <> ''`, nil
+		return tx.q.CountTaskNotes, tx.q.EraseTaskNotes, nil
 	case dagdeck.FeatureXCom.Name:
-		return `SELECT count(*) FROM xcom WHERE deployment_id = ?`,
-			`DELETE FROM xcom WHERE deployment_id = ?`, nil
+		return tx.q.CountXComs, tx.q.EraseXComs, nil
 	}
 	return "", "", dagdeck.Errorf(dagdeck.EINVALID, "unknown feature %q", f.Name)
 }
 
 // CountFeatureRows implements dagdeck.RuntimeTx.
 func (tx *Tx) CountFeatureRows(ctx context.Context, deploymentID string, f dagdeck.Feature) (int, error) {
-	q, _, err := featureSQL(f)
+	q, _, err := tx.featureSQL(f)
 	if err != nil {
 		return 0, err
 	}
@@ -150,7 +133,7 @@ func (tx *Tx) CountFeatureRows(ctx context.Context, deploymentID string, f dagde
 
 // EraseFeatureRows implements dagdeck.RuntimeTx.
 func (tx *Tx) EraseFeatureRows(ctx context.Context, deploymentID string, f dagdeck.Feature) (int, error) {
-	_, q, err := featureSQL(f)
+	_, q, err := tx.featureSQL(f)
 	if err != nil {
 		return 0, err
 	}

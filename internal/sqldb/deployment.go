@@ -1,4 +1,4 @@
-package sqlite
+package sqldb
 
 import (
 	"context"
@@ -8,14 +8,15 @@ import (
 	"github.com/dagdeck/dagdeck"
 )
 
-const deploymentColumns = `id, name, description, executor, scheduler_size, worker_queues,
+// DeploymentColumns are the columns of deployments that a Deployment has.
+const DeploymentColumns = `id, name, description, executor, scheduler_size, worker_queues,
 	worker_concurrency, is_dag_deploy_enabled, current_deploy_id, runtime_version,
 	image_tag, dag_bundle_version, created_at, updated_at`
 
-func deploymentArgs(d *dagdeck.Deployment) []any {
+func (tx *Tx) deploymentArgs(d *dagdeck.Deployment) []any {
 	return []any{d.ID, d.Name, d.Description, d.Executor, d.SchedulerSize, encStrings(d.WorkerQueues),
 		d.WorkerConcurrency, d.IsDagDeployEnabled, d.CurrentDeployID, d.RuntimeVersion,
-		d.ImageTag, d.DagBundleVersion, encTime(d.CreatedAt), encTime(d.UpdatedAt)}
+		d.ImageTag, d.DagBundleVersion, tx.time(d.CreatedAt), tx.time(d.UpdatedAt)}
 }
 
 func scanDeployment(s scanner) (*dagdeck.Deployment, error) {
@@ -28,29 +29,26 @@ func scanDeployment(s scanner) (*dagdeck.Deployment, error) {
 
 // CreateDeployment implements dagdeck.DeploymentTx.
 func (tx *Tx) CreateDeployment(ctx context.Context, d *dagdeck.Deployment) error {
-	_, err := tx.tx.ExecContext(ctx, `INSERT INTO deployments (`+deploymentColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, deploymentArgs(d)...)
-	if err != nil {
-		return interpretError(err, "Deployment %q", d.Name)
+	if _, err := tx.tx.ExecContext(ctx, tx.q.InsertDeployment, tx.deploymentArgs(d)...); err != nil {
+		return tx.interpretError(err, "Deployment %q", d.Name)
 	}
 	return tx.insertEnv(ctx, d)
 }
 
 // FindDeployment implements dagdeck.DeploymentTx.
 func (tx *Tx) FindDeployment(ctx context.Context, id string) (*dagdeck.Deployment, error) {
-	return tx.findDeployment(ctx, `id = ?`, id)
+	return tx.findDeployment(ctx, tx.q.FindDeployment, id)
 }
 
 // FindDeploymentByName implements dagdeck.DeploymentTx.
 func (tx *Tx) FindDeploymentByName(ctx context.Context, name string) (*dagdeck.Deployment, error) {
-	return tx.findDeployment(ctx, `name = ?`, name)
+	return tx.findDeployment(ctx, tx.q.FindDeploymentByName, name)
 }
 
-func (tx *Tx) findDeployment(ctx context.Context, where string, key string) (*dagdeck.Deployment, error) {
-	row := tx.tx.QueryRowContext(ctx, `SELECT `+deploymentColumns+` FROM deployments WHERE `+where, key)
-	d, err := scanDeployment(row)
+func (tx *Tx) findDeployment(ctx context.Context, query string, key string) (*dagdeck.Deployment, error) {
+	d, err := scanDeployment(tx.tx.QueryRowContext(ctx, query, key))
 	if err != nil {
-		return nil, interpretError(err, "Deployment %q", key)
+		return nil, tx.interpretError(err, "Deployment %q", key)
 	}
 	if d.Env, err = tx.listEnv(ctx, d.ID); err != nil {
 		return nil, err
@@ -60,7 +58,7 @@ func (tx *Tx) findDeployment(ctx context.Context, where string, key string) (*da
 
 // ListDeployments implements dagdeck.DeploymentTx.
 func (tx *Tx) ListDeployments(ctx context.Context) ([]*dagdeck.Deployment, error) {
-	out, err := queryAll(ctx, tx.tx, scanDeployment, `SELECT `+deploymentColumns+` FROM deployments ORDER BY name`)
+	out, err := queryAll(ctx, tx.tx, scanDeployment, tx.q.ListDeployments)
 	if err != nil {
 		return nil, fmt.Errorf("list Deployments: %w", err)
 	}
@@ -74,16 +72,11 @@ func (tx *Tx) ListDeployments(ctx context.Context) ([]*dagdeck.Deployment, error
 
 // UpdateDeployment implements dagdeck.DeploymentTx.
 func (tx *Tx) UpdateDeployment(ctx context.Context, d *dagdeck.Deployment) error {
-	args := append(deploymentArgs(d)[1:], d.ID)
-	res, err := tx.tx.ExecContext(ctx, `UPDATE deployments SET name = ?, description = ?, executor = ?,
-		scheduler_size = ?, worker_queues = ?, worker_concurrency = ?, is_dag_deploy_enabled = ?,
-		current_deploy_id = ?, runtime_version = ?, image_tag = ?, dag_bundle_version = ?,
-		created_at = ?, updated_at = ?
-		WHERE id = ?`, args...)
-	if err := mustAffect(res, err, "Deployment %q", d.Name); err != nil {
+	res, err := tx.tx.ExecContext(ctx, tx.q.UpdateDeployment, append(tx.deploymentArgs(d)[1:], d.ID)...)
+	if err := tx.mustAffect(res, err, "Deployment %q", d.Name); err != nil {
 		return err
 	}
-	if _, err := tx.tx.ExecContext(ctx, `DELETE FROM deployment_env WHERE deployment_id = ?`, d.ID); err != nil {
+	if _, err := tx.tx.ExecContext(ctx, tx.q.DeleteEnv, d.ID); err != nil {
 		return fmt.Errorf("replace env: %w", err)
 	}
 	return tx.insertEnv(ctx, d)
@@ -91,17 +84,15 @@ func (tx *Tx) UpdateDeployment(ctx context.Context, d *dagdeck.Deployment) error
 
 // DeleteDeployment implements dagdeck.DeploymentTx.
 func (tx *Tx) DeleteDeployment(ctx context.Context, id string) error {
-	res, err := tx.tx.ExecContext(ctx, `DELETE FROM deployments WHERE id = ?`, id)
-	return mustAffect(res, err, "Deployment %q", id)
+	res, err := tx.tx.ExecContext(ctx, tx.q.DeleteDeployment, id)
+	return tx.mustAffect(res, err, "Deployment %q", id)
 }
 
 func (tx *Tx) insertEnv(ctx context.Context, d *dagdeck.Deployment) error {
 	for i, e := range d.Env {
-		_, err := tx.tx.ExecContext(ctx, `INSERT INTO deployment_env
-			(deployment_id, key, position, value, is_secret, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
-			d.ID, e.Key, i, e.Value, e.IsSecret, encTime(e.UpdatedAt))
+		_, err := tx.tx.ExecContext(ctx, tx.q.InsertEnv, d.ID, e.Key, i, e.Value, e.IsSecret, tx.time(e.UpdatedAt))
 		if err != nil {
-			return interpretError(err, "environment variable %q", e.Key)
+			return tx.interpretError(err, "environment variable %q", e.Key)
 		}
 	}
 	return nil
@@ -111,7 +102,7 @@ func (tx *Tx) listEnv(ctx context.Context, deploymentID string) ([]dagdeck.EnvVa
 	env, err := queryAll(ctx, tx.tx, func(s scanner) (e dagdeck.EnvVar, err error) {
 		err = s.Scan(&e.Key, &e.Value, &e.IsSecret, timeCol{&e.UpdatedAt})
 		return e, err
-	}, `SELECT key, value, is_secret, updated_at FROM deployment_env WHERE deployment_id = ? ORDER BY position`, deploymentID)
+	}, tx.q.ListEnv, deploymentID)
 	if err != nil {
 		return nil, fmt.Errorf("list env: %w", err)
 	}
@@ -120,15 +111,13 @@ func (tx *Tx) listEnv(ctx context.Context, deploymentID string) ([]dagdeck.EnvVa
 
 // RecordEnvChange implements dagdeck.DeploymentTx.
 func (tx *Tx) RecordEnvChange(ctx context.Context, deploymentID, key string, t time.Time) error {
-	_, err := tx.tx.ExecContext(ctx, `INSERT INTO env_changes (deployment_id, key, changed_at) VALUES (?, ?, ?)`,
-		deploymentID, key, encTime(t))
-	return interpretError(err, "change of %q", key)
+	_, err := tx.tx.ExecContext(ctx, tx.q.InsertEnvChange, deploymentID, key, tx.time(t))
+	return tx.interpretError(err, "change of %q", key)
 }
 
 // EnvKeysChangedSince implements dagdeck.DeploymentTx.
 func (tx *Tx) EnvKeysChangedSince(ctx context.Context, deploymentID string, t time.Time) ([]string, error) {
-	keys, err := queryAll(ctx, tx.tx, scanString, `SELECT DISTINCT key FROM env_changes
-		WHERE deployment_id = ? AND changed_at > ? ORDER BY key`, deploymentID, encTime(t))
+	keys, err := queryAll(ctx, tx.tx, scanString, tx.q.EnvKeysChangedSince, deploymentID, tx.time(t))
 	if err != nil {
 		return nil, fmt.Errorf("env keys changed: %w", err)
 	}

@@ -1,0 +1,132 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// TimeLayout is how a database without a time type (SQLite) stores times:
+// UTC, microseconds, fixed width, so that text order is time order.
+const TimeLayout = "2006-01-02T15:04:05.000000Z"
+
+// timeCol scans a stored time into *T, in UTC: text in TimeLayout, or a
+// time.Time from a database with a time type.
+type timeCol struct{ T *time.Time }
+
+// Scan implements sql.Scanner.
+func (c timeCol) Scan(v any) error {
+	switch v := v.(type) {
+	case string:
+		t, err := time.Parse(TimeLayout, v)
+		if err != nil {
+			return fmt.Errorf("scan time: %w", err)
+		}
+		*c.T = t
+	case time.Time:
+		*c.T = v.UTC()
+	default:
+		return fmt.Errorf("scan time: unexpected %T", v)
+	}
+	return nil
+}
+
+// nullTimeCol scans a stored time or NULL into *P.
+type nullTimeCol struct{ P **time.Time }
+
+// Scan implements sql.Scanner.
+func (c nullTimeCol) Scan(v any) error {
+	if v == nil {
+		*c.P = nil
+		return nil
+	}
+	var t time.Time
+	if err := (timeCol{&t}).Scan(v); err != nil {
+		return err
+	}
+	*c.P = &t
+	return nil
+}
+
+// encStrings returns a string list as a JSON array ("null" for nil, so nil
+// and empty lists round-trip).
+func encStrings(a []string) string {
+	b, _ := json.Marshal(a) // cannot fail for []string
+	return string(b)
+}
+
+// stringsCol scans a JSON array (text or jsonb) into *P.
+type stringsCol struct{ P *[]string }
+
+// Scan implements sql.Scanner.
+func (c stringsCol) Scan(v any) error {
+	var b []byte
+	switch v := v.(type) {
+	case []byte:
+		b = v
+	case string:
+		b = []byte(v)
+	default:
+		return fmt.Errorf("scan string list: unexpected %T", v)
+	}
+	*c.P = nil
+	if err := json.Unmarshal(b, c.P); err != nil {
+		return fmt.Errorf("scan string list: %w", err)
+	}
+	return nil
+}
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+// queryAll runs a query and scans every row with scan.
+func queryAll[T any](ctx context.Context, tx *sql.Tx, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+func scanString(s scanner) (v string, err error) {
+	err = s.Scan(&v)
+	return v, err
+}
+
+// where builds a WHERE clause with a dialect's placeholders.
+type where struct {
+	placeholder func(n int) string
+	conds       []string
+	args        []any
+}
+
+// add appends the condition cond, in which %s stands for v's placeholder.
+func (w *where) add(cond string, v any) {
+	w.conds = append(w.conds, fmt.Sprintf(cond, w.arg(v)))
+}
+
+// arg appends v and returns its placeholder.
+func (w *where) arg(v any) string {
+	w.args = append(w.args, v)
+	return w.placeholder(len(w.args))
+}
+
+// clause returns " WHERE …" joining the conditions, or "" without any.
+func (w *where) clause() string {
+	if len(w.conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(w.conds, " AND ")
+}
