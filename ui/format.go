@@ -28,6 +28,17 @@ var funcs = template.FuncMap{
 	"days":        func(d time.Duration) int { return int(d.Hours() / 24) },
 	"deployRef":   newDeployRef,
 	"filesOf":     newFilesSection,
+	"wbr":         breakAtT,
+}
+
+// breakAtT lets a browser wrap an image tag or a bundle version after its
+// date ("deploy-2026-11-26T" / "14-05-09"), and nowhere else.
+func breakAtT(s string) template.HTML {
+	date, clock, ok := strings.Cut(s, "T")
+	if !ok {
+		return template.HTML(template.HTMLEscapeString(s))
+	}
+	return template.HTML(`<span class="nw">` + template.HTMLEscapeString(date+"T") + `</span><wbr><span class="nw">` + template.HTMLEscapeString(clock) + `</span>`)
 }
 
 // deployRef links to a deploy by its sequence number, or shows its id when

@@ -26,6 +26,13 @@ func rowIDs(body string) []string {
 	return ids
 }
 
+// wrapped is how the history shows an image tag or bundle version: it may
+// wrap after the date.
+func wrapped(s string) string {
+	date, clock, _ := strings.Cut(s, "T")
+	return date + `T</span><wbr><span class="nw">` + clock
+}
+
 // row returns the HTML of the history row of deploy id.
 func row(t *testing.T, body, id string) string {
 	t.Helper()
@@ -52,7 +59,7 @@ func TestUI_DeploymentPage(t *testing.T) {
 		t.Fatalf("rows %v, want newest first %v", got, want)
 	}
 	cur := row(t, page.body, h.Current.ID)
-	for _, s := range []string{"1 hour ago", "2026-11-26 13:00:00 UTC", ">ci<", "Image &#43; DAGs", h.Current.ImageTag, ">2.0.0<", h.Current.DagBundleVersion, "Add the weather DAG", "Deployed", "Current", "Running now"} {
+	for _, s := range []string{"1 hour ago", "2026-11-26 13:00:00 UTC", ">ci<", "Image &#43; DAGs", wrapped(h.Current.ImageTag), ">2.0.0<", wrapped(h.Current.DagBundleVersion), "Add the weather DAG", "Deployed", "Current", "Running now"} {
 		if !strings.Contains(cur, s) {
 			t.Errorf("current row lacks %q:\n%s", s, cur)
 		}
@@ -124,7 +131,7 @@ func TestUI_RollbackWithoutJavaScript(t *testing.T) {
 			t.Fatalf("rows %v: want the rollback on top of the 5 earlier deploys", ids)
 		}
 		top := row(t, page.body, ids[0])
-		for _, s := range []string{"Rollback", `href="/deployments/prod/deploys/` + h.XCom.ID + `">#3<`, "weather DAG breaks report", h.XCom.ImageTag, h.XCom.DagBundleVersion, "just now", "Current"} {
+		for _, s := range []string{"Rollback", `href="/deployments/prod/deploys/` + h.XCom.ID + `">#3<`, "weather DAG breaks report", wrapped(h.XCom.ImageTag), wrapped(h.XCom.DagBundleVersion), "just now", "Current"} {
 			if !strings.Contains(top, s) {
 				t.Errorf("new top row lacks %q:\n%s", s, top)
 			}

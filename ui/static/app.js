@@ -60,6 +60,18 @@
   }
   setInterval(updateTimes, 30000);
 
+  // ---- Wide tables ------------------------------------------------------
+  // A table wider than the screen scrolls; its sticky "Roll back to" column
+  // then gets a shadow.
+
+  function markOverflow() {
+    document.querySelectorAll(".table-wrap").forEach(function (el) {
+      el.classList.toggle("is-overflowing", el.scrollWidth > el.clientWidth + 1);
+    });
+  }
+  window.addEventListener("resize", markOverflow);
+  markOverflow();
+
   // ---- Live Deploy History ------------------------------------------------
 
   var live = document.getElementById("live");
@@ -107,6 +119,7 @@
       if (!known[tr.getAttribute("data-deploy-id")]) tr.classList.add("is-new");
     });
     setLiveStatus();
+    markOverflow();
     var target = highlightID && live.querySelector('tr[data-deploy-id="' + highlightID + '"] a.seq');
     highlightID = null;
     if (target) target.focus();
@@ -183,6 +196,9 @@
     var row = link.closest("tr[data-deploy-id]");
     openerID = row ? row.getAttribute("data-deploy-id") : null;
     if (!dialog.open) dialog.showModal();
+    // The body (not the close button) holds the focus while the plan loads,
+    // so the rest of an Enter keystroke that opened the dialog does nothing.
+    dialogBody.focus();
     loadPlan(link.href, null);
   }
 
@@ -217,6 +233,8 @@
 
   if (dialog) {
     dialog.addEventListener("close", function () {
+      // The event is queued: the dialog may have been opened again since.
+      if (dialog.open) return;
       planRequest++;
       dialogBody.innerHTML = "";
       var target = opener;
