@@ -15,6 +15,7 @@ import (
 	"fmt"
 
 	"github.com/dagdeck/dagdeck"
+	"github.com/dagdeck/dagdeck/internal/sqldb"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 )
 
@@ -81,22 +82,15 @@ func (db *DB) View(ctx context.Context, fn func(tx dagdeck.Tx) error) error {
 }
 
 func (db *DB) runTx(ctx context.Context, opts *sql.TxOptions, fn func(tx dagdeck.Tx) error) error {
-	sqlTx, err := db.db.BeginTx(ctx, opts)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	defer sqlTx.Rollback() // a no-op after Commit; also covers a panicking fn
-	if err := fn(&Tx{tx: sqlTx, readOnly: opts.ReadOnly}); err != nil {
-		return err
-	}
-	if err := sqlTx.Commit(); err != nil {
-		return interpretError(err, "commit")
-	}
-	return nil
+	return dialect.RunTx(ctx, db.db, opts, func(tx *sql.Tx) error {
+		return fn(&Tx{Tx: sqldb.NewTx(tx, &dialect), tx: tx, readOnly: opts.ReadOnly})
+	})
 }
 
-// Tx is a transaction of a DB. It implements dagdeck.Tx.
+// Tx is a transaction of a DB. It implements dagdeck.Tx: sqldb.Tx with
+// the locks.
 type Tx struct {
+	*sqldb.Tx
 	tx       *sql.Tx
 	readOnly bool
 }
@@ -113,7 +107,7 @@ func (tx *Tx) LockDeployment(ctx context.Context, id string) error {
 	}
 	var one int
 	err := tx.tx.QueryRowContext(ctx, q, id).Scan(&one)
-	return interpretError(err, "Deployment %q", id)
+	return dialect.InterpretError(err, "Deployment %q", id)
 }
 
 // LockGC takes the garbage-collection advisory lock until the transaction
