@@ -64,7 +64,7 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	web := ui.New(svc, ui.WithLogger(logger), ui.WithRuntime(storeRuntime{db}))
+	web := ui.New(svc, ui.WithLogger(logger))
 	srv := server.New(svc, logger)
 	srv.AddAuthenticator(web.Authenticate)
 	srv.Mount("/", web)
@@ -72,37 +72,6 @@ func newEnv(t testing.TB) *env {
 	t.Cleanup(ts.Close)
 	t.Cleanup(web.Close) // runs first: event streams end, so ts.Close does not wait for them
 	return &env{URL: ts.URL, svc: svc, store: db, clock: c, adminToken: secret}
-}
-
-// storeRuntime reads runtime data straight from the metadata store, as the
-// runtime's service methods will.
-type storeRuntime struct{ store dagdeck.Store }
-
-func (s storeRuntime) ListDags(ctx context.Context, deployment string) (dags []*dagdeck.Dag, errs []*dagdeck.ImportError, err error) {
-	err = s.store.View(ctx, func(tx dagdeck.Tx) error {
-		if dags, err = tx.ListDags(ctx, deployment); err != nil {
-			return err
-		}
-		errs, err = tx.ListImportErrors(ctx, deployment)
-		return err
-	})
-	return dags, errs, err
-}
-
-func (s storeRuntime) ListRuns(ctx context.Context, deployment string, f dagdeck.RunFilter) (runs []*dagdeck.DagRun, err error) {
-	err = s.store.View(ctx, func(tx dagdeck.Tx) error {
-		runs, err = tx.ListDagRuns(ctx, f)
-		return err
-	})
-	return runs, err
-}
-
-func (s storeRuntime) ListTaskInstances(ctx context.Context, deployment string, f dagdeck.TaskFilter) (tis []*dagdeck.TaskInstance, err error) {
-	err = s.store.View(ctx, func(tx dagdeck.Tx) error {
-		tis, err = tx.ListTaskInstances(ctx, f)
-		return err
-	})
-	return tis, err
 }
 
 // as returns a context acting with the role.

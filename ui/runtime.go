@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/dagdeck/dagdeck"
+	"github.com/dagdeck/dagdeck/service"
 )
 
 // How many recent runs and task instances a Deployment's page shows.
@@ -11,16 +12,6 @@ const (
 	recentRuns  = 15
 	recentTasks = 30
 )
-
-// RuntimeSource reads what the runtime reports about a Deployment: its DAGs
-// and import errors, its runs and its task instances, newest first. The
-// service implements it once the runtime is part of it; the UI shows those
-// sections only when a source exists and has data.
-type RuntimeSource interface {
-	ListDags(ctx context.Context, deployment string) ([]*dagdeck.Dag, []*dagdeck.ImportError, error)
-	ListRuns(ctx context.Context, deployment string, f dagdeck.RunFilter) ([]*dagdeck.DagRun, error)
-	ListTaskInstances(ctx context.Context, deployment string, f dagdeck.TaskFilter) ([]*dagdeck.TaskInstance, error)
-}
 
 // runtimeView is what a Deployment runs: its DAGs, import errors, recent
 // runs and task instances, each with the deploy it came from.
@@ -35,22 +26,20 @@ type runtimeView struct {
 // Deploy returns the deploy with that id, or nil if it is unknown.
 func (v *runtimeView) Deploy(id string) *dagdeck.Deploy { return v.deploys[id] }
 
-// runtimeView returns the runtime data of dep, or nil when there is none to show.
+// runtimeView returns what the runtime reported about dep, or nil when it
+// reported nothing (no runtime runs it, or nothing is deployed).
 func (u *UI) runtimeView(ctx context.Context, dep *dagdeck.Deployment) (*runtimeView, error) {
-	if u.runtime == nil {
-		return nil, nil
-	}
 	var (
 		v   = &runtimeView{deploys: make(map[string]*dagdeck.Deploy)}
 		err error
 	)
-	if v.Dags, v.ImportErrors, err = u.runtime.ListDags(ctx, dep.ID); err != nil {
+	if v.Dags, v.ImportErrors, err = u.svc.ListDags(ctx, dep.ID); err != nil {
 		return nil, err
 	}
-	if v.Runs, err = u.runtime.ListRuns(ctx, dep.ID, dagdeck.RunFilter{DeploymentID: dep.ID, Limit: recentRuns}); err != nil {
+	if v.Runs, err = u.svc.ListRuns(ctx, dep.ID, service.RunQuery{Limit: recentRuns}); err != nil {
 		return nil, err
 	}
-	if v.Tasks, err = u.runtime.ListTaskInstances(ctx, dep.ID, dagdeck.TaskFilter{DeploymentID: dep.ID, Limit: recentTasks}); err != nil {
+	if v.Tasks, err = u.svc.ListTaskInstances(ctx, dep.ID, service.TaskQuery{Limit: recentTasks}); err != nil {
 		return nil, err
 	}
 	if len(v.Dags)+len(v.ImportErrors)+len(v.Runs)+len(v.Tasks) == 0 {

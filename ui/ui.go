@@ -19,7 +19,6 @@ type UI struct {
 	handler       http.Handler
 	views         *views
 	events        *broker
-	runtime       RuntimeSource
 	secureCookies bool
 }
 
@@ -33,17 +32,9 @@ func WithLogger(l *slog.Logger) Option { return func(u *UI) { u.logger = l } }
 // server behind a proxy that terminates TLS. Over TLS they are Secure anyway.
 func WithSecureCookies(on bool) Option { return func(u *UI) { u.secureCookies = on } }
 
-// WithRuntime sets where the DAGs, runs and task instances shown on a
-// Deployment's page come from. By default the service is used when it
-// implements RuntimeSource; without a source those sections are not shown.
-func WithRuntime(src RuntimeSource) Option { return func(u *UI) { u.runtime = src } }
-
 // New returns the web UI over svc and subscribes it to svc's deploys.
 func New(svc *service.Service, opts ...Option) *UI {
 	u := &UI{svc: svc, logger: slog.Default(), views: parseViews(), events: newBroker()}
-	if src, ok := any(svc).(RuntimeSource); ok {
-		u.runtime = src
-	}
 	for _, o := range opts {
 		o(u)
 	}
