@@ -16,6 +16,7 @@ import (
 	"github.com/dagdeck/dagdeck/localruntime"
 	"github.com/dagdeck/dagdeck/server"
 	"github.com/dagdeck/dagdeck/service"
+	"github.com/dagdeck/dagdeck/ui"
 )
 
 // Main is a running dagdeck server: its stores, service and HTTP listener.
@@ -70,6 +71,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		service.WithGCGrace(m.GCGrace),
 		service.WithLogger(m.Logger))
 	srv := server.New(m.svc, m.Logger)
+	web := ui.New(m.svc, ui.WithLogger(m.Logger))
+	srv.AddAuthenticator(web.Authenticate)
+	srv.Mount("/", web)
 	if m.ln, err = net.Listen("tcp", m.Addr); err != nil {
 		return fmt.Errorf("listen on %s: %w", m.Addr, err)
 	}
@@ -80,6 +84,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return err
 	}
 	m.http = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	m.http.RegisterOnShutdown(web.Close) // the UI's event streams never go idle by themselves
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.cancel, m.done = cancel, make(chan struct{})
 	go m.housekeeping(bg)
