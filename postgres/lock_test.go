@@ -9,6 +9,17 @@ import (
 	"github.com/dagdeck/dagdeck/internal/testenv"
 )
 
+// mustOpen opens and migrates the database at url, closed when t ends.
+func mustOpen(t *testing.T, url string) *DB {
+	t.Helper()
+	db, err := Open(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
 // holdLock runs lock in an Update that keeps its locks until release is
 // closed; it returns once the locks are taken, and the Update's result
 // arrives on the returned channel.
