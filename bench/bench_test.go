@@ -88,7 +88,7 @@ func (s *benchServer) run(b *testing.B, args ...string) {
 
 // writeProject writes the reference project: a Dockerfile, 1,900 files
 // under include/ and 100 DAG files.
-func writeProject(b *testing.B, dir string) {
+func writeProject(b testing.TB, dir string) {
 	b.Helper()
 	rng := rand.New(rand.NewPCG(1, 2))
 	buf := make([]byte, fileSize)
@@ -119,7 +119,7 @@ func fileName(i int) string {
 }
 
 // touch changes n files of the project (a new line at their end).
-func touch(b *testing.B, dir string, n, round int) {
+func touch(b testing.TB, dir string, n, round int) {
 	b.Helper()
 	for i := 0; i < n; i++ {
 		name := filepath.Join(dir, fileName((i*97+round)%(projectFiles-1)))
