@@ -42,6 +42,7 @@ func violation(err error) sqldb.Violation {
 	return sqldb.NoViolation
 }
 
+// queries are the statements of the shared Tx, with PostgreSQL's placeholders.
 var queries = sqldb.Queries{
 	InsertDeployment: `INSERT INTO deployments (` + sqldb.DeploymentColumns + `)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,

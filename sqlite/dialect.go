@@ -34,6 +34,7 @@ func violation(err error) sqldb.Violation {
 	return sqldb.NoViolation
 }
 
+// queries are the statements of the shared Tx, with SQLite's placeholders.
 var queries = sqldb.Queries{
 	InsertDeployment: `INSERT INTO deployments (` + sqldb.DeploymentColumns + `)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,

@@ -39,9 +39,9 @@ func deref(p *string) string {
 
 // CreateDeploy implements dagdeck.DeployTx. The sequence comes from the
 // Deployment row's counter, so a missing Deployment is ENOTFOUND. Updating
-// the counter serializes concurrent creators (the row lock where there are
-// row locks), so they get consecutive sequences; the UNIQUE (deployment_id,
-// sequence) constraint backs that up.
+// the counter write-locks the row (PostgreSQL's row lock, SQLite's database
+// lock), so concurrent creators, in any process, get consecutive sequences;
+// the UNIQUE (deployment_id, sequence) constraint backs that up.
 func (tx *Tx) CreateDeploy(ctx context.Context, d *dagdeck.Deploy) error {
 	var seq int64
 	if err := tx.tx.QueryRowContext(ctx, tx.q.NextDeploySequence, d.DeploymentID).Scan(&seq); err != nil {
