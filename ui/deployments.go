@@ -78,14 +78,12 @@ func (u *UI) handleDeployment(w http.ResponseWriter, r *http.Request, v *visit) 
 			view.Flash = rolledBackMessage(d, u.restoredOf(r.Context(), d))
 		}
 	}
-	if view.Runtime, err = u.runtimeView(r.Context(), view.Deployment); err != nil {
-		u.logger.Error("read runtime data", "deployment", view.Deployment.ID, "err", err)
-	}
 	u.render(w, r, http.StatusOK, "deployment", u.newPage(v, view.Deployment.Name, "deployments", view))
 }
 
-// handleHistory serves the live part of a Deployment's page (what it runs
-// and the Deploy History) for the UI's JavaScript to refresh in place.
+// handleHistory serves the live part of a Deployment's page (what it runs,
+// the Deploy History and what the runtime reports) for the UI's JavaScript
+// to refresh in place.
 func (u *UI) handleHistory(w http.ResponseWriter, r *http.Request, v *visit) {
 	view, err := u.deploymentView(r.Context(), r.PathValue("name"), r.URL.Query().Get("cursor"))
 	if err != nil {
@@ -122,6 +120,10 @@ func (u *UI) deploymentView(ctx context.Context, name, cursor string) (*deployme
 		if view.Current, err = u.svc.FindDeploy(ctx, dep.ID, dep.CurrentDeployID); err != nil {
 			return nil, err
 		}
+	}
+	if view.Runtime, err = u.runtimeView(ctx, dep); err != nil {
+		// The Deploy History matters more than the runtime's view: show it anyway.
+		u.logger.Error("read runtime data", "deployment", dep.ID, "err", err)
 	}
 	return view, nil
 }

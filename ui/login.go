@@ -90,6 +90,7 @@ func (u *UI) loginFailed(w http.ResponseWriter, r *http.Request, view *loginView
 	default:
 		view.Error = "Wrong user name or password."
 	}
+	u.logger.Warn("web UI login failed", "user", view.Name, "byToken", view.ByToken, "remote", r.RemoteAddr)
 	u.renderLogin(w, r, http.StatusUnauthorized, view)
 }
 

@@ -75,6 +75,7 @@
   // ---- Live Deploy History ------------------------------------------------
 
   var live = document.getElementById("live");
+  var dialog = document.getElementById("rollback-dialog");
   var events = null;
   var refreshing = null;
   var refreshAgain = false;
@@ -156,6 +157,14 @@
     refreshLive();
   }
 
+  // Runs and tasks change without deploys: refresh every little while,
+  // while the page is visible.
+  if (live) {
+    setInterval(function () {
+      if (document.visibilityState === "visible" && !(dialog && dialog.open)) refreshLive();
+    }, 15000);
+  }
+
   if (live && window.EventSource) {
     var wasOpen = false;
     events = new EventSource(live.getAttribute("data-events-url"));
@@ -170,7 +179,6 @@
 
   // ---- Rollback dialog ------------------------------------------------
 
-  var dialog = document.getElementById("rollback-dialog");
   var dialogBody = dialog && dialog.querySelector("[data-dialog-body]");
   var opener = null;
   var openerID = null;
