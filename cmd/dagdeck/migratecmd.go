@@ -5,58 +5,37 @@ import (
 	"fmt"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/dagdeck/dagdeck/internal/sqldb"
 	"github.com/dagdeck/dagdeck/postgres"
 	"github.com/dagdeck/dagdeck/sqlite"
 )
 
-// migrationRow is one migration's state, whatever the database.
-type migrationRow struct {
-	Version   int
-	Name      string
-	AppliedAt *time.Time
-}
-
 // migrator is a database opened without migrating.
 type migrator interface {
 	Migrate(ctx context.Context) error
+	Migrations(ctx context.Context) ([]sqldb.MigrationState, error)
 	Close() error
-	rows(ctx context.Context) ([]migrationRow, error)
 }
 
-type sqliteMigrator struct{ *sqlite.DB }
-
-func (m sqliteMigrator) rows(ctx context.Context) ([]migrationRow, error) {
-	states, err := m.Migrations(ctx)
-	out := make([]migrationRow, len(states))
-	for i, s := range states {
-		out[i] = migrationRow{s.Version, s.Name, s.AppliedAt}
-	}
-	return out, err
-}
-
-type postgresMigrator struct{ *postgres.DB }
-
-func (m postgresMigrator) rows(ctx context.Context) ([]migrationRow, error) {
-	states, err := m.Migrations(ctx)
-	out := make([]migrationRow, len(states))
-	for i, s := range states {
-		out[i] = migrationRow{s.Version, s.Name, s.AppliedAt}
-	}
-	return out, err
-}
-
+// openMigrator opens the database at rawURL without migrating it. Its error
+// is not nil whenever the migrator is nil: no typed nil in the interface.
 func openMigrator(ctx context.Context, rawURL string) (migrator, error) {
 	switch {
 	case strings.HasPrefix(rawURL, "sqlite://"):
 		db, err := sqlite.OpenUnmigrated(ctx, strings.TrimPrefix(rawURL, "sqlite://"))
-		return sqliteMigrator{db}, err
+		if err != nil {
+			return nil, err
+		}
+		return db, nil
 	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
 		db, err := postgres.OpenUnmigrated(ctx, rawURL)
-		return postgresMigrator{db}, err
+		if err != nil {
+			return nil, err
+		}
+		return db, nil
 	}
 	return nil, fmt.Errorf("database URL %q: want sqlite:///path or postgres://…", rawURL)
 }
@@ -88,7 +67,7 @@ rolling upgrade of several replicas.`,
 				return err
 			}
 			defer m.Close()
-			rows, err := m.rows(cmd.Context())
+			rows, err := m.Migrations(cmd.Context())
 			if err != nil {
 				return err
 			}
