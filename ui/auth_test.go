@@ -187,6 +187,9 @@ func TestUI_ViewerCannotRollBack(t *testing.T) {
 	if !strings.Contains(page.body, "Eligible") || !strings.Contains(page.body, ">EXPIRED<") {
 		t.Fatalf("the viewer should still see which deploys are eligible and why others are not")
 	}
+	if d := b.get("/deployments/prod/deploys/" + h.XCom.ID); strings.Contains(d.body, "data-rollback") || strings.Contains(d.body, "rollback-dialog") {
+		t.Fatal("a viewer's deploy page shows a rollback button")
+	}
 	plan := b.get("/deployments/prod/deploys/" + h.XCom.ID + "/rollback")
 	if plan.StatusCode != http.StatusOK || strings.Contains(plan.body, `name="confirm_name"`) || !strings.Contains(plan.body, "may read this plan but not roll back") {
 		t.Fatalf("a viewer's plan page: status %d, form shown: %v", plan.StatusCode, strings.Contains(plan.body, `name="confirm_name"`))

@@ -237,6 +237,9 @@ func TestUI_DeployPage(t *testing.T) {
 			t.Errorf("deploy page lacks %q", s)
 		}
 	}
+	if older := b.get("/deployments/prod/deploys/" + h.XCom.ID); !strings.Contains(older.body, "data-rollback") || !strings.Contains(older.body, `id="rollback-dialog"`) {
+		t.Error("an eligible deploy's page offers no rollback to a deployer")
+	}
 	failed := b.get("/deployments/prod/deploys/" + h.Failed.ID)
 	if !strings.Contains(failed.body, "cancelled by ci") || !strings.Contains(failed.body, "FAILED") {
 		t.Error("a failed deploy's page does not say why it failed")
@@ -276,5 +279,25 @@ func TestUI_LiveEvents(t *testing.T) {
 	}
 	if !strings.Contains(data, out.Deploy.ID) || !strings.Contains(data, `"rollback":true`) {
 		t.Fatalf("event %q does not name the rollback %s", data, out.Deploy.ID)
+	}
+}
+
+func TestUI_EmptyDeployment(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	if _, err := e.svc.CreateDeployment(adminCtx, service.DeploymentCreate{Name: "fresh"}); err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser(t)
+	b.mustLogin("", e.adminToken)
+	if list := b.get("/deployments"); !strings.Contains(list.body, "No deploys yet") {
+		t.Errorf("deployments page: %d", list.StatusCode)
+	}
+	page := b.get("/deployments/fresh")
+	if page.StatusCode != http.StatusOK || !strings.Contains(page.body, "Nothing is deployed yet") || len(rowIDs(page.body)) != 0 {
+		t.Fatalf("empty Deployment: %d", page.StatusCode)
+	}
+	if strings.Contains(page.body, "Task instances") {
+		t.Error("runtime sections shown without runtime data")
 	}
 }
