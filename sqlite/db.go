@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"net/url"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/dagdeck/dagdeck"
@@ -89,11 +90,30 @@ func openPool(ctx context.Context, path string, readOnly bool) (*sql.DB, error) 
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	if err := pool.PingContext(ctx); err != nil {
+	if err := ping(ctx, pool); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	return pool, nil
+}
+
+// ping opens a first connection. Switching a new database to WAL takes an
+// exclusive lock without waiting on the busy handler, so processes opening
+// the same new database at once may get SQLITE_BUSY: retry until the busy
+// timeout.
+func ping(ctx context.Context, pool *sql.DB) error {
+	deadline := time.Now().Add(busyTimeout)
+	for delay := time.Millisecond; ; delay = min(2*delay, 100*time.Millisecond) {
+		err := pool.PingContext(ctx)
+		if err == nil || !strings.Contains(err.Error(), "SQLITE_BUSY") || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+	}
 }
 
 // Path returns the database file's path.
