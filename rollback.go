@@ -5,6 +5,10 @@ type RollbackRequest struct {
 	Description      string `json:"description"`
 	DryRun           bool   `json:"dryRun"`
 	ConfirmDowngrade bool   `json:"confirmDowngrade"`
+	// ExpectedCurrentDeployID, when set, is the current deploy of the plan
+	// the user confirmed: if another deploy became current since, the
+	// rollback is refused (ECONFLICT) instead of acting on a stale plan.
+	ExpectedCurrentDeployID string `json:"expectedCurrentDeployId,omitempty"`
 }
 
 // RollbackResult is the answer to a RollbackRequest: the plan, and unless it

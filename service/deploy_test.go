@@ -294,3 +294,23 @@ func TestDeployService_ListDeploys(t *testing.T) {
 	_, err := e.svc.ListDeploys(viewer, "prod", "garbage", 3)
 	wantCode(t, err, dagdeck.EINVALID)
 }
+
+func TestDeployService_PreviousDeployed(t *testing.T) {
+	e := newEnv(t)
+	e.deployment(t, "prod", true)
+	first := e.deploy(t, "prod", v1(), v1().request(dagdeck.DeployImageAndDAG, "1.1.0", true))
+	created, err := e.svc.CreateDeploy(deployer, "prod", v2().request(dagdeck.DeployImageAndDAG, "2.0.0", true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.UpdateDeploy(deployer, "prod", created.Deploy.ID, dagdeck.DeployUpdate{Status: statusp(dagdeck.DeployFailed)}); err != nil {
+		t.Fatal(err)
+	}
+	third := e.deploy(t, "prod", v2(), v2().request(dagdeck.DeployImageAndDAG, "2.0.0", true))
+	prev, err := e.svc.PreviousDeployed(viewer, "prod", third.ID)
+	if err != nil || prev.ID != first.ID {
+		t.Fatalf("previous of #3 = %v, %v; want #1 (the FAILED #2 is skipped)", prev, err)
+	}
+	_, err = e.svc.PreviousDeployed(viewer, "prod", first.ID)
+	wantCode(t, err, dagdeck.ENOTFOUND)
+}

@@ -103,6 +103,37 @@ func (s *Service) FindDeployByID(ctx context.Context, deployID string) (*dagdeck
 	return d, err
 }
 
+// PreviousDeployed returns the DEPLOYED deploy right before deployID in its
+// Deployment's history. ENOTFOUND if there is none.
+func (s *Service) PreviousDeployed(ctx context.Context, deploymentIDOrName, deployID string) (*dagdeck.Deploy, error) {
+	if _, err := dagdeck.Authorize(ctx, dagdeck.RoleViewer); err != nil {
+		return nil, err
+	}
+	var prev *dagdeck.Deploy
+	err := s.store.View(ctx, func(tx dagdeck.Tx) error {
+		dep, err := findDeployment(ctx, tx, deploymentIDOrName)
+		if err != nil {
+			return err
+		}
+		d, err := findDeployOf(ctx, tx, dep, deployID)
+		if err != nil {
+			return err
+		}
+		ds, err := tx.ListDeploys(ctx, dagdeck.DeployFilter{DeploymentID: dep.ID, BeforeSequence: d.Sequence, Status: dagdeck.DeployDeployed, Limit: 1})
+		if err != nil {
+			return err
+		}
+		if len(ds) == 0 {
+			return dagdeck.Errorf(dagdeck.ENOTFOUND, "%s has no DEPLOYED deploy before it", d)
+		}
+		latest, err := latestDeployed(ctx, tx, dep.ID)
+		prev = ds[0]
+		s.setEligibility(prev, latest)
+		return err
+	})
+	return prev, err
+}
+
 // withEligibility re-reads what eligibility needs and sets it on d.
 func (s *Service) withEligibility(ctx context.Context, d *dagdeck.Deploy) (*dagdeck.Deploy, error) {
 	err := s.store.View(ctx, func(tx dagdeck.Tx) error {

@@ -45,6 +45,9 @@ func (s *Service) Rollback(ctx context.Context, deploymentIDOrName, deployID str
 	if err != nil || req.DryRun {
 		return &dagdeck.RollbackResult{Plan: plan}, err
 	}
+	if req.ExpectedCurrentDeployID != "" && req.ExpectedCurrentDeployID != plan.CurrentDeploy.ID {
+		return nil, staleRollbackPlan(plan.CurrentDeploy)
+	}
 	if plan.RequiresConfirmation && !req.ConfirmDowngrade {
 		return nil, dagdeck.Errorf(dagdeck.EUNPROCESSABLE, "rolling back to %s lowers the runtime from %s to %s: running tasks fail now and %s; confirm the downgrade (--confirm-downgrade) to proceed", plan.TargetDeploy, plan.Runtime.From, plan.Runtime.To, describeErased(plan.Erased))
 	}
@@ -96,6 +99,10 @@ func (s *Service) commitRollback(ctx context.Context, plan *dagdeck.RollbackPlan
 		}
 	}
 	return d, err
+}
+
+func staleRollbackPlan(current *dagdeck.Deploy) error {
+	return dagdeck.Errorf(dagdeck.ECONFLICT, "%s became current since this plan was made; review the new plan, then confirm again", current)
 }
 
 // rollbackDeploy is the new deploy restoring target's code state.
@@ -237,6 +244,16 @@ func (s *Service) imageFiles(ctx context.Context, d *dagdeck.Deploy) (*dagdeck.M
 		}
 	}
 	return out, nil
+}
+
+// DAGFiles returns a deploy's DAG files: its bundle, or the dags/ part of
+// its image when DAG deploys were disabled. ENOTFOUND once its artifacts
+// are gone. Requires the viewer role.
+func (s *Service) DAGFiles(ctx context.Context, d *dagdeck.Deploy) (*dagdeck.Manifest, error) {
+	if _, err := dagdeck.Authorize(ctx, dagdeck.RoleViewer); err != nil {
+		return nil, err
+	}
+	return s.dagFiles(ctx, d)
 }
 
 // dagFiles returns a deploy's DAG files: its bundle, or the dags/ part of

@@ -188,6 +188,13 @@ func TestDeployService_RollbackErrors(t *testing.T) {
 			}
 		})
 	}
+	t.Run("StalePlan", func(t *testing.T) {
+		_, err := e.svc.Rollback(deployer, "prod", first.ID, dagdeck.RollbackRequest{Description: "x", ConfirmDowngrade: true, ExpectedCurrentDeployID: first.ID})
+		wantCode(t, err, dagdeck.ECONFLICT)
+		if !strings.Contains(dagdeck.ErrorMessage(err), "became current since this plan was made") {
+			t.Fatalf("message %q", dagdeck.ErrorMessage(err))
+		}
+	})
 	t.Run("ViewerMayOnlyDryRun", func(t *testing.T) {
 		_, err := e.svc.Rollback(viewer, "prod", first.ID, dagdeck.RollbackRequest{Description: "x", ConfirmDowngrade: true})
 		wantCode(t, err, dagdeck.EFORBIDDEN)

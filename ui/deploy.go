@@ -13,7 +13,6 @@ import (
 
 // maxPreviousScan bounds how many history rows the deploy page reads to find
 // the deploy before the one shown.
-const maxPreviousScan = 5000
 
 // deployView is a deploy's page.
 type deployView struct {
@@ -75,26 +74,12 @@ func (u *UI) handleDeploy(w http.ResponseWriter, r *http.Request, v *visit) {
 }
 
 // previousDeployed returns the DEPLOYED deploy of dep right before d, or nil.
-// The history is read from the newest page down, at most maxPreviousScan rows.
 func (u *UI) previousDeployed(ctx context.Context, dep *dagdeck.Deployment, d *dagdeck.Deploy) (*dagdeck.Deploy, error) {
-	cursor := ""
-	for scanned := 0; scanned < maxPreviousScan; {
-		page, err := u.svc.ListDeploys(ctx, dep.ID, cursor, service.MaxPageSize)
-		if err != nil {
-			return nil, err
-		}
-		for _, p := range page.Deploys {
-			if p.Sequence < d.Sequence && p.Status == dagdeck.DeployDeployed {
-				return p, nil
-			}
-		}
-		if page.NextCursor == "" {
-			return nil, nil
-		}
-		scanned += len(page.Deploys)
-		cursor = page.NextCursor
+	prev, err := u.svc.PreviousDeployed(ctx, dep.ID, d.ID)
+	if dagdeck.ErrorCode(err) == dagdeck.ENOTFOUND {
+		return nil, nil
 	}
-	return nil, nil
+	return prev, err
 }
 
 // dagFilesView lists the DAG files of d: its bundle, or the dags/ part of its
@@ -160,23 +145,7 @@ func (u *UI) filesView(ctx context.Context, view *filesView, dep *dagdeck.Deploy
 }
 
 func (u *UI) dagFiles(ctx context.Context, dep *dagdeck.Deployment, d *dagdeck.Deploy) (*dagdeck.Manifest, error) {
-	if d.DagBundleDigest != "" {
-		return u.svc.DeployManifest(ctx, dep.ID, d.ID, service.PartDAGs)
-	}
-	out := &dagdeck.Manifest{Kind: dagdeck.ManifestDAGs}
-	if d.ImageDigest == "" {
-		return out, nil
-	}
-	img, err := u.svc.DeployManifest(ctx, dep.ID, d.ID, service.PartImage)
-	if err != nil {
-		return nil, err
-	}
-	for _, f := range img.Files {
-		if strings.HasPrefix(f.Path, "dags/") {
-			out.Files = append(out.Files, f)
-		}
-	}
-	return out, nil
+	return u.svc.DAGFiles(ctx, d)
 }
 
 func (u *UI) imageFiles(ctx context.Context, dep *dagdeck.Deployment, d *dagdeck.Deploy) (*dagdeck.Manifest, error) {

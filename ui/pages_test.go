@@ -115,7 +115,7 @@ func TestUI_RollbackWithoutJavaScript(t *testing.T) {
 	})
 	t.Run("StalePlan", func(t *testing.T) {
 		res := b.post(path, form("prod", h.XCom.ID))
-		if res.StatusCode != http.StatusConflict || !strings.Contains(res.body, "became current since this plan was shown") {
+		if res.StatusCode != http.StatusConflict || !strings.Contains(res.body, "became current since this plan was made") {
 			t.Fatalf("status %d", res.StatusCode)
 		}
 	})

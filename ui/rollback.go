@@ -79,13 +79,16 @@ func (u *UI) handleRollback(w http.ResponseWriter, r *http.Request, v *visit) {
 		return
 	}
 	view.Plan = dry.Plan
-	if err := checkConfirmation(dry.Plan, view.ConfirmName, r.PostFormValue("current_deploy_id")); err != nil {
+	if err := checkConfirmation(dry.Plan, view.ConfirmName); err != nil {
 		u.rollbackFailed(w, r, v, view, err)
 		return
 	}
 	res, err := u.svc.Rollback(r.Context(), name, target, dagdeck.RollbackRequest{
 		Description:      view.Description,
 		ConfirmDowngrade: r.PostFormValue("confirm_downgrade") != "",
+		// The service refuses inside its transaction if another deploy
+		// became current since the plan the visitor confirmed.
+		ExpectedCurrentDeployID: r.PostFormValue("current_deploy_id"),
 	})
 	if err != nil {
 		u.rollbackFailed(w, r, v, view, err)
@@ -101,14 +104,10 @@ func (u *UI) handleRollback(w http.ResponseWriter, r *http.Request, v *visit) {
 	http.Redirect(w, r, back+"?rolledback="+url.QueryEscape(d.ID)+"#deploy-"+d.ID, http.StatusSeeOther)
 }
 
-// checkConfirmation returns EINVALID unless typed is the Deployment's name,
-// and ECONFLICT if another deploy became current since the plan was shown.
-func checkConfirmation(plan *dagdeck.RollbackPlan, typed, shownCurrentID string) error {
+// checkConfirmation returns EINVALID unless typed is the Deployment's name.
+func checkConfirmation(plan *dagdeck.RollbackPlan, typed string) error {
 	if typed != plan.DeploymentName {
 		return dagdeck.Errorf(dagdeck.EINVALID, "Type the Deployment's name, %s, to confirm the rollback.", plan.DeploymentName)
-	}
-	if shownCurrentID != "" && shownCurrentID != plan.CurrentDeploy.ID {
-		return dagdeck.Errorf(dagdeck.ECONFLICT, "%s became current since this plan was shown. Review the new plan, then confirm again.", plan.CurrentDeploy)
 	}
 	return nil
 }
