@@ -251,3 +251,19 @@ func TestUI_SecurityHeaders(t *testing.T) {
 		t.Fatalf("/static/ lists files: %d", res.StatusCode)
 	}
 }
+
+func TestUI_LoginThrottle(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.user(t, "ana", dagdeck.RoleDeployer)
+	for i := 0; i < 10; i++ {
+		if res := e.browser(t).login("ana", "guess"); res.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("failed login %d: status %d", i+1, res.StatusCode)
+		}
+	}
+	// Even the right password is refused now, without checking it.
+	res := e.browser(t).login("ana", "ana-password")
+	if res.StatusCode != http.StatusTooManyRequests || !strings.Contains(res.body, "Too many failed logins") || res.cookie("dagdeck_session") != nil {
+		t.Fatalf("login after 10 failures: status %d\n%s", res.StatusCode, res.body)
+	}
+}

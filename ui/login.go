@@ -1,8 +1,10 @@
 package ui
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/service"
@@ -58,6 +60,12 @@ func (u *UI) handleLogin(w http.ResponseWriter, r *http.Request) {
 		u.renderLogin(w, r, http.StatusForbidden, view)
 		return
 	}
+	if wait := u.throttle.wait(r); wait > 0 {
+		view.Error = fmt.Sprintf("Too many failed logins from your address. Try again in %s.", wait.Round(time.Second))
+		u.logger.Warn("web UI login throttled", "remote", r.RemoteAddr)
+		u.renderLogin(w, r, http.StatusTooManyRequests, view)
+		return
+	}
 	name, password := view.Name, r.PostFormValue("password")
 	if token := strings.TrimSpace(r.PostFormValue("token")); token != "" || r.PostFormValue("method") == "token" {
 		name, password, view.ByToken, view.Name = "", token, true, ""
@@ -67,6 +75,7 @@ func (u *UI) handleLogin(w http.ResponseWriter, r *http.Request) {
 		u.loginFailed(w, r, view, err)
 		return
 	}
+	u.throttle.succeeded(r)
 	if old, err := r.Cookie(sessionCookie); err == nil && old.Value != "" {
 		if err := u.svc.Logout(r.Context(), old.Value); err != nil {
 			u.logger.Warn("end previous session", "err", err)
@@ -90,6 +99,7 @@ func (u *UI) loginFailed(w http.ResponseWriter, r *http.Request, view *loginView
 	default:
 		view.Error = "Wrong user name or password."
 	}
+	u.throttle.failed(r)
 	u.logger.Warn("web UI login failed", "user", view.Name, "byToken", view.ByToken, "remote", r.RemoteAddr)
 	u.renderLogin(w, r, http.StatusUnauthorized, view)
 }

@@ -19,6 +19,7 @@ type UI struct {
 	handler       http.Handler
 	views         *views
 	events        *broker
+	throttle      *loginThrottle
 	secureCookies bool
 }
 
@@ -34,7 +35,7 @@ func WithSecureCookies(on bool) Option { return func(u *UI) { u.secureCookies = 
 
 // New returns the web UI over svc and subscribes it to svc's deploys.
 func New(svc *service.Service, opts ...Option) *UI {
-	u := &UI{svc: svc, logger: slog.Default(), views: parseViews(), events: newBroker()}
+	u := &UI{svc: svc, logger: slog.Default(), views: parseViews(), events: newBroker(), throttle: newLoginThrottle(svc.Now)}
 	for _, o := range opts {
 		o(u)
 	}
