@@ -37,10 +37,11 @@ const (
 
 // benchServer is a real server that counts the bytes uploaded to it.
 type benchServer struct {
-	url      string
-	token    string
-	svc      *service.Service
-	uploaded atomic.Int64
+	url       string
+	token     string
+	svc       *service.Service
+	artifacts *file.Store
+	uploaded  atomic.Int64
 }
 
 func newBenchServer(b *testing.B) *benchServer {
@@ -57,7 +58,7 @@ func newBenchServer(b *testing.B) *benchServer {
 		b.Fatal(err)
 	}
 	logger := slog.New(slog.DiscardHandler)
-	s := &benchServer{svc: service.New(db, fs, service.WithLogger(logger))}
+	s := &benchServer{svc: service.New(db, fs, service.WithLogger(logger)), artifacts: fs}
 	if s.token, err = s.svc.EnsureAdminToken(ctx); err != nil {
 		b.Fatal(err)
 	}
@@ -202,4 +203,8 @@ func BenchmarkRollback(b *testing.B) {
 
 func adminCtx(s *benchServer) context.Context {
 	return dagdeck.NewContextWithActor(context.Background(), &dagdeck.Actor{ID: "bench", Kind: dagdeck.ActorToken, Name: "bench", Role: dagdeck.RoleAdmin})
+}
+
+func serviceDeployment(name string, dagDeploy *bool) service.DeploymentCreate {
+	return service.DeploymentCreate{Name: name, IsDagDeployEnabled: dagDeploy}
 }
