@@ -108,7 +108,19 @@ func (s *Service) manifestsOf(ctx context.Context, d *dagdeck.Deploy) ([]*dagdec
 }
 
 // LoadManifest reads a manifest blob. ENOTFOUND if the artifacts are gone.
+// The manifest may be shared with other callers: do not modify it.
 func (s *Service) LoadManifest(ctx context.Context, digest string) (*dagdeck.Manifest, error) {
+	if m, ok := s.manifests.get(digest); ok {
+		return m, nil
+	}
+	m, err := s.readManifest(ctx, digest)
+	if err == nil {
+		s.manifests.put(digest, m)
+	}
+	return m, err
+}
+
+func (s *Service) readManifest(ctx context.Context, digest string) (*dagdeck.Manifest, error) {
 	rc, err := s.artifacts.Open(ctx, digest)
 	if dagdeck.ErrorCode(err) == dagdeck.ENOTFOUND {
 		return nil, dagdeck.Errorf(dagdeck.ENOTFOUND, "manifest %s is no longer stored", digest)

@@ -100,6 +100,7 @@ func (s *Service) sweep(ctx context.Context, keep map[string]bool, now time.Time
 		if err := s.artifacts.Delete(ctx, b.Digest); err != nil {
 			return fmt.Errorf("delete blob %s: %w", b.Digest, err)
 		}
+		s.manifests.remove(b.Digest)
 		res.BlobsDeleted++
 		res.BytesDeleted += b.Size
 	}

@@ -32,6 +32,8 @@ type Service struct {
 	gcGrace time.Duration
 	logger  *slog.Logger
 	hooks   []func(*dagdeck.Deploy)
+	// manifests caches decoded manifests (immutable, content-addressed).
+	manifests manifestCache
 }
 
 // Option configures a Service.
