@@ -6,6 +6,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/dagdeck/dagdeck/internal/humanize"
 )
 
 // newTable returns a tabwriter for aligned columns; call Flush when done.
@@ -93,18 +95,7 @@ func span(d time.Duration) string {
 }
 
 // formatBytes renders a byte count with a binary unit: "512 B", "1.5 MiB".
-func formatBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
+func formatBytes(n int64) string { return humanize.Bytes(n) }
 
 // yesNo renders a boolean as "yes" or "no".
 func yesNo(b bool) string {

@@ -199,28 +199,22 @@ func explainIneligible(d *dagdeck.Deploy, window time.Duration) string {
 
 // bundleDelta compares the DAG files of two deploys.
 func (s *Service) bundleDelta(ctx context.Context, from, to *dagdeck.Deploy) (dagdeck.BundleDelta, error) {
-	delta := dagdeck.BundleDelta{From: from.DagBundleVersion, To: to.DagBundleVersion, Added: []string{}, Removed: []string{}, Changed: []string{}}
-	a, err := s.dagFiles(ctx, from)
-	if err != nil {
-		return delta, err
-	}
-	b, err := s.dagFiles(ctx, to)
-	if err != nil {
-		return delta, err
-	}
-	delta.Added, delta.Removed, delta.Changed = dagdeck.DiffManifests(a, b)
-	return delta, nil
+	return s.filesDelta(ctx, from, to, from.DagBundleVersion, to.DagBundleVersion, s.dagFiles)
 }
 
 // imageDelta compares the non-DAG files of two deploys' images (empty for
 // external images, which dagdeck cannot look into).
 func (s *Service) imageDelta(ctx context.Context, from, to *dagdeck.Deploy) (dagdeck.BundleDelta, error) {
-	delta := dagdeck.BundleDelta{From: from.ImageTag, To: to.ImageTag, Added: []string{}, Removed: []string{}, Changed: []string{}}
-	a, err := s.imageFiles(ctx, from)
+	return s.filesDelta(ctx, from, to, from.ImageTag, to.ImageTag, s.imageFiles)
+}
+
+func (s *Service) filesDelta(ctx context.Context, from, to *dagdeck.Deploy, fromLabel, toLabel string, files func(context.Context, *dagdeck.Deploy) (*dagdeck.Manifest, error)) (dagdeck.BundleDelta, error) {
+	delta := dagdeck.BundleDelta{From: fromLabel, To: toLabel}
+	a, err := files(ctx, from)
 	if err != nil {
 		return delta, err
 	}
-	b, err := s.imageFiles(ctx, to)
+	b, err := files(ctx, to)
 	if err != nil {
 		return delta, err
 	}
@@ -230,7 +224,13 @@ func (s *Service) imageDelta(ctx context.Context, from, to *dagdeck.Deploy) (dag
 
 // imageFiles returns the files of a deploy's image outside dags/.
 func (s *Service) imageFiles(ctx context.Context, d *dagdeck.Deploy) (*dagdeck.Manifest, error) {
-	out := &dagdeck.Manifest{Kind: dagdeck.ManifestImage}
+	return s.imageSubset(ctx, d, dagdeck.ManifestImage, func(path string) bool { return !strings.HasPrefix(path, "dags/") })
+}
+
+// imageSubset returns the files of a deploy's image that keep selects (none
+// for an external image).
+func (s *Service) imageSubset(ctx context.Context, d *dagdeck.Deploy, kind string, keep func(path string) bool) (*dagdeck.Manifest, error) {
+	out := &dagdeck.Manifest{Kind: kind}
 	if d.ImageDigest == "" {
 		return out, nil
 	}
@@ -239,7 +239,7 @@ func (s *Service) imageFiles(ctx context.Context, d *dagdeck.Deploy) (*dagdeck.M
 		return nil, err
 	}
 	for _, f := range img.Files {
-		if !strings.HasPrefix(f.Path, "dags/") {
+		if keep(f.Path) {
 			out.Files = append(out.Files, f)
 		}
 	}
@@ -262,20 +262,7 @@ func (s *Service) dagFiles(ctx context.Context, d *dagdeck.Deploy) (*dagdeck.Man
 	if d.DagBundleDigest != "" {
 		return s.LoadManifest(ctx, d.DagBundleDigest)
 	}
-	out := &dagdeck.Manifest{Kind: dagdeck.ManifestDAGs}
-	if d.ImageDigest == "" {
-		return out, nil
-	}
-	img, err := s.LoadManifest(ctx, d.ImageDigest)
-	if err != nil {
-		return nil, err
-	}
-	for _, f := range img.Files {
-		if strings.HasPrefix(f.Path, "dags/") {
-			out.Files = append(out.Files, f)
-		}
-	}
-	return out, nil
+	return s.imageSubset(ctx, d, dagdeck.ManifestDAGs, func(path string) bool { return strings.HasPrefix(path, "dags/") })
 }
 
 func notRolledBack(ctx context.Context, tx dagdeck.Tx, dep *dagdeck.Deployment, target *dagdeck.Deploy) (dagdeck.NotRolledBack, error) {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dagdeck/dagdeck"
+	"github.com/dagdeck/dagdeck/internal/humanize"
 )
 
 // funcs are the helpers templates use to format values.
@@ -183,18 +184,8 @@ func shortDigest(d string) string {
 	return d
 }
 
-func formatBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
+// formatBytes renders a byte count with a binary unit: "512 B", "1.5 MiB".
+func formatBytes(n int64) string { return humanize.Bytes(n) }
 
 // plural returns "1 file", "2 files".
 func plural(n int, noun string) string {
