@@ -25,10 +25,10 @@ import (
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/cli"
 	"github.com/dagdeck/dagdeck/file"
+	"github.com/dagdeck/dagdeck/internal/apitest"
 	"github.com/dagdeck/dagdeck/localruntime"
 	"github.com/dagdeck/dagdeck/server"
 	"github.com/dagdeck/dagdeck/service"
-	"github.com/dagdeck/dagdeck/sqlite"
 )
 
 const (
@@ -48,18 +48,10 @@ type benchServer struct {
 func newBenchServer(b *testing.B) *benchServer {
 	b.Helper()
 	ctx := context.Background()
-	dir := b.TempDir()
-	db, err := sqlite.Open(ctx, filepath.Join(dir, "dagdeck.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
-	fs, err := file.Open(filepath.Join(dir, "artifacts"))
-	if err != nil {
-		b.Fatal(err)
-	}
+	db, fs := apitest.LocalStores(b)
 	logger := slog.New(slog.DiscardHandler)
 	s := &benchServer{svc: service.New(db, fs, service.WithLogger(logger)), artifacts: fs}
+	var err error
 	if s.token, err = s.svc.EnsureAdminToken(ctx); err != nil {
 		b.Fatal(err)
 	}

@@ -11,9 +11,8 @@ import (
 
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/dump"
-	"github.com/dagdeck/dagdeck/file"
+	"github.com/dagdeck/dagdeck/internal/apitest"
 	"github.com/dagdeck/dagdeck/service"
-	"github.com/dagdeck/dagdeck/sqlite"
 )
 
 var admin = dagdeck.NewContextWithActor(context.Background(), &dagdeck.Actor{ID: "a", Kind: dagdeck.ActorToken, Name: "admin", Role: dagdeck.RoleAdmin})
@@ -26,16 +25,7 @@ type Stores struct {
 
 func localStores(t *testing.T) Stores {
 	t.Helper()
-	dir := t.TempDir()
-	db, err := sqlite.Open(context.Background(), filepath.Join(dir, "dagdeck.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	fs, err := file.Open(filepath.Join(dir, "artifacts"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, fs := apitest.LocalStores(t)
 	return Stores{db, fs}
 }
 

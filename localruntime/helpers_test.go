@@ -17,7 +17,6 @@ import (
 	"github.com/dagdeck/dagdeck/internal/apitest"
 	"github.com/dagdeck/dagdeck/localruntime"
 	"github.com/dagdeck/dagdeck/service"
-	"github.com/dagdeck/dagdeck/sqlite"
 )
 
 func as(role dagdeck.Role, name string) context.Context {
@@ -66,21 +65,12 @@ func withServiceOptions(opts ...service.Option) envOption {
 
 func newEnv(t *testing.T, opts ...envOption) *env {
 	t.Helper()
-	dir := t.TempDir()
-	db, err := sqlite.Open(context.Background(), filepath.Join(dir, "dagdeck.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	fs, err := file.Open(filepath.Join(dir, "artifacts"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, fs := apitest.LocalStores(t)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	e := &env{store: db, files: fs, dataDir: filepath.Join(dir, "data"), shared: t.TempDir()}
+	e := &env{store: db, files: fs, dataDir: filepath.Join(t.TempDir(), "data"), shared: t.TempDir()}
 	cfg := localruntime.Config{DataDir: e.dataDir, PollInterval: 50 * time.Millisecond, KillGrace: time.Second, Logger: logger}
 	svcOpts := []service.Option{service.WithLogger(logger), service.WithGCGrace(0)}
 	for _, o := range opts {
@@ -94,6 +84,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	if start {
 		e.rt = e.startRuntime(t, cfg)
 	}
+	var err error
 	e.dep, err = e.svc.CreateDeployment(admin, service.DeploymentCreate{Name: "etl"})
 	if err != nil {
 		t.Fatal(err)

@@ -7,16 +7,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/client"
-	"github.com/dagdeck/dagdeck/file"
 	"github.com/dagdeck/dagdeck/internal/apitest"
 	"github.com/dagdeck/dagdeck/server"
 	"github.com/dagdeck/dagdeck/service"
-	"github.com/dagdeck/dagdeck/sqlite"
 )
 
 // testServer is a real server (SQLite, file artifacts) behind httptest.
@@ -29,16 +26,7 @@ type testServer struct {
 func newTestServer(t *testing.T) *testServer {
 	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
-	db, err := sqlite.Open(ctx, filepath.Join(dir, "dagdeck.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	fs, err := file.Open(filepath.Join(dir, "artifacts"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, fs := apitest.LocalStores(t)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	svc := service.New(db, fs, service.WithLogger(logger))
 	secret, err := svc.EnsureAdminToken(ctx)

@@ -3,16 +3,14 @@ package service_test
 import (
 	"bytes"
 	"context"
-	"path/filepath"
-	"sort"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/file"
+	"github.com/dagdeck/dagdeck/internal/apitest"
 	"github.com/dagdeck/dagdeck/service"
-	"github.com/dagdeck/dagdeck/sqlite"
 )
 
 // clock is a settable test clock.
@@ -59,17 +57,7 @@ type env struct {
 
 func newEnv(t *testing.T, opts ...service.Option) *env {
 	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	db, err := sqlite.Open(ctx, filepath.Join(dir, "dagdeck.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	fs, err := file.Open(filepath.Join(dir, "artifacts"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, fs := apitest.LocalStores(t)
 	e := &env{store: db, artifacts: fs, clock: &clock{now: time.Date(2026, 11, 26, 14, 5, 9, 0, time.UTC)}, runtime: &fakeRuntime{}}
 	opts = append([]service.Option{service.WithClock(e.clock.Now), service.WithRuntime(e.runtime), service.WithGCGrace(0)}, opts...)
 	e.svc = service.New(db, fs, opts...)
@@ -96,31 +84,18 @@ func (e *env) deployment(t *testing.T, name string, dagDeploy bool) *dagdeck.Dep
 }
 
 // project is an in-memory project: path → content.
-type project map[string]string
-
-func (p project) manifest(kind string, keep func(path string) bool) *dagdeck.Manifest {
-	m := &dagdeck.Manifest{Kind: kind, Files: []dagdeck.ManifestFile{}}
-	for path, content := range p {
-		if keep(path) {
-			m.Files = append(m.Files, dagdeck.ManifestFile{Path: path, Mode: 0o644, Size: int64(len(content)), Digest: dagdeck.DigestOf([]byte(content))})
-		}
-	}
-	sort.Slice(m.Files, func(i, j int) bool { return m.Files[i].Path < m.Files[j].Path })
-	return m
-}
-
-func isDAG(p string) bool { return len(p) > 5 && p[:5] == "dags/" }
+type project apitest.Files
 
 // request builds the DeployCreate for a project and a Deployment's setting.
 func (p project) request(typ dagdeck.DeployType, runtime string, dagDeploy bool) dagdeck.DeployCreate {
 	req := dagdeck.DeployCreate{Type: typ, RuntimeVersion: runtime, Description: "deploy " + runtime}
 	if typ != dagdeck.DeployDAGOnly {
-		req.ImageManifest = p.manifest(dagdeck.ManifestImage, func(path string) bool { return !dagDeploy || !isDAG(path) })
+		req.ImageManifest = apitest.Files(p).Manifest(dagdeck.ManifestImage, func(path string) bool { return !dagDeploy || !apitest.IsDAG(path) })
 	} else {
 		req.RuntimeVersion = ""
 	}
 	if dagDeploy && typ != dagdeck.DeployImageOnly {
-		req.DagManifest = p.manifest(dagdeck.ManifestDAGs, isDAG)
+		req.DagManifest = apitest.Files(p).Manifest(dagdeck.ManifestDAGs, apitest.IsDAG)
 	}
 	return req
 }

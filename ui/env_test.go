@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -14,10 +13,9 @@ import (
 	"time"
 
 	"github.com/dagdeck/dagdeck"
-	"github.com/dagdeck/dagdeck/file"
+	"github.com/dagdeck/dagdeck/internal/apitest"
 	"github.com/dagdeck/dagdeck/server"
 	"github.com/dagdeck/dagdeck/service"
-	"github.com/dagdeck/dagdeck/sqlite"
 	"github.com/dagdeck/dagdeck/ui"
 )
 
@@ -47,16 +45,7 @@ type env struct {
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
-	db, err := sqlite.Open(ctx, filepath.Join(dir, "dagdeck.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	artifacts, err := file.Open(filepath.Join(dir, "artifacts"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, artifacts := apitest.LocalStores(t)
 	c := &clock{now: testNow}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	svc := service.New(db, artifacts, service.WithClock(c.Now), service.WithLogger(logger))

@@ -6,11 +6,15 @@ package apitest
 import (
 	"bytes"
 	"context"
+	"path/filepath"
 	"sort"
 	"strings"
+	"testing"
 
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/client"
+	"github.com/dagdeck/dagdeck/file"
+	"github.com/dagdeck/dagdeck/sqlite"
 )
 
 // Files is an in-memory project: path → content.
@@ -67,4 +71,21 @@ func Project(runtime, marker string) Files {
 		"include/report.sh": "echo " + marker + "\n",
 		"dags/report.yaml":  "dag_id: report # " + marker + "\n",
 	}
+}
+
+// LocalStores opens the default backends in a temporary directory: a SQLite
+// database and an artifact folder, closed when the test ends.
+func LocalStores(t testing.TB) (*sqlite.DB, *file.Store) {
+	t.Helper()
+	dir := t.TempDir()
+	db, err := sqlite.Open(context.Background(), filepath.Join(dir, "dagdeck.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	fs, err := file.Open(filepath.Join(dir, "artifacts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, fs
 }
