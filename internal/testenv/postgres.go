@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strconv"
 	"sync"
@@ -221,10 +220,7 @@ func pgFreePort() (int, error) {
 }
 
 // pgProcess is a running postmaster.
-type pgProcess struct {
-	cmd    *exec.Cmd
-	exited chan struct{} // closed when the process has exited
-}
+type pgProcess struct{ *child }
 
 // pgLaunch starts postgres on data and waits until it accepts connections.
 func pgLaunch(bin, base, data string, port int, u *pgUser) (*pgProcess, error) {
@@ -243,22 +239,11 @@ func pgLaunch(bin, base, data string, port int, u *pgUser) (*pgProcess, error) {
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = pgSysProcAttr(u)
 
-	p := &pgProcess{cmd: cmd, exited: make(chan struct{})}
-	started := make(chan error)
-	go func() {
-		// Pdeathsig fires when the thread that started the child exits, not
-		// the process: keep this goroutine, and so its thread, until the end.
-		runtime.LockOSThread()
-		err := cmd.Start()
-		started <- err
-		if err == nil {
-			cmd.Wait()
-			close(p.exited)
-		}
-	}()
-	if err := <-started; err != nil {
+	c, err := startChild(cmd)
+	if err != nil {
 		return nil, fmt.Errorf("start postgres: %w", err)
 	}
+	p := &pgProcess{c}
 	if err := p.waitReady(); err != nil {
 		p.stop()
 		log, _ := os.ReadFile(logPath)
@@ -294,15 +279,7 @@ func (p *pgProcess) waitReady() error {
 }
 
 // stop shuts the server down (fast shutdown), killing it if it does not exit promptly.
-func (p *pgProcess) stop() {
-	p.cmd.Process.Signal(os.Interrupt)
-	select {
-	case <-p.exited:
-	case <-time.After(10 * time.Second):
-		p.cmd.Process.Kill()
-		<-p.exited
-	}
-}
+func (p *pgProcess) stop() { p.child.stop(10 * time.Second) }
 
 // pgDatabaseURL returns adminURL with its database replaced by name.
 func pgDatabaseURL(adminURL, name string) string {

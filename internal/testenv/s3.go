@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -200,10 +199,7 @@ func s3FreeAddr() (string, error) {
 }
 
 // s3Process is a running versitygw.
-type s3Process struct {
-	cmd    *exec.Cmd
-	exited chan struct{} // closed when the process has exited
-}
+type s3Process struct{ *child }
 
 // s3Launch starts versitygw serving srv from a new directory under base and
 // waits until it answers HTTP requests.
@@ -223,22 +219,11 @@ func s3Launch(bin, base string, srv S3Server) (*s3Process, error) {
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = s3SysProcAttr()
 
-	p := &s3Process{cmd: cmd, exited: make(chan struct{})}
-	started := make(chan error)
-	go func() {
-		// Pdeathsig fires when the thread that started the child exits, not
-		// the process: keep this goroutine, and so its thread, until the end.
-		runtime.LockOSThread()
-		err := cmd.Start()
-		started <- err
-		if err == nil {
-			cmd.Wait()
-			close(p.exited)
-		}
-	}()
-	if err := <-started; err != nil {
+	c, err := startChild(cmd)
+	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}
+	p := &s3Process{c}
 	if err := p.waitReady(srv.Endpoint); err != nil {
 		p.stop()
 		log, _ := os.ReadFile(logFile.Name())
@@ -270,12 +255,4 @@ func (p *s3Process) waitReady(endpoint string) error {
 }
 
 // stop terminates the process, killing it if it does not exit promptly.
-func (p *s3Process) stop() {
-	p.cmd.Process.Signal(os.Interrupt)
-	select {
-	case <-p.exited:
-	case <-time.After(5 * time.Second):
-		p.cmd.Process.Kill()
-		<-p.exited
-	}
-}
+func (p *s3Process) stop() { p.child.stop(5 * time.Second) }
