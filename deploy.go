@@ -69,8 +69,8 @@ type Deploy struct {
 	// deploys are disabled (the DAGs are inside the image).
 	DagBundleDigest    string `json:"dagBundleDigest"`
 	IsDagDeployEnabled bool   `json:"isDagDeployEnabled"`
-	RollbackFromID     string `json:"rollbackFromId,omitempty"`
-	Git                *Git   `json:"git,omitempty"`
+	RollbackFromID     string `json:"rollbackFromId"`
+	Git                *Git   `json:"git"`
 
 	// ArtifactsPruned is set when the garbage collector removed this deploy's
 	// artifacts; the record itself stays forever.
