@@ -222,7 +222,10 @@ func (s *Service) newDeploy(ctx context.Context, tx dagdeck.Tx, dep *dagdeck.Dep
 		}
 		d.DagBundleVersion, d.DagBundleDigest = dagdeck.BundleVersionFor(now), digest
 		manifests = append(manifests, req.DagManifest)
-	} else if req.Type == dagdeck.DeployImageOnly && dep.IsDagDeployEnabled && prev != nil && prev.IsDagDeployEnabled {
+	} else if req.Type == dagdeck.DeployImageOnly && dep.IsDagDeployEnabled {
+		if prev == nil || prev.DagBundleDigest == "" {
+			return nil, nil, dagdeck.Errorf(dagdeck.EINVALID, "an image-only deploy keeps the current DAG bundle, but Deployment %s has none yet (DAG deploys were off or nothing was deployed): run a full deploy (without --image)", dep.Name)
+		}
 		d.DagBundleVersion, d.DagBundleDigest = prev.DagBundleVersion, prev.DagBundleDigest
 	}
 	return d, manifests, nil

@@ -175,6 +175,21 @@ func TestDeployService_DeployErrors(t *testing.T) {
 		})
 	}
 
+	t.Run("ImageOnlyWithoutABundle", func(t *testing.T) {
+		e := newEnv(t)
+		e.deployment(t, "flip", false)
+		e.deploy(t, "flip", v1(), v1().request(dagdeck.DeployImageAndDAG, "1.1.0", false))
+		on := true
+		if _, err := e.svc.UpdateDeployment(admin, "flip", dagdeck.DeploymentUpdate{IsDagDeployEnabled: &on}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := e.svc.CreateDeploy(deployer, "flip", v1().request(dagdeck.DeployImageOnly, "1.1.0", true))
+		wantCode(t, err, dagdeck.EINVALID)
+		if !strings.Contains(dagdeck.ErrorMessage(err), "has none yet") {
+			t.Fatalf("message %q", dagdeck.ErrorMessage(err))
+		}
+	})
+
 	t.Run("ViewerMayNotDeploy", func(t *testing.T) {
 		_, err := e.svc.CreateDeploy(viewer, "prod", v2().request(dagdeck.DeployImageAndDAG, "2.0.0", true))
 		wantCode(t, err, dagdeck.EFORBIDDEN)
