@@ -123,7 +123,51 @@ func (m *Manifest) Validate() error {
 			return err
 		}
 	}
+	for _, f := range m.Files {
+		for i := 0; i < len(f.Path); i++ {
+			if f.Path[i] == '/' && seen[f.Path[:i]] {
+				return Errorf(EINVALID, "%q is listed inside %q, which is a file or a symlink, not a directory", f.Path, f.Path[:i])
+			}
+		}
+	}
 	return nil
+}
+
+// ValidateLinkTarget returns EINVALID unless target, the target of the
+// symlink at linkPath, is a clean relative path that stays inside the
+// project. ".." may only lead the target ("../x"): after a directory name
+// it would climb from wherever that directory (perhaps itself a link)
+// points, not where the path seems to point.
+func ValidateLinkTarget(linkPath, target string) error {
+	switch {
+	case target == "" || len(target) > MaxPathLen:
+		return Errorf(EINVALID, "symlink %q has an empty or oversized target", linkPath)
+	case path.IsAbs(target) || strings.ContainsAny(target, "\\\x00"):
+		return Errorf(EINVALID, "symlink %q points to %q, outside the project; use a relative link inside it", linkPath, target)
+	case !leadingDotDotOnly(target):
+		return Errorf(EINVALID, "symlink %q points to %q: \"..\" after a directory name is not supported; use a clean relative path such as %q", linkPath, target, path.Clean(target))
+	}
+	resolved := path.Join(path.Dir(linkPath), target)
+	if resolved == ".." || strings.HasPrefix(resolved, "../") {
+		return Errorf(EINVALID, "symlink %q points to %q, outside the project; use a relative link inside it", linkPath, target)
+	}
+	return nil
+}
+
+// leadingDotDotOnly reports whether target is clean with ".." elements only
+// at its start ("../../x", "x/y", "." are; "x/../y", "./x", "x/" are not).
+func leadingDotDotOnly(target string) bool {
+	if path.Clean(target) != target {
+		return false
+	}
+	climbing := true
+	for _, elem := range strings.Split(target, "/") {
+		if elem == ".." && !climbing {
+			return false
+		}
+		climbing = climbing && elem == ".."
+	}
+	return true
 }
 
 func (f *ManifestFile) validate() error {
@@ -132,12 +176,8 @@ func (f *ManifestFile) validate() error {
 		if f.Digest != "" || f.Size != 0 {
 			return Errorf(EINVALID, "symlink %q must not have content", f.Path)
 		}
-		if f.Target == "" || path.IsAbs(f.Target) || strings.Contains(f.Target, "\\") {
-			return Errorf(EINVALID, "symlink %q points to %q, outside the project", f.Path, f.Target)
-		}
-		resolved := path.Join(path.Dir(f.Path), f.Target)
-		if resolved == ".." || strings.HasPrefix(resolved, "../") {
-			return Errorf(EINVALID, "symlink %q points to %q, outside the project", f.Path, f.Target)
+		if err := ValidateLinkTarget(f.Path, f.Target); err != nil {
+			return err
 		}
 	case f.Mode.Type() != 0:
 		return Errorf(EINVALID, "%q is a special file (%s); only regular files and symlinks are allowed", f.Path, f.Mode.Type())

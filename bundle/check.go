@@ -11,7 +11,7 @@ import (
 // directory and returns their files merged and sorted by path. Beyond
 // (*dagdeck.Manifest).Validate it refuses what could write or point outside
 // the directory once files exist: symlink targets that are not clean (see
-// checkLinkTarget), a path below a file or a symlink, and a path listed by
+// dagdeck.ValidateLinkTarget), a path below a file or a symlink, and a path listed by
 // two manifests with different content. All errors are EINVALID.
 func checkManifests(ms ...*dagdeck.Manifest) ([]dagdeck.ManifestFile, error) {
 	byPath := make(map[string]dagdeck.ManifestFile)
@@ -25,11 +25,6 @@ func checkManifests(ms ...*dagdeck.Manifest) ([]dagdeck.ManifestFile, error) {
 		for _, f := range m.Files {
 			if !filepath.IsLocal(filepath.FromSlash(f.Path)) {
 				return nil, dagdeck.Errorf(dagdeck.EINVALID, "invalid path %q: not a local path", f.Path)
-			}
-			if f.Mode.Type() != 0 {
-				if err := checkLinkTarget(f.Path, f.Target); err != nil {
-					return nil, err
-				}
 			}
 			if prev, ok := byPath[f.Path]; ok && !sameEntry(prev, f) {
 				return nil, dagdeck.Errorf(dagdeck.EINVALID, "manifests list %q twice, with different content", f.Path)

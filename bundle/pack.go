@@ -202,7 +202,7 @@ func readLinkTarget(roots []string, rel, p string) (string, error) {
 		}
 	}
 	target = normalizeLinkTarget(filepath.ToSlash(target))
-	if err := checkLinkTarget(rel, target); err != nil {
+	if err := dagdeck.ValidateLinkTarget(rel, target); err != nil {
 		return "", err
 	}
 	return target, nil

@@ -131,15 +131,8 @@ func parseImageRef(ref string) (repo, tag string, err error) {
 // lockDeploymentForDeploy resolves and locks the Deployment and refuses if a
 // deploy of it is still in progress.
 func (s *Service) lockDeploymentForDeploy(ctx context.Context, tx dagdeck.Tx, idOrName string) (*dagdeck.Deployment, error) {
-	dep, err := findDeployment(ctx, tx, idOrName)
+	dep, err := lockDeployment(ctx, tx, idOrName)
 	if err != nil {
-		return nil, err
-	}
-	if err := tx.LockDeployment(ctx, dep.ID); err != nil {
-		return nil, err
-	}
-	// Re-read under the lock: another replica may have changed it.
-	if dep, err = tx.FindDeployment(ctx, dep.ID); err != nil {
 		return nil, err
 	}
 	inflight, err := tx.LatestDeploy(ctx, dep.ID, dagdeck.DeployInitialized)

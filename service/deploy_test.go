@@ -141,6 +141,10 @@ func TestDeployService_DeployErrors(t *testing.T) {
 	absolute.ImageManifest.Files[0].Path = "/etc/passwd"
 	linkOut := v1().request(dagdeck.DeployImageAndDAG, "2.0.0", true)
 	linkOut.ImageManifest.Files = append(linkOut.ImageManifest.Files, dagdeck.ManifestFile{Path: "include/evil", Mode: 0o777 | 1<<27, Target: "../../etc"})
+	linkClimbs := v1().request(dagdeck.DeployImageAndDAG, "2.0.0", true)
+	linkClimbs.ImageManifest.Files = append(linkClimbs.ImageManifest.Files, dagdeck.ManifestFile{Path: "include/sneaky", Mode: 0o777 | 1<<27, Target: "a/../.."})
+	underFile := v1().request(dagdeck.DeployImageAndDAG, "2.0.0", true)
+	underFile.ImageManifest.Files = append(underFile.ImageManifest.Files, dagdeck.ManifestFile{Path: "include/report.sh/x", Mode: 0o644, Size: 1, Digest: dagdeck.DigestOf([]byte("x"))})
 	badDigest := v1().request(dagdeck.DeployImageAndDAG, "2.0.0", true)
 	badDigest.ImageManifest.Files[0].Digest = "sha256:nothex"
 
@@ -156,6 +160,8 @@ func TestDeployService_DeployErrors(t *testing.T) {
 		{"PathTraversal", "prod", traversal, dagdeck.EINVALID, "\"..\" is not allowed"},
 		{"AbsolutePath", "prod", absolute, dagdeck.EINVALID, "absolute paths are not allowed"},
 		{"LinkOutside", "prod", linkOut, dagdeck.EINVALID, "outside the project"},
+		{"LinkClimbsAfterADirectory", "prod", linkClimbs, dagdeck.EINVALID, "after a directory name"},
+		{"PathUnderAFile", "prod", underFile, dagdeck.EINVALID, "not a directory"},
 		{"BadDigest", "prod", badDigest, dagdeck.EINVALID, "invalid digest"},
 		{"DagsDisabled", "nodags", v1().request(dagdeck.DeployDAGOnly, "", true), dagdeck.EINVALID, "DAG deploys are disabled"},
 		{"UnknownDeployment", "nope", v1().request(dagdeck.DeployImageAndDAG, "2.0.0", true), dagdeck.ENOTFOUND, "Deployment \"nope\" not found"},

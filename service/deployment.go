@@ -96,10 +96,10 @@ func (s *Service) UpdateDeployment(ctx context.Context, idOrName string, upd dag
 	}
 	var d *dagdeck.Deployment
 	err := s.store.Update(ctx, func(tx dagdeck.Tx) (err error) {
-		if d, err = findDeployment(ctx, tx, idOrName); err != nil {
+		if d, err = lockDeployment(ctx, tx, idOrName); err != nil {
 			return err
 		}
-		if err := tx.LockDeployment(ctx, d.ID); err != nil {
+		if err := refuseDagDeployFlipDuringUpload(ctx, tx, d, upd); err != nil {
 			return err
 		}
 		now := s.Now()
@@ -124,6 +124,23 @@ func (s *Service) UpdateDeployment(ctx context.Context, idOrName string, upd dag
 		return nil, err
 	}
 	return d, nil
+}
+
+// refuseDagDeployFlipDuringUpload refuses to change the DAG-deploy setting
+// while a deploy packaged for the other setting is uploading: finalizing it
+// would silently set it back.
+func refuseDagDeployFlipDuringUpload(ctx context.Context, tx dagdeck.Tx, d *dagdeck.Deployment, upd dagdeck.DeploymentUpdate) error {
+	if upd.IsDagDeployEnabled == nil || *upd.IsDagDeployEnabled == d.IsDagDeployEnabled {
+		return nil
+	}
+	inflight, err := tx.LatestDeploy(ctx, d.ID, dagdeck.DeployInitialized)
+	switch {
+	case err == nil:
+		return dagdeck.Errorf(dagdeck.ECONFLICT, "%s of Deployment %s is still uploading; change the DAG-deploy setting after it finishes or is cancelled", inflight, d.Name)
+	case dagdeck.ErrorCode(err) != dagdeck.ENOTFOUND:
+		return err
+	}
+	return nil
 }
 
 // applyDeploymentUpdate validates upd and applies it to d, returning the env

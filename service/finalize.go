@@ -26,11 +26,8 @@ func (s *Service) FinalizeDeploy(ctx context.Context, deploymentIDOrName, deploy
 		if err := tx.LockGC(ctx, false); err != nil {
 			return err
 		}
-		dep, err := findDeployment(ctx, tx, deploymentIDOrName)
+		dep, err := lockDeployment(ctx, tx, deploymentIDOrName)
 		if err != nil {
-			return err
-		}
-		if err := tx.LockDeployment(ctx, dep.ID); err != nil {
 			return err
 		}
 		if d, err = findDeployOf(ctx, tx, dep, deployID); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"strconv"
+	"time"
 
 	"github.com/dagdeck/dagdeck"
 )
@@ -168,11 +169,8 @@ func (s *Service) UpdateDeploy(ctx context.Context, deploymentIDOrName, deployID
 	}
 	var d *dagdeck.Deploy
 	err := s.store.Update(ctx, func(tx dagdeck.Tx) error {
-		dep, err := findDeployment(ctx, tx, deploymentIDOrName)
+		dep, err := lockDeployment(ctx, tx, deploymentIDOrName)
 		if err != nil {
-			return err
-		}
-		if err := tx.LockDeployment(ctx, dep.ID); err != nil {
 			return err
 		}
 		if d, err = findDeployOf(ctx, tx, dep, deployID); err != nil {
@@ -197,29 +195,50 @@ func (s *Service) UpdateDeploy(ctx context.Context, deploymentIDOrName, deployID
 }
 
 // FailAbandoned marks deploys FAILED that stayed INITIALIZED longer than the
-// upload timeout. It returns how many it failed.
+// upload timeout. It returns how many it failed. Each is re-read under its
+// Deployment's lock, so a deploy finalized meanwhile is left alone.
 func (s *Service) FailAbandoned(ctx context.Context) (int, error) {
 	now := s.Now()
+	var stale []*dagdeck.Deploy
+	err := s.store.View(ctx, func(tx dagdeck.Tx) (err error) {
+		stale, err = tx.ListDeploys(ctx, dagdeck.DeployFilter{Status: dagdeck.DeployInitialized, CreatedBefore: now.Add(-s.uploadTimeout)})
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
 	n := 0
-	err := s.store.Update(ctx, func(tx dagdeck.Tx) error {
-		stale, err := tx.ListDeploys(ctx, dagdeck.DeployFilter{Status: dagdeck.DeployInitialized, CreatedBefore: now.Add(-s.uploadTimeout)})
+	for _, d := range stale {
+		failed, err := s.failIfStillInitialized(ctx, d.DeploymentID, d.ID, now)
 		if err != nil {
-			return err
+			return n, err
 		}
-		for _, d := range stale {
-			d.Status, d.FinalizedAt = dagdeck.DeployFailed, &now
-			d.FailureReason = "upload abandoned: not finalized within " + s.uploadTimeout.String()
-			if err := tx.UpdateDeploy(ctx, d); err != nil {
-				return err
-			}
+		if failed {
 			n++
 		}
-		return nil
-	})
+	}
 	if n > 0 {
 		s.logger.Info("failed abandoned deploys", "count", n)
 	}
-	return n, err
+	return n, nil
+}
+
+func (s *Service) failIfStillInitialized(ctx context.Context, deploymentID, deployID string, now time.Time) (bool, error) {
+	failed := false
+	err := s.store.Update(ctx, func(tx dagdeck.Tx) error {
+		if err := tx.LockDeployment(ctx, deploymentID); err != nil {
+			return err
+		}
+		d, err := tx.FindDeploy(ctx, deployID)
+		if err != nil || d.Status != dagdeck.DeployInitialized {
+			return err
+		}
+		d.Status, d.FinalizedAt = dagdeck.DeployFailed, &now
+		d.FailureReason = "upload abandoned: not finalized within " + s.uploadTimeout.String()
+		failed = true
+		return tx.UpdateDeploy(ctx, d)
+	})
+	return failed, err
 }
 
 func encodeCursor(seq int64) string {

@@ -61,25 +61,34 @@ func (s *Service) Rollback(ctx context.Context, deploymentIDOrName, deployID str
 	return &dagdeck.RollbackResult{Plan: plan, Deploy: d}, err
 }
 
-// commitRollback stops running tasks first when the runtime goes down, then
-// records the rollback deploy and makes it current in one transaction.
+// commitRollback records the rollback deploy and makes it current in one
+// transaction. When the runtime goes down, it first checks that the
+// rollback can proceed, then stops the running tasks, so a refused
+// rollback never kills anything.
 func (s *Service) commitRollback(ctx context.Context, plan *dagdeck.RollbackPlan, req dagdeck.RollbackRequest, actor *dagdeck.Actor) (*dagdeck.Deploy, error) {
-	downgrade := plan.Runtime.Change == dagdeck.RuntimeDowngrade
-	if downgrade && s.runtime != nil {
+	downgrade := plan.Runtime.Change == dagdeck.RuntimeDowngrade && s.runtime != nil
+	if downgrade {
+		err := s.store.View(ctx, func(tx dagdeck.Tx) error {
+			_, err := s.checkRollbackTarget(ctx, tx, plan)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
 		if err := s.runtime.PrepareDowngrade(ctx, plan.DeploymentID); err != nil {
 			return nil, fmt.Errorf("stop running tasks: %w", err)
 		}
 	}
 	var d *dagdeck.Deploy
 	err := s.store.Update(ctx, func(tx dagdeck.Tx) error {
-		dep, err := s.lockDeploymentForDeploy(ctx, tx, plan.DeploymentID)
+		if err := tx.LockGC(ctx, false); err != nil {
+			return err
+		}
+		dep, err := s.checkRollbackTarget(ctx, tx, plan)
 		if err != nil {
 			return err
 		}
-		if dep.CurrentDeployID != plan.CurrentDeploy.ID {
-			return dagdeck.Errorf(dagdeck.ECONFLICT, "Deployment %s changed while the rollback was prepared (another deploy became current); review the plan again", dep.Name)
-		}
-		if downgrade {
+		if plan.Runtime.Change == dagdeck.RuntimeDowngrade {
 			for _, f := range dagdeck.FeaturesLost(plan.Runtime.From, plan.Runtime.To) {
 				if _, err := tx.EraseFeatureRows(ctx, dep.ID, f); err != nil {
 					return err
@@ -92,13 +101,61 @@ func (s *Service) commitRollback(ctx context.Context, plan *dagdeck.RollbackPlan
 		}
 		return makeCurrent(ctx, tx, dep, d, *d.FinalizedAt)
 	})
-	if err != nil && downgrade && s.runtime != nil {
-		// Release the retries held for the rollback: the old code stays current.
-		if aerr := s.runtime.Activate(context.WithoutCancel(ctx), plan.CurrentDeploy); aerr != nil {
-			s.logger.Error("reactivate after failed rollback", "err", aerr)
-		}
+	if err != nil && downgrade {
+		s.reactivateCurrent(ctx, plan.DeploymentID)
 	}
 	return d, err
+}
+
+// checkRollbackTarget checks, under the Deployment's lock in an Update,
+// what the plan assumed: no deploy in flight, the same current deploy, the
+// target still eligible and its artifacts still stored.
+func (s *Service) checkRollbackTarget(ctx context.Context, tx dagdeck.Tx, plan *dagdeck.RollbackPlan) (*dagdeck.Deployment, error) {
+	dep, err := s.lockDeploymentForDeploy(ctx, tx, plan.DeploymentID)
+	if err != nil {
+		return nil, err
+	}
+	if dep.CurrentDeployID != plan.CurrentDeploy.ID {
+		return nil, dagdeck.Errorf(dagdeck.ECONFLICT, "Deployment %s changed while the rollback was prepared (another deploy became current); review the plan again", dep.Name)
+	}
+	target, err := tx.FindDeploy(ctx, plan.TargetDeploy.ID)
+	if err != nil {
+		return nil, err
+	}
+	latest, err := latestDeployed(ctx, tx, dep.ID)
+	if err != nil {
+		return nil, err
+	}
+	s.setEligibility(target, latest)
+	if !target.Rollback.Eligible {
+		return nil, dagdeck.Errorf(dagdeck.EUNPROCESSABLE, "cannot roll back to %s: %s", target, explainIneligible(target, s.retention))
+	}
+	if gone, err := s.anyMissing(ctx, target.ImageDigest, target.DagBundleDigest); err != nil {
+		return nil, err
+	} else if gone {
+		return nil, dagdeck.Errorf(dagdeck.EUNPROCESSABLE, "cannot roll back to %s: its artifacts are no longer stored (ARTIFACTS_MISSING)", target)
+	}
+	return dep, nil
+}
+
+// reactivateCurrent tells the runtime to go on with whatever is current
+// now, releasing the retries a failed downgrade rollback held back.
+func (s *Service) reactivateCurrent(ctx context.Context, deploymentID string) {
+	var cur *dagdeck.Deploy
+	err := s.store.View(ctx, func(tx dagdeck.Tx) error {
+		dep, err := tx.FindDeployment(ctx, deploymentID)
+		if err != nil {
+			return err
+		}
+		cur, err = tx.FindDeploy(ctx, dep.CurrentDeployID)
+		return err
+	})
+	if err == nil {
+		err = s.runtime.Activate(context.WithoutCancel(ctx), cur)
+	}
+	if err != nil {
+		s.logger.Error("reactivate after failed rollback", "deployment", deploymentID, "err", err)
+	}
 }
 
 func staleRollbackPlan(current *dagdeck.Deploy) error {

@@ -115,6 +115,21 @@ func TestDeployService_Rollback(t *testing.T) {
 		}
 	})
 
+	t.Run("RefusedDowngradeStopsNothing", func(t *testing.T) {
+		e := newEnv(t)
+		e.deployment(t, "prod", true)
+		first := e.deploy(t, "prod", v1(), v1().request(dagdeck.DeployImageAndDAG, "1.1.0", true))
+		e.deploy(t, "prod", v2(), v2().request(dagdeck.DeployImageAndDAG, "2.0.0", true))
+		if _, err := e.svc.CreateDeploy(deployer, "prod", v2().request(dagdeck.DeployImageAndDAG, "2.0.0", true)); err != nil {
+			t.Fatal(err)
+		}
+		_, err := e.svc.Rollback(deployer, "prod", first.ID, dagdeck.RollbackRequest{Description: "x", ConfirmDowngrade: true})
+		wantCode(t, err, dagdeck.ECONFLICT)
+		if len(e.runtime.downgrades) != 0 {
+			t.Fatalf("a refused rollback stopped running tasks: %v", e.runtime.downgrades)
+		}
+	})
+
 	t.Run("RestoresDagDeploySetting", func(t *testing.T) {
 		e := newEnv(t)
 		e.deployment(t, "prod", true)

@@ -103,6 +103,21 @@ func findDeployment(ctx context.Context, tx dagdeck.Tx, idOrName string) (*dagde
 	return d, err
 }
 
+// lockDeployment resolves an id or name, takes the Deployment's row lock
+// for the rest of the transaction and re-reads the row under it, so what
+// the caller writes back is never a copy read before another replica's
+// change.
+func lockDeployment(ctx context.Context, tx dagdeck.Tx, idOrName string) (*dagdeck.Deployment, error) {
+	dep, err := findDeployment(ctx, tx, idOrName)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.LockDeployment(ctx, dep.ID); err != nil {
+		return nil, err
+	}
+	return tx.FindDeployment(ctx, dep.ID)
+}
+
 // activated tells the runtime and the hooks about a new current deploy.
 func (s *Service) activated(ctx context.Context, d *dagdeck.Deploy) {
 	if s.runtime != nil {
