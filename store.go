@@ -96,7 +96,7 @@ type AuthTx interface {
 	FindTokenByHash(ctx context.Context, hash string) (*Token, error)
 	// ListTokens returns all tokens, oldest first.
 	ListTokens(ctx context.Context) ([]*Token, error)
-	// DeleteToken removes a token. ENOTFOUND if none.
+	// DeleteToken removes a token and the web sessions opened with it. ENOTFOUND if none.
 	DeleteToken(ctx context.Context, id string) error
 	// TouchToken records that the token was used at t. ENOTFOUND if none.
 	TouchToken(ctx context.Context, id string, t time.Time) error

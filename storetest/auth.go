@@ -73,6 +73,12 @@ func testTokens(t *testing.T, open Opener) {
 		s := newStore(t, open)
 		gone := create(t, s, newToken("gone", 1))
 		kept := create(t, s, newToken("kept", 2))
+		gones := newSession(dagdeck.Actor{ID: gone.ID, Kind: dagdeck.ActorToken, Name: gone.Name, Role: gone.Role}, at(60))
+		kepts := newSession(dagdeck.Actor{ID: kept.ID, Kind: dagdeck.ActorToken, Name: kept.Name, Role: kept.Role}, at(60))
+		update(t, s, func(tx dagdeck.Tx) error {
+			wantNoError(t, tx.CreateSession(t.Context(), gones))
+			return tx.CreateSession(t.Context(), kepts)
+		})
 		update(t, s, func(tx dagdeck.Tx) error {
 			wantNoError(t, tx.DeleteToken(t.Context(), gone.ID))
 			return tx.TouchToken(t.Context(), kept.ID, at(50))
@@ -82,6 +88,11 @@ func testTokens(t *testing.T, open Opener) {
 			got, err := tx.ListTokens(t.Context())
 			wantNoError(t, err)
 			wantEqual(t, []*dagdeck.Token{kept}, got)
+			// Web sessions opened with a revoked token end with it.
+			_, err = tx.FindSession(t.Context(), gones.Hash)
+			wantCode(t, err, dagdeck.ENOTFOUND)
+			_, err = tx.FindSession(t.Context(), kepts.Hash)
+			wantNoError(t, err)
 			return nil
 		})
 	})

@@ -42,10 +42,17 @@ func (tx *Tx) ListTokens(ctx context.Context) ([]*dagdeck.Token, error) {
 	return out, nil
 }
 
-// DeleteToken implements dagdeck.AuthTx.
+// DeleteToken implements dagdeck.AuthTx. Web sessions opened with the
+// token end with it.
 func (tx *Tx) DeleteToken(ctx context.Context, id string) error {
 	res, err := tx.tx.ExecContext(ctx, tx.q.DeleteToken, id)
-	return tx.mustAffect(res, err, "token %q", id)
+	if err := tx.mustAffect(res, err, "token %q", id); err != nil {
+		return err
+	}
+	if _, err := tx.tx.ExecContext(ctx, tx.q.DeleteActorSessions, dagdeck.ActorToken, id); err != nil {
+		return fmt.Errorf("delete sessions of token %q: %w", id, err)
+	}
+	return nil
 }
 
 // TouchToken implements dagdeck.AuthTx.
