@@ -17,32 +17,54 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// openStore opens the metadata store named by a URL:
-// sqlite:///path/to/dagdeck.db (default) or postgres://….
-func openStore(ctx context.Context, rawURL string) (dagdeck.Store, error) {
+// Database kinds of --database-url.
+const (
+	dbSQLite   = "sqlite"
+	dbPostgres = "postgres"
+)
+
+// parseDatabaseURL says which database a URL names: sqlite and the file
+// path (sqlite:///path/to/dagdeck.db), or postgres and the URL itself.
+func parseDatabaseURL(rawURL string) (kind, target string, err error) {
 	scheme, rest, ok := strings.Cut(rawURL, "://")
-	if !ok {
-		return nil, fmt.Errorf("database URL %q: want sqlite:///path or postgres://…", rawURL)
+	switch {
+	case ok && scheme == "sqlite" && rest != "":
+		return dbSQLite, rest, nil
+	case ok && scheme == "sqlite":
+		return "", "", fmt.Errorf("database URL %q names no file", redact(rawURL))
+	case ok && (scheme == "postgres" || scheme == "postgresql"):
+		return dbPostgres, rawURL, nil
 	}
-	switch scheme {
-	case "sqlite":
-		path := rest
-		if path == "" {
-			return nil, fmt.Errorf("database URL %q names no file", rawURL)
-		}
-		db, err := sqlite.Open(ctx, path)
+	return "", "", fmt.Errorf("database URL %q: want sqlite:///path/dagdeck.db or postgres://…", redact(rawURL))
+}
+
+// redact hides the password of a URL for logs and messages.
+func redact(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
+}
+
+// openStore opens and migrates the metadata store named by a URL.
+func openStore(ctx context.Context, rawURL string) (dagdeck.Store, error) {
+	kind, target, err := parseDatabaseURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	if kind == dbSQLite {
+		db, err := sqlite.Open(ctx, target)
 		if err != nil {
 			return nil, err // not a typed nil in the interface
 		}
 		return db, nil
-	case "postgres", "postgresql":
-		db, err := postgres.Open(ctx, rawURL)
-		if err != nil {
-			return nil, err
-		}
-		return db, nil
 	}
-	return nil, fmt.Errorf("database URL %q: unknown scheme %q (want sqlite or postgres)", rawURL, scheme)
+	db, err := postgres.Open(ctx, target)
+	if err != nil {
+		return nil, err
+	}
+	return db, nil
 }
 
 // openArtifacts opens the artifact store named by a URL:

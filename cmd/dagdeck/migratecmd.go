@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -23,21 +22,22 @@ type migrator interface {
 // openMigrator opens the database at rawURL without migrating it. Its error
 // is not nil whenever the migrator is nil: no typed nil in the interface.
 func openMigrator(ctx context.Context, rawURL string) (migrator, error) {
-	switch {
-	case strings.HasPrefix(rawURL, "sqlite://"):
-		db, err := sqlite.OpenUnmigrated(ctx, strings.TrimPrefix(rawURL, "sqlite://"))
-		if err != nil {
-			return nil, err
-		}
-		return db, nil
-	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
-		db, err := postgres.OpenUnmigrated(ctx, rawURL)
+	kind, target, err := parseDatabaseURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	if kind == dbSQLite {
+		db, err := sqlite.OpenUnmigrated(ctx, target)
 		if err != nil {
 			return nil, err
 		}
 		return db, nil
 	}
-	return nil, fmt.Errorf("database URL %q: want sqlite:///path or postgres://…", rawURL)
+	db, err := postgres.OpenUnmigrated(ctx, target)
+	if err != nil {
+		return nil, err
+	}
+	return db, nil
 }
 
 // newMigrateCmd returns `dagdeck migrate`.

@@ -93,7 +93,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			m.Logger.Error("http server stopped", "err", err)
 		}
 	}()
-	m.Logger.Info("dagdeck server listening", "url", m.URL(), "database", m.DatabaseURL, "artifacts", m.ArtifactsURL)
+	m.Logger.Info("dagdeck server listening", "url", m.URL(), "database", redact(m.DatabaseURL), "artifacts", redact(m.ArtifactsURL))
 	return nil
 }
 
