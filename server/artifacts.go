@@ -46,7 +46,7 @@ func (s *Server) handleBlobGet(w http.ResponseWriter, r *http.Request) {
 	}
 	defer rc.Close()
 	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	w.Header().Set("Cache-Control", "private, max-age=31536000, immutable")
 	if _, err := io.Copy(w, rc); err != nil {
 		s.logger.Warn("send blob", "digest", r.PathValue("digest"), "err", err)
 	}

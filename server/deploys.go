@@ -27,7 +27,7 @@ func (s *Server) handleDeployList(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleDeployCreate(w http.ResponseWriter, r *http.Request) {
 	var req dagdeck.DeployCreate
-	if err := decode(w, r, &req); err != nil {
+	if err := decodeLimit(w, r, &req, maxManifestBody); err != nil {
 		s.error(w, r, err)
 		return
 	}

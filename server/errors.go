@@ -63,19 +63,29 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
-// maxJSONBody bounds request bodies (manifests of 100k files fit).
-const maxJSONBody = 64 << 20
+// Request body limits: deploy creation carries manifests (100,000 files
+// fit); every other JSON body is small.
+const (
+	maxJSONBody     = 1 << 20
+	maxManifestBody = 64 << 20
+)
 
-// decode reads a JSON body into v, refusing unknown fields and trailing data.
+// decode reads a JSON body of at most maxJSONBody bytes into v.
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
-	body := http.MaxBytesReader(w, r.Body, maxJSONBody)
+	return decodeLimit(w, r, v, maxJSONBody)
+}
+
+// decodeLimit reads a JSON body into v, refusing unknown fields, trailing
+// data and bodies over limit bytes.
+func decodeLimit(w http.ResponseWriter, r *http.Request, v any, limit int64) error {
+	body := http.MaxBytesReader(w, r.Body, limit)
 	dec := json.NewDecoder(body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var tooLarge *http.MaxBytesError
 		switch {
 		case errors.As(err, &tooLarge):
-			return dagdeck.Errorf(dagdeck.ETOOLARGE, "request body exceeds %d bytes", maxJSONBody)
+			return dagdeck.Errorf(dagdeck.ETOOLARGE, "request body exceeds %d bytes", limit)
 		case errors.Is(err, io.EOF):
 			return dagdeck.Errorf(dagdeck.EINVALID, "request body is empty; JSON expected")
 		}

@@ -71,6 +71,11 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			s.error(w, r, err)
 			return
 		}
+		if actor == nil && isUnsafe(r.Method) && strings.HasPrefix(r.URL.Path, "/api/") {
+			// Refuse before any body is read: every API change needs a credential.
+			s.error(w, r, dagdeck.Errorf(dagdeck.EUNAUTHORIZED, "authentication required"))
+			return
+		}
 		if actor != nil {
 			r = r.WithContext(dagdeck.NewContextWithActor(r.Context(), actor))
 		}
@@ -109,6 +114,11 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(w, r)
 	})
+}
+
+// isUnsafe reports whether method may change state.
+func isUnsafe(method string) bool {
+	return method != http.MethodGet && method != http.MethodHead && method != http.MethodOptions
 }
 
 // ctx returns the request context.

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dagdeck/dagdeck"
@@ -207,7 +208,13 @@ func (s *Service) checkCredentials(ctx context.Context, name, password string) (
 	if err != nil && dagdeck.ErrorCode(err) != dagdeck.ENOTFOUND {
 		return nil, err
 	}
-	if u == nil || !checkPassword(u.PasswordHash, password) {
+	if u == nil {
+		// Spend the same work as for a real user, so the answer's timing
+		// does not tell which user names exist.
+		checkPassword(unknownUserHash(), password)
+		return nil, dagdeck.Errorf(dagdeck.EUNAUTHORIZED, "wrong user name or password")
+	}
+	if !checkPassword(u.PasswordHash, password) {
 		return nil, dagdeck.Errorf(dagdeck.EUNAUTHORIZED, "wrong user name or password")
 	}
 	return &dagdeck.Actor{ID: u.ID, Kind: dagdeck.ActorUser, Name: u.Name, Role: u.Role}, nil
@@ -232,6 +239,16 @@ func (s *Service) Logout(ctx context.Context, secret string) error {
 }
 
 const pbkdf2Iterations = 210_000
+
+// unknownUserHash is a password hash no password matches in practice,
+// checked for unknown user names.
+var unknownUserHash = sync.OnceValue(func() string {
+	h, err := hashPassword(NewSecret(""))
+	if err != nil {
+		panic(err)
+	}
+	return h
+})
 
 // hashPassword returns "pbkdf2-sha256$<iterations>$<salt>$<key>".
 func hashPassword(password string) (string, error) {
