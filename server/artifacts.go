@@ -77,10 +77,6 @@ func (s *Server) handleDeployArchive(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleGC(w http.ResponseWriter, r *http.Request) {
-	if _, err := dagdeck.Authorize(ctx(r), dagdeck.RoleAdmin); err != nil {
-		s.error(w, r, err)
-		return
-	}
 	res, err := s.svc.GC(ctx(r))
 	if err != nil {
 		s.error(w, r, err)

@@ -22,14 +22,17 @@ type GCResult struct {
 // the grace period are kept too. Deploys whose artifacts are gone are marked
 // pruned; their records stay. It holds the exclusive GC lock for the whole
 // sweep, so deploys that reference blobs (shared lock) wait for it, and only
-// one replica collects at a time. Requires the admin role when called on
-// behalf of a user (the server's periodic run has no actor).
+// one replica collects at a time. Requires the admin role.
 func (s *Service) GC(ctx context.Context) (*GCResult, error) {
-	if dagdeck.ActorFromContext(ctx) != nil {
-		if _, err := dagdeck.Authorize(ctx, dagdeck.RoleAdmin); err != nil {
-			return nil, err
-		}
+	if _, err := dagdeck.Authorize(ctx, dagdeck.RoleAdmin); err != nil {
+		return nil, err
 	}
+	return s.CollectGarbage(ctx)
+}
+
+// CollectGarbage is GC without an authorization check, for the server's
+// periodic run.
+func (s *Service) CollectGarbage(ctx context.Context) (*GCResult, error) {
 	var res GCResult
 	err := s.store.Update(ctx, func(tx dagdeck.Tx) error {
 		res = GCResult{}
@@ -114,7 +117,8 @@ func (s *Service) markPruned(ctx context.Context, tx dagdeck.Tx, retained []*dag
 	for _, d := range retained {
 		isRetained[d.ID] = true
 	}
-	all, err := tx.ListDeploys(ctx, dagdeck.DeployFilter{Status: dagdeck.DeployDeployed})
+	// Only deploys older than the window can lose their artifacts.
+	all, err := tx.ListDeploys(ctx, dagdeck.DeployFilter{Status: dagdeck.DeployDeployed, CreatedBefore: s.Now().Add(-s.retention)})
 	if err != nil {
 		return err
 	}

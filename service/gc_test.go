@@ -70,8 +70,10 @@ func TestDeployService_GC(t *testing.T) {
 		e.deployment(t, "prod", true)
 		e.deploy(t, "prod", v1(), v1().request(dagdeck.DeployImageAndDAG, "1.1.0", true))
 		e.clock.Add(100 * day)
-		// A new deploy reuses v1's files (nothing to upload) while GC runs.
-		created, err := e.svc.CreateDeploy(deployer, "prod", v1().request(dagdeck.DeployImageAndDAG, "1.1.0", true))
+		e.deploy(t, "prod", v2(), v2().request(dagdeck.DeployImageAndDAG, "2.0.0", true))
+		// v1 is expired and not current: only the unfinished deploy below,
+		// which reuses its files (nothing to upload), keeps them.
+		created, err := e.svc.CreateDeploy(deployer, "prod", v1().request(dagdeck.DeployImageAndDAG, "2.0.0", true))
 		if err != nil || len(created.Missing) != 0 {
 			t.Fatalf("create: %v, missing %v", err, created)
 		}

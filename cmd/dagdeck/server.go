@@ -154,7 +154,7 @@ func (m *Main) housekeeping(ctx context.Context) {
 				m.Logger.Error("fail abandoned deploys", "err", err)
 			}
 		case <-gc.C:
-			if _, err := m.svc.GC(ctx); err != nil {
+			if _, err := m.svc.CollectGarbage(ctx); err != nil {
 				m.Logger.Error("garbage collection", "err", err)
 			}
 			if _, err := cleanTemp(ctx, m.artifacts); err != nil {
