@@ -89,7 +89,12 @@ func (f *factory) runRollback(ctx context.Context, o *rollbackOptions, ref strin
 	if err := f.confirmRollback(o, dry.Plan); err != nil {
 		return err
 	}
-	req := dagdeck.RollbackRequest{Description: o.description, ConfirmDowngrade: o.confirmDowngrade}
+	req := dagdeck.RollbackRequest{
+		Description:      o.description,
+		ConfirmDowngrade: o.confirmDowngrade,
+		// Refused if another deploy became current since the plan shown.
+		ExpectedCurrentDeployID: dry.Plan.CurrentDeploy.ID,
+	}
 	res, err := f.client().Rollback(ctx, o.deployment, id, req)
 	if err != nil {
 		return err

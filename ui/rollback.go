@@ -73,13 +73,17 @@ func (u *UI) handleRollback(w http.ResponseWriter, r *http.Request, v *visit) {
 		Description: strings.TrimSpace(r.PostFormValue("description")),
 		ConfirmName: strings.TrimSpace(r.PostFormValue("confirm_name")),
 	}
+	if _, err := dagdeck.Authorize(r.Context(), dagdeck.RoleDeployer); err != nil {
+		u.rollbackFailed(w, r, v, view, err)
+		return
+	}
 	dry, err := u.svc.Rollback(r.Context(), name, target, dagdeck.RollbackRequest{DryRun: true})
 	if err != nil {
 		u.rollbackFailed(w, r, v, view, err)
 		return
 	}
 	view.Plan = dry.Plan
-	if err := checkConfirmation(dry.Plan, view.ConfirmName); err != nil {
+	if err := checkConfirmation(dry.Plan, view.ConfirmName, r.PostFormValue("current_deploy_id")); err != nil {
 		u.rollbackFailed(w, r, v, view, err)
 		return
 	}
@@ -104,10 +108,14 @@ func (u *UI) handleRollback(w http.ResponseWriter, r *http.Request, v *visit) {
 	http.Redirect(w, r, back+"?rolledback="+url.QueryEscape(d.ID)+"#deploy-"+d.ID, http.StatusSeeOther)
 }
 
-// checkConfirmation returns EINVALID unless typed is the Deployment's name.
-func checkConfirmation(plan *dagdeck.RollbackPlan, typed string) error {
+// checkConfirmation returns EINVALID unless typed is the Deployment's name
+// and the form says which plan it confirms (its current deploy).
+func checkConfirmation(plan *dagdeck.RollbackPlan, typed, shownCurrentID string) error {
 	if typed != plan.DeploymentName {
 		return dagdeck.Errorf(dagdeck.EINVALID, "Type the Deployment's name, %s, to confirm the rollback.", plan.DeploymentName)
+	}
+	if shownCurrentID == "" {
+		return dagdeck.Errorf(dagdeck.EINVALID, "The form does not say which plan you confirm; reload the page and review the plan.")
 	}
 	return nil
 }
