@@ -86,7 +86,10 @@ func TestDeploy_FinalizeGivesUp(t *testing.T) {
 	if n := api.count("POST /api/v1/deployments/dep1/deploys/d1/finalize"); n != 3 {
 		t.Fatalf("%d finalizes, want 1 + 2 retries", n)
 	}
-	assertOneErrorLine(t, tio.errOut.String(), "finalize: 1 file(s) of this deploy have not been uploaded", "deploy #1 (d1) stays INITIALIZED and the server marks it FAILED after a timeout")
+	assertOneErrorLine(t, tio.errOut.String(), "finalize: 1 file(s) of this deploy have not been uploaded", "deploy #1 (d1) was cancelled and etl still runs its previous code")
+	if n := api.count("PATCH /api/v1/deployments/dep1/deploys/d1"); n != 1 {
+		t.Fatalf("the unfinished deploy was cancelled %d times, want once", n)
+	}
 }
 
 func TestDeploy_UploadError(t *testing.T) {
@@ -97,7 +100,7 @@ func TestDeploy_UploadError(t *testing.T) {
 	if code := tio.run("deploy", "-d", "etl"); code != 1 {
 		t.Fatalf("exit %d", code)
 	}
-	assertOneErrorLine(t, tio.errOut.String(), ": disk full; deploy #1 (d1) stays INITIALIZED", "etl still runs its previous code")
+	assertOneErrorLine(t, tio.errOut.String(), ": disk full; deploy #1 (d1) was cancelled", "etl still runs its previous code")
 	if api.count("POST /api/v1/deployments/dep1/deploys/d1/finalize") != 0 {
 		t.Fatal("finalized after an upload error")
 	}

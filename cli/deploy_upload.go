@@ -48,7 +48,7 @@ func (u *uploader) uploaded() (int, int64) {
 func (u *uploader) run(ctx context.Context, dep *dagdeck.Deployment, created *dagdeck.DeployCreated) (*dagdeck.Deploy, error) {
 	d := created.Deploy
 	if err := u.upload(ctx, created.Missing); err != nil {
-		return nil, abandoned(dep, d, err)
+		return nil, u.abandon(dep, d, err)
 	}
 	return u.finalize(ctx, dep, d)
 }
@@ -62,18 +62,26 @@ func (u *uploader) finalize(ctx context.Context, dep *dagdeck.Deployment, d *dag
 		if err == nil {
 			return done, nil
 		} else if !errors.As(err, &missing) || attempt == maxFinalizeRetries {
-			return nil, abandoned(dep, d, fmt.Errorf("finalize: %w", err))
+			return nil, u.abandon(dep, d, fmt.Errorf("finalize: %w", err))
 		}
 		fmt.Fprintf(u.f.errOut, "The server still lacks %s; uploading again.\n", plural(len(missing.Digests), "file"))
 		if err := u.upload(ctx, missing.Digests); err != nil {
-			return nil, abandoned(dep, d, err)
+			return nil, u.abandon(dep, d, err)
 		}
 	}
 }
 
-// abandoned explains that a deploy that could not be finished changed nothing.
-func abandoned(dep *dagdeck.Deployment, d *dagdeck.Deploy, err error) error {
-	return fmt.Errorf("%w; deploy #%d (%s) stays INITIALIZED and the server marks it FAILED after a timeout; %s still runs its previous code", err, d.Sequence, d.ID, dep.Name)
+// abandon cancels a deploy that could not be finished, so the Deployment
+// accepts deploys and rollbacks again at once, and explains that nothing
+// changed. It cancels even when ctx was (Ctrl-C).
+func (u *uploader) abandon(dep *dagdeck.Deployment, d *dagdeck.Deploy, err error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	failed := dagdeck.DeployFailed
+	if _, cerr := u.f.client().UpdateDeploy(ctx, dep.ID, d.ID, dagdeck.DeployUpdate{Status: &failed}); cerr != nil {
+		return fmt.Errorf("%w; deploy #%d (%s) stays INITIALIZED until the server fails it after a timeout (cancel it with `dagdeck deploys cancel %s`); %s still runs its previous code", err, d.Sequence, d.ID, d.ID, dep.Name)
+	}
+	return fmt.Errorf("%w; deploy #%d (%s) was cancelled and %s still runs its previous code", err, d.Sequence, d.ID, dep.Name)
 }
 
 // upload sends the files with those digests, uploadParallelism at a time.

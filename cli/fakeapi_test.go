@@ -60,6 +60,7 @@ func (a *fakeAPI) start() string {
 		"GET /deployments/{id}/deploys":                 a.listDeploys,
 		"POST /deployments/{id}/deploys":                a.createDeploy,
 		"GET /deployments/{id}/deploys/{did}":           a.getDeploy,
+		"PATCH /deployments/{id}/deploys/{did}":         a.cancelDeploy,
 		"POST /deployments/{id}/deploys/{did}/finalize": a.finalize,
 		"POST /deployments/{id}/deploys/{did}/rollback": a.rollback,
 		"PUT /artifacts/{digest}":                       a.putBlob,
@@ -176,6 +177,18 @@ func (a *fakeAPI) getDeploy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeErr(w, 404, dagdeck.ENOTFOUND, "deploy not found")
+}
+
+// cancelDeploy answers a PATCH status=FAILED like the server.
+func (a *fakeAPI) cancelDeploy(w http.ResponseWriter, r *http.Request) {
+	d := a.find(r.PathValue("did"))
+	if d == nil {
+		writeErr(w, 404, dagdeck.ENOTFOUND, "deploy not found")
+		return
+	}
+	c := *d
+	c.Status, c.FailureReason = dagdeck.DeployFailed, "cancelled"
+	writeJSON(w, 200, &c)
 }
 
 func (a *fakeAPI) createDeploy(w http.ResponseWriter, r *http.Request) {
