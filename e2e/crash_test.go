@@ -1,19 +1,24 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/client"
 	"github.com/dagdeck/dagdeck/internal/apitest"
 )
 
-// TestE2E_KillDuringUpload: a server killed with SIGKILL in the middle of an
-// upload comes back with the old deploy current and the interrupted one
-// never current; after it is cancelled, deploys work again.
+// TestE2E_KillDuringUpload: a server killed with SIGKILL while a file is
+// half uploaded comes back with the old deploy current, the half file not
+// stored, and the interrupted deploy never current; after it is cancelled,
+// deploys work again.
 func TestE2E_KillDuringUpload(t *testing.T) {
 	s := StartServer(t)
 	dir := t.TempDir()
@@ -23,24 +28,47 @@ func TestE2E_KillDuringUpload(t *testing.T) {
 	s.JSON(t, dir, &first, "deploy", dir, "--deployment", "prod", "--description", "v1")
 
 	ctx := context.Background()
-	c := client.New(s.URL, tokenRE.FindString(s.Output()))
+	token := tokenRE.FindString(s.Output())
+	c := client.New(s.URL, token)
 	p := apitest.Project("1.1.0", "v2 never lands")
-	p["include/big.dat"] = strings.Repeat("x", 1<<20)
+	big := strings.Repeat("x", 8<<20)
+	p["include/big.dat"] = big
 	created, err := c.CreateDeploy(ctx, "prod", p.Request("1.1.0", "interrupted"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Upload one file, then kill the server before the rest and the finalize.
-	d := created.Missing[0]
-	for _, content := range p {
-		if dagdeck.DigestOf([]byte(content)) == d {
-			if err := c.UploadBlob(ctx, d, bytes.NewReader([]byte(content)), int64(len(content))); err != nil {
-				t.Fatal(err)
+	// Send half of the big file, and kill the server while it waits for the rest.
+	bigDigest := dagdeck.DigestOf([]byte(big))
+	pr, pw := io.Pipe()
+	req, _ := http.NewRequest(http.MethodPut, s.URL+"/api/v1/artifacts/"+bigDigest, pr)
+	req.ContentLength = int64(len(big))
+	req.Header.Set("Authorization", "Bearer "+token)
+	go func() {
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	if _, err := pw.Write([]byte(big[:len(big)/2])); err != nil {
+		t.Fatal(err)
+	}
+	tmp := filepath.Join(s.DataDir, "artifacts", "tmp")
+	WaitFor(t, 10*time.Second, "half the upload to reach the server's temp file", func() bool {
+		entries, _ := os.ReadDir(tmp)
+		for _, e := range entries {
+			if info, err := e.Info(); err == nil && info.Size() > 0 {
+				return true
 			}
 		}
-	}
+		return false
+	})
 	s.Kill(t)
+	pw.Close()
 	s.Start(t)
+
+	// The half-written file never became a blob.
+	if _, err := c.DownloadBlob(ctx, bigDigest); dagdeck.ErrorCode(err) != dagdeck.ENOTFOUND {
+		t.Fatalf("a half-uploaded file is visible after the crash: %v", err)
+	}
 
 	var dep dagdeck.Deployment
 	s.JSON(t, dir, &dep, "deployment", "inspect", "prod")
