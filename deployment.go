@@ -39,6 +39,21 @@ type EnvVar struct {
 	UpdatedAt time.Time `json:"updatedAt"`
 }
 
+// WithoutSecrets returns a copy of d whose secret env values are empty: what
+// users see through the API, the CLI and the web UI. Only runtimes read the
+// values.
+func (d *Deployment) WithoutSecrets() *Deployment {
+	c := *d
+	c.Env = make([]EnvVar, len(d.Env))
+	for i, v := range d.Env {
+		if v.IsSecret {
+			v.Value = ""
+		}
+		c.Env[i] = v
+	}
+	return &c
+}
+
 // Executors.
 const ExecutorLocal = "local"
 

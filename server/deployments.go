@@ -20,19 +20,6 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"id": a.ID, "kind": a.Kind, "name": a.Name, "role": a.Role})
 }
 
-// maskSecrets hides secret env values before a Deployment leaves the server.
-func maskSecrets(d *dagdeck.Deployment) *dagdeck.Deployment {
-	c := *d
-	c.Env = make([]dagdeck.EnvVar, len(d.Env))
-	for i, v := range d.Env {
-		if v.IsSecret {
-			v.Value = ""
-		}
-		c.Env[i] = v
-	}
-	return &c
-}
-
 func (s *Server) handleDeploymentCreate(w http.ResponseWriter, r *http.Request) {
 	var req service.DeploymentCreate
 	if err := decode(w, r, &req); err != nil {
@@ -44,7 +31,7 @@ func (s *Server) handleDeploymentCreate(w http.ResponseWriter, r *http.Request) 
 		s.error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, maskSecrets(d))
+	writeJSON(w, http.StatusCreated, d)
 }
 
 func (s *Server) handleDeploymentList(w http.ResponseWriter, r *http.Request) {
@@ -53,11 +40,7 @@ func (s *Server) handleDeploymentList(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	out := make([]*dagdeck.Deployment, len(ds))
-	for i, d := range ds {
-		out[i] = maskSecrets(d)
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"deployments": out})
+	writeJSON(w, http.StatusOK, map[string]any{"deployments": ds})
 }
 
 func (s *Server) handleDeploymentGet(w http.ResponseWriter, r *http.Request) {
@@ -66,7 +49,7 @@ func (s *Server) handleDeploymentGet(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, maskSecrets(d))
+	writeJSON(w, http.StatusOK, d)
 }
 
 func (s *Server) handleDeploymentUpdate(w http.ResponseWriter, r *http.Request) {
@@ -80,5 +63,5 @@ func (s *Server) handleDeploymentUpdate(w http.ResponseWriter, r *http.Request) 
 		s.error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, maskSecrets(d))
+	writeJSON(w, http.StatusOK, d)
 }

@@ -335,3 +335,27 @@ func TestDeployService_PreviousDeployed(t *testing.T) {
 	_, err = e.svc.PreviousDeployed(viewer, "prod", first.ID)
 	wantCode(t, err, dagdeck.ENOTFOUND)
 }
+
+func TestDeploymentService_SecretsHidden(t *testing.T) {
+	e := newEnv(t)
+	e.deployment(t, "prod", true)
+	updated, err := e.svc.UpdateDeployment(admin, "prod", dagdeck.DeploymentUpdate{Env: []dagdeck.EnvUpdate{
+		{Key: "API_KEY", Value: strp("s3cret"), IsSecret: true}, {Key: "REGION", Value: strp("eu")},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found, err := e.svc.FindDeployment(viewer, "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := e.svc.ListDeployments(viewer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []*dagdeck.Deployment{updated, found, list[0]} {
+		if len(d.Env) != 2 || d.Env[0].Key != "API_KEY" || d.Env[0].Value != "" || !d.Env[0].IsSecret || d.Env[1].Value != "eu" {
+			t.Fatalf("env as users see it = %+v", d.Env)
+		}
+	}
+}

@@ -58,10 +58,11 @@ func (s *Service) CreateDeployment(ctx context.Context, req DeploymentCreate) (*
 	if err != nil {
 		return nil, err
 	}
-	return d, nil
+	return d.WithoutSecrets(), nil
 }
 
-// FindDeployment returns a Deployment by id or name. ENOTFOUND if none.
+// FindDeployment returns a Deployment by id or name, without secret env
+// values. ENOTFOUND if none.
 func (s *Service) FindDeployment(ctx context.Context, idOrName string) (*dagdeck.Deployment, error) {
 	if _, err := dagdeck.Authorize(ctx, dagdeck.RoleViewer); err != nil {
 		return nil, err
@@ -71,10 +72,14 @@ func (s *Service) FindDeployment(ctx context.Context, idOrName string) (*dagdeck
 		d, err = findDeployment(ctx, tx, idOrName)
 		return err
 	})
-	return d, err
+	if err != nil {
+		return nil, err
+	}
+	return d.WithoutSecrets(), nil
 }
 
-// ListDeployments returns every Deployment, ordered by name.
+// ListDeployments returns every Deployment, ordered by name, without secret
+// env values.
 func (s *Service) ListDeployments(ctx context.Context) ([]*dagdeck.Deployment, error) {
 	if _, err := dagdeck.Authorize(ctx, dagdeck.RoleViewer); err != nil {
 		return nil, err
@@ -84,6 +89,9 @@ func (s *Service) ListDeployments(ctx context.Context) ([]*dagdeck.Deployment, e
 		ds, err = tx.ListDeployments(ctx)
 		return err
 	})
+	for i, d := range ds {
+		ds[i] = d.WithoutSecrets()
+	}
 	return ds, err
 }
 
@@ -123,7 +131,7 @@ func (s *Service) UpdateDeployment(ctx context.Context, idOrName string, upd dag
 	if err != nil {
 		return nil, err
 	}
-	return d, nil
+	return d.WithoutSecrets(), nil
 }
 
 // refuseDagDeployFlipDuringUpload refuses to change the DAG-deploy setting
