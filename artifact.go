@@ -278,3 +278,11 @@ func DiffManifests(from, to *Manifest) (added, removed, changed []string) {
 	sort.Strings(changed)
 	return added, removed, changed
 }
+
+// GCResult reports what a garbage collection did.
+type GCResult struct {
+	BlobsDeleted  int   `json:"blobsDeleted"`
+	BytesDeleted  int64 `json:"bytesDeleted"`
+	BlobsKept     int   `json:"blobsKept"`
+	DeploysPruned int   `json:"deploysPruned"`
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"net/http"
+
+	"github.com/dagdeck/dagdeck"
 )
 
 // UploadBlob stores size bytes read from r under digest. It has no overall
@@ -49,18 +51,10 @@ func (c *Client) DownloadBlob(ctx context.Context, digest string) (io.ReadCloser
 	return c.stream(ctx, "/artifacts/"+seg(digest), nil)
 }
 
-// GCResult reports what a garbage collection did.
-type GCResult struct {
-	BlobsDeleted  int   `json:"blobsDeleted"`
-	BytesDeleted  int64 `json:"bytesDeleted"`
-	DeploysPruned int   `json:"deploysPruned"`
-	BlobsKept     int   `json:"blobsKept"`
-}
-
 // GC runs the garbage collector: it deletes artifacts no retained deploy
 // references. EFORBIDDEN unless the token is an admin's.
-func (c *Client) GC(ctx context.Context) (*GCResult, error) {
-	var out GCResult
+func (c *Client) GC(ctx context.Context) (*dagdeck.GCResult, error) {
+	var out dagdeck.GCResult
 	if err := c.doJSON(ctx, http.MethodPost, "/gc", nil, nil, &out); err != nil {
 		return nil, err
 	}

@@ -30,6 +30,17 @@ func StatusOf(code string) int {
 	return http.StatusInternalServerError
 }
 
+// CodeOf returns the error code for an HTTP status: the reverse of StatusOf,
+// EINTERNAL for statuses no code maps to.
+func CodeOf(status int) string {
+	for code, s := range codes {
+		if s == status {
+			return code
+		}
+	}
+	return dagdeck.EINTERNAL
+}
+
 // ErrorResponse is the JSON body of every error response.
 type ErrorResponse struct {
 	Code    string   `json:"code"`

@@ -8,14 +8,6 @@ import (
 	"github.com/dagdeck/dagdeck"
 )
 
-// GCResult reports what a garbage collection did.
-type GCResult struct {
-	BlobsDeleted  int   `json:"blobsDeleted"`
-	BytesDeleted  int64 `json:"bytesDeleted"`
-	BlobsKept     int   `json:"blobsKept"`
-	DeploysPruned int   `json:"deploysPruned"`
-}
-
 // GC deletes the blobs no retained deploy references (DESIGN §4): retained
 // are DEPLOYED deploys inside the retention window, every current deploy,
 // unfinished uploads and deploys that running tasks use. Blobs younger than
@@ -23,7 +15,7 @@ type GCResult struct {
 // pruned; their records stay. It holds the exclusive GC lock for the whole
 // sweep, so deploys that reference blobs (shared lock) wait for it, and only
 // one replica collects at a time. Requires the admin role.
-func (s *Service) GC(ctx context.Context) (*GCResult, error) {
+func (s *Service) GC(ctx context.Context) (*dagdeck.GCResult, error) {
 	if _, err := dagdeck.Authorize(ctx, dagdeck.RoleAdmin); err != nil {
 		return nil, err
 	}
@@ -32,10 +24,10 @@ func (s *Service) GC(ctx context.Context) (*GCResult, error) {
 
 // CollectGarbage is GC without an authorization check, for the server's
 // periodic run.
-func (s *Service) CollectGarbage(ctx context.Context) (*GCResult, error) {
-	var res GCResult
+func (s *Service) CollectGarbage(ctx context.Context) (*dagdeck.GCResult, error) {
+	var res dagdeck.GCResult
 	err := s.store.Update(ctx, func(tx dagdeck.Tx) error {
-		res = GCResult{}
+		res = dagdeck.GCResult{}
 		if err := tx.LockGC(ctx, true); err != nil {
 			return err
 		}
@@ -86,7 +78,7 @@ func (s *Service) referencedBlobs(ctx context.Context, retained []*dagdeck.Deplo
 	return keep, nil
 }
 
-func (s *Service) sweep(ctx context.Context, keep map[string]bool, now time.Time, res *GCResult) error {
+func (s *Service) sweep(ctx context.Context, keep map[string]bool, now time.Time, res *dagdeck.GCResult) error {
 	var doomed []dagdeck.BlobInfo
 	err := s.artifacts.Walk(ctx, func(b dagdeck.BlobInfo) error {
 		if keep[b.Digest] || now.Sub(b.CreatedAt) < s.gcGrace {
@@ -112,7 +104,7 @@ func (s *Service) sweep(ctx context.Context, keep map[string]bool, now time.Time
 
 // markPruned flags DEPLOYED deploys that are not retained and whose
 // manifests are gone.
-func (s *Service) markPruned(ctx context.Context, tx dagdeck.Tx, retained []*dagdeck.Deploy, res *GCResult) error {
+func (s *Service) markPruned(ctx context.Context, tx dagdeck.Tx, retained []*dagdeck.Deploy, res *dagdeck.GCResult) error {
 	isRetained := make(map[string]bool, len(retained))
 	for _, d := range retained {
 		isRetained[d.ID] = true

@@ -100,7 +100,7 @@ func (u *UI) renderError(w http.ResponseWriter, r *http.Request, v *visit, statu
 		message = http.StatusText(status)
 	}
 	if isFetch(r) {
-		writeJSONError(w, status, codeOf(status), message)
+		writeJSONError(w, status, server.CodeOf(status), message)
 		return
 	}
 	p := &page{Title: http.StatusText(status), Body: &errorView{Status: status, Heading: http.StatusText(status), Message: message}}
@@ -122,24 +122,6 @@ func (u *UI) serviceError(w http.ResponseWriter, r *http.Request, v *visit, err 
 		return
 	}
 	u.renderError(w, r, v, server.StatusOf(code), dagdeck.ErrorMessage(err))
-}
-
-func codeOf(status int) string {
-	switch status {
-	case http.StatusBadRequest:
-		return dagdeck.EINVALID
-	case http.StatusUnauthorized:
-		return dagdeck.EUNAUTHORIZED
-	case http.StatusForbidden:
-		return dagdeck.EFORBIDDEN
-	case http.StatusNotFound:
-		return dagdeck.ENOTFOUND
-	case http.StatusConflict:
-		return dagdeck.ECONFLICT
-	case http.StatusUnprocessableEntity:
-		return dagdeck.EUNPROCESSABLE
-	}
-	return dagdeck.EINTERNAL
 }
 
 // writeJSON answers the UI's JavaScript.
