@@ -4,9 +4,10 @@
 // PostgreSQL + S3). Ids, sequences, times, tokens (hashed) and users are
 // kept, so histories and digests compare equal afterwards.
 //
-// What is not carried: web UI sessions (users log in again), and the
-// runtime's derived state (parsed DAGs, XCom values), which the runtime
-// rebuilds. Run Export with the server stopped so the snapshot is consistent.
+// What is not carried: web UI sessions (users log in again), parsed DAGs
+// and import errors (the runtime parses the current code again on start),
+// and the XCom values of past runs, which are lost. Run Export with the
+// server stopped so the snapshot is consistent.
 package dump
 
 import (

@@ -11,8 +11,6 @@ import (
 	"github.com/dagdeck/dagdeck/service"
 )
 
-// maxPreviousScan bounds how many history rows the deploy page reads to find
-// the deploy before the one shown.
 
 // deployView is a deploy's page.
 type deployView struct {

@@ -47,6 +47,10 @@ func (t *loginThrottle) failed(r *http.Request) {
 	if len(t.failures) >= maxTrackedHosts {
 		t.prune()
 	}
+	if len(t.failures) >= maxTrackedHosts {
+		// Under a flood of addresses, forget rather than grow without bound.
+		clear(t.failures)
+	}
 	t.failures[host] = append(t.recent(host), t.now())
 }
 
@@ -75,10 +79,15 @@ func (t *loginThrottle) prune() {
 	}
 }
 
+// clientHost is the client's address; an IPv6 client counts by its /64,
+// which one host can rotate through.
 func clientHost(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.To4() == nil {
+		return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
 	}
 	return host
 }
