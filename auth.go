@@ -8,18 +8,31 @@ import (
 // Role is what a credential may do. Each role includes the ones before it.
 type Role string
 
-// Roles, from least to most privileged.
+// Roles. Viewer, deployer and admin each include the ones before them.
+// Runtime stands apart: it is for `dagdeck runtime` processes, which read
+// what a viewer reads plus secret env values (tasks need them) and report
+// runs, tries and logs; it may not deploy, and no other role may act as a
+// runtime.
 const (
 	RoleViewer   Role = "viewer"   // read everything
 	RoleDeployer Role = "deployer" // also deploy and roll back
 	RoleAdmin    Role = "admin"    // also manage Deployments, tokens and users
+	RoleRuntime  Role = "runtime"  // a runtime process: read, plus the runtime API
 )
 
 // Valid reports whether r is a known role.
-func (r Role) Valid() bool { return r.rank() > 0 }
+func (r Role) Valid() bool { return r == RoleRuntime || r.rank() > 0 }
 
 // Allows reports whether r includes the privileges of want.
-func (r Role) Allows(want Role) bool { return r.rank() >= want.rank() && want.rank() > 0 }
+func (r Role) Allows(want Role) bool {
+	switch {
+	case want == RoleRuntime:
+		return r == RoleRuntime
+	case r == RoleRuntime:
+		return want == RoleViewer
+	}
+	return r.rank() >= want.rank() && want.rank() > 0
+}
 
 func (r Role) rank() int {
 	switch r {

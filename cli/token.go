@@ -21,7 +21,7 @@ func newTokenCmd(f *factory) *cobra.Command {
 func parseRole(s string) (dagdeck.Role, error) {
 	r := dagdeck.Role(s)
 	if !r.Valid() {
-		return "", usagef("--role must be viewer, deployer or admin, not %q", s)
+		return "", usagef("--role must be viewer, deployer, admin or runtime, not %q", s)
 	}
 	return r, nil
 }
@@ -29,7 +29,7 @@ func parseRole(s string) (dagdeck.Role, error) {
 func newTokenCreateCmd(f *factory) *cobra.Command {
 	var name, role string
 	cmd := &cobra.Command{
-		Use:   "create --name NAME --role viewer|deployer|admin",
+		Use:   "create --name NAME --role viewer|deployer|admin|runtime",
 		Short: "Create an API token; its secret is shown once",
 		Example: `  dagdeck token create --name ci --role deployer
   export DAGDECK_TOKEN=$(dagdeck token create --name ci --role deployer -o json | jq -r .secret)`,
@@ -53,7 +53,7 @@ func newTokenCreateCmd(f *factory) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&name, "name", "", "what the token is for (required)")
-	cmd.Flags().StringVar(&role, "role", "", "viewer, deployer or admin (required)")
+	cmd.Flags().StringVar(&role, "role", "", "viewer, deployer, admin, or runtime for a dagdeck runtime process (required)")
 	_ = cmd.MarkFlagRequired("name")
 	_ = cmd.MarkFlagRequired("role")
 	return cmd

@@ -141,7 +141,7 @@ func (s *Server) handleTaskNote(w http.ResponseWriter, r *http.Request) {
 }
 
 // The runtime API. Its answers carry secret env values: only runtimes
-// (deployer tokens) may call it; the service checks the role.
+// (tokens with the runtime role) may call it; the service checks the role.
 
 func (s *Server) handleRuntimeDeployment(w http.ResponseWriter, r *http.Request) {
 	dep, cur, err := s.svc.RuntimeBackend().Deployment(ctx(r), r.PathValue("id"))

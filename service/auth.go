@@ -52,7 +52,7 @@ func (s *Service) createToken(ctx context.Context, name string, role dagdeck.Rol
 		return nil, "", dagdeck.Errorf(dagdeck.EINVALID, "a token needs a name of 1 to 100 characters")
 	}
 	if !role.Valid() {
-		return nil, "", dagdeck.Errorf(dagdeck.EINVALID, "role %q: want viewer, deployer or admin", role)
+		return nil, "", dagdeck.Errorf(dagdeck.EINVALID, "role %q: want viewer, deployer, admin or runtime", role)
 	}
 	secret := NewSecret(TokenPrefix)
 	t := &dagdeck.Token{ID: dagdeck.NewID(), Name: name, Role: role, Hash: HashSecret(secret), CreatedAt: s.Now()}
@@ -132,7 +132,7 @@ func (s *Service) CreateUser(ctx context.Context, name, password string, role da
 	if len(password) < 8 || len(password) > 1024 {
 		return nil, dagdeck.Errorf(dagdeck.EINVALID, "a password needs 8 to 1024 characters")
 	}
-	if !role.Valid() {
+	if !role.Valid() || role == dagdeck.RoleRuntime {
 		return nil, dagdeck.Errorf(dagdeck.EINVALID, "role %q: want viewer, deployer or admin", role)
 	}
 	hash, err := hashPassword(password)
@@ -198,7 +198,11 @@ func (s *Service) Login(ctx context.Context, name, password string) (string, *da
 
 func (s *Service) checkCredentials(ctx context.Context, name, password string) (*dagdeck.Actor, error) {
 	if name == "" {
-		return s.AuthenticateToken(ctx, password)
+		a, err := s.AuthenticateToken(ctx, password)
+		if err == nil && a.Role == dagdeck.RoleRuntime {
+			return nil, dagdeck.Errorf(dagdeck.EUNAUTHORIZED, "a runtime token cannot log in to the web UI")
+		}
+		return a, err
 	}
 	var u *dagdeck.User
 	err := s.store.View(ctx, func(tx dagdeck.Tx) (err error) {

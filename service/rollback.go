@@ -76,6 +76,7 @@ func (s *Service) commitRollback(ctx context.Context, plan *dagdeck.RollbackPlan
 			return nil, err
 		}
 		if err := s.runtime.PrepareDowngrade(ctx, plan.DeploymentID); err != nil {
+			s.reactivateCurrent(ctx, plan.DeploymentID)
 			return nil, fmt.Errorf("stop running tasks: %w", err)
 		}
 	}

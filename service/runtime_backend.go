@@ -12,9 +12,10 @@ import (
 // and XComs. Its method set is localruntime.Backend's.
 //
 // The server's runtime API calls the one from Service.RuntimeBackend,
-// which requires the deployer role (a runtime reads secret env values:
-// they must reach tasks). The runtime inside the server uses the one from
-// Service.LocalRuntimeBackend, which trusts its caller.
+// which requires the runtime role (a runtime reads secret env values: they
+// must reach tasks, and no user credential may read them). The runtime
+// inside the server uses the one from Service.LocalRuntimeBackend, which
+// trusts its caller.
 type RuntimeBackend struct {
 	s       *Service
 	trusted bool
@@ -31,7 +32,7 @@ func (b *RuntimeBackend) authorize(ctx context.Context) error {
 	if b.trusted {
 		return nil
 	}
-	_, err := dagdeck.Authorize(ctx, dagdeck.RoleDeployer)
+	_, err := dagdeck.Authorize(ctx, dagdeck.RoleRuntime)
 	return err
 }
 
@@ -173,6 +174,11 @@ func (b *RuntimeBackend) CreateTaskInstance(ctx context.Context, deploymentID st
 // overwrites what a downgrade decided.
 func (b *RuntimeBackend) UpdateTaskInstance(ctx context.Context, deploymentID string, ti *dagdeck.TaskInstance) error {
 	return b.update(ctx, func(tx dagdeck.Tx) error {
+		// The lock orders this read-check-write with downgrades and notes,
+		// which change the same rows (PostgreSQL runs READ COMMITTED).
+		if err := tx.LockDeployment(ctx, deploymentID); err != nil {
+			return err
+		}
 		cur, err := findTaskOf(ctx, tx, deploymentID, ti.ID)
 		if err != nil {
 			return err
@@ -197,13 +203,18 @@ func checkTransition(cur *dagdeck.TaskInstance, state string) error {
 	return dagdeck.Errorf(dagdeck.ECONFLICT, "task instance %s is %s; it cannot become %s", cur.ID, cur.State, state)
 }
 
-// PutTaskLog stores (replaces) the log of a try of the Deployment.
+// PutTaskLog stores (replaces) the log of a try of the Deployment, with the
+// Deployment's secret env values masked, whatever the runtime sent.
 func (b *RuntimeBackend) PutTaskLog(ctx context.Context, deploymentID, taskInstanceID string, log []byte) error {
 	return b.update(ctx, func(tx dagdeck.Tx) error {
+		dep, err := tx.FindDeployment(ctx, deploymentID)
+		if err != nil {
+			return err
+		}
 		if _, err := findTaskOf(ctx, tx, deploymentID, taskInstanceID); err != nil {
 			return err
 		}
-		return tx.PutTaskLog(ctx, taskInstanceID, log)
+		return tx.PutTaskLog(ctx, taskInstanceID, []byte(maskSecrets(string(log), dep.Env)))
 	})
 }
 
@@ -225,7 +236,9 @@ func (b *RuntimeBackend) PutXCom(ctx context.Context, deploymentID string, x *da
 		if _, err := findRunOf(ctx, tx, deploymentID, x.DagRunID); err != nil {
 			return err
 		}
-		return tx.PutXCom(ctx, deploymentID, x)
+		masked := *x
+		masked.Value = maskSecrets(x.Value, dep.Env)
+		return tx.PutXCom(ctx, deploymentID, &masked)
 	})
 }
 

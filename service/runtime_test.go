@@ -295,10 +295,22 @@ func TestRuntimeBackend_Authorization(t *testing.T) {
 	wantCode(t, err, dagdeck.EFORBIDDEN)
 	_, _, err = api.Deployment(bg, "etl")
 	wantCode(t, err, dagdeck.EUNAUTHORIZED)
-	dep, cur, err := api.Deployment(deployer, "etl")
+	// A user's token, even a deployer's, never reads secrets.
+	_, _, err = api.Deployment(deployer, "etl")
+	wantCode(t, err, dagdeck.EFORBIDDEN)
+	_, _, err = api.Deployment(admin, "etl")
+	wantCode(t, err, dagdeck.EFORBIDDEN)
+	rt := dagdeck.NewContextWithActor(bg, &dagdeck.Actor{ID: "rt", Kind: dagdeck.ActorToken, Name: "etl-runtime", Role: dagdeck.RoleRuntime})
+	dep, cur, err := api.Deployment(rt, "etl")
 	if err != nil || dep.Env[0].Value != secret || cur == nil || cur.ID != dep.CurrentDeployID {
-		t.Fatalf("as a deployer: %+v %+v %v", dep, cur, err)
+		t.Fatalf("as a runtime: %+v %+v %v", dep, cur, err)
 	}
+	// A runtime may read like a viewer, and not deploy.
+	if _, err := f.svc.FindDeployment(rt, "etl"); err != nil {
+		t.Fatalf("a runtime reads Deployments: %v", err)
+	}
+	_, err = f.svc.Rollback(rt, "etl", cur.ID, dagdeck.RollbackRequest{Description: "x"})
+	wantCode(t, err, dagdeck.EFORBIDDEN)
 	if _, _, err := f.svc.LocalRuntimeBackend().Deployment(bg, "etl"); err != nil {
 		t.Fatalf("the local runtime needs no actor: %v", err)
 	}
@@ -331,5 +343,36 @@ func TestExternalRuntime(t *testing.T) {
 	}
 	if got := f.find(t, retried.ID); got.RetryAt == nil || !got.RetryAt.Equal(f.clock.Now()) {
 		t.Fatalf("held retry not released: %+v", got)
+	}
+}
+
+func TestRuntimeBackend_MasksSecrets(t *testing.T) {
+	f := newRuntimeFixture(t, "2.0.0")
+	long, short := "s3cret-value-42", "s3cret"
+	upd := dagdeck.DeploymentUpdate{Env: []dagdeck.EnvUpdate{
+		{Key: "SHORT", Value: &short, IsSecret: true}, {Key: "LONG", Value: &long, IsSecret: true}, {Key: "TINY", Value: strp("42"), IsSecret: true},
+	}}
+	if _, err := f.svc.UpdateDeployment(admin, "etl", upd); err != nil {
+		t.Fatal(err)
+	}
+	b := f.svc.LocalRuntimeBackend()
+	ti := f.try(t, "extract", 1, 1, dagdeck.TaskRunning)
+	if err := b.PutTaskLog(bg, f.dep.ID, ti.ID, []byte("token=s3cret-value-42 and s3cret, answer 42\n")); err != nil {
+		t.Fatal(err)
+	}
+	log, err := f.svc.TaskLog(viewer, "etl", ti.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The longer secret is masked whole; values shorter than 4 are left.
+	if got, want := string(log), "token=*** and ***, answer 42\n"; got != want {
+		t.Fatalf("stored log %q, want %q", got, want)
+	}
+	if err := b.PutXCom(bg, f.dep.ID, &dagdeck.XCom{DagRunID: f.run.ID, TaskID: "extract", Key: "return_value", Value: "s3cret-value-42"}); err != nil {
+		t.Fatal(err)
+	}
+	x, err := b.FindXCom(bg, f.dep.ID, f.run.ID, "extract", "return_value")
+	if err != nil || x.Value != "***" {
+		t.Fatalf("stored XCom %+v, %v", x, err)
 	}
 }

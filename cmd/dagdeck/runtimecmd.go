@@ -31,9 +31,11 @@ triggers, runs their tasks as processes and reports runs, tries, logs and
 XComs to the server. Start the server with --runtime=none, or both would run
 the Deployment's tasks.
 
-The token needs the deployer role: the runtime reads the Deployment's
-secret environment variables, which its tasks need.`,
+The token needs the runtime role (dagdeck token create --name rt --role
+runtime): the runtime reads the Deployment's secret environment variables,
+which its tasks need, and no user token may.`,
 		Example: `  dagdeck server --runtime=none
+  dagdeck token create --name etl-runtime --role runtime
   dagdeck runtime --deployment etl-prod --server http://127.0.0.1:8080 --token ddk_…`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
