@@ -11,7 +11,6 @@ import (
 	"github.com/dagdeck/dagdeck/service"
 )
 
-
 // deployView is a deploy's page.
 type deployView struct {
 	Deployment *dagdeck.Deployment
