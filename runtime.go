@@ -19,6 +19,13 @@ type Runtime interface {
 	PrepareDowngrade(ctx context.Context, deploymentID string) error
 }
 
+// Waker is implemented by runtimes that can start a manually triggered run
+// at once rather than at their next poll.
+type Waker interface {
+	// Wake tells the runtime that the Deployment has new work.
+	Wake(deploymentID string)
+}
+
 // Task instance states.
 const (
 	TaskScheduled      = "scheduled"

@@ -88,7 +88,7 @@ func (s *Service) TriggerDag(ctx context.Context, deploymentIDOrName, dagID stri
 		return nil, err
 	}
 	s.logger.Info("DAG triggered", "deployment", run.DeploymentID, "dag", dagID, "run", run.RunID)
-	if w, ok := s.runtime.(interface{ Wake(deploymentID string) }); ok {
+	if w, ok := s.runtime.(dagdeck.Waker); ok {
 		w.Wake(run.DeploymentID)
 	}
 	return run, nil
