@@ -15,8 +15,13 @@ import (
 //     their retries (up_for_retry without a retry time) when retries
 //     remain. A runtime that finds a try it runs no longer "running" stops
 //     its process, and the store refuses to revive the try.
-//   - Activate releases the held retries. A runtime that sees a new current
-//     deploy activates it before starting them.
+//   - A runtime that sees a new current deploy (the rollback) activates
+//     it, then releases the retries held back before it became current:
+//     it reads a run's task instances before the current deploy, so it
+//     never starts a released retry on the code from before the rollback.
+//     Activate itself releases only the retries of a rollback that failed:
+//     it is then called with the deploy that stayed current, which was
+//     current before those tries were stopped.
 type ExternalRuntime struct{ s *Service }
 
 var _ dagdeck.Runtime = (*ExternalRuntime)(nil)
@@ -46,8 +51,14 @@ func (r *ExternalRuntime) PrepareDowngrade(ctx context.Context, deploymentID str
 	})
 }
 
-// Activate releases the retries a downgrade held back.
+// Activate releases the retries a downgrade held back if d was already
+// current when they were stopped (the rollback failed, d stays current).
+// After a rollback that committed, d is newer than the held tries: the
+// runtime releases them once it runs d.
 func (r *ExternalRuntime) Activate(ctx context.Context, d *dagdeck.Deploy) error {
+	if d.FinalizedAt == nil {
+		return nil
+	}
 	return r.s.store.Update(ctx, func(tx dagdeck.Tx) error {
 		tis, err := tx.ListTaskInstances(ctx, dagdeck.TaskFilter{DeploymentID: d.DeploymentID, State: dagdeck.TaskUpForRetry})
 		if err != nil {
@@ -55,7 +66,7 @@ func (r *ExternalRuntime) Activate(ctx context.Context, d *dagdeck.Deploy) error
 		}
 		now := r.s.Now()
 		for _, ti := range tis {
-			if ti.RetryAt != nil {
+			if ti.RetryAt != nil || ti.EndedAt == nil || !d.FinalizedAt.Before(*ti.EndedAt) {
 				continue
 			}
 			ti.RetryAt = &now

@@ -316,36 +316,6 @@ func TestRuntimeBackend_Authorization(t *testing.T) {
 	}
 }
 
-func TestExternalRuntime(t *testing.T) {
-	f := newRuntimeFixture(t, "2.0.0")
-	retried := f.try(t, "retried", 1, 2, dagdeck.TaskRunning)
-	last := f.try(t, "last", 2, 2, dagdeck.TaskRunning)
-	done := f.try(t, "done", 1, 1, dagdeck.TaskSuccess)
-	ext := f.svc.ExternalRuntime()
-	if err := ext.PrepareDowngrade(bg, f.dep.ID); err != nil {
-		t.Fatal(err)
-	}
-	if got := f.find(t, retried.ID); got.State != dagdeck.TaskUpForRetry || got.RetryAt != nil || got.EndedAt == nil {
-		t.Fatalf("try with retries left = %+v, want held for retry", got)
-	}
-	if got := f.find(t, last.ID); got.State != dagdeck.TaskFailed {
-		t.Fatalf("last try = %+v, want failed", got)
-	}
-	if got := f.find(t, done.ID); got.State != dagdeck.TaskSuccess {
-		t.Fatalf("ended try = %+v, want untouched", got)
-	}
-	// The runtime running the try cannot revive it.
-	retried.State = dagdeck.TaskSuccess
-	wantCode(t, f.svc.LocalRuntimeBackend().UpdateTaskInstance(bg, f.dep.ID, retried), dagdeck.ECONFLICT)
-
-	if err := ext.Activate(bg, latestDeploy(t, f.env, "etl")); err != nil {
-		t.Fatal(err)
-	}
-	if got := f.find(t, retried.ID); got.RetryAt == nil || !got.RetryAt.Equal(f.clock.Now()) {
-		t.Fatalf("held retry not released: %+v", got)
-	}
-}
-
 func TestRuntimeBackend_MasksSecrets(t *testing.T) {
 	f := newRuntimeFixture(t, "2.0.0")
 	long, short := "s3cret-value-42", "s3cret"
