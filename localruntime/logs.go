@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -137,26 +138,61 @@ func (l *lastLine) String() string {
 	return strings.TrimRight(string(line), " \t\r\n")
 }
 
-// secretValues are the Deployment's secret env values long enough to mask.
+// secretValues are the Deployment's secret env values long enough to
+// mask, longest first: a secret containing another is masked whole.
 func secretValues(dep *dagdeck.Deployment) []string {
 	var out []string
 	if dep == nil {
 		return nil
 	}
 	for _, v := range dep.Env {
-		if v.IsSecret && len(v.Value) >= MinMaskedSecret {
+		if v.IsSecret && len(v.Value) >= MinMaskedSecret && !slices.Contains(out, v.Value) {
 			out = append(out, v.Value)
 		}
 	}
+	slices.SortStableFunc(out, func(a, b string) int { return len(b) - len(a) })
 	return out
 }
 
-// mask replaces every secret value in s with ***.
+// mask replaces every secret value in s with ***; secrets are longest first.
 func mask(s string, secrets []string) string {
-	for _, v := range secrets {
-		s = strings.ReplaceAll(s, v, "***")
+	return string(maskFrom([]byte(s), secrets, 0))
+}
+
+// maskFrom masks data and returns what follows its first cut bytes: a
+// secret that spans the cut is shown as *** whole, never as its end.
+func maskFrom(data []byte, secrets []string, cut int) []byte {
+	if len(secrets) == 0 {
+		return data[min(cut, len(data)):]
 	}
-	return s
+	var first [256]bool
+	for _, v := range secrets {
+		first[v[0]] = true
+	}
+	out := make([]byte, 0, len(data)-min(cut, len(data)))
+	for i := 0; i < len(data); {
+		if first[data[i]] {
+			matched := false
+			for _, v := range secrets {
+				if bytes.HasPrefix(data[i:], []byte(v)) {
+					if i+len(v) > cut {
+						out = append(out, "***"...)
+					}
+					i += len(v)
+					matched = true
+					break
+				}
+			}
+			if matched {
+				continue
+			}
+		}
+		if i >= cut {
+			out = append(out, data[i])
+		}
+		i++
+	}
+	return out
 }
 
 // flushLogs stores the logs of running tries that grew, at most once per
@@ -180,19 +216,42 @@ func (w *worker) upload(ctx context.Context, p *process) {
 // putLog stores the try's log file (its last MaxStoredLog bytes), secrets masked.
 func (w *worker) putLog(ctx context.Context, p *process) error {
 	size := p.log.size()
-	data, err := readTail(p.logPath, MaxStoredLog)
+	data, err := readMaskedTail(p.logPath, MaxStoredLog, p.secrets)
 	if err != nil {
 		return err
 	}
-	if err := w.backend.PutTaskLog(ctx, w.id, p.ti.ID, []byte(mask(string(data), p.secrets))); err != nil {
+	select {
+	case <-p.exited:
+	default:
+		// The try may be writing a secret: the next upload shows what it became.
+		data = trimSecretStart(data, p.secrets)
+	}
+	if err := w.backend.PutTaskLog(ctx, w.id, p.ti.ID, data); err != nil {
 		return err
 	}
 	p.uploaded, p.uploadedAt = size, time.Now()
 	return nil
 }
 
-// readTail reads a file, or its last limit bytes with a note of what was left out.
-func readTail(path string, limit int64) ([]byte, error) {
+// trimSecretStart cuts from data an end that is the start of a secret.
+func trimSecretStart(data []byte, secrets []string) []byte {
+	cut := 0
+	for _, v := range secrets {
+		for k := min(len(v)-1, len(data)); k > cut; k-- {
+			if bytes.HasSuffix(data, []byte(v[:k])) {
+				cut = k
+				break
+			}
+		}
+	}
+	return data[:len(data)-cut]
+}
+
+// readMaskedTail reads a file, or its last limit bytes with a note of what
+// was left out, with secrets (longest first) masked. It reads as many
+// bytes more as the longest secret has, so a secret cut by the limit is
+// masked whole, not shown in part.
+func readMaskedTail(path string, limit int64, secrets []string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -203,15 +262,25 @@ func readTail(path string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	if fi.Size() <= limit {
-		return io.ReadAll(f)
+		data, err := io.ReadAll(f)
+		if err != nil {
+			return nil, err
+		}
+		return maskFrom(data, secrets, 0), nil
+	}
+	var longest int64
+	if len(secrets) > 0 {
+		longest = int64(len(secrets[0]))
 	}
 	skipped := fi.Size() - limit
-	if _, err := f.Seek(skipped, io.SeekStart); err != nil {
+	from := max(skipped-longest, 0)
+	if _, err := f.Seek(from, io.SeekStart); err != nil {
 		return nil, err
 	}
-	rest, err := io.ReadAll(f)
+	data, err := io.ReadAll(io.LimitReader(f, fi.Size()-from))
 	if err != nil {
 		return nil, err
 	}
+	rest := maskFrom(data, secrets, int(skipped-from))
 	return append([]byte(fmt.Sprintf("dagdeck: %d earlier bytes of this log are left out\n", skipped)), rest...), nil
 }
