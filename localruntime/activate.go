@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/dagfile"
@@ -21,27 +22,39 @@ func (w *worker) activateRequested(ctx context.Context, d *dagdeck.Deploy) error
 	if cur == nil {
 		cur = d
 	}
+	// The service says cur is current (a rollback committed, or failed and
+	// the old code stays current): every held retry may start on it.
+	w.held = false
+	w.releaseHeldUntil(farFuture)
 	if w.current == nil || w.current.deploy.ID != cur.ID {
 		return w.activate(ctx, cur)
 	}
-	w.held, w.releasePending = false, true // a downgrade rollback failed: the old code stays current
 	return w.settle(ctx)
 }
 
+// farFuture releases every held retry.
+var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// releaseHeldUntil asks settle to release the retries a downgrade held
+// back whose try ended before t.
+func (w *worker) releaseHeldUntil(t time.Time) {
+	if w.release == nil || w.release.Before(t) {
+		w.release = &t
+	}
+}
+
 // activate makes d's code the one new tries run: materialize, switch the
-// current pointer, report its DAGs. Tries still running keep their own
+// current version, report its DAGs. Tries still running keep their own
 // version directory. A try running on a newer runtime than d's is stopped
 // and retried on d: after a downgrade nothing runs on the newer runtime.
 func (w *worker) activate(ctx context.Context, d *dagdeck.Deploy) error {
 	v, err := w.versions.prepare(ctx, d)
-	if err == nil {
-		err = w.versions.setCurrent(v)
-	}
 	if err != nil {
 		w.broken = &brokenDeploy{id: d.ID, err: err, retry: w.now().Add(brokenRetry)}
 		w.reportBroken(ctx, d, err)
 		return fmt.Errorf("activate %s: %w", d, err)
 	}
+	w.versions.setCurrent(v, w.now())
 	w.current, w.broken = v, nil
 	w.log.Info("runtime: activated deploy", "deploy", d.ID, "runtime", d.RuntimeVersion, "dags", len(v.dags), "importErrors", len(v.errs))
 	for _, p := range w.procs {
@@ -50,8 +63,16 @@ func (w *worker) activate(ctx context.Context, d *dagdeck.Deploy) error {
 		}
 	}
 	// Retries held back by a downgrade wait for the deploy that follows it:
-	// this one (also after a restart between the two).
-	w.held, w.releasePending = false, true
+	// this one (also after a restart between the two) if it became current
+	// after they were stopped. A deploy that was current before (this
+	// worker lagged behind) does not release them: they wait for the
+	// rollback, or for the service's Activate if the rollback failed.
+	w.held = false
+	at := farFuture
+	if d.FinalizedAt != nil {
+		at = *d.FinalizedAt
+	}
+	w.releaseHeldUntil(at)
 	return w.settle(ctx)
 }
 
@@ -64,11 +85,11 @@ func (w *worker) settle(ctx context.Context) error {
 		}
 		w.current.reported = true
 	}
-	if w.releasePending {
-		if err := w.releaseHeld(ctx); err != nil {
+	if w.release != nil {
+		if err := w.releaseHeld(ctx, *w.release); err != nil {
 			return err
 		}
-		w.releasePending = false
+		w.release = nil
 	}
 	return nil
 }
@@ -109,15 +130,16 @@ func (w *worker) reportBroken(ctx context.Context, d *dagdeck.Deploy, cause erro
 	}
 }
 
-// releaseHeld lets the retries a downgrade held back start now.
-func (w *worker) releaseHeld(ctx context.Context) error {
+// releaseHeld lets the retries a downgrade held back, whose try ended
+// before until, start now.
+func (w *worker) releaseHeld(ctx context.Context, until time.Time) error {
 	tis, err := w.backend.ListTaskInstances(ctx, w.id, dagdeck.TaskFilter{State: dagdeck.TaskUpForRetry})
 	if err != nil {
 		return err
 	}
 	now := w.now()
 	for _, ti := range tis {
-		if ti.RetryAt != nil {
+		if ti.RetryAt != nil || (ti.EndedAt != nil && !ti.EndedAt.Before(until)) {
 			continue
 		}
 		ti.RetryAt = &now

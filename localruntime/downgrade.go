@@ -32,6 +32,7 @@ func (w *worker) prepareDowngrade(ctx context.Context) error {
 func (w *worker) expireHold() {
 	if w.held && w.now().After(w.heldUntil) {
 		w.log.Warn("runtime: no deploy followed the preparation of a downgrade; resuming on the current code")
-		w.held, w.releasePending = false, true
+		w.held = false
+		w.releaseHeldUntil(farFuture)
 	}
 }

@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -41,6 +43,10 @@ type env struct {
 	dep     *dagdeck.Deployment
 	// shared is a scratch directory tasks reach through $SHARED.
 	shared string
+	// spy is the runtime's backend.
+	spy *spyBackend
+	// external: the service relays to the runtime through the store only.
+	external bool
 }
 
 type envOption func(*localruntime.Config, *[]service.Option)
@@ -63,6 +69,59 @@ func withServiceOptions(opts ...service.Option) envOption {
 	return func(_ *localruntime.Config, o *[]service.Option) { *o = append(*o, opts...) }
 }
 
+// spyBackend is the in-process backend with hooks: it records the logs
+// the runtime stores, and runs afterDeployment (once) after a Deployment
+// read.
+type spyBackend struct {
+	*service.RuntimeBackend
+	mu              sync.Mutex
+	logs            map[string][]string // task instance id → logs stored
+	afterDeployment func()
+}
+
+func (b *spyBackend) PutTaskLog(ctx context.Context, deploymentID, taskInstanceID string, log []byte) error {
+	b.mu.Lock()
+	if b.logs == nil {
+		b.logs = make(map[string][]string)
+	}
+	b.logs[taskInstanceID] = append(b.logs[taskInstanceID], string(log))
+	b.mu.Unlock()
+	return b.RuntimeBackend.PutTaskLog(ctx, deploymentID, taskInstanceID, log)
+}
+
+func (b *spyBackend) Deployment(ctx context.Context, idOrName string) (*dagdeck.Deployment, *dagdeck.Deploy, error) {
+	dep, cur, err := b.RuntimeBackend.Deployment(ctx, idOrName)
+	b.mu.Lock()
+	hook := b.afterDeployment
+	b.afterDeployment = nil
+	b.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
+	return dep, cur, err
+}
+
+// storedLogs returns the logs the runtime stored for a task instance.
+func (b *spyBackend) storedLogs(id string) []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.logs[id])
+}
+
+// setAfterDeployment arms the hook run after the next Deployment read.
+func (b *spyBackend) setAfterDeployment(fn func()) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.afterDeployment = fn
+}
+
+// withExternalRuntime wires the service to service.ExternalRuntime, as
+// `dagdeck server --runtime=none` does: the runtime learns of deploys and
+// downgrades from the store only, as `dagdeck runtime` does.
+func withExternalRuntime() envOption {
+	return func(c *localruntime.Config, _ *[]service.Option) { c.Deployments = []string{"external"} }
+}
+
 func newEnv(t *testing.T, opts ...envOption) *env {
 	t.Helper()
 	db, fs := apitest.LocalStores(t)
@@ -77,11 +136,13 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 		o(&cfg, &svcOpts)
 	}
 	e.svc = service.New(db, fs, svcOpts...)
-	cfg.Backend = e.svc.LocalRuntimeBackend()
+	e.spy = &spyBackend{RuntimeBackend: e.svc.LocalRuntimeBackend()}
+	cfg.Backend = e.spy
 	start := cfg.Deployments == nil
+	e.external = slices.Equal(cfg.Deployments, []string{"external"})
 	cfg.Deployments = nil
 	e.config = cfg
-	if start {
+	if start || e.external {
 		e.rt = e.startRuntime(t, cfg)
 	}
 	var err error
@@ -104,7 +165,11 @@ func (e *env) startRuntime(t *testing.T, cfg localruntime.Config) *localruntime.
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { rt.Close() })
-	e.svc.SetRuntime(rt)
+	if e.external {
+		e.svc.SetRuntime(e.svc.ExternalRuntime())
+	} else {
+		e.svc.SetRuntime(rt)
+	}
 	return rt
 }
 

@@ -91,29 +91,50 @@ func (w *worker) lastScheduled(ctx context.Context, dagID string) (*time.Time, e
 	return &r.LogicalDate, nil
 }
 
+// runTasks reads the task instances of the running runs whose DAG the
+// current code has (the others wait, see advance), by run id. Queued runs
+// have none yet.
+func (w *worker) runTasks(ctx context.Context, runs []*dagdeck.DagRun) (map[string][]*dagdeck.TaskInstance, error) {
+	out := make(map[string][]*dagdeck.TaskInstance)
+	for _, r := range runs {
+		if r.State != dagdeck.RunRunning || (w.current != nil && w.current.dag(r.DagID) == nil) {
+			continue
+		}
+		tis, err := w.backend.ListTaskInstances(ctx, w.id, dagdeck.TaskFilter{DagRunID: r.ID})
+		if err != nil {
+			return nil, err
+		}
+		out[r.ID] = tis
+	}
+	return out, nil
+}
+
 // advance moves one run forward on the current code: it starts the tasks
 // whose upstream tasks succeeded, marks those whose upstream failed or was
 // skipped, starts retries that are due, and ends the run when every task
-// has ended. A run whose DAG the current code lacks waits: a later deploy
-// or rollback may bring the DAG back.
-func (w *worker) advance(ctx context.Context, r *dagdeck.DagRun, active []*dagdeck.DagRun) error {
+// has ended. tis are the run's task instances, read before the Deployment
+// (read is false for a running run they were not read for: it waits for
+// the next tick). running counts the running runs per DAG, kept up to date here. A
+// run whose DAG the current code lacks waits: a later deploy or rollback
+// may bring the DAG back.
+func (w *worker) advance(ctx context.Context, r *dagdeck.DagRun, tis []*dagdeck.TaskInstance, read bool, running map[string]int) error {
 	dag := w.current.dag(r.DagID)
 	if dag == nil {
 		return nil
 	}
 	now := w.now()
-	if r.State == dagdeck.RunQueued {
-		if runningRuns(active, r.DagID) >= dag.MaxActiveRuns {
+	switch {
+	case r.State == dagdeck.RunQueued:
+		if running[r.DagID] >= dag.MaxActiveRuns {
 			return nil
 		}
 		r.State, r.StartedAt = dagdeck.RunRunning, &now
 		if err := w.backend.UpdateRun(ctx, w.id, r); err != nil {
 			return err
 		}
-	}
-	tis, err := w.backend.ListTaskInstances(ctx, w.id, dagdeck.TaskFilter{DagRunID: r.ID})
-	if err != nil {
-		return err
+		running[r.DagID]++
+	case !read:
+		return nil
 	}
 	latest := latestTries(tis)
 	for _, task := range dag.Tasks {
@@ -126,7 +147,10 @@ func (w *worker) advance(ctx context.Context, r *dagdeck.DagRun, active []*dagde
 	}
 	if state := runOutcome(dag, latest); state != "" {
 		r.State, r.EndedAt = state, &now
-		return w.backend.UpdateRun(ctx, w.id, r)
+		if err := w.backend.UpdateRun(ctx, w.id, r); err != nil {
+			return err
+		}
+		running[r.DagID]--
 	}
 	return nil
 }
@@ -147,12 +171,23 @@ func (w *worker) advanceTask(ctx context.Context, r *dagdeck.DagRun, dag *dagfil
 				return w.startTry(ctx, r, dag, task, nil, latest)
 			}
 		}
-	case ti.State == dagdeck.TaskUpForRetry && ti.RetryAt != nil && !ti.RetryAt.After(now):
+	case ti.State == dagdeck.TaskUpForRetry && retryDue(ti, now):
 		if len(w.procs) < w.concurrency() && !w.stillRunning(r.ID, task.ID) {
 			return w.startTry(ctx, r, dag, task, ti, latest)
 		}
 	}
 	return nil
+}
+
+// retryDue reports whether an up_for_retry try's next try may start: its
+// retry time has come, or a downgrade held it back (no retry time) longer
+// than holdTimeout ago and no deploy released it (the rollback failed and
+// the service could not say so).
+func retryDue(ti *dagdeck.TaskInstance, now time.Time) bool {
+	if ti.RetryAt != nil {
+		return !ti.RetryAt.After(now)
+	}
+	return ti.EndedAt != nil && now.Sub(*ti.EndedAt) > holdTimeout
 }
 
 // stillRunning reports whether a process of the task in the run has not
@@ -192,11 +227,12 @@ func (w *worker) failVanishedRetries(ctx context.Context, dag *dagfile.Dag, late
 	return nil
 }
 
-func runningRuns(runs []*dagdeck.DagRun, dagID string) int {
-	n := 0
+// runningPerDag counts the running runs of each DAG.
+func runningPerDag(runs []*dagdeck.DagRun) map[string]int {
+	n := make(map[string]int)
 	for _, r := range runs {
-		if r.DagID == dagID && r.State == dagdeck.RunRunning {
-			n++
+		if r.State == dagdeck.RunRunning {
+			n[r.DagID]++
 		}
 	}
 	return n

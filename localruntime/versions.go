@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/bundle"
@@ -44,17 +45,25 @@ func (v *version) dag(id string) *dagfile.Dag {
 
 // versionSet manages a Deployment's version directories:
 //
-//	<root>/versions/<key>/   immutable, one per code state
-//	<root>/current           symlink to versions/<key>, switched atomically
+//	<root>/versions/<key>/           one per code state, complete once present
+//	<root>/versions/.trash-<key>-*/  being removed
+//
+// A directory appears whole (bundle.Materialize builds it aside, then
+// renames it) and leaves whole (renamed to .trash-… before its removal
+// starts, and the trash is swept at start), so a directory that is present
+// is complete. Its files are read-only. The pointer to the current version
+// is the worker's (version, switched once the directory is ready).
 //
 // A directory is removed only when it is neither current nor used by a
-// running try, and is not one of the keep most recently activated.
+// running try, and is not one of the keep most recently activated. Each
+// activation sets its directory's modification time, so the most recent
+// are known after a restart too.
 type versionSet struct {
 	root    string
 	backend Backend
 	keep    int
 	current string
-	recent  []string // keys activated, newest first
+	swept   bool
 }
 
 func newVersionSet(root string, backend Backend, keep int) *versionSet {
@@ -71,6 +80,7 @@ func (vs *versionSet) dir(key string) string { return filepath.Join(vs.root, "ve
 
 // prepare materializes d's code (once per code state) and loads its DAGs.
 func (vs *versionSet) prepare(ctx context.Context, d *dagdeck.Deploy) (*version, error) {
+	vs.sweep()
 	key := versionKey(d)
 	dir := vs.dir(key)
 	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
@@ -83,6 +93,22 @@ func (vs *versionSet) prepare(ctx context.Context, d *dagdeck.Deploy) (*version,
 	dags, errs := dagfile.LoadDir(os.DirFS(dir), dagfile.Options{RuntimeVersion: d.RuntimeVersion})
 	return &version{deploy: d, key: key, dir: dir, dags: dags, errs: errs}, nil
 }
+
+// sweep removes, once, what removals a crash interrupted left in the trash.
+func (vs *versionSet) sweep() {
+	if vs.swept {
+		return
+	}
+	vs.swept = true
+	entries, _ := os.ReadDir(filepath.Join(vs.root, "versions"))
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), trashPrefix) {
+			removeTree(filepath.Join(vs.root, "versions", e.Name()))
+		}
+	}
+}
+
+const trashPrefix = ".trash-"
 
 // materialize writes d's files into dir, atomically (bundle.Materialize
 // builds a temporary directory, verifies every digest, then renames it).
@@ -98,7 +124,39 @@ func (vs *versionSet) materialize(ctx context.Context, d *dagdeck.Deploy, dir st
 	if err := bundle.Materialize(ctx, dir, open, ms...); err != nil {
 		return fmt.Errorf("materialize the code of %s: %w", d, err)
 	}
+	readOnly(dir)
 	return nil
+}
+
+// readOnly removes the write permission of the files under dir, so a task
+// cannot change the code other tries of the version run. Directories stay
+// writable: tasks may create files beside the code, and removing the tree
+// (as the runtime or an operator does) needs no chmod.
+func readOnly(dir string) {
+	_ = filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
+		if err != nil || !e.Type().IsRegular() {
+			return nil
+		}
+		if fi, err := e.Info(); err == nil {
+			_ = os.Chmod(path, fi.Mode().Perm()&^0o222)
+		}
+		return nil
+	})
+}
+
+// removeTree removes a directory tree, making its directories writable
+// first where a task left them read-only.
+func removeTree(dir string) {
+	if os.RemoveAll(dir) == nil {
+		return
+	}
+	_ = filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
+		if err == nil && e.IsDir() {
+			_ = os.Chmod(path, 0o700)
+		}
+		return nil
+	})
+	_ = os.RemoveAll(dir)
 }
 
 // manifests loads d's image and DAG bundle manifests. When both exist, the
@@ -144,42 +202,50 @@ func (vs *versionSet) manifest(ctx context.Context, digest string) (*dagdeck.Man
 	return &m, nil
 }
 
-// setCurrent points <root>/current at v's directory: a new symlink renamed
-// over the old one, so the pointer is always whole.
-func (vs *versionSet) setCurrent(v *version) error {
-	tmp := filepath.Join(vs.root, ".current.tmp")
-	_ = os.Remove(tmp)
-	if err := os.Symlink(filepath.Join("versions", v.key), tmp); err != nil {
-		return fmt.Errorf("switch current version: %w", err)
-	}
-	if err := os.Rename(tmp, filepath.Join(vs.root, "current")); err != nil {
-		return fmt.Errorf("switch current version: %w", err)
-	}
+// setCurrent records v as the current version and marks its directory as
+// the most recently activated.
+func (vs *versionSet) setCurrent(v *version, now time.Time) {
 	vs.current = v.key
-	vs.recent = slices.DeleteFunc(vs.recent, func(k string) bool { return k == v.key })
-	vs.recent = slices.Insert(vs.recent, 0, v.key)
-	return nil
+	_ = os.Chtimes(v.dir, now, now)
 }
 
 // collect removes the version directories that are not current, not used
 // by a running try (inUse counts tries per key) and not among the keep
-// most recent. Unknown entries (left by a crash) go too.
+// most recently activated. Unknown entries (a materialization a crash
+// interrupted) go too. Each is renamed into the trash first, so a removal
+// a crash interrupts never leaves a partial directory under its key.
 func (vs *versionSet) collect(inUse map[string]int) {
-	entries, err := os.ReadDir(filepath.Join(vs.root, "versions"))
+	vs.sweep()
+	versions := filepath.Join(vs.root, "versions")
+	entries, err := os.ReadDir(versions)
 	if err != nil {
 		return
 	}
-	keep := map[string]bool{vs.current: true}
-	for i, k := range vs.recent {
-		if i > vs.keep {
-			break
-		}
-		keep[k] = true
+	type dir struct {
+		name string
+		mod  time.Time
 	}
+	var candidates []dir
 	for _, e := range entries {
-		if keep[e.Name()] || inUse[e.Name()] > 0 {
+		if e.Name() == vs.current || inUse[e.Name()] > 0 || strings.HasPrefix(e.Name(), trashPrefix) {
 			continue
 		}
-		_ = os.RemoveAll(filepath.Join(vs.root, "versions", e.Name()))
+		var mod time.Time
+		if fi, err := e.Info(); err == nil {
+			mod = fi.ModTime()
+		}
+		candidates = append(candidates, dir{e.Name(), mod})
+	}
+	slices.SortFunc(candidates, func(a, b dir) int { return b.mod.Compare(a.mod) })
+	for i, c := range candidates {
+		if i < vs.keep && !strings.Contains(c.name, ".tmp-") {
+			continue
+		}
+		trash := filepath.Join(versions, trashPrefix+c.name)
+		_ = os.RemoveAll(trash)
+		if err := os.Rename(filepath.Join(versions, c.name), trash); err != nil {
+			continue
+		}
+		removeTree(trash)
 	}
 }

@@ -31,14 +31,15 @@ type worker struct {
 	held    bool                // a downgrade is under way: start nothing until Activate
 	// heldUntil is when a hold that no Activate followed is lifted.
 	heldUntil time.Time
-	// releasePending is set while retries held by a downgrade are still to be released.
-	releasePending bool
-	orphaned       bool                // the orphan pass is still to be done
-	procs          map[string]*process // running tries, by task instance id
-	unsaved        []*process          // ended tries whose outcome is not stored yet
-	versions       *versionSet
-	sched          *scheduleCache
-	lastErr        loggedError
+	// release is set while retries held by a downgrade are still to be
+	// released: those whose try ended before it.
+	release  *time.Time
+	orphaned bool                // the orphan pass is still to be done
+	procs    map[string]*process // running tries, by task instance id
+	unsaved  []*process          // ended tries whose outcome is not stored yet
+	versions *versionSet
+	sched    *scheduleCache
+	lastErr  loggedError
 }
 
 // brokenDeploy is a deploy whose code could not be materialized or read.
@@ -142,12 +143,21 @@ func (w *worker) tick(ctx context.Context) {
 	}
 }
 
-// step reads the Deployment's state and acts on it. Task instances and runs
-// are read before the Deployment: a retry released after a rollback was
-// committed is then never started on the code from before it.
+// step reads the Deployment's state and acts on it. The task instances of
+// the active runs are read before the Deployment: a retry a rollback
+// released is then seen only by a tick that also sees the rollback as
+// current, and never starts on the code from before it.
 func (w *worker) step(ctx context.Context) error {
 	w.saveUnsaved(ctx)
 	if w.orphaned {
+		// Orphans' logs are masked with the Deployment's secrets: read it first.
+		if w.dep == nil {
+			dep, _, err := w.backend.Deployment(ctx, w.id)
+			if err != nil {
+				return err
+			}
+			w.dep = dep
+		}
 		if err := w.recoverOrphans(ctx); err != nil {
 			return err
 		}
@@ -157,6 +167,10 @@ func (w *worker) step(ctx context.Context) error {
 		return err
 	}
 	runs, err := w.activeRuns(ctx)
+	if err != nil {
+		return err
+	}
+	tis, err := w.runTasks(ctx, runs)
 	if err != nil {
 		return err
 	}
@@ -176,8 +190,10 @@ func (w *worker) step(ctx context.Context) error {
 		return err
 	}
 	runs = append(runs, created...)
+	running := runningPerDag(runs)
 	for _, r := range runs {
-		if err := w.advance(ctx, r, runs); err != nil {
+		rtis, read := tis[r.ID]
+		if err := w.advance(ctx, r, rtis, read, running); err != nil {
 			return err
 		}
 	}
