@@ -76,6 +76,20 @@ func AdminToken(t *testing.T, s *Server) string {
 	return token
 }
 
+// RuntimeToken creates a token with the runtime role, the one `dagdeck
+// runtime` needs, and returns its secret.
+func RuntimeToken(t *testing.T, s *Server, dir string) string {
+	t.Helper()
+	var tok struct {
+		Secret string `json:"secret"`
+	}
+	s.JSON(t, dir, &tok, "token", "create", "--name", "rt-"+dagdeck.NewID()[:8], "--role", string(dagdeck.RoleRuntime))
+	if tok.Secret == "" {
+		t.Fatal("token create returned no secret")
+	}
+	return tok.Secret
+}
+
 // TaskInstances lists a run's task instances with `dagdeck tasks list -o json`.
 func TaskInstances(t *testing.T, s *Server, dir, deployment, runID string) []*dagdeck.TaskInstance {
 	t.Helper()

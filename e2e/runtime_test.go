@@ -115,7 +115,20 @@ func readPid(t *testing.T, path string) int {
 	return pid
 }
 
-func alive(pid int) bool { return syscall.Kill(pid, 0) == nil }
+// alive reports whether a process exists and is not a zombie (a killed
+// process nobody reaped yet is dead).
+func alive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		if _, statErr := os.Stat("/proc/self/stat"); statErr != nil {
+			return syscall.Kill(pid, 0) == nil // no /proc here
+		}
+		return false
+	}
+	s := string(b)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	return len(fields) > 0 && fields[0] != "Z"
+}
 
 // TestE2E_RuntimeDeployWhileRunning: a deploy while a run is in flight lets
 // the running task finish on the old code; the task downstream that starts
@@ -247,7 +260,7 @@ func xcomRows(t *testing.T, s *Server) int {
 func TestE2E_RuntimeProcess(t *testing.T) {
 	t.Parallel()
 	s, dir, _ := runtimeSetup(t, "--runtime=none")
-	token := AdminToken(t, s)
+	token := RuntimeToken(t, s, dir)
 	secret := "pa55-w0rd-never-shown"
 	s.MustRun(t, dir, "deployment", "update", "etl", "--env", "PLAIN=one", "--secret-env", "API_KEY="+secret)
 	show := func(version string) map[string]string {
@@ -375,5 +388,77 @@ tasks:
 		if ti.State == dagdeck.TaskRunning {
 			t.Fatalf("still running: %+v", ti)
 		}
+	}
+}
+
+// waitForDeploy waits until the runtime reports the Deployment's DAGs from deploy d.
+func waitForDeploy(t *testing.T, s *Server, dir string, d *dagdeck.Deploy) {
+	t.Helper()
+	WaitFor(t, 60*time.Second, "the runtime to run "+d.ID, func() bool {
+		var out struct {
+			Dags []*dagdeck.Dag `json:"dags"`
+		}
+		s.JSON(t, dir, &out, "dags", "list", "--deployment", "etl")
+		return len(out.Dags) > 0 && out.Dags[0].DeployID == d.ID
+	})
+}
+
+// TestE2E_RuntimeProcessDowngradeRollback: with `dagdeck runtime` running
+// the Deployment (the server runs none), a rollback from runtime 2.0.0 to
+// 1.1.0 while a task with retries runs: the running try ends at once and
+// its process is stopped; its retry exists only once the rollback is
+// DEPLOYED, and runs v1's code on 1.1.0.
+func TestE2E_RuntimeProcessDowngradeRollback(t *testing.T) {
+	t.Parallel()
+	s, dir, shared := runtimeSetup(t, "--runtime=none")
+	token := RuntimeToken(t, s, dir)
+	StartProcess(t, s, "is running", "runtime", "--deployment", "etl", "--server", s.URL, "--token", token,
+		"--data-dir", filepath.Join(t.TempDir(), "runtime"), "--poll-interval", "100ms")
+	v1 := deployProject(t, s, dir, pipeProject("1.1.0", "v1"), "v1")
+	v2 := deployProject(t, s, dir, pipeProject("2.0.0", "v2"), "v2")
+	waitForDeploy(t, s, dir, v2)
+
+	run := trigger(t, s, dir, "pipe")
+	running := WaitForTry(t, s, dir, "etl", run.RunID, "first", 1, dagdeck.TaskRunning)
+	if running.DeployID != v2.ID {
+		t.Fatalf("try 1 = %+v, want it on v2", running)
+	}
+	pid := readPid(t, filepath.Join(shared, "pipe-first-1.pid"))
+
+	var rb dagdeck.RollbackResult
+	s.JSON(t, dir, &rb, "rollback", v1.ID, "--deployment", "etl", "--description", "back to 1.1", "--confirm-downgrade", "--yes")
+	if rb.Deploy == nil || rb.Deploy.Status != dagdeck.DeployDeployed || rb.Deploy.FinalizedAt == nil {
+		t.Fatalf("rollback = %+v", rb.Deploy)
+	}
+	// At once, the server ended try 1; no try 2 ran on the code from before.
+	tis := TaskInstances(t, s, dir, "etl", run.RunID)
+	if stopped := Try(tis, "first", 1); stopped.State == dagdeck.TaskRunning || stopped.EndedAt == nil {
+		t.Fatalf("try 1 after the rollback = %+v", stopped)
+	}
+	if early := Try(tis, "first", 2); early != nil && early.DeployID != rb.Deploy.ID {
+		t.Fatalf("try 2 started before the rollback was deployed: %+v", early)
+	}
+	WaitFor(t, 30*time.Second, "the runtime to stop try 1's process", func() bool { return !alive(pid) })
+
+	Touch(t, shared, "go-2")
+	retry := WaitForTry(t, s, dir, "etl", run.RunID, "first", 2, dagdeck.TaskSuccess, dagdeck.TaskFailed)
+	if retry.DeployID != rb.Deploy.ID || retry.RuntimeVersion != "1.1.0" || retry.StartedAt.Before(*rb.Deploy.FinalizedAt) {
+		t.Fatalf("retry = %+v; the rollback %s was finalized at %s", retry, rb.Deploy.ID, rb.Deploy.FinalizedAt)
+	}
+	if log := taskLog(t, s, dir, retry); !strings.Contains(log, "first v1 try 2") {
+		t.Fatalf("the retry did not run v1:\n%s", log)
+	}
+	if state := WaitForRun(t, s, dir, "etl", run); state != dagdeck.RunSuccess {
+		t.Fatalf("run = %s", state)
+	}
+	tis = TaskInstances(t, s, dir, "etl", run.RunID)
+	if first := Try(tis, "first", 1); first.State != dagdeck.TaskFailed || first.DeployID != v2.ID {
+		t.Fatalf("try 1 = %+v", first)
+	}
+	if extra := Try(tis, "first", 3); extra != nil {
+		t.Fatalf("a third try ran: %+v", extra)
+	}
+	if log := taskLog(t, s, dir, Try(tis, "first", 1)); !strings.Contains(log, "ended by the server") {
+		t.Fatalf("try 1's log does not say why it stopped:\n%s", log)
 	}
 }
