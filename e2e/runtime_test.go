@@ -391,18 +391,6 @@ tasks:
 	}
 }
 
-// waitForDeploy waits until the runtime reports the Deployment's DAGs from deploy d.
-func waitForDeploy(t *testing.T, s *Server, dir string, d *dagdeck.Deploy) {
-	t.Helper()
-	WaitFor(t, 60*time.Second, "the runtime to run "+d.ID, func() bool {
-		var out struct {
-			Dags []*dagdeck.Dag `json:"dags"`
-		}
-		s.JSON(t, dir, &out, "dags", "list", "--deployment", "etl")
-		return len(out.Dags) > 0 && out.Dags[0].DeployID == d.ID
-	})
-}
-
 // TestE2E_RuntimeProcessDowngradeRollback: with `dagdeck runtime` running
 // the Deployment (the server runs none), a rollback from runtime 2.0.0 to
 // 1.1.0 while a task with retries runs: the running try ends at once and
@@ -415,8 +403,7 @@ func TestE2E_RuntimeProcessDowngradeRollback(t *testing.T) {
 	StartProcess(t, s, "is running", "runtime", "--deployment", "etl", "--server", s.URL, "--token", token,
 		"--data-dir", filepath.Join(t.TempDir(), "runtime"), "--poll-interval", "100ms")
 	v1 := deployProject(t, s, dir, pipeProject("1.1.0", "v1"), "v1")
-	v2 := deployProject(t, s, dir, pipeProject("2.0.0", "v2"), "v2")
-	waitForDeploy(t, s, dir, v2)
+	v2 := deployProject(t, s, dir, pipeProject("2.0.0", "v2"), "v2") // --wait: the runtime loaded it
 
 	run := trigger(t, s, dir, "pipe")
 	running := WaitForTry(t, s, dir, "etl", run.RunID, "first", 1, dagdeck.TaskRunning)

@@ -12,24 +12,32 @@
 //
 // Each Deployment has a worker: one goroutine owning its state. Every
 // PollInterval, and at once after a request or a task's end, it reads the
-// Deployment's active runs and tries, then the Deployment itself; activates
-// a new current deploy; creates the runs schedules make due; starts the
-// tasks whose upstream tasks succeeded and the retries that are due. The
-// store is the source of truth, so a runtime restarted, or running in
-// another process, picks up where the last one left.
+// Deployment's active runs and the tries of the running ones, then the
+// Deployment itself (so a retry released by a rollback is only seen
+// together with the rollback); activates a new current deploy; creates
+// the runs schedules make due; starts the tasks whose upstream tasks
+// succeeded and the retries that are due. The store is the source of
+// truth, so a runtime restarted, or running in another process, picks up
+// where the last one left.
 //
 // # Versions
 //
 // Each code state (image and DAG bundle) is materialized once, with
 // bundle.Materialize, into <data-dir>/runtime/<deployment-id>/versions/<key>,
 // where key is a digest of the code: a rollback to a recent deploy reuses
-// its directory. <deployment-id>/current is a symlink switched atomically.
+// its directory. Materialize builds it aside and renames it into place,
+// and a removal renames it to versions/.trash-<key> first (the trash is
+// swept at start), so a directory under its key is always complete. Its
+// files are read-only. The current version is the worker's pointer,
+// switched once the directory is ready; activating a version sets its
+// directory's modification time.
 // A try runs in the directory of the code that was current when it started
 // and keeps it until it ends: a deploy, or a rollback that keeps or raises
 // the runtime, never disturbs running tasks, and the tasks that start after
 // it (downstream tasks of runs in flight included) run the new code.
 // Directories are removed when neither current, nor used by a running try,
-// nor among the KeepVersions most recent.
+// nor among the KeepVersions most recently activated (by modification
+// time, so also after a restart).
 //
 // # Tries
 //
@@ -58,20 +66,31 @@
 // committed, stops every running try at once (SIGTERM, then SIGKILL after
 // KillGrace), records it failed — up_for_retry with no retry time (held)
 // when retries remain — and starts nothing until Activate. Activate, called
-// once the rollback is current, releases the held retries: they run the
-// rolled-back code on the older runtime. A runtime in another process
-// learns of a downgrade from the store instead (service.ExternalRuntime
-// fails the tries; the worker stops the processes of tries no longer
-// running there), and any try still running on a newer runtime than the
-// current one is stopped and retried.
+// once the rollback is current (or, if it failed, with the deploy that
+// stayed current), releases the held retries: they run the current code,
+// the rolled-back code on the older runtime after a rollback. A hold no
+// Activate follows is lifted after a minute.
+//
+// A runtime in another process learns of a downgrade from the store
+// instead: service.ExternalRuntime fails the tries, and the worker stops
+// the processes of tries no longer running there. When it activates a new
+// current deploy, it releases the held retries whose try ended before that
+// deploy became current (the rollback), never on an older deploy it had
+// yet to catch up with; ExternalRuntime releases them only if the rollback
+// failed. Any try still running on a newer runtime than the current one is
+// stopped and retried.
 //
 // # Orphans
 //
 // A worker starting up ends the tries a dead runtime left running: it kills
-// what is left of their process groups (pid files under
-// <deployment-id>/pids, checked against the process start time) and marks
-// them failed, or up for retry now when retries remain. A runtime that
-// shuts down cleanly does the same for its own tries before it exits.
+// what is left of their process groups and marks them failed, or up for
+// retry now when retries remain, storing what their log files hold. A pid
+// file under <deployment-id>/pids records each try's group and its
+// leader's start time; the group is killed if the leader is that process
+// still, or, when the leader is gone (a shell killed by SIGPIPE once the
+// runtime reading its output died), if /proc shows a process of the group
+// started no earlier. A runtime that shuts down cleanly stops its own
+// tries and records them before it exits.
 //
 // Two runtimes must not run the same Deployment: start `dagdeck server`
 // with --runtime=none when `dagdeck runtime` runs its Deployments.

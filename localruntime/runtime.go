@@ -23,8 +23,8 @@ const (
 // Config configures a Runtime.
 type Config struct {
 	// DataDir is where the runtime keeps its files, under
-	// <DataDir>/runtime/<deployment-id>/: version directories, the current
-	// pointer, try logs and process ids.
+	// <DataDir>/runtime/<deployment-id>/: version directories, try logs
+	// and process ids.
 	DataDir string
 	// Backend is the control plane.
 	Backend Backend
