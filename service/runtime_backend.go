@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"io"
+	"time"
 
 	"github.com/dagdeck/dagdeck"
 )
@@ -186,10 +187,43 @@ func (b *RuntimeBackend) UpdateTaskInstance(ctx context.Context, deploymentID st
 		if err := checkTransition(cur, ti.State); err != nil {
 			return err
 		}
+		switch {
+		case cur.State == dagdeck.TaskUpForRetry && ti.State == dagdeck.TaskUpForRetry:
+			return updateRetryTime(ctx, tx, cur, ti)
+		case taskEnded(cur.State):
+			return nil // a late, repeated outcome: the stored one stands
+		}
 		cur.State, cur.ExitCode, cur.RetryAt, cur.StartedAt, cur.EndedAt = ti.State, ti.ExitCode, ti.RetryAt, ti.StartedAt, ti.EndedAt
 		cur.RunnerID, cur.DeployID, cur.RuntimeVersion, cur.MaxTries = ti.RunnerID, ti.DeployID, ti.RuntimeVersion, ti.MaxTries
 		return tx.UpdateTaskInstance(ctx, cur)
 	})
+}
+
+// updateRetryTime lets a runtime set when a held retry runs, and nothing
+// else: an update carrying another end time is a late outcome of a try the
+// server already ended (a downgrade), which must not release its retry.
+func updateRetryTime(ctx context.Context, tx dagdeck.Tx, cur, ti *dagdeck.TaskInstance) error {
+	if !sameTime(cur.EndedAt, ti.EndedAt) {
+		return dagdeck.Errorf(dagdeck.ECONFLICT, "task instance %s was ended by the server; its retry waits for the rollback", cur.ID)
+	}
+	if cur.RetryAt != nil && !sameTime(cur.RetryAt, ti.RetryAt) {
+		return dagdeck.Errorf(dagdeck.ECONFLICT, "task instance %s already has its retry time", cur.ID)
+	}
+	cur.RetryAt = ti.RetryAt
+	return tx.UpdateTaskInstance(ctx, cur)
+}
+
+func sameTime(a, b *time.Time) bool {
+	return (a == nil) == (b == nil) && (a == nil || a.Equal(*b))
+}
+
+// taskEnded reports whether a try in state has finished for good.
+func taskEnded(state string) bool {
+	switch state {
+	case dagdeck.TaskSuccess, dagdeck.TaskFailed, dagdeck.TaskSkipped, dagdeck.TaskUpstreamFailed:
+		return true
+	}
+	return false
 }
 
 // checkTransition returns ECONFLICT unless a try in cur's state may go to state.
