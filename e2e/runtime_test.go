@@ -347,10 +347,20 @@ tasks:
 `
 	d := deployProject(t, s, dir, files, "v1")
 	pipe := trigger(t, s, dir, "pipe")
-	WaitForTry(t, s, dir, "etl", pipe.RunID, "first", 1, dagdeck.TaskRunning)
+	pipeTry := WaitForTry(t, s, dir, "etl", pipe.RunID, "first", 1, dagdeck.TaskRunning)
 	solo := trigger(t, s, dir, "solo")
-	WaitForTry(t, s, dir, "etl", solo.RunID, "first", 1, dagdeck.TaskRunning)
+	soloTry := WaitForTry(t, s, dir, "etl", solo.RunID, "first", 1, dagdeck.TaskRunning)
 	pids := []int{readPid(t, filepath.Join(shared, "pipe-first-1.pid")), readPid(t, filepath.Join(shared, "solo-first-1.pid"))}
+	// The crash this test makes comes after the runtime recorded each
+	// try's process (a crash in the instant between starting a process and
+	// recording it is not what it tests).
+	for _, ti := range []*dagdeck.TaskInstance{pipeTry, soloTry} {
+		pidFile := filepath.Join(s.DataDir, "runtime", ti.DeploymentID, "pids", ti.ID)
+		WaitFor(t, 30*time.Second, "the runtime to record the process of "+ti.ID, func() bool {
+			_, err := os.Stat(pidFile)
+			return err == nil
+		})
+	}
 
 	s.Kill(t)
 	for _, pid := range pids {
