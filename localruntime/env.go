@@ -69,11 +69,17 @@ func airflowTime(t time.Time) string {
 
 // contextVars are the variables that tell a try where it runs, under
 // dagdeck's names and Airflow's AIRFLOW_CTX_* names.
+// taskInstanceVar names the try in its process's environment, so a runtime
+// recovering from a crash can find the try's processes even when the crash
+// came before it recorded their process id.
+const taskInstanceVar = "DAGDECK_TASK_INSTANCE_ID"
+
 func contextVars(deploymentID string, ti *dagdeck.TaskInstance, r *dagdeck.DagRun) map[string]string {
 	logical := airflowTime(r.LogicalDate)
 	try := strconv.Itoa(ti.TryNumber)
 	return map[string]string{
 		"DAGDECK_DEPLOYMENT_ID":    deploymentID,
+		taskInstanceVar:            ti.ID,
 		"DAGDECK_DAG_ID":           ti.DagID,
 		"DAGDECK_RUN_ID":           ti.RunID,
 		"DAGDECK_TASK_ID":          ti.TaskID,

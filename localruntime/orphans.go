@@ -1,6 +1,7 @@
 package localruntime
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -34,7 +35,11 @@ func (w *worker) recoverOrphans(ctx context.Context) error {
 func (w *worker) recoverOrphan(ctx context.Context, ti *dagdeck.TaskInstance) error {
 	dir := w.rt.deploymentDir(w.id)
 	pidPath := filepath.Join(dir, "pids", ti.ID)
-	killLeftover(pidPath)
+	if _, err := os.Stat(pidPath); err == nil {
+		killLeftover(pidPath)
+	} else {
+		killByEnvironment(ti.ID)
+	}
 	now := w.now()
 	ti.EndedAt = &now
 	what := "failed, no retries left"
@@ -181,4 +186,29 @@ func procStat(pid int) ([]string, bool) {
 		return nil, false
 	}
 	return fields, true
+}
+
+// killByEnvironment kills the process groups of the processes whose
+// environment names the try (taskInstanceVar): the fallback when a crash
+// came between starting the try and writing its pid file. Without /proc
+// it does nothing.
+func killByEnvironment(taskInstanceID string) {
+	marker := []byte(taskInstanceVar + "=" + taskInstanceID + "\x00")
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid <= 1 || pid == os.Getpid() {
+			continue
+		}
+		environ, err := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
+		if err != nil || !bytes.Contains(environ, marker) {
+			continue
+		}
+		if pgid, err := processGroup(pid); err == nil && pgid > 1 {
+			signalGroup(pgid, sigKill)
+		}
+	}
 }

@@ -31,3 +31,6 @@ func exitCode(ps *os.ProcessState) *int {
 	code := ps.ExitCode()
 	return &code
 }
+
+// processGroup returns pid itself: there are no process groups here.
+func processGroup(pid int) (int, error) { return pid, nil }

@@ -36,3 +36,6 @@ func exitCode(ps *os.ProcessState) *int {
 	}
 	return &code
 }
+
+// processGroup returns the process group of pid.
+func processGroup(pid int) (int, error) { return syscall.Getpgid(pid) }

@@ -266,3 +266,37 @@ func TestRuntime_MaxActiveRuns(t *testing.T) {
 		}
 	}
 }
+
+// TestRuntime_OrphanWithoutPidFile: the runtime crashed between starting a
+// try's process and recording its pid; the recovery finds the process by
+// the try id in its environment and kills it.
+func TestRuntime_OrphanWithoutPidFile(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("needs /proc to find the process")
+	}
+	t.Parallel()
+	e := newEnv(t, withoutRuntime())
+	d := e.deploy(t, project("1.1.0", map[string]string{"dags/job.yaml": dag("job", bashTask("work", "true"))}), "1.1.0")
+	run, tis := crashedRun(t, e, d, map[string]int{"work": 1})
+
+	proc := exec.Command("sleep", "60")
+	proc.Env = append(os.Environ(), "DAGDECK_TASK_INSTANCE_ID="+tis["work"].ID)
+	proc.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := proc.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = proc.Wait(); close(exited) }()
+	t.Cleanup(func() { _ = proc.Process.Kill() })
+
+	e.rt = e.startRuntime(t, e.config)
+	e.waitRun(t, run)
+	waitFor(t, "the try's process to be killed", func() bool {
+		select {
+		case <-exited:
+			return true
+		default:
+			return false
+		}
+	})
+}
