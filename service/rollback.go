@@ -123,13 +123,8 @@ func (s *Service) checkRollbackTarget(ctx context.Context, tx dagdeck.Tx, plan *
 	if err != nil {
 		return nil, err
 	}
-	latest, err := latestDeployed(ctx, tx, dep.ID)
-	if err != nil {
+	if _, err := s.requireEligible(ctx, tx, target); err != nil {
 		return nil, err
-	}
-	s.setEligibility(target, latest)
-	if !target.Rollback.Eligible {
-		return nil, dagdeck.Errorf(dagdeck.EUNPROCESSABLE, "cannot roll back to %s: %s", target, explainIneligible(target, s.retention))
 	}
 	if gone, err := s.anyMissing(ctx, target.ImageDigest, target.DagBundleDigest); err != nil {
 		return nil, err
@@ -196,13 +191,9 @@ func (s *Service) planRollback(ctx context.Context, tx dagdeck.Tx, deploymentIDO
 	if err != nil {
 		return nil, err
 	}
-	latest, err := latestDeployed(ctx, tx, dep.ID)
+	latest, err := s.requireEligible(ctx, tx, target)
 	if err != nil {
 		return nil, err
-	}
-	s.setEligibility(target, latest)
-	if !target.Rollback.Eligible {
-		return nil, dagdeck.Errorf(dagdeck.EUNPROCESSABLE, "cannot roll back to %s: %s", target, explainIneligible(target, s.retention))
 	}
 	current, err := tx.FindDeploy(ctx, dep.CurrentDeployID)
 	if err != nil {
@@ -233,6 +224,21 @@ func (s *Service) planRollback(ctx context.Context, tx dagdeck.Tx, deploymentIDO
 		return nil, err
 	}
 	return plan, nil
+}
+
+// requireEligible sets target's eligibility and returns EUNPROCESSABLE,
+// saying why, unless it can be rolled back to. It returns the Deployment's
+// latest DEPLOYED deploy, which eligibility depends on.
+func (s *Service) requireEligible(ctx context.Context, tx dagdeck.Tx, target *dagdeck.Deploy) (*dagdeck.Deploy, error) {
+	latest, err := latestDeployed(ctx, tx, target.DeploymentID)
+	if err != nil {
+		return nil, err
+	}
+	s.setEligibility(target, latest)
+	if !target.Rollback.Eligible {
+		return nil, dagdeck.Errorf(dagdeck.EUNPROCESSABLE, "cannot roll back to %s: %s", target, explainIneligible(target, s.retention))
+	}
+	return latest, nil
 }
 
 func imageRef(d *dagdeck.Deploy) string { return d.ImageRepository + ":" + d.ImageTag }
