@@ -2,6 +2,7 @@ package dagdeck
 
 import (
 	"regexp"
+	"slices"
 	"time"
 )
 
@@ -52,6 +53,28 @@ func (d *Deployment) WithoutSecrets() *Deployment {
 		c.Env[i] = v
 	}
 	return &c
+}
+
+// MinMaskedSecret is the shortest secret value masked in task logs and XCom
+// values (as Airflow's min_length_masked_secret): masking every "1" or
+// "yes" would garble output and protect nothing.
+const MinMaskedSecret = 5
+
+// SecretValues returns the Deployment's secret env values that are masked
+// in task output (MinMaskedSecret characters or more), longest first, so
+// a secret containing another is masked whole. Nil for a nil Deployment.
+func (d *Deployment) SecretValues() []string {
+	if d == nil {
+		return nil
+	}
+	var out []string
+	for _, v := range d.Env {
+		if v.IsSecret && len(v.Value) >= MinMaskedSecret && !slices.Contains(out, v.Value) {
+			out = append(out, v.Value)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b string) int { return len(b) - len(a) })
+	return out
 }
 
 // Executors.

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -24,9 +23,8 @@ const (
 	MaxStoredLog = 1 << 20
 	// logFlushEvery is how often a running try's log is stored.
 	logFlushEvery = time.Second
-	// MinMaskedSecret is the shortest secret value masked in logs and XComs
-	// (as Airflow's min_length_masked_secret): shorter ones would garble them.
-	MinMaskedSecret = 5
+	// MinMaskedSecret is the shortest secret value masked in logs and XComs.
+	MinMaskedSecret = dagdeck.MinMaskedSecret
 	// maxLastLine bounds the line kept as a try's XCom return_value.
 	maxLastLine = 64 << 10
 )
@@ -138,21 +136,8 @@ func (l *lastLine) String() string {
 	return strings.TrimRight(string(line), " \t\r\n")
 }
 
-// secretValues are the Deployment's secret env values long enough to
-// mask, longest first: a secret containing another is masked whole.
-func secretValues(dep *dagdeck.Deployment) []string {
-	var out []string
-	if dep == nil {
-		return nil
-	}
-	for _, v := range dep.Env {
-		if v.IsSecret && len(v.Value) >= MinMaskedSecret && !slices.Contains(out, v.Value) {
-			out = append(out, v.Value)
-		}
-	}
-	slices.SortStableFunc(out, func(a, b string) int { return len(b) - len(a) })
-	return out
-}
+// secretValues are the Deployment's secret values to mask, longest first.
+func secretValues(dep *dagdeck.Deployment) []string { return dep.SecretValues() }
 
 // mask replaces every secret value in s with ***; secrets are longest first.
 func mask(s string, secrets []string) string {

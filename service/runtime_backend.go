@@ -248,7 +248,7 @@ func (b *RuntimeBackend) PutTaskLog(ctx context.Context, deploymentID, taskInsta
 		if _, err := findTaskOf(ctx, tx, deploymentID, taskInstanceID); err != nil {
 			return err
 		}
-		return tx.PutTaskLog(ctx, taskInstanceID, []byte(maskSecrets(string(log), dep.Env)))
+		return tx.PutTaskLog(ctx, taskInstanceID, []byte(maskSecrets(string(log), dep)))
 	})
 }
 
@@ -271,7 +271,7 @@ func (b *RuntimeBackend) PutXCom(ctx context.Context, deploymentID string, x *da
 			return err
 		}
 		masked := *x
-		masked.Value = maskSecrets(x.Value, dep.Env)
+		masked.Value = maskSecrets(x.Value, dep)
 		return tx.PutXCom(ctx, deploymentID, &masked)
 	})
 }
