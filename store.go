@@ -54,8 +54,6 @@ type DeploymentTx interface {
 	// UpdateDeployment writes every field of d, replacing its Env.
 	// ENOTFOUND if it does not exist, ECONFLICT if the new name is taken.
 	UpdateDeployment(ctx context.Context, d *Deployment) error
-	// DeleteDeployment removes d and everything that belongs to it. ENOTFOUND if none.
-	DeleteDeployment(ctx context.Context, id string) error
 	// RecordEnvChange notes that key was set, changed or deleted at t.
 	RecordEnvChange(ctx context.Context, deploymentID, key string, t time.Time) error
 	// EnvKeysChangedSince returns the distinct keys changed after t, sorted.

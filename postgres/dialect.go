@@ -54,7 +54,6 @@ var queries = sqldb.Queries{
 		current_deploy_id = $8, runtime_version = $9, image_tag = $10, dag_bundle_version = $11,
 		created_at = $12, updated_at = $13
 		WHERE id = $14`,
-	DeleteDeployment: `DELETE FROM deployments WHERE id = $1`,
 	InsertEnv: `INSERT INTO deployment_env
 		(deployment_id, key, position, value, is_secret, updated_at) VALUES ($1, $2, $3, $4, $5, $6)`,
 	ListEnv:         `SELECT key, value, is_secret, updated_at FROM deployment_env WHERE deployment_id = $1 ORDER BY position`,

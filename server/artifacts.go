@@ -54,12 +54,7 @@ func (s *Server) handleBlobGet(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleDeployArchive(w http.ResponseWriter, r *http.Request) {
 	part := partParam(r)
-	d, err := s.svc.FindDeploy(ctx(r), r.PathValue("id"), r.PathValue("deployId"))
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	m, err := s.svc.DeployManifest(ctx(r), r.PathValue("id"), d.ID, part)
+	d, m, err := s.svc.DeployManifest(ctx(r), r.PathValue("id"), r.PathValue("deployId"), part)
 	if err != nil {
 		s.error(w, r, err)
 		return

@@ -99,7 +99,7 @@ func (s *Server) handleDeployRollback(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleDeployManifest(w http.ResponseWriter, r *http.Request) {
-	m, err := s.svc.DeployManifest(ctx(r), r.PathValue("id"), r.PathValue("deployId"), partParam(r))
+	_, m, err := s.svc.DeployManifest(ctx(r), r.PathValue("id"), r.PathValue("deployId"), partParam(r))
 	if err != nil {
 		s.error(w, r, err)
 		return

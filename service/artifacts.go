@@ -68,12 +68,13 @@ const (
 	PartDAGs  = "dags"
 )
 
-// DeployManifest returns the image or DAG bundle manifest of a deploy.
-// ENOTFOUND if the deploy has no such part or its artifacts were removed.
-func (s *Service) DeployManifest(ctx context.Context, deploymentIDOrName, deployID, part string) (*dagdeck.Manifest, error) {
+// DeployManifest returns a deploy and the manifest of its image or DAG
+// bundle. ENOTFOUND if the deploy has no such part or its artifacts were
+// removed.
+func (s *Service) DeployManifest(ctx context.Context, deploymentIDOrName, deployID, part string) (*dagdeck.Deploy, *dagdeck.Manifest, error) {
 	d, err := s.FindDeploy(ctx, deploymentIDOrName, deployID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	digest := ""
 	switch part {
@@ -82,12 +83,13 @@ func (s *Service) DeployManifest(ctx context.Context, deploymentIDOrName, deploy
 	case PartDAGs:
 		digest = d.DagBundleDigest
 	default:
-		return nil, dagdeck.Errorf(dagdeck.EINVALID, "part %q: want %q or %q", part, PartImage, PartDAGs)
+		return nil, nil, dagdeck.Errorf(dagdeck.EINVALID, "part %q: want %q or %q", part, PartImage, PartDAGs)
 	}
 	if digest == "" {
-		return nil, dagdeck.Errorf(dagdeck.ENOTFOUND, "%s has no packaged %s", d, part)
+		return nil, nil, dagdeck.Errorf(dagdeck.ENOTFOUND, "%s has no packaged %s", d, part)
 	}
-	return s.LoadManifest(ctx, digest)
+	m, err := s.LoadManifest(ctx, digest)
+	return d, m, err
 }
 
 // OpenFunc returns a function opening blobs, for packers and materializers.

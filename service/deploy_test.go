@@ -106,7 +106,7 @@ func TestDeployService_Deploy(t *testing.T) {
 		if d.DagBundleDigest != "" || d.DagBundleVersion != "" || d.IsDagDeployEnabled {
 			t.Fatalf("deploy = %+v", d)
 		}
-		m, err := e.svc.DeployManifest(viewer, "prod", d.ID, "image")
+		_, m, err := e.svc.DeployManifest(viewer, "prod", d.ID, "image")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -46,7 +46,6 @@ var queries = sqldb.Queries{
 		current_deploy_id = ?, runtime_version = ?, image_tag = ?, dag_bundle_version = ?,
 		created_at = ?, updated_at = ?
 		WHERE id = ?`,
-	DeleteDeployment: `DELETE FROM deployments WHERE id = ?`,
 	InsertEnv: `INSERT INTO deployment_env
 		(deployment_id, key, position, value, is_secret, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
 	ListEnv:         `SELECT key, value, is_secret, updated_at FROM deployment_env WHERE deployment_id = ? ORDER BY position`,

@@ -34,7 +34,6 @@ func Run(t *testing.T, open func(t *testing.T) dagdeck.Store) {
 		{"FindDeployment", testFindDeployment},
 		{"ListDeployments", testListDeployments},
 		{"UpdateDeployment", testUpdateDeployment},
-		{"DeleteDeployment", testDeleteDeployment},
 		{"EnvChanges", testEnvChanges},
 		{"CreateDeploy", testCreateDeploy},
 		{"FindDeploy", testFindDeploy},

@@ -149,7 +149,8 @@ func (u *UI) imageFiles(ctx context.Context, dep *dagdeck.Deployment, d *dagdeck
 	if d.ImageDigest == "" {
 		return &dagdeck.Manifest{Kind: dagdeck.ManifestImage}, nil
 	}
-	return u.svc.DeployManifest(ctx, dep.ID, d.ID, service.PartImage)
+	_, m, err := u.svc.DeployManifest(ctx, dep.ID, d.ID, service.PartImage)
+	return m, err
 }
 
 func (u *UI) logUnexpected(err error, msg string, d *dagdeck.Deploy) {

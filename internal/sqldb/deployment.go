@@ -82,12 +82,6 @@ func (tx *Tx) UpdateDeployment(ctx context.Context, d *dagdeck.Deployment) error
 	return tx.insertEnv(ctx, d)
 }
 
-// DeleteDeployment implements dagdeck.DeploymentTx.
-func (tx *Tx) DeleteDeployment(ctx context.Context, id string) error {
-	res, err := tx.tx.ExecContext(ctx, tx.q.DeleteDeployment, id)
-	return tx.mustAffect(res, err, "Deployment %q", id)
-}
-
 func (tx *Tx) insertEnv(ctx context.Context, d *dagdeck.Deployment) error {
 	for i, e := range d.Env {
 		_, err := tx.tx.ExecContext(ctx, tx.q.InsertEnv, d.ID, e.Key, i, e.Value, e.IsSecret, tx.time(e.UpdatedAt))

@@ -11,7 +11,6 @@ type Queries struct {
 	FindDeploymentByName string // SELECT DeploymentColumns by name
 	ListDeployments      string // SELECT DeploymentColumns, ordered by name
 	UpdateDeployment     string // SET DeploymentColumns but id; id
-	DeleteDeployment     string // id
 	InsertEnv            string // deployment_id, key, position, value, is_secret, updated_at
 	ListEnv              string // deployment_id → key, value, is_secret, updated_at, ordered by position
 	DeleteEnv            string // deployment_id
