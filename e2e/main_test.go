@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dagdeck/dagdeck/internal/apitest"
 	"github.com/dagdeck/dagdeck/internal/testenv"
 )
 
@@ -190,16 +191,7 @@ func (s *Server) JSON(t *testing.T, dir string, v any, args ...string) {
 }
 
 // WaitFor polls cond until it holds or the deadline passes.
-func WaitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
+var WaitFor = apitest.WaitFor
 
 func freeAddr(t *testing.T) string {
 	t.Helper()

@@ -291,13 +291,7 @@ func (e *env) release(t *testing.T, name string) {
 // waitFor polls cond until it holds, failing the test after 30 seconds.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	apitest.WaitFor(t, 30*time.Second, what, cond)
 }
 
 // waitScript is a shell snippet that waits (at most a minute) for

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/dagdeck/dagdeck"
+	"github.com/dagdeck/dagdeck/internal/apitest"
 	"github.com/dagdeck/dagdeck/internal/testenv"
 )
 
@@ -57,20 +58,15 @@ func tryLock(db *DB, lock func(ctx context.Context, tx dagdeck.Tx) error) <-chan
 // waitBlocked waits until a session of the database waits for a lock.
 func waitBlocked(t *testing.T, db *DB) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
+	apitest.WaitFor(t, 10*time.Second, "a session to wait for a lock", func() bool {
 		var n int
 		err := db.db.QueryRowContext(t.Context(), `SELECT count(*) FROM pg_stat_activity
 			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&n)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n > 0 {
-			return
-		}
-		time.Sleep(10 * time.Millisecond) // polling a condition, with a deadline
-	}
-	t.Fatal("no session is waiting for a lock")
+		return n > 0
+	})
 }
 
 // wantDone waits for an Update's result and fails t on error or after a deadline.

@@ -287,11 +287,5 @@ func tryState(t *testing.T, c *client.Client, r *dagdeck.DagRun, taskID string, 
 // waitUntil polls cond until it holds, failing the test after 30 seconds.
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	apitest.WaitFor(t, 30*time.Second, what, cond)
 }

@@ -17,12 +17,7 @@ func testCreateDeploy(t *testing.T, open Opener) {
 		if d.Sequence != 1 {
 			t.Fatalf("Sequence = %d, want 1", d.Sequence)
 		}
-		view(t, s, func(tx dagdeck.Tx) error {
-			got, err := tx.FindDeploy(t.Context(), d.ID)
-			wantNoError(t, err)
-			wantEqual(t, d, got)
-			return nil
-		})
+		wantStoredDeploy(t, s, d)
 	})
 	t.Run("NilPointers", func(t *testing.T) {
 		s := newStore(t, open)
@@ -30,12 +25,7 @@ func testCreateDeploy(t *testing.T, open Opener) {
 		d := newDeploy(dep, 1)
 		d.Status, d.FinalizedAt, d.Git = dagdeck.DeployInitialized, nil, nil
 		createDeploy(t, s, d)
-		view(t, s, func(tx dagdeck.Tx) error {
-			got, err := tx.FindDeploy(t.Context(), d.ID)
-			wantNoError(t, err)
-			wantEqual(t, d, got)
-			return nil
-		})
+		wantStoredDeploy(t, s, d)
 	})
 	t.Run("EmptyGit", func(t *testing.T) {
 		s := newStore(t, open)
@@ -43,12 +33,7 @@ func testCreateDeploy(t *testing.T, open Opener) {
 		d := newDeploy(dep, 1)
 		d.Git = &dagdeck.Git{}
 		createDeploy(t, s, d)
-		view(t, s, func(tx dagdeck.Tx) error {
-			got, err := tx.FindDeploy(t.Context(), d.ID)
-			wantNoError(t, err)
-			wantEqual(t, d, got)
-			return nil
-		})
+		wantStoredDeploy(t, s, d)
 	})
 	t.Run("Sequence", func(t *testing.T) {
 		s := newStore(t, open)
@@ -200,5 +185,16 @@ func testImageTagTaken(t *testing.T, open Opener) {
 			}
 			return nil
 		})
+	})
+}
+
+// wantStoredDeploy fails unless the store returns d as it is.
+func wantStoredDeploy(t *testing.T, s dagdeck.Store, d *dagdeck.Deploy) {
+	t.Helper()
+	view(t, s, func(tx dagdeck.Tx) error {
+		got, err := tx.FindDeploy(t.Context(), d.ID)
+		wantNoError(t, err)
+		wantEqual(t, d, got)
+		return nil
 	})
 }

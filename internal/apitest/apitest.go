@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/client"
@@ -88,4 +89,17 @@ func LocalStores(t testing.TB) (*sqlite.DB, *file.Store) {
 		t.Fatal(err)
 	}
 	return db, fs
+}
+
+// WaitFor polls cond until it holds, failing the test after timeout: tests
+// wait on conditions, never on fixed sleeps.
+func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
