@@ -19,6 +19,8 @@ var dialect = sqldb.Dialect{
 	EncodeTime: func(t time.Time) any { return t.UTC().Truncate(time.Microsecond) },
 	Violation:  violation,
 	Queries:    queries,
+	AuditLock:  `SELECT pg_advisory_xact_lock($1)`,
+	SkipLocked: ` FOR UPDATE SKIP LOCKED`,
 }
 
 // PostgreSQL error codes the adapter translates.

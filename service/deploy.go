@@ -54,8 +54,12 @@ func (s *Service) CreateDeploy(ctx context.Context, deploymentIDOrName string, r
 			return err
 		}
 		out.Deploy = d
-		out.Missing, err = s.missing(ctx, manifests)
-		return err
+		if out.Missing, err = s.missing(ctx, manifests); err != nil {
+			return err
+		}
+		summary := deploySummary(d)
+		summary["filesMissing"] = len(out.Missing)
+		return s.record(ctx, tx, deployChange(dagdeck.AuditDeployCreated, d, summary))
 	})
 	if err != nil {
 		return nil, err

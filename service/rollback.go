@@ -100,7 +100,10 @@ func (s *Service) commitRollback(ctx context.Context, plan *dagdeck.RollbackPlan
 		if err := tx.CreateDeploy(ctx, d); err != nil {
 			return err
 		}
-		return makeCurrent(ctx, tx, dep, d, *d.FinalizedAt)
+		if err := makeCurrent(ctx, tx, dep, d, *d.FinalizedAt); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, rollbackChange(dep, d, plan, actor))
 	})
 	if err != nil && downgrade {
 		s.reactivateCurrent(ctx, plan.DeploymentID)
@@ -152,6 +155,29 @@ func (s *Service) reactivateCurrent(ctx context.Context, deploymentID string) {
 	if err != nil {
 		s.logger.Error("reactivate after failed rollback", "deployment", deploymentID, "err", err)
 	}
+}
+
+// rollbackChange records a rollback with its plan's summary, and announces it.
+func rollbackChange(dep *dagdeck.Deployment, d *dagdeck.Deploy, plan *dagdeck.RollbackPlan, actor *dagdeck.Actor) change {
+	summary := deploySummary(d)
+	planSummary := map[string]any{
+		"from":         seqLabel(plan.CurrentDeploy.Sequence),
+		"to":           seqLabel(plan.TargetDeploy.Sequence),
+		"image":        plan.Image,
+		"runtime":      plan.Runtime,
+		"dagDeploy":    plan.DagDeploy,
+		"dagFiles":     map[string]int{"added": len(plan.DagBundle.Added), "removed": len(plan.DagBundle.Removed), "changed": len(plan.DagBundle.Changed)},
+		"imageFiles":   map[string]int{"added": len(plan.ImageFiles.Added), "removed": len(plan.ImageFiles.Removed), "changed": len(plan.ImageFiles.Changed)},
+		"tasksRunning": len(plan.RunningTasks),
+	}
+	summary["plan"] = planSummary
+	c := deployChange(dagdeck.AuditRollbackDeployed, d, summary)
+	ev := deployEvent(dagdeck.EventRollbackDeployed, dep, d, actor)
+	ev.data["target"] = plan.TargetDeploy
+	ev.data["plan"] = planSummary
+	ev.text = fmt.Sprintf(":rewind: %s rolled *%s* back to #%d (now #%d): %s", actor.Name, dep.Name, plan.TargetDeploy.Sequence, d.Sequence, d.Description)
+	c.event = ev
+	return c
 }
 
 func staleRollbackPlan(current *dagdeck.Deploy) error {

@@ -34,6 +34,8 @@ type Service struct {
 	hooks   []func(*dagdeck.Deploy)
 	// manifests caches decoded manifests (immutable, content-addressed).
 	manifests manifestCache
+	// outboxWake nudges the webhook deliverer when an event was queued.
+	outboxWake chan struct{}
 }
 
 // Option configures a Service.
@@ -67,6 +69,7 @@ func New(store dagdeck.Store, artifacts dagdeck.ArtifactStore, opts ...Option) *
 		uploadTimeout: DefaultUploadTimeout,
 		gcGrace:       DefaultGCGrace,
 		logger:        slog.Default(),
+		outboxWake:    make(chan struct{}, 1),
 	}
 	for _, o := range opts {
 		o(s)
