@@ -112,6 +112,10 @@ func (f *factory) runDeploy(ctx context.Context, o *deployOptions) error {
 	if err != nil {
 		return err
 	}
+	pinned, err := f.pinImage(ctx, o.imageName)
+	if err != nil {
+		return err
+	}
 	p, err := f.pack(ctx, o.dir)
 	if err != nil {
 		return fmt.Errorf("pack %s: %w", o.dir, err)
@@ -120,9 +124,7 @@ func (f *factory) runDeploy(ctx context.Context, o *deployOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := f.pinImage(ctx, &req); err != nil {
-		return err
-	}
+	req.ImageRegistryDigest = pinned
 	created, err := f.client().CreateDeploy(ctx, dep.ID, req)
 	if err != nil {
 		return err
@@ -135,20 +137,20 @@ func (f *factory) runDeploy(ctx context.Context, o *deployOptions) error {
 	return f.reportDeploy(ctx, o, dep, d, up, p)
 }
 
-// pinImage resolves the request's external image in its registry and
-// records the digest; a reference the registry refuses stops the deploy
-// before anything is recorded.
-func (f *factory) pinImage(ctx context.Context, req *dagdeck.DeployCreate) error {
-	if req.ImageName == "" {
-		return nil
+// pinImage resolves an external image reference in its registry and
+// returns the digest it points to ("" without a reference). A reference
+// the registry refuses stops the deploy before anything is packed or
+// recorded.
+func (f *factory) pinImage(ctx context.Context, ref string) (string, error) {
+	if ref == "" {
+		return "", nil
 	}
-	img, err := f.resolveImage(ctx, req.ImageName)
+	img, err := f.resolveImage(ctx, ref)
 	if err != nil {
-		return fmt.Errorf("%w; nothing was deployed", err)
+		return "", fmt.Errorf("%w; nothing was deployed", err)
 	}
-	req.ImageRegistryDigest = img.Digest
-	fmt.Fprintf(f.errOut, "Resolved %s to %s.\n", req.ImageName, img.Pinned())
-	return nil
+	fmt.Fprintf(f.errOut, "Resolved %s to %s.\n", ref, img.Pinned())
+	return img.Digest, nil
 }
 
 // reportDeploy waits for the runtime when asked and prints the result.

@@ -56,6 +56,29 @@ func TestDeploy_ExternalImage(t *testing.T) {
 	}
 }
 
+func TestDeploy_ExternalImageByDigest(t *testing.T) {
+	t.Parallel()
+	reg := testenv.Registry(t)
+	repo := reg.Repository(t)
+	digest := reg.Push(t, repo+":1.4")
+	api := newFakeAPI(t)
+	tio := newTestFactory(t, api.start(), "")
+	if code := tio.run("deploy", "-d", "etl", "--image", "--image-name", repo+"@"+digest); code != 0 {
+		t.Fatalf("exit %d: %s", code, tio.errOut)
+	}
+	if req := api.createdReqs()[0]; req.ImageName != repo+"@"+digest || req.ImageRegistryDigest != digest {
+		t.Fatalf("request: image %q at %q", req.ImageName, req.ImageRegistryDigest)
+	}
+	unknown := dagdeck.DigestOf([]byte("never pushed"))
+	if code := tio.run("deploy", "-d", "etl", "--image", "--image-name", repo+"@"+unknown); code != 1 {
+		t.Fatalf("deploy of an unknown digest: exit %d", code)
+	}
+	assertOneErrorLine(t, tio.errOut.String(), repo+"@"+unknown+" does not exist", "MANIFEST_UNKNOWN")
+	if n := len(api.createdReqs()); n != 1 {
+		t.Fatalf("%d deploys created, want 1", n)
+	}
+}
+
 func TestDeploy_ExternalImageRefused(t *testing.T) {
 	t.Parallel()
 	reg, locked := testenv.Registry(t), testenv.RegistryWithAuth(t)

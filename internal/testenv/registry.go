@@ -158,7 +158,7 @@ func registryStart(auth bool) (OCIRegistry, *child, error) {
 	}
 	// Another process may take the free port before the registry binds it; retry then.
 	for attempt := 1; ; attempt++ {
-		if reg.Host, err = s3FreeAddr(); err != nil {
+		if reg.Host, err = s3FreeAddr(); err != nil { // any free loopback port
 			return OCIRegistry{}, nil, err
 		}
 		proc, err := registryLaunch(bin, dir, reg)
@@ -196,7 +196,7 @@ func registryLaunch(bin, dir string, reg OCIRegistry) (*child, error) {
 	defer logFile.Close() // the child has its own descriptor
 	cmd := exec.Command(bin, "serve", config)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = s3SysProcAttr()
+	cmd.SysProcAttr = s3SysProcAttr() // as for versitygw: killed with the test binary on Linux
 	c, err := startChild(cmd)
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", bin, err)
