@@ -66,7 +66,7 @@ type Resolver struct {
 // ErrInvalidReference, ErrNotFound (with the registry's answer),
 // ErrUnauthorized or ErrUnreachable.
 func (r *Resolver) Resolve(ctx context.Context, ref string) (*Image, error) {
-	parsed, err := ParseReference(ref)
+	parsed, err := parseReference(ref)
 	if err != nil {
 		return nil, err
 	}
@@ -88,9 +88,9 @@ func (r *Resolver) Resolve(ctx context.Context, ref string) (*Image, error) {
 	return img, nil
 }
 
-// ParseReference parses repository:tag or repository@sha256:…; a missing
+// parseReference parses repository:tag or repository@sha256:…; a missing
 // tag is an error rather than "latest", which would pin whatever is latest.
-func ParseReference(ref string) (name.Reference, error) {
+func parseReference(ref string) (name.Reference, error) {
 	parsed, err := name.ParseReference(ref, name.StrictValidation)
 	if err != nil {
 		return nil, fmt.Errorf("%w %q: %v; want repository:tag or repository@sha256:…", ErrInvalidReference, ref, err)
