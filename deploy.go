@@ -124,6 +124,18 @@ func EligibilityOf(d *Deploy, latestDeployedID string, now time.Time, window tim
 	return RollbackEligibility{Eligible: true}
 }
 
+// SameCode reports whether d and o record the same code: image, DAG bundle,
+// runtime version and DAG-deploy setting, everything a rollback restores.
+// Packaged images compare by content (their manifest digest), so the same
+// files deployed twice under two image tags are the same code; external
+// images compare by reference.
+func (d *Deploy) SameCode(o *Deploy) bool {
+	sameImage := d.ImageDigest == o.ImageDigest &&
+		(d.ImageDigest != "" || d.ImageRepository == o.ImageRepository && d.ImageTag == o.ImageTag)
+	return sameImage && d.DagBundleDigest == o.DagBundleDigest && d.RuntimeVersion == o.RuntimeVersion &&
+		d.IsDagDeployEnabled == o.IsDagDeployEnabled
+}
+
 // ImageTagFor returns the image tag of a deploy created at t:
 // deploy-2026-11-26T14-05-09. The server adds a suffix (-2, -3, …) when the
 // tag is already taken within the Deployment.

@@ -25,26 +25,38 @@ type rollbackOptions struct {
 func newRollbackCmd(f *factory) *cobra.Command {
 	o := &rollbackOptions{}
 	cmd := &cobra.Command{
-		Use:   "rollback DEPLOY_ID --description TEXT",
+		Use:   "rollback [DEPLOY] --description TEXT",
 		Short: "Roll a Deployment back to an earlier deploy",
 		Long: `Roll a Deployment back to an earlier deploy.
 
-A rollback is a new deploy that restores the code of DEPLOY_ID (a deploy id,
-or #N for sequence number N): image, DAGs, runtime version and DAG-deploy
-setting. Environment variables and other settings are not rolled back.
+A rollback is a new deploy that restores the code of DEPLOY: image, DAGs,
+runtime version and DAG-deploy setting. Environment variables and other
+settings are not rolled back.
+
+DEPLOY is a deploy id, #N (sequence number N in the history), #-N (the Nth
+deploy before the current one) or "previous". Without DEPLOY the rollback
+goes to "previous": the newest earlier deploy that can be rolled back to and
+whose code differs from the current code. The plan names it before anything
+changes.
 
 The plan is always shown first. A rollback that lowers the runtime version
 fails running tasks at once and erases the metadata of features the older
 runtime lacks: it needs --confirm-downgrade.`,
-		Example: `  dagdeck rollback '#3' --deployment etl-prod --dry-run
+		Example: `  dagdeck rollback --deployment etl-prod --description "the 14:05 deploy broke the report"
+  dagdeck rollback '#-2' --deployment etl-prod --dry-run
+  dagdeck rollback '#3' --deployment etl-prod --dry-run
   dagdeck rollback 01hx3k… --description "weather DAG broke prod"
   dagdeck rollback '#3' -d etl-prod --description "back to 1.1" --confirm-downgrade --yes`,
-		Args: exactArgs(1, "one deploy id"),
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.validate(); err != nil {
 				return err
 			}
-			return f.runRollback(cmd.Context(), o, args[0])
+			ref := "previous"
+			if len(args) == 1 {
+				ref = args[0]
+			}
+			return f.runRollback(cmd.Context(), o, ref)
 		},
 	}
 	optionalDeploymentFlag(cmd, &o.deployment)

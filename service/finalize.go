@@ -30,7 +30,7 @@ func (s *Service) FinalizeDeploy(ctx context.Context, deploymentIDOrName, deploy
 		if err != nil {
 			return err
 		}
-		if d, err = findDeployOf(ctx, tx, dep, deployID); err != nil {
+		if d, err = s.findDeployOf(ctx, tx, dep, deployID); err != nil {
 			return err
 		}
 		if d.Status != dagdeck.DeployInitialized {
@@ -72,20 +72,6 @@ func makeCurrent(ctx context.Context, tx dagdeck.Tx, dep *dagdeck.Deployment, d 
 	dep.IsDagDeployEnabled = d.IsDagDeployEnabled
 	dep.UpdatedAt = now
 	return tx.UpdateDeployment(ctx, dep)
-}
-
-// findDeployOf returns the deploy if it belongs to dep.
-func findDeployOf(ctx context.Context, tx dagdeck.Tx, dep *dagdeck.Deployment, deployID string) (*dagdeck.Deploy, error) {
-	d, err := tx.FindDeploy(ctx, deployID)
-	if dagdeck.ErrorCode(err) == dagdeck.ENOTFOUND {
-		return nil, dagdeck.Errorf(dagdeck.ENOTFOUND, "deploy %q not found", deployID)
-	} else if err != nil {
-		return nil, err
-	}
-	if d.DeploymentID != dep.ID {
-		return nil, dagdeck.Errorf(dagdeck.EINVALID, "deploy %s belongs to another Deployment, not to %s", deployID, dep.Name)
-	}
-	return d, nil
 }
 
 // manifestsOf loads the manifests a deploy references.

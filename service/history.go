@@ -73,7 +73,7 @@ func (s *Service) FindDeploy(ctx context.Context, deploymentIDOrName, deployID s
 		if err != nil {
 			return err
 		}
-		if d, err = findDeployOf(ctx, tx, dep, deployID); err != nil {
+		if d, err = s.findDeployOf(ctx, tx, dep, deployID); err != nil {
 			return err
 		}
 		latest, err := latestDeployed(ctx, tx, dep.ID)
@@ -116,7 +116,7 @@ func (s *Service) PreviousDeployed(ctx context.Context, deploymentIDOrName, depl
 		if err != nil {
 			return err
 		}
-		d, err := findDeployOf(ctx, tx, dep, deployID)
+		d, err := s.findDeployOf(ctx, tx, dep, deployID)
 		if err != nil {
 			return err
 		}
@@ -173,7 +173,7 @@ func (s *Service) UpdateDeploy(ctx context.Context, deploymentIDOrName, deployID
 		if err != nil {
 			return err
 		}
-		if d, err = findDeployOf(ctx, tx, dep, deployID); err != nil {
+		if d, err = s.findDeployOf(ctx, tx, dep, deployID); err != nil {
 			return err
 		}
 		if upd.Status != nil {

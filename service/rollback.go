@@ -188,7 +188,7 @@ func (s *Service) planRollback(ctx context.Context, tx dagdeck.Tx, deploymentIDO
 	if err != nil {
 		return nil, err
 	}
-	target, err := findDeployOf(ctx, tx, dep, deployID)
+	target, err := s.findDeployOf(ctx, tx, dep, deployID)
 	if err != nil {
 		return nil, err
 	}
