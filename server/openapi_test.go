@@ -113,6 +113,11 @@ func TestServer_OpenAPI(t *testing.T) {
 	if _, err := deploy(ctx, c, "prod", v2(), v2().Request("2.0.0", "second")); err != nil {
 		t.Fatal(err)
 	}
+	// An external image pinned by digest: the plans and deploys below carry it.
+	ext := dagdeck.DeployCreate{Type: dagdeck.DeployImageOnly, RuntimeVersion: "2.0.0", ImageName: "registry.example.com/etl:2", ImageRegistryDigest: dagdeck.DigestOf([]byte("etl 2"))}
+	if d, err := deploy(ctx, c, "prod", v2(), ext); err != nil || d.ImageRegistryDigest != ext.ImageRegistryDigest {
+		t.Fatalf("external image deploy: %+v, %v", d, err)
+	}
 	if _, err := c.ListDeploys(ctx, "prod", client.ListDeploysOptions{Limit: 1}); err != nil {
 		t.Fatal(err)
 	}

@@ -187,23 +187,24 @@ func staleRollbackPlan(current *dagdeck.Deploy) error {
 // rollbackDeploy is the new deploy restoring target's code state.
 func rollbackDeploy(target *dagdeck.Deploy, description string, actor *dagdeck.Actor, now time.Time) *dagdeck.Deploy {
 	return &dagdeck.Deploy{
-		ID:                 dagdeck.NewID(),
-		DeploymentID:       target.DeploymentID,
-		Type:               dagdeck.DeployImageAndDAG,
-		Status:             dagdeck.DeployDeployed,
-		Description:        description,
-		CreatedAt:          now,
-		CreatedBy:          *actor,
-		FinalizedAt:        &now,
-		ImageRepository:    target.ImageRepository,
-		ImageTag:           target.ImageTag,
-		ImageDigest:        target.ImageDigest,
-		RuntimeVersion:     target.RuntimeVersion,
-		DagBundleVersion:   target.DagBundleVersion,
-		DagBundleDigest:    target.DagBundleDigest,
-		IsDagDeployEnabled: target.IsDagDeployEnabled,
-		RollbackFromID:     target.ID,
-		Git:                target.Git,
+		ID:                  dagdeck.NewID(),
+		DeploymentID:        target.DeploymentID,
+		Type:                dagdeck.DeployImageAndDAG,
+		Status:              dagdeck.DeployDeployed,
+		Description:         description,
+		CreatedAt:           now,
+		CreatedBy:           *actor,
+		FinalizedAt:         &now,
+		ImageRepository:     target.ImageRepository,
+		ImageTag:            target.ImageTag,
+		ImageDigest:         target.ImageDigest,
+		ImageRegistryDigest: target.ImageRegistryDigest,
+		RuntimeVersion:      target.RuntimeVersion,
+		DagBundleVersion:    target.DagBundleVersion,
+		DagBundleDigest:     target.DagBundleDigest,
+		IsDagDeployEnabled:  target.IsDagDeployEnabled,
+		RollbackFromID:      target.ID,
+		Git:                 target.Git,
 	}
 }
 
@@ -232,6 +233,7 @@ func (s *Service) planRollback(ctx context.Context, tx dagdeck.Tx, deploymentIDO
 		CurrentDeploy:  current,
 		TargetDeploy:   target,
 		Image:          stringChange(imageRef(current), imageRef(target)),
+		PinnedImage:    stringChange(current.PinnedImage(), target.PinnedImage()),
 		Runtime:        dagdeck.RuntimeDelta{From: current.RuntimeVersion, To: target.RuntimeVersion, Change: dagdeck.ClassifyRuntimeChange(current.RuntimeVersion, target.RuntimeVersion)},
 		DagDeploy:      dagdeck.BoolChange{From: dep.IsDagDeployEnabled, To: target.IsDagDeployEnabled, Changed: dep.IsDagDeployEnabled != target.IsDagDeployEnabled},
 		Erased:         []dagdeck.ErasedFeature{},
@@ -267,7 +269,14 @@ func (s *Service) requireEligible(ctx context.Context, tx dagdeck.Tx, target *da
 	return latest, nil
 }
 
-func imageRef(d *dagdeck.Deploy) string { return d.ImageRepository + ":" + d.ImageTag }
+// imageRef renders a deploy's image as repository:tag, or repository@digest
+// for an external image given by digest.
+func imageRef(d *dagdeck.Deploy) string {
+	if isDigest(d.ImageTag) {
+		return d.ImageRepository + "@" + d.ImageTag
+	}
+	return d.ImageRepository + ":" + d.ImageTag
+}
 
 func stringChange(from, to string) dagdeck.Change {
 	return dagdeck.Change{From: from, To: to, Changed: from != to}
