@@ -130,7 +130,7 @@ func EligibilityOf(d *Deploy, latestDeployedID string, now time.Time, window tim
 // files deployed twice under two image tags are the same code; external
 // images compare by reference.
 func (d *Deploy) SameCode(o *Deploy) bool {
-	sameImage := d.ImageDigest == o.ImageDigest &&
+	sameImage := d.ImageDigest == o.ImageDigest && d.ImageRegistryDigest == o.ImageRegistryDigest &&
 		(d.ImageDigest != "" || d.ImageRepository == o.ImageRepository && d.ImageTag == o.ImageTag)
 	return sameImage && d.DagBundleDigest == o.DagBundleDigest && d.RuntimeVersion == o.RuntimeVersion &&
 		d.IsDagDeployEnabled == o.IsDagDeployEnabled
