@@ -32,6 +32,9 @@ type DeliveryOptions struct {
 	// Poll is how often the outbox is checked for messages queued by other
 	// replicas or due for a retry (default 1 s).
 	Poll time.Duration
+	// FirstRetry is the wait after a first failed attempt, doubled after
+	// each further one up to 30 minutes (default 5 s).
+	FirstRetry time.Duration
 	// OnAttempt, if set, is told each attempt's outcome ("delivered",
 	// "failed", "gave_up"), e.g. for metrics.
 	OnAttempt func(outcome string)
@@ -47,15 +50,21 @@ func (o *DeliveryOptions) defaults() {
 	if o.Poll <= 0 {
 		o.Poll = time.Second
 	}
+	if o.FirstRetry <= 0 {
+		o.FirstRetry = 5 * time.Second
+	}
 }
 
 // Delivery limits.
 const (
 	outboxBatch   = 16               // messages claimed at once
-	outboxLease   = 2 * time.Minute  // how long a claim keeps other replicas off a message
-	firstRetry    = 5 * time.Second  // the delay after a first failure, doubled per attempt
 	maxRetryDelay = 30 * time.Minute // the longest delay between attempts
 )
+
+// lease is how long a claim keeps other replicas off a message: longer
+// than an attempt can take, short enough that a crashed replica's messages
+// are soon sent by another.
+func (o *DeliveryOptions) lease() time.Duration { return 3 * o.Timeout }
 
 // wakeDeliveries tells the deliverer that a message was queued.
 func (s *Service) wakeDeliveries() {
@@ -94,7 +103,7 @@ func (s *Service) deliverDue(ctx context.Context, client *http.Client, opts Deli
 	var msgs []*dagdeck.OutboxMessage
 	err := s.store.Update(ctx, func(tx dagdeck.Tx) (err error) {
 		now := s.Now()
-		msgs, err = tx.ClaimOutbox(ctx, now, now.Add(outboxLease), outboxBatch)
+		msgs, err = tx.ClaimOutbox(ctx, now, now.Add(opts.lease()), outboxBatch)
 		return err
 	})
 	if err != nil {
@@ -143,7 +152,7 @@ func (s *Service) recordAttempt(ctx context.Context, opts DeliveryOptions, m *da
 	case now.Sub(m.CreatedAt) >= opts.RetryFor:
 		m.GaveUpAt, outcome = &now, "gave_up"
 	default:
-		m.NextAttemptAt, outcome = now.Add(retryDelay(m.Attempts)), "failed"
+		m.NextAttemptAt, outcome = now.Add(retryDelay(opts.FirstRetry, m.Attempts)), "failed"
 	}
 	d := &dagdeck.WebhookDelivery{
 		ID: dagdeck.NewID(), WebhookID: m.WebhookID, EventID: m.EventID, EventType: m.EventType,
@@ -167,10 +176,10 @@ func (s *Service) recordAttempt(ctx context.Context, opts DeliveryOptions, m *da
 	return err
 }
 
-// retryDelay is the wait after the nth failed attempt: 5 s, 10 s, 20 s, …
-// up to maxRetryDelay.
-func retryDelay(attempts int) time.Duration {
-	d := firstRetry
+// retryDelay is the wait after the nth failed attempt: first, twice that,
+// four times, … up to maxRetryDelay.
+func retryDelay(first time.Duration, attempts int) time.Duration {
+	d := first
 	for i := 1; i < attempts && d < maxRetryDelay; i++ {
 		d *= 2
 	}
