@@ -30,6 +30,7 @@ type Tx interface {
 	RuntimeTx
 	AuditTx
 	WebhookTx
+	MarkTx
 
 	// LockDeployment takes the Deployment's row lock until the transaction
 	// ends, serializing deploys and rollbacks of one Deployment across server

@@ -10,7 +10,7 @@ import (
 
 // GC deletes the blobs no retained deploy references (DESIGN §4): retained
 // are DEPLOYED deploys inside the retention window, every current deploy,
-// unfinished uploads and deploys that running tasks use. Blobs younger than
+// pinned deploys, unfinished uploads and deploys that running tasks use. Blobs younger than
 // the grace period are kept too. Deploys whose artifacts are gone are marked
 // pruned; their records stay. It holds the exclusive GC lock for the whole
 // sweep, so deploys that reference blobs (shared lock) wait for it, and only
@@ -34,6 +34,9 @@ func (s *Service) CollectGarbage(ctx context.Context) (*dagdeck.GCResult, error)
 		now := s.Now()
 		retained, err := tx.RetainedDeploys(ctx, now.Add(-s.retention))
 		if err != nil {
+			return err
+		}
+		if retained, err = withPinned(ctx, tx, retained, now); err != nil {
 			return err
 		}
 		keep, err := s.referencedBlobs(ctx, retained)
@@ -158,4 +161,23 @@ func (s *Service) anyMissing(ctx context.Context, digests ...string) (bool, erro
 		}
 	}
 	return false, nil
+}
+
+// withPinned adds the deploys with an active pin to retained.
+func withPinned(ctx context.Context, tx dagdeck.Tx, retained []*dagdeck.Deploy, now time.Time) ([]*dagdeck.Deploy, error) {
+	marks, err := tx.ListMarks(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range marks {
+		if m.Kind != dagdeck.MarkPin || !m.Active(now) {
+			continue
+		}
+		d, err := tx.FindDeploy(ctx, m.DeployID)
+		if err != nil {
+			return nil, err
+		}
+		retained = append(retained, d)
+	}
+	return retained, nil
 }
