@@ -191,6 +191,9 @@ func (s *Service) UpdateDeploy(ctx context.Context, deploymentIDOrName, deployID
 	if err != nil {
 		return nil, err
 	}
+	if upd.Status != nil {
+		s.deployFinished(ctx, d, dagdeck.OutcomeCancelled)
+	}
 	return s.withEligibility(ctx, d)
 }
 
@@ -225,11 +228,12 @@ func (s *Service) FailAbandoned(ctx context.Context) (int, error) {
 
 func (s *Service) failIfStillInitialized(ctx context.Context, deploymentID, deployID string, now time.Time) (bool, error) {
 	failed := false
-	err := s.store.Update(ctx, func(tx dagdeck.Tx) error {
+	var d *dagdeck.Deploy
+	err := s.store.Update(ctx, func(tx dagdeck.Tx) (err error) {
 		if err := tx.LockDeployment(ctx, deploymentID); err != nil {
 			return err
 		}
-		d, err := tx.FindDeploy(ctx, deployID)
+		d, err = tx.FindDeploy(ctx, deployID)
 		if err != nil || d.Status != dagdeck.DeployInitialized {
 			return err
 		}
@@ -238,6 +242,9 @@ func (s *Service) failIfStillInitialized(ctx context.Context, deploymentID, depl
 		failed = true
 		return tx.UpdateDeploy(ctx, d)
 	})
+	if err == nil && failed {
+		s.deployFinished(ctx, d, dagdeck.OutcomeFailed)
+	}
 	return failed, err
 }
 
