@@ -29,4 +29,3 @@ func CheckMetrics(t testing.TB, scrape []byte) {
 		t.Fatalf("promtool check metrics: %v\n%s", err, out)
 	}
 }
-
