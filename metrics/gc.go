@@ -15,7 +15,10 @@ import (
 type gcMetrics struct {
 	runs, pruned, bytes, blobs prometheus.Counter
 	duration                   prometheus.Histogram
-	last                       prometheus.Gauge
+	// last is registered at the first collection: before it there is no
+	// time to report, and 0 would read as "decades ago".
+	last     prometheus.Gauge
+	lastOnce *sync.Once
 }
 
 func newGCMetrics(reg *prometheus.Registry) gcMetrics {
@@ -37,7 +40,8 @@ func newGCMetrics(reg *prometheus.Registry) gcMetrics {
 			Help: "When the last garbage collection on this server completed, in Unix seconds.",
 		}),
 	}
-	reg.MustRegister(g.runs, g.pruned, g.bytes, g.blobs, g.duration, g.last)
+	g.lastOnce = &sync.Once{}
+	reg.MustRegister(g.runs, g.pruned, g.bytes, g.blobs, g.duration)
 	return g
 }
 
@@ -50,6 +54,7 @@ func (m *Metrics) GarbageCollected(res *dagdeck.GCResult, d time.Duration) {
 	m.gc.blobs.Add(float64(res.BlobsDeleted))
 	m.gc.duration.Observe(d.Seconds())
 	m.gc.last.Set(timeSeconds(time.Now()))
+	m.gc.lastOnce.Do(func() { m.reg.MustRegister(m.gc.last) })
 	m.artifacts.set(res.BytesKept, int64(res.BlobsKept))
 }
 

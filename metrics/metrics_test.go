@@ -176,8 +176,10 @@ func TestMetrics_Scrape(t *testing.T) {
 			t.Errorf("a fresh server's scrape lacks %s", name)
 		}
 	}
-	if ms["dagdeck_artifact_store_bytes"] != nil {
-		t.Errorf("artifact store size reported before anything measured it")
+	for _, name := range []string{"dagdeck_artifact_store_bytes", "dagdeck_gc_last_run_timestamp_seconds"} {
+		if ms[name] != nil {
+			t.Errorf("%s reported before anything measured it", name)
+		}
 	}
 	want(t, ms, 0, "dagdeck_task_tries", "deployment", "prod", "state", dagdeck.TaskRunning)
 }
@@ -316,6 +318,9 @@ func TestMetrics_GCAndArtifactStore(t *testing.T) {
 	want(t, ms, 1, "dagdeck_gc_runs_total")
 	want(t, ms, float64(res.BytesDeleted), "dagdeck_gc_deleted_bytes_total")
 	want(t, ms, float64(res.DeploysPruned), "dagdeck_gc_pruned_deploys_total")
+	if v, ok := ms.Value("dagdeck_gc_last_run_timestamp_seconds"); !ok || v == 0 {
+		t.Errorf("dagdeck_gc_last_run_timestamp_seconds = %v, %v after a collection", v, ok)
+	}
 	want(t, ms, stored, "dagdeck_artifact_store_bytes")
 	want(t, ms, blobs, "dagdeck_artifact_store_blobs")
 

@@ -20,10 +20,15 @@ func (s *Service) obs() dagdeck.Observer {
 }
 
 // Rollback rolls a Deployment back to one of its deploys: a NEW deploy, at
-// the top of the history, whose code state is copied from the target; see
-// rollback for the rules and errors. Every request that is not a dry run
-// is reported to the observer: deployed, refused (with the error code) or
-// failed.
+// the top of the history, whose code state is copied from the target (see
+// rollback for the rules). Every request that is not a dry run is reported
+// to the observer: deployed, refused (with the error code) or failed.
+//
+// EINVALID for a missing or long description or a deploy of another
+// Deployment; ENOTFOUND for unknown ids; EUNPROCESSABLE when the target is
+// not eligible or lowers the runtime without req.ConfirmDowngrade;
+// ECONFLICT while a deploy is in progress or when the Deployment changed
+// under the rollback.
 func (s *Service) Rollback(ctx context.Context, deploymentIDOrName, deployID string, req dagdeck.RollbackRequest) (*dagdeck.RollbackResult, error) {
 	start := time.Now()
 	res, err := s.rollback(ctx, deploymentIDOrName, deployID, req)
