@@ -1,9 +1,6 @@
 package dagdeck
 
-import (
-	"context"
-	"time"
-)
+import "time"
 
 // Outcomes of a deploy, as an Observer hears them.
 const (
@@ -69,17 +66,3 @@ func (NopObserver) BlobsDeduplicated(int64) {}
 
 // GarbageCollected implements Observer.
 func (NopObserver) GarbageCollected(*GCResult, time.Duration) {}
-
-type requestIDKey struct{}
-
-// NewContextWithRequestID returns a copy of ctx carrying the id of the HTTP
-// request it serves (logs, error bodies and, later, audit entries name it).
-func NewContextWithRequestID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, requestIDKey{}, id)
-}
-
-// RequestIDFromContext returns the request id carried by ctx, or "".
-func RequestIDFromContext(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
-}

@@ -28,6 +28,8 @@ type Tx interface {
 	DeployTx
 	AuthTx
 	RuntimeTx
+	AuditTx
+	WebhookTx
 
 	// LockDeployment takes the Deployment's row lock until the transaction
 	// ends, serializing deploys and rollbacks of one Deployment across server

@@ -104,7 +104,7 @@ func printHistory(out io.Writer, ds []*dagdeck.Deploy, now time.Time) {
 	row(w, "SEQ", "ID", "TIME", "USER", "TYPE", "IMAGE TAG", "RUNTIME", "DAG BUNDLE", "STATUS", "ROLLBACK", "DESCRIPTION")
 	for _, d := range ds {
 		row(w, strconv.FormatInt(d.Sequence, 10), d.ID, formatTime(d.CreatedAt, now), orDash(d.CreatedBy.Name),
-			string(d.Type), orDash(imageRef(d)), orDash(d.RuntimeVersion), orDash(d.DagBundleVersion),
+			string(d.Type), orDash(imageWithPin(d)), orDash(d.RuntimeVersion), orDash(d.DagBundleVersion),
 			string(d.Status), eligibility(d), historyDescription(d, seqs))
 	}
 	w.Flush()

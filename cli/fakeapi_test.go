@@ -273,7 +273,7 @@ func (a *fakeAPI) rollback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := a.addDeploy(dagdeck.Deploy{Type: target.Type, Status: dagdeck.DeployDeployed, Description: req.Description,
-		ImageTag: target.ImageTag, DagBundleVersion: target.DagBundleVersion, RuntimeVersion: target.RuntimeVersion, RollbackFromID: target.ID})
+		ImageRepository: target.ImageRepository, ImageTag: target.ImageTag, ImageRegistryDigest: target.ImageRegistryDigest, DagBundleVersion: target.DagBundleVersion, RuntimeVersion: target.RuntimeVersion, RollbackFromID: target.ID})
 	writeJSON(w, 201, dagdeck.RollbackResult{Plan: &plan, Deploy: d})
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -87,14 +88,16 @@ func (f *factory) runRollback(ctx context.Context, o *rollbackOptions, ref strin
 	if err != nil {
 		return err
 	}
-	if o.dryRun && f.json() {
-		return f.printJSON(dry)
-	}
 	human := f.out
 	if f.json() {
 		human = f.errOut // keep stdout for the JSON result
 	}
+	if o.dryRun && f.json() {
+		f.noteMovedTag(ctx, human, dry.Plan.TargetDeploy)
+		return f.printJSON(dry)
+	}
 	printPlan(human, dry.Plan)
+	f.noteMovedTag(ctx, human, dry.Plan.TargetDeploy)
 	if o.dryRun {
 		return nil
 	}
@@ -116,6 +119,30 @@ func (f *factory) runRollback(ctx context.Context, o *rollbackOptions, ref strin
 	}
 	printRolledBack(f.out, dry.Plan, res.Deploy)
 	return nil
+}
+
+// tagCheckTimeout bounds the registry lookup that a rollback plan makes.
+const tagCheckTimeout = 10 * time.Second
+
+// noteMovedTag tells whether the tag of the target's external image points
+// elsewhere now: the rollback restores the pinned digest, not the tag. A
+// registry that cannot answer is reported, and the plan goes on.
+func (f *factory) noteMovedTag(ctx context.Context, out io.Writer, target *dagdeck.Deploy) {
+	if target == nil || target.PinnedImage() == "" || strings.HasPrefix(target.ImageTag, "sha256:") {
+		return
+	}
+	ref := target.ImageRepository + ":" + target.ImageTag
+	ctx, cancel := context.WithTimeout(ctx, tagCheckTimeout)
+	defer cancel()
+	now, err := f.resolveImage(ctx, ref)
+	switch {
+	case err != nil:
+		fmt.Fprintf(out, "\nCould not check whether %s still points to %s: %v\n", ref, target.ImageRegistryDigest, err)
+	case now.Digest != target.ImageRegistryDigest:
+		fmt.Fprintf(out, "\nThe tag %s now points elsewhere (%s); the rollback restores the pinned %s, not the tag.\n", ref, now.Digest, target.PinnedImage())
+	default:
+		fmt.Fprintf(out, "\nThe tag %s still points to the pinned %s.\n", ref, target.ImageRegistryDigest)
+	}
 }
 
 // confirmRollback requires --confirm-downgrade for a downgrade, then a yes
@@ -158,6 +185,9 @@ func printRolledBack(out io.Writer, plan *dagdeck.RollbackPlan, d *dagdeck.Deplo
 	fmt.Fprintf(out, "Rolled back %s to deploy #%d: new deploy #%d (%s).\n", plan.DeploymentName, plan.TargetDeploy.Sequence, d.Sequence, d.ID)
 	w := newTable(out)
 	field(w, "  Image tag", imageRef(d))
+	if pinned := d.PinnedImage(); pinned != "" {
+		field(w, "  Image pinned", pinned)
+	}
 	field(w, "  DAG bundle", d.DagBundleVersion)
 	field(w, "  Runtime", d.RuntimeVersion)
 	field(w, "  Description", d.Description)

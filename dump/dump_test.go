@@ -48,7 +48,7 @@ func populate(t *testing.T, s Stores) {
 			first = d.ID
 		}
 	}
-	deployFiles(t, svc, "staging", map[string]string{"Dockerfile": "FROM x:2.0.0\n", "dags/b.yaml": "dag_id: b\n"})
+	deployExternal(t, svc, "staging", map[string]string{"dags/b.yaml": "dag_id: b\n"})
 	v := "bq"
 	if _, err := svc.UpdateDeployment(admin, "prod", dagdeck.DeploymentUpdate{Env: []dagdeck.EnvUpdate{{Key: "WAREHOUSE", Value: &v}}}); err != nil {
 		t.Fatal(err)
@@ -62,6 +62,36 @@ func populate(t *testing.T, s Stores) {
 	if _, err := svc.CreateUser(admin, "oncall", "correct horse", dagdeck.RoleDeployer); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// stagingImage is the external image of staging's deploy, pinned at stagingDigest.
+const stagingImage = "registry.example.com/etl:staging"
+
+var stagingDigest = dagdeck.DigestOf([]byte("etl staging image"))
+
+// deployExternal deploys the external stagingImage with the DAG files dags.
+func deployExternal(t *testing.T, svc *service.Service, dep string, dags map[string]string) *dagdeck.Deploy {
+	t.Helper()
+	m := &dagdeck.Manifest{Kind: dagdeck.ManifestDAGs}
+	for path, content := range dags {
+		m.Files = append(m.Files, dagdeck.ManifestFile{Path: path, Mode: 0o644, Size: int64(len(content)), Digest: dagdeck.DigestOf([]byte(content))})
+	}
+	req := dagdeck.DeployCreate{Type: dagdeck.DeployImageAndDAG, RuntimeVersion: "2.0.0", Description: "external image",
+		ImageName: stagingImage, ImageRegistryDigest: stagingDigest, DagManifest: m}
+	created, err := svc.CreateDeploy(admin, dep, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, content := range dags {
+		if err := svc.PutBlob(admin, dagdeck.DigestOf([]byte(content)), bytes.NewReader([]byte(content)), int64(len(content))); err != nil {
+			t.Fatalf("upload %s: %v", path, err)
+		}
+	}
+	d, err := svc.FinalizeDeploy(admin, dep, created.Deploy.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
 
 func deployFiles(t *testing.T, svc *service.Service, dep string, files map[string]string) *dagdeck.Deploy {
@@ -165,6 +195,9 @@ func RoundTrip(t *testing.T, source, target Stores) {
 	gotJSON, _ := json.MarshalIndent(got, "", " ")
 	if !bytes.Equal(wantJSON, gotJSON) || len(want.Blobs) == 0 {
 		t.Fatalf("the target differs from the source:\nsource %s\ntarget %s", wantJSON, gotJSON)
+	}
+	if d := got.Deploys["staging"][0]; d.ImageRegistryDigest != stagingDigest || d.ImageDigest != "" {
+		t.Fatalf("the pinned external image was not kept: %+v", d)
 	}
 	// The admin can still log in with the same password after the move.
 	svc := service.New(target.Meta, target.Artifacts)

@@ -55,9 +55,9 @@ type ErrorResponse struct {
 func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
 	code, msg := dagdeck.ErrorCode(err), dagdeck.ErrorMessage(err)
 	if code == dagdeck.EINTERNAL {
-		s.logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "requestId", dagdeck.RequestIDFromContext(r.Context()), "err", err)
+		s.logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "requestId", dagdeck.RequestFromContext(r.Context()).ID, "err", err)
 	}
-	body := ErrorResponse{Code: code, Message: msg, RequestID: dagdeck.RequestIDFromContext(r.Context())}
+	body := ErrorResponse{Code: code, Message: msg, RequestID: dagdeck.RequestFromContext(r.Context()).ID}
 	var missing *dagdeck.MissingBlobsError
 	if errors.As(err, &missing) {
 		body.Missing = missing.Digests

@@ -32,27 +32,6 @@ func (s *Server) MountAuthorized(pattern string, want dagdeck.Role, h http.Handl
 	}))
 }
 
-// RequestIDHeader carries a request's id, both ways.
-const RequestIDHeader = "X-Request-Id"
-
-// maxRequestIDLen bounds an incoming request id the server accepts.
-const maxRequestIDLen = 64
-
-// requestID returns the incoming request id if it is sane (short, and of
-// letters, digits and -_.:), a new one otherwise.
-func requestID(r *http.Request) string {
-	id := r.Header.Get(RequestIDHeader)
-	if id == "" || len(id) > maxRequestIDLen {
-		return dagdeck.NewID()
-	}
-	for _, c := range id {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == ':') {
-			return dagdeck.NewID()
-		}
-	}
-	return id
-}
-
 // requestLog is what the log line of a request needs to know that only
 // inner handlers learn (the actor).
 type requestLog struct{ actor *dagdeck.Actor }
@@ -66,22 +45,20 @@ func noteActor(r *http.Request, a *dagdeck.Actor) {
 	}
 }
 
-// logRequests gives every request an id (X-Request-Id, both ways), then
-// logs one line when it is answered and tells the observer.
+// logRequests logs one line when a request is answered and tells the
+// observer. It runs inside identify, which gave the request its id.
 func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		id, route := requestID(r), s.route(r)
-		w.Header().Set(RequestIDHeader, id)
+		route := s.route(r)
 		l := &requestLog{}
-		ctx := context.WithValue(dagdeck.NewContextWithRequestID(r.Context(), id), requestLogKey{}, l)
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(rec, r.WithContext(ctx))
+		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), requestLogKey{}, l)))
 		d := time.Since(start)
 		if s.observer != nil {
 			s.observer.RequestServed(route, rec.status, d)
 		}
-		s.logRequest(r, id, route, rec.status, d, l.actor)
+		s.logRequest(r, route, rec.status, d, l.actor)
 	})
 }
 
@@ -96,9 +73,10 @@ func (s *Server) route(r *http.Request) string {
 
 // logRequest writes the one line of a request. It names the actor, never
 // their credential.
-func (s *Server) logRequest(r *http.Request, id, route string, status int, d time.Duration, actor *dagdeck.Actor) {
+func (s *Server) logRequest(r *http.Request, route string, status int, d time.Duration, actor *dagdeck.Actor) {
+	info := dagdeck.RequestFromContext(r.Context())
 	attrs := []any{"method", r.Method, "route", route, "path", r.URL.Path, "status", status,
-		"duration", d, "requestId", id, "client", r.RemoteAddr}
+		"duration", d, "requestId", info.ID, "client", info.ClientAddr}
 	if actor != nil {
 		attrs = append(attrs, "actor", actor.Name, "actorKind", actor.Kind)
 	}

@@ -37,6 +37,14 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /api/v1/users", s.handleUserCreate)
 	m.HandleFunc("GET /api/v1/users", s.handleUserList)
 	m.HandleFunc("DELETE /api/v1/users/{userId}", s.handleUserDelete)
+	m.HandleFunc("GET /api/v1/audit", s.handleAuditList)
+	m.HandleFunc("GET /api/v1/audit/verify", s.handleAuditVerify)
+	m.HandleFunc("POST /api/v1/webhooks", s.handleWebhookCreate)
+	m.HandleFunc("GET /api/v1/webhooks", s.handleWebhookList)
+	m.HandleFunc("DELETE /api/v1/webhooks/{webhookId}", s.handleWebhookDelete)
+	m.HandleFunc("POST /api/v1/webhooks/{webhookId}/rotate-secret", s.handleWebhookRotate)
+	m.HandleFunc("POST /api/v1/webhooks/{webhookId}/test", s.handleWebhookTest)
+	m.HandleFunc("GET /api/v1/webhooks/{webhookId}/deliveries", s.handleWebhookDeliveries)
 	s.runtimeRoutes()
 
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {

@@ -44,7 +44,7 @@ func (s *Server) AddAuthenticator(a Authenticator) { s.auths = append(s.auths, a
 // Handler returns the root handler: request ids, logging and metrics,
 // recovery and authentication around the routes.
 func (s *Server) Handler() http.Handler {
-	return s.logRequests(s.recoverer(s.authenticate(s.mux)))
+	return s.identify(s.logRequests(s.recoverer(s.authenticate(s.mux))))
 }
 
 // authenticate puts the request's actor, if any, into its context. A bad
@@ -89,7 +89,7 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
 			if v := recover(); v != nil && v != http.ErrAbortHandler {
-				s.logger.Error("panic in handler", "path", r.URL.Path, "requestId", dagdeck.RequestIDFromContext(r.Context()), "panic", v)
+				s.logger.Error("panic in handler", "path", r.URL.Path, "requestId", dagdeck.RequestFromContext(r.Context()).ID, "panic", v)
 				s.error(w, r, dagdeck.Errorf(dagdeck.EINTERNAL, "internal error"))
 			}
 		}()

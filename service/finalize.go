@@ -52,7 +52,12 @@ func (s *Service) FinalizeDeploy(ctx context.Context, deploymentIDOrName, deploy
 		if err := tx.UpdateDeploy(ctx, d); err != nil {
 			return err
 		}
-		return makeCurrent(ctx, tx, dep, d, now)
+		if err := makeCurrent(ctx, tx, dep, d, now); err != nil {
+			return err
+		}
+		c := deployChange(dagdeck.AuditDeployDeployed, d, nil)
+		c.event = deployEvent(dagdeck.EventDeployDeployed, dep, d, dagdeck.ActorFromContext(ctx))
+		return s.record(ctx, tx, c)
 	})
 	if err != nil {
 		return nil, err

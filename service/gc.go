@@ -44,7 +44,14 @@ func (s *Service) CollectGarbage(ctx context.Context) (*dagdeck.GCResult, error)
 		if err := s.sweep(ctx, keep, &res); err != nil {
 			return err
 		}
-		return s.markPruned(ctx, tx, retained, &res)
+		if err := s.markPruned(ctx, tx, retained, &res); err != nil {
+			return err
+		}
+		if dagdeck.ActorFromContext(ctx) == nil && res.BlobsDeleted == 0 && res.DeploysPruned == 0 {
+			return nil // a periodic run that changed nothing leaves no entry
+		}
+		return s.record(ctx, tx, change{action: dagdeck.AuditGCCompleted, targetKind: "artifacts", targetID: "",
+			summary: map[string]any{"deploysPruned": res.DeploysPruned, "blobsDeleted": res.BlobsDeleted, "bytesDeleted": res.BytesDeleted, "blobsKept": res.BlobsKept}})
 	})
 	if err != nil {
 		return nil, err

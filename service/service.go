@@ -36,6 +36,8 @@ type Service struct {
 	observer dagdeck.Observer
 	// manifests caches decoded manifests (immutable, content-addressed).
 	manifests manifestCache
+	// outboxWake nudges the webhook deliverer when an event was queued.
+	outboxWake chan struct{}
 }
 
 // Option configures a Service.
@@ -69,6 +71,7 @@ func New(store dagdeck.Store, artifacts dagdeck.ArtifactStore, opts ...Option) *
 		uploadTimeout: DefaultUploadTimeout,
 		gcGrace:       DefaultGCGrace,
 		logger:        slog.Default(),
+		outboxWake:    make(chan struct{}, 1),
 	}
 	for _, o := range opts {
 		o(s)

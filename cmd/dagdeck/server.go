@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/dagdeck/dagdeck"
@@ -37,6 +38,9 @@ type Main struct {
 	// MetricsAddr, when set, serves /metrics without authentication on a
 	// listener of its own.
 	MetricsAddr string
+	// WebhookAllowPrivate lets webhooks deliver to loopback and private
+	// addresses (off: a webhook cannot probe the server's own network).
+	WebhookAllowPrivate bool
 	// SaveCredentials stores the first admin token where the CLI finds it.
 	SaveCredentials bool
 	Logger          *slog.Logger
@@ -101,7 +105,12 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.http.RegisterOnShutdown(web.Close) // the UI's event streams never go idle by themselves
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.cancel, m.done = cancel, make(chan struct{})
-	go m.housekeeping(bg)
+	var wg sync.WaitGroup
+	wg.Go(func() { m.housekeeping(bg) })
+	wg.Go(func() {
+		m.svc.RunDeliveries(bg, service.DeliveryOptions{AllowPrivate: m.WebhookAllowPrivate})
+	})
+	go func() { wg.Wait(); close(m.done) }()
 	go func() {
 		if err := m.http.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			m.Logger.Error("http server stopped", "err", err)
@@ -155,7 +164,6 @@ func (m *Main) bootstrapToken(ctx context.Context) error {
 // fails abandoned uploads every minute and collects garbage every
 // GCInterval.
 func (m *Main) housekeeping(ctx context.Context) {
-	defer close(m.done)
 	m.measureArtifacts(ctx)
 	abandon := time.NewTicker(time.Minute)
 	gc := time.NewTicker(m.GCInterval)
