@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/internal/apitest"
@@ -14,11 +16,15 @@ import (
 )
 
 // TestE2E_Metrics runs the real server with --metrics-addr and JSON logs,
-// deploys, runs a task and rolls back with the CLI, and scrapes /metrics:
-// unauthenticated on the metrics address, with a token on the API's.
+// deploys, runs a task, rolls back and delivers webhooks, and scrapes
+// /metrics: unauthenticated on the metrics address, with a token on the
+// API's.
 func TestE2E_Metrics(t *testing.T) {
 	metricsAddr := freeAddr(t)
-	s, dir, _ := runtimeSetup(t, "--metrics-addr", metricsAddr, "--log-format", "json")
+	s, dir, _ := runtimeSetup(t, "--metrics-addr", metricsAddr, "--log-format", "json", "--webhook-allow-private")
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	t.Cleanup(receiver.Close)
+	s.MustRun(t, dir, "webhook", "create", "--url", receiver.URL, "--events", "deploy.deployed,rollback.deployed", "--deployment", "etl")
 	first := deployProject(t, s, dir, project("1.1.0", "report v1"), "first version")
 	deployProject(t, s, dir, project("2.0.0", "report v2"), "second version")
 	run := trigger(t, s, dir, "report")
@@ -28,9 +34,17 @@ func TestE2E_Metrics(t *testing.T) {
 	post(t, rollbackURL, AdminToken(t, s), `{"description": "v2 broke"}`, http.StatusUnprocessableEntity)
 	s.MustRun(t, dir, "rollback", "#1", "--deployment", "etl", "--description", "v2 broke", "--yes", "--confirm-downgrade")
 
-	body := scrape(t, "http://"+metricsAddr+"/metrics", "", http.StatusOK)
+	// Two deploys and a rollback: three events, delivered in the background.
+	var body []byte
+	var ms apitest.Metrics
+	WaitFor(t, 30*time.Second, "three webhook deliveries", func() bool {
+		body = scrape(t, "http://"+metricsAddr+"/metrics", "", http.StatusOK)
+		ms = apitest.ParseMetrics(t, body)
+		n, _ := ms.Value("dagdeck_webhook_deliveries_total", "outcome", "delivered")
+		backlog, _ := ms.Value("dagdeck_webhook_outbox_backlog")
+		return n == 3 && backlog == 0
+	})
 	testenv.CheckMetrics(t, body)
-	ms := apitest.ParseMetrics(t, body)
 	for _, c := range []struct {
 		v      float64
 		name   string

@@ -381,19 +381,19 @@ func TestMetrics_TaskTries(t *testing.T) {
 func TestMetrics_Webhooks(t *testing.T) {
 	h := newHarness(t)
 	_, ms := h.scrape(t, h.token)
-	want(t, ms, 0, "dagdeck_webhook_deliveries_total", "outcome", metrics.WebhookSuccess)
+	want(t, ms, 0, "dagdeck_webhook_deliveries_total", "outcome", metrics.WebhookOutcomeDelivered)
 	if ms["dagdeck_webhook_outbox_backlog"] != nil {
 		t.Error("outbox backlog reported before the webhook sender set it")
 	}
-	h.m.WebhookDelivered(metrics.WebhookSuccess)
-	h.m.WebhookDelivered(metrics.WebhookSuccess)
-	h.m.WebhookDelivered(metrics.WebhookFailure)
+	h.m.WebhookDelivered(metrics.WebhookOutcomeDelivered)
+	h.m.WebhookDelivered(metrics.WebhookOutcomeDelivered)
+	h.m.WebhookDelivered(metrics.WebhookOutcomeFailed)
 	backlog := 7
 	h.m.SetWebhookBacklog(func(context.Context) (int, error) { return backlog, nil })
 	body, ms := h.scrape(t, h.token)
-	want(t, ms, 2, "dagdeck_webhook_deliveries_total", "outcome", metrics.WebhookSuccess)
-	want(t, ms, 1, "dagdeck_webhook_deliveries_total", "outcome", metrics.WebhookFailure)
-	want(t, ms, 0, "dagdeck_webhook_deliveries_total", "outcome", metrics.WebhookExpired)
+	want(t, ms, 2, "dagdeck_webhook_deliveries_total", "outcome", metrics.WebhookOutcomeDelivered)
+	want(t, ms, 1, "dagdeck_webhook_deliveries_total", "outcome", metrics.WebhookOutcomeFailed)
+	want(t, ms, 0, "dagdeck_webhook_deliveries_total", "outcome", metrics.WebhookOutcomeGaveUp)
 	want(t, ms, float64(backlog), "dagdeck_webhook_outbox_backlog")
 	testenv.CheckMetrics(t, body)
 }

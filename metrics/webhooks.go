@@ -9,12 +9,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Webhook delivery outcomes for WebhookDelivered. Keep to these (or a few
-// more fixed words): every distinct outcome is a time series.
+// Webhook delivery outcomes for WebhookDelivered, as the service's
+// deliverer reports them (service.DeliveryOptions.OnAttempt). Keep to these
+// (or a few more fixed words): every distinct outcome is a time series.
 const (
-	WebhookSuccess = "success" // the receiver answered 2xx
-	WebhookFailure = "failure" // an error status, a timeout or a connection error; retried later
-	WebhookExpired = "expired" // given up: the retry window is over
+	WebhookOutcomeDelivered = "delivered" // the receiver answered 2xx
+	WebhookOutcomeFailed    = "failed"    // an error status, a timeout or a connection error; retried later
+	WebhookOutcomeGaveUp    = "gave_up"   // failed, and the retry window is over
 )
 
 // webhookBacklogTimeout bounds one call of the backlog function.
@@ -33,11 +34,11 @@ func newWebhookMetrics(reg *prometheus.Registry, logger *slog.Logger) webhookMet
 	w := webhookMetrics{
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "dagdeck_webhook_deliveries_total",
-			Help: "Webhook delivery attempts by outcome (success, failure, expired).",
+			Help: "Webhook delivery attempts by outcome (delivered, failed, gave_up).",
 		}, []string{"outcome"}),
 		backlog: &backlogCollector{logger: logger},
 	}
-	for _, o := range []string{WebhookSuccess, WebhookFailure, WebhookExpired} {
+	for _, o := range []string{WebhookOutcomeDelivered, WebhookOutcomeFailed, WebhookOutcomeGaveUp} {
 		w.deliveries.WithLabelValues(o)
 	}
 	reg.MustRegister(w.deliveries, w.backlog)
@@ -45,7 +46,8 @@ func newWebhookMetrics(reg *prometheus.Registry, logger *slog.Logger) webhookMet
 }
 
 // WebhookDelivered counts one delivery attempt with its outcome: one of
-// WebhookSuccess, WebhookFailure or WebhookExpired.
+// WebhookOutcomeDelivered, WebhookOutcomeFailed or WebhookOutcomeGaveUp. It
+// fits service.DeliveryOptions.OnAttempt.
 func (m *Metrics) WebhookDelivered(outcome string) {
 	m.webhooks.deliveries.WithLabelValues(outcome).Inc()
 }

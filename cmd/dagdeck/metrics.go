@@ -21,8 +21,19 @@ const metricsRole = dagdeck.RoleViewer
 // callers, and has the server count its requests.
 func (m *Main) mountMetrics(srv *server.Server) {
 	m.metrics.WatchTasks(m.store, metrics.DefaultTaskCountAge)
+	m.metrics.SetWebhookBacklog(m.outboxBacklog)
 	srv.SetRequestObserver(m.metrics)
 	srv.MountAuthorized("GET /metrics", metricsRole, m.metrics.Handler())
+}
+
+// outboxBacklog counts the webhook events not yet delivered nor given up
+// (a count over a partial index).
+func (m *Main) outboxBacklog(ctx context.Context) (n int, err error) {
+	err = m.store.View(ctx, func(tx dagdeck.Tx) error {
+		n, err = tx.OutboxBacklog(ctx)
+		return err
+	})
+	return n, err
 }
 
 // listenMetrics serves /metrics without authentication on MetricsAddr, when

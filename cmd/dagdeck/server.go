@@ -108,7 +108,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	var wg sync.WaitGroup
 	wg.Go(func() { m.housekeeping(bg) })
 	wg.Go(func() {
-		m.svc.RunDeliveries(bg, service.DeliveryOptions{AllowPrivate: m.WebhookAllowPrivate})
+		m.svc.RunDeliveries(bg, service.DeliveryOptions{AllowPrivate: m.WebhookAllowPrivate, OnAttempt: m.metrics.WebhookDelivered})
 	})
 	go func() { wg.Wait(); close(m.done) }()
 	go func() {
