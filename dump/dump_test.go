@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/dagdeck/dagdeck"
@@ -60,6 +61,9 @@ func populate(t *testing.T, s Stores) {
 		t.Fatal(err)
 	}
 	if _, err := svc.CreateUser(admin, "oncall", "correct horse", dagdeck.RoleDeployer); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CreateWebhook(admin, service.WebhookCreate{URL: "https://cd.example.com/hook", Events: []string{dagdeck.EventDeployDeployed}, Deployment: "prod"}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -136,6 +140,8 @@ type snapshot struct {
 	Users       []string
 	Blobs       map[string]int64
 	EnvKeys     map[string][]string
+	Audit       []*dagdeck.AuditEntry
+	Webhooks    []string // id, URL and secret
 }
 
 func take(t *testing.T, s Stores) snapshot {
@@ -161,7 +167,20 @@ func take(t *testing.T, s Stores) snapshot {
 		for _, u := range users {
 			snap.Users = append(snap.Users, u.Name+"/"+u.PasswordHash)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		ws, err := tx.ListWebhooks(ctx)
+		for _, w := range ws {
+			snap.Webhooks = append(snap.Webhooks, w.ID+" "+w.URL+" "+w.Secret)
+		}
+		if err != nil {
+			return err
+		}
+		return tx.EachAudit(ctx, func(e *dagdeck.AuditEntry) (bool, error) {
+			snap.Audit = append(snap.Audit, e)
+			return true, nil
+		})
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -193,7 +212,7 @@ func RoundTrip(t *testing.T, source, target Stores) {
 	want, got := take(t, source), take(t, target)
 	wantJSON, _ := json.MarshalIndent(want, "", " ")
 	gotJSON, _ := json.MarshalIndent(got, "", " ")
-	if !bytes.Equal(wantJSON, gotJSON) || len(want.Blobs) == 0 {
+	if !bytes.Equal(wantJSON, gotJSON) || len(want.Blobs) == 0 || len(want.Audit) < 10 || len(want.Webhooks) != 1 {
 		t.Fatalf("the target differs from the source:\nsource %s\ntarget %s", wantJSON, gotJSON)
 	}
 	if d := got.Deploys["staging"][0]; d.ImageRegistryDigest != stagingDigest || d.ImageDigest != "" {
@@ -243,5 +262,22 @@ func TestDump_ImportRejectsCorruptBlob(t *testing.T) {
 	}
 	if snap := take(t, target); len(snap.Deployments) != 0 {
 		t.Fatalf("a failed import left %d Deployments", len(snap.Deployments))
+	}
+}
+
+func TestDump_ImportRefusesEditedAuditLog(t *testing.T) {
+	source, target := localStores(t), localStores(t)
+	populate(t, source)
+	var buf bytes.Buffer
+	if _, err := dump.Export(context.Background(), source.Meta, source.Artifacts, &buf); err != nil {
+		t.Fatal(err)
+	}
+	edited := bytes.Replace(buf.Bytes(), []byte(`"description":"back to v1"`), []byte(`"description":"back to v9"`), -1)
+	if bytes.Equal(edited, buf.Bytes()) {
+		t.Fatal("the export does not hold the rollback's description")
+	}
+	_, err := dump.Import(context.Background(), target.Meta, target.Artifacts, bytes.NewReader(edited))
+	if err == nil || !strings.Contains(err.Error(), "does not verify") {
+		t.Fatalf("import of an edited audit log: %v", err)
 	}
 }
