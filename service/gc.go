@@ -25,6 +25,7 @@ func (s *Service) GC(ctx context.Context) (*dagdeck.GCResult, error) {
 // CollectGarbage is GC without an authorization check, for the server's
 // periodic run.
 func (s *Service) CollectGarbage(ctx context.Context) (*dagdeck.GCResult, error) {
+	start := time.Now()
 	var res dagdeck.GCResult
 	err := s.store.Update(ctx, func(tx dagdeck.Tx) error {
 		res = dagdeck.GCResult{}
@@ -59,6 +60,7 @@ func (s *Service) CollectGarbage(ctx context.Context) (*dagdeck.GCResult, error)
 		return nil, err
 	}
 	s.logger.Info("garbage collected", "blobsDeleted", res.BlobsDeleted, "bytesDeleted", res.BytesDeleted, "deploysPruned", res.DeploysPruned)
+	s.obs().GarbageCollected(&res, time.Since(start))
 	return &res, nil
 }
 
@@ -97,6 +99,7 @@ func (s *Service) sweep(ctx context.Context, keep map[string]bool, res *dagdeck.
 	err := s.artifacts.Walk(ctx, func(b dagdeck.BlobInfo) error {
 		if keep[b.Digest] || time.Since(b.CreatedAt) < s.gcGrace {
 			res.BlobsKept++
+			res.BytesKept += b.Size
 			return nil
 		}
 		doomed = append(doomed, b)

@@ -227,6 +227,9 @@ func (s *Service) UpdateDeploy(ctx context.Context, deploymentIDOrName, deployID
 	if err != nil {
 		return nil, err
 	}
+	if upd.Status != nil {
+		s.deployFinished(ctx, d, dagdeck.OutcomeCancelled)
+	}
 	return s.withEligibility(ctx, d)
 }
 
@@ -261,11 +264,12 @@ func (s *Service) FailAbandoned(ctx context.Context) (int, error) {
 
 func (s *Service) failIfStillInitialized(ctx context.Context, deploymentID, deployID string, now time.Time) (bool, error) {
 	failed := false
-	err := s.store.Update(ctx, func(tx dagdeck.Tx) error {
+	var d *dagdeck.Deploy
+	err := s.store.Update(ctx, func(tx dagdeck.Tx) (err error) {
 		if err := tx.LockDeployment(ctx, deploymentID); err != nil {
 			return err
 		}
-		d, err := tx.FindDeploy(ctx, deployID)
+		d, err = tx.FindDeploy(ctx, deployID)
 		if err != nil || d.Status != dagdeck.DeployInitialized {
 			return err
 		}
@@ -284,6 +288,9 @@ func (s *Service) failIfStillInitialized(ctx context.Context, deploymentID, depl
 		c.event = deployEvent(dagdeck.EventDeployFailed, dep, d, actor)
 		return s.record(dagdeck.NewContextWithActor(ctx, actor), tx, c)
 	})
+	if err == nil && failed {
+		s.deployFinished(ctx, d, dagdeck.OutcomeFailed)
+	}
 	return failed, err
 }
 

@@ -10,7 +10,7 @@ import (
 	"github.com/dagdeck/dagdeck"
 )
 
-// Rollback rolls a Deployment back to one of its deploys: a NEW deploy, at
+// rollback rolls a Deployment back to one of its deploys: a NEW deploy, at
 // the top of the history, whose code state (image, DAG bundle, runtime
 // version, DAG-deploy setting) is copied from the target. Settings and env
 // vars are left alone. With req.DryRun it only returns the plan, which
@@ -22,7 +22,7 @@ import (
 // not eligible (FAILED, EXPIRED, ARTIFACTS_MISSING…) or lowers the runtime
 // without req.ConfirmDowngrade; ECONFLICT while a deploy is in progress or
 // when the Deployment changed under the rollback.
-func (s *Service) Rollback(ctx context.Context, deploymentIDOrName, deployID string, req dagdeck.RollbackRequest) (*dagdeck.RollbackResult, error) {
+func (s *Service) rollback(ctx context.Context, deploymentIDOrName, deployID string, req dagdeck.RollbackRequest) (*dagdeck.RollbackResult, error) {
 	want := dagdeck.RoleDeployer
 	if req.DryRun {
 		want = dagdeck.RoleViewer

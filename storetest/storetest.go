@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) dagdeck.Store) {
 		{"ReplaceDags", testReplaceDags},
 		{"DagRuns", testDagRuns},
 		{"TaskInstances", testTaskInstances},
+		{"CountTaskInstances", testCountTaskInstances},
 		{"TaskLogs", testTaskLogs},
 		{"XCom", testXCom},
 		{"FeatureRows", testFeatureRows},
