@@ -31,6 +31,7 @@ type Tx interface {
 	AuditTx
 	WebhookTx
 	MarkTx
+	AutoRollbackTx
 
 	// LockDeployment takes the Deployment's row lock until the transaction
 	// ends, serializing deploys and rollbacks of one Deployment across server

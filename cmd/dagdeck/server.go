@@ -160,15 +160,21 @@ func (m *Main) bootstrapToken(ctx context.Context) error {
 	return nil
 }
 
+// autoRollbackInterval is how often deploys under an automatic rollback
+// policy are judged.
+const autoRollbackInterval = 10 * time.Second
+
 // housekeeping measures the artifact store once for the metrics, then
-// fails abandoned uploads every minute and collects garbage every
-// GCInterval.
+// fails abandoned uploads every minute, judges watched deploys every
+// autoRollbackInterval and collects garbage every GCInterval.
 func (m *Main) housekeeping(ctx context.Context) {
 	m.measureArtifacts(ctx)
 	abandon := time.NewTicker(time.Minute)
 	gc := time.NewTicker(m.GCInterval)
+	health := time.NewTicker(autoRollbackInterval)
 	defer abandon.Stop()
 	defer gc.Stop()
+	defer health.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -176,6 +182,10 @@ func (m *Main) housekeeping(ctx context.Context) {
 		case <-abandon.C:
 			if _, err := m.svc.FailAbandoned(ctx); err != nil {
 				m.Logger.Error("fail abandoned deploys", "err", err)
+			}
+		case <-health.C:
+			if err := m.svc.CheckAutoRollbacks(ctx); err != nil {
+				m.Logger.Error("automatic rollback", "err", err)
 			}
 		case <-gc.C:
 			if _, err := m.svc.CollectGarbage(ctx); err != nil {
