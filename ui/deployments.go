@@ -65,6 +65,8 @@ type historyRow struct {
 	Current bool
 	// Restored is, for a rollback deploy, the deploy it restored.
 	Restored *dagdeck.Deploy
+	// Downgrade: rolling back to this deploy would lower the runtime.
+	Downgrade bool
 }
 
 func (u *UI) handleDeployment(w http.ResponseWriter, r *http.Request, v *visit) {
@@ -108,7 +110,8 @@ func (u *UI) deploymentView(ctx context.Context, name, cursor string) (*deployme
 		byID[d.ID] = d
 	}
 	for _, d := range page.Deploys {
-		row := historyRow{Deploy: d, Current: d.ID == dep.CurrentDeployID}
+		row := historyRow{Deploy: d, Current: d.ID == dep.CurrentDeployID,
+			Downgrade: d.Rollback.Eligible && dagdeck.ClassifyRuntimeChange(dep.RuntimeVersion, d.RuntimeVersion) == dagdeck.RuntimeDowngrade}
 		if d.RollbackFromID != "" {
 			if row.Restored = byID[d.RollbackFromID]; row.Restored == nil {
 				row.Restored = u.restoredOf(ctx, d)
