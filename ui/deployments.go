@@ -14,10 +14,13 @@ type deploymentsView struct {
 	Rows []deploymentRow
 }
 
-// deploymentRow is a Deployment with its most recent deploy (nil if none).
+// deploymentRow is a Deployment with the deploy it runs now (nil before
+// the first) and, when the newest deploy is another one — failed or still
+// uploading — that last attempt.
 type deploymentRow struct {
 	*dagdeck.Deployment
-	Last *dagdeck.Deploy
+	Running     *dagdeck.Deploy
+	LastAttempt *dagdeck.Deploy
 }
 
 func (u *UI) handleDeployments(w http.ResponseWriter, r *http.Request, v *visit) {
@@ -28,17 +31,31 @@ func (u *UI) handleDeployments(w http.ResponseWriter, r *http.Request, v *visit)
 	}
 	view := &deploymentsView{Rows: make([]deploymentRow, len(ds))}
 	for i, d := range ds {
-		view.Rows[i].Deployment = d
-		page, err := u.svc.ListDeploys(r.Context(), d.ID, "", 1)
-		if err != nil {
+		if view.Rows[i], err = u.deploymentRow(r.Context(), d); err != nil {
 			u.serviceError(w, r, v, err)
 			return
 		}
-		if len(page.Deploys) > 0 {
-			view.Rows[i].Last = page.Deploys[0]
-		}
 	}
 	u.render(w, r, http.StatusOK, "deployments", u.newPage(v, "Deployments", "deployments", view))
+}
+
+// deploymentRow reads what a Deployment runs and its last attempt.
+func (u *UI) deploymentRow(ctx context.Context, d *dagdeck.Deployment) (deploymentRow, error) {
+	row := deploymentRow{Deployment: d}
+	page, err := u.svc.ListDeploys(ctx, d.ID, "", 1)
+	if err != nil || len(page.Deploys) == 0 {
+		return row, err
+	}
+	newest := page.Deploys[0]
+	if newest.ID == d.CurrentDeployID {
+		row.Running = newest
+		return row, nil
+	}
+	row.LastAttempt = newest
+	if d.CurrentDeployID != "" {
+		row.Running, err = u.svc.FindDeploy(ctx, d.ID, d.CurrentDeployID)
+	}
+	return row, err
 }
 
 // deploymentView is a Deployment's page: what it runs now, its Deploy

@@ -79,3 +79,40 @@ func TestUI_BrowserIncident(t *testing.T) {
 		t.Errorf("Roll back to previous planned: %s", plan)
 	}
 }
+
+// TestUI_DeploymentsShowWhatRuns checks that a failed last attempt is
+// flagged apart from the deploy that still runs.
+func TestUI_DeploymentsShowWhatRuns(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	h := e.seed(t, "prod")
+	failed := e.createDeploy(t, "prod", baseProject.with("dags/new.yaml", "dag_id: new\n"), "2.0.0", "the broken one", testNow)
+	status := dagdeck.DeployFailed
+	if _, err := e.svc.UpdateDeploy(deployerCtx, "prod", failed.ID, dagdeck.DeployUpdate{Status: &status}); err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser(t)
+	b.mustLogin("", e.adminToken)
+	page := b.get("/deployments").body
+	running := between(page, `class="cell-running"`, "</td>")
+	attempt := between(page, `class="cell-attempt"`, "</td>")
+	if !strings.Contains(running, fmt.Sprintf("#%d", h.Current.Sequence)) || strings.Contains(running, "Failed") {
+		t.Errorf("running cell: %s", running)
+	}
+	if !strings.Contains(attempt, fmt.Sprintf("#%d", failed.Sequence)) || !strings.Contains(attempt, "Failed") {
+		t.Errorf("last attempt cell: %s", attempt)
+	}
+}
+
+// between returns the text of s from the first from up to the next to.
+func between(s, from, to string) string {
+	i := strings.Index(s, from)
+	if i < 0 {
+		return ""
+	}
+	s = s[i:]
+	if j := strings.Index(s, to); j >= 0 {
+		return s[:j]
+	}
+	return s
+}
