@@ -163,3 +163,15 @@ func TestUI_BrowserTaskLogFollows(t *testing.T) {
 		t.Fatalf("state shown = %q", got)
 	}
 }
+
+func TestUI_DeployPageLinksToTheForge(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	h := e.seed(t, "prod")
+	b := e.browser(t)
+	b.mustLogin("", e.adminToken)
+	page := b.get("/deployments/prod/deploys/" + h.Current.ID).body
+	if want := `href="https://github.com/acme/pipelines/commit/3f9c2a1e8b7d6c5f4e3d2c1b0a9f8e7d6c5b4a39"`; !strings.Contains(page, want) {
+		t.Fatalf("the deploy page does not link the commit to its forge (%s)", want)
+	}
+}
