@@ -237,9 +237,15 @@ func TestDiffService_Refs(t *testing.T) {
 	}
 
 	for name, call := range map[string]func() error{
-		"NoFrom":      func() error { _, err := e.svc.DiffDeploys(viewer, "prod", "", "", dagdeck.DiffOptions{}); return err },
-		"BadPart":     func() error { _, err := e.svc.DiffDeploys(viewer, "prod", "#1", "", dagdeck.DiffOptions{Part: "x"}); return err },
-		"BadLimit":    func() error { _, err := e.svc.DiffDeploys(viewer, "prod", "#1", "", dagdeck.DiffOptions{Limit: -1}); return err },
+		"NoFrom": func() error { _, err := e.svc.DiffDeploys(viewer, "prod", "", "", dagdeck.DiffOptions{}); return err },
+		"BadPart": func() error {
+			_, err := e.svc.DiffDeploys(viewer, "prod", "#1", "", dagdeck.DiffOptions{Part: "x"})
+			return err
+		},
+		"BadLimit": func() error {
+			_, err := e.svc.DiffDeploys(viewer, "prod", "#1", "", dagdeck.DiffOptions{Limit: -1})
+			return err
+		},
 		"UnknownFrom": func() error { _, err := e.svc.DiffDeploys(viewer, "prod", "#9", "", dagdeck.DiffOptions{}); return err },
 	} {
 		code := map[string]string{"UnknownFrom": dagdeck.ENOTFOUND}[name]
