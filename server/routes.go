@@ -24,6 +24,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/v1/deployments/{id}/deploys/{deployId}/manifest", s.handleDeployManifest)
 	m.HandleFunc("GET /api/v1/deployments/{id}/deploys/{deployId}/archive", s.handleDeployArchive)
 
+	m.HandleFunc("GET /api/v1/deployments/{id}/diff", s.handleDeploymentDiff)
 	m.HandleFunc("GET /api/v1/deploys/{deployId}", s.handleDeployGetByID)
 
 	m.HandleFunc("POST /api/v1/artifacts/missing", s.handleBlobsMissing)
