@@ -18,7 +18,7 @@ func newDeploysCmd(f *factory) *cobra.Command {
 		Use:   "deploys",
 		Short: "Browse a Deployment's Deploy History",
 	}
-	cmd.AddCommand(newDeploysListCmd(f), newDeploysInspectCmd(f), newDeploysDownloadCmd(f), newDeploysCancelCmd(f))
+	cmd.AddCommand(newDeploysListCmd(f), newDeploysInspectCmd(f), newDeploysDownloadCmd(f), newDeploysCancelCmd(f), newDeploysDiffCmd(f))
 	return cmd
 }
 
