@@ -30,6 +30,9 @@ var funcs = template.FuncMap{
 	"deployRef":   newDeployRef,
 	"filesOf":     newFilesSection,
 	"wbr":         breakAtT,
+	"hunkRows":    hunkRows,
+	"fileStatus":  fileStatusLabel,
+	"fileAnchor":  fileAnchor,
 }
 
 // breakAtT lets a browser wrap an image tag or a bundle version after its
