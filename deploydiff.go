@@ -1,5 +1,7 @@
 package dagdeck
 
+import "strconv"
+
 // Statuses of a file in a DeployDiff.
 const (
 	FileAdded       = "ADDED"        // only in the newer deploy ("to")
@@ -79,6 +81,19 @@ type DiffHunk struct {
 	NewStart int      `json:"newStart"`
 	NewLines int      `json:"newLines"`
 	Lines    []string `json:"lines"`
+}
+
+// Header returns the hunk's "@@ -1,3 +1,4 @@" line, leaving out a length
+// of 1 as diff -u does.
+func (h DiffHunk) Header() string {
+	return "@@ -" + hunkRange(h.OldStart, h.OldLines) + " +" + hunkRange(h.NewStart, h.NewLines) + " @@"
+}
+
+func hunkRange(start, lines int) string {
+	if lines == 1 {
+		return strconv.Itoa(start)
+	}
+	return strconv.Itoa(start) + "," + strconv.Itoa(lines)
 }
 
 // DiffOptions selects what DiffDeploys returns.

@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 
 	"github.com/dagdeck/dagdeck"
@@ -30,7 +29,7 @@ func (p *diffPrinter) file(fd *dagdeck.FileDiff) {
 	p.line(ansiBold, "--- "+oldName(fd))
 	p.line(ansiBold, "+++ "+newName(fd))
 	for _, h := range fd.Hunks {
-		p.line(ansiCyan, fmt.Sprintf("@@ -%s +%s @@", hunkRange(h.OldStart, h.OldLines), hunkRange(h.NewStart, h.NewLines)))
+		p.line(ansiCyan, h.Header())
 		for _, l := range h.Lines {
 			p.line(lineColor(l), l)
 		}
@@ -62,15 +61,6 @@ func newName(fd *dagdeck.FileDiff) string {
 		return "/dev/null"
 	}
 	return "b/" + fd.Path
-}
-
-// hunkRange writes a hunk's start and length as diff -u does: the length
-// is left out when it is 1.
-func hunkRange(start, lines int) string {
-	if lines == 1 {
-		return strconv.Itoa(start)
-	}
-	return fmt.Sprintf("%d,%d", start, lines)
 }
 
 func lineColor(l string) string {

@@ -48,7 +48,7 @@ func TestUI_DiffFromHistory(t *testing.T) {
 		`<tr class="fc-added"><td data-label="Change"><span class="fc-mark">added</span></td>`,
 		`id="file-dags-weather.yaml"`, "<pre>+dag_id: weather</pre>",
 		"<pre>-schedule: '@daily'</pre>", "<pre>+schedule: '@hourly'</pre>", "<pre>-# xcom</pre>",
-		"@@ -1,3 +1,2 @@",
+		"@@ -1,3 +1,2 @@", "@@ -0,0 +1 @@",
 	} {
 		if !strings.Contains(body, s) {
 			t.Errorf("the diff page lacks %q", s)
