@@ -26,9 +26,12 @@ const (
 type DeployDiff struct {
 	From *Deploy `json:"from"`
 	To   *Deploy `json:"to"`
-	// Image and Runtime compare the deploys' image references and runtime versions.
-	Image   Change `json:"image"`
-	Runtime Change `json:"runtime"`
+	// Image, PinnedImage and Runtime compare the deploys' image references
+	// (a packaged image's tag differs on every deploy), external images'
+	// repository@sha256:… ("" for a packaged image) and runtime versions.
+	Image       Change `json:"image"`
+	PinnedImage Change `json:"pinnedImage"`
+	Runtime     Change `json:"runtime"`
 	// Stat counts the changed files of the whole diff, not only this page.
 	Stat DiffStat `json:"stat"`
 	// Files is this page of the changed files.

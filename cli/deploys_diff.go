@@ -33,9 +33,11 @@ git diff. Binary files and files over 1 MiB are summarized, not printed.
 A deploy is named by its id, #N (its number), #-N (the Nth deploy before
 the current one) or previous. --stat prints the changed lines per file and
 a summary line; --name-only the changed paths; -o json the changes with
-their hunks. With --exit-code the command exits with 1 when the deploys
-differ and 0 when they do not, like git diff --exit-code. Colours are used
-on a terminal only, never with NO_COLOR set.`,
+their hunks. A change of the runtime version or of an external image
+(deploy --image-name) is named on a line before the first file. With
+--exit-code the command exits with 1 when the deploys differ and 0 when
+they do not, like git diff --exit-code. Colours are used on a terminal
+only, never with NO_COLOR set.`,
 		Example: `  dagdeck deploys diff '#-1' --deployment etl-prod        # the last deploy's changes
   dagdeck deploys diff '#3' '#5' --deployment etl-prod --stat
   dagdeck deploys diff previous --deployment etl-prod --dags --name-only
@@ -76,15 +78,19 @@ func runDeploysDiff(ctx context.Context, f *factory, o diffOptions) error {
 	case o.image:
 		opts.Part = dagdeck.ManifestImage
 	}
-	var all *dagdeck.DeployDiff
 	p := &diffPrinter{out: f.out, color: f.color()}
+	stream := !f.json() && !o.stat
+	var all *dagdeck.DeployDiff
 	err := f.client().EachDiffPage(ctx, o.deployment, o.from, o.to, opts, func(page *dagdeck.DeployDiff) error {
 		if all == nil {
 			all = page
+			if stream && !o.nameOnly {
+				p.notes(codeChanges(page, opts.Part))
+			}
 		} else {
 			all.Files = append(all.Files, page.Files...)
 		}
-		if !f.json() && !o.stat {
+		if stream {
 			p.files(page.Files, o.nameOnly)
 		}
 		return nil
@@ -97,12 +103,29 @@ func runDeploysDiff(ctx context.Context, f *factory, o diffOptions) error {
 	case f.json():
 		err = f.printJSON(all)
 	case o.stat:
+		p.notes(codeChanges(all, opts.Part))
 		printDiffStat(f.out, all.Files)
 	}
-	if err == nil && o.exitCode && all.Stat.Files > 0 {
+	if err == nil && o.exitCode && (all.Stat.Files > 0 || len(codeChanges(all, opts.Part)) > 0) {
 		return &exitError{code: 1}
 	}
 	return err
+}
+
+// codeChanges describes what differs besides the files: the runtime
+// version and an external image's digest (nothing for the DAG bundle alone).
+func codeChanges(d *dagdeck.DeployDiff, part string) []string {
+	if part == dagdeck.ManifestDAGs {
+		return nil
+	}
+	var out []string
+	if d.Runtime.Changed {
+		out = append(out, fmt.Sprintf("runtime %s → %s", orDash(d.Runtime.From), orDash(d.Runtime.To)))
+	}
+	if d.PinnedImage.Changed {
+		out = append(out, fmt.Sprintf("image %s → %s", orDash(d.PinnedImage.From), orDash(d.PinnedImage.To)))
+	}
+	return out
 }
 
 // diffPrinter writes FileDiffs as a unified diff, in colour on a terminal.
@@ -127,6 +150,14 @@ func (p *diffPrinter) files(files []dagdeck.FileDiff, nameOnly bool) {
 		} else {
 			p.file(&files[i])
 		}
+	}
+}
+
+// notes writes lines before the first file's diff, where patch and git
+// apply ignore them.
+func (p *diffPrinter) notes(lines []string) {
+	for _, l := range lines {
+		p.line(ansiBold, l)
 	}
 }
 

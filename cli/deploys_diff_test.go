@@ -194,3 +194,22 @@ func TestDeploysDiff_Usage(t *testing.T) {
 		}
 	}
 }
+
+func TestDeploysDiff_RuntimeAndImage(t *testing.T) {
+	pages := []*dagdeck.DeployDiff{{
+		From: &dagdeck.Deploy{ID: "d1"}, To: &dagdeck.Deploy{ID: "d2"}, Files: []dagdeck.FileDiff{},
+		Runtime:     dagdeck.Change{From: "1.1.0", To: "2.0.0", Changed: true},
+		PinnedImage: dagdeck.Change{From: "", To: "registry.example.com/etl@sha256:abc", Changed: true},
+	}}
+	_, tio := newDiffTest(t, pages)
+	if code := tio.run("deploys", "diff", "#1", "-d", "etl", "--exit-code"); code != 1 {
+		t.Errorf("a runtime change with --exit-code: exit %d, want 1", code)
+	}
+	if got, want := tio.out.String(), "runtime 1.1.0 → 2.0.0\nimage - → registry.example.com/etl@sha256:abc\n"; got != want {
+		t.Errorf("output %q, want %q", got, want)
+	}
+	_, tio = newDiffTest(t, pages)
+	if code := tio.run("deploys", "diff", "#1", "-d", "etl", "--exit-code", "--dags"); code != 0 || tio.out.Len() != 0 {
+		t.Errorf("the DAG bundle alone did not change: exit %d, output %q", code, tio.out)
+	}
+}

@@ -57,9 +57,10 @@ func (s *Service) DiffDeploys(ctx context.Context, deploymentIDOrName, fromRef, 
 	}
 	out := &dagdeck.DeployDiff{
 		From: from, To: to,
-		Image:   stringChange(imageRef(from), imageRef(to)),
-		Runtime: stringChange(from.RuntimeVersion, to.RuntimeVersion),
-		Stat:    statOf(changes),
+		Image:       stringChange(imageRef(from), imageRef(to)),
+		PinnedImage: stringChange(from.PinnedImage(), to.PinnedImage()),
+		Runtime:     stringChange(from.RuntimeVersion, to.RuntimeVersion),
+		Stat:        statOf(changes),
 	}
 	page, next := pageOf(changes, opts)
 	if opts.Contents {

@@ -298,3 +298,29 @@ func TestDiffService_PartAndPages(t *testing.T) {
 		t.Errorf("pages = %v, want %v", paths, want)
 	}
 }
+
+func TestDiffService_ExternalImage(t *testing.T) {
+	e := diffEnv(t)
+	d1 := e.deployWith(t, v2(), nil)
+	external := func(digest string) *dagdeck.Deploy {
+		e.clock.Add(time.Minute)
+		req := dagdeck.DeployCreate{Type: dagdeck.DeployImageOnly, RuntimeVersion: "2.0.0", ImageName: "registry.example.com/etl:2", ImageRegistryDigest: dagdeck.DigestOf([]byte(digest))}
+		return e.deploy(t, "prod", v2(), req)
+	}
+	d2, d3 := external("etl 2"), external("etl 2 rebuilt")
+
+	diff, files := e.diff(t, d1.ID, d2.ID, dagdeck.DiffOptions{})
+	if !diff.PinnedImage.Changed || diff.PinnedImage.From != "" || diff.PinnedImage.To != "registry.example.com/etl@"+dagdeck.DigestOf([]byte("etl 2")) {
+		t.Errorf("pinned image = %+v", diff.PinnedImage)
+	}
+	// dagdeck cannot look into an external image: the packaged files are gone.
+	wantFile(t, files, "include/report.sh", dagdeck.FileRemoved, dagdeck.ContentText)
+	if _, ok := files["dags/report.yaml"]; ok {
+		t.Error("the DAG bundle did not change")
+	}
+
+	diff, files = e.diff(t, d2.ID, d3.ID, dagdeck.DiffOptions{})
+	if len(files) != 0 || !diff.PinnedImage.Changed || diff.Runtime.Changed {
+		t.Errorf("a rebuilt external image: %d files, pinned %+v, runtime %+v", len(files), diff.PinnedImage, diff.Runtime)
+	}
+}
