@@ -39,9 +39,9 @@ func genProject(b *testing.B, args ...string) {
 	}
 }
 
-// BenchmarkDiff measures the diff between a deploy of the reference
-// project (2,000 text files, 100 MB, by genproject.py) and a deploy after
-// a 1 % mutation:
+// BenchmarkDiff measures the diff from a deploy of the reference project
+// (2,000 text files, 100 MB, by genproject.py) to a deploy after a 1 %
+// mutation (OnePercent) and to one after every file changed (AllFiles):
 //   - APIFirstPage: GET /diff with contents, the first page (20 files, as
 //     the web UI shows), over HTTP;
 //   - APIFileList: GET /diff without contents, every changed file;
@@ -56,31 +56,38 @@ func BenchmarkDiff(b *testing.B) {
 	s.run(b, "deploy", project, "--deployment", "bench", "--description", "base", "-f")
 	genProject(b, project, "--mutate", "1", "--seed", "7")
 	s.run(b, "deploy", project, "--deployment", "bench", "--description", "one percent", "-f")
+	genProject(b, project, "--mutate", "100", "--seed", "8")
+	s.run(b, "deploy", project, "--deployment", "bench", "--description", "every file", "-f")
+	for _, tt := range []struct{ name, to string }{{"OnePercent", "#2"}, {"AllFiles", "#3"}} {
+		b.Run(tt.name, func(b *testing.B) { benchmarkDiff(b, s, "#1", tt.to) })
+	}
+}
+
+func benchmarkDiff(b *testing.B, s *benchServer, from, to string) {
 	ctx := context.Background()
 	c := client.New(s.url, s.token)
-	first, err := c.DiffDeploys(ctx, "bench", "#1", "#2", dagdeck.DiffOptions{Contents: true, Limit: 20})
+	first, err := c.DiffDeploys(ctx, "bench", from, to, dagdeck.DiffOptions{Contents: true, Limit: 20})
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Logf("1 %% mutation: %d files changed, %d on the first page", first.Stat.Files, len(first.Files))
-
+	b.Logf("%s → %s: %d files changed, %d on the first page", from, to, first.Stat.Files, len(first.Files))
 	b.Run("APIFirstPage", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := c.DiffDeploys(ctx, "bench", "#1", "#2", dagdeck.DiffOptions{Contents: true, Limit: 20}); err != nil {
+			if _, err := c.DiffDeploys(ctx, "bench", from, to, dagdeck.DiffOptions{Contents: true, Limit: 20}); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
 	b.Run("APIFileList", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := c.DiffDeploys(ctx, "bench", "#1", "#2", dagdeck.DiffOptions{Limit: service.MaxDiffPage}); err != nil {
+			if _, err := c.DiffDeploys(ctx, "bench", from, to, dagdeck.DiffOptions{Limit: service.MaxDiffPage}); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
 	b.Run("UIFirstScreen", func(b *testing.B) {
 		web := s.webSession(b)
-		page := s.url + "/deployments/bench/diff?from=%231&to=%232"
+		page := s.url + "/deployments/bench/diff?" + url.Values{"from": {from}, "to": {to}}.Encode()
 		for b.Loop() {
 			res, err := web.Get(page)
 			if err != nil {
