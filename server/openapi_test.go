@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -177,6 +178,19 @@ func TestServer_OpenAPI(t *testing.T) {
 	if err := c.DeleteUser(ctx, u.ID); err != nil {
 		t.Fatal(err)
 	}
+	until := time.Now().Add(365 * 24 * time.Hour).UTC()
+	if d, err := c.PinDeploy(ctx, "prod", first.ID, "before the migration", &until); err != nil || d.Pin == nil || !d.Rollback.Eligible {
+		t.Fatalf("pin: %+v %v", d, err)
+	}
+	if _, err := c.UnpinDeploy(ctx, "prod", first.ID); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := c.QuarantineDeploy(ctx, "prod", first.ID, "bad"); err != nil || d.Rollback.Reason != dagdeck.ReasonQuarantined {
+		t.Fatalf("quarantine: %+v %v", d, err)
+	}
+	if _, err := c.ReleaseDeploy(ctx, "prod", first.ID); err != nil {
+		t.Fatal(err)
+	}
 	wh, err := c.CreateWebhook(ctx, client.WebhookCreate{URL: "https://hooks.example.com/dagdeck", Events: []string{dagdeck.EventDeployDeployed}, Deployment: "prod"})
 	if err != nil {
 		t.Fatal(err)
@@ -207,7 +221,8 @@ func TestServer_OpenAPI(t *testing.T) {
 	}
 
 	for _, op := range []string{"getMe", "createDeployment", "updateDeployment", "getDeployment", "listDeployments", "createDeploy", "putArtifact", "finalizeDeploy", "missingArtifacts", "listDeploys", "getDeploy", "getDeployByID", "updateDeploy", "rollbackDeploy", "diffDeploys", "getDeployArchive", "runGC", "createToken", "listTokens", "deleteToken", "createUser", "listUsers", "deleteUser",
-		"createWebhook", "listWebhooks", "rotateWebhookSecret", "testWebhook", "listWebhookDeliveries", "deleteWebhook", "listAudit", "verifyAudit"} {
+		"createWebhook", "listWebhooks", "rotateWebhookSecret", "testWebhook", "listWebhookDeliveries", "deleteWebhook", "listAudit", "verifyAudit",
+		"pinDeploy", "unpinDeploy", "quarantineDeploy", "releaseDeploy"} {
 		if !vt.seen[op] {
 			t.Errorf("operation %s was not exercised", op)
 		}

@@ -112,10 +112,13 @@ func (s *Service) diffEnds(ctx context.Context, deploymentIDOrName, fromRef, toR
 		if err != nil {
 			return err
 		}
-		latest, err := latestDeployed(ctx, tx, dep.ID)
-		s.setEligibility(from, latest)
-		s.setEligibility(to, latest)
-		return err
+		j, err := s.judge(ctx, tx, dep.ID)
+		if err != nil {
+			return err
+		}
+		j.apply(from)
+		j.apply(to)
+		return nil
 	})
 	return from, to, err
 }

@@ -64,6 +64,7 @@ func (s *Service) FinalizeDeploy(ctx context.Context, deploymentIDOrName, deploy
 	}
 	s.logger.Info("deploy finalized", "deployment", d.DeploymentID, "deploy", d.ID, "imageTag", d.ImageTag, "runtime", d.RuntimeVersion)
 	s.activated(ctx, d)
+	s.deployFinished(ctx, d, dagdeck.OutcomeDeployed)
 	return s.withEligibility(ctx, d)
 }
 

@@ -32,6 +32,8 @@ type Service struct {
 	gcGrace time.Duration
 	logger  *slog.Logger
 	hooks   []func(*dagdeck.Deploy)
+	// observer hears about finished deploys, rollbacks, uploads and GC (metrics).
+	observer dagdeck.Observer
 	// manifests caches decoded manifests (immutable, content-addressed).
 	manifests manifestCache
 	// outboxWake nudges the webhook deliverer when an event was queued.
