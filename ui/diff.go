@@ -135,6 +135,15 @@ func diffLineClass(line string) string {
 	return "ctx"
 }
 
+// contentLabel says why a file's lines are not counted: "binary", "too
+// large", "missing" or "mode only".
+func contentLabel(content string) string {
+	if content == dagdeck.ContentSame {
+		return "mode only"
+	}
+	return strings.ToLower(strings.ReplaceAll(content, "_", " "))
+}
+
 // fileStatusLabel names a file's change for people.
 func fileStatusLabel(status string) string {
 	switch status {

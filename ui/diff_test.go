@@ -79,6 +79,7 @@ func TestUI_DiffPages(t *testing.T) {
 		p1 = p1.with(path, fmt.Sprintf("select %d;\n", i))
 		p2 = p2.with(path, fmt.Sprintf("select %d + 1;\n", i))
 	}
+	p1, p2 = p1.with("include/logo.png", "\x89PNG\x00\x01"), p2.with("include/logo.png", "\x89PNG\x00\x02")
 	d1 := e.deploy(t, "big", p1, "1.0.0", "one", testNow.Add(-2*time.Hour))
 	d2 := e.deploy(t, "big", p2, "1.0.0", "two", testNow.Add(-time.Hour))
 	b := e.browser(t)
@@ -89,6 +90,9 @@ func TestUI_DiffPages(t *testing.T) {
 		t.Fatalf("first page: %d", first.StatusCode)
 	}
 	sections := regexp.MustCompile(`<section class="card diff-file" id="([^"]+)"`)
+	if !strings.Contains(first.body, `<span class="muted">binary</span>`) || !strings.Contains(first.body, `data-diff-summary>binary file: 6 B → 6 B<`) {
+		t.Error("the binary logo is not summarized")
+	}
 	if got := len(sections.FindAllString(first.body, -1)); got != 20 {
 		t.Errorf("the first page shows %d files' hunks, want 20", got)
 	}
@@ -98,9 +102,9 @@ func TestUI_DiffPages(t *testing.T) {
 		}
 	}
 	// A file of a later page links to the page that starts with it.
-	q20 := fmt.Sprintf(`href="/deployments/big/diff?from=%s&amp;to=%s&amp;cursor=include%%2Fsql%%2Fq19.sql#file-include-sql-q20.sql"`, d1.ID, d2.ID)
-	if !strings.Contains(first.body, q20) {
-		t.Errorf("q20.sql does not link to its page (%s)", q20)
+	q21 := fmt.Sprintf(`href="/deployments/big/diff?from=%s&amp;to=%s&amp;cursor=include%%2Fsql%%2Fq20.sql#file-include-sql-q21.sql"`, d1.ID, d2.ID)
+	if !strings.Contains(first.body, q21) {
+		t.Errorf("q21.sql does not link to its page (%s)", q21)
 	}
 	next := regexp.MustCompile(`href="([^"]+)" rel="next">Next files`).FindStringSubmatch(first.body)
 	if next == nil {
@@ -108,8 +112,8 @@ func TestUI_DiffPages(t *testing.T) {
 	}
 	second := b.get(html.UnescapeString(next[1]))
 	got := sections.FindAllStringSubmatch(second.body, -1)
-	if len(got) != 5 || got[0][1] != "file-include-sql-q20.sql" || !strings.Contains(html.UnescapeString(second.body), "<pre>+select 24 + 1;</pre>") {
-		t.Errorf("second page shows %v, want q20…q24", got)
+	if len(got) != 6 || got[0][1] != "file-include-sql-q19.sql" || !strings.Contains(html.UnescapeString(second.body), "<pre>+select 24 + 1;</pre>") {
+		t.Errorf("second page shows %v, want q19…q24", got)
 	}
 	if strings.Contains(second.body, "Next files") || !strings.Contains(second.body, "First files") {
 		t.Error("the last page links onwards or not back")

@@ -32,6 +32,7 @@ var funcs = template.FuncMap{
 	"wbr":         breakAtT,
 	"hunkRows":    hunkRows,
 	"fileStatus":  fileStatusLabel,
+	"contentOf":   contentLabel,
 	"fileAnchor":  fileAnchor,
 }
 
