@@ -58,6 +58,15 @@ func TestUI_DiffFromHistory(t *testing.T) {
 		t.Error("a three-file diff has a next page")
 	}
 
+	deploy := b.get("/deployments/prod/deploys/" + h.Report.ID).body
+	for _, link := range []string{
+		fmt.Sprintf(`href="/deployments/prod/diff?from=%s&amp;to=%s" data-diff-previous>Diff with #%d<`, h.Expired.ID, h.Report.ID, h.Expired.Sequence),
+		fmt.Sprintf(`href="/deployments/prod/diff?from=%s&amp;to=%s" data-diff-current>Compare with current<`, h.Report.ID, h.Current.ID),
+	} {
+		if !strings.Contains(deploy, link) {
+			t.Errorf("the deploy page lacks %s", link)
+		}
+	}
 	if res := b.get("/deployments/prod/diff?from=%2399"); res.StatusCode != http.StatusNotFound {
 		t.Errorf("diff from an unknown deploy: %d, want 404", res.StatusCode)
 	}
