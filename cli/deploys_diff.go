@@ -68,10 +68,16 @@ only, never with NO_COLOR set.`,
 	return cmd
 }
 
+// maxNamesPage is the API's largest page: paths alone are cheap.
+const maxNamesPage = 1000
+
 // runDeploysDiff prints the diff page by page (all of it for --stat and
 // -o json, which need every file first).
 func runDeploysDiff(ctx context.Context, f *factory, o diffOptions) error {
 	opts := dagdeck.DiffOptions{Contents: !o.nameOnly}
+	if o.nameOnly {
+		opts.Limit = maxNamesPage
+	}
 	switch {
 	case o.dags:
 		opts.Part = dagdeck.ManifestDAGs

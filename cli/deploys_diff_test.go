@@ -117,8 +117,8 @@ func TestDeploysDiff_NameOnlyPart(t *testing.T) {
 	if got, want := tio.out.String(), "dags/new.yaml\ninclude/logo.png\ninclude/report.sh\ninclude/run.sh\n"; got != want {
 		t.Errorf("--name-only = %q, want %q", got, want)
 	}
-	if q := api.queries[0]; strings.Contains(q, "contents") || !strings.Contains(q, "part=dags") {
-		t.Errorf("--name-only --dags asked %s; want no contents, part=dags", q)
+	if q := api.queries[0]; strings.Contains(q, "contents") || !strings.Contains(q, "part=dags") || !strings.Contains(q, "limit=1000") {
+		t.Errorf("--name-only --dags asked %s; want no contents, part=dags, the largest page", q)
 	}
 }
 
