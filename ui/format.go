@@ -30,6 +30,7 @@ var funcs = template.FuncMap{
 	"deployRef":   newDeployRef,
 	"filesOf":     newFilesSection,
 	"wbr":         breakAtT,
+	"commitURL":   commitURL,
 	"hunkRows":    hunkRows,
 	"fileStatus":  fileStatusLabel,
 	"contentOf":   contentLabel,

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/internal/testenv"
+	"github.com/dagdeck/dagdeck/service"
 )
 
 // failTries records n failed tries of the deploy's code.
@@ -115,4 +116,62 @@ func between(s, from, to string) string {
 		return s[:j]
 	}
 	return s
+}
+
+// TestUI_BrowserTaskLogFollows opens a running try's log from the task
+// table and sees what it writes next appear, until it ends.
+func TestUI_BrowserTaskLogFollows(t *testing.T) {
+	browser := testenv.Chromium(t)
+	e := newEnv(t)
+	h := e.seed(t, "prod")
+	ctx := context.Background()
+	tis, err := e.svc.ListTaskInstances(adminCtx, "prod", service.TaskQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var running *dagdeck.TaskInstance
+	for _, ti := range tis {
+		if ti.State == dagdeck.TaskRunning {
+			running = ti
+		}
+	}
+	if running == nil {
+		t.Fatal("the seed has no running try")
+	}
+	b := e.svc.LocalRuntimeBackend()
+	if err := b.PutTaskLog(ctx, h.Deployment.ID, running.ID, []byte("loading rows\n")); err != nil {
+		t.Fatal(err)
+	}
+	tb := newTab(t, browser, e.URL)
+	tb.login("", e.adminToken)
+	tb.open("/deployments/prod")
+	tb.do(chromedp.Click(chromedp.CSS(`a[href="/deployments/prod/tasks/`+running.ID+`/log"]`)), chromedp.WaitVisible(chromedp.CSS("#task-log")))
+	if got := tb.text("#task-log"); got != "loading rows" {
+		t.Fatalf("log = %q", got)
+	}
+	if err := b.PutTaskLog(ctx, h.Deployment.ID, running.ID, []byte("loading rows\n1200 rows loaded\n")); err != nil {
+		t.Fatal(err)
+	}
+	tb.until(`document.querySelector("#task-log").textContent.includes("1200 rows loaded")`)
+	ended := time.Now().UTC()
+	running.State, running.EndedAt = dagdeck.TaskSuccess, &ended
+	if err := b.UpdateTaskInstance(ctx, h.Deployment.ID, running); err != nil {
+		t.Fatal(err)
+	}
+	tb.until(`document.querySelector("[data-follow-status]").textContent === "Ended: success"`)
+	if got := tb.text("[data-task-state]"); got != "success" {
+		t.Fatalf("state shown = %q", got)
+	}
+}
+
+func TestUI_DeployPageLinksToTheForge(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	h := e.seed(t, "prod")
+	b := e.browser(t)
+	b.mustLogin("", e.adminToken)
+	page := b.get("/deployments/prod/deploys/" + h.Current.ID).body
+	if want := `href="https://github.com/acme/pipelines/commit/3f9c2a1e8b7d6c5f4e3d2c1b0a9f8e7d6c5b4a39"`; !strings.Contains(page, want) {
+		t.Fatalf("the deploy page does not link the commit to its forge (%s)", want)
+	}
 }
