@@ -34,7 +34,7 @@ The token needs the runtime role (dagdeck token create --name rt --role
 runtime): the runtime reads the Deployment's secret environment variables,
 which its tasks need, and no user token may.`,
 		Example: `  dagdeck server --runtime=none
-  dagdeck token create --name etl-runtime --role runtime
+  dagdeck token create --name etl-runtime --role runtime --deployment etl-prod
   dagdeck runtime --deployment etl-prod --server http://127.0.0.1:8080 --token ddk_…`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
