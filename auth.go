@@ -84,15 +84,15 @@ func (a *Actor) Reaches(deploymentID string) bool {
 
 // Token is an API token. Only a SHA-256 hash of its secret is stored.
 type Token struct {
-	ID         string     `json:"id"`
-	Name       string     `json:"name"`
-	Role       Role       `json:"role"`
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	Role Role   `json:"role"`
 	// Deployments are the ids of the Deployments a runtime token is for;
 	// empty for other roles (and for runtime tokens made before scopes).
-	Deployments []string `json:"deployments,omitempty"`
-	Hash       string     `json:"-"`
-	CreatedAt  time.Time  `json:"createdAt"`
-	LastUsedAt *time.Time `json:"lastUsedAt,omitempty"`
+	Deployments []string   `json:"deployments,omitempty"`
+	Hash        string     `json:"-"`
+	CreatedAt   time.Time  `json:"createdAt"`
+	LastUsedAt  *time.Time `json:"lastUsedAt,omitempty"`
 }
 
 // User is a person who logs in to the web UI with a name and password.
