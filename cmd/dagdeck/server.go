@@ -151,12 +151,29 @@ func (m *Main) bootstrapToken(ctx context.Context) error {
 	}
 	fmt.Fprintf(m.Stdout, "Created the first admin API token (shown once):\n\n    %s\n\n", secret)
 	if m.SaveCredentials {
-		if err := credentials.Save(m.URL(), secret); err != nil {
-			return fmt.Errorf("save the admin token for the CLI: %w", err)
-		}
-		p, _ := credentials.Path()
-		fmt.Fprintf(m.Stdout, "Saved it in %s: the dagdeck CLI on this machine uses it for %s.\n\n", p, m.URL())
+		return m.saveCredentials(secret)
 	}
+	return nil
+}
+
+// saveCredentials saves the first admin token for the CLI on this machine.
+// A token already saved for the same URL belongs to another installation
+// (another data folder or database): it is kept under another name, never
+// silently replaced, and the operator is told.
+func (m *Main) saveCredentials(secret string) error {
+	p, _ := credentials.Path()
+	if old, err := credentials.Load(m.URL()); err == nil && old != secret {
+		kept := m.URL() + "#replaced-" + time.Now().UTC().Format("20060102T150405Z")
+		if err := credentials.Save(kept, old); err != nil {
+			return fmt.Errorf("keep the previously saved token: %w", err)
+		}
+		fmt.Fprintf(m.Stdout, "The CLI's saved token for %s belongs to another dagdeck installation (another data folder or database);\n"+
+			"it is kept in %s as %q. Use it again with: dagdeck --token <that token> …\n\n", m.URL(), p, kept)
+	}
+	if err := credentials.Save(m.URL(), secret); err != nil {
+		return fmt.Errorf("save the admin token for the CLI: %w", err)
+	}
+	fmt.Fprintf(m.Stdout, "Saved it in %s: the dagdeck CLI on this machine uses it for %s.\n\n", p, m.URL())
 	return nil
 }
 
