@@ -223,7 +223,30 @@ func (s *Service) newDeploy(ctx context.Context, tx dagdeck.Tx, dep *dagdeck.Dep
 		}
 		d.DagBundleVersion, d.DagBundleDigest = prev.DagBundleVersion, prev.DagBundleDigest
 	}
+	if err := s.checkCodeState(ctx, d, req); err != nil {
+		return nil, nil, err
+	}
 	return d, manifests, nil
+}
+
+// checkCodeState returns EINVALID unless d's image and DAG bundle (the
+// request's, or carried forward from the current deploy) can be written
+// into one directory.
+func (s *Service) checkCodeState(ctx context.Context, d *dagdeck.Deploy, req dagdeck.DeployCreate) error {
+	image, dags := req.ImageManifest, req.DagManifest
+	var err error
+	if image == nil && d.ImageDigest != "" {
+		if image, err = s.LoadManifest(ctx, d.ImageDigest); err != nil {
+			return err
+		}
+	}
+	if dags == nil && d.DagBundleDigest != "" {
+		if dags, err = s.LoadManifest(ctx, d.DagBundleDigest); err != nil {
+			return err
+		}
+	}
+	_, err = dagdeck.CodeManifests(image, dags)
+	return err
 }
 
 // uniqueImageTag returns deploy-<time>, with a -2, -3, … suffix if taken.

@@ -147,6 +147,16 @@ func TestDeployService_DeployErrors(t *testing.T) {
 	underFile.ImageManifest.Files = append(underFile.ImageManifest.Files, dagdeck.ManifestFile{Path: "include/report.sh/x", Mode: 0o644, Size: 1, Digest: dagdeck.DigestOf([]byte("x"))})
 	badDigest := v1().request(dagdeck.DeployImageAndDAG, "2.0.0", true)
 	badDigest.ImageManifest.Files[0].Digest = "sha256:nothex"
+	dagsIsAFile := v1().request(dagdeck.DeployImageAndDAG, "2.0.0", true)
+	dagsIsAFile.ImageManifest.Files = append(dagsIsAFile.ImageManifest.Files, dagdeck.ManifestFile{Path: "dags", Mode: 0o644, Size: 1, Digest: dagdeck.DigestOf([]byte("x"))})
+	newline := v1().request(dagdeck.DeployImageAndDAG, "2.0.0", true)
+	newline.ImageManifest.Files[0].Path = "include/a\nb.sh"
+	escape := v1().request(dagdeck.DeployImageAndDAG, "2.0.0", true)
+	escape.DagManifest.Files[0].Path = "dags/\x1b[2J.yaml"
+	gitDir := v1().request(dagdeck.DeployImageAndDAG, "2.0.0", true)
+	gitDir.ImageManifest.Files[0].Path = ".git/hooks/post-checkout"
+	nestedGit := v1().request(dagdeck.DeployImageAndDAG, "2.0.0", true)
+	nestedGit.ImageManifest.Files[0].Path = "include/vendor/.git/config"
 
 	tests := []struct {
 		name, deployment string
@@ -163,6 +173,11 @@ func TestDeployService_DeployErrors(t *testing.T) {
 		{"LinkClimbsAfterADirectory", "prod", linkClimbs, dagdeck.EINVALID, "after a directory name"},
 		{"PathUnderAFile", "prod", underFile, dagdeck.EINVALID, "not a directory"},
 		{"BadDigest", "prod", badDigest, dagdeck.EINVALID, "invalid digest"},
+		{"ImageFileWhereBundleNeedsDir", "prod", dagsIsAFile, dagdeck.EINVALID, `DAG bundle file "dags/report.yaml" needs "dags" to be a directory`},
+		{"PathWithNewline", "prod", newline, dagdeck.EINVALID, `invalid path "include/a\nb.sh": control characters`},
+		{"PathWithEscape", "prod", escape, dagdeck.EINVALID, `invalid path "dags/\x1b[2J.yaml": control characters`},
+		{"GitPath", "prod", gitDir, dagdeck.EINVALID, `invalid path ".git/hooks/post-checkout": .git/`},
+		{"NestedGitPath", "prod", nestedGit, dagdeck.EINVALID, `invalid path "include/vendor/.git/config": .git/`},
 		{"DagsDisabled", "nodags", v1().request(dagdeck.DeployDAGOnly, "", true), dagdeck.EINVALID, "DAG deploys are disabled"},
 		{"UnknownDeployment", "nope", v1().request(dagdeck.DeployImageAndDAG, "2.0.0", true), dagdeck.ENOTFOUND, "Deployment \"nope\" not found"},
 		{"BadType", "prod", dagdeck.DeployCreate{Type: "EVERYTHING"}, dagdeck.EINVALID, "deploy type"},
@@ -193,6 +208,28 @@ func TestDeployService_DeployErrors(t *testing.T) {
 		wantCode(t, err, dagdeck.EINVALID)
 		if !strings.Contains(dagdeck.ErrorMessage(err), "has none yet") {
 			t.Fatalf("message %q", dagdeck.ErrorMessage(err))
+		}
+	})
+
+	t.Run("DAGOnlyOverAnImageFileNamedDags", func(t *testing.T) {
+		e := newEnv(t)
+		e.deployment(t, "flip", false)
+		p := v1()
+		delete(p, "dags/report.yaml")
+		p["dags"] = "not a directory\n"
+		e.deploy(t, "flip", p, p.request(dagdeck.DeployImageAndDAG, "1.1.0", false))
+		on := true
+		if _, err := e.svc.UpdateDeployment(admin, "flip", dagdeck.DeploymentUpdate{IsDagDeployEnabled: &on}); err != nil {
+			t.Fatal(err)
+		}
+		before := history(t, e, "flip")
+		_, err := e.svc.CreateDeploy(deployer, "flip", v1().request(dagdeck.DeployDAGOnly, "", true))
+		wantCode(t, err, dagdeck.EINVALID)
+		if !strings.Contains(dagdeck.ErrorMessage(err), `the image has a file or symlink "dags"`) {
+			t.Fatalf("message %q", dagdeck.ErrorMessage(err))
+		}
+		if after := history(t, e, "flip"); len(after) != len(before) {
+			t.Fatalf("history changed: %d → %d deploys", len(before), len(after))
 		}
 	})
 
