@@ -40,6 +40,16 @@ type RollbackPlan struct {
 	RequiresConfirmation bool `json:"requiresConfirmation"`
 }
 
+// ChangesNothing reports whether rolling back would restore exactly what
+// runs now: the same code (image and DAG bundle content, or the same
+// external image reference), runtime version and DAG-deploy setting.
+func (p *RollbackPlan) ChangesNothing() bool {
+	cur, t := p.CurrentDeploy, p.TargetDeploy
+	sameImage := cur.ImageDigest == t.ImageDigest && (t.ImageDigest != "" || !p.Image.Changed)
+	return sameImage && cur.DagBundleDigest == t.DagBundleDigest &&
+		p.Runtime.Change == RuntimeSame && !p.DagDeploy.Changed
+}
+
 // Change is a from → to pair of strings.
 type Change struct {
 	From    string `json:"from"`

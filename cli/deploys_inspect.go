@@ -71,7 +71,7 @@ func printDeploy(out io.Writer, d *dagdeck.Deploy, now time.Time) {
 		field(w, "Git remote", d.Git.RemoteURL)
 	}
 	field(w, "Artifacts pruned", yesNo(d.ArtifactsPruned))
-	field(w, "Can roll back to", eligibility(d))
+	field(w, "Can roll back to", eligibility(d, false))
 	w.Flush()
 }
 

@@ -49,16 +49,34 @@ func TestDeploysList(t *testing.T) {
 	}
 	wantCells := [][]string{
 		{"SEQ", "ID", "TIME", "USER", "TYPE", "IMAGE TAG", "RUNTIME", "DAG BUNDLE", "STATUS", "ROLLBACK", "DESCRIPTION"},
-		{"5 ", "d5", "(1h ago)", "ana", "deploy-2026-11-26T16-05-09", "DEPLOYED", "yes", "↩ #3 undo D"},
+		{"5 ", "d5", "(1h ago)", "ana", "deploy-2026-11-26T16-05-09", "DEPLOYED", "CURRENT", "↩ #3 undo D"},
 		{"4 ", "(2h ago)", "FAILED", "FAILED", "change number D"},
+		{"3 ", "(3h ago)", "DEPLOYED", "yes", "change number C"},
 		{"1 ", "(5h ago)", "EXPIRED", "a long description a long description a long desc…"},
 	}
 	for i, cells := range wantCells {
-		line := lines[[]int{0, 1, 2, 5}[i]]
+		line := lines[[]int{0, 1, 2, 3, 5}[i]]
 		for _, c := range cells {
 			if !strings.Contains(line, c) {
 				t.Errorf("row %q lacks %q", line, c)
 			}
+		}
+	}
+}
+
+func TestDeploysList_CurrentBelowAFailedDeploy(t *testing.T) {
+	t.Parallel()
+	ds := []*dagdeck.Deploy{
+		{Sequence: 3, Status: dagdeck.DeployFailed, Rollback: dagdeck.RollbackEligibility{Reason: dagdeck.ReasonFailed}},
+		{Sequence: 2, Status: dagdeck.DeployDeployed, Rollback: dagdeck.RollbackEligibility{Eligible: true}},
+		{Sequence: 1, Status: dagdeck.DeployDeployed, Rollback: dagdeck.RollbackEligibility{Eligible: true}},
+	}
+	var out strings.Builder
+	printHistory(&out, ds, testTime)
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	for i, want := range []string{"FAILED", "CURRENT", "yes"} {
+		if !strings.Contains(lines[i+1], want) || (want != "CURRENT" && strings.Contains(lines[i+1], "CURRENT")) {
+			t.Errorf("row %q: want %s", lines[i+1], want)
 		}
 	}
 }

@@ -19,8 +19,9 @@ import (
 //
 // EINVALID for a missing or long description or a deploy of another
 // Deployment; ENOTFOUND for unknown ids; EUNPROCESSABLE when the target is
-// not eligible (FAILED, EXPIRED, ARTIFACTS_MISSING…) or lowers the runtime
-// without req.ConfirmDowngrade; ECONFLICT while a deploy is in progress or
+// not eligible (FAILED, EXPIRED, ARTIFACTS_MISSING…), lowers the runtime
+// without req.ConfirmDowngrade, or would change nothing (the same code,
+// runtime and DAG-deploy setting as the current deploy, dry runs included); ECONFLICT while a deploy is in progress or
 // when the Deployment changed under the rollback.
 func (s *Service) Rollback(ctx context.Context, deploymentIDOrName, deployID string, req dagdeck.RollbackRequest) (*dagdeck.RollbackResult, error) {
 	want := dagdeck.RoleDeployer
@@ -42,6 +43,9 @@ func (s *Service) Rollback(ctx context.Context, deploymentIDOrName, deployID str
 		plan, err = s.planRollback(ctx, tx, deploymentIDOrName, deployID)
 		return err
 	})
+	if err == nil && plan.ChangesNothing() {
+		return nil, nothingToRollBack(plan)
+	}
 	if err != nil || req.DryRun {
 		return &dagdeck.RollbackResult{Plan: plan}, err
 	}
@@ -152,6 +156,15 @@ func (s *Service) reactivateCurrent(ctx context.Context, deploymentID string) {
 	if err != nil {
 		s.logger.Error("reactivate after failed rollback", "deployment", deploymentID, "err", err)
 	}
+}
+
+// nothingToRollBack is the refusal of a rollback that would change nothing.
+func nothingToRollBack(plan *dagdeck.RollbackPlan) error {
+	cur, t := plan.CurrentDeploy, plan.TargetDeploy
+	if cur.ID == t.ID {
+		return dagdeck.Errorf(dagdeck.EUNPROCESSABLE, "deploy #%d is current; nothing to roll back", t.Sequence)
+	}
+	return dagdeck.Errorf(dagdeck.EUNPROCESSABLE, "deploy #%d has the same code, runtime and DAG-deploy setting as deploy #%d, which is current; nothing to roll back", t.Sequence, cur.Sequence)
 }
 
 func staleRollbackPlan(current *dagdeck.Deploy) error {
