@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -152,7 +153,30 @@ func TestDeploysDownload(t *testing.T) {
 	if code := tio.run("deploys", "download", "d2", "-d", "etl", "--part", "image", "-O", path); code != 0 {
 		t.Fatalf("exit %d: %s", code, tio.errOut)
 	}
-	if b, err := os.ReadFile(path); err != nil || string(b) != "archive of d2 image" {
+	if b, err := os.ReadFile(path); err != nil || !bytes.Equal(b, tarGz(t, "README", "archive of d2 image")) {
 		t.Fatalf("file %q, %v", b, err)
+	}
+}
+
+func TestDeploysDownload_ErrTruncatedArchive(t *testing.T) {
+	t.Parallel()
+	for _, output := range []string{"file", "-"} {
+		t.Run(output, func(t *testing.T) {
+			api := historyAPI(t)
+			api.truncateArchive = true
+			tio := newTestFactory(t, api.start(), "")
+			dir := t.TempDir()
+			path := output
+			if output == "file" {
+				path = filepath.Join(dir, "failed.tgz")
+			}
+			code := tio.run("deploys", "download", "d2", "-d", "etl", "-O", path)
+			if code == 0 || !strings.Contains(tio.errOut.String(), "the archive is incomplete or corrupt") || strings.Contains(tio.errOut.String(), "Wrote") {
+				t.Fatalf("exit %d, stderr %q; want a non-zero exit saying the archive is corrupt", code, tio.errOut)
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+				t.Fatalf("left %d files behind: %v", len(entries), entries)
+			}
+		})
 	}
 }

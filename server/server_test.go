@@ -20,6 +20,7 @@ import (
 type testServer struct {
 	*httptest.Server
 	svc        *service.Service
+	artifacts  dagdeck.ArtifactStore
 	adminToken string
 }
 
@@ -35,7 +36,7 @@ func newTestServer(t *testing.T) *testServer {
 	}
 	ts := httptest.NewServer(server.New(svc, logger).Handler())
 	t.Cleanup(ts.Close)
-	return &testServer{Server: ts, svc: svc, adminToken: secret}
+	return &testServer{Server: ts, svc: svc, artifacts: fs, adminToken: secret}
 }
 
 func (ts *testServer) client(token string) *client.Client { return client.New(ts.URL, token) }

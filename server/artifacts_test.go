@@ -1,0 +1,97 @@
+package server_test
+
+import (
+	"archive/tar"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/dagdeck/dagdeck"
+	"github.com/dagdeck/dagdeck/client"
+)
+
+// TestServer_DeployArchive checks that an archive is only streamed when
+// every file it needs is stored: otherwise the answer is a 404 JSON error
+// before the first byte, never a truncated archive.
+func TestServer_DeployArchive(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := context.Background()
+	admin := ts.client(ts.adminToken)
+	if _, err := admin.CreateDeployment(ctx, client.DeploymentCreate{Name: "prod", IsDagDeployEnabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	ok, err := deploy(ctx, admin, "prod", v1(), v1().Request("1.1.0", "complete"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, err := admin.CreateDeploy(ctx, "prod", v2().Request("2.0.0", "never uploaded"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := dagdeck.DeployFailed
+	if _, err := admin.UpdateDeploy(ctx, "prod", created.Deploy.ID, dagdeck.DeployUpdate{Status: &failed}); err != nil {
+		t.Fatal(err)
+	}
+	archive := func(deployID string) string {
+		return ts.URL + "/api/v1/deployments/prod/deploys/" + deployID + "/archive?part=dags"
+	}
+
+	t.Run("OK", func(t *testing.T) {
+		status, body := rawRequest(t, "GET", archive(ok.ID), ts.adminToken, "")
+		if status != http.StatusOK {
+			t.Fatalf("status %d: %s", status, body)
+		}
+		if n, err := tarEntries(string(body)); err != nil || n == 0 {
+			t.Fatalf("archive has %d entries: %v", n, err)
+		}
+	})
+	t.Run("ErrFailedDeploy", func(t *testing.T) {
+		wantArchiveError(t, ts, archive(created.Deploy.ID), "it FAILED before all its files were uploaded")
+	})
+	t.Run("ErrFileRemoved", func(t *testing.T) {
+		dags, err := admin.DeployManifest(ctx, "prod", ok.ID, client.PartDAGs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ts.artifacts.Delete(ctx, dags.Files[0].Digest); err != nil {
+			t.Fatal(err)
+		}
+		wantArchiveError(t, ts, archive(ok.ID), "1 of its files are not stored")
+	})
+}
+
+// wantArchiveError checks that url answers 404 with a JSON error saying want.
+func wantArchiveError(t *testing.T, ts *testServer, url, want string) {
+	t.Helper()
+	status, body := rawRequest(t, "GET", url, ts.adminToken, "")
+	var e struct{ Code, Message string }
+	if err := json.Unmarshal(body, &e); err != nil {
+		t.Fatalf("status %d, body %q is not a JSON error: %v", status, body, err)
+	}
+	if status != http.StatusNotFound || e.Code != dagdeck.ENOTFOUND || !strings.Contains(e.Message, want) {
+		t.Fatalf("status %d, error %+v; want 404 saying %q", status, e, want)
+	}
+}
+
+// tarEntries reads a whole tar.gz and returns its number of entries.
+func tarEntries(archive string) (int, error) {
+	gz, err := gzip.NewReader(strings.NewReader(archive))
+	if err != nil {
+		return 0, err
+	}
+	tr := tar.NewReader(gz)
+	n := 0
+	for {
+		_, err := tr.Next()
+		if err == io.EOF {
+			return n, nil
+		} else if err != nil {
+			return n, err
+		}
+		n++
+	}
+}
