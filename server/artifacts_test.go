@@ -2,13 +2,17 @@ package server_test
 
 import (
 	"archive/tar"
+	"bufio"
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/client"
@@ -93,5 +97,44 @@ func tarEntries(archive string) (int, error) {
 			return n, err
 		}
 		n++
+	}
+}
+
+// TestServer_TruncatedUpload sends 5 of the 1000 bytes its Content-Length
+// announces, then ends the request: a client error, with nothing stored
+// and no ERROR logged.
+func TestServer_TruncatedUpload(t *testing.T) {
+	ts := newTestServer(t)
+	content := strings.Repeat("x", 1000)
+	digest := dagdeck.DigestOf([]byte(content))
+	conn, err := net.Dial("tcp", strings.TrimPrefix(ts.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "PUT /api/v1/artifacts/%s HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer %s\r\nContent-Type: application/octet-stream\r\nContent-Length: 1000\r\n\r\n%s", digest, ts.adminToken, content[:5])
+	if err := conn.(*net.TCPConn).CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.SetReadDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var e struct{ Code, Message string }
+	if err := json.NewDecoder(resp.Body).Decode(&e); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusBadRequest || e.Code != dagdeck.EINVALID || !strings.Contains(e.Message, "ended after 5 of its 1000 bytes") {
+		t.Fatalf("status %d, error %+v; want 400 EINVALID saying the upload ended early", resp.StatusCode, e)
+	}
+	if _, err := ts.artifacts.Stat(context.Background(), digest); dagdeck.ErrorCode(err) != dagdeck.ENOTFOUND {
+		t.Fatalf("the truncated upload was stored: %v", err)
+	}
+	if logs := ts.logs.String(); strings.Contains(logs, "level=ERROR") {
+		t.Fatalf("a client's truncated upload was logged as an error:\n%s", logs)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 
 	"github.com/dagdeck/dagdeck"
@@ -22,13 +23,33 @@ type testServer struct {
 	svc        *service.Service
 	artifacts  dagdeck.ArtifactStore
 	adminToken string
+	logs       *syncBuffer // the server's log, at level INFO and above
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent use.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func newTestServer(t *testing.T) *testServer {
 	t.Helper()
 	ctx := context.Background()
 	db, fs := apitest.LocalStores(t)
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, nil))
 	svc := service.New(db, fs, service.WithLogger(logger))
 	secret, err := svc.EnsureAdminToken(ctx)
 	if err != nil || secret == "" {
@@ -36,7 +57,7 @@ func newTestServer(t *testing.T) *testServer {
 	}
 	ts := httptest.NewServer(server.New(svc, logger).Handler())
 	t.Cleanup(ts.Close)
-	return &testServer{Server: ts, svc: svc, artifacts: fs, adminToken: secret}
+	return &testServer{Server: ts, svc: svc, artifacts: fs, adminToken: secret, logs: logs}
 }
 
 func (ts *testServer) client(token string) *client.Client { return client.New(ts.URL, token) }
