@@ -36,7 +36,7 @@ type fakeAPI struct {
 	finalizeMissing [][]string // missing lists the next finalizes answer
 	failUploads     bool
 	truncateArchive bool // archives stop after their first 10 bytes, like a server that lost a file
-	dagPolls        int // GET /dags answers the latest deploy's DAGs from this call on; -1: 404
+	dagPolls        int  // GET /dags answers the latest deploy's DAGs from this call on; -1: 404
 
 	// Records.
 	created   []dagdeck.DeployCreate

@@ -39,7 +39,8 @@ func HashSecret(secret string) string {
 }
 
 // CreateToken creates an API token and returns it with its secret, which is
-// shown once and never stored. Requires the admin role.
+// shown once and never stored. Requires the admin role. EINVALID for an
+// empty, long (over 100 bytes) or control-character name or a bad role.
 func (s *Service) CreateToken(ctx context.Context, name string, role dagdeck.Role) (*dagdeck.Token, string, error) {
 	if _, err := dagdeck.Authorize(ctx, dagdeck.RoleAdmin); err != nil {
 		return nil, "", err
@@ -50,6 +51,9 @@ func (s *Service) CreateToken(ctx context.Context, name string, role dagdeck.Rol
 func (s *Service) createToken(ctx context.Context, name string, role dagdeck.Role) (*dagdeck.Token, string, error) {
 	if name == "" || len(name) > 100 {
 		return nil, "", dagdeck.Errorf(dagdeck.EINVALID, "a token needs a name of 1 to 100 characters")
+	}
+	if err := dagdeck.ValidateText("the token name", name, false); err != nil {
+		return nil, "", err
 	}
 	if !role.Valid() {
 		return nil, "", dagdeck.Errorf(dagdeck.EINVALID, "role %q: want viewer, deployer, admin or runtime", role)

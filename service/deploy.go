@@ -73,6 +73,8 @@ func validateDeployCreate(req *dagdeck.DeployCreate) error {
 	}
 	if g := req.Git; g != nil && (len(g.CommitSHA) > 64 || len(g.Branch) > 255 || len(g.RemoteURL) > 1024) {
 		return dagdeck.Errorf(dagdeck.EINVALID, "git metadata too long")
+	} else if g != nil && dagdeck.HasControlChar(g.CommitSHA+g.Branch+g.RemoteURL) {
+		return dagdeck.Errorf(dagdeck.EINVALID, "git metadata contains control characters")
 	}
 	if req.Type != dagdeck.DeployDAGOnly {
 		if req.RuntimeVersion == "" {
@@ -118,7 +120,7 @@ func validateDeployCreate(req *dagdeck.DeployCreate) error {
 
 // parseImageRef splits "repo[:tag]" (a digest reference "repo@sha256:…" keeps its digest as tag).
 func parseImageRef(ref string) (repo, tag string, err error) {
-	if len(ref) > 512 || strings.ContainsAny(ref, " \t\n") {
+	if len(ref) > 512 || strings.ContainsAny(ref, " ") || dagdeck.HasControlChar(ref) {
 		return "", "", dagdeck.Errorf(dagdeck.EINVALID, "invalid image name %q", ref)
 	}
 	if i := strings.Index(ref, "@"); i > 0 {
