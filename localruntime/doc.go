@@ -68,8 +68,10 @@
 // when retries remain — and starts nothing until Activate. Activate, called
 // once the rollback is current (or, if it failed, with the deploy that
 // stayed current), releases the held retries: they run the current code,
-// the rolled-back code on the older runtime after a rollback. A hold no
-// Activate follows is lifted after a minute.
+// the rolled-back code on the older runtime after a rollback. A held try
+// whose task the current code lacks is not retried: it fails, its log
+// names the deploy, and a run whose DAG is gone ends (failed) once none of
+// its tries is left. A hold no Activate follows is lifted after a minute.
 //
 // A runtime in another process learns of a downgrade from the store
 // instead: service.ExternalRuntime fails the tries, and the worker stops

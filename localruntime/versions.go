@@ -43,6 +43,14 @@ func (v *version) dag(id string) *dagfile.Dag {
 	return nil
 }
 
+// task returns the task of the DAG with that id, or nil.
+func (v *version) task(dagID, taskID string) *dagfile.Task {
+	if d := v.dag(dagID); d != nil {
+		return d.Task(taskID)
+	}
+	return nil
+}
+
 // versionSet manages a Deployment's version directories:
 //
 //	<root>/versions/<key>/           one per code state, complete once present

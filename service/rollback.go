@@ -233,7 +233,7 @@ func (s *Service) planRollback(ctx context.Context, tx dagdeck.Tx, deploymentIDO
 	if plan.NotRolledBack, err = notRolledBack(ctx, tx, dep, target); err != nil {
 		return nil, err
 	}
-	if err := planTasksAndErasure(ctx, tx, plan); err != nil {
+	if err := s.planTasksAndErasure(ctx, tx, plan); err != nil {
 		return nil, err
 	}
 	return plan, nil
@@ -362,37 +362,6 @@ func notRolledBack(ctx context.Context, tx dagdeck.Tx, dep *dagdeck.Deployment, 
 			"envVars":           strconv.Itoa(len(dep.Env)) + " variables keep their current values",
 		},
 	}, nil
-}
-
-// planTasksAndErasure fills in the running tasks' fate and, for a downgrade,
-// what is erased.
-func planTasksAndErasure(ctx context.Context, tx dagdeck.Tx, plan *dagdeck.RollbackPlan) error {
-	downgrade := plan.Runtime.Change == dagdeck.RuntimeDowngrade
-	plan.RequiresConfirmation = downgrade
-	running, err := tx.ListTaskInstances(ctx, dagdeck.TaskFilter{DeploymentID: plan.DeploymentID, State: dagdeck.TaskRunning})
-	if err != nil {
-		return err
-	}
-	for _, ti := range running {
-		outcome := "finishes on the code it started with; tasks that start afterwards run the rolled-back code"
-		if downgrade && ti.TryNumber < ti.MaxTries {
-			outcome = "fails now; retried after the rollback, on the rolled-back code and runtime"
-		} else if downgrade {
-			outcome = "fails now; no retries left"
-		}
-		plan.RunningTasks = append(plan.RunningTasks, dagdeck.PlannedTask{DagID: ti.DagID, RunID: ti.RunID, TaskID: ti.TaskID, TryNumber: ti.TryNumber, DeployID: ti.DeployID, Outcome: outcome})
-	}
-	if !downgrade {
-		return nil
-	}
-	for _, f := range dagdeck.FeaturesLost(plan.Runtime.From, plan.Runtime.To) {
-		n, err := tx.CountFeatureRows(ctx, plan.DeploymentID, f)
-		if err != nil {
-			return err
-		}
-		plan.Erased = append(plan.Erased, dagdeck.ErasedFeature{Feature: f, Rows: n})
-	}
-	return nil
 }
 
 func describeErased(erased []dagdeck.ErasedFeature) string {
