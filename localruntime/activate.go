@@ -48,7 +48,7 @@ func (w *worker) releaseHeldUntil(t time.Time) {
 // version directory. A try running on a newer runtime than d's is stopped
 // and retried on d: after a downgrade nothing runs on the newer runtime.
 func (w *worker) activate(ctx context.Context, d *dagdeck.Deploy) error {
-	v, err := w.versions.prepare(ctx, d)
+	v, err := w.versions.prepare(ctx, d, w.inUse())
 	if err != nil {
 		w.broken = &brokenDeploy{id: d.ID, err: err, retry: w.now().Add(brokenRetry)}
 		w.reportBroken(ctx, d, err)

@@ -59,23 +59,33 @@ func (v *version) task(dagID, taskID string) *dagfile.Task {
 // A directory appears whole (bundle.Materialize builds it aside, then
 // renames it) and leaves whole (renamed to .trash-… before its removal
 // starts, and the trash is swept at start), so a directory that is present
-// is complete. Its files are read-only. The pointer to the current version
-// is the worker's (version, switched once the directory is ready).
+// is complete. Its files are read-only (with a task user, the whole tree is
+// owned by the runtime and only readable by the Deployment's tasks, see
+// lockDownTree), and a stamp of every entry's metadata, kept in the data
+// directory, is checked before a directory is used again: one that changed
+// since it was built (touched by hand, or by a task running as the
+// runtime's user) is rebuilt from the archived artifacts. The pointer to
+// the current version is the worker's (version, switched once the
+// directory is ready).
 //
 // A directory is removed only when it is neither current nor used by a
 // running try, and is not one of the keep most recently activated. Each
 // activation sets its directory's modification time, so the most recent
 // are known after a restart too.
 type versionSet struct {
-	root    string
+	root    string // <CodeDir>/<deployment-id>: versions/ holds the directories
+	state   string // <DataDir>/runtime/<deployment-id>: stamps/ holds their stamps
 	backend Backend
 	keep    int
 	current string
 	swept   bool
+	// group, when set, returns the group of the Deployment's tasks, which
+	// then run as another user: directories are locked down for it.
+	group func() (uint32, error)
 }
 
-func newVersionSet(root string, backend Backend, keep int) *versionSet {
-	return &versionSet{root: root, backend: backend, keep: keep}
+func newVersionSet(root, state string, backend Backend, keep int) *versionSet {
+	return &versionSet{root: root, state: state, backend: backend, keep: keep}
 }
 
 // versionKey is the directory name of d's code state.
@@ -86,12 +96,19 @@ func versionKey(d *dagdeck.Deploy) string {
 
 func (vs *versionSet) dir(key string) string { return filepath.Join(vs.root, "versions", key) }
 
-// prepare materializes d's code (once per code state) and loads its DAGs.
-func (vs *versionSet) prepare(ctx context.Context, d *dagdeck.Deploy) (*version, error) {
+// prepare materializes d's code (once per code state, again if its
+// directory changed since) and loads its DAGs. inUse counts the running
+// tries per key: a changed directory they use is set aside, not removed.
+func (vs *versionSet) prepare(ctx context.Context, d *dagdeck.Deploy, inUse map[string]int) (*version, error) {
 	vs.sweep()
 	key := versionKey(d)
 	dir := vs.dir(key)
-	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+	_, err := os.Stat(dir)
+	if err == nil && !vs.unchanged(key) {
+		vs.retire(key, inUse[key] > 0)
+		err = fs.ErrNotExist
+	}
+	if errors.Is(err, fs.ErrNotExist) {
 		if err := vs.materialize(ctx, d, dir); err != nil {
 			return nil, err
 		}
@@ -121,7 +138,7 @@ const trashPrefix = ".trash-"
 // materialize writes d's files into dir, atomically (bundle.Materialize
 // builds a temporary directory, verifies every digest, then renames it).
 func (vs *versionSet) materialize(ctx context.Context, d *dagdeck.Deploy, dir string) error {
-	if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
+	if err := vs.makeVersionsDir(); err != nil {
 		return err
 	}
 	ms, err := vs.manifests(ctx, d)
@@ -132,8 +149,54 @@ func (vs *versionSet) materialize(ctx context.Context, d *dagdeck.Deploy, dir st
 	if err := bundle.Materialize(ctx, dir, open, ms...); err != nil {
 		return fmt.Errorf("materialize the code of %s: %w", d, err)
 	}
-	readOnly(dir)
-	return nil
+	if err := vs.lockDown(dir); err != nil {
+		return fmt.Errorf("lock down the code of %s: %w", d, err)
+	}
+	return vs.writeStamp(filepath.Base(dir))
+}
+
+// makeVersionsDir creates <root>/versions, readable by the Deployment's
+// tasks when they run as another user.
+func (vs *versionSet) makeVersionsDir() error {
+	versions := filepath.Join(vs.root, "versions")
+	if vs.group == nil {
+		return os.MkdirAll(versions, 0o700)
+	}
+	gid, err := vs.group()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(versions, 0o750); err != nil {
+		return err
+	}
+	return lockDownDir(versions, gid)
+}
+
+// lockDown makes a new version directory read-only for tasks.
+func (vs *versionSet) lockDown(dir string) error {
+	if vs.group == nil {
+		readOnly(dir)
+		return nil
+	}
+	gid, err := vs.group()
+	if err != nil {
+		return err
+	}
+	return lockDownTree(dir, gid)
+}
+
+// retire sets a version directory that changed since it was built aside,
+// into the trash, and removes it unless running tries still use it (the
+// trash is swept at the next start then).
+func (vs *versionSet) retire(key string, used bool) {
+	trash := filepath.Join(vs.root, "versions", trashPrefix+key+"-"+dagdeck.NewID())
+	if err := os.Rename(vs.dir(key), trash); err != nil {
+		removeTree(vs.dir(key))
+		return
+	}
+	if !used {
+		removeTree(trash)
+	}
 }
 
 // readOnly removes the write permission of the files under dir, so a task
@@ -247,6 +310,7 @@ func (vs *versionSet) collect(inUse map[string]int) {
 		if err := os.Rename(filepath.Join(versions, c.name), trash); err != nil {
 			continue
 		}
+		vs.removeStamp(c.name)
 		removeTree(trash)
 	}
 }

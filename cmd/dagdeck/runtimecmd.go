@@ -17,6 +17,7 @@ import (
 // Deployment in a process of its own, talking to a server's API.
 func newRuntimeCmd() *cobra.Command {
 	var deployment, dataDir string
+	var tasks taskFlags
 	var poll time.Duration
 	var debug bool
 	cmd := &cobra.Command{
@@ -46,12 +47,19 @@ which its tasks need, and no user token may.`,
 			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
 			serverURL, token := serverAndToken(cmd)
 			api := client.New(serverURL, token, client.WithVersion(version))
+			tasks.taskUserSet = cmd.Flags().Changed("task-user")
+			user, codeDir, err := tasks.isolation(dataDir, privatePaths(dataDir, "", ""), logger)
+			if err != nil {
+				return err
+			}
 			rt, err := localruntime.New(localruntime.Config{
 				DataDir:      dataDir,
 				Backend:      api.RuntimeBackend(),
 				Deployments:  []string{deployment},
 				PollInterval: poll,
 				Logger:       logger,
+				TaskUser:     user,
+				CodeDir:      codeDir,
 			})
 			if err != nil {
 				return err
@@ -75,6 +83,7 @@ which its tasks need, and no user token may.`,
 	f.StringVar(&dataDir, "data-dir", defaultData, "directory for version directories and task logs (env DAGDECK_DATA)")
 	f.DurationVar(&poll, "poll-interval", localruntime.DefaultPollInterval, "how often the server is asked for new runs and deploys")
 	f.BoolVar(&debug, "debug", false, "log more")
+	tasks.register(f)
 	_ = cmd.MarkFlagRequired("deployment")
 	return cmd
 }

@@ -33,6 +33,8 @@ type Main struct {
 	// Runtime is where the Deployments' DAGs run: "local" (the default, in
 	// this process) or "none" (in separate `dagdeck runtime` processes).
 	Runtime string
+	// taskFlags choose who the local runtime's tasks run as.
+	taskFlags
 	// SaveCredentials stores the first admin token where the CLI finds it.
 	SaveCredentials bool
 	Logger          *slog.Logger

@@ -32,6 +32,7 @@ CLI on this machine finds it.`,
 			}
 			m.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
 			m.Stdout = cmd.OutOrStdout()
+			m.taskUserSet = cmd.Flags().Changed("task-user")
 			if err := m.Run(cmd.Context()); err != nil {
 				return err
 			}
@@ -49,6 +50,7 @@ CLI on this machine finds it.`,
 	f.DurationVar(&m.GCInterval, "gc-interval", time.Hour, "how often the garbage collector runs")
 	f.DurationVar(&m.GCGrace, "gc-grace", time.Hour, "unreferenced artifacts younger than this are kept (protects uploads in flight)")
 	f.StringVar(&m.Runtime, "runtime", runtimeLocal, "where the Deployments' DAGs run: local (in this server) or none (in separate dagdeck runtime processes)")
+	m.taskFlags.register(f)
 	f.BoolVar(&debug, "debug", false, "log every request")
 	return cmd
 }
