@@ -138,3 +138,32 @@ func TestServer_TruncatedUpload(t *testing.T) {
 		t.Fatalf("a client's truncated upload was logged as an error:\n%s", logs)
 	}
 }
+
+// TestServer_Readyz: /readyz answers 200 with each dependency's state while
+// the stores answer, 503 once the database is gone; /healthz stays 200.
+func TestServer_Readyz(t *testing.T) {
+	ts := newTestServer(t)
+	status, body := rawRequest(t, "GET", ts.URL+"/readyz", "", "")
+	var res dagdeck.Readiness
+	if err := json.Unmarshal(body, &res); err != nil {
+		t.Fatalf("body %q: %v", body, err)
+	}
+	if status != http.StatusOK || res.Status != dagdeck.ReadyOK || len(res.Checks) != 2 {
+		t.Fatalf("status %d, body %s", status, body)
+	}
+	if err := ts.store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	status, body = rawRequest(t, "GET", ts.URL+"/readyz", "", "")
+	res = dagdeck.Readiness{}
+	if err := json.Unmarshal(body, &res); err != nil {
+		t.Fatalf("body %q: %v", body, err)
+	}
+	want := dagdeck.DependencyCheck{Name: "database", Status: dagdeck.ReadyUnavailable, Error: "failed"}
+	if status != http.StatusServiceUnavailable || res.Status != dagdeck.ReadyUnavailable || res.Checks[0] != want || res.Checks[1].Status != dagdeck.ReadyOK {
+		t.Fatalf("with the database closed: status %d, body %s", status, body)
+	}
+	if status, body := rawRequest(t, "GET", ts.URL+"/healthz", "", ""); status != http.StatusOK {
+		t.Fatalf("healthz: status %d, body %s", status, body)
+	}
+}

@@ -21,6 +21,7 @@ import (
 type testServer struct {
 	*httptest.Server
 	svc        *service.Service
+	store      dagdeck.Store
 	artifacts  dagdeck.ArtifactStore
 	adminToken string
 	logs       *syncBuffer // the server's log, at level INFO and above
@@ -57,7 +58,7 @@ func newTestServer(t *testing.T) *testServer {
 	}
 	ts := httptest.NewServer(server.New(svc, logger).Handler())
 	t.Cleanup(ts.Close)
-	return &testServer{Server: ts, svc: svc, artifacts: fs, adminToken: secret, logs: logs}
+	return &testServer{Server: ts, svc: svc, store: db, artifacts: fs, adminToken: secret, logs: logs}
 }
 
 func (ts *testServer) client(token string) *client.Client { return client.New(ts.URL, token) }

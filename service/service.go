@@ -34,6 +34,8 @@ type Service struct {
 	hooks   []func(*dagdeck.Deploy)
 	// manifests caches decoded manifests (immutable, content-addressed).
 	manifests manifestCache
+	// readyTimeout bounds each dependency check of Ready.
+	readyTimeout time.Duration
 }
 
 // Option configures a Service.
@@ -67,6 +69,7 @@ func New(store dagdeck.Store, artifacts dagdeck.ArtifactStore, opts ...Option) *
 		uploadTimeout: DefaultUploadTimeout,
 		gcGrace:       DefaultGCGrace,
 		logger:        slog.Default(),
+		readyTimeout:  DefaultReadyTimeout,
 	}
 	for _, o := range opts {
 		o(s)
