@@ -289,9 +289,12 @@ func DiffManifests(from, to *Manifest) (added, removed, changed []string) {
 
 // GCResult reports what a garbage collection did.
 type GCResult struct {
-	BlobsDeleted  int   `json:"blobsDeleted"`
-	BytesDeleted  int64 `json:"bytesDeleted"`
-	BlobsKept     int   `json:"blobsKept"`
+	BlobsDeleted int   `json:"blobsDeleted"`
+	BytesDeleted int64 `json:"bytesDeleted"`
+	BlobsKept    int   `json:"blobsKept"`
+	// BytesKept is the size of the blobs kept: the artifact store's size
+	// as the collector's walk saw it.
+	BytesKept     int64 `json:"bytesKept"`
 	DeploysPruned int   `json:"deploysPruned"`
 }
 

@@ -25,10 +25,14 @@ type RollbackPlan struct {
 	CurrentDeploy  *Deploy `json:"currentDeploy"`
 	TargetDeploy   *Deploy `json:"targetDeploy"`
 
-	Image     Change       `json:"image"`
-	Runtime   RuntimeDelta `json:"runtime"`
-	DagDeploy BoolChange   `json:"dagDeploy"`
-	DagBundle BundleDelta  `json:"dagBundle"`
+	Image Change `json:"image"`
+	// PinnedImage is the external image's repository@sha256:… before and
+	// after ("" for a packaged image). It changes even when Image does not,
+	// when the same tag pointed to another image at the two deploys.
+	PinnedImage Change       `json:"pinnedImage"`
+	Runtime     RuntimeDelta `json:"runtime"`
+	DagDeploy   BoolChange   `json:"dagDeploy"`
+	DagBundle   BundleDelta  `json:"dagBundle"`
 	// ImageFiles lists the image's files (outside dags/) that differ.
 	ImageFiles    BundleDelta   `json:"imageFiles"`
 	NotRolledBack NotRolledBack `json:"notRolledBack"`
@@ -41,13 +45,10 @@ type RollbackPlan struct {
 }
 
 // ChangesNothing reports whether rolling back would restore exactly what
-// runs now: the same code (image and DAG bundle content, or the same
-// external image reference), runtime version and DAG-deploy setting.
+// runs now: the target has the current deploy's code (Deploy.SameCode) and
+// the Deployment's DAG-deploy setting was not switched since.
 func (p *RollbackPlan) ChangesNothing() bool {
-	cur, t := p.CurrentDeploy, p.TargetDeploy
-	sameImage := cur.ImageDigest == t.ImageDigest && (t.ImageDigest != "" || !p.Image.Changed)
-	return sameImage && cur.DagBundleDigest == t.DagBundleDigest &&
-		p.Runtime.Change == RuntimeSame && !p.DagDeploy.Changed
+	return p.CurrentDeploy.SameCode(p.TargetDeploy) && !p.DagDeploy.Changed
 }
 
 // Change is a from → to pair of strings.

@@ -18,7 +18,9 @@ func newDeploysCmd(f *factory) *cobra.Command {
 		Use:   "deploys",
 		Short: "Browse a Deployment's Deploy History",
 	}
-	cmd.AddCommand(newDeploysListCmd(f), newDeploysInspectCmd(f), newDeploysDownloadCmd(f), newDeploysCancelCmd(f))
+	cmd.AddCommand(newDeploysListCmd(f), newDeploysInspectCmd(f), newDeploysDownloadCmd(f), newDeploysCancelCmd(f),
+		newDeploysPinCmd(f), newDeploysUnmarkCmd(f, "unpin", "Remove a deploy's pin", unpin, "Unpinned"),
+		newDeploysQuarantineCmd(f), newDeploysUnmarkCmd(f, "release", "End a deploy's quarantine", release, "Released"))
 	return cmd
 }
 
@@ -106,7 +108,7 @@ func printHistory(out io.Writer, ds []*dagdeck.Deploy, now time.Time) {
 	row(w, "SEQ", "ID", "TIME", "USER", "TYPE", "IMAGE TAG", "RUNTIME", "DAG BUNDLE", "STATUS", "ROLLBACK", "DESCRIPTION")
 	for _, d := range ds {
 		row(w, strconv.FormatInt(d.Sequence, 10), d.ID, formatTime(d.CreatedAt, now), orDash(d.CreatedBy.Name),
-			string(d.Type), orDash(imageRef(d)), orDash(d.RuntimeVersion), orDash(d.DagBundleVersion),
+			string(d.Type), orDash(imageWithPin(d)), orDash(d.RuntimeVersion), orDash(d.DagBundleVersion),
 			string(d.Status), eligibility(d, d == current), historyDescription(d, seqs))
 	}
 	w.Flush()
@@ -126,11 +128,13 @@ func currentIn(ds []*dagdeck.Deploy) *dagdeck.Deploy {
 
 // eligibility renders whether a deploy can be rolled back to: "CURRENT"
 // for the current deploy (rolling back to it is refused unless its setting
-// changed since), "yes", or the reason.
+// changed since), "yes" (and whether it is pinned), or the reason.
 func eligibility(d *dagdeck.Deploy, current bool) string {
 	switch {
 	case current:
 		return "CURRENT"
+	case d.Rollback.Eligible && d.Pin != nil:
+		return "yes (pinned)"
 	case d.Rollback.Eligible:
 		return "yes"
 	}
@@ -151,40 +155,28 @@ func historyDescription(d *dagdeck.Deploy, seqs map[string]int64) string {
 	return strings.TrimSpace(mark + " " + desc)
 }
 
-// resolveDeploy turns a deploy reference into a deploy id: "#N" or "N" is
-// the deploy with that sequence number; anything else is an id.
+// resolveDeploy turns a deploy reference into a deploy id. With a
+// Deployment, the server resolves ref: a deploy id, "#N" (sequence number
+// N), "#-N" (the Nth deploy before the current one) or "previous" (what a
+// rollback goes back to by default).
 //
 // Without a Deployment (*deployment == ""), ref must be a deploy id: the
 // Deployment is looked up from the deploy and stored in *deployment.
 func (f *factory) resolveDeploy(ctx context.Context, deployment *string, ref string) (string, error) {
-	seq, err := strconv.ParseInt(strings.TrimPrefix(ref, "#"), 10, 64)
-	isSeq := err == nil && seq >= 1 && strings.HasPrefix(ref, "#")
-	if *deployment == "" {
-		if isSeq {
-			return "", usagef("--deployment is needed to find deploy %s", ref)
-		}
-		d, err := f.client().GetDeployByID(ctx, ref)
+	if *deployment != "" {
+		d, err := f.client().GetDeploy(ctx, *deployment, ref)
 		if err != nil {
 			return "", err
 		}
-		*deployment = d.DeploymentID
 		return d.ID, nil
 	}
-	if err != nil || seq < 1 {
-		return ref, nil
+	if strings.HasPrefix(ref, "#") || ref == "previous" {
+		return "", usagef("--deployment is needed to find deploy %s", ref)
 	}
-	id := ""
-	err = f.client().EachDeploy(ctx, *deployment, 100, func(d *dagdeck.Deploy) bool {
-		if d.Sequence == seq {
-			id = d.ID
-		}
-		return d.Sequence > seq
-	})
+	d, err := f.client().GetDeployByID(ctx, ref)
 	if err != nil {
 		return "", err
 	}
-	if id == "" {
-		return "", dagdeck.Errorf(dagdeck.ENOTFOUND, "Deployment %s has no deploy #%d", *deployment, seq)
-	}
-	return id, nil
+	*deployment = d.DeploymentID
+	return d.ID, nil
 }

@@ -27,9 +27,10 @@ var codes = map[int]string{
 
 // errorBody is the JSON body of an error response.
 type errorBody struct {
-	Code    string   `json:"code"`
-	Message string   `json:"message"`
-	Missing []string `json:"missing"`
+	Code      string   `json:"code"`
+	Message   string   `json:"message"`
+	Missing   []string `json:"missing"`
+	RequestID string   `json:"requestId"`
 }
 
 // decodeError turns a non-2xx response into *dagdeck.Error, or
@@ -42,6 +43,10 @@ func decodeError(resp *http.Response) error {
 	}
 	if len(body.Missing) > 0 {
 		return &dagdeck.MissingBlobsError{Digests: body.Missing}
+	}
+	if body.Code == dagdeck.EINTERNAL && body.RequestID != "" {
+		// The server logged the details under this id; tell the user so.
+		body.Message += " (request id " + body.RequestID + ")"
 	}
 	return &dagdeck.Error{Code: body.Code, Message: body.Message}
 }

@@ -134,7 +134,7 @@ func TestServer_TruncatedUpload(t *testing.T) {
 	if _, err := ts.artifacts.Stat(context.Background(), digest); dagdeck.ErrorCode(err) != dagdeck.ENOTFOUND {
 		t.Fatalf("the truncated upload was stored: %v", err)
 	}
-	if logs := ts.logs.String(); strings.Contains(logs, "level=ERROR") {
+	if logs := string(ts.logs.Bytes()); strings.Contains(logs, "level=ERROR") {
 		t.Fatalf("a client's truncated upload was logged as an error:\n%s", logs)
 	}
 }

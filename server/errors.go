@@ -46,6 +46,8 @@ type ErrorResponse struct {
 	Code    string   `json:"code"`
 	Message string   `json:"message"`
 	Missing []string `json:"missing,omitempty"`
+	// RequestID names the request (its X-Request-Id header and log line).
+	RequestID string `json:"requestId,omitempty"`
 }
 
 // error writes err as a JSON error. Internal errors are logged with their
@@ -53,9 +55,9 @@ type ErrorResponse struct {
 func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
 	code, msg := dagdeck.ErrorCode(err), dagdeck.ErrorMessage(err)
 	if code == dagdeck.EINTERNAL {
-		s.logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "requestId", dagdeck.RequestFromContext(r.Context()).ID, "err", err)
 	}
-	body := ErrorResponse{Code: code, Message: msg}
+	body := ErrorResponse{Code: code, Message: msg, RequestID: dagdeck.RequestFromContext(r.Context()).ID}
 	var missing *dagdeck.MissingBlobsError
 	if errors.As(err, &missing) {
 		body.Missing = missing.Digests

@@ -21,6 +21,10 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /api/v1/deployments/{id}/deploys/{deployId}/finalize", s.handleDeployFinalize)
 	m.HandleFunc("POST /api/v1/deployments/{id}/deploys/{deployId}/rollback", s.handleDeployRollback)
 	m.HandleFunc("GET /api/v1/deployments/{id}/deploys/{deployId}/manifest", s.handleDeployManifest)
+	m.HandleFunc("PUT /api/v1/deployments/{id}/deploys/{deployId}/pin", s.handleDeployPin)
+	m.HandleFunc("DELETE /api/v1/deployments/{id}/deploys/{deployId}/pin", s.handleDeployUnpin)
+	m.HandleFunc("PUT /api/v1/deployments/{id}/deploys/{deployId}/quarantine", s.handleDeployQuarantine)
+	m.HandleFunc("DELETE /api/v1/deployments/{id}/deploys/{deployId}/quarantine", s.handleDeployRelease)
 	m.HandleFunc("GET /api/v1/deployments/{id}/deploys/{deployId}/archive", s.handleDeployArchive)
 
 	m.HandleFunc("GET /api/v1/deploys/{deployId}", s.handleDeployGetByID)
@@ -36,6 +40,14 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /api/v1/users", s.handleUserCreate)
 	m.HandleFunc("GET /api/v1/users", s.handleUserList)
 	m.HandleFunc("DELETE /api/v1/users/{userId}", s.handleUserDelete)
+	m.HandleFunc("GET /api/v1/audit", s.handleAuditList)
+	m.HandleFunc("GET /api/v1/audit/verify", s.handleAuditVerify)
+	m.HandleFunc("POST /api/v1/webhooks", s.handleWebhookCreate)
+	m.HandleFunc("GET /api/v1/webhooks", s.handleWebhookList)
+	m.HandleFunc("DELETE /api/v1/webhooks/{webhookId}", s.handleWebhookDelete)
+	m.HandleFunc("POST /api/v1/webhooks/{webhookId}/rotate-secret", s.handleWebhookRotate)
+	m.HandleFunc("POST /api/v1/webhooks/{webhookId}/test", s.handleWebhookTest)
+	m.HandleFunc("GET /api/v1/webhooks/{webhookId}/deliveries", s.handleWebhookDeliveries)
 	s.runtimeRoutes()
 
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {

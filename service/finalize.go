@@ -30,7 +30,7 @@ func (s *Service) FinalizeDeploy(ctx context.Context, deploymentIDOrName, deploy
 		if err != nil {
 			return err
 		}
-		if d, err = findDeployOf(ctx, tx, dep, deployID); err != nil {
+		if d, err = s.findDeployOf(ctx, tx, dep, deployID); err != nil {
 			return err
 		}
 		if d.Status != dagdeck.DeployInitialized {
@@ -52,13 +52,19 @@ func (s *Service) FinalizeDeploy(ctx context.Context, deploymentIDOrName, deploy
 		if err := tx.UpdateDeploy(ctx, d); err != nil {
 			return err
 		}
-		return makeCurrent(ctx, tx, dep, d, now)
+		if err := makeCurrent(ctx, tx, dep, d, now); err != nil {
+			return err
+		}
+		c := deployChange(dagdeck.AuditDeployDeployed, d, nil)
+		c.event = deployEvent(dagdeck.EventDeployDeployed, dep, d, dagdeck.ActorFromContext(ctx))
+		return s.record(ctx, tx, c)
 	})
 	if err != nil {
 		return nil, err
 	}
 	s.logger.Info("deploy finalized", "deployment", d.DeploymentID, "deploy", d.ID, "imageTag", d.ImageTag, "runtime", d.RuntimeVersion)
 	s.activated(ctx, d)
+	s.deployFinished(ctx, d, dagdeck.OutcomeDeployed)
 	return s.withEligibility(ctx, d)
 }
 
@@ -72,20 +78,6 @@ func makeCurrent(ctx context.Context, tx dagdeck.Tx, dep *dagdeck.Deployment, d 
 	dep.IsDagDeployEnabled = d.IsDagDeployEnabled
 	dep.UpdatedAt = now
 	return tx.UpdateDeployment(ctx, dep)
-}
-
-// findDeployOf returns the deploy if it belongs to dep.
-func findDeployOf(ctx context.Context, tx dagdeck.Tx, dep *dagdeck.Deployment, deployID string) (*dagdeck.Deploy, error) {
-	d, err := tx.FindDeploy(ctx, deployID)
-	if dagdeck.ErrorCode(err) == dagdeck.ENOTFOUND {
-		return nil, dagdeck.Errorf(dagdeck.ENOTFOUND, "deploy %q not found", deployID)
-	} else if err != nil {
-		return nil, err
-	}
-	if d.DeploymentID != dep.ID {
-		return nil, dagdeck.Errorf(dagdeck.EINVALID, "deploy %s belongs to another Deployment, not to %s", deployID, dep.Name)
-	}
-	return d, nil
 }
 
 // manifestsOf loads the manifests a deploy references.

@@ -10,7 +10,7 @@ import (
 	"github.com/dagdeck/dagdeck"
 )
 
-// Rollback rolls a Deployment back to one of its deploys: a NEW deploy, at
+// rollback rolls a Deployment back to one of its deploys: a NEW deploy, at
 // the top of the history, whose code state (image, DAG bundle, runtime
 // version, DAG-deploy setting) is copied from the target. Settings and env
 // vars are left alone. With req.DryRun it only returns the plan, which
@@ -23,7 +23,7 @@ import (
 // without req.ConfirmDowngrade, or would change nothing (the same code,
 // runtime and DAG-deploy setting as the current deploy, dry runs included); ECONFLICT while a deploy is in progress or
 // when the Deployment changed under the rollback.
-func (s *Service) Rollback(ctx context.Context, deploymentIDOrName, deployID string, req dagdeck.RollbackRequest) (*dagdeck.RollbackResult, error) {
+func (s *Service) rollback(ctx context.Context, deploymentIDOrName, deployID string, req dagdeck.RollbackRequest) (*dagdeck.RollbackResult, error) {
 	want := dagdeck.RoleDeployer
 	if req.DryRun {
 		want = dagdeck.RoleViewer
@@ -104,7 +104,10 @@ func (s *Service) commitRollback(ctx context.Context, plan *dagdeck.RollbackPlan
 		if err := tx.CreateDeploy(ctx, d); err != nil {
 			return err
 		}
-		return makeCurrent(ctx, tx, dep, d, *d.FinalizedAt)
+		if err := makeCurrent(ctx, tx, dep, d, *d.FinalizedAt); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, rollbackChange(dep, d, plan, actor))
 	})
 	if err != nil && downgrade {
 		s.reactivateCurrent(ctx, plan.DeploymentID)
@@ -167,6 +170,29 @@ func nothingToRollBack(plan *dagdeck.RollbackPlan) error {
 	return dagdeck.Errorf(dagdeck.EUNPROCESSABLE, "deploy #%d has the same code, runtime and DAG-deploy setting as deploy #%d, which is current; nothing to roll back", t.Sequence, cur.Sequence)
 }
 
+// rollbackChange records a rollback with its plan's summary, and announces it.
+func rollbackChange(dep *dagdeck.Deployment, d *dagdeck.Deploy, plan *dagdeck.RollbackPlan, actor *dagdeck.Actor) change {
+	summary := deploySummary(d)
+	planSummary := map[string]any{
+		"from":         seqLabel(plan.CurrentDeploy.Sequence),
+		"to":           seqLabel(plan.TargetDeploy.Sequence),
+		"image":        plan.Image,
+		"runtime":      plan.Runtime,
+		"dagDeploy":    plan.DagDeploy,
+		"dagFiles":     map[string]int{"added": len(plan.DagBundle.Added), "removed": len(plan.DagBundle.Removed), "changed": len(plan.DagBundle.Changed)},
+		"imageFiles":   map[string]int{"added": len(plan.ImageFiles.Added), "removed": len(plan.ImageFiles.Removed), "changed": len(plan.ImageFiles.Changed)},
+		"tasksRunning": len(plan.RunningTasks),
+	}
+	summary["plan"] = planSummary
+	c := deployChange(dagdeck.AuditRollbackDeployed, d, summary)
+	ev := deployEvent(dagdeck.EventRollbackDeployed, dep, d, actor)
+	ev.data["target"] = plan.TargetDeploy
+	ev.data["plan"] = planSummary
+	ev.text = fmt.Sprintf(":rewind: %s rolled *%s* back to #%d (now #%d): %s", actor.Name, dep.Name, plan.TargetDeploy.Sequence, d.Sequence, d.Description)
+	c.event = ev
+	return c
+}
+
 func staleRollbackPlan(current *dagdeck.Deploy) error {
 	return dagdeck.Errorf(dagdeck.ECONFLICT, "%s became current since this plan was made; review the new plan, then confirm again", current)
 }
@@ -174,23 +200,24 @@ func staleRollbackPlan(current *dagdeck.Deploy) error {
 // rollbackDeploy is the new deploy restoring target's code state.
 func rollbackDeploy(target *dagdeck.Deploy, description string, actor *dagdeck.Actor, now time.Time) *dagdeck.Deploy {
 	return &dagdeck.Deploy{
-		ID:                 dagdeck.NewID(),
-		DeploymentID:       target.DeploymentID,
-		Type:               dagdeck.DeployImageAndDAG,
-		Status:             dagdeck.DeployDeployed,
-		Description:        description,
-		CreatedAt:          now,
-		CreatedBy:          *actor,
-		FinalizedAt:        &now,
-		ImageRepository:    target.ImageRepository,
-		ImageTag:           target.ImageTag,
-		ImageDigest:        target.ImageDigest,
-		RuntimeVersion:     target.RuntimeVersion,
-		DagBundleVersion:   target.DagBundleVersion,
-		DagBundleDigest:    target.DagBundleDigest,
-		IsDagDeployEnabled: target.IsDagDeployEnabled,
-		RollbackFromID:     target.ID,
-		Git:                target.Git,
+		ID:                  dagdeck.NewID(),
+		DeploymentID:        target.DeploymentID,
+		Type:                dagdeck.DeployImageAndDAG,
+		Status:              dagdeck.DeployDeployed,
+		Description:         description,
+		CreatedAt:           now,
+		CreatedBy:           *actor,
+		FinalizedAt:         &now,
+		ImageRepository:     target.ImageRepository,
+		ImageTag:            target.ImageTag,
+		ImageDigest:         target.ImageDigest,
+		ImageRegistryDigest: target.ImageRegistryDigest,
+		RuntimeVersion:      target.RuntimeVersion,
+		DagBundleVersion:    target.DagBundleVersion,
+		DagBundleDigest:     target.DagBundleDigest,
+		IsDagDeployEnabled:  target.IsDagDeployEnabled,
+		RollbackFromID:      target.ID,
+		Git:                 target.Git,
 	}
 }
 
@@ -200,11 +227,11 @@ func (s *Service) planRollback(ctx context.Context, tx dagdeck.Tx, deploymentIDO
 	if err != nil {
 		return nil, err
 	}
-	target, err := findDeployOf(ctx, tx, dep, deployID)
+	target, err := s.findDeployOf(ctx, tx, dep, deployID)
 	if err != nil {
 		return nil, err
 	}
-	latest, err := s.requireEligible(ctx, tx, target)
+	j, err := s.requireEligible(ctx, tx, target)
 	if err != nil {
 		return nil, err
 	}
@@ -212,13 +239,14 @@ func (s *Service) planRollback(ctx context.Context, tx dagdeck.Tx, deploymentIDO
 	if err != nil {
 		return nil, fmt.Errorf("find current deploy: %w", err)
 	}
-	s.setEligibility(current, latest)
+	j.apply(current)
 	plan := &dagdeck.RollbackPlan{
 		DeploymentID:   dep.ID,
 		DeploymentName: dep.Name,
 		CurrentDeploy:  current,
 		TargetDeploy:   target,
 		Image:          stringChange(imageRef(current), imageRef(target)),
+		PinnedImage:    stringChange(current.PinnedImage(), target.PinnedImage()),
 		Runtime:        dagdeck.RuntimeDelta{From: current.RuntimeVersion, To: target.RuntimeVersion, Change: dagdeck.ClassifyRuntimeChange(current.RuntimeVersion, target.RuntimeVersion)},
 		DagDeploy:      dagdeck.BoolChange{From: dep.IsDagDeployEnabled, To: target.IsDagDeployEnabled, Changed: dep.IsDagDeployEnabled != target.IsDagDeployEnabled},
 		Erased:         []dagdeck.ErasedFeature{},
@@ -240,21 +268,28 @@ func (s *Service) planRollback(ctx context.Context, tx dagdeck.Tx, deploymentIDO
 }
 
 // requireEligible sets target's eligibility and returns EUNPROCESSABLE,
-// saying why, unless it can be rolled back to. It returns the Deployment's
-// latest DEPLOYED deploy, which eligibility depends on.
-func (s *Service) requireEligible(ctx context.Context, tx dagdeck.Tx, target *dagdeck.Deploy) (*dagdeck.Deploy, error) {
-	latest, err := latestDeployed(ctx, tx, target.DeploymentID)
+// saying why, unless it can be rolled back to. It returns the judge of the
+// Deployment's deploys, which eligibility depends on.
+func (s *Service) requireEligible(ctx context.Context, tx dagdeck.Tx, target *dagdeck.Deploy) (*judge, error) {
+	j, err := s.judge(ctx, tx, target.DeploymentID)
 	if err != nil {
 		return nil, err
 	}
-	s.setEligibility(target, latest)
+	j.apply(target)
 	if !target.Rollback.Eligible {
 		return nil, dagdeck.Errorf(dagdeck.EUNPROCESSABLE, "cannot roll back to %s: %s", target, explainIneligible(target, s.retention))
 	}
-	return latest, nil
+	return j, nil
 }
 
-func imageRef(d *dagdeck.Deploy) string { return d.ImageRepository + ":" + d.ImageTag }
+// imageRef renders a deploy's image as repository:tag, or repository@digest
+// for an external image given by digest.
+func imageRef(d *dagdeck.Deploy) string {
+	if isDigest(d.ImageTag) {
+		return d.ImageRepository + "@" + d.ImageTag
+	}
+	return d.ImageRepository + ":" + d.ImageTag
+}
 
 func stringChange(from, to string) dagdeck.Change {
 	return dagdeck.Change{From: from, To: to, Changed: from != to}
@@ -270,6 +305,8 @@ func explainIneligible(d *dagdeck.Deploy, window time.Duration) string {
 		return "it is still being uploaded"
 	case dagdeck.ReasonArtifactsMissing:
 		return "its artifacts are no longer stored (ARTIFACTS_MISSING)"
+	case dagdeck.ReasonQuarantined:
+		return fmt.Sprintf("it is QUARANTINED by %s: %s (release it with `dagdeck deploys release`)", d.Quarantine.By.Name, d.Quarantine.Reason)
 	}
 	return d.Rollback.Reason
 }

@@ -57,8 +57,15 @@ func (b *RuntimeBackend) update(ctx context.Context, fn func(tx dagdeck.Tx) erro
 func (b *RuntimeBackend) ListDeployments(ctx context.Context) ([]*dagdeck.Deployment, error) {
 	var ds []*dagdeck.Deployment
 	err := b.view(ctx, func(tx dagdeck.Tx) (err error) {
-		ds, err = tx.ListDeployments(ctx)
-		return err
+		if ds, err = tx.ListDeployments(ctx); err != nil {
+			return err
+		}
+		for _, d := range ds {
+			if err := withPolicy(ctx, tx, d); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	return ds, err
 }
@@ -69,7 +76,10 @@ func (b *RuntimeBackend) Deployment(ctx context.Context, idOrName string) (*dagd
 	var dep *dagdeck.Deployment
 	var cur *dagdeck.Deploy
 	err := b.view(ctx, func(tx dagdeck.Tx) (err error) {
-		if dep, err = findDeployment(ctx, tx, idOrName); err != nil || dep.CurrentDeployID == "" {
+		if dep, err = findDeployment(ctx, tx, idOrName); err != nil {
+			return err
+		}
+		if err := withPolicy(ctx, tx, dep); err != nil || dep.CurrentDeployID == "" {
 			return err
 		}
 		cur, err = tx.FindDeploy(ctx, dep.CurrentDeployID)
@@ -98,8 +108,32 @@ func (b *RuntimeBackend) ReplaceDags(ctx context.Context, deploymentID string, d
 		if _, err := tx.FindDeployment(ctx, deploymentID); err != nil {
 			return err
 		}
-		return tx.ReplaceDags(ctx, deploymentID, dags, errs)
+		if err := tx.ReplaceDags(ctx, deploymentID, dags, errs); err != nil {
+			return err
+		}
+		return recordImportErrorFiles(ctx, tx, dags, errs)
 	})
+}
+
+// recordImportErrorFiles keeps, per deploy, which files failed to import in
+// its code, so an automatic rollback can tell new import errors from old.
+func recordImportErrorFiles(ctx context.Context, tx dagdeck.Tx, dags []*dagdeck.Dag, errs []*dagdeck.ImportError) error {
+	files := map[string][]string{}
+	for _, d := range dags {
+		files[d.DeployID] = files[d.DeployID][:0:0]
+	}
+	for _, e := range errs {
+		files[e.DeployID] = append(files[e.DeployID], e.File)
+	}
+	for deployID, fs := range files {
+		if deployID == "" {
+			continue
+		}
+		if err := tx.PutImportErrorFiles(ctx, deployID, fs); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ListRuns returns the Deployment's runs matching f, newest first.

@@ -32,8 +32,12 @@ type Service struct {
 	gcGrace time.Duration
 	logger  *slog.Logger
 	hooks   []func(*dagdeck.Deploy)
+	// observer hears about finished deploys, rollbacks, uploads and GC (metrics).
+	observer dagdeck.Observer
 	// manifests caches decoded manifests (immutable, content-addressed).
 	manifests manifestCache
+	// outboxWake nudges the webhook deliverer when an event was queued.
+	outboxWake chan struct{}
 	// readyTimeout bounds each dependency check of Ready.
 	readyTimeout time.Duration
 }
@@ -69,6 +73,7 @@ func New(store dagdeck.Store, artifacts dagdeck.ArtifactStore, opts ...Option) *
 		uploadTimeout: DefaultUploadTimeout,
 		gcGrace:       DefaultGCGrace,
 		logger:        slog.Default(),
+		outboxWake:    make(chan struct{}, 1),
 		readyTimeout:  DefaultReadyTimeout,
 	}
 	for _, o := range opts {

@@ -48,12 +48,16 @@ func Run(t *testing.T, open func(t *testing.T) dagdeck.Store) {
 		{"ReplaceDags", testReplaceDags},
 		{"DagRuns", testDagRuns},
 		{"TaskInstances", testTaskInstances},
+		{"CountTaskInstances", testCountTaskInstances},
 		{"TaskLogs", testTaskLogs},
 		{"XCom", testXCom},
 		{"FeatureRows", testFeatureRows},
 		{"Update", testUpdate},
 		{"Locks", testLocks},
 		{"Concurrency", testConcurrency},
+		{"Audit", testAudit},
+		{"Webhooks", testWebhooks},
+		{"Marks", testMarks},
 	}
 	for _, s := range suites {
 		t.Run(s.name, func(t *testing.T) { s.fn(t, Opener(open)) })

@@ -150,7 +150,7 @@ func TestUI_DowngradeNeedsConfirmation(t *testing.T) {
 	b.mustLogin("", e.token(t, "ci", dagdeck.RoleDeployer))
 	path := "/deployments/prod/deploys/" + h.Report.ID + "/rollback"
 	plan := b.get(path)
-	for _, s := range []string{"data-downgrade", "Runtime downgrade: 2.0.0 → 1.1.0", "XCom values</strong>: 3 rows", "fail immediately", `name="confirm_downgrade"`, "fails now; retried after the rollback"} {
+	for _, s := range []string{"data-downgrade", "Runtime downgrade: 2.0.0 → 1.1.0", "XCom values</strong>: 3 rows", "fail immediately", `name="confirm_downgrade"`, "fails now; not retried: deploy #2 has no task transform in DAG report"} {
 		if !strings.Contains(plan.body, s) {
 			t.Errorf("downgrade plan lacks %q", s)
 		}

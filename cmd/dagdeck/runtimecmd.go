@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"log/slog"
 	"os"
 	"time"
 
@@ -19,7 +18,7 @@ func newRuntimeCmd() *cobra.Command {
 	var deployment, dataDir string
 	var tasks taskFlags
 	var poll time.Duration
-	var debug bool
+	var logs logFlags
 	cmd := &cobra.Command{
 		Use:   "runtime --deployment ID_OR_NAME [--server URL] [--token TOKEN] [--data-dir DIR]",
 		Short: "Run a Deployment's DAGs in this process, against a dagdeck server's API",
@@ -40,11 +39,10 @@ which its tasks need, and no user token may.`,
   dagdeck runtime --deployment etl-prod --server http://127.0.0.1:8080 --token ddk_…`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			level := slog.LevelInfo
-			if debug {
-				level = slog.LevelDebug
+			logger, err := logs.logger(cmd.ErrOrStderr())
+			if err != nil {
+				return err
 			}
-			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
 			serverURL, token := serverAndToken(cmd)
 			api := client.New(serverURL, token, client.WithVersion(version))
 			tasks.taskUserSet = cmd.Flags().Changed("task-user")
@@ -82,7 +80,7 @@ which its tasks need, and no user token may.`,
 	f.StringVarP(&deployment, "deployment", "d", "", "Deployment id or name (required)")
 	f.StringVar(&dataDir, "data-dir", defaultData, "directory for version directories and task logs (env DAGDECK_DATA)")
 	f.DurationVar(&poll, "poll-interval", localruntime.DefaultPollInterval, "how often the server is asked for new runs and deploys")
-	f.BoolVar(&debug, "debug", false, "log more")
+	logs.register(f)
 	tasks.register(f)
 	_ = cmd.MarkFlagRequired("deployment")
 	return cmd

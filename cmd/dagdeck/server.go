@@ -9,11 +9,13 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/credentials"
 	"github.com/dagdeck/dagdeck/localruntime"
+	"github.com/dagdeck/dagdeck/metrics"
 	"github.com/dagdeck/dagdeck/server"
 	"github.com/dagdeck/dagdeck/service"
 	"github.com/dagdeck/dagdeck/ui"
@@ -33,6 +35,12 @@ type Main struct {
 	// Runtime is where the Deployments' DAGs run: "local" (the default, in
 	// this process) or "none" (in separate `dagdeck runtime` processes).
 	Runtime string
+	// MetricsAddr, when set, serves /metrics without authentication on a
+	// listener of its own.
+	MetricsAddr string
+	// WebhookAllowPrivate lets webhooks deliver to loopback and private
+	// addresses (off: a webhook cannot probe the server's own network).
+	WebhookAllowPrivate bool
 	// taskFlags choose who the local runtime's tasks run as.
 	taskFlags
 	// SaveCredentials stores the first admin token where the CLI finds it.
@@ -43,11 +51,15 @@ type Main struct {
 	store     dagdeck.Store
 	artifacts dagdeck.ArtifactStore
 	svc       *service.Service
+	metrics   *metrics.Metrics
 	runtime   *localruntime.Runtime
 	http      *http.Server
 	ln        net.Listener
 	cancel    context.CancelFunc
 	done      chan struct{}
+
+	metricsLn   net.Listener
+	metricsHTTP *http.Server
 }
 
 // Run opens the stores, creates the first admin token if there is none,
@@ -67,17 +79,23 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if m.artifacts, err = openArtifacts(ctx, m.ArtifactsURL); err != nil {
 		return fmt.Errorf("open artifact store: %w", err)
 	}
+	m.metrics = metrics.New(m.Logger)
 	m.svc = service.New(m.store, m.artifacts,
+		service.WithObserver(m.metrics),
 		service.WithRetention(m.Retention),
 		service.WithUploadTimeout(m.UploadTimeout),
 		service.WithGCGrace(m.GCGrace),
 		service.WithLogger(m.Logger))
 	srv := server.New(m.svc, m.Logger)
+	m.mountMetrics(srv)
 	web := ui.New(m.svc, ui.WithLogger(m.Logger))
 	srv.AddAuthenticator(web.Authenticate)
 	srv.Mount("/", web)
 	if m.ln, err = net.Listen("tcp", m.Addr); err != nil {
 		return fmt.Errorf("listen on %s: %w", m.Addr, err)
+	}
+	if err := m.listenMetrics(); err != nil {
+		return err
 	}
 	if err := m.bootstrapToken(ctx); err != nil {
 		return err
@@ -89,7 +107,12 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.http.RegisterOnShutdown(web.Close) // the UI's event streams never go idle by themselves
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.cancel, m.done = cancel, make(chan struct{})
-	go m.housekeeping(bg)
+	var wg sync.WaitGroup
+	wg.Go(func() { m.housekeeping(bg) })
+	wg.Go(func() {
+		m.svc.RunDeliveries(bg, service.DeliveryOptions{AllowPrivate: m.WebhookAllowPrivate, OnAttempt: m.metrics.WebhookDelivered})
+	})
+	go func() { wg.Wait(); close(m.done) }()
 	go func() {
 		if err := m.http.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			m.Logger.Error("http server stopped", "err", err)
@@ -139,14 +162,21 @@ func (m *Main) bootstrapToken(ctx context.Context) error {
 	return nil
 }
 
-// housekeeping fails abandoned uploads every minute and collects garbage
-// every GCInterval.
+// autoRollbackInterval is how often deploys under an automatic rollback
+// policy are judged.
+const autoRollbackInterval = 10 * time.Second
+
+// housekeeping measures the artifact store once for the metrics, then
+// fails abandoned uploads every minute, judges watched deploys every
+// autoRollbackInterval and collects garbage every GCInterval.
 func (m *Main) housekeeping(ctx context.Context) {
-	defer close(m.done)
+	m.measureArtifacts(ctx)
 	abandon := time.NewTicker(time.Minute)
 	gc := time.NewTicker(m.GCInterval)
+	health := time.NewTicker(autoRollbackInterval)
 	defer abandon.Stop()
 	defer gc.Stop()
+	defer health.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -154,6 +184,10 @@ func (m *Main) housekeeping(ctx context.Context) {
 		case <-abandon.C:
 			if _, err := m.svc.FailAbandoned(ctx); err != nil {
 				m.Logger.Error("fail abandoned deploys", "err", err)
+			}
+		case <-health.C:
+			if err := m.svc.CheckAutoRollbacks(ctx); err != nil {
+				m.Logger.Error("automatic rollback", "err", err)
 			}
 		case <-gc.C:
 			if _, err := m.svc.CollectGarbage(ctx); err != nil {
@@ -184,7 +218,7 @@ func (m *Main) Close() error {
 	} else if m.ln != nil {
 		errs = append(errs, m.ln.Close())
 	}
-	errs = append(errs, m.stopRuntime())
+	errs = append(errs, m.closeMetrics(), m.stopRuntime())
 	if m.cancel != nil {
 		m.cancel()
 		<-m.done
