@@ -56,6 +56,9 @@ func printDeploy(out io.Writer, d *dagdeck.Deploy, now time.Time) {
 	field(w, "Status", string(d.Status))
 	field(w, "Failure reason", d.FailureReason)
 	field(w, "Description", d.Description)
+	for _, e := range d.DescriptionEdits {
+		field(w, "Description edited", fmt.Sprintf("%s by %s: %q → %q", formatTime(e.At, now), e.By.Name, e.Before, e.After))
+	}
 	field(w, "Created", formatTime(d.CreatedAt, now))
 	field(w, "Created by", fmt.Sprintf("%s (%s %s)", d.CreatedBy.Name, d.CreatedBy.Kind, d.CreatedBy.ID))
 	field(w, "Finalized", formatTimePtr(d.FinalizedAt, now))

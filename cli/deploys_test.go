@@ -134,11 +134,12 @@ func TestDeploysInspect(t *testing.T) {
 	t.Parallel()
 	api := historyAPI(t)
 	api.deploys[4].Git = &dagdeck.Git{CommitSHA: "abc123", Branch: "main", RemoteURL: "git@x:y.git"}
+	api.deploys[4].DescriptionEdits = []dagdeck.DescriptionEdit{{At: testTime, By: dagdeck.Actor{Name: "alice"}, Before: "undo", After: "undo D"}}
 	tio := newTestFactory(t, api.start(), "")
 	if code := tio.run("deploys", "inspect", "#5", "-d", "etl"); code != 0 {
 		t.Fatalf("exit %d: %s", code, tio.errOut)
 	}
-	for _, want := range []string{"ID:                  d5", "Sequence:            #5", "Rollback of:         d3", "Git commit:          abc123", "Created by:          ana (user u1)", "Can roll back to:    yes", "Failure reason:      -"} {
+	for _, want := range []string{"ID:                  d5", `by alice: "undo" → "undo D"`, "Sequence:            #5", "Rollback of:         d3", "Git commit:          abc123", "Created by:          ana (user u1)", "Can roll back to:    yes", "Failure reason:      -"} {
 		if !strings.Contains(tio.out.String(), want) {
 			t.Errorf("lacks %q:\n%s", want, tio.out)
 		}

@@ -1,6 +1,7 @@
 package service_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -395,4 +396,51 @@ func TestDeploymentService_SecretsHidden(t *testing.T) {
 			t.Fatalf("env as users see it = %+v", d.Env)
 		}
 	}
+}
+
+func TestDeployService_EditDescription(t *testing.T) {
+	e := newEnv(t)
+	e.deployment(t, "prod", true)
+	d := e.deploy(t, "prod", v1(), v1().request(dagdeck.DeployImageAndDAG, "1.1.0", true))
+	edit := func(ctx context.Context, text string) error {
+		_, err := e.svc.UpdateDeploy(ctx, "prod", d.ID, dagdeck.DeployUpdate{Description: &text})
+		return err
+	}
+
+	t.Run("ErrOtherDeployer", func(t *testing.T) {
+		err := edit(as(dagdeck.RoleDeployer, "bob"), "bob was here")
+		wantCode(t, err, dagdeck.EFORBIDDEN)
+		if !strings.Contains(dagdeck.ErrorMessage(err), "only the author of deploy #1") {
+			t.Fatalf("message %q", dagdeck.ErrorMessage(err))
+		}
+		if got, _ := e.svc.FindDeploy(viewer, "prod", d.ID); got.Description != d.Description || len(got.DescriptionEdits) != 0 {
+			t.Fatalf("deploy after a refused edit = %+v", got)
+		}
+	})
+	t.Run("AuthorThenAdminRecorded", func(t *testing.T) {
+		if err := edit(deployer, "first version of the report"); err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Add(time.Minute)
+		if err := edit(admin, "first version of the sales report"); err != nil {
+			t.Fatal(err)
+		}
+		got, err := e.svc.FindDeploy(viewer, "prod", d.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []dagdeck.DescriptionEdit{
+			{At: e.clock.Now().Add(-time.Minute), By: dagdeck.Actor{ID: "id-ci", Kind: dagdeck.ActorToken, Name: "ci", Role: dagdeck.RoleDeployer}, Before: d.Description, After: "first version of the report"},
+			{At: e.clock.Now(), By: dagdeck.Actor{ID: "id-alice", Kind: dagdeck.ActorToken, Name: "alice", Role: dagdeck.RoleAdmin}, Before: "first version of the report", After: "first version of the sales report"},
+		}
+		if len(got.DescriptionEdits) != 2 {
+			t.Fatalf("edits = %+v", got.DescriptionEdits)
+		}
+		for i, w := range want {
+			g := got.DescriptionEdits[i]
+			if !g.At.Equal(w.At) || g.By.ID != w.By.ID || g.By.Name != w.By.Name || g.Before != w.Before || g.After != w.After {
+				t.Errorf("edit %d = %+v, want %+v", i, g, w)
+			}
+		}
+	})
 }

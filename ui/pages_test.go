@@ -219,6 +219,10 @@ func TestUI_DeployPage(t *testing.T) {
 	h := e.seed(t, "prod")
 	b := e.browser(t)
 	b.mustLogin("", e.adminToken)
+	edited := "Add the weather <DAG>"
+	if _, err := e.svc.UpdateDeploy(adminCtx, "prod", h.Current.ID, dagdeck.DeployUpdate{Description: &edited}); err != nil {
+		t.Fatal(err)
+	}
 	page := b.get("/deployments/prod/deploys/" + h.Current.ID)
 	if page.StatusCode != http.StatusOK {
 		t.Fatalf("status %d", page.StatusCode)
@@ -232,6 +236,7 @@ func TestUI_DeployPage(t *testing.T) {
 		`<del>dags/cleanup.yaml</del>`,
 		"/api/v1/deployments/" + h.Deployment.ID + "/deploys/" + h.Current.ID + "/archive?part=dags",
 		"/api/v1/deployments/" + h.Deployment.ID + "/deploys/" + h.Current.ID + "/archive?part=image",
+		"Add the weather &lt;DAG&gt;", "Description edited by admin", "was “Add the weather DAG, report hourly”",
 	} {
 		if !strings.Contains(page.body, s) {
 			t.Errorf("deploy page lacks %q", s)
