@@ -7,35 +7,65 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // stampOf returns a digest of the metadata of every entry under dir:
 // path, type and mode, size, modification time, and where the system has
-// them owner, inode and change time (of dir itself only its mode). Writing, replacing, adding, removing,
-// renaming or re-moding any entry changes it (the change time cannot be
-// set back), without reading any content.
+// them owner, inode and change time (of dir itself only its mode).
+// Writing, replacing, adding, removing, renaming or re-moding any entry
+// changes it (the change time cannot be set back), without reading any
+// content. The entries are stat'ed in parallel: a rollback waits for it.
 func stampOf(dir string) (string, error) {
-	h := sha256.New()
+	var paths []string
 	err := filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
-		if err != nil {
-			return err
+		if err == nil {
+			paths = append(paths, path)
 		}
-		fi, err := e.Info()
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, path)
-		if rel == "." { // its times mark its activations (setCurrent)
-			fmt.Fprintf(h, ". %o\n", fi.Mode())
-			return nil
-		}
-		fmt.Fprintf(h, "%q %o %d %d %s\n", rel, fi.Mode(), fi.Size(), fi.ModTime().UnixNano(), sysStamp(fi))
-		return nil
+		return err
 	})
 	if err != nil {
 		return "", err
 	}
+	lines := make([][]byte, len(paths))
+	var g errgroup.Group
+	g.SetLimit(stampWorkers)
+	for start := 0; start < len(paths); start += stampChunk {
+		end := min(start+stampChunk, len(paths))
+		g.Go(func() error { return stampLines(dir, paths[start:end], lines[start:end]) })
+	}
+	if err := g.Wait(); err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	for _, l := range lines {
+		h.Write(l)
+	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// How stampOf splits its work.
+const (
+	stampWorkers = 8
+	stampChunk   = 256
+)
+
+// stampLines writes the stamp line of each of paths into lines.
+func stampLines(dir string, paths []string, lines [][]byte) error {
+	for i, path := range paths {
+		fi, err := os.Lstat(path)
+		if err != nil {
+			return err
+		}
+		if path == dir { // its times mark its activations (setCurrent)
+			lines[i] = fmt.Appendf(nil, ". %o\n", fi.Mode())
+			continue
+		}
+		rel, _ := filepath.Rel(dir, path)
+		lines[i] = fmt.Appendf(nil, "%q %o %d %d %s\n", rel, fi.Mode(), fi.Size(), fi.ModTime().UnixNano(), sysStamp(fi))
+	}
+	return nil
 }
 
 // stampPath is where the stamp of the version directory key is kept: in

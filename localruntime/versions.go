@@ -103,20 +103,29 @@ func (vs *versionSet) prepare(ctx context.Context, d *dagdeck.Deploy, inUse map[
 	vs.sweep()
 	key := versionKey(d)
 	dir := vs.dir(key)
-	_, err := os.Stat(dir)
-	if err == nil && !vs.unchanged(key) {
-		vs.retire(key, inUse[key] > 0)
-		err = fs.ErrNotExist
-	}
-	if errors.Is(err, fs.ErrNotExist) {
-		if err := vs.materialize(ctx, d, dir); err != nil {
-			return nil, err
+	if _, err := os.Stat(dir); err == nil {
+		// Check the directory while its DAGs load: a rollback waits for both.
+		unchanged := make(chan bool, 1)
+		go func() { unchanged <- vs.unchanged(key) }()
+		v := vs.load(d, key)
+		if <-unchanged {
+			return v, nil
 		}
-	} else if err != nil {
+		vs.retire(key, inUse[key] > 0)
+	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
+	if err := vs.materialize(ctx, d, dir); err != nil {
+		return nil, err
+	}
+	return vs.load(d, key), nil
+}
+
+// load reads the DAGs of the version directory key.
+func (vs *versionSet) load(d *dagdeck.Deploy, key string) *version {
+	dir := vs.dir(key)
 	dags, errs := dagfile.LoadDir(os.DirFS(dir), dagfile.Options{RuntimeVersion: d.RuntimeVersion})
-	return &version{deploy: d, key: key, dir: dir, dags: dags, errs: errs}, nil
+	return &version{deploy: d, key: key, dir: dir, dags: dags, errs: errs}
 }
 
 // sweep removes, once, what removals a crash interrupted left in the trash.
