@@ -10,21 +10,6 @@ import (
 	"github.com/dagdeck/dagdeck"
 )
 
-// codes maps an HTTP status to the error code the server uses for it. It is
-// the reverse of the server's table and only used when a response carries
-// no JSON error body (a proxy's error page, for instance).
-var codes = map[int]string{
-	http.StatusBadRequest:            dagdeck.EINVALID,
-	http.StatusUnauthorized:          dagdeck.EUNAUTHORIZED,
-	http.StatusForbidden:             dagdeck.EFORBIDDEN,
-	http.StatusNotFound:              dagdeck.ENOTFOUND,
-	http.StatusConflict:              dagdeck.ECONFLICT,
-	http.StatusRequestEntityTooLarge: dagdeck.ETOOLARGE,
-	http.StatusUnprocessableEntity:   dagdeck.EUNPROCESSABLE,
-	http.StatusInternalServerError:   dagdeck.EINTERNAL,
-	http.StatusNotImplemented:        dagdeck.ENOTIMPLEMENTED,
-}
-
 // errorBody is the JSON body of an error response.
 type errorBody struct {
 	Code      string   `json:"code"`
@@ -53,10 +38,7 @@ func decodeError(resp *http.Response) error {
 
 // fallbackError builds an error from a status and a non-JSON body.
 func fallbackError(status int, raw []byte) *dagdeck.Error {
-	code, ok := codes[status]
-	if !ok {
-		code = dagdeck.EINTERNAL
-	}
+	code := dagdeck.CodeOfHTTPStatus(status)
 	msg := fmt.Sprintf("server answered %d %s", status, http.StatusText(status))
 	if text := strings.TrimSpace(string(raw)); text != "" && len(text) <= 200 && !strings.Contains(text, "<") {
 		msg += ": " + text

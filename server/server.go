@@ -25,12 +25,15 @@ type Server struct {
 	mux    *http.ServeMux
 	auths  []Authenticator
 	// observer hears about every request answered (metrics); may be nil.
-	observer RequestObserver
+	observer  RequestObserver
+	limits    Limits
+	anonymous chan struct{} // a slot per anonymous request being served
 }
 
 // New returns a Server for svc with the API routes registered.
 func New(svc *service.Service, logger *slog.Logger) *Server {
 	s := &Server{svc: svc, logger: logger, mux: http.NewServeMux()}
+	s.SetLimits(Limits{})
 	s.routes()
 	return s
 }
@@ -44,7 +47,7 @@ func (s *Server) AddAuthenticator(a Authenticator) { s.auths = append(s.auths, a
 // Handler returns the root handler: request ids, logging and metrics,
 // recovery and authentication around the routes.
 func (s *Server) Handler() http.Handler {
-	return s.identify(s.logRequests(s.recoverer(s.authenticate(s.mux))))
+	return s.identify(s.logRequests(s.recoverer(s.authenticate(s.bodyDeadlines(s.limitAnonymous(s.mux))))))
 }
 
 // authenticate puts the request's actor, if any, into its context. A bad

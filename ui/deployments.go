@@ -14,10 +14,13 @@ type deploymentsView struct {
 	Rows []deploymentRow
 }
 
-// deploymentRow is a Deployment with its most recent deploy (nil if none).
+// deploymentRow is a Deployment with the deploy it runs now (nil before
+// the first) and, when the newest deploy is another one — failed or still
+// uploading — that last attempt.
 type deploymentRow struct {
 	*dagdeck.Deployment
-	Last *dagdeck.Deploy
+	Running     *dagdeck.Deploy
+	LastAttempt *dagdeck.Deploy
 }
 
 func (u *UI) handleDeployments(w http.ResponseWriter, r *http.Request, v *visit) {
@@ -28,17 +31,31 @@ func (u *UI) handleDeployments(w http.ResponseWriter, r *http.Request, v *visit)
 	}
 	view := &deploymentsView{Rows: make([]deploymentRow, len(ds))}
 	for i, d := range ds {
-		view.Rows[i].Deployment = d
-		page, err := u.svc.ListDeploys(r.Context(), d.ID, "", 1)
-		if err != nil {
+		if view.Rows[i], err = u.deploymentRow(r.Context(), d); err != nil {
 			u.serviceError(w, r, v, err)
 			return
 		}
-		if len(page.Deploys) > 0 {
-			view.Rows[i].Last = page.Deploys[0]
-		}
 	}
 	u.render(w, r, http.StatusOK, "deployments", u.newPage(v, "Deployments", "deployments", view))
+}
+
+// deploymentRow reads what a Deployment runs and its last attempt.
+func (u *UI) deploymentRow(ctx context.Context, d *dagdeck.Deployment) (deploymentRow, error) {
+	row := deploymentRow{Deployment: d}
+	page, err := u.svc.ListDeploys(ctx, d.ID, "", 1)
+	if err != nil || len(page.Deploys) == 0 {
+		return row, err
+	}
+	newest := page.Deploys[0]
+	if newest.ID == d.CurrentDeployID {
+		row.Running = newest
+		return row, nil
+	}
+	row.LastAttempt = newest
+	if d.CurrentDeployID != "" {
+		row.Running, err = u.svc.FindDeploy(ctx, d.ID, d.CurrentDeployID)
+	}
+	return row, err
 }
 
 // deploymentView is a Deployment's page: what it runs now, its Deploy
@@ -65,6 +82,8 @@ type historyRow struct {
 	Current bool
 	// Restored is, for a rollback deploy, the deploy it restored.
 	Restored *dagdeck.Deploy
+	// Downgrade: rolling back to this deploy would lower the runtime.
+	Downgrade bool
 }
 
 func (u *UI) handleDeployment(w http.ResponseWriter, r *http.Request, v *visit) {
@@ -108,7 +127,8 @@ func (u *UI) deploymentView(ctx context.Context, name, cursor string) (*deployme
 		byID[d.ID] = d
 	}
 	for _, d := range page.Deploys {
-		row := historyRow{Deploy: d, Current: d.ID == dep.CurrentDeployID}
+		row := historyRow{Deploy: d, Current: d.ID == dep.CurrentDeployID,
+			Downgrade: d.Rollback.Eligible && dagdeck.ClassifyRuntimeChange(dep.RuntimeVersion, d.RuntimeVersion) == dagdeck.RuntimeDowngrade}
 		if d.RollbackFromID != "" {
 			if row.Restored = byID[d.RollbackFromID]; row.Restored == nil {
 				row.Restored = u.restoredOf(ctx, d)

@@ -30,6 +30,7 @@ var funcs = template.FuncMap{
 	"deployRef":   newDeployRef,
 	"filesOf":     newFilesSection,
 	"wbr":         breakAtT,
+	"commitURL":   commitURL,
 }
 
 // breakAtT lets a browser wrap an image tag or a bundle version after its

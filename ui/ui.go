@@ -72,6 +72,7 @@ func (u *UI) routes() http.Handler {
 	m.HandleFunc("GET /deployments/{name}/deploys/{deployId}/rollback", u.withSession(u.handleRollbackPlan))
 	m.HandleFunc("POST /deployments/{name}/deploys/{deployId}/rollback", u.withSession(u.handleRollback))
 	m.HandleFunc("GET /deployments/{name}/activity", u.withSession(u.handleActivity))
+	m.HandleFunc("GET /deployments/{name}/tasks/{id}/log", u.withSession(u.handleTaskLog))
 	m.HandleFunc("GET /audit", u.withSession(u.handleAudit))
 	m.HandleFunc("GET /webhooks", u.withSession(u.handleWebhooks))
 	m.HandleFunc("POST /webhooks", u.withSession(u.handleWebhookCreate))

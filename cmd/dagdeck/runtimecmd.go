@@ -72,13 +72,9 @@ which its tasks need, and no user token may.`,
 			return rt.Close()
 		},
 	}
-	defaultData := os.Getenv("DAGDECK_DATA")
-	if defaultData == "" {
-		defaultData = ".dagdeck"
-	}
 	f := cmd.Flags()
 	f.StringVarP(&deployment, "deployment", "d", "", "Deployment id or name (required)")
-	f.StringVar(&dataDir, "data-dir", defaultData, "directory for version directories and task logs (env DAGDECK_DATA)")
+	f.StringVar(&dataDir, "data-dir", defaultDataDir(), "directory for version directories and task logs (env DAGDECK_DATA)")
 	f.DurationVar(&poll, "poll-interval", localruntime.DefaultPollInterval, "how often the server is asked for new runs and deploys")
 	logs.register(f)
 	tasks.register(f)

@@ -103,7 +103,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := m.startRuntime(ctx); err != nil {
 		return err
 	}
-	m.http = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	m.http = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	m.http.RegisterOnShutdown(web.Close) // the UI's event streams never go idle by themselves
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.cancel, m.done = cancel, make(chan struct{})

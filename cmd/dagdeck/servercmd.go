@@ -16,8 +16,9 @@ func newServerCmd() *cobra.Command {
 		Short: "Run the dagdeck server: REST API, web UI, metadata and artifact stores, retention",
 		Long: `Run the dagdeck server.
 
-With no flags it keeps everything under ./.dagdeck (or $DAGDECK_DATA): a SQLite
-database and an artifact folder, and listens on 127.0.0.1:8080. On first start
+With no flags it keeps everything in the user's data folder
+($XDG_DATA_HOME/dagdeck, by default ~/.local/share/dagdeck; or $DAGDECK_DATA):
+a SQLite database and an artifact folder, and listens on 127.0.0.1:8080. On first start
 it creates an admin API token, prints it once and saves it where the dagdeck
 CLI on this machine finds it.`,
 		Example: `  dagdeck server
