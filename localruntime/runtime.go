@@ -102,11 +102,11 @@ func (c *Config) defaults() error {
 			return err
 		}
 	}
-	if c.TaskUser != "" {
-		return c.checkTaskUserConfig()
-	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.TaskUser != "" {
+		return c.checkTaskUserConfig()
 	}
 	return nil
 }
