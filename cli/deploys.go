@@ -20,7 +20,8 @@ func newDeploysCmd(f *factory) *cobra.Command {
 	}
 	cmd.AddCommand(newDeploysListCmd(f), newDeploysInspectCmd(f), newDeploysDownloadCmd(f), newDeploysCancelCmd(f),
 		newDeploysPinCmd(f), newDeploysUnmarkCmd(f, "unpin", "Remove a deploy's pin", unpin, "Unpinned"),
-		newDeploysQuarantineCmd(f), newDeploysUnmarkCmd(f, "release", "End a deploy's quarantine", release, "Released"))
+		newDeploysQuarantineCmd(f), newDeploysUnmarkCmd(f, "release", "End a deploy's quarantine", release, "Released"),
+		newDeploysDiffCmd(f))
 	return cmd
 }
 

@@ -141,6 +141,15 @@ func TestServer_OpenAPI(t *testing.T) {
 	if _, err := c.Rollback(ctx, "prod", first.ID, dagdeck.RollbackRequest{Description: "back", ConfirmDowngrade: true}); err != nil {
 		t.Fatal(err)
 	}
+	if d, err := c.DiffDeploys(ctx, "prod", "#2", "", dagdeck.DiffOptions{Contents: true}); err != nil || d.Stat.Files == 0 || d.Files[0].Content == "" {
+		t.Fatalf("diff with contents: %+v, %v", d, err)
+	}
+	if d, err := c.DiffDeploys(ctx, "prod", "#1", "#2", dagdeck.DiffOptions{Part: "image", Limit: 1}); err != nil || len(d.Files) != 1 || d.NextCursor == "" {
+		t.Fatalf("first page of an image diff: %+v, %v", d, err)
+	}
+	if _, err := c.DiffDeploys(ctx, "prod", "#99", "", dagdeck.DiffOptions{}); dagdeck.ErrorCode(err) != dagdeck.ENOTFOUND {
+		t.Fatalf("diff from an unknown deploy: %v", err)
+	}
 	rc, err := c.DownloadArchive(ctx, "prod", first.ID, "dags")
 	if err != nil {
 		t.Fatal(err)
@@ -211,7 +220,7 @@ func TestServer_OpenAPI(t *testing.T) {
 		t.Fatalf("get missing deploy: %v", err)
 	}
 
-	for _, op := range []string{"getMe", "createDeployment", "updateDeployment", "getDeployment", "listDeployments", "createDeploy", "putArtifact", "finalizeDeploy", "missingArtifacts", "listDeploys", "getDeploy", "getDeployByID", "updateDeploy", "rollbackDeploy", "getDeployArchive", "runGC", "createToken", "listTokens", "deleteToken", "createUser", "listUsers", "deleteUser",
+	for _, op := range []string{"getMe", "createDeployment", "updateDeployment", "getDeployment", "listDeployments", "createDeploy", "putArtifact", "finalizeDeploy", "missingArtifacts", "listDeploys", "getDeploy", "getDeployByID", "updateDeploy", "rollbackDeploy", "diffDeploys", "getDeployArchive", "runGC", "createToken", "listTokens", "deleteToken", "createUser", "listUsers", "deleteUser",
 		"createWebhook", "listWebhooks", "rotateWebhookSecret", "testWebhook", "listWebhookDeliveries", "deleteWebhook", "listAudit", "verifyAudit",
 		"pinDeploy", "unpinDeploy", "quarantineDeploy", "releaseDeploy"} {
 		if !vt.seen[op] {

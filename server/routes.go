@@ -27,6 +27,7 @@ func (s *Server) routes() {
 	m.HandleFunc("DELETE /api/v1/deployments/{id}/deploys/{deployId}/quarantine", s.handleDeployRelease)
 	m.HandleFunc("GET /api/v1/deployments/{id}/deploys/{deployId}/archive", s.handleDeployArchive)
 
+	m.HandleFunc("GET /api/v1/deployments/{id}/diff", s.handleDeploymentDiff)
 	m.HandleFunc("GET /api/v1/deploys/{deployId}", s.handleDeployGetByID)
 
 	m.HandleFunc("POST /api/v1/artifacts/missing", s.handleBlobsMissing)

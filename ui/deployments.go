@@ -84,6 +84,8 @@ type historyRow struct {
 	Restored *dagdeck.Deploy
 	// Downgrade: rolling back to this deploy would lower the runtime.
 	Downgrade bool
+	// CompareFrom and CompareTo preselect the row in the compare form.
+	CompareFrom, CompareTo bool
 }
 
 func (u *UI) handleDeployment(w http.ResponseWriter, r *http.Request, v *visit) {
@@ -136,6 +138,7 @@ func (u *UI) deploymentView(ctx context.Context, name, cursor string) (*deployme
 		}
 		view.History.Rows = append(view.History.Rows, row)
 	}
+	preselectCompare(view.History.Rows)
 	if view.Current = byID[dep.CurrentDeployID]; view.Current == nil && dep.CurrentDeployID != "" {
 		if view.Current, err = u.svc.FindDeploy(ctx, dep.ID, dep.CurrentDeployID); err != nil {
 			return nil, err
@@ -167,4 +170,27 @@ func rolledBackMessage(d, restored *dagdeck.Deploy) string {
 		return fmt.Sprintf("Rolled back: deploy #%d is now current.", d.Sequence)
 	}
 	return fmt.Sprintf("Rolled back to #%d: deploy #%d is now current and runs its code (runtime %s).", restored.Sequence, d.Sequence, d.RuntimeVersion)
+}
+
+// preselectCompare checks, in the history's compare form, the current
+// deploy (or the newest row) as "to" and the deployed deploy before it as
+// "from": the last deploy's changes.
+func preselectCompare(rows []historyRow) {
+	to := 0
+	for i, r := range rows {
+		if r.Current {
+			to = i
+			break
+		}
+	}
+	if to >= len(rows) {
+		return
+	}
+	rows[to].CompareTo = true
+	for i := to + 1; i < len(rows); i++ {
+		if rows[i].Status == dagdeck.DeployDeployed && !rows[i].ArtifactsPruned {
+			rows[i].CompareFrom = true
+			return
+		}
+	}
 }

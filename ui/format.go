@@ -31,6 +31,10 @@ var funcs = template.FuncMap{
 	"filesOf":     newFilesSection,
 	"wbr":         breakAtT,
 	"commitURL":   commitURL,
+	"hunkRows":    hunkRows,
+	"fileStatus":  fileStatusLabel,
+	"contentOf":   contentLabel,
+	"fileAnchor":  fileAnchor,
 }
 
 // breakAtT lets a browser wrap an image tag or a bundle version after its

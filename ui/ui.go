@@ -71,6 +71,7 @@ func (u *UI) routes() http.Handler {
 	m.HandleFunc("GET /deployments/{name}/deploys/{deployId}", u.withSession(u.handleDeploy))
 	m.HandleFunc("GET /deployments/{name}/deploys/{deployId}/rollback", u.withSession(u.handleRollbackPlan))
 	m.HandleFunc("POST /deployments/{name}/deploys/{deployId}/rollback", u.withSession(u.handleRollback))
+	m.HandleFunc("GET /deployments/{name}/diff", u.withSession(u.handleDiff))
 	m.HandleFunc("GET /deployments/{name}/activity", u.withSession(u.handleActivity))
 	m.HandleFunc("GET /deployments/{name}/tasks/{id}/log", u.withSession(u.handleTaskLog))
 	m.HandleFunc("GET /audit", u.withSession(u.handleAudit))
