@@ -62,7 +62,7 @@ func printDags(out io.Writer, list *client.DagList, now time.Time) {
 	}
 	fmt.Fprintf(out, "\nImport errors (%d):\n", len(list.ImportErrors))
 	for _, e := range list.ImportErrors {
-		fmt.Fprintf(out, "  %s: %s\n", e.File, e.Message)
+		fmt.Fprintf(out, "  %s: %s\n", cell(e.File), visible(e.Message))
 	}
 }
 
@@ -94,7 +94,7 @@ func newDagsTriggerCmd(f *factory) *cobra.Command {
 			if f.json() {
 				return f.printJSON(run)
 			}
-			fmt.Fprintf(f.out, "Triggered %s: run %s (%s).\n", run.DagID, run.RunID, run.State)
+			fmt.Fprintf(f.out, "Triggered %s: run %s (%s).\n", cell(run.DagID), cell(run.RunID), run.State)
 			return nil
 		},
 	}

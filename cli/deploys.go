@@ -36,7 +36,8 @@ func newDeploysListCmd(f *factory) *cobra.Command {
 		Long: `Show the Deploy History of a Deployment, newest first.
 
 ROLLBACK says whether you can roll back to a deploy ("yes") or why not
-(EXPIRED, FAILED, ARTIFACTS_MISSING, NOT_DEPLOYED). A rollback deploy's
+(EXPIRED, FAILED, ARTIFACTS_MISSING, NOT_DEPLOYED); CURRENT marks the
+deploy that runs now. A rollback deploy's
 description starts with ↩ and the deploy it restored.`,
 		Example: `  dagdeck deploys list --deployment etl-prod
   dagdeck deploys list --deployment etl-prod --all -o json`,
@@ -103,23 +104,39 @@ func printHistory(out io.Writer, ds []*dagdeck.Deploy, now time.Time) {
 	for _, d := range ds {
 		seqs[d.ID] = d.Sequence
 	}
+	current := currentIn(ds)
 	w := newTable(out)
 	row(w, "SEQ", "ID", "TIME", "USER", "TYPE", "IMAGE TAG", "RUNTIME", "DAG BUNDLE", "STATUS", "ROLLBACK", "DESCRIPTION")
 	for _, d := range ds {
 		row(w, strconv.FormatInt(d.Sequence, 10), d.ID, formatTime(d.CreatedAt, now), orDash(d.CreatedBy.Name),
 			string(d.Type), orDash(imageWithPin(d)), orDash(d.RuntimeVersion), orDash(d.DagBundleVersion),
-			string(d.Status), eligibility(d), historyDescription(d, seqs))
+			string(d.Status), eligibility(d, d == current), historyDescription(d, seqs))
 	}
 	w.Flush()
 }
 
-// eligibility renders whether a deploy can be rolled back to: "yes" or the
-// reason, and whether it is pinned.
-func eligibility(d *dagdeck.Deploy) string {
-	if d.Rollback.Eligible && d.Pin != nil {
-		return "yes (pinned)"
+// currentIn returns the current deploy among ds, a history page from its
+// newest deploy: the newest DEPLOYED one, as every deploy or rollback that
+// finishes becomes current. Nil when there is none.
+func currentIn(ds []*dagdeck.Deploy) *dagdeck.Deploy {
+	for _, d := range ds {
+		if d.Status == dagdeck.DeployDeployed {
+			return d
+		}
 	}
-	if d.Rollback.Eligible {
+	return nil
+}
+
+// eligibility renders whether a deploy can be rolled back to: "CURRENT"
+// for the current deploy (rolling back to it is refused unless its setting
+// changed since), "yes" (and whether it is pinned), or the reason.
+func eligibility(d *dagdeck.Deploy, current bool) string {
+	switch {
+	case current:
+		return "CURRENT"
+	case d.Rollback.Eligible && d.Pin != nil:
+		return "yes (pinned)"
+	case d.Rollback.Eligible:
 		return "yes"
 	}
 	return orDash(d.Rollback.Reason)

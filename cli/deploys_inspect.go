@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"archive/tar"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
@@ -54,6 +56,9 @@ func printDeploy(out io.Writer, d *dagdeck.Deploy, now time.Time) {
 	field(w, "Status", string(d.Status))
 	field(w, "Failure reason", d.FailureReason)
 	field(w, "Description", d.Description)
+	for _, e := range d.DescriptionEdits {
+		field(w, "Description edited", fmt.Sprintf("%s by %s: %q → %q", formatTime(e.At, now), e.By.Name, e.Before, e.After))
+	}
 	field(w, "Created", formatTime(d.CreatedAt, now))
 	field(w, "Created by", fmt.Sprintf("%s (%s %s)", d.CreatedBy.Name, d.CreatedBy.Kind, d.CreatedBy.ID))
 	field(w, "Finalized", formatTimePtr(d.FinalizedAt, now))
@@ -78,7 +83,7 @@ func printDeploy(out io.Writer, d *dagdeck.Deploy, now time.Time) {
 	if q := d.Quarantine; q != nil {
 		field(w, "Quarantined", fmt.Sprintf("by %s %s: %s", q.By.Name, formatTime(q.At, now), q.Reason))
 	}
-	field(w, "Can roll back to", eligibility(d))
+	field(w, "Can roll back to", eligibility(d, false))
 	w.Flush()
 }
 
@@ -111,7 +116,9 @@ func newDeploysDownloadCmd(f *factory) *cobra.Command {
 }
 
 // download writes an archive to path ("-" for stdout) through a temporary
-// file, so a failed download leaves no partial file.
+// file, so a failed download leaves no partial file. The archive is checked
+// while it is written (gzip checksum, tar structure to its end): an
+// incomplete or corrupt one is an error.
 func (f *factory) download(ctx context.Context, deployment, id, part, path string) error {
 	body, err := f.client().DownloadArchive(ctx, deployment, id, part)
 	if err != nil {
@@ -119,8 +126,10 @@ func (f *factory) download(ctx context.Context, deployment, id, part, path strin
 	}
 	defer body.Close()
 	if path == "-" {
-		_, err = io.Copy(f.out, body)
-		return err
+		if _, err := copyVerified(f.out, body); err != nil {
+			return fmt.Errorf("download to stdout: %w", err)
+		}
+		return nil
 	}
 	n, err := writeFileAtomic(path, body)
 	if err != nil {
@@ -140,7 +149,7 @@ func writeFileAtomic(path string, r io.Reader) (int64, error) {
 		tmp.Close()
 		return 0, err
 	}
-	n, err := io.Copy(tmp, r)
+	n, err := copyVerified(tmp, r)
 	if err == nil {
 		err = tmp.Sync()
 	}
@@ -151,4 +160,45 @@ func writeFileAtomic(path string, r io.Reader) (int64, error) {
 		err = os.Rename(tmp.Name(), path)
 	}
 	return n, err
+}
+
+// copyVerified copies a tar.gz from src to dst and reads it as it goes: it
+// returns an error if the archive is incomplete or corrupt.
+func copyVerified(dst io.Writer, src io.Reader) (int64, error) {
+	pr, pw := io.Pipe()
+	checked := make(chan error, 1)
+	go func() {
+		err := checkTarGz(pr)
+		pr.CloseWithError(err) // a writer still writing gets the error
+		checked <- err
+	}()
+	n, err := io.Copy(io.MultiWriter(dst, pw), src)
+	pw.CloseWithError(err)
+	if cerr := <-checked; cerr != nil {
+		return n, fmt.Errorf("the archive is incomplete or corrupt (%v); the server may have lost some of its files", cerr)
+	}
+	return n, err
+}
+
+// checkTarGz reads a whole tar.gz: gzip checksums, tar headers and contents,
+// and nothing after the archive's end.
+func checkTarGz(r io.Reader) error {
+	gz, err := gzip.NewReader(r)
+	if err != nil {
+		return err
+	}
+	tr := tar.NewReader(gz)
+	for {
+		_, err := tr.Next()
+		if err == io.EOF {
+			break
+		} else if err != nil {
+			return err
+		}
+		if _, err := io.Copy(io.Discard, tr); err != nil {
+			return err
+		}
+	}
+	_, err = io.Copy(io.Discard, gz)
+	return err
 }

@@ -112,10 +112,10 @@ func (f *factory) printMarked(d *dagdeck.Deploy, err error, done string) error {
 	}
 	fmt.Fprintf(f.out, "%s deploy #%d (%s).\n", done, d.Sequence, d.ID)
 	if p := d.Pin; p != nil {
-		fmt.Fprintf(f.out, "Pinned by %s: %s%s\n", p.By.Name, p.Reason, untilText(p.Until))
+		fmt.Fprintf(f.out, "Pinned by %s: %s%s\n", cell(p.By.Name), cell(p.Reason), untilText(p.Until))
 	}
 	if q := d.Quarantine; q != nil {
-		fmt.Fprintf(f.out, "Quarantined by %s: %s\n", q.By.Name, q.Reason)
+		fmt.Fprintf(f.out, "Quarantined by %s: %s\n", cell(q.By.Name), cell(q.Reason))
 	}
 	fmt.Fprintf(f.out, "Rollback target: %s\n", eligibilityText(d))
 	return nil

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -49,16 +50,34 @@ func TestDeploysList(t *testing.T) {
 	}
 	wantCells := [][]string{
 		{"SEQ", "ID", "TIME", "USER", "TYPE", "IMAGE TAG", "RUNTIME", "DAG BUNDLE", "STATUS", "ROLLBACK", "DESCRIPTION"},
-		{"5 ", "d5", "(1h ago)", "ana", "deploy-2026-11-26T16-05-09", "DEPLOYED", "yes", "↩ #3 undo D"},
+		{"5 ", "d5", "(1h ago)", "ana", "deploy-2026-11-26T16-05-09", "DEPLOYED", "CURRENT", "↩ #3 undo D"},
 		{"4 ", "(2h ago)", "FAILED", "FAILED", "change number D"},
+		{"3 ", "(3h ago)", "DEPLOYED", "yes", "change number C"},
 		{"1 ", "(5h ago)", "EXPIRED", "a long description a long description a long desc…"},
 	}
 	for i, cells := range wantCells {
-		line := lines[[]int{0, 1, 2, 5}[i]]
+		line := lines[[]int{0, 1, 2, 3, 5}[i]]
 		for _, c := range cells {
 			if !strings.Contains(line, c) {
 				t.Errorf("row %q lacks %q", line, c)
 			}
+		}
+	}
+}
+
+func TestDeploysList_CurrentBelowAFailedDeploy(t *testing.T) {
+	t.Parallel()
+	ds := []*dagdeck.Deploy{
+		{Sequence: 3, Status: dagdeck.DeployFailed, Rollback: dagdeck.RollbackEligibility{Reason: dagdeck.ReasonFailed}},
+		{Sequence: 2, Status: dagdeck.DeployDeployed, Rollback: dagdeck.RollbackEligibility{Eligible: true}},
+		{Sequence: 1, Status: dagdeck.DeployDeployed, Rollback: dagdeck.RollbackEligibility{Eligible: true}},
+	}
+	var out strings.Builder
+	printHistory(&out, ds, testTime)
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	for i, want := range []string{"FAILED", "CURRENT", "yes"} {
+		if !strings.Contains(lines[i+1], want) || (want != "CURRENT" && strings.Contains(lines[i+1], "CURRENT")) {
+			t.Errorf("row %q: want %s", lines[i+1], want)
 		}
 	}
 }
@@ -115,11 +134,12 @@ func TestDeploysInspect(t *testing.T) {
 	t.Parallel()
 	api := historyAPI(t)
 	api.deploys[4].Git = &dagdeck.Git{CommitSHA: "abc123", Branch: "main", RemoteURL: "git@x:y.git"}
+	api.deploys[4].DescriptionEdits = []dagdeck.DescriptionEdit{{At: testTime, By: dagdeck.Actor{Name: "alice"}, Before: "undo", After: "undo D"}}
 	tio := newTestFactory(t, api.start(), "")
 	if code := tio.run("deploys", "inspect", "#5", "-d", "etl"); code != 0 {
 		t.Fatalf("exit %d: %s", code, tio.errOut)
 	}
-	for _, want := range []string{"ID:                  d5", "Sequence:            #5", "Rollback of:         d3", "Git commit:          abc123", "Created by:          ana (user u1)", "Can roll back to:    yes", "Failure reason:      -"} {
+	for _, want := range []string{"ID:                  d5", `by alice: "undo" → "undo D"`, "Sequence:            #5", "Rollback of:         d3", "Git commit:          abc123", "Created by:          ana (user u1)", "Can roll back to:    yes", "Failure reason:      -"} {
 		if !strings.Contains(tio.out.String(), want) {
 			t.Errorf("lacks %q:\n%s", want, tio.out)
 		}
@@ -134,7 +154,30 @@ func TestDeploysDownload(t *testing.T) {
 	if code := tio.run("deploys", "download", "d2", "-d", "etl", "--part", "image", "-O", path); code != 0 {
 		t.Fatalf("exit %d: %s", code, tio.errOut)
 	}
-	if b, err := os.ReadFile(path); err != nil || string(b) != "archive of d2 image" {
+	if b, err := os.ReadFile(path); err != nil || !bytes.Equal(b, tarGz(t, "README", "archive of d2 image")) {
 		t.Fatalf("file %q, %v", b, err)
+	}
+}
+
+func TestDeploysDownload_ErrTruncatedArchive(t *testing.T) {
+	t.Parallel()
+	for _, output := range []string{"file", "-"} {
+		t.Run(output, func(t *testing.T) {
+			api := historyAPI(t)
+			api.truncateArchive = true
+			tio := newTestFactory(t, api.start(), "")
+			dir := t.TempDir()
+			path := output
+			if output == "file" {
+				path = filepath.Join(dir, "failed.tgz")
+			}
+			code := tio.run("deploys", "download", "d2", "-d", "etl", "-O", path)
+			if code == 0 || !strings.Contains(tio.errOut.String(), "the archive is incomplete or corrupt") || strings.Contains(tio.errOut.String(), "Wrote") {
+				t.Fatalf("exit %d, stderr %q; want a non-zero exit saying the archive is corrupt", code, tio.errOut)
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+				t.Fatalf("left %d files behind: %v", len(entries), entries)
+			}
+		})
 	}
 }

@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -32,6 +35,7 @@ type fakeAPI struct {
 	plan            *dagdeck.RollbackPlan
 	finalizeMissing [][]string // missing lists the next finalizes answer
 	failUploads     bool
+	truncateArchive bool                  // archives stop after their first 10 bytes, like a server that lost a file
 	dagPolls        int                   // GET /dags answers the latest deploy's DAGs from this call on; -1: 404
 	diffPages       []*dagdeck.DeployDiff // GET /diff answers these pages, following NextCursor
 
@@ -280,8 +284,34 @@ func (a *fakeAPI) rollback(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, 201, dagdeck.RollbackResult{Plan: &plan, Deploy: d})
 }
 
+// archive answers a tar.gz holding one file, "archive of DEPLOY PART", or
+// its first 10 bytes with truncateArchive.
 func (a *fakeAPI) archive(w http.ResponseWriter, r *http.Request) {
-	_, _ = io.WriteString(w, "archive of "+r.PathValue("did")+" "+r.URL.Query().Get("part"))
+	b := tarGz(a.t, "README", "archive of "+r.PathValue("did")+" "+r.URL.Query().Get("part"))
+	a.mu.Lock()
+	if a.truncateArchive {
+		b = b[:10]
+	}
+	a.mu.Unlock()
+	_, _ = w.Write(b)
+}
+
+// tarGz returns a tar.gz with one file.
+func tarGz(t *testing.T, name, content string) []byte {
+	var buf bytes.Buffer
+	gz := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(gz)
+	if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(content)), Typeflag: tar.TypeReg}); err != nil {
+		t.Error(err)
+	}
+	_, _ = io.WriteString(tw, content)
+	if err := tw.Close(); err != nil {
+		t.Error(err)
+	}
+	if err := gz.Close(); err != nil {
+		t.Error(err)
+	}
+	return buf.Bytes()
 }
 
 func (a *fakeAPI) listDags(w http.ResponseWriter, r *http.Request) {

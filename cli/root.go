@@ -73,7 +73,7 @@ func Execute(ctx context.Context, root *cobra.Command) int {
 		return exit.code
 	}
 	w := root.ErrOrStderr()
-	fmt.Fprintln(w, "Error: "+errorMessage(err))
+	fmt.Fprintln(w, "Error: "+visible(errorMessage(err)))
 	if isUsageError(err) && cmd != nil {
 		fmt.Fprintln(w)
 		fmt.Fprint(w, cmd.UsageString())

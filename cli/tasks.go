@@ -77,7 +77,7 @@ func newTasksLogsCmd(f *factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			_, err = f.out.Write(log)
+			_, err = io.WriteString(f.out, visible(string(log)))
 			return err
 		},
 	}
@@ -101,7 +101,7 @@ func newTasksNoteCmd(f *factory) *cobra.Command {
 			if f.json() {
 				return f.printJSON(ti)
 			}
-			fmt.Fprintf(f.out, "Noted %s %s try %d: %s\n", ti.DagID, ti.TaskID, ti.TryNumber, orDash(ti.Note))
+			fmt.Fprintf(f.out, "Noted %s %s try %d: %s\n", cell(ti.DagID), cell(ti.TaskID), ti.TryNumber, cell(orDash(ti.Note)))
 			return nil
 		},
 	}

@@ -53,7 +53,7 @@ their runs, and reaches no other Deployment.`,
 			if f.json() {
 				return f.printJSON(tc)
 			}
-			fmt.Fprintf(f.out, "Created token %s (%s) with role %s.\n", tc.Token.Name, tc.Token.ID, tc.Token.Role)
+			fmt.Fprintf(f.out, "Created token %s (%s) with role %s.\n", cell(tc.Token.Name), tc.Token.ID, tc.Token.Role)
 			fmt.Fprintln(f.out, "Secret (shown only now; store it safely):")
 			fmt.Fprintln(f.out, tc.Secret)
 			return nil

@@ -53,7 +53,7 @@ func newWebhookCreateCmd(f *factory) *cobra.Command {
 			if f.json() {
 				return f.printJSON(created)
 			}
-			fmt.Fprintf(f.out, "Created webhook %s → %s (%s).\n", created.Webhook.ID, created.Webhook.URL, strings.Join(created.Webhook.Events, ", "))
+			fmt.Fprintf(f.out, "Created webhook %s → %s (%s).\n", created.Webhook.ID, cell(created.Webhook.URL), strings.Join(created.Webhook.Events, ", "))
 			fmt.Fprintln(f.out, "Signing secret (shown only now; give it to the receiver):")
 			fmt.Fprintln(f.out, created.Secret)
 			return nil

@@ -96,6 +96,38 @@ func (s *Service) DeployManifest(ctx context.Context, deploymentIDOrName, deploy
 	return d, m, err
 }
 
+// ArchiveManifest returns a deploy and the manifest of the part to download
+// as an archive, once every file it lists is stored, so a download never
+// starts that cannot finish. ENOTFOUND, saying why, when the deploy has no
+// such part or any of its files is gone (never uploaded, or removed).
+func (s *Service) ArchiveManifest(ctx context.Context, deploymentIDOrName, deployID, part string) (*dagdeck.Deploy, *dagdeck.Manifest, error) {
+	d, m, err := s.DeployManifest(ctx, deploymentIDOrName, deployID, part)
+	if dagdeck.ErrorCode(err) == dagdeck.ENOTFOUND && d != nil {
+		return nil, nil, dagdeck.Errorf(dagdeck.ENOTFOUND, "cannot download the %s of %s: %s", part, d, notStored(d))
+	} else if err != nil {
+		return nil, nil, err
+	}
+	missing, err := s.missing(ctx, []*dagdeck.Manifest{m})
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(missing) > 0 {
+		return nil, nil, dagdeck.Errorf(dagdeck.ENOTFOUND, "cannot download the %s of %s: %d of its files are not stored (%s)", part, d, len(missing), notStored(d))
+	}
+	return d, m, nil
+}
+
+// notStored says why a deploy's artifacts may be missing.
+func notStored(d *dagdeck.Deploy) string {
+	switch {
+	case d.Status == dagdeck.DeployFailed:
+		return "it FAILED before all its files were uploaded"
+	case d.Status == dagdeck.DeployInitialized:
+		return "its files are still being uploaded"
+	}
+	return "its artifacts were removed (ARTIFACTS_MISSING)"
+}
+
 // OpenFunc returns a function opening blobs, for packers and materializers.
 func (s *Service) OpenFunc(ctx context.Context) func(digest string) (io.ReadCloser, error) {
 	return func(digest string) (io.ReadCloser, error) { return s.artifacts.Open(ctx, digest) }

@@ -277,13 +277,17 @@ func (s *Service) TaskTry(ctx context.Context, deploymentIDOrName, taskInstanceI
 // SetTaskNote sets (or, with "", clears) the note of a task instance.
 // Requires the deployer role. ENOTIMPLEMENTED when the Deployment's runtime
 // is older than 1.1.0 (task notes); EINVALID for a note longer than
-// MaxTaskNoteLen; ENOTFOUND for an unknown try.
+// MaxTaskNoteLen or with control characters other than newlines and tabs;
+// ENOTFOUND for an unknown try.
 func (s *Service) SetTaskNote(ctx context.Context, deploymentIDOrName, taskInstanceID, note string) (*dagdeck.TaskInstance, error) {
 	if _, err := dagdeck.Authorize(ctx, dagdeck.RoleDeployer); err != nil {
 		return nil, err
 	}
 	if n := len([]rune(note)); n > MaxTaskNoteLen {
 		return nil, dagdeck.Errorf(dagdeck.EINVALID, "the note is %d characters; the limit is %d", n, MaxTaskNoteLen)
+	}
+	if err := dagdeck.ValidateText("the note", note, true); err != nil {
+		return nil, err
 	}
 	var ti *dagdeck.TaskInstance
 	err := s.store.Update(ctx, func(tx dagdeck.Tx) error {

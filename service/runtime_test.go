@@ -191,6 +191,15 @@ func TestService_SetTaskNote(t *testing.T) {
 		_, err := f.svc.SetTaskNote(deployer, "etl", ti.ID, strings.Repeat("é", service.MaxTaskNoteLen+1))
 		wantCode(t, err, dagdeck.EINVALID)
 	})
+	t.Run("ErrControlCharacter", func(t *testing.T) {
+		f := newRuntimeFixture(t, "1.1.0")
+		ti := f.try(t, "a", 1, 1, dagdeck.TaskSuccess)
+		_, err := f.svc.SetTaskNote(deployer, "etl", ti.ID, "done\x1b]0;pwned\x07")
+		wantCode(t, err, dagdeck.EINVALID)
+		if got := f.find(t, ti.ID); got.Note != "" {
+			t.Fatalf("note stored: %q", got.Note)
+		}
+	})
 	t.Run("ErasedByDowngrade", func(t *testing.T) {
 		f := newRuntimeFixture(t, "1.0.0")
 		old := latestDeploy(t, f.env, "etl")

@@ -41,6 +41,8 @@ type Main struct {
 	// WebhookAllowPrivate lets webhooks deliver to loopback and private
 	// addresses (off: a webhook cannot probe the server's own network).
 	WebhookAllowPrivate bool
+	// taskFlags choose who the local runtime's tasks run as.
+	taskFlags
 	// SaveCredentials stores the first admin token where the CLI finds it.
 	SaveCredentials bool
 	Logger          *slog.Logger

@@ -33,6 +33,7 @@ CLI on this machine finds it.`,
 			}
 			m.Logger = logger
 			m.Stdout = cmd.OutOrStdout()
+			m.taskUserSet = cmd.Flags().Changed("task-user")
 			if err := m.Run(cmd.Context()); err != nil {
 				return err
 			}
@@ -53,5 +54,6 @@ CLI on this machine finds it.`,
 	f.BoolVar(&m.WebhookAllowPrivate, "webhook-allow-private", false, "let webhooks deliver to loopback, private and link-local addresses")
 	f.StringVar(&m.MetricsAddr, "metrics-addr", "", "also serve /metrics without authentication on this address (e.g. 127.0.0.1:9090); on --addr it needs a token")
 	logs.register(f)
+	m.taskFlags.register(f)
 	return cmd
 }
