@@ -149,7 +149,7 @@ func (f *factory) noteMovedTag(ctx context.Context, out io.Writer, target *dagde
 // from the user unless --yes.
 func (f *factory) confirmRollback(o *rollbackOptions, plan *dagdeck.RollbackPlan) error {
 	if (plan.RequiresConfirmation || plan.Runtime.Change == dagdeck.RuntimeDowngrade) && !o.confirmDowngrade {
-		return fmt.Errorf("this rollback downgrades the runtime from %s to %s, failing running tasks and erasing %s; pass --confirm-downgrade to proceed",
+		return dagdeck.Errorf(dagdeck.EUNPROCESSABLE, "this rollback downgrades the runtime from %s to %s, failing running tasks and erasing %s; pass --confirm-downgrade to proceed",
 			plan.Runtime.From, plan.Runtime.To, erasedSummary(plan.Erased))
 	}
 	if o.yes {

@@ -30,7 +30,7 @@ func newRootCmd(f *factory) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "dagdeck",
 		Short:         "Deploy history and rollback for data pipelines",
-		Long:          "dagdeck keeps the deploy history of your pipeline Deployments and rolls them back in one step.",
+		Long:          "dagdeck keeps the deploy history of your pipeline Deployments and rolls them back in one step.\n\n" + exitCodesHelp,
 		Version:       f.version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -60,9 +60,10 @@ func addGlobalFlags(root *cobra.Command, f *factory) {
 	pf.VarP(&f.output, "output", "o", "output format: table or json")
 }
 
-// Execute runs root with the process arguments and returns the exit code.
-// An error is printed as one line, "Error: <message>", on root's error
-// stream; usage is added only for mistakes in flags or arguments.
+// Execute runs root with the process arguments and returns the exit code
+// (ExitOK, ExitFailure, ExitUsage, ExitRefused or ExitAuth). An error is
+// printed as one line, "Error: <message>", on root's error stream; usage is
+// added only for mistakes in flags or arguments.
 func Execute(ctx context.Context, root *cobra.Command) int {
 	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
@@ -74,7 +75,7 @@ func Execute(ctx context.Context, root *cobra.Command) int {
 		fmt.Fprintln(w)
 		fmt.Fprint(w, cmd.UsageString())
 	}
-	return 1
+	return exitCode(err)
 }
 
 // usageError is a mistake in the command line: usage is printed with it.

@@ -55,8 +55,12 @@ func TestFlagValidation(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			tio := newTestFactory(t, unreachable(t), "")
-			if code := tio.run(tt.args...); code != 1 {
-				t.Fatalf("exit code %d", code)
+			wantCode := ExitFailure
+			if tt.wantUsage {
+				wantCode = ExitUsage
+			}
+			if code := tio.run(tt.args...); code != wantCode {
+				t.Fatalf("exit code %d, want %d", code, wantCode)
 			}
 			stderr := tio.errOut.String()
 			first, _, _ := strings.Cut(stderr, "\n")
@@ -131,5 +135,31 @@ func TestClientFor(t *testing.T) {
 	}
 	if got := ClientFor(sub).BaseURL(); got != "http://elsewhere:9" {
 		t.Fatalf("BaseURL = %q", got)
+	}
+}
+
+func TestExitCode(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		err  error
+		want int
+	}{
+		{nil, ExitOK},
+		{errors.New("connection refused"), ExitFailure},
+		{usagef("--limit must be at least 1"), ExitUsage},
+		{errors.New(`unknown command "x" for "dagdeck"`), ExitUsage},
+		{fmt.Errorf("deploy: %w", dagdeck.Errorf(dagdeck.EINVALID, "bad")), ExitUsage},
+		{dagdeck.Errorf(dagdeck.EUNPROCESSABLE, "confirm the downgrade"), ExitRefused},
+		{dagdeck.Errorf(dagdeck.ECONFLICT, "a deploy is in progress"), ExitRefused},
+		{dagdeck.Errorf(dagdeck.EUNAUTHORIZED, "bad token"), ExitAuth},
+		{dagdeck.Errorf(dagdeck.EFORBIDDEN, "viewer"), ExitAuth},
+		{dagdeck.Errorf(dagdeck.ENOTFOUND, "no such deploy"), ExitFailure},
+		{dagdeck.Errorf(dagdeck.EINTERNAL, "oops"), ExitFailure},
+		{fmt.Errorf("finalize: %w", &dagdeck.MissingBlobsError{Digests: []string{"a"}}), ExitFailure},
+	}
+	for _, tt := range tests {
+		if got := exitCode(tt.err); got != tt.want {
+			t.Errorf("exitCode(%v) = %d, want %d", tt.err, got, tt.want)
+		}
 	}
 }
