@@ -23,7 +23,8 @@ const DefaultServer = "http://127.0.0.1:8080"
 // factory holds what commands share: IO streams, the environment, the
 // global flags and a lazily built API client. Tests replace its fields.
 type factory struct {
-	version string
+	version string      // the version, for the User-Agent header
+	build   versionInfo // version, commit and Go version, for `dagdeck version`
 
 	in     io.Reader
 	out    io.Writer
@@ -57,8 +58,10 @@ type factory struct {
 // newSystemFactory returns a factory wired to the process: os streams, the
 // environment, the credentials file and the real project packer.
 func newSystemFactory(version string) *factory {
+	build := buildVersion(version)
 	return &factory{
-		version:       version,
+		version:       build.Version,
+		build:         build,
 		in:            os.Stdin,
 		out:           os.Stdout,
 		errOut:        os.Stderr,

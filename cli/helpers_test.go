@@ -38,6 +38,7 @@ func newTestFactory(t *testing.T, serverURL, stdin string) *testIO {
 	})
 	tio.f = &factory{
 		version:       "test",
+		build:         versionInfo{Version: "test", Commit: "0123abc-dirty", GoVersion: "go1.26.8"},
 		in:            strings.NewReader(stdin),
 		out:           tio.out,
 		errOut:        tio.errOut,

@@ -20,8 +20,9 @@ import (
 )
 
 // NewRootCommand returns the dagdeck root command with every client command
-// and the global flags --server, --token and -o/--output. Run it with
-// Execute, which prints errors.
+// and the global flags --server, --token and -o/--output. version is the
+// version set at link time ("" or "dev" if none: the build information
+// then says). Run it with Execute, which prints errors.
 func NewRootCommand(version string) *cobra.Command {
 	return newRootCmd(newSystemFactory(version))
 }
@@ -39,6 +40,7 @@ func newRootCmd(f *factory) *cobra.Command {
   dagdeck deploys list --deployment etl-prod
   dagdeck rollback 01hx… --deployment etl-prod --description "revert bad DAG"`,
 	}
+	root.SetVersionTemplate("dagdeck " + f.build.String() + "\n")
 	root.SetIn(f.in)
 	root.SetOut(f.out)
 	root.SetErr(f.errOut)
@@ -48,7 +50,7 @@ func newRootCmd(f *factory) *cobra.Command {
 		newDeploymentCmd(f), newDeployCmd(f), newDeploysCmd(f), newRollbackCmd(f),
 		newTokenCmd(f), newUserCmd(f), newGCCmd(f), newWhoamiCmd(f),
 		newDagsCmd(f), newRunsCmd(f), newTasksCmd(f),
-		newAuditCmd(f), newWebhookCmd(f),
+		newAuditCmd(f), newWebhookCmd(f), newVersionCmd(f),
 	)
 	return root
 }
