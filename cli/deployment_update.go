@@ -54,7 +54,7 @@ must decide).`,
 			if err != nil {
 				return err
 			}
-			return f.printDeployment(d)
+			return f.printDeployment(cmd.Context(), d)
 		},
 	}
 	fl := cmd.Flags()

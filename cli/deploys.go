@@ -3,10 +3,8 @@ package cli
 import (
 	"context"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -34,9 +32,13 @@ func newDeploysListCmd(f *factory) *cobra.Command {
 		Aliases: []string{"ls"},
 		Long: `Show the Deploy History of a Deployment, newest first.
 
-ROLLBACK says whether you can roll back to a deploy ("yes") or why not
-(EXPIRED, FAILED, ARTIFACTS_MISSING, NOT_DEPLOYED). A rollback deploy's
-description starts with ↩ and the deploy it restored.`,
+The current deploy, the code that runs now, is marked with * in the first
+column. ROLLBACK says whether you can roll back to a deploy ("yes") or why
+not (EXPIRED, FAILED, ARTIFACTS_MISSING, NOT_DEPLOYED). A rollback deploy's
+description starts with ↩ and the deploy it restored.
+
+With -o json the deploys are printed as the API returns them; the current
+deploy's id is the currentDeployId of "dagdeck deployment inspect -o json".`,
 		Example: `  dagdeck deploys list --deployment etl-prod
   dagdeck deploys list --deployment etl-prod --all -o json`,
 		Args: exactArgs(0, "no arguments"),
@@ -51,7 +53,11 @@ description starts with ↩ and the deploy it restored.`,
 			if f.json() {
 				return f.printJSON(map[string]any{"deploys": ds})
 			}
-			printHistory(f.out, ds, f.now())
+			dep, err := f.client().GetDeployment(cmd.Context(), deployment)
+			if err != nil {
+				return err
+			}
+			f.printHistory(ds, dep.CurrentDeployID)
 			if more {
 				fmt.Fprintf(f.out, "Showing the newest %d deploys; pass --all or a larger --limit for more.\n", len(ds))
 			}
@@ -92,24 +98,34 @@ func (f *factory) history(ctx context.Context, deployment string, limit int, all
 	return ds, more, err
 }
 
-// printHistory writes the Deploy History table.
-func printHistory(out io.Writer, ds []*dagdeck.Deploy, now time.Time) {
+// printHistory writes the Deploy History table, the current deploy marked
+// with "*".
+func (f *factory) printHistory(ds []*dagdeck.Deploy, currentID string) {
 	if len(ds) == 0 {
-		fmt.Fprintln(out, "No deploys yet. Deploy with: dagdeck deploy --deployment NAME")
+		fmt.Fprintln(f.out, "No deploys yet. Deploy with: dagdeck deploy --deployment NAME")
 		return
 	}
 	seqs := make(map[string]int64, len(ds))
 	for _, d := range ds {
 		seqs[d.ID] = d.Sequence
 	}
-	w := newTable(out)
-	row(w, "SEQ", "ID", "TIME", "USER", "TYPE", "IMAGE TAG", "RUNTIME", "DAG BUNDLE", "STATUS", "ROLLBACK", "DESCRIPTION")
+	p, now := f.colors(), f.now()
+	w := newTable(f.out)
+	row(w, p.plain(""), "SEQ", "ID", "TIME", "USER", "TYPE", "IMAGE TAG", "RUNTIME", "DAG BUNDLE", p.plain("STATUS"), "ROLLBACK", "DESCRIPTION")
 	for _, d := range ds {
-		row(w, strconv.FormatInt(d.Sequence, 10), d.ID, formatTime(d.CreatedAt, now), orDash(d.CreatedBy.Name),
+		row(w, currentMark(p, d.ID == currentID), strconv.FormatInt(d.Sequence, 10), d.ID, formatTime(d.CreatedAt, now), orDash(d.CreatedBy.Name),
 			string(d.Type), orDash(imageWithPin(d)), orDash(d.RuntimeVersion), orDash(d.DagBundleVersion),
-			string(d.Status), eligibility(d), historyDescription(d, seqs))
+			p.status(d.Status), eligibility(d), historyDescription(d, seqs))
 	}
 	w.Flush()
+}
+
+// currentMark is the first cell of a history row: "*" for the current deploy.
+func currentMark(p palette, current bool) string {
+	if current {
+		return p.current("*")
+	}
+	return p.plain("")
 }
 
 // eligibility renders whether a deploy can be rolled back to: "yes" or the

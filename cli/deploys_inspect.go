@@ -6,8 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -36,22 +34,31 @@ func newDeploysInspectCmd(f *factory) *cobra.Command {
 			if f.json() {
 				return f.printJSON(d)
 			}
-			printDeploy(f.out, d, f.now())
-			return nil
+			return f.printDeploy(cmd.Context(), d)
 		},
 	}
 	optionalDeploymentFlag(cmd, &deployment)
 	return cmd
 }
 
-// printDeploy writes every field of a deploy.
-func printDeploy(out io.Writer, d *dagdeck.Deploy, now time.Time) {
-	w := newTable(out)
-	field(w, "ID", d.ID)
-	field(w, "Deployment", d.DeploymentID)
-	field(w, "Sequence", "#"+strconv.FormatInt(d.Sequence, 10))
+// printDeploy writes every field of a deploy, naming the deploys it refers
+// to as "#N (id)" and its Deployment by name.
+func (f *factory) printDeploy(ctx context.Context, d *dagdeck.Deploy) error {
+	dep, err := f.client().GetDeployment(ctx, d.DeploymentID)
+	if err != nil {
+		return err
+	}
+	rollbackOf, err := f.deployRef(ctx, d.DeploymentID, d.RollbackFromID)
+	if err != nil {
+		return err
+	}
+	p, now := f.colors(), f.now()
+	w := newTable(f.out)
+	field(w, "Deploy", deployRef(d))
+	field(w, "Deployment", fmt.Sprintf("%s (%s)", dep.Name, dep.ID))
+	field(w, "Current", yesNo(dep.CurrentDeployID == d.ID))
 	field(w, "Type", string(d.Type))
-	field(w, "Status", string(d.Status))
+	field(w, "Status", p.status(d.Status))
 	field(w, "Failure reason", d.FailureReason)
 	field(w, "Description", d.Description)
 	field(w, "Created", formatTime(d.CreatedAt, now))
@@ -65,7 +72,7 @@ func printDeploy(out io.Writer, d *dagdeck.Deploy, now time.Time) {
 	field(w, "DAG bundle version", d.DagBundleVersion)
 	field(w, "DAG bundle digest", d.DagBundleDigest)
 	field(w, "DAG deploys", yesNo(d.IsDagDeployEnabled))
-	field(w, "Rollback of", d.RollbackFromID)
+	field(w, "Rollback of", rollbackOf)
 	if d.Git != nil {
 		field(w, "Git commit", d.Git.CommitSHA)
 		field(w, "Git branch", d.Git.Branch)
@@ -79,7 +86,24 @@ func printDeploy(out io.Writer, d *dagdeck.Deploy, now time.Time) {
 		field(w, "Quarantined", fmt.Sprintf("by %s %s: %s", q.By.Name, formatTime(q.At, now), q.Reason))
 	}
 	field(w, "Can roll back to", eligibility(d))
-	w.Flush()
+	return w.Flush()
+}
+
+// deployRef names a deploy as "#N (id)".
+func deployRef(d *dagdeck.Deploy) string {
+	return fmt.Sprintf("#%d (%s)", d.Sequence, d.ID)
+}
+
+// deployRef names the deploy id of a Deployment as "#N (id)"; "" for no id.
+func (f *factory) deployRef(ctx context.Context, deployment, id string) (string, error) {
+	if id == "" {
+		return "", nil
+	}
+	d, err := f.client().GetDeploy(ctx, deployment, id)
+	if err != nil {
+		return "", fmt.Errorf("look up deploy %s: %w", id, err)
+	}
+	return deployRef(d), nil
 }
 
 func newDeploysDownloadCmd(f *factory) *cobra.Command {

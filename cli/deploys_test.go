@@ -32,6 +32,7 @@ func historyAPI(t *testing.T) *fakeAPI {
 	api.addDeploy(dagdeck.Deploy{Type: dagdeck.DeployImageAndDAG, Status: dagdeck.DeployDeployed, CreatedBy: user, CreatedAt: testTime.Add(4 * time.Hour),
 		ImageTag: api.deploys[2].ImageTag, RuntimeVersion: "1.1.0", Description: "undo D", RollbackFromID: "d3",
 		Rollback: dagdeck.RollbackEligibility{Eligible: true}})
+	api.deployment.CurrentDeployID = "d5"
 	return api
 }
 
@@ -58,6 +59,42 @@ func TestDeploysList(t *testing.T) {
 		for _, c := range cells {
 			if !strings.Contains(line, c) {
 				t.Errorf("row %q lacks %q", line, c)
+			}
+		}
+	}
+	for i, line := range lines {
+		if current := strings.HasPrefix(line, "* "); current != (i == 1) {
+			t.Errorf("row %d marked current = %v: %q", i, current, line)
+		}
+	}
+	if strings.Contains(tio.out.String(), "\x1b") {
+		t.Errorf("colours when stdout is not a terminal:\n%s", tio.out)
+	}
+}
+
+func TestDeploysList_Colors(t *testing.T) {
+	t.Parallel()
+	for _, noColor := range []string{"", "1"} {
+		api := historyAPI(t)
+		tio := newTestFactory(t, api.start(), "")
+		tio.f.stdoutTTY = func() bool { return true }
+		env := map[string]string{"DAGDECK_SERVER": tio.f.getenv("DAGDECK_SERVER"), "NO_COLOR": noColor}
+		tio.f.getenv = func(k string) string { return env[k] }
+		if code := tio.run("deploys", "list", "-d", "etl"); code != 0 {
+			t.Fatalf("exit %d: %s", code, tio.errOut)
+		}
+		out := tio.out.String()
+		colored := strings.Contains(out, "\x1b[32mDEPLOYED\x1b[0m") && strings.Contains(out, "\x1b[31mFAILED\x1b[0m") && strings.Contains(out, "\x1b[01m*\x1b[0m")
+		if colored != (noColor == "") || (noColor != "" && strings.Contains(out, "\x1b")) {
+			t.Fatalf("NO_COLOR=%q: colored %v:\n%q", noColor, colored, out)
+		}
+		// Painted cells keep the columns aligned: ID starts at the same byte
+		// in every row.
+		lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+		col := strings.Index(lines[0], "ID")
+		for _, line := range lines[1:] {
+			if !strings.HasPrefix(line[col:], "d") {
+				t.Fatalf("NO_COLOR=%q: misaligned row %q (ID at %d)", noColor, line, col)
 			}
 		}
 	}
@@ -119,7 +156,7 @@ func TestDeploysInspect(t *testing.T) {
 	if code := tio.run("deploys", "inspect", "#5", "-d", "etl"); code != 0 {
 		t.Fatalf("exit %d: %s", code, tio.errOut)
 	}
-	for _, want := range []string{"ID:                  d5", "Sequence:            #5", "Rollback of:         d3", "Git commit:          abc123", "Created by:          ana (user u1)", "Can roll back to:    yes", "Failure reason:      -"} {
+	for _, want := range []string{"Deploy:              #5 (d5)", "Deployment:          etl (dep1)", "Current:             yes", "Rollback of:         #3 (d3)", "Git commit:          abc123", "Created by:          ana (user u1)", "Can roll back to:    yes", "Failure reason:      -"} {
 		if !strings.Contains(tio.out.String(), want) {
 			t.Errorf("lacks %q:\n%s", want, tio.out)
 		}

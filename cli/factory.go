@@ -29,9 +29,11 @@ type factory struct {
 	in     io.Reader
 	out    io.Writer
 	errOut io.Writer
-	// stdinTTY and stderrTTY report whether those streams are terminals:
-	// prompts need the first, progress bars the second.
+	// stdinTTY, stdoutTTY and stderrTTY report whether those streams are
+	// terminals: prompts need the first, colours the second (see colors),
+	// progress bars the third.
 	stdinTTY     func() bool
+	stdoutTTY    func() bool
 	stderrTTY    func() bool
 	readPassword func() (string, error)
 
@@ -66,6 +68,7 @@ func newSystemFactory(version string) *factory {
 		out:           os.Stdout,
 		errOut:        os.Stderr,
 		stdinTTY:      isTerminal(os.Stdin),
+		stdoutTTY:     isTerminal(os.Stdout),
 		stderrTTY:     isTerminal(os.Stderr),
 		readPassword:  readTerminalPassword,
 		getenv:        os.Getenv,

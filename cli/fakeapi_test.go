@@ -56,6 +56,7 @@ func newFakeAPI(t *testing.T) *fakeAPI {
 func (a *fakeAPI) start() string {
 	mux := http.NewServeMux()
 	for pattern, h := range map[string]http.HandlerFunc{
+		"GET /deployments":                              a.listDeployments,
 		"GET /deployments/{id}":                         a.getDeployment,
 		"GET /deployments/{id}/deploys":                 a.listDeploys,
 		"POST /deployments/{id}/deploys":                a.createDeploy,
@@ -108,6 +109,10 @@ func (a *fakeAPI) getDeployment(w http.ResponseWriter, r *http.Request) {
 	if a.known(w, r) {
 		writeJSON(w, 200, a.deployment)
 	}
+}
+
+func (a *fakeAPI) listDeployments(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, 200, map[string]any{"deployments": []*dagdeck.Deployment{a.deployment}})
 }
 
 func (a *fakeAPI) updateDeployment(w http.ResponseWriter, r *http.Request) {
