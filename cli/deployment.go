@@ -18,7 +18,7 @@ func newDeploymentCmd(f *factory) *cobra.Command {
 		Short: "Create, list, inspect and update Deployments",
 		Long:  "A Deployment is one pipeline environment: its settings and the code it currently runs.",
 	}
-	cmd.AddCommand(newDeploymentCreateCmd(f), newDeploymentListCmd(f), newDeploymentInspectCmd(f), newDeploymentUpdateCmd(f))
+	cmd.AddCommand(newDeploymentCreateCmd(f), newDeploymentListCmd(f), newDeploymentInspectCmd(f), newDeploymentUpdateCmd(f), newDeploymentUseCmd(f))
 	return cmd
 }
 
@@ -55,10 +55,11 @@ func newDeploymentCreateCmd(f *factory) *cobra.Command {
 
 func newDeploymentInspectCmd(f *factory) *cobra.Command {
 	return &cobra.Command{
-		Use:     "inspect ID_OR_NAME",
-		Short:   "Show a Deployment's settings and current code",
-		Example: `  dagdeck deployment inspect etl-prod`,
-		Args:    exactArgs(1, "one Deployment id or name"),
+		Use:               "inspect ID_OR_NAME",
+		Short:             "Show a Deployment's settings and current code",
+		Example:           `  dagdeck deployment inspect etl-prod`,
+		Args:              exactArgs(1, "one Deployment id or name"),
+		ValidArgsFunction: f.completeDeploymentArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			d, err := f.client().GetDeployment(cmd.Context(), args[0])
 			if err != nil {

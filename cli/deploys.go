@@ -64,22 +64,10 @@ deploy's id is the currentDeployId of "dagdeck deployment inspect -o json".`,
 			return nil
 		},
 	}
-	deploymentFlag(cmd, &deployment)
+	f.deploymentFlag(cmd, &deployment)
 	cmd.Flags().IntVarP(&limit, "limit", "n", 20, "how many deploys to show")
 	cmd.Flags().BoolVar(&all, "all", false, "show the whole history")
 	return cmd
-}
-
-// optionalDeploymentFlag adds --deployment for commands that can find the
-// Deployment from a deploy id.
-func optionalDeploymentFlag(cmd *cobra.Command, p *string) {
-	cmd.Flags().StringVarP(p, "deployment", "d", "", "Deployment id or name (needed with #N; otherwise found from the deploy id)")
-}
-
-// deploymentFlag adds the required --deployment flag.
-func deploymentFlag(cmd *cobra.Command, p *string) {
-	cmd.Flags().StringVarP(p, "deployment", "d", "", "Deployment id or name (required)")
-	_ = cmd.MarkFlagRequired("deployment")
 }
 
 // history returns the newest limit deploys (every deploy with all) and
@@ -159,8 +147,9 @@ func historyDescription(d *dagdeck.Deploy, seqs map[string]int64) string {
 // N), "#-N" (the Nth deploy before the current one) or "previous" (what a
 // rollback goes back to by default).
 //
-// Without a Deployment (*deployment == ""), ref must be a deploy id: the
-// Deployment is looked up from the deploy and stored in *deployment.
+// Without a Deployment (*deployment == ""), a reference other than an id
+// uses the default Deployment (see defaultDeployment), and a deploy id
+// is looked up: its Deployment is stored in *deployment.
 func (f *factory) resolveDeploy(ctx context.Context, deployment *string, ref string) (string, error) {
 	if *deployment != "" {
 		d, err := f.client().GetDeploy(ctx, *deployment, ref)
@@ -170,6 +159,12 @@ func (f *factory) resolveDeploy(ctx context.Context, deployment *string, ref str
 		return d.ID, nil
 	}
 	if strings.HasPrefix(ref, "#") || ref == "previous" {
+		if ok, err := f.useDefaultDeployment(deployment); err != nil || ok {
+			if err != nil {
+				return "", err
+			}
+			return f.resolveDeploy(ctx, deployment, ref)
+		}
 		return "", usagef("--deployment is needed to find deploy %s", ref)
 	}
 	d, err := f.client().GetDeployByID(ctx, ref)

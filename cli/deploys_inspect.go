@@ -37,7 +37,7 @@ func newDeploysInspectCmd(f *factory) *cobra.Command {
 			return f.printDeploy(cmd.Context(), d)
 		},
 	}
-	optionalDeploymentFlag(cmd, &deployment)
+	f.optionalDeploymentFlag(cmd, &deployment)
 	return cmd
 }
 
@@ -128,8 +128,9 @@ func newDeploysDownloadCmd(f *factory) *cobra.Command {
 			return f.download(cmd.Context(), deployment, id, part, output)
 		},
 	}
-	optionalDeploymentFlag(cmd, &deployment)
+	f.optionalDeploymentFlag(cmd, &deployment)
 	cmd.Flags().StringVar(&part, "part", client.PartDAGs, "what to download: dags or image")
+	_ = cmd.RegisterFlagCompletionFunc("part", fixedCompletion(client.PartDAGs, client.PartImage))
 	cmd.Flags().StringVarP(&output, "output-file", "O", "", "file to write, - for stdout (default DEPLOY_ID-PART.tar.gz)")
 	return cmd
 }

@@ -40,13 +40,19 @@ type factory struct {
 	getenv        func(string) string
 	defaultServer func() string
 	loadToken     func(server string) (string, error)
-	now           func() time.Time
-	pack          func(ctx context.Context, dir string) (project, error)
-	readGit       func(ctx context.Context, dir string) (*bundle.GitState, error)
+	// loadDeployment and saveDeployment read and write a server's default
+	// Deployment (credentials.ErrNotFound if none).
+	loadDeployment func(server string) (string, error)
+	saveDeployment func(server, name string) error
+	now            func() time.Time
+	pack           func(ctx context.Context, dir string) (project, error)
+	readGit        func(ctx context.Context, dir string) (*bundle.GitState, error)
 	// resolveImage asks an image reference's registry for its digest.
 	resolveImage func(ctx context.Context, ref string) (*registry.Image, error)
 	// pollInterval paces deploy --wait.
 	pollInterval time.Duration
+	// completionTimeout bounds the API calls of shell completion.
+	completionTimeout time.Duration
 
 	// Global flags.
 	serverFlag string
@@ -62,23 +68,26 @@ type factory struct {
 func newSystemFactory(version string) *factory {
 	build := buildVersion(version)
 	return &factory{
-		version:       build.Version,
-		build:         build,
-		in:            os.Stdin,
-		out:           os.Stdout,
-		errOut:        os.Stderr,
-		stdinTTY:      isTerminal(os.Stdin),
-		stdoutTTY:     isTerminal(os.Stdout),
-		stderrTTY:     isTerminal(os.Stderr),
-		readPassword:  readTerminalPassword,
-		getenv:        os.Getenv,
-		defaultServer: credentials.Default,
-		loadToken:     credentials.Load,
-		now:           time.Now,
-		pack:          packProject,
-		readGit:       bundle.ReadGit,
-		resolveImage:  new(registry.Resolver).Resolve,
-		pollInterval:  time.Second,
+		version:           build.Version,
+		build:             build,
+		in:                os.Stdin,
+		out:               os.Stdout,
+		errOut:            os.Stderr,
+		stdinTTY:          isTerminal(os.Stdin),
+		stdoutTTY:         isTerminal(os.Stdout),
+		stderrTTY:         isTerminal(os.Stderr),
+		readPassword:      readTerminalPassword,
+		getenv:            os.Getenv,
+		defaultServer:     credentials.Default,
+		loadToken:         credentials.Load,
+		loadDeployment:    credentials.LoadDeployment,
+		saveDeployment:    credentials.SaveDeployment,
+		now:               time.Now,
+		pack:              packProject,
+		readGit:           bundle.ReadGit,
+		resolveImage:      new(registry.Resolver).Resolve,
+		pollInterval:      time.Second,
+		completionTimeout: defaultCompletionTimeout,
 	}
 }
 

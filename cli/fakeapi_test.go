@@ -27,6 +27,7 @@ type fakeAPI struct {
 	deploys    []*dagdeck.Deploy // oldest first
 	blobs      map[string]bool
 	pageSize   int
+	tasks      []*dagdeck.TaskInstance // newest first
 
 	// Knobs.
 	plan            *dagdeck.RollbackPlan
@@ -61,6 +62,7 @@ func (a *fakeAPI) start() string {
 		"GET /deployments/{id}/deploys":                 a.listDeploys,
 		"POST /deployments/{id}/deploys":                a.createDeploy,
 		"GET /deployments/{id}/deploys/{did}":           a.getDeploy,
+		"GET /deploys/{did}":                            a.getDeploy,
 		"PATCH /deployments/{id}/deploys/{did}":         a.cancelDeploy,
 		"POST /deployments/{id}/deploys/{did}/finalize": a.finalize,
 		"POST /deployments/{id}/deploys/{did}/rollback": a.rollback,
@@ -68,6 +70,7 @@ func (a *fakeAPI) start() string {
 		"GET /deployments/{id}/deploys/{did}/archive":   a.archive,
 		"PATCH /deployments/{id}":                       a.updateDeployment,
 		"GET /deployments/{id}/dags":                    a.listDags,
+		"GET /deployments/{id}/tasks":                   a.listTasks,
 	} {
 		method, path, _ := strings.Cut(pattern, " ")
 		mux.HandleFunc(method+" /api/v1"+path, a.record(h))
@@ -284,6 +287,15 @@ func (a *fakeAPI) rollback(w http.ResponseWriter, r *http.Request) {
 
 func (a *fakeAPI) archive(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.WriteString(w, "archive of "+r.PathValue("did")+" "+r.URL.Query().Get("part"))
+}
+
+func (a *fakeAPI) listTasks(w http.ResponseWriter, r *http.Request) {
+	if !a.known(w, r) {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	writeJSON(w, 200, map[string]any{"taskInstances": a.tasks})
 }
 
 func (a *fakeAPI) listDags(w http.ResponseWriter, r *http.Request) {

@@ -59,7 +59,7 @@ runtime lacks: it needs --confirm-downgrade.`,
 			return f.runRollback(cmd.Context(), o, ref)
 		},
 	}
-	optionalDeploymentFlag(cmd, &o.deployment)
+	f.optionalDeploymentFlag(cmd, &o.deployment)
 	fl := cmd.Flags()
 	fl.StringVar(&o.description, "description", "", "why you roll back (required; shown in the Deploy History)")
 	fl.BoolVar(&o.dryRun, "dry-run", false, "only show what the rollback would change")

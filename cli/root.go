@@ -60,6 +60,7 @@ func addGlobalFlags(root *cobra.Command, f *factory) {
 	pf.StringVar(&f.serverFlag, "server", "", "dagdeck server URL (default $DAGDECK_SERVER, the stored default, or http://127.0.0.1:8080)")
 	pf.StringVar(&f.tokenFlag, "token", "", "API token (default $DAGDECK_TOKEN, or the token stored for the server)")
 	pf.VarP(&f.output, "output", "o", "output format: table or json")
+	_ = root.RegisterFlagCompletionFunc("output", fixedCompletion(string(outputTable), string(outputJSON)))
 }
 
 // Execute runs root with the process arguments and returns the exit code

@@ -31,7 +31,7 @@ func TestFlagValidation(t *testing.T) {
 		wantErr   string
 		wantUsage bool
 	}{
-		{"deploy needs --deployment", []string{"deploy"}, `required flag(s) "deployment" not set`, true},
+		{"deploy needs --deployment", []string{"deploy"}, "--deployment is required: pass --deployment NAME, set $DAGDECK_DEPLOYMENT, or save a default with `dagdeck deployment use NAME`", true},
 		{"deploy --dags --image", []string{"deploy", "-d", "etl", "--dags", "--image"}, "[dags image] were all set", true},
 		{"deploy --dags --image-name", []string{"deploy", "-d", "etl", "--dags", "--image-name", "x:1"}, "[dags image-name] were all set", true},
 		{"deploy two dirs", []string{"deploy", "a", "b", "-d", "etl"}, "accepts at most 1 arg(s)", true},

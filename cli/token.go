@@ -56,6 +56,7 @@ func newTokenCreateCmd(f *factory) *cobra.Command {
 	cmd.Flags().StringVar(&role, "role", "", "viewer, deployer, admin, or runtime for a dagdeck runtime process (required)")
 	_ = cmd.MarkFlagRequired("name")
 	_ = cmd.MarkFlagRequired("role")
+	_ = cmd.RegisterFlagCompletionFunc("role", fixedCompletion(string(dagdeck.RoleViewer), string(dagdeck.RoleDeployer), string(dagdeck.RoleAdmin), string(dagdeck.RoleRuntime)))
 	return cmd
 }
 
