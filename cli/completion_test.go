@@ -51,7 +51,7 @@ func TestCompletion(t *testing.T) {
 		{"output", []string{"deploys", "list", "-o", ""}, []string{"table", "json"}},
 		{"token role", []string{"token", "create", "--role", ""}, []string{"viewer", "deployer", "admin", "runtime"}},
 		{"user role", []string{"user", "create", "--role", ""}, []string{"viewer", "deployer", "admin"}},
-		{"part", []string{"deploys", "download", "d1", "--part", ""}, []string{"dags", "image"}},
+		{"part", []string{"deploys", "download", "d1", "--part", ""}, []string{"all", "dags", "image"}},
 		{"webhook format", []string{"webhook", "create", "--format", ""}, []string{"standard", "slack"}},
 		{"webhook events", []string{"webhook", "create", "--events", "deploy.failed,"}, []string{"deploy.failed,deploy.deployed", "deploy.failed,rollback.deployed"}},
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -110,29 +111,57 @@ func newDeploysDownloadCmd(f *factory) *cobra.Command {
 	var deployment, part, output string
 	cmd := &cobra.Command{
 		Use:   "download DEPLOY_ID [--deployment ID_OR_NAME]",
-		Short: "Download a deploy's DAG bundle or image as a tar.gz",
-		Example: `  dagdeck deploys download 01hx3k… --deployment etl-prod --part dags -O dags.tar.gz
-  dagdeck deploys download '#3' --deployment etl-prod --part image -O - | tar tz`,
+		Short: "Download a deploy's code as a tar.gz",
+		Long: `Download a deploy's code as a tar.gz: by default the whole code, image
+and DAGs merged as the runtime runs them (--part all); --part dags or
+--part image narrows it to the DAG bundle or the image.
+
+The default file name is <deployment>-<N>-<id prefix>.tar.gz (with -dags or
+-image before .tar.gz for a part), in the current directory.`,
+		Example: `  dagdeck deploys download '#3' --deployment etl-prod
+  dagdeck deploys download 01hx3k… --part dags -O dags.tar.gz
+  dagdeck deploys download '#3' -d etl-prod -O - | tar tz`,
 		Args: exactArgs(1, "one deploy id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if part != client.PartDAGs && part != client.PartImage {
-				return usagef("--part must be dags or image, not %q", part)
+			if part != client.PartAll && part != client.PartDAGs && part != client.PartImage {
+				return usagef("--part must be all, dags or image, not %q", part)
 			}
 			id, err := f.resolveDeploy(cmd.Context(), &deployment, args[0])
 			if err != nil {
 				return err
 			}
 			if output == "" {
-				output = fmt.Sprintf("%s-%s.tar.gz", id, part)
+				if output, err = f.archiveName(cmd.Context(), deployment, id, part); err != nil {
+					return err
+				}
 			}
 			return f.download(cmd.Context(), deployment, id, part, output)
 		},
 	}
 	f.optionalDeploymentFlag(cmd, &deployment)
-	cmd.Flags().StringVar(&part, "part", client.PartDAGs, "what to download: dags or image")
-	_ = cmd.RegisterFlagCompletionFunc("part", fixedCompletion(client.PartDAGs, client.PartImage))
-	cmd.Flags().StringVarP(&output, "output-file", "O", "", "file to write, - for stdout (default DEPLOY_ID-PART.tar.gz)")
+	cmd.Flags().StringVar(&part, "part", client.PartAll, "what to download: all (image and DAGs merged), dags or image")
+	_ = cmd.RegisterFlagCompletionFunc("part", fixedCompletion(client.PartAll, client.PartDAGs, client.PartImage))
+	cmd.Flags().StringVarP(&output, "output-file", "O", "", "file to write, - for stdout (default <deployment>-<N>-<id prefix>.tar.gz)")
 	return cmd
+}
+
+// archiveName is the default file name of a download: "etl-7-01hx3k9a.tar.gz",
+// with "-dags" or "-image" for a part. It has no colons, so it is a valid
+// file name everywhere.
+func (f *factory) archiveName(ctx context.Context, deployment, id, part string) (string, error) {
+	dep, err := f.client().GetDeployment(ctx, deployment)
+	if err != nil {
+		return "", err
+	}
+	d, err := f.client().GetDeploy(ctx, dep.ID, id)
+	if err != nil {
+		return "", err
+	}
+	name := fmt.Sprintf("%s-%d-%s", dep.Name, d.Sequence, d.ID[:min(8, len(d.ID))])
+	if part != client.PartAll {
+		name += "-" + part
+	}
+	return strings.NewReplacer(":", "-", "/", "-", "\\", "-").Replace(name) + ".tar.gz", nil
 }
 
 // download writes an archive to path ("-" for stdout) through a temporary

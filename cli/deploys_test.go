@@ -175,3 +175,38 @@ func TestDeploysDownload(t *testing.T) {
 		t.Fatalf("file %q, %v", b, err)
 	}
 }
+
+// TestDeploysDownload_WholeCodeByDefault downloads part=all to a file named
+// after the Deployment, the sequence number and the id, without colons.
+// It changes the working directory, so it does not run in parallel.
+func TestDeploysDownload_WholeCodeByDefault(t *testing.T) {
+	api := historyAPI(t)
+	api.deploys[2].ID = "01hx3k9abcdefgh"
+	url := api.start()
+	t.Chdir(t.TempDir())
+	tests := []struct {
+		args     []string
+		wantFile string
+		wantBody string
+	}{
+		{[]string{"#3"}, "etl-3-01hx3k9a.tar.gz", "archive of 01hx3k9abcdefgh all"},
+		{[]string{"#3", "--part", "dags"}, "etl-3-01hx3k9a-dags.tar.gz", "archive of 01hx3k9abcdefgh dags"},
+		{[]string{"d2", "--part", "image"}, "etl-2-d2-image.tar.gz", "archive of d2 image"},
+	}
+	for _, tt := range tests {
+		tio := newTestFactory(t, url, "")
+		args := append([]string{"deploys", "download", "-d", "etl"}, tt.args...)
+		if tt.args[0] == "d2" {
+			args = append([]string{"deploys", "download"}, tt.args...) // the Deployment found from the id
+		}
+		if code := tio.run(args...); code != 0 {
+			t.Fatalf("%q: exit %d: %s", args, code, tio.errOut)
+		}
+		if b, err := os.ReadFile(tt.wantFile); err != nil || string(b) != tt.wantBody {
+			t.Fatalf("%q: file %s: %q, %v", args, tt.wantFile, b, err)
+		}
+		if !strings.Contains(tio.errOut.String(), "Wrote "+tt.wantFile) {
+			t.Fatalf("stderr %q", tio.errOut)
+		}
+	}
+}

@@ -40,7 +40,7 @@ func TestFlagValidation(t *testing.T) {
 		{"rollback takes one deploy", []string{"rollback", "d1", "d2", "-d", "etl", "--description", "x"}, "accepts at most 1 arg(s), received 2", true},
 		{"bad output", []string{"deploys", "list", "-d", "etl", "-o", "yaml"}, `unknown output format "yaml"`, true},
 		{"bad limit", []string{"deploys", "list", "-d", "etl", "--limit", "0"}, "--limit must be at least 1", true},
-		{"bad part", []string{"deploys", "download", "d1", "-d", "etl", "--part", "all"}, "--part must be dags or image", true},
+		{"bad part", []string{"deploys", "download", "d1", "-d", "etl", "--part", "both"}, `--part must be all, dags or image, not "both"`, true},
 		{"bad role", []string{"token", "create", "--name", "ci", "--role", "boss"}, "--role must be viewer, deployer, admin or runtime", true},
 		{"bad name", []string{"deployment", "create", "--name", "Bad_Name"}, `invalid Deployment name "Bad_Name"`, true},
 		{"update nothing", []string{"deployment", "update", "etl"}, "nothing to update", true},

@@ -162,27 +162,19 @@ func removeTree(dir string) {
 // bundle owns dags/ and the image's dags/ files (from a time DAG deploys
 // were disabled) are left out.
 func (vs *versionSet) manifests(ctx context.Context, d *dagdeck.Deploy) ([]*dagdeck.Manifest, error) {
-	var ms []*dagdeck.Manifest
+	var image, dags *dagdeck.Manifest
+	var err error
 	if d.ImageDigest != "" {
-		m, err := vs.manifest(ctx, d.ImageDigest)
-		if err != nil {
+		if image, err = vs.manifest(ctx, d.ImageDigest); err != nil {
 			return nil, err
 		}
-		if d.DagBundleDigest != "" {
-			m.Files = slices.DeleteFunc(m.Files, func(f dagdeck.ManifestFile) bool {
-				return strings.HasPrefix(f.Path, dagfile.DagsDir+"/")
-			})
-		}
-		ms = append(ms, m)
 	}
 	if d.DagBundleDigest != "" {
-		m, err := vs.manifest(ctx, d.DagBundleDigest)
-		if err != nil {
+		if dags, err = vs.manifest(ctx, d.DagBundleDigest); err != nil {
 			return nil, err
 		}
-		ms = append(ms, m)
 	}
-	return ms, nil
+	return bundle.CodeState(image, dags), nil
 }
 
 func (vs *versionSet) manifest(ctx context.Context, digest string) (*dagdeck.Manifest, error) {

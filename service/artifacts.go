@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/dagdeck/dagdeck"
+	"github.com/dagdeck/dagdeck/bundle"
 )
 
 // MaxMissingQuery is how many digests one MissingBlobs call may ask about.
@@ -66,10 +67,12 @@ func (s *Service) OpenBlob(ctx context.Context, digest string) (io.ReadCloser, e
 	return s.artifacts.Open(ctx, digest)
 }
 
-// Artifact parts of a deploy.
+// Artifact parts of a deploy. PartAll is the whole code: image and DAG
+// bundle merged as a runtime materializes them (see bundle.CodeState).
 const (
 	PartImage = "image"
 	PartDAGs  = "dags"
+	PartAll   = "all"
 )
 
 // DeployManifest returns a deploy and the manifest of its image or DAG
@@ -94,6 +97,45 @@ func (s *Service) DeployManifest(ctx context.Context, deploymentIDOrName, deploy
 	}
 	m, err := s.LoadManifest(ctx, digest)
 	return d, m, err
+}
+
+// DeployArchive returns a deploy and the manifests of an archive of part:
+// one manifest for PartImage or PartDAGs, or for PartAll those of the
+// whole code state (bundle.CodeState). Requires the viewer role. EINVALID
+// for another part; ENOTFOUND if the deploy has no such part or its
+// artifacts were removed.
+func (s *Service) DeployArchive(ctx context.Context, deploymentIDOrName, deployID, part string) (*dagdeck.Deploy, []*dagdeck.Manifest, error) {
+	if part != PartAll {
+		d, m, err := s.DeployManifest(ctx, deploymentIDOrName, deployID, part)
+		if err != nil {
+			return nil, nil, err
+		}
+		return d, []*dagdeck.Manifest{m}, nil
+	}
+	d, err := s.FindDeploy(ctx, deploymentIDOrName, deployID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if d.ImageDigest == "" && d.DagBundleDigest == "" {
+		return nil, nil, dagdeck.Errorf(dagdeck.ENOTFOUND, "%s has no packaged code", d)
+	}
+	image, err := s.loadManifestIfAny(ctx, d.ImageDigest)
+	if err != nil {
+		return nil, nil, err
+	}
+	dags, err := s.loadManifestIfAny(ctx, d.DagBundleDigest)
+	if err != nil {
+		return nil, nil, err
+	}
+	return d, bundle.CodeState(image, dags), nil
+}
+
+// loadManifestIfAny is LoadManifest, or nil for no digest.
+func (s *Service) loadManifestIfAny(ctx context.Context, digest string) (*dagdeck.Manifest, error) {
+	if digest == "" {
+		return nil, nil
+	}
+	return s.LoadManifest(ctx, digest)
 }
 
 // OpenFunc returns a function opening blobs, for packers and materializers.
