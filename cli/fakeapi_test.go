@@ -28,6 +28,11 @@ type fakeAPI struct {
 	blobs      map[string]bool
 	pageSize   int
 	tasks      []*dagdeck.TaskInstance // newest first
+	// logSteps script GET /tasks/{tid} and its log: each read of the task
+	// instance moves to the next step (the last one stays).
+	logSteps []logStep
+	logStep  int
+	onPoll   func(step int) // called after each read of the task instance
 
 	// Knobs.
 	plan            *dagdeck.RollbackPlan
@@ -71,6 +76,8 @@ func (a *fakeAPI) start() string {
 		"PATCH /deployments/{id}":                       a.updateDeployment,
 		"GET /deployments/{id}/dags":                    a.listDags,
 		"GET /deployments/{id}/tasks":                   a.listTasks,
+		"GET /deployments/{id}/tasks/{tid}":             a.getTask,
+		"GET /deployments/{id}/tasks/{tid}/log":         a.getTaskLog,
 	} {
 		method, path, _ := strings.Cut(pattern, " ")
 		mux.HandleFunc(method+" /api/v1"+path, a.record(h))
@@ -296,6 +303,38 @@ func (a *fakeAPI) listTasks(w http.ResponseWriter, r *http.Request) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	writeJSON(w, 200, map[string]any{"taskInstances": a.tasks})
+}
+
+// logStep is a task instance's state and stored log at one moment; nil
+// log: none stored yet.
+type logStep struct {
+	state string
+	log   []byte
+}
+
+func (a *fakeAPI) getTask(w http.ResponseWriter, r *http.Request) {
+	a.mu.Lock()
+	if a.logStep < len(a.logSteps)-1 {
+		a.logStep++
+	}
+	step, n := a.logSteps[a.logStep], a.logStep
+	onPoll := a.onPoll
+	a.mu.Unlock()
+	writeJSON(w, 200, dagdeck.TaskInstance{ID: r.PathValue("tid"), DagID: "weather", TaskID: "report", TryNumber: 1, State: step.state})
+	if onPoll != nil {
+		onPoll(n)
+	}
+}
+
+func (a *fakeAPI) getTaskLog(w http.ResponseWriter, r *http.Request) {
+	a.mu.Lock()
+	step := a.logSteps[max(a.logStep, 0)]
+	a.mu.Unlock()
+	if step.log == nil {
+		writeErr(w, 404, dagdeck.ENOTFOUND, "task instance has no log: it has not run")
+		return
+	}
+	_, _ = w.Write(step.log)
 }
 
 func (a *fakeAPI) listDags(w http.ResponseWriter, r *http.Request) {

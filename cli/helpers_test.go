@@ -66,9 +66,14 @@ func newTestFactory(t *testing.T, serverURL, stdin string) *testIO {
 
 // run executes the root command with args and returns the exit code.
 func (tio *testIO) run(args ...string) int {
+	return tio.runContext(context.Background(), args...)
+}
+
+// runContext is run with a context, cancelled as Ctrl-C cancels the CLI's.
+func (tio *testIO) runContext(ctx context.Context, args ...string) int {
 	root := newRootCmd(tio.f)
 	root.SetArgs(args)
-	return Execute(context.Background(), root)
+	return Execute(ctx, root)
 }
 
 // fakeProject is a packed project backed by files in a temporary directory.

@@ -65,27 +65,6 @@ func printTasks(out io.Writer, tis []*dagdeck.TaskInstance, now time.Time) {
 	w.Flush()
 }
 
-func newTasksLogsCmd(f *factory) *cobra.Command {
-	var deployment string
-	cmd := &cobra.Command{
-		Use:               "logs TASK_INSTANCE_ID --deployment ID_OR_NAME",
-		Short:             "Print the log of one task try",
-		Example:           `  dagdeck tasks logs 01hx3k… --deployment etl-prod`,
-		ValidArgsFunction: f.completeTaskArg(&deployment),
-		Args:              exactArgs(1, "one task instance id"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			log, err := f.client().TaskLog(cmd.Context(), deployment, args[0])
-			if err != nil {
-				return err
-			}
-			_, err = f.out.Write(log)
-			return err
-		},
-	}
-	f.deploymentFlag(cmd, &deployment)
-	return cmd
-}
-
 func newTasksNoteCmd(f *factory) *cobra.Command {
 	var deployment, note string
 	cmd := &cobra.Command{
