@@ -180,8 +180,20 @@ func (f *factory) download(ctx context.Context, deployment, id, part, path strin
 	if err != nil {
 		return fmt.Errorf("download to %s: %w", path, err)
 	}
+	if f.json() {
+		return f.printJSON(downloadJSON{DeployID: id, Part: part, Path: path, Bytes: n})
+	}
 	fmt.Fprintf(f.errOut, "Wrote %s (%s).\n", path, formatBytes(n))
 	return nil
+}
+
+// downloadJSON is the -o json answer of deploys download to a file (with
+// -O - stdout is the archive itself).
+type downloadJSON struct {
+	DeployID string `json:"deployId"`
+	Part     string `json:"part"`
+	Path     string `json:"path"`
+	Bytes    int64  `json:"bytes"`
 }
 
 func writeFileAtomic(path string, r io.Reader) (int64, error) {

@@ -135,6 +135,22 @@ func (f *factory) printJSON(v any) error {
 	return enc.Encode(v)
 }
 
+// deletedJSON is the -o json answer of a delete command.
+type deletedJSON struct {
+	ID      string `json:"id"`
+	Deleted bool   `json:"deleted"`
+}
+
+// reportDeleted says that the thing of that kind and id was deleted: on
+// stderr, or as deletedJSON on stdout with -o json.
+func (f *factory) reportDeleted(kind, id string) error {
+	if f.json() {
+		return f.printJSON(deletedJSON{ID: id, Deleted: true})
+	}
+	fmt.Fprintf(f.errOut, "Deleted %s %s.\n", kind, id)
+	return nil
+}
+
 // readLine reads one line of stdin without its line ending.
 func (f *factory) readLine() (string, error) {
 	if f.stdin == nil {

@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -119,6 +120,18 @@ func errorMessage(err error) string {
 		msg += " (pass --token or set DAGDECK_TOKEN)"
 	}
 	return msg
+}
+
+// JSONOutput reports whether -o json was given to cmd (the root command or
+// one below it), for commands added to the root from elsewhere.
+func JSONOutput(cmd *cobra.Command) bool {
+	o, _ := cmd.Flags().GetString("output")
+	return o == string(outputJSON)
+}
+
+// PrintJSON writes v to w as indented JSON, like every -o json answer.
+func PrintJSON(w io.Writer, v any) error {
+	return (&factory{out: w}).printJSON(v)
 }
 
 // exactArgs is cobra.ExactArgs with a message naming the arguments.

@@ -94,8 +94,7 @@ func newTokenDeleteCmd(f *factory) *cobra.Command {
 			if err := f.client().DeleteToken(cmd.Context(), args[0]); err != nil {
 				return err
 			}
-			fmt.Fprintf(f.errOut, "Deleted token %s.\n", args[0])
-			return nil
+			return f.reportDeleted("token", args[0])
 		},
 	}
 }

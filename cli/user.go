@@ -123,8 +123,7 @@ func newUserDeleteCmd(f *factory) *cobra.Command {
 			if err := f.client().DeleteUser(cmd.Context(), args[0]); err != nil {
 				return err
 			}
-			fmt.Fprintf(f.errOut, "Deleted user %s.\n", args[0])
-			return nil
+			return f.reportDeleted("user", args[0])
 		},
 	}
 }

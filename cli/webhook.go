@@ -105,8 +105,7 @@ func newWebhookDeleteCmd(f *factory) *cobra.Command {
 			if err := f.client().DeleteWebhook(cmd.Context(), args[0]); err != nil {
 				return err
 			}
-			fmt.Fprintf(f.errOut, "Deleted webhook %s.\n", args[0])
-			return nil
+			return f.reportDeleted("webhook", args[0])
 		},
 	}
 }
