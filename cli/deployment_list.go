@@ -64,6 +64,8 @@ func (f *factory) deploymentState(ctx context.Context, d *dagdeck.Deployment) (d
 	return st, nil
 }
 
+// printDeployments writes the Deployments table: what each runs now and
+// its last attempt when that is not what runs.
 func (f *factory) printDeployments(ctx context.Context, ds []*dagdeck.Deployment) error {
 	if len(ds) == 0 {
 		fmt.Fprintln(f.out, "No Deployments yet. Create one with: dagdeck deployment create --name NAME")

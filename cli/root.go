@@ -28,11 +28,20 @@ func NewRootCommand(version string) *cobra.Command {
 	return newRootCmd(newSystemFactory(version))
 }
 
+// rootLong is the text of `dagdeck help`.
+const rootLong = `dagdeck keeps the deploy history of your pipeline Deployments and rolls them back in one step.
+
+Commands that need a Deployment take --deployment (-d); without it they use
+$DAGDECK_DEPLOYMENT, or the default saved with "dagdeck deployment use NAME".
+With -o json, commands print their results as JSON. Shell completion: dagdeck completion --help.
+
+` + exitCodesHelp
+
 func newRootCmd(f *factory) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "dagdeck",
 		Short:         "Deploy history and rollback for data pipelines",
-		Long:          "dagdeck keeps the deploy history of your pipeline Deployments and rolls them back in one step.\n\n" + exitCodesHelp,
+		Long:          rootLong,
 		Version:       f.version,
 		SilenceUsage:  true,
 		SilenceErrors: true,

@@ -75,6 +75,7 @@ func (v versionInfo) withDefaults() versionInfo {
 	return v
 }
 
+// orUnknown returns s, or "unknown" when s is empty.
 func orUnknown(s string) string {
 	if s == "" {
 		return "unknown"
