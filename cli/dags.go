@@ -42,7 +42,7 @@ func newDagsListCmd(f *factory) *cobra.Command {
 			return nil
 		},
 	}
-	deploymentFlag(cmd, &deployment)
+	f.deploymentFlag(cmd, &deployment)
 	return cmd
 }
 
@@ -98,7 +98,7 @@ func newDagsTriggerCmd(f *factory) *cobra.Command {
 			return nil
 		},
 	}
-	deploymentFlag(cmd, &deployment)
+	f.deploymentFlag(cmd, &deployment)
 	cmd.Flags().StringVar(&conf, "conf", "", "run configuration, a JSON object")
 	return cmd
 }
@@ -145,7 +145,7 @@ func newRunsListCmd(f *factory) *cobra.Command {
 			return nil
 		},
 	}
-	deploymentFlag(cmd, &deployment)
+	f.deploymentFlag(cmd, &deployment)
 	cmd.Flags().StringVar(&opts.DagID, "dag", "", "only runs of this DAG")
 	cmd.Flags().IntVarP(&opts.Limit, "limit", "n", 0, "how many runs (default: the server's page size)")
 	return cmd

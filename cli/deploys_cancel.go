@@ -37,6 +37,6 @@ once. A cancelled deploy never runs; its history row stays.`,
 			return nil
 		},
 	}
-	optionalDeploymentFlag(cmd, &deployment)
+	f.optionalDeploymentFlag(cmd, &deployment)
 	return cmd
 }

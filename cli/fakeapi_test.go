@@ -30,6 +30,12 @@ type fakeAPI struct {
 	deploys    []*dagdeck.Deploy // oldest first
 	blobs      map[string]bool
 	pageSize   int
+	tasks      []*dagdeck.TaskInstance // newest first
+	// logSteps script GET /tasks/{tid} and its log: each read of the task
+	// instance moves to the next step (the last one stays).
+	logSteps []logStep
+	logStep  int
+	onPoll   func(step int) // called after each read of the task instance
 
 	// Knobs.
 	plan            *dagdeck.RollbackPlan
@@ -62,10 +68,12 @@ func newFakeAPI(t *testing.T) *fakeAPI {
 func (a *fakeAPI) start() string {
 	mux := http.NewServeMux()
 	for pattern, h := range map[string]http.HandlerFunc{
+		"GET /deployments":                              a.listDeployments,
 		"GET /deployments/{id}":                         a.getDeployment,
 		"GET /deployments/{id}/deploys":                 a.listDeploys,
 		"POST /deployments/{id}/deploys":                a.createDeploy,
 		"GET /deployments/{id}/deploys/{did}":           a.getDeploy,
+		"GET /deploys/{did}":                            a.getDeploy,
 		"PATCH /deployments/{id}/deploys/{did}":         a.cancelDeploy,
 		"POST /deployments/{id}/deploys/{did}/finalize": a.finalize,
 		"POST /deployments/{id}/deploys/{did}/rollback": a.rollback,
@@ -74,6 +82,9 @@ func (a *fakeAPI) start() string {
 		"PATCH /deployments/{id}":                       a.updateDeployment,
 		"GET /deployments/{id}/dags":                    a.listDags,
 		"GET /deployments/{id}/diff":                    a.diff,
+		"GET /deployments/{id}/tasks":                   a.listTasks,
+		"GET /deployments/{id}/tasks/{tid}":             a.getTask,
+		"GET /deployments/{id}/tasks/{tid}/log":         a.getTaskLog,
 	} {
 		method, path, _ := strings.Cut(pattern, " ")
 		mux.HandleFunc(method+" /api/v1"+path, a.record(h))
@@ -115,6 +126,10 @@ func (a *fakeAPI) getDeployment(w http.ResponseWriter, r *http.Request) {
 	if a.known(w, r) {
 		writeJSON(w, 200, a.deployment)
 	}
+}
+
+func (a *fakeAPI) listDeployments(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, 200, map[string]any{"deployments": []*dagdeck.Deployment{a.deployment}})
 }
 
 func (a *fakeAPI) updateDeployment(w http.ResponseWriter, r *http.Request) {
@@ -312,6 +327,47 @@ func tarGz(t *testing.T, name, content string) []byte {
 		t.Error(err)
 	}
 	return buf.Bytes()
+}
+
+func (a *fakeAPI) listTasks(w http.ResponseWriter, r *http.Request) {
+	if !a.known(w, r) {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	writeJSON(w, 200, map[string]any{"taskInstances": a.tasks})
+}
+
+// logStep is a task instance's state and stored log at one moment; nil
+// log: none stored yet.
+type logStep struct {
+	state string
+	log   []byte
+}
+
+func (a *fakeAPI) getTask(w http.ResponseWriter, r *http.Request) {
+	a.mu.Lock()
+	if a.logStep < len(a.logSteps)-1 {
+		a.logStep++
+	}
+	step, n := a.logSteps[a.logStep], a.logStep
+	onPoll := a.onPoll
+	a.mu.Unlock()
+	writeJSON(w, 200, dagdeck.TaskInstance{ID: r.PathValue("tid"), DagID: "weather", TaskID: "report", TryNumber: 1, State: step.state})
+	if onPoll != nil {
+		onPoll(n)
+	}
+}
+
+func (a *fakeAPI) getTaskLog(w http.ResponseWriter, r *http.Request) {
+	a.mu.Lock()
+	step := a.logSteps[max(a.logStep, 0)]
+	a.mu.Unlock()
+	if step.log == nil {
+		writeErr(w, 404, dagdeck.ENOTFOUND, "task instance has no log: it has not run")
+		return
+	}
+	_, _ = w.Write(step.log)
 }
 
 func (a *fakeAPI) listDags(w http.ResponseWriter, r *http.Request) {

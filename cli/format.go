@@ -15,22 +15,36 @@ func newTable(w io.Writer) *tabwriter.Writer {
 	return tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 }
 
-// row writes one table row; tabs and newlines inside cells become spaces,
-// other control characters are shown visibly (see visible).
-func row(w io.Writer, cells ...string) {
+// row writes one table row; in plain string cells tabs and newlines become
+// spaces and other control characters are shown visibly (see visible);
+// painted cells are printed as they are.
+func row(w io.Writer, cells ...any) {
+	out := make([]string, len(cells))
 	for i, c := range cells {
-		cells[i] = cell(c)
+		out[i] = cellText(c)
 	}
-	fmt.Fprintln(w, strings.Join(cells, "\t"))
+	fmt.Fprintln(w, strings.Join(out, "\t"))
+}
+
+// cellText is a table cell's text: a painted cell as it is, anything else
+// shown visibly.
+func cellText(c any) string {
+	switch c := c.(type) {
+	case painted:
+		return string(c)
+	case string:
+		return cell(c)
+	}
+	return cell(fmt.Sprint(c))
 }
 
 // field writes one "Key: value" line of a details view, aligned by the
 // tabwriter; value is shown as a table cell is.
-func field(w io.Writer, key, value string) {
+func field(w io.Writer, key string, value any) {
 	if value == "" {
 		value = "-"
 	}
-	fmt.Fprintf(w, "%s:\t%s\n", key, cell(value))
+	fmt.Fprintf(w, "%s:\t%s\n", key, cellText(value))
 }
 
 // cell returns s for one line of a table: tabs and newlines become spaces

@@ -64,6 +64,7 @@ their runs, and reaches no other Deployment.`,
 	cmd.Flags().StringArrayVarP(&deployments, "deployment", "d", nil, "for a runtime token: a Deployment it runs (repeatable; required for runtime)")
 	_ = cmd.MarkFlagRequired("name")
 	_ = cmd.MarkFlagRequired("role")
+	_ = cmd.RegisterFlagCompletionFunc("role", fixedCompletion(string(dagdeck.RoleViewer), string(dagdeck.RoleDeployer), string(dagdeck.RoleAdmin), string(dagdeck.RoleRuntime)))
 	return cmd
 }
 
@@ -101,8 +102,7 @@ func newTokenDeleteCmd(f *factory) *cobra.Command {
 			if err := f.client().DeleteToken(cmd.Context(), args[0]); err != nil {
 				return err
 			}
-			fmt.Fprintf(f.errOut, "Deleted token %s.\n", args[0])
-			return nil
+			return f.reportDeleted("token", args[0])
 		},
 	}
 }

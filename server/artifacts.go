@@ -73,7 +73,7 @@ func (s *Server) handleBlobGet(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleDeployArchive(w http.ResponseWriter, r *http.Request) {
 	part := partParam(r)
-	d, m, err := s.svc.ArchiveManifest(ctx(r), r.PathValue("id"), r.PathValue("deployId"), part)
+	d, ms, err := s.svc.DeployArchive(ctx(r), r.PathValue("id"), r.PathValue("deployId"), part)
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -84,7 +84,7 @@ func (s *Server) handleDeployArchive(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/gzip")
 	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name))
-	if err := bundle.WriteTarGz(ctx(r), w, m, s.svc.OpenFunc(ctx(r))); err != nil {
+	if err := bundle.WriteTarGzOf(ctx(r), w, s.svc.OpenFunc(ctx(r)), ms...); err != nil {
 		// Headers are sent: abort the connection, so the client sees a
 		// broken response rather than a complete-looking truncated archive.
 		s.logger.Error("write archive", "deploy", d.ID, "err", err)

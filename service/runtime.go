@@ -225,6 +225,21 @@ func findRuns(ctx context.Context, tx dagdeck.Tx, dep *dagdeck.Deployment, dagID
 	return runs, nil
 }
 
+// TaskInstance returns one task instance (one try) of a Deployment.
+// Requires the viewer role. ENOTFOUND for an unknown try.
+func (s *Service) TaskInstance(ctx context.Context, deploymentIDOrName, taskInstanceID string) (*dagdeck.TaskInstance, error) {
+	if _, err := dagdeck.Authorize(ctx, dagdeck.RoleViewer); err != nil {
+		return nil, err
+	}
+	var ti *dagdeck.TaskInstance
+	err := s.store.View(ctx, func(tx dagdeck.Tx) error {
+		var err error
+		ti, err = findTaskOf(ctx, tx, deploymentIDOrName, taskInstanceID)
+		return err
+	})
+	return ti, err
+}
+
 // TaskLog returns the log of one try, secret values masked by the runtime.
 // Requires the viewer role. ENOTFOUND for an unknown try, or one that never
 // ran (no log).
