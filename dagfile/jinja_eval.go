@@ -107,7 +107,7 @@ func (t *template) render(vars map[string]any) (string, error) {
 			}
 		}
 		if b.Len()+len(s) > maxOutput {
-			return "", t.errorf(0, "output longer than %d bytes", maxOutput)
+			return "", fmt.Errorf("template: output longer than %d bytes", maxOutput)
 		}
 		b.WriteString(s)
 	}
@@ -126,6 +126,7 @@ func (r renderer) str(v any, pos int) (string, error) {
 	return s, nil
 }
 
+// undefinedErr is the error for printing or filtering u.
 func (r renderer) undefinedErr(u undefined) error {
 	return r.t.errorf(u.pos, "undefined variable %q", u.name)
 }

@@ -80,8 +80,10 @@ func (t *template) parseExpr(start int, body string) (*expr, error) {
 	return e, nil
 }
 
+// peek returns the next token without taking it.
 func (p *parser) peek() token { return p.toks[p.i] }
 
+// next takes the next token; at the end it keeps returning tokEOF.
 func (p *parser) next() token {
 	tok := p.toks[p.i]
 	if tok.kind != tokEOF {

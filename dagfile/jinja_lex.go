@@ -30,6 +30,7 @@ type token struct {
 	pos  int
 }
 
+// isPunct reports whether t is the punctuation s.
 func (t token) isPunct(s string) bool { return t.kind == tokPunct && t.text == s }
 
 // Jinja's number syntax (lexer.py); based integers (0b, 0o, 0x) are refused.
@@ -78,8 +79,10 @@ func (t *template) tokenize(start int, body string) ([]token, error) {
 	return append(toks, token{kind: tokEOF, pos: start + len(body)}), nil
 }
 
+// isASCIILetter reports whether r is a-z or A-Z.
 func isASCIILetter(r rune) bool { return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' }
 
+// isNameChar reports whether r may continue a name (Jinja's ASCII names).
 func isNameChar(r rune) bool { return r == '_' || isASCIILetter(r) || r >= '0' && r <= '9' }
 
 // unsupportedChar explains why the character at s (byte pos) is refused.

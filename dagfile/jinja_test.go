@@ -204,6 +204,7 @@ func TestTemplate_Refused(t *testing.T) {
 		{"ReplaceCountFloat", "{{ ds | replace('-', '', 1.5) }}", "line 1, column 9: filter replace: count must be an integer"},
 		{"FilterUndefined", "{{ params.missing | trim }}", `undefined variable "params.missing"`},
 		{"FilterUndefinedArgument", "{{ ds | default(params.nope) }}", `undefined variable "params.nope"`},
+		{"OutputTooLong", strings.Repeat("{{ params.day"+strings.Repeat(" | replace('', '0123456789')", 5)+" }}", 2), "template: output longer than 1048576 bytes"},
 		{"ReplaceBlowsUp", "{{ params.day" + strings.Repeat(" | replace('', '0123456789')", 8) + " }}", "result longer than 1048576 bytes"},
 	}
 	for _, tt := range tests {
