@@ -38,6 +38,9 @@ type Main struct {
 	// MetricsAddr, when set, serves /metrics without authentication on a
 	// listener of its own.
 	MetricsAddr string
+	// TrustedProxies are the load balancers whose X-Forwarded-For names
+	// the client (comma-separated addresses and CIDR networks).
+	TrustedProxies string
 	// WebhookAllowPrivate lets webhooks deliver to loopback and private
 	// addresses (off: a webhook cannot probe the server's own network).
 	WebhookAllowPrivate bool
@@ -87,6 +90,11 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		service.WithGCGrace(m.GCGrace),
 		service.WithLogger(m.Logger))
 	srv := server.New(m.svc, m.Logger)
+	proxies, err := server.ParseProxies(m.TrustedProxies)
+	if err != nil {
+		return fmt.Errorf("--trusted-proxies: %w", err)
+	}
+	srv.SetTrustedProxies(proxies)
 	m.mountMetrics(srv)
 	web := ui.New(m.svc, ui.WithLogger(m.Logger))
 	srv.AddAuthenticator(web.Authenticate)
