@@ -20,8 +20,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dagdeck/dagdeck/internal/apitest"
-	"github.com/dagdeck/dagdeck/internal/testenv"
+	"github.com/dagdeck/dagdeck/testsupport/apitest"
+	"github.com/dagdeck/dagdeck/testsupport/testenv"
 )
 
 // binary is the dagdeck binary built by TestMain.

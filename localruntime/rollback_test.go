@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/dagdeck/dagdeck"
-	"github.com/dagdeck/dagdeck/internal/apitest"
+	"github.com/dagdeck/dagdeck/testsupport/apitest"
 )
 
 // stepProject is a project whose DAG "pipe" runs include/step.sh twice:

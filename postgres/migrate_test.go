@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/dagdeck/dagdeck/internal/sqldb/sqldbtest"
-	"github.com/dagdeck/dagdeck/internal/testenv"
+	"github.com/dagdeck/dagdeck/testsupport/testenv"
 )
 
 func TestMigrate(t *testing.T) {

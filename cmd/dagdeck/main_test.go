@@ -13,7 +13,7 @@ import (
 
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/client"
-	"github.com/dagdeck/dagdeck/internal/apitest"
+	"github.com/dagdeck/dagdeck/testsupport/apitest"
 )
 
 var tokenRE = regexp.MustCompile(`ddk_[A-Za-z0-9_-]+`)
