@@ -3,7 +3,7 @@ package postgres
 import (
 	"testing"
 
-	"github.com/dagdeck/dagdeck/internal/sqldb/sqldbtest"
+	"github.com/dagdeck/dagdeck/testsupport/sqldbtest"
 	"github.com/dagdeck/dagdeck/testsupport/testenv"
 )
 
