@@ -25,10 +25,10 @@ import (
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/cli"
 	"github.com/dagdeck/dagdeck/file"
-	"github.com/dagdeck/dagdeck/testsupport/apitest"
 	"github.com/dagdeck/dagdeck/localruntime"
 	"github.com/dagdeck/dagdeck/server"
 	"github.com/dagdeck/dagdeck/service"
+	"github.com/dagdeck/dagdeck/testsupport/apitest"
 )
 
 const (

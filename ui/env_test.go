@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"github.com/dagdeck/dagdeck"
-	"github.com/dagdeck/dagdeck/testsupport/apitest"
 	"github.com/dagdeck/dagdeck/server"
 	"github.com/dagdeck/dagdeck/service"
+	"github.com/dagdeck/dagdeck/testsupport/apitest"
 	"github.com/dagdeck/dagdeck/ui"
 )
 
