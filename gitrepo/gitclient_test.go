@@ -89,6 +89,8 @@ func readTree(t *testing.T, dir string) map[string]string {
 		}
 		rel = filepath.ToSlash(rel)
 		switch {
+		case rel == ".git":
+			return nil
 		case info.Mode()&os.ModeSymlink != 0:
 			target, err := os.Readlink(p)
 			out[rel] = "->" + target

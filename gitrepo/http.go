@@ -166,7 +166,8 @@ func (l *limitedGzip) Read(p []byte) (int, error) {
 	if l.n > MaxRequestBody {
 		return n, &http.MaxBytesError{Limit: MaxRequestBody}
 	}
-	if err != nil && !errors.Is(err, io.EOF) {
+	var tooLarge *http.MaxBytesError
+	if err != nil && !errors.Is(err, io.EOF) && !errors.As(err, &tooLarge) {
 		return n, protocolErrorf("request body is not valid gzip")
 	}
 	return n, err

@@ -48,3 +48,97 @@ func TestServe_CloneFetchPull(t *testing.T) {
 		})
 	}
 }
+
+func TestServe_Shallow(t *testing.T) {
+	for _, proto := range []string{"0", "2"} {
+		t.Run("v"+proto, func(t *testing.T) {
+			t.Parallel()
+			srv := startGitServer(t, newMemHistory(state(1), state(2), state(3)))
+			dir := t.TempDir()
+			work := filepath.Join(dir, "w")
+			git(t, proto, dir, "clone", "--depth", "1", srv.url, work)
+			if got := git(t, proto, work, "rev-list", "--count", "HEAD"); got != "1" {
+				t.Fatalf("shallow clone has %s commits, want 1", got)
+			}
+			if got, want := readTree(t, work), state(3); !maps.Equal(got, want) {
+				t.Fatalf("got %v, want %v", got, want)
+			}
+			srv.update(func(h *memHistory) { h.add(state(4)); h.add(state(5)) })
+			git(t, proto, work, "fetch", "--depth", "1", "origin", "main")
+			git(t, proto, work, "reset", "--hard", "origin/main")
+			if got, want := readTree(t, work), state(5); !maps.Equal(got, want) {
+				t.Fatalf("got %v, want %v", got, want)
+			}
+			git(t, proto, work, "fetch", "--unshallow")
+			if got := git(t, proto, work, "rev-list", "--count", "origin/main"); got != "5" {
+				t.Fatalf("unshallowed history has %s commits, want 5", got)
+			}
+			git(t, proto, work, "fsck")
+		})
+	}
+}
+
+func TestServe_FetchBySHAAndWorktree(t *testing.T) {
+	for _, proto := range []string{"0", "2"} {
+		t.Run("v"+proto, func(t *testing.T) {
+			t.Parallel()
+			h := newMemHistory(state(1), state(2), state(3))
+			srv := startGitServer(t, h)
+			dir := t.TempDir()
+			bare := filepath.Join(dir, "bare")
+			git(t, proto, dir, "clone", "--bare", srv.url, bare)
+			for i, c := range h.commits {
+				wt := filepath.Join(dir, "wt", c.ID.String())
+				git(t, proto, bare, "worktree", "add", "--detach", wt, c.ID.String())
+				if got, want := readTree(t, wt), state(i+1); !maps.Equal(got, want) {
+					t.Fatalf("worktree %d: got %v, want %v", i, got, want)
+				}
+			}
+			one := filepath.Join(dir, "one")
+			git(t, proto, dir, "init", "-q", one)
+			git(t, proto, one, "fetch", "--depth", "1", srv.url, h.commits[1].ID.String())
+			git(t, proto, one, "checkout", "-q", "FETCH_HEAD")
+			if got, want := readTree(t, one), state(2); !maps.Equal(got, want) {
+				t.Fatalf("fetch by SHA: got %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+func TestServe_PrunedHistoryIsShallow(t *testing.T) {
+	for _, proto := range []string{"0", "2"} {
+		t.Run("v"+proto, func(t *testing.T) {
+			t.Parallel()
+			h := newMemHistory(state(1), state(2), state(3))
+			srv := startGitServer(t, h)
+			dir := t.TempDir()
+			old := filepath.Join(dir, "old")
+			git(t, proto, dir, "clone", srv.url, old)
+			srv.update(func(h *memHistory) { h.add(state(4)); h.pruned = 2 })
+			fresh := filepath.Join(dir, "fresh")
+			git(t, proto, dir, "clone", srv.url, fresh)
+			if got := git(t, proto, fresh, "rev-list", "--count", "HEAD"); got != "2" {
+				t.Fatalf("fresh clone has %s commits, want 2 (shallow at the oldest buildable)", got)
+			}
+			if got, want := readTree(t, fresh), state(4); !maps.Equal(got, want) {
+				t.Fatalf("got %v, want %v", got, want)
+			}
+			git(t, proto, old, "pull", "--ff-only")
+			if got := git(t, proto, old, "rev-list", "--count", "HEAD"); got != "4" {
+				t.Fatalf("old clone has %s commits after pull, want 4", got)
+			}
+		})
+	}
+}
+
+func TestServe_PushRefused(t *testing.T) {
+	srv := startGitServer(t, newMemHistory(state(1)))
+	dir := t.TempDir()
+	work := filepath.Join(dir, "w")
+	git(t, "2", dir, "clone", srv.url, work)
+	git(t, "2", work, "commit", "-q", "--allow-empty", "-m", "x")
+	out, err := gitTry("2", work, "push", "origin", "HEAD:main")
+	if err == nil || !strings.Contains(out, "dagdeck deploy") {
+		t.Fatalf("push: err %v, output %q; want a refusal naming dagdeck deploy", err, out)
+	}
+}

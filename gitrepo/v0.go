@@ -44,7 +44,8 @@ func (r *Repository) serveV0(ctx context.Context, body io.Reader, w io.Writer) e
 	if err := r.checkWants(q.wants); err != nil {
 		return err
 	}
-	if err := readV0Haves(pr, q); err != nil {
+	negotiating, err := readV0Haves(pr, q)
+	if err != nil {
 		return err
 	}
 	p := r.plan(q)
@@ -64,6 +65,10 @@ func (r *Repository) serveV0(ctx context.Context, body io.Reader, w io.Writer) e
 			pw.linef("unshallow %s", s)
 		}
 		pw.flush()
+	}
+	if !negotiating {
+		// Only the shallow list was asked for (a deepening client's first request).
+		return pw.err
 	}
 	writeV0Acks(pw, q, p)
 	if pw.err != nil || objs == nil {
@@ -137,30 +142,32 @@ func (q *fetchRequest) addV0WantLine(line string) error {
 	return err
 }
 
-// readV0Haves reads have lines up to a flush or "done".
-func readV0Haves(pr *pktReader, q *fetchRequest) error {
-	for {
+// readV0Haves reads have lines up to a flush or "done". It reports false
+// when the request ended right after its wants: a deepening client asks
+// for the shallow list alone first.
+func readV0Haves(pr *pktReader, q *fetchRequest) (bool, error) {
+	for n := 0; ; n++ {
 		kind, line, err := pr.next()
-		if err == io.EOF {
-			return nil // a clone may end right after its wants
+		if err == io.EOF && n == 0 {
+			return false, nil
 		}
 		if err != nil {
-			return err
+			return false, err
 		}
 		switch {
 		case kind == pktFlush:
-			return nil
+			return true, nil
 		case kind != pktData:
-			return protocolErrorf("unexpected special packet")
+			return false, protocolErrorf("unexpected special packet")
 		case line == "done":
 			q.done = true
-			return nil
+			return true, nil
 		case strings.HasPrefix(line, "have "):
 			if err := q.addID("have", strings.TrimPrefix(line, "have ")); err != nil {
-				return err
+				return false, err
 			}
 		default:
-			return protocolErrorf("unexpected line %q", line)
+			return false, protocolErrorf("unexpected line %q", line)
 		}
 	}
 }
