@@ -65,12 +65,13 @@ var queries = sqldb.Queries{
 	NextDeploySequence: `UPDATE deployments SET last_deploy_sequence = last_deploy_sequence + 1
 		WHERE id = $1 RETURNING last_deploy_sequence`,
 	InsertDeploy: `INSERT INTO deploys (` + sqldb.DeployColumns + `)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)`,
 	FindDeploy: `SELECT ` + sqldb.DeployColumns + ` FROM deploys WHERE id = $1`,
 	UpdateDeploy: `UPDATE deploys SET status = $1, finalized_at = $2, failure_reason = $3,
 		description = $4, image_repository = $5, image_tag = $6, image_digest = $7, runtime_version = $8,
-		dag_bundle_version = $9, dag_bundle_digest = $10, is_dag_deploy_enabled = $11, artifacts_pruned = $12
-		WHERE id = $13`,
+		dag_bundle_version = $9, dag_bundle_digest = $10, is_dag_deploy_enabled = $11, artifacts_pruned = $12,
+		bundle_commit = $13, bundle_commit_message = $14
+		WHERE id = $15`,
 	ImageTagTaken: `SELECT EXISTS (SELECT 1 FROM deploys
 		WHERE deployment_id = $1 AND image_tag = $2 AND rollback_from_id = '')`,
 	RetainedDeploys: `SELECT ` + sqldb.DeployColumns + ` FROM deploys
@@ -79,6 +80,8 @@ var queries = sqldb.Queries{
 		OR id IN (SELECT current_deploy_id FROM deployments)
 		OR id IN (SELECT deploy_id FROM task_instances WHERE state IN ($4, $5, $6))
 		ORDER BY created_at, id`,
+
+	PutGitBlobID: `INSERT INTO git_blobs (digest, sha1) VALUES ($1, $2) ON CONFLICT (digest) DO NOTHING`,
 
 	InsertToken:           `INSERT INTO tokens (` + sqldb.TokenColumns + `) VALUES ($1, $2, $3, $4, $5, $6)`,
 	FindTokenByHash:       `SELECT ` + sqldb.TokenColumns + ` FROM tokens WHERE hash = $1`,

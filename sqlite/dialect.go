@@ -57,11 +57,12 @@ var queries = sqldb.Queries{
 	NextDeploySequence: `UPDATE deployments SET last_deploy_sequence = last_deploy_sequence + 1
 		WHERE id = ? RETURNING last_deploy_sequence`,
 	InsertDeploy: `INSERT INTO deploys (` + sqldb.DeployColumns + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 	FindDeploy: `SELECT ` + sqldb.DeployColumns + ` FROM deploys WHERE id = ?`,
 	UpdateDeploy: `UPDATE deploys SET status = ?, finalized_at = ?, failure_reason = ?,
 		description = ?, image_repository = ?, image_tag = ?, image_digest = ?, runtime_version = ?,
-		dag_bundle_version = ?, dag_bundle_digest = ?, is_dag_deploy_enabled = ?, artifacts_pruned = ?
+		dag_bundle_version = ?, dag_bundle_digest = ?, is_dag_deploy_enabled = ?, artifacts_pruned = ?,
+		bundle_commit = ?, bundle_commit_message = ?
 		WHERE id = ?`,
 	ImageTagTaken: `SELECT EXISTS (SELECT 1 FROM deploys
 		WHERE deployment_id = ? AND image_tag = ? AND rollback_from_id = '')`,
@@ -71,6 +72,8 @@ var queries = sqldb.Queries{
 		OR id IN (SELECT current_deploy_id FROM deployments)
 		OR id IN (SELECT deploy_id FROM task_instances WHERE state IN (?, ?, ?))
 		ORDER BY created_at, id`,
+
+	PutGitBlobID: `INSERT INTO git_blobs (digest, sha1) VALUES (?, ?) ON CONFLICT (digest) DO NOTHING`,
 
 	InsertToken:           `INSERT INTO tokens (` + sqldb.TokenColumns + `) VALUES (?, ?, ?, ?, ?, ?)`,
 	FindTokenByHash:       `SELECT ` + sqldb.TokenColumns + ` FROM tokens WHERE hash = ?`,
