@@ -119,6 +119,10 @@ func (f *factory) printDeployment(d *dagdeck.Deployment) error {
 	field(w, "Runtime", d.RuntimeVersion)
 	field(w, "Image tag", d.ImageTag)
 	field(w, "DAG bundle", d.DagBundleVersion)
+	if d.GitURL != "" {
+		field(w, "Git URL", d.GitURL)
+		field(w, "Clone with", "git clone "+d.GitURL+"   (password: a dagdeck token)")
+	}
 	field(w, "Created", formatTime(d.CreatedAt, f.now()))
 	field(w, "Updated", formatTime(d.UpdatedAt, f.now()))
 	w.Flush()

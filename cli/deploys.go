@@ -101,14 +101,17 @@ func printHistory(out io.Writer, ds []*dagdeck.Deploy, now time.Time) {
 		seqs[d.ID] = d.Sequence
 	}
 	w := newTable(out)
-	row(w, "SEQ", "ID", "TIME", "USER", "TYPE", "IMAGE TAG", "RUNTIME", "DAG BUNDLE", "STATUS", "ROLLBACK", "DESCRIPTION")
+	row(w, "SEQ", "ID", "COMMIT", "TIME", "USER", "TYPE", "IMAGE TAG", "RUNTIME", "DAG BUNDLE", "STATUS", "ROLLBACK", "DESCRIPTION")
 	for _, d := range ds {
-		row(w, strconv.FormatInt(d.Sequence, 10), d.ID, formatTime(d.CreatedAt, now), orDash(d.CreatedBy.Name),
+		row(w, strconv.FormatInt(d.Sequence, 10), d.ID, orDash(shortCommit(d.BundleCommit)), formatTime(d.CreatedAt, now), orDash(d.CreatedBy.Name),
 			string(d.Type), orDash(imageRef(d)), orDash(d.RuntimeVersion), orDash(d.DagBundleVersion),
 			string(d.Status), eligibility(d), historyDescription(d, seqs))
 	}
 	w.Flush()
 }
+
+// shortCommit is the short form of a bundle commit, as git abbreviates it.
+func shortCommit(sha string) string { return sha[:min(len(sha), 10)] }
 
 // eligibility renders whether a deploy can be rolled back to: "yes" or the reason.
 func eligibility(d *dagdeck.Deploy) string {
@@ -133,12 +136,17 @@ func historyDescription(d *dagdeck.Deploy, seqs map[string]int64) string {
 }
 
 // resolveDeploy turns a deploy reference into a deploy id: "#N" or "N" is
-// the deploy with that sequence number; anything else is an id.
+// the deploy with that sequence number (a bare number of 7 or more digits
+// is taken for a commit prefix; write #N for such sequences); anything
+// else is an id or a bundle commit (prefix), which the server resolves.
 //
 // Without a Deployment (*deployment == ""), ref must be a deploy id: the
 // Deployment is looked up from the deploy and stored in *deployment.
 func (f *factory) resolveDeploy(ctx context.Context, deployment *string, ref string) (string, error) {
 	seq, err := strconv.ParseInt(strings.TrimPrefix(ref, "#"), 10, 64)
+	if !strings.HasPrefix(ref, "#") && len(ref) >= 7 {
+		err = strconv.ErrSyntax // a commit prefix that happens to be all digits
+	}
 	isSeq := err == nil && seq >= 1 && strings.HasPrefix(ref, "#")
 	if *deployment == "" {
 		if isSeq {

@@ -65,6 +65,7 @@ func printDeploy(out io.Writer, d *dagdeck.Deploy, now time.Time) {
 	field(w, "DAG bundle digest", d.DagBundleDigest)
 	field(w, "DAG deploys", yesNo(d.IsDagDeployEnabled))
 	field(w, "Rollback of", d.RollbackFromID)
+	field(w, "Bundle commit", d.BundleCommit)
 	if d.Git != nil {
 		field(w, "Git commit", d.Git.CommitSHA)
 		field(w, "Git branch", d.Git.Branch)

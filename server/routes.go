@@ -39,6 +39,8 @@ func (s *Server) routes() {
 	m.HandleFunc("DELETE /api/v1/users/{userId}", s.handleUserDelete)
 	s.runtimeRoutes()
 
+	m.HandleFunc(GitPrefix, s.handleGit)
+
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, errNoRoute(r))
 	})

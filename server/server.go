@@ -25,6 +25,8 @@ type Server struct {
 	logger *slog.Logger
 	mux    *http.ServeMux
 	auths  []Authenticator
+	// publicURL, if set, is the base of links handed out (see SetPublicURL).
+	publicURL string
 }
 
 // New returns a Server for svc with the API routes registered.
@@ -51,6 +53,10 @@ func (s *Server) Handler() http.Handler {
 // the service refuses what needs an actor.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, GitPrefix) {
+			next.ServeHTTP(w, r) // git clients authenticate with Basic auth (handleGit)
+			return
+		}
 		var actor *dagdeck.Actor
 		var err error
 		if h := r.Header.Get("Authorization"); h != "" {

@@ -84,11 +84,12 @@ func makeCurrent(ctx context.Context, tx dagdeck.Tx, dep *dagdeck.Deployment, d 
 	return tx.UpdateDeployment(ctx, dep)
 }
 
-// findDeployOf returns the deploy if it belongs to dep.
+// findDeployOf returns the deploy if it belongs to dep. deployID is its id
+// or its bundle commit (a unique prefix of at least 7 hex digits).
 func findDeployOf(ctx context.Context, tx dagdeck.Tx, dep *dagdeck.Deployment, deployID string) (*dagdeck.Deploy, error) {
 	d, err := tx.FindDeploy(ctx, deployID)
 	if dagdeck.ErrorCode(err) == dagdeck.ENOTFOUND {
-		return nil, dagdeck.Errorf(dagdeck.ENOTFOUND, "deploy %q not found", deployID)
+		return findDeployByCommit(ctx, tx, dep.ID, deployID)
 	} else if err != nil {
 		return nil, err
 	}
