@@ -33,6 +33,9 @@ type Main struct {
 	// Runtime is where the Deployments' DAGs run: "local" (the default, in
 	// this process) or "none" (in separate `dagdeck runtime` processes).
 	Runtime string
+	// PublicURL, if set, is the server's base URL as clients reach it (behind
+	// a proxy); links such as a Deployment's gitUrl start with it.
+	PublicURL string
 	// SaveCredentials stores the first admin token where the CLI finds it.
 	SaveCredentials bool
 	Logger          *slog.Logger
@@ -71,7 +74,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		service.WithGCGrace(m.GCGrace),
 		service.WithLogger(m.Logger))
 	srv := server.New(m.svc, m.Logger)
-	web := ui.New(m.svc, ui.WithLogger(m.Logger))
+	srv.SetPublicURL(m.PublicURL)
+	web := ui.New(m.svc, ui.WithLogger(m.Logger), ui.WithPublicURL(m.PublicURL))
 	srv.AddAuthenticator(web.Authenticate)
 	srv.Mount("/", web)
 	if m.ln, err = net.Listen("tcp", m.Addr); err != nil {
@@ -137,10 +141,14 @@ func (m *Main) bootstrapToken(ctx context.Context) error {
 	return nil
 }
 
-// housekeeping fails abandoned uploads every minute and collects garbage
-// every GCInterval.
+// housekeeping backfills git commits, then fails abandoned uploads every
+// minute and collects garbage every GCInterval.
 func (m *Main) housekeeping(ctx context.Context) {
 	defer close(m.done)
+	// Deploys recorded before dagdeck made git commits get theirs, once.
+	if err := m.svc.BackfillAllCommits(ctx); err != nil && ctx.Err() == nil {
+		m.Logger.Error("backfill git commits", "err", err)
+	}
 	abandon := time.NewTicker(time.Minute)
 	gc := time.NewTicker(m.GCInterval)
 	defer abandon.Stop()
