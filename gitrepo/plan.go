@@ -103,8 +103,7 @@ func (r *Repository) plan(q *fetchRequest) *fetchPlan {
 	p := &fetchPlan{common: r.commonHaves(q.haves)}
 	has := r.clientHas(q)
 	sent := make(map[int]bool)
-	for _, w := range q.wants {
-		wi, _ := r.lookup(w)
+	for _, wi := range r.walkStarts(q) {
 		for j := wi; j >= r.lowest(q, wi); j-- {
 			if has.has(j) {
 				if !q.deepening() {
@@ -130,6 +129,25 @@ func (r *Repository) plan(q *fetchRequest) *fetchPlan {
 	}
 	p.base = r.baseCommits(sent, has, p.common)
 	return p
+}
+
+// walkStarts returns the commits a fetch walks down from: the wants and,
+// when the client deepens its existing history (--unshallow,
+// --deepen), its shallow commits too, as git's upload-pack does.
+func (r *Repository) walkStarts(q *fetchRequest) []int {
+	var out []int
+	for _, w := range q.wants {
+		i, _ := r.lookup(w)
+		out = append(out, i)
+	}
+	if q.depth >= infiniteDepth || (q.depth > 0 && q.relative) {
+		for _, s := range q.shallows {
+			if i, ok := r.lookup(s); ok {
+				out = append(out, i)
+			}
+		}
+	}
+	return out
 }
 
 // lowest returns the lowest commit index that a fetch of want wi may send.

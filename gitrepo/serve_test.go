@@ -69,6 +69,8 @@ func TestServe_Shallow(t *testing.T) {
 			if got, want := readTree(t, work), state(5); !maps.Equal(got, want) {
 				t.Fatalf("got %v, want %v", got, want)
 			}
+			// Fetching an older commit by id, then --unshallow with no ref changed.
+			git(t, proto, work, "fetch", "--depth", "1", "origin", srv.hist.commits[0].ID.String())
 			git(t, proto, work, "fetch", "--unshallow")
 			if got := git(t, proto, work, "rev-list", "--count", "origin/main"); got != "5" {
 				t.Fatalf("unshallowed history has %s commits, want 5", got)
