@@ -3,6 +3,7 @@ package gitrepo
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -95,4 +96,25 @@ func TestServe_HugeBodies(t *testing.T) {
 			t.Fatalf("got %d, %v; want 415", rec.Code, err)
 		}
 	})
+}
+
+func TestServe_RebuiltCommitMismatch(t *testing.T) {
+	h := newMemHistory(state(1), state(2))
+	repo := h.repo()
+	build := repo.Build
+	repo.Build = func(ctx context.Context, i int) (*Object, *Tree, error) {
+		c, tr, err := build(ctx, i)
+		if i == 1 {
+			c = h.commits[0] // not the recorded commit
+		}
+		return c, tr, err
+	}
+	req := httptest.NewRequest(http.MethodPost, "/repo.git/git-upload-pack",
+		strings.NewReader(pkt("want "+h.commits[1].ID.String()+"\n")+"0000"+pkt("done\n")))
+	req.Header.Set("Content-Type", "application/x-git-upload-pack-request")
+	rec := httptest.NewRecorder()
+	err := Serve(rec, req, repo, OpUploadPack)
+	if err == nil || !strings.Contains(err.Error(), "recorded as") || rec.Code != http.StatusInternalServerError {
+		t.Fatalf("got %d, %v; want 500 and an error to log", rec.Code, err)
+	}
 }

@@ -144,3 +144,22 @@ func TestServe_PushRefused(t *testing.T) {
 		t.Fatalf("push: err %v, output %q; want a refusal naming dagdeck deploy", err, out)
 	}
 }
+
+func TestServe_EmptyRepository(t *testing.T) {
+	for _, proto := range []string{"0", "2"} {
+		t.Run("v"+proto, func(t *testing.T) {
+			t.Parallel()
+			srv := startGitServer(t, newMemHistory())
+			dir := t.TempDir()
+			out := git(t, proto, dir, "clone", srv.url, filepath.Join(dir, "w"))
+			if !strings.Contains(out, "empty repository") {
+				t.Fatalf("clone of an empty repository: %s", out)
+			}
+			srv.update(func(h *memHistory) { h.add(state(1)) })
+			git(t, proto, filepath.Join(dir, "w"), "pull", "-q", "origin", "main")
+			if got, want := readTree(t, filepath.Join(dir, "w")), state(1); !maps.Equal(got, want) {
+				t.Fatalf("got %v, want %v", got, want)
+			}
+		})
+	}
+}

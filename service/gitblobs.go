@@ -47,9 +47,22 @@ func (s *Service) codeFiles(ctx context.Context, d *dagdeck.Deploy) ([]dagdeck.M
 	return files, nil
 }
 
-// deployTree builds a deploy's git tree, computing (and recording) the git
-// blob ids of files not seen before.
+// deployTree returns a deploy's git tree, built (and cached) from its
+// manifests, computing and recording the git blob ids of files not seen
+// before. The tree is shared: do not modify it.
 func (s *Service) deployTree(ctx context.Context, d *dagdeck.Deploy) (*gitrepo.Tree, error) {
+	key := d.ImageDigest + "|" + d.DagBundleDigest
+	if t, ok := s.trees.get(key); ok {
+		return t, nil
+	}
+	t, err := s.buildTree(ctx, d)
+	if err == nil {
+		s.trees.put(key, t)
+	}
+	return t, err
+}
+
+func (s *Service) buildTree(ctx context.Context, d *dagdeck.Deploy) (*gitrepo.Tree, error) {
 	files, err := s.codeFiles(ctx, d)
 	if err != nil {
 		return nil, err

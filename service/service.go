@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dagdeck/dagdeck"
+	"github.com/dagdeck/dagdeck/gitrepo"
 )
 
 // Defaults for Service options.
@@ -33,7 +34,9 @@ type Service struct {
 	logger  *slog.Logger
 	hooks   []func(*dagdeck.Deploy)
 	// manifests caches decoded manifests (immutable, content-addressed).
-	manifests manifestCache
+	manifests *boundedCache[*dagdeck.Manifest]
+	// trees caches git trees by the manifests they are built from.
+	trees *boundedCache[*gitrepo.Tree]
 }
 
 // Option configures a Service.
@@ -67,6 +70,8 @@ func New(store dagdeck.Store, artifacts dagdeck.ArtifactStore, opts ...Option) *
 		uploadTimeout: DefaultUploadTimeout,
 		gcGrace:       DefaultGCGrace,
 		logger:        slog.Default(),
+		manifests:     newBoundedCache[*dagdeck.Manifest](manifestCacheSize),
+		trees:         newBoundedCache[*gitrepo.Tree](treeCacheSize),
 	}
 	for _, o := range opts {
 		o(s)
