@@ -60,11 +60,17 @@ type Deploy struct {
 
 	ImageRepository string `json:"imageRepository"`
 	ImageTag        string `json:"imageTag"`
-	// ImageDigest is the digest of the image manifest, or "" for an external
-	// image reference (--image-name).
-	ImageDigest      string `json:"imageDigest"`
-	RuntimeVersion   string `json:"runtimeVersion"`
-	DagBundleVersion string `json:"dagBundleVersion"`
+	// ImageDigest is the digest of dagdeck's packaged image manifest (an
+	// artifact), or "" for an external image reference (--image-name).
+	ImageDigest string `json:"imageDigest"`
+	// ImageRegistryDigest is, for an external image, the digest its
+	// reference pointed to in its OCI registry when it was deployed
+	// (sha256:…), so ImageRepository@ImageRegistryDigest names exactly the
+	// image that ran. "" for a packaged image, and for external images
+	// recorded before digests were pinned.
+	ImageRegistryDigest string `json:"imageRegistryDigest"`
+	RuntimeVersion      string `json:"runtimeVersion"`
+	DagBundleVersion    string `json:"dagBundleVersion"`
 	// DagBundleDigest is the digest of the DAG bundle manifest; "" when DAG
 	// deploys are disabled (the DAGs are inside the image).
 	DagBundleDigest    string `json:"dagBundleDigest"`
@@ -126,6 +132,18 @@ func EligibilityOf(d *Deploy, latestDeployedID string, now time.Time, window tim
 	return RollbackEligibility{Eligible: true}
 }
 
+// SameCode reports whether d and o record the same code: image, DAG bundle,
+// runtime version and DAG-deploy setting, everything a rollback restores.
+// Packaged images compare by content (their manifest digest), so the same
+// files deployed twice under two image tags are the same code; external
+// images compare by reference.
+func (d *Deploy) SameCode(o *Deploy) bool {
+	sameImage := d.ImageDigest == o.ImageDigest && d.ImageRegistryDigest == o.ImageRegistryDigest &&
+		(d.ImageDigest != "" || d.ImageRepository == o.ImageRepository && d.ImageTag == o.ImageTag)
+	return sameImage && d.DagBundleDigest == o.DagBundleDigest && d.RuntimeVersion == o.RuntimeVersion &&
+		d.IsDagDeployEnabled == o.IsDagDeployEnabled
+}
+
 // ImageTagFor returns the image tag of a deploy created at t:
 // deploy-2026-11-26T14-05-09. The server adds a suffix (-2, -3, …) when the
 // tag is already taken within the Deployment.
@@ -148,9 +166,13 @@ type DeployCreate struct {
 	// RuntimeVersion is read by the CLI from the Dockerfile's FROM tag.
 	// Required unless Type is DAG_ONLY.
 	RuntimeVersion string `json:"runtimeVersion,omitempty"`
-	// ImageName is an external image reference (repository:tag) recorded
-	// instead of a packaged image.
+	// ImageName is an external image reference (repository:tag or
+	// repository@sha256:…) recorded instead of a packaged image.
 	ImageName string `json:"imageName,omitempty"`
+	// ImageRegistryDigest is the digest ImageName resolved to in its
+	// registry; required with ImageName. The CLI resolves it with the
+	// user's registry credentials.
+	ImageRegistryDigest string `json:"imageRegistryDigest,omitempty"`
 	// ImageManifest is required for IMAGE_AND_DAG and IMAGE_ONLY without ImageName.
 	ImageManifest *Manifest `json:"imageManifest,omitempty"`
 	// DagManifest is required for DAG_ONLY, and for IMAGE_AND_DAG when DAG
@@ -188,6 +210,16 @@ type DeployPage struct {
 type DeployUpdate struct {
 	Description *string       `json:"description,omitempty"`
 	Status      *DeployStatus `json:"status,omitempty"`
+}
+
+// PinnedImage returns the reference that names exactly the deploy's
+// external image, repository@sha256:…, or "" when no registry digest was
+// recorded (a packaged image, or an external one recorded before pinning).
+func (d *Deploy) PinnedImage() string {
+	if d.ImageRegistryDigest == "" {
+		return ""
+	}
+	return d.ImageRepository + "@" + d.ImageRegistryDigest
 }
 
 // String returns a short human name of the deploy for messages.

@@ -25,10 +25,14 @@ type RollbackPlan struct {
 	CurrentDeploy  *Deploy `json:"currentDeploy"`
 	TargetDeploy   *Deploy `json:"targetDeploy"`
 
-	Image     Change       `json:"image"`
-	Runtime   RuntimeDelta `json:"runtime"`
-	DagDeploy BoolChange   `json:"dagDeploy"`
-	DagBundle BundleDelta  `json:"dagBundle"`
+	Image Change `json:"image"`
+	// PinnedImage is the external image's repository@sha256:… before and
+	// after ("" for a packaged image). It changes even when Image does not,
+	// when the same tag pointed to another image at the two deploys.
+	PinnedImage Change       `json:"pinnedImage"`
+	Runtime     RuntimeDelta `json:"runtime"`
+	DagDeploy   BoolChange   `json:"dagDeploy"`
+	DagBundle   BundleDelta  `json:"dagBundle"`
 	// ImageFiles lists the image's files (outside dags/) that differ.
 	ImageFiles    BundleDelta   `json:"imageFiles"`
 	NotRolledBack NotRolledBack `json:"notRolledBack"`

@@ -28,6 +28,8 @@ type Tx interface {
 	DeployTx
 	AuthTx
 	RuntimeTx
+	AuditTx
+	WebhookTx
 	GitTx
 
 	// LockDeployment takes the Deployment's row lock until the transaction

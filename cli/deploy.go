@@ -37,7 +37,14 @@ uncommitted changes is refused unless you pass -f.
 
   (no flag)  deploy the image and the DAGs (IMAGE_AND_DAG)
   --dags     deploy only dags/ (needs DAG deploys enabled on the Deployment)
-  --image    deploy only the image; the DAGs stay as they are`,
+  --image    deploy only the image; the DAGs stay as they are
+
+With --image-name REF (repository:tag or repository@sha256:…) the image is
+an external one in an OCI registry instead of the project's files. The CLI
+resolves REF in its registry, with the credentials of your Docker config
+(docker login), and records the digest it points to now, so a rollback
+restores exactly that image even if the tag is moved later. A REF the
+registry does not have is refused before anything is recorded.`,
 		Example: `  dagdeck deploy --deployment etl-prod
   dagdeck deploy ./project --deployment etl-prod --description "Add monitor_weather DAG"
   dagdeck deploy --deployment etl-prod --dags
@@ -59,7 +66,7 @@ uncommitted changes is refused unless you pass -f.
 	fl.StringVar(&o.description, "description", "", "why you deploy (default: the git commit subject)")
 	fl.BoolVar(&o.dags, "dags", false, "deploy only the DAGs")
 	fl.BoolVar(&o.image, "image", false, "deploy only the image")
-	fl.StringVar(&o.imageName, "image-name", "", "record this external image reference instead of packaging the image")
+	fl.StringVar(&o.imageName, "image-name", "", "deploy this external image (repository:tag or repository@sha256:…), pinned by its registry digest, instead of packaging the image")
 	fl.BoolVar(&o.wait, "wait", false, "wait until the runtime has loaded the new code")
 	fl.DurationVar(&o.waitTimeout, "wait-timeout", 5*time.Minute, "how long --wait waits")
 	fl.BoolVarP(&o.force, "force", "f", false, "deploy even with uncommitted git changes")
@@ -105,6 +112,10 @@ func (f *factory) runDeploy(ctx context.Context, o *deployOptions) error {
 	if err != nil {
 		return err
 	}
+	pinned, err := f.pinImage(ctx, o.imageName)
+	if err != nil {
+		return err
+	}
 	p, err := f.pack(ctx, o.dir)
 	if err != nil {
 		return fmt.Errorf("pack %s: %w", o.dir, err)
@@ -113,6 +124,7 @@ func (f *factory) runDeploy(ctx context.Context, o *deployOptions) error {
 	if err != nil {
 		return err
 	}
+	req.ImageRegistryDigest = pinned
 	created, err := f.client().CreateDeploy(ctx, dep.ID, req)
 	if err != nil {
 		return err
@@ -123,6 +135,22 @@ func (f *factory) runDeploy(ctx context.Context, o *deployOptions) error {
 		return err
 	}
 	return f.reportDeploy(ctx, o, dep, d, up, p)
+}
+
+// pinImage resolves an external image reference in its registry and
+// returns the digest it points to ("" without a reference). A reference
+// the registry refuses stops the deploy before anything is packed or
+// recorded.
+func (f *factory) pinImage(ctx context.Context, ref string) (string, error) {
+	if ref == "" {
+		return "", nil
+	}
+	img, err := f.resolveImage(ctx, ref)
+	if err != nil {
+		return "", fmt.Errorf("%w; nothing was deployed", err)
+	}
+	fmt.Fprintf(f.errOut, "Resolved %s to %s.\n", ref, img.Pinned())
+	return img.Digest, nil
 }
 
 // reportDeploy waits for the runtime when asked and prints the result.

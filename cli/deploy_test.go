@@ -136,8 +136,6 @@ func TestDeploy_Types(t *testing.T) {
 		{"full, DAG deploys off", false, nil, dagdeck.DeployImageAndDAG, "Dockerfile dags/weather.yaml include/query.sql", "none", "1.1.0", ""},
 		{"dags only", true, []string{"--dags"}, dagdeck.DeployDAGOnly, "none", "dags/weather.yaml", "", ""},
 		{"image only", true, []string{"--image"}, dagdeck.DeployImageOnly, "Dockerfile include/query.sql", "none", "1.1.0", ""},
-		{"external image", true, []string{"--image-name", "reg.example.com/etl:1.4"}, dagdeck.DeployImageAndDAG, "none", "dags/weather.yaml", "1.1.0", "reg.example.com/etl:1.4"},
-		{"external image only", false, []string{"--image", "--image-name", "reg/etl:2"}, dagdeck.DeployImageOnly, "none", "none", "1.1.0", "reg/etl:2"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

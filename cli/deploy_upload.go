@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -152,6 +153,9 @@ func printDeploySummary(out io.Writer, dep *dagdeck.Deployment, d *dagdeck.Deplo
 	w := newTable(out)
 	field(w, "  Type", string(d.Type))
 	field(w, "  Image tag", imageRef(d))
+	if pinned := d.PinnedImage(); pinned != "" {
+		field(w, "  Image pinned", pinned)
+	}
 	field(w, "  DAG bundle", d.DagBundleVersion)
 	field(w, "  Runtime", d.RuntimeVersion)
 	field(w, "  Description", d.Description)
@@ -161,10 +165,32 @@ func printDeploySummary(out io.Writer, dep *dagdeck.Deployment, d *dagdeck.Deplo
 }
 
 // imageRef renders a deploy's image: its tag, with the repository of an
-// external image.
+// external image (repository@sha256:… when it was given by digest).
 func imageRef(d *dagdeck.Deploy) string {
-	if d.ImageRepository != "" && d.ImageDigest == "" {
-		return d.ImageRepository + ":" + d.ImageTag
+	switch {
+	case d.ImageRepository == "" || d.ImageDigest != "":
+		return d.ImageTag
+	case strings.HasPrefix(d.ImageTag, "sha256:"):
+		return d.ImageRepository + "@" + d.ImageTag
 	}
-	return d.ImageTag
+	return d.ImageRepository + ":" + d.ImageTag
+}
+
+// imageWithPin renders imageRef followed by the pinned registry digest in
+// short form, for tables: "reg/etl:prod @sha256:0123456789ab".
+func imageWithPin(d *dagdeck.Deploy) string {
+	ref := imageRef(d)
+	if d.ImageRegistryDigest == "" || strings.Contains(ref, "@") {
+		return ref
+	}
+	return ref + " @" + shortDigest(d.ImageRegistryDigest)
+}
+
+// shortDigest is sha256: and the first 12 hex digits of a digest.
+func shortDigest(digest string) string {
+	const n = len("sha256:") + 12
+	if len(digest) <= n {
+		return digest
+	}
+	return digest[:n]
 }

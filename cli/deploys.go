@@ -104,7 +104,7 @@ func printHistory(out io.Writer, ds []*dagdeck.Deploy, now time.Time) {
 	row(w, "SEQ", "ID", "COMMIT", "TIME", "USER", "TYPE", "IMAGE TAG", "RUNTIME", "DAG BUNDLE", "STATUS", "ROLLBACK", "DESCRIPTION")
 	for _, d := range ds {
 		row(w, strconv.FormatInt(d.Sequence, 10), d.ID, orDash(shortCommit(d.BundleCommit)), formatTime(d.CreatedAt, now), orDash(d.CreatedBy.Name),
-			string(d.Type), orDash(imageRef(d)), orDash(d.RuntimeVersion), orDash(d.DagBundleVersion),
+			string(d.Type), orDash(imageWithPin(d)), orDash(d.RuntimeVersion), orDash(d.DagBundleVersion),
 			string(d.Status), eligibility(d), historyDescription(d, seqs))
 	}
 	w.Flush()
@@ -135,45 +135,30 @@ func historyDescription(d *dagdeck.Deploy, seqs map[string]int64) string {
 	return strings.TrimSpace(mark + " " + desc)
 }
 
-// resolveDeploy turns a deploy reference into a deploy id: "#N" or "N" is
-// the deploy with that sequence number (a bare number of 7 or more digits
-// is taken for a commit prefix; write #N for such sequences); anything
-// else is an id or a bundle commit (prefix), which the server resolves.
+// resolveDeploy turns a deploy reference into a deploy id. With a
+// Deployment, the server resolves ref: a deploy id, its bundle commit (or
+// a unique prefix of at least 7 hex digits), "#N" (sequence number N),
+// "#-N" (the Nth deploy before the current one) or "previous" (what a
+// rollback goes back to by default).
 //
-// Without a Deployment (*deployment == ""), ref must be a deploy id: the
-// Deployment is looked up from the deploy and stored in *deployment.
+// Without a Deployment (*deployment == ""), ref must be a deploy id or a
+// bundle commit (prefix): the Deployment is looked up from the deploy and
+// stored in *deployment.
 func (f *factory) resolveDeploy(ctx context.Context, deployment *string, ref string) (string, error) {
-	seq, err := strconv.ParseInt(strings.TrimPrefix(ref, "#"), 10, 64)
-	if !strings.HasPrefix(ref, "#") && len(ref) >= 7 {
-		err = strconv.ErrSyntax // a commit prefix that happens to be all digits
-	}
-	isSeq := err == nil && seq >= 1 && strings.HasPrefix(ref, "#")
-	if *deployment == "" {
-		if isSeq {
-			return "", usagef("--deployment is needed to find deploy %s", ref)
-		}
-		d, err := f.client().GetDeployByID(ctx, ref)
+	if *deployment != "" {
+		d, err := f.client().GetDeploy(ctx, *deployment, ref)
 		if err != nil {
 			return "", err
 		}
-		*deployment = d.DeploymentID
 		return d.ID, nil
 	}
-	if err != nil || seq < 1 {
-		return ref, nil
+	if strings.HasPrefix(ref, "#") || ref == "previous" {
+		return "", usagef("--deployment is needed to find deploy %s", ref)
 	}
-	id := ""
-	err = f.client().EachDeploy(ctx, *deployment, 100, func(d *dagdeck.Deploy) bool {
-		if d.Sequence == seq {
-			id = d.ID
-		}
-		return d.Sequence > seq
-	})
+	d, err := f.client().GetDeployByID(ctx, ref)
 	if err != nil {
 		return "", err
 	}
-	if id == "" {
-		return "", dagdeck.Errorf(dagdeck.ENOTFOUND, "Deployment %s has no deploy #%d", *deployment, seq)
-	}
-	return id, nil
+	*deployment = d.DeploymentID
+	return d.ID, nil
 }

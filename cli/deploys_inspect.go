@@ -60,6 +60,7 @@ func printDeploy(out io.Writer, d *dagdeck.Deploy, now time.Time) {
 	field(w, "Image repository", d.ImageRepository)
 	field(w, "Image tag", d.ImageTag)
 	field(w, "Image digest", d.ImageDigest)
+	field(w, "Image pinned", d.PinnedImage())
 	field(w, "Runtime", d.RuntimeVersion)
 	field(w, "DAG bundle version", d.DagBundleVersion)
 	field(w, "DAG bundle digest", d.DagBundleDigest)

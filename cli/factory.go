@@ -14,6 +14,7 @@ import (
 	"github.com/dagdeck/dagdeck/bundle"
 	"github.com/dagdeck/dagdeck/client"
 	"github.com/dagdeck/dagdeck/credentials"
+	"github.com/dagdeck/dagdeck/registry"
 )
 
 // DefaultServer is the server URL used when none is configured.
@@ -39,6 +40,8 @@ type factory struct {
 	now           func() time.Time
 	pack          func(ctx context.Context, dir string) (project, error)
 	readGit       func(ctx context.Context, dir string) (*bundle.GitState, error)
+	// resolveImage asks an image reference's registry for its digest.
+	resolveImage func(ctx context.Context, ref string) (*registry.Image, error)
 	// pollInterval paces deploy --wait.
 	pollInterval time.Duration
 
@@ -68,6 +71,7 @@ func newSystemFactory(version string) *factory {
 		now:           time.Now,
 		pack:          packProject,
 		readGit:       bundle.ReadGit,
+		resolveImage:  new(registry.Resolver).Resolve,
 		pollInterval:  time.Second,
 	}
 }

@@ -162,9 +162,10 @@ func (a *fakeAPI) addDeploy(d dagdeck.Deploy) *dagdeck.Deploy {
 	return &d
 }
 
-func (a *fakeAPI) find(id string) *dagdeck.Deploy {
+// find returns the deploy an id or, like the server, "#N" names.
+func (a *fakeAPI) find(ref string) *dagdeck.Deploy {
 	for _, d := range a.deploys {
-		if d.ID == id {
+		if d.ID == ref || ref == "#"+strconv.FormatInt(d.Sequence, 10) {
 			return d
 		}
 	}
@@ -172,8 +173,13 @@ func (a *fakeAPI) find(id string) *dagdeck.Deploy {
 }
 
 func (a *fakeAPI) getDeploy(w http.ResponseWriter, r *http.Request) {
-	if d := a.find(r.PathValue("did")); d != nil {
+	ref := r.PathValue("did")
+	if d := a.find(ref); d != nil {
 		writeJSON(w, 200, d)
+		return
+	}
+	if strings.HasPrefix(ref, "#") {
+		writeErr(w, 404, dagdeck.ENOTFOUND, "Deployment etl has no deploy "+ref)
 		return
 	}
 	writeErr(w, 404, dagdeck.ENOTFOUND, "deploy not found")
@@ -267,7 +273,7 @@ func (a *fakeAPI) rollback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := a.addDeploy(dagdeck.Deploy{Type: target.Type, Status: dagdeck.DeployDeployed, Description: req.Description,
-		ImageTag: target.ImageTag, DagBundleVersion: target.DagBundleVersion, RuntimeVersion: target.RuntimeVersion, RollbackFromID: target.ID})
+		ImageRepository: target.ImageRepository, ImageTag: target.ImageTag, ImageRegistryDigest: target.ImageRegistryDigest, DagBundleVersion: target.DagBundleVersion, RuntimeVersion: target.RuntimeVersion, RollbackFromID: target.ID})
 	writeJSON(w, 201, dagdeck.RollbackResult{Plan: &plan, Deploy: d})
 }
 

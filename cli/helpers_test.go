@@ -10,9 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/authn"
+
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/bundle"
 	"github.com/dagdeck/dagdeck/credentials"
+	"github.com/dagdeck/dagdeck/registry"
 )
 
 // testIO is a factory wired to buffers, with its output.
@@ -47,7 +50,10 @@ func newTestFactory(t *testing.T, serverURL, stdin string) *testIO {
 		now:           func() time.Time { return testTime.Add(3 * time.Hour) },
 		pack:          func(context.Context, string) (project, error) { return proj, nil },
 		readGit:       func(context.Context, string) (*bundle.GitState, error) { return &bundle.GitState{}, nil },
-		pollInterval:  time.Millisecond,
+		// A real resolver without credentials: tests never read the Docker
+		// config of whoever runs them.
+		resolveImage: (&registry.Resolver{Keychain: authn.NewMultiKeychain()}).Resolve,
+		pollInterval: time.Millisecond,
 	}
 	return tio
 }

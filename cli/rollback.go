@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -24,26 +25,38 @@ type rollbackOptions struct {
 func newRollbackCmd(f *factory) *cobra.Command {
 	o := &rollbackOptions{}
 	cmd := &cobra.Command{
-		Use:   "rollback DEPLOY_ID --description TEXT",
+		Use:   "rollback [DEPLOY] --description TEXT",
 		Short: "Roll a Deployment back to an earlier deploy",
 		Long: `Roll a Deployment back to an earlier deploy.
 
-A rollback is a new deploy that restores the code of DEPLOY_ID (a deploy id,
-or #N for sequence number N): image, DAGs, runtime version and DAG-deploy
-setting. Environment variables and other settings are not rolled back.
+A rollback is a new deploy that restores the code of DEPLOY: image, DAGs,
+runtime version and DAG-deploy setting. Environment variables and other
+settings are not rolled back.
+
+DEPLOY is a deploy id, #N (sequence number N in the history), #-N (the Nth
+deploy before the current one) or "previous". Without DEPLOY the rollback
+goes to "previous": the newest earlier deploy that can be rolled back to and
+whose code differs from the current code. The plan names it before anything
+changes.
 
 The plan is always shown first. A rollback that lowers the runtime version
 fails running tasks at once and erases the metadata of features the older
 runtime lacks: it needs --confirm-downgrade.`,
-		Example: `  dagdeck rollback '#3' --deployment etl-prod --dry-run
+		Example: `  dagdeck rollback --deployment etl-prod --description "the 14:05 deploy broke the report"
+  dagdeck rollback '#-2' --deployment etl-prod --dry-run
+  dagdeck rollback '#3' --deployment etl-prod --dry-run
   dagdeck rollback 01hx3k… --description "weather DAG broke prod"
   dagdeck rollback '#3' -d etl-prod --description "back to 1.1" --confirm-downgrade --yes`,
-		Args: exactArgs(1, "one deploy id"),
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.validate(); err != nil {
 				return err
 			}
-			return f.runRollback(cmd.Context(), o, args[0])
+			ref := "previous"
+			if len(args) == 1 {
+				ref = args[0]
+			}
+			return f.runRollback(cmd.Context(), o, ref)
 		},
 	}
 	optionalDeploymentFlag(cmd, &o.deployment)
@@ -75,14 +88,16 @@ func (f *factory) runRollback(ctx context.Context, o *rollbackOptions, ref strin
 	if err != nil {
 		return err
 	}
-	if o.dryRun && f.json() {
-		return f.printJSON(dry)
-	}
 	human := f.out
 	if f.json() {
 		human = f.errOut // keep stdout for the JSON result
 	}
+	if o.dryRun && f.json() {
+		f.noteMovedTag(ctx, human, dry.Plan.TargetDeploy)
+		return f.printJSON(dry)
+	}
 	printPlan(human, dry.Plan)
+	f.noteMovedTag(ctx, human, dry.Plan.TargetDeploy)
 	if o.dryRun {
 		return nil
 	}
@@ -104,6 +119,30 @@ func (f *factory) runRollback(ctx context.Context, o *rollbackOptions, ref strin
 	}
 	printRolledBack(f.out, dry.Plan, res.Deploy)
 	return nil
+}
+
+// tagCheckTimeout bounds the registry lookup that a rollback plan makes.
+const tagCheckTimeout = 10 * time.Second
+
+// noteMovedTag tells whether the tag of the target's external image points
+// elsewhere now: the rollback restores the pinned digest, not the tag. A
+// registry that cannot answer is reported, and the plan goes on.
+func (f *factory) noteMovedTag(ctx context.Context, out io.Writer, target *dagdeck.Deploy) {
+	if target == nil || target.PinnedImage() == "" || strings.HasPrefix(target.ImageTag, "sha256:") {
+		return
+	}
+	ref := target.ImageRepository + ":" + target.ImageTag
+	ctx, cancel := context.WithTimeout(ctx, tagCheckTimeout)
+	defer cancel()
+	now, err := f.resolveImage(ctx, ref)
+	switch {
+	case err != nil:
+		fmt.Fprintf(out, "\nCould not check whether %s still points to %s: %v\n", ref, target.ImageRegistryDigest, err)
+	case now.Digest != target.ImageRegistryDigest:
+		fmt.Fprintf(out, "\nThe tag %s now points elsewhere (%s); the rollback restores the pinned %s, not the tag.\n", ref, now.Digest, target.PinnedImage())
+	default:
+		fmt.Fprintf(out, "\nThe tag %s still points to the pinned %s.\n", ref, target.ImageRegistryDigest)
+	}
 }
 
 // confirmRollback requires --confirm-downgrade for a downgrade, then a yes
@@ -146,6 +185,9 @@ func printRolledBack(out io.Writer, plan *dagdeck.RollbackPlan, d *dagdeck.Deplo
 	fmt.Fprintf(out, "Rolled back %s to deploy #%d: new deploy #%d (%s).\n", plan.DeploymentName, plan.TargetDeploy.Sequence, d.Sequence, d.ID)
 	w := newTable(out)
 	field(w, "  Image tag", imageRef(d))
+	if pinned := d.PinnedImage(); pinned != "" {
+		field(w, "  Image pinned", pinned)
+	}
 	field(w, "  DAG bundle", d.DagBundleVersion)
 	field(w, "  Runtime", d.RuntimeVersion)
 	field(w, "  Description", d.Description)

@@ -38,6 +38,9 @@ func printPlanChanges(out io.Writer, p *dagdeck.RollbackPlan) {
 	fmt.Fprintln(out, "\nWill be rolled back:")
 	w := newTable(out)
 	field(w, "  Image", fromTo(p.Image.From, p.Image.To, p.Image.Changed))
+	if pin := p.PinnedImage; pin.From != "" || pin.To != "" {
+		field(w, "  Image pinned", fromTo(pin.From, pin.To, pin.Changed))
+	}
 	field(w, "  Runtime", runtimeChange(p.Runtime))
 	field(w, "  DAG deploys", fromTo(enabled(p.DagDeploy.From), enabled(p.DagDeploy.To), p.DagDeploy.Changed))
 	b := p.DagBundle

@@ -48,6 +48,7 @@ func newRootCmd(f *factory) *cobra.Command {
 		newDeploymentCmd(f), newDeployCmd(f), newDeploysCmd(f), newRollbackCmd(f),
 		newTokenCmd(f), newUserCmd(f), newGCCmd(f), newWhoamiCmd(f),
 		newDagsCmd(f), newRunsCmd(f), newTasksCmd(f),
+		newAuditCmd(f), newWebhookCmd(f),
 	)
 	return root
 }

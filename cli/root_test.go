@@ -37,7 +37,7 @@ func TestFlagValidation(t *testing.T) {
 		{"deploy two dirs", []string{"deploy", "a", "b", "-d", "etl"}, "accepts at most 1 arg(s)", true},
 		{"deploy long description", []string{"deploy", "-d", "etl", "--description", strings.Repeat("x", 501)}, "--description: description is 501 characters", true},
 		{"rollback needs description", []string{"rollback", "d1", "-d", "etl"}, "--description is required", true},
-		{"rollback needs a deploy", []string{"rollback", "-d", "etl", "--description", "x"}, "rollback takes one deploy id", true},
+		{"rollback takes one deploy", []string{"rollback", "d1", "d2", "-d", "etl", "--description", "x"}, "accepts at most 1 arg(s), received 2", true},
 		{"bad output", []string{"deploys", "list", "-d", "etl", "-o", "yaml"}, `unknown output format "yaml"`, true},
 		{"bad limit", []string{"deploys", "list", "-d", "etl", "--limit", "0"}, "--limit must be at least 1", true},
 		{"bad part", []string{"deploys", "download", "d1", "-d", "etl", "--part", "all"}, "--part must be dags or image", true},

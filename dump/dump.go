@@ -42,6 +42,18 @@ type Metadata struct {
 	// id → message), which the API does not show; with each deploy's
 	// bundleCommit they keep the commit ids after an import.
 	CommitMessages map[string]string `json:"commitMessages,omitempty"`
+	// Audit is the whole audit log, oldest first; import rebuilds the same
+	// hash chain and refuses an export whose chain does not verify.
+	Audit    []*dagdeck.AuditEntry `json:"audit"`
+	Webhooks []*Webhook            `json:"webhooks"`
+}
+
+// Webhook is a dagdeck.Webhook with its signing secrets, which the API
+// never shows. Events not yet delivered are not exported.
+type Webhook struct {
+	dagdeck.Webhook
+	Secret         string `json:"secret"`
+	PreviousSecret string `json:"previousSecret,omitempty"`
 }
 
 // EnvChange is one recorded env var change.

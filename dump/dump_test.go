@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/dagdeck/dagdeck"
@@ -48,7 +49,7 @@ func populate(t *testing.T, s Stores) {
 			first = d.ID
 		}
 	}
-	deployFiles(t, svc, "staging", map[string]string{"Dockerfile": "FROM x:2.0.0\n", "dags/b.yaml": "dag_id: b\n"})
+	deployExternal(t, svc, "staging", map[string]string{"dags/b.yaml": "dag_id: b\n"})
 	v := "bq"
 	if _, err := svc.UpdateDeployment(admin, "prod", dagdeck.DeploymentUpdate{Env: []dagdeck.EnvUpdate{{Key: "WAREHOUSE", Value: &v}}}); err != nil {
 		t.Fatal(err)
@@ -62,6 +63,39 @@ func populate(t *testing.T, s Stores) {
 	if _, err := svc.CreateUser(admin, "oncall", "correct horse", dagdeck.RoleDeployer); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := svc.CreateWebhook(admin, service.WebhookCreate{URL: "https://cd.example.com/hook", Events: []string{dagdeck.EventDeployDeployed}, Deployment: "prod"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// stagingImage is the external image of staging's deploy, pinned at stagingDigest.
+const stagingImage = "registry.example.com/etl:staging"
+
+var stagingDigest = dagdeck.DigestOf([]byte("etl staging image"))
+
+// deployExternal deploys the external stagingImage with the DAG files dags.
+func deployExternal(t *testing.T, svc *service.Service, dep string, dags map[string]string) *dagdeck.Deploy {
+	t.Helper()
+	m := &dagdeck.Manifest{Kind: dagdeck.ManifestDAGs}
+	for path, content := range dags {
+		m.Files = append(m.Files, dagdeck.ManifestFile{Path: path, Mode: 0o644, Size: int64(len(content)), Digest: dagdeck.DigestOf([]byte(content))})
+	}
+	req := dagdeck.DeployCreate{Type: dagdeck.DeployImageAndDAG, RuntimeVersion: "2.0.0", Description: "external image",
+		ImageName: stagingImage, ImageRegistryDigest: stagingDigest, DagManifest: m}
+	created, err := svc.CreateDeploy(admin, dep, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, content := range dags {
+		if err := svc.PutBlob(admin, dagdeck.DigestOf([]byte(content)), bytes.NewReader([]byte(content)), int64(len(content))); err != nil {
+			t.Fatalf("upload %s: %v", path, err)
+		}
+	}
+	d, err := svc.FinalizeDeploy(admin, dep, created.Deploy.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
 
 func deployFiles(t *testing.T, svc *service.Service, dep string, files map[string]string) *dagdeck.Deploy {
@@ -106,6 +140,8 @@ type snapshot struct {
 	Users       []string
 	Blobs       map[string]int64
 	EnvKeys     map[string][]string
+	Audit       []*dagdeck.AuditEntry
+	Webhooks    []string // id, URL and secret
 }
 
 func take(t *testing.T, s Stores) snapshot {
@@ -131,7 +167,20 @@ func take(t *testing.T, s Stores) snapshot {
 		for _, u := range users {
 			snap.Users = append(snap.Users, u.Name+"/"+u.PasswordHash)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		ws, err := tx.ListWebhooks(ctx)
+		for _, w := range ws {
+			snap.Webhooks = append(snap.Webhooks, w.ID+" "+w.URL+" "+w.Secret)
+		}
+		if err != nil {
+			return err
+		}
+		return tx.EachAudit(ctx, func(e *dagdeck.AuditEntry) (bool, error) {
+			snap.Audit = append(snap.Audit, e)
+			return true, nil
+		})
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -163,8 +212,11 @@ func RoundTrip(t *testing.T, source, target Stores) {
 	want, got := take(t, source), take(t, target)
 	wantJSON, _ := json.MarshalIndent(want, "", " ")
 	gotJSON, _ := json.MarshalIndent(got, "", " ")
-	if !bytes.Equal(wantJSON, gotJSON) || len(want.Blobs) == 0 {
+	if !bytes.Equal(wantJSON, gotJSON) || len(want.Blobs) == 0 || len(want.Audit) < 10 || len(want.Webhooks) != 1 {
 		t.Fatalf("the target differs from the source:\nsource %s\ntarget %s", wantJSON, gotJSON)
+	}
+	if d := got.Deploys["staging"][0]; d.ImageRegistryDigest != stagingDigest || d.ImageDigest != "" {
+		t.Fatalf("the pinned external image was not kept: %+v", d)
 	}
 	// The admin can still log in with the same password after the move.
 	svc := service.New(target.Meta, target.Artifacts)
@@ -210,5 +262,22 @@ func TestDump_ImportRejectsCorruptBlob(t *testing.T) {
 	}
 	if snap := take(t, target); len(snap.Deployments) != 0 {
 		t.Fatalf("a failed import left %d Deployments", len(snap.Deployments))
+	}
+}
+
+func TestDump_ImportRefusesEditedAuditLog(t *testing.T) {
+	source, target := localStores(t), localStores(t)
+	populate(t, source)
+	var buf bytes.Buffer
+	if _, err := dump.Export(context.Background(), source.Meta, source.Artifacts, &buf); err != nil {
+		t.Fatal(err)
+	}
+	edited := bytes.Replace(buf.Bytes(), []byte(`"description":"back to v1"`), []byte(`"description":"back to v9"`), -1)
+	if bytes.Equal(edited, buf.Bytes()) {
+		t.Fatal("the export does not hold the rollback's description")
+	}
+	_, err := dump.Import(context.Background(), target.Meta, target.Artifacts, bytes.NewReader(edited))
+	if err == nil || !strings.Contains(err.Error(), "does not verify") {
+		t.Fatalf("import of an edited audit log: %v", err)
 	}
 }

@@ -91,12 +91,28 @@ func readMetadata(ctx context.Context, store dagdeck.Store) (*Metadata, error) {
 		for _, u := range users {
 			md.Users = append(md.Users, &User{User: *u, PasswordHash: u.PasswordHash})
 		}
-		return nil
+		return readEvents(ctx, tx, md)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read metadata: %w", err)
 	}
 	return md, nil
+}
+
+// readEvents reads the audit log and the webhooks.
+func readEvents(ctx context.Context, tx dagdeck.Tx, md *Metadata) error {
+	err := tx.EachAudit(ctx, func(e *dagdeck.AuditEntry) (bool, error) {
+		md.Audit = append(md.Audit, e)
+		return true, nil
+	})
+	if err != nil {
+		return err
+	}
+	ws, err := tx.ListWebhooks(ctx)
+	for _, w := range ws {
+		md.Webhooks = append(md.Webhooks, &Webhook{Webhook: *w, Secret: w.Secret, PreviousSecret: w.PreviousSecret})
+	}
+	return err
 }
 
 func readDeployment(ctx context.Context, tx dagdeck.Tx, dep *dagdeck.Deployment, md *Metadata) error {

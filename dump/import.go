@@ -130,7 +130,33 @@ func writeMetadata(ctx context.Context, tx dagdeck.Tx, md *Metadata) error {
 			return fmt.Errorf("user %s: %w", u.Name, err)
 		}
 	}
+	if err := writeEvents(ctx, tx, md); err != nil {
+		return err
+	}
 	return writeRuntimeHistory(ctx, tx, md)
+}
+
+// writeEvents appends the audit log in order, which rebuilds its hash
+// chain, and refuses entries whose hash differs from the exported one (an
+// export edited after the fact), then creates the webhooks.
+func writeEvents(ctx context.Context, tx dagdeck.Tx, md *Metadata) error {
+	for _, e := range md.Audit {
+		want := *e
+		if err := tx.AppendAudit(ctx, e); err != nil {
+			return fmt.Errorf("audit entry %d: %w", want.Seq, err)
+		}
+		if e.Seq != want.Seq || e.Hash != want.Hash {
+			return fmt.Errorf("audit entry %d does not verify (hash %s, exported %s): the export's audit log was changed", want.Seq, e.Hash, want.Hash)
+		}
+	}
+	for _, w := range md.Webhooks {
+		hook := w.Webhook
+		hook.Secret, hook.PreviousSecret = w.Secret, w.PreviousSecret
+		if err := tx.CreateWebhook(ctx, &hook); err != nil {
+			return fmt.Errorf("webhook %s: %w", w.ID, err)
+		}
+	}
+	return nil
 }
 
 func writeRuntimeHistory(ctx context.Context, tx dagdeck.Tx, md *Metadata) error {

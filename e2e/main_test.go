@@ -43,6 +43,7 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	testenv.StopPostgres()
 	testenv.StopS3()
+	testenv.StopRegistries()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

@@ -54,7 +54,7 @@ func (w *worker) activate(ctx context.Context, d *dagdeck.Deploy) error {
 		w.reportBroken(ctx, d, err)
 		return fmt.Errorf("activate %s: %w", d, err)
 	}
-	w.versions.setCurrent(v, w.now())
+	w.versions.setCurrent(v)
 	w.current, w.broken = v, nil
 	w.log.Info("runtime: activated deploy", "deploy", d.ID, "runtime", d.RuntimeVersion, "dags", len(v.dags), "importErrors", len(v.errs))
 	for _, p := range w.procs {

@@ -203,9 +203,12 @@ func (vs *versionSet) manifest(ctx context.Context, digest string) (*dagdeck.Man
 }
 
 // setCurrent records v as the current version and marks its directory as
-// the most recently activated.
-func (vs *versionSet) setCurrent(v *version, now time.Time) {
+// the most recently activated. The mark is a file time, so it is the wall
+// clock's: collect compares it with the times of directories just
+// materialized, which the file system dates itself.
+func (vs *versionSet) setCurrent(v *version) {
 	vs.current = v.key
+	now := time.Now()
 	_ = os.Chtimes(v.dir, now, now)
 }
 

@@ -1,6 +1,7 @@
 package postgres_test
 
 import (
+	"database/sql"
 	"os"
 	"testing"
 
@@ -35,4 +36,21 @@ func openDB(t testing.TB) *postgres.DB {
 		}
 	})
 	return db
+}
+
+func TestStore_AuditTamper(t *testing.T) {
+	storetest.Tamper(t, func(t *testing.T) (dagdeck.Store, func(string) error) {
+		url := testenv.PostgresURL(t)
+		db, err := postgres.Open(t.Context(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		raw, err := sql.Open("pgx", url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { raw.Close() })
+		return db, func(q string) error { _, err := raw.Exec(q); return err }
+	})
 }

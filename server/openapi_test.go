@@ -113,6 +113,11 @@ func TestServer_OpenAPI(t *testing.T) {
 	if _, err := deploy(ctx, c, "prod", v2(), v2().Request("2.0.0", "second")); err != nil {
 		t.Fatal(err)
 	}
+	// An external image pinned by digest: the plans and deploys below carry it.
+	ext := dagdeck.DeployCreate{Type: dagdeck.DeployImageOnly, RuntimeVersion: "2.0.0", ImageName: "registry.example.com/etl:2", ImageRegistryDigest: dagdeck.DigestOf([]byte("etl 2"))}
+	if d, err := deploy(ctx, c, "prod", v2(), ext); err != nil || d.ImageRegistryDigest != ext.ImageRegistryDigest {
+		t.Fatalf("external image deploy: %+v, %v", d, err)
+	}
 	if _, err := c.ListDeploys(ctx, "prod", client.ListDeploysOptions{Limit: 1}); err != nil {
 		t.Fatal(err)
 	}
@@ -163,11 +168,37 @@ func TestServer_OpenAPI(t *testing.T) {
 	if err := c.DeleteUser(ctx, u.ID); err != nil {
 		t.Fatal(err)
 	}
+	wh, err := c.CreateWebhook(ctx, client.WebhookCreate{URL: "https://hooks.example.com/dagdeck", Events: []string{dagdeck.EventDeployDeployed}, Deployment: "prod"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ListWebhooks(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.RotateWebhookSecret(ctx, wh.Webhook.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.TestWebhook(ctx, wh.Webhook.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.WebhookDeliveries(ctx, wh.Webhook.ID, 10); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.DeleteWebhook(ctx, wh.Webhook.ID); err != nil {
+		t.Fatal(err)
+	}
+	if page, err := c.ListAudit(ctx, client.AuditListOptions{Limit: 5}); err != nil || len(page.Entries) != 5 || page.NextCursor == "" {
+		t.Fatalf("audit page: %+v %v", page, err)
+	}
+	if v, err := c.VerifyAudit(ctx); err != nil || !v.OK {
+		t.Fatalf("audit verify: %+v %v", v, err)
+	}
 	if _, err := c.GetDeploy(ctx, "prod", "missing"); dagdeck.ErrorCode(err) != dagdeck.ENOTFOUND {
 		t.Fatalf("get missing deploy: %v", err)
 	}
 
-	for _, op := range []string{"getMe", "createDeployment", "updateDeployment", "getDeployment", "listDeployments", "createDeploy", "putArtifact", "finalizeDeploy", "missingArtifacts", "listDeploys", "getDeploy", "getDeployByID", "updateDeploy", "rollbackDeploy", "getDeployArchive", "runGC", "createToken", "listTokens", "deleteToken", "createUser", "listUsers", "deleteUser"} {
+	for _, op := range []string{"getMe", "createDeployment", "updateDeployment", "getDeployment", "listDeployments", "createDeploy", "putArtifact", "finalizeDeploy", "missingArtifacts", "listDeploys", "getDeploy", "getDeployByID", "updateDeploy", "rollbackDeploy", "getDeployArchive", "runGC", "createToken", "listTokens", "deleteToken", "createUser", "listUsers", "deleteUser",
+		"createWebhook", "listWebhooks", "rotateWebhookSecret", "testWebhook", "listWebhookDeliveries", "deleteWebhook", "listAudit", "verifyAudit"} {
 		if !vt.seen[op] {
 			t.Errorf("operation %s was not exercised", op)
 		}

@@ -42,10 +42,10 @@ func (s *Server) Mount(pattern string, h http.Handler) { s.mux.Handle(pattern, h
 // AddAuthenticator adds a way to authenticate requests besides bearer tokens.
 func (s *Server) AddAuthenticator(a Authenticator) { s.auths = append(s.auths, a) }
 
-// Handler returns the root handler: recovery, logging and authentication
-// around the routes.
+// Handler returns the root handler: recovery, request ids, logging and
+// authentication around the routes.
 func (s *Server) Handler() http.Handler {
-	return s.recoverer(s.logRequests(s.authenticate(s.mux)))
+	return s.recoverer(s.identify(s.logRequests(s.authenticate(s.mux))))
 }
 
 // authenticate puts the request's actor, if any, into its context. A bad

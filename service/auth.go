@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -56,7 +57,13 @@ func (s *Service) createToken(ctx context.Context, name string, role dagdeck.Rol
 	}
 	secret := NewSecret(TokenPrefix)
 	t := &dagdeck.Token{ID: dagdeck.NewID(), Name: name, Role: role, Hash: HashSecret(secret), CreatedAt: s.Now()}
-	if err := s.store.Update(ctx, func(tx dagdeck.Tx) error { return tx.CreateToken(ctx, t) }); err != nil {
+	err := s.store.Update(ctx, func(tx dagdeck.Tx) error {
+		if err := tx.CreateToken(ctx, t); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, tokenChange(dagdeck.AuditTokenCreated, t))
+	})
+	if err != nil {
 		return nil, "", err
 	}
 	return t, secret, nil
@@ -96,7 +103,38 @@ func (s *Service) DeleteToken(ctx context.Context, id string) error {
 	if _, err := dagdeck.Authorize(ctx, dagdeck.RoleAdmin); err != nil {
 		return err
 	}
-	return s.store.Update(ctx, func(tx dagdeck.Tx) error { return tx.DeleteToken(ctx, id) })
+	return s.store.Update(ctx, func(tx dagdeck.Tx) error {
+		t, err := findToken(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteToken(ctx, id); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, tokenChange(dagdeck.AuditTokenDeleted, t))
+	})
+}
+
+// findToken returns the token with that id. ENOTFOUND if none.
+func findToken(ctx context.Context, tx dagdeck.Tx, id string) (*dagdeck.Token, error) {
+	ts, err := tx.ListTokens(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range ts {
+		if t.ID == id {
+			return t, nil
+		}
+	}
+	return nil, dagdeck.Errorf(dagdeck.ENOTFOUND, "token %q not found", id)
+}
+
+func tokenChange(action string, t *dagdeck.Token) change {
+	return change{action: action, targetKind: "token", targetID: t.ID, summary: map[string]any{"name": t.Name, "role": t.Role}}
+}
+
+func userChange(action string, u *dagdeck.User) change {
+	return change{action: action, targetKind: "user", targetID: u.ID, summary: map[string]any{"name": u.Name, "role": u.Role}}
 }
 
 // AuthenticateToken returns the actor of a token secret. EUNAUTHORIZED if it is unknown.
@@ -144,7 +182,10 @@ func (s *Service) CreateUser(ctx context.Context, name, password string, role da
 		if _, err := tx.FindUserByName(ctx, name); err == nil {
 			return dagdeck.Errorf(dagdeck.ECONFLICT, "a user named %q already exists", name)
 		}
-		return tx.CreateUser(ctx, u)
+		if err := tx.CreateUser(ctx, u); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, userChange(dagdeck.AuditUserCreated, u))
 	})
 	if err != nil {
 		return nil, err
@@ -170,7 +211,20 @@ func (s *Service) DeleteUser(ctx context.Context, id string) error {
 	if _, err := dagdeck.Authorize(ctx, dagdeck.RoleAdmin); err != nil {
 		return err
 	}
-	return s.store.Update(ctx, func(tx dagdeck.Tx) error { return tx.DeleteUser(ctx, id) })
+	return s.store.Update(ctx, func(tx dagdeck.Tx) error {
+		us, err := tx.ListUsers(ctx)
+		if err != nil {
+			return err
+		}
+		i := slices.IndexFunc(us, func(u *dagdeck.User) bool { return u.ID == id })
+		if i < 0 {
+			return dagdeck.Errorf(dagdeck.ENOTFOUND, "user %q not found", id)
+		}
+		if err := tx.DeleteUser(ctx, id); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, userChange(dagdeck.AuditUserDeleted, us[i]))
+	})
 }
 
 // Login checks a user's password, or an API token given as the password
@@ -178,6 +232,9 @@ func (s *Service) DeleteUser(ctx context.Context, id string) error {
 // (for the cookie) and the session. EUNAUTHORIZED on bad credentials.
 func (s *Service) Login(ctx context.Context, name, password string) (string, *dagdeck.Session, error) {
 	actor, err := s.checkCredentials(ctx, name, password)
+	if dagdeck.ErrorCode(err) == dagdeck.EUNAUTHORIZED {
+		s.recordRefusedLogin(ctx, name, err)
+	}
 	if err != nil {
 		return "", nil, err
 	}
@@ -188,7 +245,11 @@ func (s *Service) Login(ctx context.Context, name, password string) (string, *da
 		if err := tx.DeleteExpiredSessions(ctx, now); err != nil {
 			return err
 		}
-		return tx.CreateSession(ctx, sess)
+		if err := tx.CreateSession(ctx, sess); err != nil {
+			return err
+		}
+		return s.record(dagdeck.NewContextWithActor(ctx, actor), tx, change{action: dagdeck.AuditLoginSucceeded, targetKind: actor.Kind, targetID: actor.ID,
+			summary: map[string]any{"name": actor.Name, "role": actor.Role}})
 	})
 	if err != nil {
 		return "", nil, err
@@ -222,6 +283,22 @@ func (s *Service) checkCredentials(ctx context.Context, name, password string) (
 		return nil, dagdeck.Errorf(dagdeck.EUNAUTHORIZED, "wrong user name or password")
 	}
 	return &dagdeck.Actor{ID: u.ID, Kind: dagdeck.ActorUser, Name: u.Name, Role: u.Role}, nil
+}
+
+// recordRefusedLogin records a refused web UI login. The actor is who the
+// caller claimed to be: a user name, or an unnamed token (never the secret).
+func (s *Service) recordRefusedLogin(ctx context.Context, name string, reason error) {
+	claimed := &dagdeck.Actor{Kind: dagdeck.ActorUser, Name: name}
+	if name == "" {
+		claimed = &dagdeck.Actor{Kind: dagdeck.ActorToken, Name: "(token)"}
+	}
+	err := s.store.Update(ctx, func(tx dagdeck.Tx) error {
+		return s.record(dagdeck.NewContextWithActor(ctx, claimed), tx, change{action: dagdeck.AuditLoginRefused, targetKind: claimed.Kind, targetID: "",
+			summary: map[string]any{"name": claimed.Name, "reason": dagdeck.ErrorMessage(reason)}})
+	})
+	if err != nil {
+		s.logger.Error("audit a refused login", "err", err)
+	}
 }
 
 // Session returns the live session of a secret. EUNAUTHORIZED if it is unknown or expired.

@@ -54,8 +54,12 @@ func (s *Service) CreateDeploy(ctx context.Context, deploymentIDOrName string, r
 			return err
 		}
 		out.Deploy = d
-		out.Missing, err = s.missing(ctx, manifests)
-		return err
+		if out.Missing, err = s.missing(ctx, manifests); err != nil {
+			return err
+		}
+		summary := deploySummary(d)
+		summary["filesMissing"] = len(out.Missing)
+		return s.record(ctx, tx, deployChange(dagdeck.AuditDeployCreated, d, summary))
 	})
 	if err != nil {
 		return nil, err
@@ -94,10 +98,8 @@ func validateDeployCreate(req *dagdeck.DeployCreate) error {
 	case req.Type == dagdeck.DeployImageOnly && req.DagManifest != nil:
 		return dagdeck.Errorf(dagdeck.EINVALID, "an IMAGE_ONLY deploy must not carry a DAG bundle")
 	}
-	if req.ImageName != "" {
-		if _, _, err := parseImageRef(req.ImageName); err != nil {
-			return err
-		}
+	if err := validateExternalImage(req); err != nil {
+		return err
 	}
 	for _, m := range []*dagdeck.Manifest{req.ImageManifest, req.DagManifest} {
 		if m == nil {
@@ -115,6 +117,37 @@ func validateDeployCreate(req *dagdeck.DeployCreate) error {
 	}
 	return nil
 }
+
+// validateExternalImage checks an external image reference and its
+// registry digest. The server does not contact registries: the CLI
+// resolves the reference with the user's credentials, and the server
+// checks that what it receives is well-formed and consistent.
+func validateExternalImage(req *dagdeck.DeployCreate) error {
+	if req.ImageName == "" {
+		if req.ImageRegistryDigest != "" {
+			return dagdeck.Errorf(dagdeck.EINVALID, "an image registry digest needs an image name")
+		}
+		return nil
+	}
+	_, tag, err := parseImageRef(req.ImageName)
+	if err != nil {
+		return err
+	}
+	if req.ImageRegistryDigest == "" {
+		return dagdeck.Errorf(dagdeck.EINVALID, "image %s needs its registry digest (imageRegistryDigest): resolve the reference in its registry first, as `dagdeck deploy --image-name` does", req.ImageName)
+	}
+	if err := dagdeck.ValidateDigest(req.ImageRegistryDigest); err != nil {
+		return dagdeck.Errorf(dagdeck.EINVALID, "image registry digest: %s", dagdeck.ErrorMessage(err))
+	}
+	if isDigest(tag) && tag != req.ImageRegistryDigest {
+		return dagdeck.Errorf(dagdeck.EINVALID, "image %s is given by digest, but its registry digest says %s", req.ImageName, req.ImageRegistryDigest)
+	}
+	return nil
+}
+
+// isDigest reports whether an image reference's tag part is a digest
+// (the reference was repository@sha256:…).
+func isDigest(tag string) bool { return strings.HasPrefix(tag, "sha256:") }
 
 // parseImageRef splits "repo[:tag]" (a digest reference "repo@sha256:…" keeps its digest as tag).
 func parseImageRef(ref string) (repo, tag string, err error) {
@@ -188,6 +221,7 @@ func (s *Service) newDeploy(ctx context.Context, tx dagdeck.Tx, dep *dagdeck.Dep
 			return nil, nil, dagdeck.Errorf(dagdeck.EINVALID, "Deployment %s has no image yet: the first deploy must include the image (run `dagdeck deploy` without --dags)", dep.Name)
 		}
 		d.ImageRepository, d.ImageTag, d.ImageDigest, d.RuntimeVersion = prev.ImageRepository, prev.ImageTag, prev.ImageDigest, prev.RuntimeVersion
+		d.ImageRegistryDigest = prev.ImageRegistryDigest
 	} else {
 		if prev != nil && dagdeck.CompareVersions(req.RuntimeVersion, prev.RuntimeVersion) < 0 {
 			return nil, nil, dagdeck.Errorf(dagdeck.EINVALID, "cannot deploy a downgraded runtime: Deployment %s runs %s and the project asks for %s; only a rollback may lower the runtime version", dep.Name, prev.RuntimeVersion, req.RuntimeVersion)
@@ -195,6 +229,7 @@ func (s *Service) newDeploy(ctx context.Context, tx dagdeck.Tx, dep *dagdeck.Dep
 		d.RuntimeVersion = req.RuntimeVersion
 		if req.ImageName != "" {
 			d.ImageRepository, d.ImageTag, _ = parseImageRef(req.ImageName)
+			d.ImageRegistryDigest = req.ImageRegistryDigest
 		} else {
 			tag, err := uniqueImageTag(ctx, tx, dep.ID, now)
 			if err != nil {

@@ -92,9 +92,9 @@ func TestDeployService_Deploy(t *testing.T) {
 		e := newEnv(t)
 		e.deployment(t, "prod", true)
 		req := v1().request(dagdeck.DeployImageAndDAG, "1.1.0", true)
-		req.ImageManifest, req.ImageName = nil, "registry.example.com/team/pipelines:2026.11.26"
+		req.ImageManifest, req.ImageName, req.ImageRegistryDigest = nil, "registry.example.com/team/pipelines:2026.11.26", registryDigest("a")
 		d := e.deploy(t, "prod", v1(), req)
-		if d.ImageRepository != "registry.example.com/team/pipelines" || d.ImageTag != "2026.11.26" || d.ImageDigest != "" {
+		if d.ImageRepository != "registry.example.com/team/pipelines" || d.ImageTag != "2026.11.26" || d.ImageDigest != "" || d.ImageRegistryDigest != registryDigest("a") {
 			t.Fatalf("deploy = %+v", d)
 		}
 	})

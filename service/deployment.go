@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sort"
 	"time"
@@ -53,7 +54,11 @@ func (s *Service) CreateDeployment(ctx context.Context, req DeploymentCreate) (*
 		if _, err := tx.FindDeploymentByName(ctx, d.Name); err == nil {
 			return dagdeck.Errorf(dagdeck.ECONFLICT, "a Deployment named %q already exists", d.Name)
 		}
-		return tx.CreateDeployment(ctx, d)
+		if err := tx.CreateDeployment(ctx, d); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, change{action: dagdeck.AuditDeploymentCreated, targetKind: "deployment", targetID: d.ID, deploymentID: d.ID,
+			summary: map[string]any{"name": d.Name, "description": d.Description, "isDagDeployEnabled": d.IsDagDeployEnabled}})
 	})
 	if err != nil {
 		return nil, err
@@ -110,6 +115,7 @@ func (s *Service) UpdateDeployment(ctx context.Context, idOrName string, upd dag
 		if err := refuseDagDeployFlipDuringUpload(ctx, tx, d, upd); err != nil {
 			return err
 		}
+		before := *d
 		now := s.Now()
 		changed, err := applyDeploymentUpdate(d, upd, now)
 		if err != nil {
@@ -126,7 +132,11 @@ func (s *Service) UpdateDeployment(ctx context.Context, idOrName string, upd dag
 			}
 		}
 		d.UpdatedAt = now
-		return tx.UpdateDeployment(ctx, d)
+		if err := tx.UpdateDeployment(ctx, d); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, change{action: dagdeck.AuditDeploymentUpdated, targetKind: "deployment", targetID: d.ID, deploymentID: d.ID,
+			summary: deploymentDiff(&before, d, changed)})
 	})
 	if err != nil {
 		return nil, err
@@ -226,4 +236,26 @@ func applyEnvUpdates(d *dagdeck.Deployment, updates []dagdeck.EnvUpdate, now tim
 	}
 	sort.Slice(d.Env, func(i, j int) bool { return d.Env[i].Key < d.Env[j].Key })
 	return changed, nil
+}
+
+// deploymentDiff says what an update changed: each setting before and
+// after, and the env keys whose value or secrecy changed (never a value).
+func deploymentDiff(before, after *dagdeck.Deployment, envKeys []string) map[string]any {
+	m := map[string]any{}
+	field := func(name string, from, to any) {
+		if fmt.Sprint(from) != fmt.Sprint(to) {
+			m[name] = map[string]any{"before": from, "after": to}
+		}
+	}
+	field("name", before.Name, after.Name)
+	field("description", before.Description, after.Description)
+	field("executor", before.Executor, after.Executor)
+	field("schedulerSize", before.SchedulerSize, after.SchedulerSize)
+	field("workerQueues", before.WorkerQueues, after.WorkerQueues)
+	field("workerConcurrency", before.WorkerConcurrency, after.WorkerConcurrency)
+	field("isDagDeployEnabled", before.IsDagDeployEnabled, after.IsDagDeployEnabled)
+	if len(envKeys) > 0 {
+		m["envKeysChanged"] = envKeys
+	}
+	return m
 }

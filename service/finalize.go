@@ -34,7 +34,7 @@ func (s *Service) FinalizeDeploy(ctx context.Context, deploymentIDOrName, deploy
 		if err != nil {
 			return err
 		}
-		if d, err = findDeployOf(ctx, tx, dep, deployID); err != nil {
+		if d, err = s.findDeployOf(ctx, tx, dep, deployID); err != nil {
 			return err
 		}
 		if d.Status != dagdeck.DeployInitialized {
@@ -62,7 +62,12 @@ func (s *Service) FinalizeDeploy(ctx context.Context, deploymentIDOrName, deploy
 		if err := tx.UpdateDeploy(ctx, d); err != nil {
 			return err
 		}
-		return makeCurrent(ctx, tx, dep, d, now)
+		if err := makeCurrent(ctx, tx, dep, d, now); err != nil {
+			return err
+		}
+		c := deployChange(dagdeck.AuditDeployDeployed, d, nil)
+		c.event = deployEvent(dagdeck.EventDeployDeployed, dep, d, dagdeck.ActorFromContext(ctx))
+		return s.record(ctx, tx, c)
 	})
 	if err != nil {
 		return nil, err
@@ -82,21 +87,6 @@ func makeCurrent(ctx context.Context, tx dagdeck.Tx, dep *dagdeck.Deployment, d 
 	dep.IsDagDeployEnabled = d.IsDagDeployEnabled
 	dep.UpdatedAt = now
 	return tx.UpdateDeployment(ctx, dep)
-}
-
-// findDeployOf returns the deploy if it belongs to dep. deployID is its id
-// or its bundle commit (a unique prefix of at least 7 hex digits).
-func findDeployOf(ctx context.Context, tx dagdeck.Tx, dep *dagdeck.Deployment, deployID string) (*dagdeck.Deploy, error) {
-	d, err := tx.FindDeploy(ctx, deployID)
-	if dagdeck.ErrorCode(err) == dagdeck.ENOTFOUND {
-		return findDeployByCommit(ctx, tx, dep.ID, deployID)
-	} else if err != nil {
-		return nil, err
-	}
-	if d.DeploymentID != dep.ID {
-		return nil, dagdeck.Errorf(dagdeck.EINVALID, "deploy %s belongs to another Deployment, not to %s", deployID, dep.Name)
-	}
-	return d, nil
 }
 
 // manifestsOf loads the manifests a deploy references.

@@ -40,10 +40,17 @@ func (s *Service) CollectGarbage(ctx context.Context) (*dagdeck.GCResult, error)
 		if err != nil {
 			return err
 		}
-		if err := s.sweep(ctx, keep, now, &res); err != nil {
+		if err := s.sweep(ctx, keep, &res); err != nil {
 			return err
 		}
-		return s.markPruned(ctx, tx, retained, &res)
+		if err := s.markPruned(ctx, tx, retained, &res); err != nil {
+			return err
+		}
+		if dagdeck.ActorFromContext(ctx) == nil && res.BlobsDeleted == 0 && res.DeploysPruned == 0 {
+			return nil // a periodic run that changed nothing leaves no entry
+		}
+		return s.record(ctx, tx, change{action: dagdeck.AuditGCCompleted, targetKind: "artifacts", targetID: "",
+			summary: map[string]any{"deploysPruned": res.DeploysPruned, "blobsDeleted": res.BlobsDeleted, "bytesDeleted": res.BytesDeleted, "blobsKept": res.BlobsKept}})
 	})
 	if err != nil {
 		return nil, err
@@ -78,10 +85,14 @@ func (s *Service) referencedBlobs(ctx context.Context, retained []*dagdeck.Deplo
 	return keep, nil
 }
 
-func (s *Service) sweep(ctx context.Context, keep map[string]bool, now time.Time, res *dagdeck.GCResult) error {
+// sweep deletes the blobs that keep lacks and that are older than the grace
+// period. A blob's age is measured with the wall clock, not the service's
+// clock: artifact stores date blobs with real time (file modification
+// times, S3's Last-Modified), and the two clocks need not agree.
+func (s *Service) sweep(ctx context.Context, keep map[string]bool, res *dagdeck.GCResult) error {
 	var doomed []dagdeck.BlobInfo
 	err := s.artifacts.Walk(ctx, func(b dagdeck.BlobInfo) error {
-		if keep[b.Digest] || now.Sub(b.CreatedAt) < s.gcGrace {
+		if keep[b.Digest] || time.Since(b.CreatedAt) < s.gcGrace {
 			res.BlobsKept++
 			return nil
 		}

@@ -1,10 +1,12 @@
 package service_test
 
 import (
+	"bytes"
 	"testing"
 	"time"
 
 	"github.com/dagdeck/dagdeck"
+	"github.com/dagdeck/dagdeck/service"
 )
 
 func TestDeployService_GC(t *testing.T) {
@@ -90,4 +92,38 @@ func TestDeployService_GC(t *testing.T) {
 		_, err := e.svc.GC(viewer)
 		wantCode(t, err, dagdeck.EFORBIDDEN)
 	})
+}
+
+// TestDeployService_GCGraceUsesWallClock checks that a blob's age comes from
+// the same clock as its date (the artifact store's real time), however far
+// the service's clock is from it.
+func TestDeployService_GCGraceUsesWallClock(t *testing.T) {
+	years := 3 * 365 * 24 * time.Hour
+	for _, tt := range []struct {
+		name     string
+		offset   time.Duration
+		grace    time.Duration
+		wantKept bool
+	}{
+		{"YoungBlobKeptWhenClockAhead", years, time.Hour, true},
+		{"OldBlobDeletedWhenClockBehind", -years, 0, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, service.WithGCGrace(tt.grace))
+			e.clock.Set(time.Now().Add(tt.offset))
+			content := []byte("uploaded, never referenced")
+			digest := dagdeck.DigestOf(content)
+			if err := e.artifacts.Put(admin, digest, bytes.NewReader(content), int64(len(content))); err != nil {
+				t.Fatal(err)
+			}
+			res, err := e.svc.GC(admin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = e.artifacts.Stat(admin, digest)
+			if kept := err == nil; kept != tt.wantKept || res.BlobsDeleted != map[bool]int{true: 0, false: 1}[tt.wantKept] {
+				t.Fatalf("blob kept = %v (stat: %v), gc = %+v; want kept = %v", kept, err, res, tt.wantKept)
+			}
+		})
+	}
 }

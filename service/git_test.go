@@ -136,12 +136,16 @@ func TestDeployService_FindDeployByCommit(t *testing.T) {
 	t.Run("ErrAmbiguous", func(t *testing.T) {
 		// Give two deploys commits that share a prefix.
 		shared := ds[0].BundleCommit[:9]
+		differ := "0"
+		if ds[0].BundleCommit[9] == '0' {
+			differ = "1"
+		}
 		err := e.store.Update(context.Background(), func(tx dagdeck.Tx) error {
 			d, err := tx.FindDeploy(context.Background(), ds[1].ID)
 			if err != nil {
 				return err
 			}
-			d.BundleCommit = shared + strings.Repeat("0", 31)
+			d.BundleCommit = shared + differ + strings.Repeat("0", 30)
 			return tx.UpdateDeploy(context.Background(), d)
 		})
 		if err != nil {

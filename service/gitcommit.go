@@ -33,9 +33,12 @@ func commitMessage(d *dagdeck.Deploy) string {
 	return b.String()
 }
 
-// imageTrailer names the deploy's image: repository:tag.
+// imageTrailer names the deploy's image: repository@digest when it is
+// pinned in its registry, repository:tag otherwise.
 func imageTrailer(d *dagdeck.Deploy) string {
 	switch {
+	case d.ImageRegistryDigest != "" && d.ImageRepository != "":
+		return d.ImageRepository + "@" + d.ImageRegistryDigest
 	case d.ImageRepository == "" && d.ImageTag == "":
 		return ""
 	case d.ImageTag == "":
@@ -129,7 +132,7 @@ func (s *Service) commitTree(ctx context.Context, deploymentIDOrName, deployID s
 		if err != nil {
 			return err
 		}
-		d, err = findDeployOf(ctx, tx, dep, deployID)
+		d, err = s.findDeployOf(ctx, tx, dep, deployID)
 		return err
 	})
 	if err != nil || d.Status != dagdeck.DeployInitialized {

@@ -73,7 +73,7 @@ func (s *Service) FindDeploy(ctx context.Context, deploymentIDOrName, deployID s
 		if err != nil {
 			return err
 		}
-		if d, err = findDeployOf(ctx, tx, dep, deployID); err != nil {
+		if d, err = s.findDeployOf(ctx, tx, dep, deployID); err != nil {
 			return err
 		}
 		latest, err := latestDeployed(ctx, tx, dep.ID)
@@ -119,7 +119,7 @@ func (s *Service) PreviousDeployed(ctx context.Context, deploymentIDOrName, depl
 		if err != nil {
 			return err
 		}
-		d, err := findDeployOf(ctx, tx, dep, deployID)
+		d, err := s.findDeployOf(ctx, tx, dep, deployID)
 		if err != nil {
 			return err
 		}
@@ -176,9 +176,10 @@ func (s *Service) UpdateDeploy(ctx context.Context, deploymentIDOrName, deployID
 		if err != nil {
 			return err
 		}
-		if d, err = findDeployOf(ctx, tx, dep, deployID); err != nil {
+		if d, err = s.findDeployOf(ctx, tx, dep, deployID); err != nil {
 			return err
 		}
+		oldDescription := d.Description
 		if upd.Status != nil {
 			if d.Status != dagdeck.DeployInitialized {
 				return dagdeck.Errorf(dagdeck.ECONFLICT, "%s is %s; only an unfinished deploy can be cancelled", d, d.Status)
@@ -189,7 +190,10 @@ func (s *Service) UpdateDeploy(ctx context.Context, deploymentIDOrName, deployID
 		if upd.Description != nil {
 			d.Description = *upd.Description
 		}
-		return tx.UpdateDeploy(ctx, d)
+		if err := tx.UpdateDeploy(ctx, d); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, deployUpdateChange(dep, d, upd, oldDescription, dagdeck.ActorFromContext(ctx)))
 	})
 	if err != nil {
 		return nil, err
@@ -239,9 +243,32 @@ func (s *Service) failIfStillInitialized(ctx context.Context, deploymentID, depl
 		d.Status, d.FinalizedAt = dagdeck.DeployFailed, &now
 		d.FailureReason = "upload abandoned: not finalized within " + s.uploadTimeout.String()
 		failed = true
-		return tx.UpdateDeploy(ctx, d)
+		if err := tx.UpdateDeploy(ctx, d); err != nil {
+			return err
+		}
+		dep, err := tx.FindDeployment(ctx, deploymentID)
+		if err != nil {
+			return err
+		}
+		actor := dagdeck.SystemActor("dagdeck (upload timeout)")
+		c := deployChange(dagdeck.AuditDeployFailed, d, nil)
+		c.event = deployEvent(dagdeck.EventDeployFailed, dep, d, actor)
+		return s.record(dagdeck.NewContextWithActor(ctx, actor), tx, c)
 	})
 	return failed, err
+}
+
+// deployUpdateChange records a cancel (a failed deploy, announced) or a
+// description edit (old and new text).
+func deployUpdateChange(dep *dagdeck.Deployment, d *dagdeck.Deploy, upd dagdeck.DeployUpdate, oldDescription string, actor *dagdeck.Actor) change {
+	if upd.Status != nil {
+		c := deployChange(dagdeck.AuditDeployCancelled, d, nil)
+		c.event = deployEvent(dagdeck.EventDeployFailed, dep, d, actor)
+		return c
+	}
+	return deployChange(dagdeck.AuditDeployDescription, d, map[string]any{
+		"sequence": d.Sequence, "before": oldDescription, "after": d.Description,
+	})
 }
 
 func encodeCursor(seq int64) string {

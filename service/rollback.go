@@ -110,7 +110,10 @@ func (s *Service) commitRollback(ctx context.Context, plan *dagdeck.RollbackPlan
 		if err := tx.UpdateDeploy(ctx, d); err != nil {
 			return err
 		}
-		return makeCurrent(ctx, tx, dep, d, *d.FinalizedAt)
+		if err := makeCurrent(ctx, tx, dep, d, *d.FinalizedAt); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, rollbackChange(dep, d, plan, actor))
 	})
 	if err != nil && downgrade {
 		s.reactivateCurrent(ctx, plan.DeploymentID)
@@ -164,6 +167,29 @@ func (s *Service) reactivateCurrent(ctx context.Context, deploymentID string) {
 	}
 }
 
+// rollbackChange records a rollback with its plan's summary, and announces it.
+func rollbackChange(dep *dagdeck.Deployment, d *dagdeck.Deploy, plan *dagdeck.RollbackPlan, actor *dagdeck.Actor) change {
+	summary := deploySummary(d)
+	planSummary := map[string]any{
+		"from":         seqLabel(plan.CurrentDeploy.Sequence),
+		"to":           seqLabel(plan.TargetDeploy.Sequence),
+		"image":        plan.Image,
+		"runtime":      plan.Runtime,
+		"dagDeploy":    plan.DagDeploy,
+		"dagFiles":     map[string]int{"added": len(plan.DagBundle.Added), "removed": len(plan.DagBundle.Removed), "changed": len(plan.DagBundle.Changed)},
+		"imageFiles":   map[string]int{"added": len(plan.ImageFiles.Added), "removed": len(plan.ImageFiles.Removed), "changed": len(plan.ImageFiles.Changed)},
+		"tasksRunning": len(plan.RunningTasks),
+	}
+	summary["plan"] = planSummary
+	c := deployChange(dagdeck.AuditRollbackDeployed, d, summary)
+	ev := deployEvent(dagdeck.EventRollbackDeployed, dep, d, actor)
+	ev.data["target"] = plan.TargetDeploy
+	ev.data["plan"] = planSummary
+	ev.text = fmt.Sprintf(":rewind: %s rolled *%s* back to #%d (now #%d): %s", actor.Name, dep.Name, plan.TargetDeploy.Sequence, d.Sequence, d.Description)
+	c.event = ev
+	return c
+}
+
 func staleRollbackPlan(current *dagdeck.Deploy) error {
 	return dagdeck.Errorf(dagdeck.ECONFLICT, "%s became current since this plan was made; review the new plan, then confirm again", current)
 }
@@ -171,23 +197,24 @@ func staleRollbackPlan(current *dagdeck.Deploy) error {
 // rollbackDeploy is the new deploy restoring target's code state.
 func rollbackDeploy(target *dagdeck.Deploy, description string, actor *dagdeck.Actor, now time.Time) *dagdeck.Deploy {
 	return &dagdeck.Deploy{
-		ID:                 dagdeck.NewID(),
-		DeploymentID:       target.DeploymentID,
-		Type:               dagdeck.DeployImageAndDAG,
-		Status:             dagdeck.DeployDeployed,
-		Description:        description,
-		CreatedAt:          now,
-		CreatedBy:          *actor,
-		FinalizedAt:        &now,
-		ImageRepository:    target.ImageRepository,
-		ImageTag:           target.ImageTag,
-		ImageDigest:        target.ImageDigest,
-		RuntimeVersion:     target.RuntimeVersion,
-		DagBundleVersion:   target.DagBundleVersion,
-		DagBundleDigest:    target.DagBundleDigest,
-		IsDagDeployEnabled: target.IsDagDeployEnabled,
-		RollbackFromID:     target.ID,
-		Git:                target.Git,
+		ID:                  dagdeck.NewID(),
+		DeploymentID:        target.DeploymentID,
+		Type:                dagdeck.DeployImageAndDAG,
+		Status:              dagdeck.DeployDeployed,
+		Description:         description,
+		CreatedAt:           now,
+		CreatedBy:           *actor,
+		FinalizedAt:         &now,
+		ImageRepository:     target.ImageRepository,
+		ImageTag:            target.ImageTag,
+		ImageDigest:         target.ImageDigest,
+		ImageRegistryDigest: target.ImageRegistryDigest,
+		RuntimeVersion:      target.RuntimeVersion,
+		DagBundleVersion:    target.DagBundleVersion,
+		DagBundleDigest:     target.DagBundleDigest,
+		IsDagDeployEnabled:  target.IsDagDeployEnabled,
+		RollbackFromID:      target.ID,
+		Git:                 target.Git,
 	}
 }
 
@@ -197,7 +224,7 @@ func (s *Service) planRollback(ctx context.Context, tx dagdeck.Tx, deploymentIDO
 	if err != nil {
 		return nil, err
 	}
-	target, err := findDeployOf(ctx, tx, dep, deployID)
+	target, err := s.findDeployOf(ctx, tx, dep, deployID)
 	if err != nil {
 		return nil, err
 	}
@@ -216,6 +243,7 @@ func (s *Service) planRollback(ctx context.Context, tx dagdeck.Tx, deploymentIDO
 		CurrentDeploy:  current,
 		TargetDeploy:   target,
 		Image:          stringChange(imageRef(current), imageRef(target)),
+		PinnedImage:    stringChange(current.PinnedImage(), target.PinnedImage()),
 		Runtime:        dagdeck.RuntimeDelta{From: current.RuntimeVersion, To: target.RuntimeVersion, Change: dagdeck.ClassifyRuntimeChange(current.RuntimeVersion, target.RuntimeVersion)},
 		DagDeploy:      dagdeck.BoolChange{From: dep.IsDagDeployEnabled, To: target.IsDagDeployEnabled, Changed: dep.IsDagDeployEnabled != target.IsDagDeployEnabled},
 		Erased:         []dagdeck.ErasedFeature{},
@@ -251,7 +279,14 @@ func (s *Service) requireEligible(ctx context.Context, tx dagdeck.Tx, target *da
 	return latest, nil
 }
 
-func imageRef(d *dagdeck.Deploy) string { return d.ImageRepository + ":" + d.ImageTag }
+// imageRef renders a deploy's image as repository:tag, or repository@digest
+// for an external image given by digest.
+func imageRef(d *dagdeck.Deploy) string {
+	if isDigest(d.ImageTag) {
+		return d.ImageRepository + "@" + d.ImageTag
+	}
+	return d.ImageRepository + ":" + d.ImageTag
+}
 
 func stringChange(from, to string) dagdeck.Change {
 	return dagdeck.Change{From: from, To: to, Changed: from != to}

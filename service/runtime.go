@@ -82,7 +82,11 @@ func (s *Service) TriggerDag(ctx context.Context, deploymentIDOrName, dagID stri
 		now := s.Now()
 		run = &dagdeck.DagRun{ID: dagdeck.NewID(), DeploymentID: dep.ID, DagID: dagID, RunID: ManualRunID(now),
 			LogicalDate: now, RunType: "manual", State: dagdeck.RunQueued, CreatedAt: now, Conf: confJSON}
-		return tx.CreateDagRun(ctx, run)
+		if err := tx.CreateDagRun(ctx, run); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, change{action: dagdeck.AuditDagTriggered, targetKind: "dag_run", targetID: run.ID, deploymentID: dep.ID,
+			summary: map[string]any{"dagId": dagID, "runId": run.RunID}})
 	})
 	if err != nil {
 		return nil, err
@@ -273,8 +277,13 @@ func (s *Service) SetTaskNote(ctx context.Context, deploymentIDOrName, taskInsta
 		if ti, err = findTaskOf(ctx, tx, dep.ID, taskInstanceID); err != nil {
 			return err
 		}
+		before := ti.Note
 		ti.Note = note
-		return tx.UpdateTaskInstance(ctx, ti)
+		if err := tx.UpdateTaskInstance(ctx, ti); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, change{action: dagdeck.AuditTaskNoteSet, targetKind: "task_instance", targetID: ti.ID, deploymentID: dep.ID,
+			summary: map[string]any{"taskId": ti.TaskID, "before": before, "after": note}})
 	})
 	if err != nil {
 		return nil, err

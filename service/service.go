@@ -37,6 +37,8 @@ type Service struct {
 	manifests *boundedCache[*dagdeck.Manifest]
 	// trees caches git trees by the manifests they are built from.
 	trees *boundedCache[*gitrepo.Tree]
+	// outboxWake nudges the webhook deliverer when an event was queued.
+	outboxWake chan struct{}
 }
 
 // Option configures a Service.
@@ -72,6 +74,7 @@ func New(store dagdeck.Store, artifacts dagdeck.ArtifactStore, opts ...Option) *
 		logger:        slog.Default(),
 		manifests:     newBoundedCache[*dagdeck.Manifest](manifestCacheSize),
 		trees:         newBoundedCache[*gitrepo.Tree](treeCacheSize),
+		outboxWake:    make(chan struct{}, 1),
 	}
 	for _, o := range opts {
 		o(s)

@@ -1,6 +1,7 @@
 package sqlite_test
 
 import (
+	"database/sql"
 	"path/filepath"
 	"testing"
 
@@ -28,4 +29,16 @@ func openDB(t testing.TB) *sqlite.DB {
 		}
 	})
 	return db
+}
+
+func TestStore_AuditTamper(t *testing.T) {
+	storetest.Tamper(t, func(t *testing.T) (dagdeck.Store, func(string) error) {
+		db := openDB(t)
+		raw, err := sql.Open("sqlite", db.Path())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { raw.Close() })
+		return db, func(q string) error { _, err := raw.Exec(q); return err }
+	})
 }

@@ -93,6 +93,7 @@ func testUpdateDeploy(t *testing.T, open Opener) {
 		want.Status, want.FinalizedAt, want.FailureReason = dagdeck.DeployFailed, ptr(at(9)), "upload timed out"
 		want.Description = "edited"
 		want.ImageRepository, want.ImageTag, want.ImageDigest = "repo2", "tag2", dagdeck.DigestOf([]byte("i2"))
+		want.ImageRegistryDigest = dagdeck.DigestOf([]byte("r2"))
 		want.RuntimeVersion, want.DagBundleVersion, want.DagBundleDigest = "1.0.0", "b2", dagdeck.DigestOf([]byte("d2"))
 		want.IsDagDeployEnabled, want.ArtifactsPruned = false, true
 		// Immutable fields are not written.

@@ -56,23 +56,26 @@ func createDeployment(t *testing.T, s dagdeck.Store, name string) *dagdeck.Deplo
 // newDeploy returns a DEPLOYED deploy of dep created at minute n, with every field set.
 func newDeploy(dep *dagdeck.Deployment, n int) *dagdeck.Deploy {
 	return &dagdeck.Deploy{
-		ID:                 dagdeck.NewID(),
-		DeploymentID:       dep.ID,
-		Type:               dagdeck.DeployImageAndDAG,
-		Status:             dagdeck.DeployDeployed,
-		Description:        fmt.Sprintf("deploy at minute %d", n),
-		CreatedAt:          at(n),
-		CreatedBy:          dagdeck.Actor{ID: "tok1", Kind: dagdeck.ActorToken, Name: "ci", Role: dagdeck.RoleDeployer},
-		FinalizedAt:        ptr(at(n).Add(1500 * time.Millisecond)),
-		FailureReason:      "",
-		ImageRepository:    "dagdeck/" + dep.Name,
-		ImageTag:           dagdeck.ImageTagFor(at(n)),
-		ImageDigest:        dagdeck.DigestOf([]byte(fmt.Sprint("image", n))),
-		RuntimeVersion:     "2.0.0",
-		DagBundleVersion:   dagdeck.BundleVersionFor(at(n)),
-		DagBundleDigest:    dagdeck.DigestOf([]byte(fmt.Sprint("dags", n))),
-		IsDagDeployEnabled: true,
-		Git:                &dagdeck.Git{CommitSHA: "0123456789abcdef0123456789abcdef01234567", Branch: "main", RemoteURL: "git@example.com:team/pipes.git"},
+		ID:              dagdeck.NewID(),
+		DeploymentID:    dep.ID,
+		Type:            dagdeck.DeployImageAndDAG,
+		Status:          dagdeck.DeployDeployed,
+		Description:     fmt.Sprintf("deploy at minute %d", n),
+		CreatedAt:       at(n),
+		CreatedBy:       dagdeck.Actor{ID: "tok1", Kind: dagdeck.ActorToken, Name: "ci", Role: dagdeck.RoleDeployer},
+		FinalizedAt:     ptr(at(n).Add(1500 * time.Millisecond)),
+		FailureReason:   "",
+		ImageRepository: "dagdeck/" + dep.Name,
+		ImageTag:        dagdeck.ImageTagFor(at(n)),
+		ImageDigest:     dagdeck.DigestOf([]byte(fmt.Sprint("image", n))),
+		// The store keeps fields, not rules: a registry digest next to a
+		// packaged image's digest checks both columns at once.
+		ImageRegistryDigest: dagdeck.DigestOf([]byte(fmt.Sprint("registry", n))),
+		RuntimeVersion:      "2.0.0",
+		DagBundleVersion:    dagdeck.BundleVersionFor(at(n)),
+		DagBundleDigest:     dagdeck.DigestOf([]byte(fmt.Sprint("dags", n))),
+		IsDagDeployEnabled:  true,
+		Git:                 &dagdeck.Git{CommitSHA: "0123456789abcdef0123456789abcdef01234567", Branch: "main", RemoteURL: "git@example.com:team/pipes.git"},
 	}
 }
 

@@ -54,6 +54,8 @@ func Run(t *testing.T, open func(t *testing.T) dagdeck.Store) {
 		{"Update", testUpdate},
 		{"Locks", testLocks},
 		{"Concurrency", testConcurrency},
+		{"Audit", testAudit},
+		{"Webhooks", testWebhooks},
 	}
 	for _, s := range suites {
 		t.Run(s.name, func(t *testing.T) { s.fn(t, Opener(open)) })

@@ -5,8 +5,10 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dagdeck/dagdeck"
+	"github.com/dagdeck/dagdeck/service"
 )
 
 func TestUI_RedirectsToLoginWithoutSession(t *testing.T) {
@@ -49,8 +51,8 @@ func TestUI_Login(t *testing.T) {
 			t.Fatalf("status %d location %q\n%s", res.StatusCode, res.Header.Get("Location"), res.body)
 		}
 		c := res.cookie("dagdeck_session")
-		if c == nil || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" || c.Secure || c.Expires.IsZero() {
-			t.Fatalf("session cookie %+v: want HttpOnly, SameSite=Lax, Path=/, an expiry, not Secure over plain HTTP", c)
+		if c == nil || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" || c.Secure || !c.Expires.IsZero() || c.MaxAge != int(service.SessionTTL/time.Second) {
+			t.Fatalf("session cookie %+v: want HttpOnly, SameSite=Lax, Path=/, Max-Age of the session's lifetime and no absolute Expires, not Secure over plain HTTP", c)
 		}
 		page := b.get("/deployments")
 		if page.StatusCode != http.StatusOK || !strings.Contains(page.body, `href="/deployments/prod"`) || !strings.Contains(page.body, ">admin<") {

@@ -44,9 +44,15 @@ type env struct {
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
+	return newEnvAt(t, testNow)
+}
+
+// newEnvAt is newEnv with the server's clock starting at now.
+func newEnvAt(t testing.TB, now time.Time) *env {
+	t.Helper()
 	ctx := context.Background()
 	db, artifacts := apitest.LocalStores(t)
-	c := &clock{now: testNow}
+	c := &clock{now: now}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	svc := service.New(db, artifacts, service.WithClock(c.Now), service.WithLogger(logger))
 	secret, err := svc.EnsureAdminToken(ctx)

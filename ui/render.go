@@ -41,7 +41,7 @@ type views struct {
 	pages map[string]*template.Template
 }
 
-var pageNames = []string{"login", "deployments", "deployment", "deploy", "rollback", "error"}
+var pageNames = []string{"login", "deployments", "deployment", "deploy", "rollback", "error", "audit", "webhooks"}
 
 func parseViews() *views {
 	v := &views{pages: make(map[string]*template.Template)}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/dagdeck/dagdeck"
 )
@@ -127,12 +128,23 @@ func (u *UI) Authenticate(r *http.Request) (*dagdeck.Actor, error) {
 	return v.actor(), nil
 }
 
-// setSessionCookie stores a new session's secret in the browser.
+// setSessionCookie stores a new session's secret in the browser. Its
+// lifetime is relative (Max-Age, the time the server's clock says is left),
+// never an absolute Expires: the browser measures an absolute date with its
+// own clock, which need not agree with the server's, and would then keep a
+// cookie the server considers expired or drop one it considers valid.
 func (u *UI) setSessionCookie(w http.ResponseWriter, r *http.Request, secret string, sess *dagdeck.Session) {
 	http.SetCookie(w, &http.Cookie{
-		Name: sessionCookie, Value: secret, Path: "/", Expires: sess.ExpiresAt,
+		Name: sessionCookie, Value: secret, Path: "/", MaxAge: cookieMaxAge(sess.ExpiresAt.Sub(u.svc.Now())),
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: u.secure(r),
 	})
+}
+
+// cookieMaxAge is a cookie's Max-Age for a lifetime: whole seconds, rounded
+// down so the browser never keeps the cookie longer than the server honours
+// it, and at least 1 (0 would omit the attribute; negative deletes).
+func cookieMaxAge(left time.Duration) int {
+	return max(int(left/time.Second), 1)
 }
 
 // clearCookie removes a cookie from the browser.

@@ -81,6 +81,12 @@ func (u *UI) routes() http.Handler {
 	m.HandleFunc("GET /deployments/{name}/deploys/{deployId}", u.withSession(u.handleDeploy))
 	m.HandleFunc("GET /deployments/{name}/deploys/{deployId}/rollback", u.withSession(u.handleRollbackPlan))
 	m.HandleFunc("POST /deployments/{name}/deploys/{deployId}/rollback", u.withSession(u.handleRollback))
+	m.HandleFunc("GET /deployments/{name}/activity", u.withSession(u.handleActivity))
+	m.HandleFunc("GET /audit", u.withSession(u.handleAudit))
+	m.HandleFunc("GET /webhooks", u.withSession(u.handleWebhooks))
+	m.HandleFunc("POST /webhooks", u.withSession(u.handleWebhookCreate))
+	m.HandleFunc("POST /webhooks/{id}/delete", u.withSession(u.handleWebhookDelete))
+	m.HandleFunc("POST /webhooks/{id}/test", u.withSession(u.handleWebhookTest))
 	m.HandleFunc("/", u.withSession(u.handleNotFound))
 
 	cop := http.NewCrossOriginProtection()

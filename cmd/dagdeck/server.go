@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/dagdeck/dagdeck"
@@ -36,6 +37,9 @@ type Main struct {
 	// PublicURL, if set, is the server's base URL as clients reach it (behind
 	// a proxy); links such as a Deployment's gitUrl start with it.
 	PublicURL string
+	// WebhookAllowPrivate lets webhooks deliver to loopback and private
+	// addresses (off: a webhook cannot probe the server's own network).
+	WebhookAllowPrivate bool
 	// SaveCredentials stores the first admin token where the CLI finds it.
 	SaveCredentials bool
 	Logger          *slog.Logger
@@ -91,7 +95,12 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.http.RegisterOnShutdown(web.Close) // the UI's event streams never go idle by themselves
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.cancel, m.done = cancel, make(chan struct{})
-	go m.housekeeping(bg)
+	var wg sync.WaitGroup
+	wg.Go(func() { m.housekeeping(bg) })
+	wg.Go(func() {
+		m.svc.RunDeliveries(bg, service.DeliveryOptions{AllowPrivate: m.WebhookAllowPrivate})
+	})
+	go func() { wg.Wait(); close(m.done) }()
 	go func() {
 		if err := m.http.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			m.Logger.Error("http server stopped", "err", err)
@@ -144,7 +153,6 @@ func (m *Main) bootstrapToken(ctx context.Context) error {
 // housekeeping backfills git commits, then fails abandoned uploads every
 // minute and collects garbage every GCInterval.
 func (m *Main) housekeeping(ctx context.Context) {
-	defer close(m.done)
 	// Deploys recorded before dagdeck made git commits get theirs, once.
 	if err := m.svc.BackfillAllCommits(ctx); err != nil && ctx.Err() == nil {
 		m.Logger.Error("backfill git commits", "err", err)

@@ -50,6 +50,7 @@ CLI on this machine finds it.`,
 	f.DurationVar(&m.GCInterval, "gc-interval", time.Hour, "how often the garbage collector runs")
 	f.DurationVar(&m.GCGrace, "gc-grace", time.Hour, "unreferenced artifacts younger than this are kept (protects uploads in flight)")
 	f.StringVar(&m.Runtime, "runtime", runtimeLocal, "where the Deployments' DAGs run: local (in this server) or none (in separate dagdeck runtime processes)")
+	f.BoolVar(&m.WebhookAllowPrivate, "webhook-allow-private", false, "let webhooks deliver to loopback, private and link-local addresses")
 	f.BoolVar(&debug, "debug", false, "log every request")
 	return cmd
 }

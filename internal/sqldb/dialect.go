@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/dagdeck/dagdeck"
@@ -23,6 +24,36 @@ type Dialect struct {
 	Violation func(err error) Violation
 	// Queries are the backend's statements.
 	Queries Queries
+	// AuditLock is a statement that serializes audit appends across
+	// processes until the transaction ends, taking one argument
+	// (AuditLockKey); "" when write transactions are serialized anyway.
+	AuditLock string
+	// SkipLocked ends a SELECT that locks its rows and skips rows other
+	// transactions hold ("" when write transactions are serialized anyway).
+	SkipLocked string
+}
+
+// AuditLockKey is the advisory lock key of audit appends.
+const AuditLockKey = 0x64616764_61756474 // "dagdaudt"
+
+// Rebind rewrites a statement written with "?" placeholders into the
+// dialect's placeholders, so a statement the backends share is written
+// once. A "?" inside a quoted string literal is left alone.
+func (d *Dialect) Rebind(q string) string {
+	var b strings.Builder
+	n, quoted := 0, false
+	for _, r := range q {
+		switch {
+		case r == '\'':
+			quoted = !quoted
+		case r == '?' && !quoted:
+			n++
+			b.WriteString(d.Placeholder(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // Violation is a kind of constraint violation.

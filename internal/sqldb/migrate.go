@@ -49,10 +49,8 @@ type migration struct {
 	SQL     string
 }
 
-// LoadMigrations reads the files migrations/*.sql of fsys, numbered from 1
-// upwards. Numbers may have gaps (branches reserve numbers; a reserved
-// number is merged before it is released). It panics on a bad name or a
-// duplicate number: the files are compiled in.
+// LoadMigrations reads the files migrations/*.sql of fsys, numbered 1, 2,
+// 3… It panics on a bad name or a gap: the files are compiled in.
 func LoadMigrations(d *Dialect, fsys fs.FS, table MigrationTable) *Migrations {
 	names, err := fs.Glob(fsys, "migrations/*.sql")
 	if err != nil {
@@ -74,20 +72,15 @@ func LoadMigrations(d *Dialect, fsys fs.FS, table MigrationTable) *Migrations {
 	}
 	slices.SortFunc(m.list, func(a, b migration) int { return cmp.Compare(a.Version, b.Version) })
 	for i, mig := range m.list {
-		if mig.Version == 1 && i != 0 || i > 0 && mig.Version == m.list[i-1].Version || i == 0 && mig.Version != 1 {
-			panic(fmt.Sprintf("%s: migration versions must start at 1 and be unique; found %d at position %d", d.Name, mig.Version, i+1))
+		if mig.Version != i+1 {
+			panic(fmt.Sprintf("%s: migration versions must be 1, 2, 3…; found %d at position %d", d.Name, mig.Version, i+1))
 		}
 	}
 	return m
 }
 
 // Latest returns the newest schema version this binary knows.
-func (m *Migrations) Latest() int {
-	if len(m.list) == 0 {
-		return 0
-	}
-	return m.list[len(m.list)-1].Version
-}
+func (m *Migrations) Latest() int { return len(m.list) }
 
 // Apply applies the pending migrations in order, in one transaction of
 // pool, recording each in schema_migrations. It refuses a database whose
@@ -116,10 +109,7 @@ func (m *Migrations) Apply(ctx context.Context, pool *sql.DB) error {
 	ph := m.d.Placeholder
 	record := `INSERT INTO schema_migrations (version, name, applied_at) VALUES (` + ph(1) + `, ` + ph(2) + `, ` + ph(3) + `)`
 	now := m.d.EncodeTime(time.Now())
-	for _, mig := range m.list {
-		if mig.Version <= current {
-			continue
-		}
+	for _, mig := range m.list[current:] {
 		if _, err := tx.ExecContext(ctx, mig.SQL); err != nil {
 			return fmt.Errorf("migrate: apply %03d_%s: %w", mig.Version, mig.Name, err)
 		}

@@ -47,7 +47,7 @@ func RunMigrations[D DB](t *testing.T, b Backend[D]) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if states[len(states)-1].Version != b.Latest || states[0].Version != 1 || states[0].Name != "init" {
+		if len(states) != b.Latest || states[0].Version != 1 || states[0].Name != "init" {
 			t.Fatalf("Migrations = %+v", states)
 		}
 		for _, s := range states {
