@@ -71,7 +71,6 @@ func TestDeployService_BundleCommit(t *testing.T) {
 		}
 	}
 
-
 	t.Run("Backfill", func(t *testing.T) {
 		// As if the deploys were recorded before commits existed: the same
 		// record gives the same commits.
