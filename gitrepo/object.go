@@ -43,6 +43,7 @@ const (
 	TypeBlob   ObjectType = 3
 )
 
+// String returns the type's name as git writes it in object headers.
 func (t ObjectType) String() string {
 	switch t {
 	case TypeCommit:

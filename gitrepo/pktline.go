@@ -29,6 +29,7 @@ const (
 // show to the client (git prints it as "remote error: …").
 type ProtocolError struct{ Msg string }
 
+// Error returns the message.
 func (e *ProtocolError) Error() string { return e.Msg }
 
 func protocolErrorf(format string, args ...any) error {
