@@ -1,15 +1,19 @@
 package gitrepo
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 func pkt(s string) string { return fmt.Sprintf("%04x%s", len(s)+4, s) }
@@ -116,5 +120,28 @@ func TestServe_RebuiltCommitMismatch(t *testing.T) {
 	err := Serve(rec, req, repo, OpUploadPack)
 	if err == nil || !strings.Contains(err.Error(), "recorded as") || rec.Code != http.StatusInternalServerError {
 		t.Fatalf("got %d, %v; want 500 and an error to log", rec.Code, err)
+	}
+}
+
+func TestServe_SlowBody(t *testing.T) {
+	old := RequestBodyTimeout
+	RequestBodyTimeout = 200 * time.Millisecond
+	t.Cleanup(func() { RequestBodyTimeout = old })
+	srv := startGitServer(t, newMemHistory(state(1)))
+	u, _ := url.Parse(srv.url)
+	conn, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// Headers and the start of a body that never ends.
+	fmt.Fprintf(conn, "POST %s/git-upload-pack HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-git-upload-pack-request\r\nContent-Length: 100000\r\n\r\n0032want ", u.Path, u.Host)
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusRequestTimeout {
+		t.Fatalf("status %d, want 408", resp.StatusCode)
 	}
 }

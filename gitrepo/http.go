@@ -1,17 +1,25 @@
 package gitrepo
 
 import (
+	"compress/flate"
 	"compress/gzip"
 	"context"
 	"errors"
 	"io"
 	"net/http"
+	"os"
 	"strings"
+	"time"
 )
 
 // MaxRequestBody is the largest upload-pack request accepted, after
 // decompression: enough for a hundred thousand have lines.
 const MaxRequestBody = 8 << 20
+
+// RequestBodyTimeout bounds how long a client may take to send its request
+// (a body that trickles in forever is cut off); the response may take
+// longer. A variable so tests can shorten it.
+var RequestBodyTimeout = 2 * time.Minute
 
 // Operations of the smart HTTP protocol, as the path after the repository.
 const (
@@ -95,6 +103,9 @@ func uploadPack(w http.ResponseWriter, r *http.Request, repo *Repository) error 
 		http.Error(w, "Content-Type must be application/x-git-upload-pack-request", http.StatusUnsupportedMediaType)
 		return nil
 	}
+	// Not every ResponseWriter supports deadlines (tests wrap them); then
+	// only the size limit applies.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(RequestBodyTimeout))
 	body, err := requestBody(w, r)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
@@ -116,6 +127,7 @@ func uploadPack(w http.ResponseWriter, r *http.Request, repo *Repository) error 
 func answerError(w http.ResponseWriter, cw *countingWriter, err error) error {
 	var perr *ProtocolError
 	var tooLarge *http.MaxBytesError
+	var berr *bodyError
 	var serr *streamError
 	switch {
 	case err == nil:
@@ -123,6 +135,11 @@ func answerError(w http.ResponseWriter, cw *countingWriter, err error) error {
 	case errors.As(err, &tooLarge) && cw.n == 0:
 		http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
 		return nil
+	case errors.As(err, &berr) && errors.Is(err, os.ErrDeadlineExceeded) && cw.n == 0:
+		http.Error(w, "request body too slow", http.StatusRequestTimeout)
+		return nil
+	case errors.As(err, &berr):
+		return nil // the client is gone; nothing to answer or to log
 	case errors.As(err, &perr) && cw.n == 0:
 		p := &pktWriter{w: w}
 		p.line("ERR " + perr.Msg + "\n")
@@ -166,8 +183,8 @@ func (l *limitedGzip) Read(p []byte) (int, error) {
 	if l.n > MaxRequestBody {
 		return n, &http.MaxBytesError{Limit: MaxRequestBody}
 	}
-	var tooLarge *http.MaxBytesError
-	if err != nil && !errors.Is(err, io.EOF) && !errors.As(err, &tooLarge) {
+	var corrupt flate.CorruptInputError
+	if errors.As(err, &corrupt) || errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) {
 		return n, protocolErrorf("request body is not valid gzip")
 	}
 	return n, err

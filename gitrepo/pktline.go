@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strconv"
 )
 
@@ -75,14 +76,25 @@ func (p *pktReader) next() (pktKind, string, error) {
 	return pktData, string(buf), nil
 }
 
-// readError reports a request that ended inside a packet as malformed, and
-// any other read error (a body over its limit) as it is.
+// readError reports a request that ended inside a packet as malformed, a
+// body over its limit as it is, and any other failure to read the body (a
+// client too slow or gone) as a bodyError.
 func readError(err error) error {
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 		return protocolErrorf("truncated pkt-line")
+	case errors.As(err, &tooLarge):
+		return err
 	}
-	return err
+	return &bodyError{err: err}
 }
+
+// bodyError is a request body that could not be read: the client's fault.
+type bodyError struct{ err error }
+
+func (e *bodyError) Error() string { return "read request: " + e.err.Error() }
+func (e *bodyError) Unwrap() error { return e.err }
 
 // pktWriter writes pkt-lines of a response; the first error sticks.
 type pktWriter struct {
