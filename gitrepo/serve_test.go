@@ -163,3 +163,26 @@ func TestServe_EmptyRepository(t *testing.T) {
 		})
 	}
 }
+
+// TestServe_NegotiationRounds: a client whose newest commits the server
+// does not know needs several rounds of haves before a common commit.
+func TestServe_NegotiationRounds(t *testing.T) {
+	for _, proto := range []string{"0", "2"} {
+		t.Run("v"+proto, func(t *testing.T) {
+			t.Parallel()
+			srv := startGitServer(t, newMemHistory(state(1), state(2)))
+			dir := t.TempDir()
+			work := filepath.Join(dir, "w")
+			git(t, proto, dir, "clone", "-q", srv.url, work)
+			for i := 0; i < 70; i++ {
+				git(t, proto, work, "commit", "-q", "--allow-empty", "-m", "local")
+			}
+			srv.update(func(h *memHistory) { h.add(state(3)) })
+			git(t, proto, work, "fetch", "-q", "origin")
+			if got := git(t, proto, work, "rev-parse", "origin/main"); got != srv.hist.commits[2].ID.String() {
+				t.Fatalf("origin/main = %s", got)
+			}
+			git(t, proto, work, "fsck")
+		})
+	}
+}
