@@ -56,6 +56,8 @@ func Run(t *testing.T, open func(t *testing.T) dagdeck.Store) {
 		{"Concurrency", testConcurrency},
 		{"Audit", testAudit},
 		{"Webhooks", testWebhooks},
+		{"GitBlobIDs", testGitBlobIDs},
+		{"FindDeploysByCommit", testFindDeploysByCommit},
 	}
 	for _, s := range suites {
 		t.Run(s.name, func(t *testing.T) { s.fn(t, Opener(open)) })
