@@ -1,8 +1,8 @@
 package storetest
 
 import (
-	"strings"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
