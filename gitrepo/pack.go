@@ -2,7 +2,6 @@ package gitrepo
 
 import (
 	"bytes"
-	"compress/zlib"
 	"context"
 	"crypto/sha1"
 	"encoding/binary"
@@ -10,6 +9,9 @@ import (
 	"hash"
 	"io"
 	"strings"
+	"sync"
+
+	"github.com/klauspost/compress/zlib"
 )
 
 // BlobOpener opens a regular file's content by its SHA-256 digest.
@@ -32,6 +34,12 @@ type packWriter struct {
 	open BlobOpener
 }
 
+// zlibWriters are reusable compressors (each holds a few hundred KB).
+var zlibWriters = sync.Pool{New: func() any {
+	zw, _ := zlib.NewWriterLevel(io.Discard, zlib.BestSpeed)
+	return zw
+}}
+
 func newPackWriter(w io.Writer, open BlobOpener) *packWriter {
 	zw, _ := zlib.NewWriterLevel(io.Discard, zlib.BestSpeed)
 	return &packWriter{w: w, sum: sha1.New(), zw: zw, open: open}
@@ -43,7 +51,8 @@ func (p *packWriter) Write(b []byte) (int, error) {
 }
 
 // writePack writes the whole pack: header, objects, trailing checksum.
-// One blob is in memory at a time, and only in zlib's window.
+// Blobs are compressed a few at a time (see writeBlobs); none is held
+// whole unless it is small.
 func (p *packWriter) writePack(ctx context.Context, objs *packObjects) error {
 	hdr := []byte{'P', 'A', 'C', 'K', 0, 0, 0, 2, 0, 0, 0, 0}
 	binary.BigEndian.PutUint32(hdr[8:], uint32(objs.count()))
@@ -55,45 +64,52 @@ func (p *packWriter) writePack(ctx context.Context, objs *packObjects) error {
 			return err
 		}
 	}
-	for i := range objs.blobs {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if err := p.writeBlob(ctx, &objs.blobs[i]); err != nil {
-			return err
-		}
+	if err := p.writeBlobs(ctx, objs.blobs); err != nil {
+		return err
 	}
 	_, err := p.w.Write(p.sum.Sum(nil))
 	return err
 }
 
+// writeBlob writes one blob, compressing it as it is read.
 func (p *packWriter) writeBlob(ctx context.Context, f *File) error {
+	return encodeBlob(ctx, p, p.zw, p.open, f)
+}
+
+// writeObject writes one object held in memory.
+func (p *packWriter) writeObject(t ObjectType, size int64, r io.Reader) error {
+	return encodeObject(p, p.zw, t, size, r)
+}
+
+// encodeBlob writes a blob's pack entry to dst: a symlink's target, or a
+// regular file's content read from the artifact store.
+func encodeBlob(ctx context.Context, dst io.Writer, zw *zlib.Writer, open BlobOpener, f *File) error {
 	if f.Mode == ModeSymlink {
-		return p.writeObject(TypeBlob, int64(len(f.Target)), strings.NewReader(f.Target))
+		return encodeObject(dst, zw, TypeBlob, int64(len(f.Target)), strings.NewReader(f.Target))
 	}
-	rc, err := p.open(ctx, f.Digest)
+	rc, err := open(ctx, f.Digest)
 	if err != nil {
 		return fmt.Errorf("open blob %s: %w", f.Digest, err)
 	}
 	defer rc.Close()
-	return p.writeObject(TypeBlob, f.Size, rc)
+	return encodeObject(dst, zw, TypeBlob, f.Size, rc)
 }
 
-// writeObject writes one object: its type-and-size header, then its
-// content, zlib-compressed. The content must be exactly size bytes.
-func (p *packWriter) writeObject(t ObjectType, size int64, r io.Reader) error {
-	if _, err := p.Write(objectHeader(t, size)); err != nil {
+// encodeObject writes one pack entry to dst: the type-and-size header,
+// then the content, zlib-compressed. The content must be exactly size bytes.
+func encodeObject(dst io.Writer, zw *zlib.Writer, t ObjectType, size int64, r io.Reader) error {
+	if _, err := dst.Write(objectHeader(t, size)); err != nil {
 		return err
 	}
-	p.zw.Reset(p)
-	n, err := io.Copy(p.zw, io.LimitReader(r, size+1))
+	zw.Reset(dst)
+	n, err := io.Copy(zw, io.LimitReader(r, size+1))
 	if err != nil {
 		return fmt.Errorf("compress %s: %w", t, err)
 	}
 	if n != size {
 		return fmt.Errorf("%s content is %d bytes, recorded as %d", t, n, size)
 	}
-	return p.zw.Close()
+	return zw.Close()
 }
 
 // objectHeader is a pack entry's header: type and size, 7 bits a byte.

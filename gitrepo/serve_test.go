@@ -1,6 +1,7 @@
 package gitrepo
 
 import (
+	"fmt"
 	"maps"
 	"path/filepath"
 	"strings"
@@ -185,4 +186,22 @@ func TestServe_NegotiationRounds(t *testing.T) {
 			git(t, proto, work, "fsck")
 		})
 	}
+}
+
+// TestServe_LargeAndManyBlobs: blobs above maxBufferedBlob are streamed,
+// the others compressed ahead in parallel; the order must hold either way.
+func TestServe_LargeAndManyBlobs(t *testing.T) {
+	s := state(1)
+	s["include/big.bin"] = strings.Repeat("0123456789abcdef", (maxBufferedBlob+1000)/16)
+	for i := 0; i < 300; i++ {
+		s[fmt.Sprintf("include/many/f%03d.txt", i)] = strings.Repeat(fmt.Sprint(i), 100+i)
+	}
+	srv := startGitServer(t, newMemHistory(s))
+	dir := t.TempDir()
+	work := filepath.Join(dir, "w")
+	git(t, "2", dir, "clone", "-q", srv.url, work)
+	if got := readTree(t, work); !maps.Equal(got, s) {
+		t.Fatal("the clone differs from the recorded files")
+	}
+	git(t, "2", work, "fsck", "--strict")
 }
