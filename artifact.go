@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"io/fs"
 	"path"
@@ -39,6 +40,23 @@ type ManifestFile struct {
 	Digest string      `json:"digest,omitempty"`
 	Target string      `json:"target,omitempty"`
 }
+
+// DecodeManifest reads a stored manifest (at most MaxManifestBytes of JSON)
+// and validates it; digest names it in errors. Every reader of manifests
+// uses it, so none trusts an unchecked one.
+func DecodeManifest(r io.Reader, digest string) (*Manifest, error) {
+	var m Manifest
+	if err := json.NewDecoder(io.LimitReader(r, MaxManifestBytes)).Decode(&m); err != nil {
+		return nil, fmt.Errorf("decode manifest %s: %w", digest, err)
+	}
+	if err := m.Validate(); err != nil {
+		return nil, fmt.Errorf("manifest %s: %w", digest, err)
+	}
+	return &m, nil
+}
+
+// MaxManifestBytes bounds the JSON of one manifest.
+const MaxManifestBytes = 256 << 20
 
 // Limits that keep hostile manifests out.
 const (
@@ -281,8 +299,11 @@ func DiffManifests(from, to *Manifest) (added, removed, changed []string) {
 
 // GCResult reports what a garbage collection did.
 type GCResult struct {
-	BlobsDeleted  int   `json:"blobsDeleted"`
-	BytesDeleted  int64 `json:"bytesDeleted"`
-	BlobsKept     int   `json:"blobsKept"`
+	BlobsDeleted int   `json:"blobsDeleted"`
+	BytesDeleted int64 `json:"bytesDeleted"`
+	BlobsKept    int   `json:"blobsKept"`
+	// BytesKept is the size of the blobs kept: the artifact store's size
+	// as the collector's walk saw it.
+	BytesKept     int64 `json:"bytesKept"`
 	DeploysPruned int   `json:"deploysPruned"`
 }

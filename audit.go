@@ -19,6 +19,11 @@ const (
 	AuditDeployCancelled      = "deploy.cancelled"
 	AuditDeployDescription    = "deploy.description_changed"
 	AuditRollbackDeployed     = "rollback.deployed"
+	AuditDeployPinned         = "deploy.pinned"
+	AuditDeployUnpinned       = "deploy.unpinned"
+	AuditDeployQuarantined    = "deploy.quarantined"
+	AuditDeployReleased       = "deploy.released"
+	AuditAutoRollback         = "autorollback.decided" // what the automatic rollback decided and why
 	AuditTokenCreated         = "token.created"
 	AuditTokenDeleted         = "token.deleted"
 	AuditUserCreated          = "user.created"

@@ -90,6 +90,10 @@ type Deploy struct {
 	// artifacts; the record itself stays forever.
 	ArtifactsPruned bool `json:"artifactsPruned"`
 
+	// Pin and Quarantine are the deploy's marks, if any (see DeployMark).
+	Pin        *DeployMark `json:"pin,omitempty"`
+	Quarantine *DeployMark `json:"quarantine,omitempty"`
+
 	// Rollback is computed when the deploy is read: whether it can be rolled
 	// back to now, and if not, why.
 	Rollback RollbackEligibility `json:"rollback"`
@@ -113,9 +117,10 @@ const DefaultRetention = 90 * 24 * time.Hour
 
 // EligibilityOf decides whether d can be rolled back to at now, given the
 // retention window and the id of the Deployment's most recent DEPLOYED
-// deploy. A DEPLOYED deploy is eligible while its artifacts are retained: when
-// it is at most window old, or when it is the most recent DEPLOYED deploy
-// (so if the last deploy is older than the window, only it is eligible).
+// deploy. A DEPLOYED deploy that is not quarantined is eligible while its
+// artifacts are retained: when it is at most window old, when it is pinned,
+// or when it is the most recent DEPLOYED deploy (so if the last deploy is
+// older than the window, only it is eligible).
 func EligibilityOf(d *Deploy, latestDeployedID string, now time.Time, window time.Duration) RollbackEligibility {
 	switch {
 	case d.Status == DeployInitialized:
@@ -124,7 +129,9 @@ func EligibilityOf(d *Deploy, latestDeployedID string, now time.Time, window tim
 		return RollbackEligibility{Reason: ReasonFailed}
 	case d.ArtifactsPruned:
 		return RollbackEligibility{Reason: ReasonArtifactsMissing}
-	case d.ID == latestDeployedID:
+	case d.Quarantine != nil:
+		return RollbackEligibility{Reason: ReasonQuarantined}
+	case d.ID == latestDeployedID, d.Pin.Active(now):
 		return RollbackEligibility{Eligible: true}
 	case now.Sub(d.CreatedAt) > window:
 		return RollbackEligibility{Reason: ReasonExpired}

@@ -27,6 +27,9 @@ type Deployment struct {
 	ImageTag         string `json:"imageTag,omitempty"`
 	DagBundleVersion string `json:"dagBundleVersion,omitempty"`
 
+	// AutoRollback is the Deployment's automatic rollback policy.
+	AutoRollback AutoRollbackPolicy `json:"autoRollback"`
+
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
 
@@ -96,6 +99,8 @@ type DeploymentUpdate struct {
 	WorkerConcurrency  *int        `json:"workerConcurrency,omitempty"`
 	IsDagDeployEnabled *bool       `json:"isDagDeployEnabled,omitempty"`
 	Env                []EnvUpdate `json:"env,omitempty"`
+	// AutoRollback changes the automatic rollback policy.
+	AutoRollback *AutoRollbackUpdate `json:"autoRollback,omitempty"`
 }
 
 // EnvUpdate sets (Value non-nil) or deletes (Value nil) one variable.

@@ -113,6 +113,13 @@ type XCom struct {
 	Value    string `json:"value"`
 }
 
+// TaskCount is how many task instances (tries) of a Deployment are in a state.
+type TaskCount struct {
+	DeploymentID string
+	State        string
+	Count        int64
+}
+
 // TaskFilter selects task instances, newest first.
 type TaskFilter struct {
 	DeploymentID string

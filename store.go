@@ -30,6 +30,8 @@ type Tx interface {
 	RuntimeTx
 	AuditTx
 	WebhookTx
+	MarkTx
+	AutoRollbackTx
 	GitTx
 
 	// LockDeployment takes the Deployment's row lock until the transaction
@@ -164,6 +166,10 @@ type RuntimeTx interface {
 	UpdateTaskInstance(ctx context.Context, ti *TaskInstance) error
 	// ListTaskInstances returns task instances matching f, newest first.
 	ListTaskInstances(ctx context.Context, f TaskFilter) ([]*TaskInstance, error)
+	// CountTaskInstances returns how many task instances (tries) each
+	// Deployment has in each state, ordered by Deployment id and state;
+	// pairs without any are left out. It reads an index, not the rows.
+	CountTaskInstances(ctx context.Context) ([]TaskCount, error)
 
 	// PutTaskLog stores (replaces) the log of one try.
 	PutTaskLog(ctx context.Context, taskInstanceID string, log []byte) error

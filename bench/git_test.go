@@ -31,23 +31,6 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// genProject makes the shared reference project (../shared/tools/genproject.py).
-func genProject(b *testing.B, dir string, args ...string) string {
-	b.Helper()
-	script := os.Getenv("DAGDECK_GENPROJECT")
-	if script == "" {
-		script = "/work/shared/tools/genproject.py"
-	}
-	if _, err := os.Stat(script); err != nil {
-		b.Skipf("the reference project generator is missing (set DAGDECK_GENPROJECT): %v", err)
-	}
-	out, err := exec.Command("python3", append([]string{script, dir}, args...)...).CombinedOutput()
-	if err != nil {
-		b.Fatalf("genproject: %v\n%s", err, out)
-	}
-	return string(out)
-}
-
 // gitRef serves a bare repository with git http-backend (CGI) on 127.0.0.1.
 func gitRef(b *testing.B, bare string) string {
 	b.Helper()

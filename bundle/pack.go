@@ -136,8 +136,8 @@ func walkProject(ctx context.Context, roots []string, ign *ignoreMatcher) ([]pac
 // skipEntry reports whether the walk leaves rel out.
 func skipEntry(rel string, d fs.DirEntry, ign *ignoreMatcher) bool {
 	switch {
-	case d.Name() == ".git":
-		return true
+	case d.Name() == ".git", d.IsDir() && d.Name() == ".dagdeck":
+		return true // a repository, and a server's data folder started in the project
 	case rel == IgnoreFile:
 		return false
 	}

@@ -15,6 +15,7 @@ import (
 )
 
 // newTestProject writes a small project with ignored files, a .git folder,
+// a server's .dagdeck data folder,
 // an executable script and symlinks, and returns its directory.
 func newTestProject(t testing.TB) string {
 	t.Helper()
@@ -29,6 +30,7 @@ func newTestProject(t testing.TB) string {
 		"include/report.sh":   "echo report v1\n",
 		"tmp/scratch.txt":     "scratch",
 		".git/HEAD":           "ref: refs/heads/main\n",
+		".dagdeck/dagdeck.db": "a server started in the project", // never deployed
 		"plugins/sub/.git":    "gitdir: ../x\n",
 		"plugins/sub/util.py": "X = 1\n",
 	}

@@ -119,6 +119,7 @@ func (f *factory) printDeployment(d *dagdeck.Deployment) error {
 	field(w, "Runtime", d.RuntimeVersion)
 	field(w, "Image tag", d.ImageTag)
 	field(w, "DAG bundle", d.DagBundleVersion)
+	field(w, "Automatic rollback", autoRollbackText(d.AutoRollback))
 	if d.GitURL != "" {
 		field(w, "Git URL", d.GitURL)
 		field(w, "Clone with", "git clone "+d.GitURL+"   (password: a dagdeck token)")
@@ -160,4 +161,16 @@ func maskSecrets(d *dagdeck.Deployment) *dagdeck.Deployment {
 		c.Env[i] = v
 	}
 	return &c
+}
+
+// autoRollbackText describes an automatic rollback policy in a line.
+func autoRollbackText(p dagdeck.AutoRollbackPolicy) string {
+	if !p.Enabled {
+		return "off"
+	}
+	s := fmt.Sprintf("on: for %s after a deploy, when %g%% of at least %d tries fail", p.Watch(), p.MaxFailedShare*100, p.MinTries)
+	if p.OnImportErrors {
+		s += " or new import errors appear"
+	}
+	return s
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -13,6 +14,11 @@ type deploymentUpdateOptions struct {
 	env, secretEnv, unsetEnv []string
 	name, description        string
 	dagDeploy                bool
+	autoRollback             bool
+	watch                    time.Duration
+	maxFailedShare           float64
+	minTries                 int
+	onImportErrors           bool
 }
 
 func newDeploymentUpdateCmd(f *factory) *cobra.Command {
@@ -27,7 +33,17 @@ values are stored but never shown again. Environment variables and settings
 are not rolled back by a rollback.`,
 		Example: `  dagdeck deployment update etl-prod --env LOG_LEVEL=debug --secret-env DB_PASSWORD=s3cret
   dagdeck deployment update etl-prod --unset-env LOG_LEVEL
-  dagdeck deployment update etl-prod --dag-deploy=false --description "Nightly ETL"`,
+  dagdeck deployment update etl-prod --dag-deploy=false --description "Nightly ETL"
+  dagdeck deployment update etl-prod --auto-rollback=true --watch 15m --max-failed-share 0.5 --min-tries 5
+
+Automatic rollback (off by default): during --watch after a deploy goes
+live, if its code has import errors the previous code did not have
+(--on-import-errors) or at least --min-tries task tries ran on it and the
+share that failed reaches --max-failed-share, dagdeck quarantines the deploy
+and rolls back to the last good one, with the description "automatic
+rollback: <reason>". It acts at most once per deploy, never on its own
+rollbacks, and never lowers the runtime on its own (it records that a human
+must decide).`,
 		Args: exactArgs(1, "one Deployment id or name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			upd, err := o.update(cmd)
@@ -48,7 +64,39 @@ are not rolled back by a rollback.`,
 	fl.StringVar(&o.name, "name", "", "new name")
 	fl.StringVar(&o.description, "description", "", "new description")
 	fl.BoolVar(&o.dagDeploy, "dag-deploy", true, "enable or disable DAG deploys")
+	fl.BoolVar(&o.autoRollback, "auto-rollback", false, "roll back automatically when a new deploy is unhealthy")
+	fl.DurationVar(&o.watch, "watch", dagdeck.DefaultAutoRollbackPolicy.Watch(), "how long after a deploy goes live the automatic rollback watches it")
+	fl.Float64Var(&o.maxFailedShare, "max-failed-share", dagdeck.DefaultAutoRollbackPolicy.MaxFailedShare, "roll back when this share of the deploy's task tries failed (0 to 1)")
+	fl.IntVar(&o.minTries, "min-tries", dagdeck.DefaultAutoRollbackPolicy.MinTries, "only judge the failed share after this many tries ended")
+	fl.BoolVar(&o.onImportErrors, "on-import-errors", true, "roll back when the deploy has import errors the previous code did not have")
 	return cmd
+}
+
+// autoRollbackUpdate is the policy change the flags ask for, or nil.
+func (o *deploymentUpdateOptions) autoRollbackUpdate(cmd *cobra.Command) *dagdeck.AutoRollbackUpdate {
+	fl := cmd.Flags()
+	var u dagdeck.AutoRollbackUpdate
+	changed := false
+	if fl.Changed("auto-rollback") {
+		u.Enabled, changed = &o.autoRollback, true
+	}
+	if fl.Changed("watch") {
+		secs := int64(o.watch / time.Second)
+		u.WatchSeconds, changed = &secs, true
+	}
+	if fl.Changed("max-failed-share") {
+		u.MaxFailedShare, changed = &o.maxFailedShare, true
+	}
+	if fl.Changed("min-tries") {
+		u.MinTries, changed = &o.minTries, true
+	}
+	if fl.Changed("on-import-errors") {
+		u.OnImportErrors, changed = &o.onImportErrors, true
+	}
+	if !changed {
+		return nil
+	}
+	return &u
 }
 
 // update builds the DeploymentUpdate from the flags that were given.
@@ -72,8 +120,9 @@ func (o *deploymentUpdateOptions) update(cmd *cobra.Command) (dagdeck.Deployment
 		return upd, err
 	}
 	upd.Env = env
-	if upd.Name == nil && upd.Description == nil && upd.IsDagDeployEnabled == nil && len(env) == 0 {
-		return upd, usagef("nothing to update: pass --env, --secret-env, --unset-env, --name, --description or --dag-deploy")
+	upd.AutoRollback = o.autoRollbackUpdate(cmd)
+	if upd.Name == nil && upd.Description == nil && upd.IsDagDeployEnabled == nil && len(env) == 0 && upd.AutoRollback == nil {
+		return upd, usagef("nothing to update: pass --env, --secret-env, --unset-env, --name, --description, --dag-deploy or an --auto-rollback flag")
 	}
 	return upd, nil
 }

@@ -18,7 +18,10 @@ func newDeploysCmd(f *factory) *cobra.Command {
 		Use:   "deploys",
 		Short: "Browse a Deployment's Deploy History",
 	}
-	cmd.AddCommand(newDeploysListCmd(f), newDeploysInspectCmd(f), newDeploysDownloadCmd(f), newDeploysCancelCmd(f))
+	cmd.AddCommand(newDeploysListCmd(f), newDeploysInspectCmd(f), newDeploysDownloadCmd(f), newDeploysCancelCmd(f),
+		newDeploysPinCmd(f), newDeploysUnmarkCmd(f, "unpin", "Remove a deploy's pin", unpin, "Unpinned"),
+		newDeploysQuarantineCmd(f), newDeploysUnmarkCmd(f, "release", "End a deploy's quarantine", release, "Released"),
+		newDeploysDiffCmd(f))
 	return cmd
 }
 
@@ -113,8 +116,12 @@ func printHistory(out io.Writer, ds []*dagdeck.Deploy, now time.Time) {
 // shortCommit is the short form of a bundle commit, as git abbreviates it.
 func shortCommit(sha string) string { return sha[:min(len(sha), 10)] }
 
-// eligibility renders whether a deploy can be rolled back to: "yes" or the reason.
+// eligibility renders whether a deploy can be rolled back to: "yes" or the
+// reason, and whether it is pinned.
 func eligibility(d *dagdeck.Deploy) string {
+	if d.Rollback.Eligible && d.Pin != nil {
+		return "yes (pinned)"
+	}
 	if d.Rollback.Eligible {
 		return "yes"
 	}

@@ -73,6 +73,12 @@ func printDeploy(out io.Writer, d *dagdeck.Deploy, now time.Time) {
 		field(w, "Git remote", d.Git.RemoteURL)
 	}
 	field(w, "Artifacts pruned", yesNo(d.ArtifactsPruned))
+	if p := d.Pin; p != nil {
+		field(w, "Pinned", fmt.Sprintf("by %s %s: %s%s", p.By.Name, formatTime(p.At, now), p.Reason, untilText(p.Until)))
+	}
+	if q := d.Quarantine; q != nil {
+		field(w, "Quarantined", fmt.Sprintf("by %s %s: %s", q.By.Name, formatTime(q.At, now), q.Reason))
+	}
 	field(w, "Can roll back to", eligibility(d))
 	w.Flush()
 }

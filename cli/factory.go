@@ -28,9 +28,11 @@ type factory struct {
 	in     io.Reader
 	out    io.Writer
 	errOut io.Writer
-	// stdinTTY and stderrTTY report whether those streams are terminals:
-	// prompts need the first, progress bars the second.
+	// stdinTTY, stdoutTTY and stderrTTY report whether those streams are
+	// terminals: prompts need the first, colours the second, progress bars
+	// the third.
 	stdinTTY     func() bool
+	stdoutTTY    func() bool
 	stderrTTY    func() bool
 	readPassword func() (string, error)
 
@@ -63,6 +65,7 @@ func newSystemFactory(version string) *factory {
 		out:           os.Stdout,
 		errOut:        os.Stderr,
 		stdinTTY:      isTerminal(os.Stdin),
+		stdoutTTY:     isTerminal(os.Stdout),
 		stderrTTY:     isTerminal(os.Stderr),
 		readPassword:  readTerminalPassword,
 		getenv:        os.Getenv,
@@ -107,6 +110,12 @@ func (f *factory) client() *client.Client {
 		f.api = client.New(s, f.token(s), client.WithVersion(f.version))
 	}
 	return f.api
+}
+
+// color reports whether output may be coloured: stdout is a terminal and
+// NO_COLOR is not set (https://no-color.org).
+func (f *factory) color() bool {
+	return f.stdoutTTY() && f.getenv("NO_COLOR") == ""
 }
 
 // json reports whether -o json was given.

@@ -32,13 +32,15 @@ type fakeAPI struct {
 	plan            *dagdeck.RollbackPlan
 	finalizeMissing [][]string // missing lists the next finalizes answer
 	failUploads     bool
-	dagPolls        int // GET /dags answers the latest deploy's DAGs from this call on; -1: 404
+	dagPolls        int                   // GET /dags answers the latest deploy's DAGs from this call on; -1: 404
+	diffPages       []*dagdeck.DeployDiff // GET /diff answers these pages, following NextCursor
 
 	// Records.
 	created   []dagdeck.DeployCreate
 	uploaded  []string
 	rollbacks []dagdeck.RollbackRequest
 	requests  []string
+	queries   []string // the query strings of GET /diff
 }
 
 var testTime = time.Date(2026, 11, 26, 14, 5, 9, 0, time.UTC)
@@ -67,6 +69,7 @@ func (a *fakeAPI) start() string {
 		"GET /deployments/{id}/deploys/{did}/archive":   a.archive,
 		"PATCH /deployments/{id}":                       a.updateDeployment,
 		"GET /deployments/{id}/dags":                    a.listDags,
+		"GET /deployments/{id}/diff":                    a.diff,
 	} {
 		method, path, _ := strings.Cut(pattern, " ")
 		mux.HandleFunc(method+" /api/v1"+path, a.record(h))

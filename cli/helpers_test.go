@@ -42,6 +42,7 @@ func newTestFactory(t *testing.T, serverURL, stdin string) *testIO {
 		out:           tio.out,
 		errOut:        tio.errOut,
 		stdinTTY:      func() bool { return false },
+		stdoutTTY:     func() bool { return false },
 		stderrTTY:     func() bool { return false },
 		readPassword:  func() (string, error) { return "", nil },
 		getenv:        func(k string) string { return map[string]string{"DAGDECK_SERVER": serverURL}[k] },

@@ -68,6 +68,10 @@ func Execute(ctx context.Context, root *cobra.Command) int {
 	if err == nil {
 		return 0
 	}
+	var exit *exitError
+	if errors.As(err, &exit) {
+		return exit.code
+	}
 	w := root.ErrOrStderr()
 	fmt.Fprintln(w, "Error: "+errorMessage(err))
 	if isUsageError(err) && cmd != nil {
@@ -76,6 +80,12 @@ func Execute(ctx context.Context, root *cobra.Command) int {
 	}
 	return 1
 }
+
+// exitError ends a command with an exit code and no message, as `git
+// diff --exit-code` exits with 1 when there are differences.
+type exitError struct{ code int }
+
+func (e *exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
 // usageError is a mistake in the command line: usage is printed with it.
 type usageError struct{ err error }

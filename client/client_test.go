@@ -53,6 +53,25 @@ func writeError(w http.ResponseWriter, code, msg string) {
 	writeJSON(w, statuses[code], map[string]string{"code": code, "message": msg})
 }
 
+// An internal error names its request id, which leads to the server's log line.
+func TestClient_InternalErrorRequestID(t *testing.T) {
+	t.Parallel()
+	for code, want := range map[string]string{
+		dagdeck.EINTERNAL: "internal error (request id req-42)",
+		dagdeck.EINVALID:  "internal error",
+	} {
+		c := newServer(t, map[string]http.HandlerFunc{
+			"GET /deployments/{id}": func(w http.ResponseWriter, r *http.Request) {
+				writeJSON(w, statuses[code], map[string]string{"code": code, "message": "internal error", "requestId": "req-42"})
+			},
+		})
+		_, err := c.GetDeployment(context.Background(), "etl")
+		if got := dagdeck.ErrorMessage(err); got != want {
+			t.Errorf("%s: message = %q, want %q", code, got, want)
+		}
+	}
+}
+
 func TestClient_ErrorRoundTrip(t *testing.T) {
 	t.Parallel()
 	for code := range statuses {

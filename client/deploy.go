@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/dagdeck/dagdeck"
 )
@@ -159,4 +160,40 @@ func deploysPath(deployment string) string {
 
 func deployPath(deployment, deployID string) string {
 	return deploysPath(deployment) + "/" + seg(deployID)
+}
+
+// PinDeploy pins a deploy: its artifacts are kept past the retention
+// window until until (nil: until unpinned).
+func (c *Client) PinDeploy(ctx context.Context, deployment, deployID, reason string, until *time.Time) (*dagdeck.Deploy, error) {
+	in := struct {
+		Reason string     `json:"reason"`
+		Until  *time.Time `json:"until,omitempty"`
+	}{reason, until}
+	return c.markDeploy(ctx, http.MethodPut, deployment, deployID, "pin", in)
+}
+
+// UnpinDeploy removes a deploy's pin.
+func (c *Client) UnpinDeploy(ctx context.Context, deployment, deployID string) (*dagdeck.Deploy, error) {
+	return c.markDeploy(ctx, http.MethodDelete, deployment, deployID, "pin", nil)
+}
+
+// QuarantineDeploy quarantines a deploy: it is no rollback target.
+func (c *Client) QuarantineDeploy(ctx context.Context, deployment, deployID, reason string) (*dagdeck.Deploy, error) {
+	in := struct {
+		Reason string `json:"reason"`
+	}{reason}
+	return c.markDeploy(ctx, http.MethodPut, deployment, deployID, "quarantine", in)
+}
+
+// ReleaseDeploy ends a deploy's quarantine.
+func (c *Client) ReleaseDeploy(ctx context.Context, deployment, deployID string) (*dagdeck.Deploy, error) {
+	return c.markDeploy(ctx, http.MethodDelete, deployment, deployID, "quarantine", nil)
+}
+
+func (c *Client) markDeploy(ctx context.Context, method, deployment, deployID, mark string, in any) (*dagdeck.Deploy, error) {
+	var d dagdeck.Deploy
+	if err := c.doJSON(ctx, method, deployPath(deployment, deployID)+"/"+mark, nil, in, &d); err != nil {
+		return nil, err
+	}
+	return &d, nil
 }

@@ -10,26 +10,12 @@ import (
 	"github.com/dagdeck/dagdeck"
 )
 
-// codes maps an HTTP status to the error code the server uses for it. It is
-// the reverse of the server's table and only used when a response carries
-// no JSON error body (a proxy's error page, for instance).
-var codes = map[int]string{
-	http.StatusBadRequest:            dagdeck.EINVALID,
-	http.StatusUnauthorized:          dagdeck.EUNAUTHORIZED,
-	http.StatusForbidden:             dagdeck.EFORBIDDEN,
-	http.StatusNotFound:              dagdeck.ENOTFOUND,
-	http.StatusConflict:              dagdeck.ECONFLICT,
-	http.StatusRequestEntityTooLarge: dagdeck.ETOOLARGE,
-	http.StatusUnprocessableEntity:   dagdeck.EUNPROCESSABLE,
-	http.StatusInternalServerError:   dagdeck.EINTERNAL,
-	http.StatusNotImplemented:        dagdeck.ENOTIMPLEMENTED,
-}
-
 // errorBody is the JSON body of an error response.
 type errorBody struct {
-	Code    string   `json:"code"`
-	Message string   `json:"message"`
-	Missing []string `json:"missing"`
+	Code      string   `json:"code"`
+	Message   string   `json:"message"`
+	Missing   []string `json:"missing"`
+	RequestID string   `json:"requestId"`
 }
 
 // decodeError turns a non-2xx response into *dagdeck.Error, or
@@ -43,15 +29,16 @@ func decodeError(resp *http.Response) error {
 	if len(body.Missing) > 0 {
 		return &dagdeck.MissingBlobsError{Digests: body.Missing}
 	}
+	if body.Code == dagdeck.EINTERNAL && body.RequestID != "" {
+		// The server logged the details under this id; tell the user so.
+		body.Message += " (request id " + body.RequestID + ")"
+	}
 	return &dagdeck.Error{Code: body.Code, Message: body.Message}
 }
 
 // fallbackError builds an error from a status and a non-JSON body.
 func fallbackError(status int, raw []byte) *dagdeck.Error {
-	code, ok := codes[status]
-	if !ok {
-		code = dagdeck.EINTERNAL
-	}
+	code := dagdeck.CodeOfHTTPStatus(status)
 	msg := fmt.Sprintf("server answered %d %s", status, http.StatusText(status))
 	if text := strings.TrimSpace(string(raw)); text != "" && len(text) <= 200 && !strings.Contains(text, "<") {
 		msg += ": " + text

@@ -50,8 +50,8 @@ func populate(t *testing.T, s Stores) {
 		}
 	}
 	deployExternal(t, svc, "staging", map[string]string{"dags/b.yaml": "dag_id: b\n"})
-	v := "bq"
-	if _, err := svc.UpdateDeployment(admin, "prod", dagdeck.DeploymentUpdate{Env: []dagdeck.EnvUpdate{{Key: "WAREHOUSE", Value: &v}}}); err != nil {
+	v, on := "bq", true
+	if _, err := svc.UpdateDeployment(admin, "prod", dagdeck.DeploymentUpdate{Env: []dagdeck.EnvUpdate{{Key: "WAREHOUSE", Value: &v}}, AutoRollback: &dagdeck.AutoRollbackUpdate{Enabled: &on}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := svc.Rollback(admin, "prod", first, dagdeck.RollbackRequest{Description: "back to v1"}); err != nil {
@@ -214,6 +214,9 @@ func RoundTrip(t *testing.T, source, target Stores) {
 	gotJSON, _ := json.MarshalIndent(got, "", " ")
 	if !bytes.Equal(wantJSON, gotJSON) || len(want.Blobs) == 0 || len(want.Audit) < 10 || len(want.Webhooks) != 1 {
 		t.Fatalf("the target differs from the source:\nsource %s\ntarget %s", wantJSON, gotJSON)
+	}
+	if p, err := service.New(target.Meta, target.Artifacts).FindDeployment(admin, "prod"); err != nil || !p.AutoRollback.Enabled || p.AutoRollback.WatchSeconds != dagdeck.DefaultAutoRollbackPolicy.WatchSeconds {
+		t.Fatalf("the automatic rollback policy was not kept: %+v %v", p, err)
 	}
 	if d := got.Deploys["staging"][0]; d.ImageRegistryDigest != stagingDigest || d.ImageDigest != "" {
 		t.Fatalf("the pinned external image was not kept: %+v", d)

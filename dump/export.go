@@ -116,6 +116,12 @@ func readEvents(ctx context.Context, tx dagdeck.Tx, md *Metadata) error {
 }
 
 func readDeployment(ctx context.Context, tx dagdeck.Tx, dep *dagdeck.Deployment, md *Metadata) error {
+	switch p, err := tx.AutoRollbackPolicy(ctx, dep.ID); {
+	case err == nil:
+		dep.AutoRollback = *p
+	case dagdeck.ErrorCode(err) != dagdeck.ENOTFOUND:
+		return err
+	}
 	deploys, err := tx.ListDeploys(ctx, dagdeck.DeployFilter{DeploymentID: dep.ID})
 	if err != nil {
 		return err

@@ -98,6 +98,11 @@ func writeMetadata(ctx context.Context, tx dagdeck.Tx, md *Metadata) error {
 		if err := tx.CreateDeployment(ctx, dep); err != nil {
 			return fmt.Errorf("deployment %s: %w", dep.Name, err)
 		}
+		if dep.AutoRollback != (dagdeck.AutoRollbackPolicy{}) {
+			if err := tx.PutAutoRollbackPolicy(ctx, dep.ID, &dep.AutoRollback); err != nil {
+				return fmt.Errorf("deployment %s: %w", dep.Name, err)
+			}
+		}
 	}
 	for _, d := range md.Deploys {
 		want := d.Sequence

@@ -260,7 +260,7 @@ func xcomRows(t *testing.T, s *Server) int {
 func TestE2E_RuntimeProcess(t *testing.T) {
 	t.Parallel()
 	s, dir, _ := runtimeSetup(t, "--runtime=none")
-	token := RuntimeToken(t, s, dir)
+	token := RuntimeToken(t, s, dir, "etl")
 	secret := "pa55-w0rd-never-shown"
 	s.MustRun(t, dir, "deployment", "update", "etl", "--env", "PLAIN=one", "--secret-env", "API_KEY="+secret)
 	show := func(version string) map[string]string {
@@ -409,7 +409,7 @@ tasks:
 func TestE2E_RuntimeProcessDowngradeRollback(t *testing.T) {
 	t.Parallel()
 	s, dir, shared := runtimeSetup(t, "--runtime=none")
-	token := RuntimeToken(t, s, dir)
+	token := RuntimeToken(t, s, dir, "etl")
 	StartProcess(t, s, "is running", "runtime", "--deployment", "etl", "--server", s.URL, "--token", token,
 		"--data-dir", filepath.Join(t.TempDir(), "runtime"), "--poll-interval", "100ms")
 	v1 := deployProject(t, s, dir, pipeProject("1.1.0", "v1"), "v1")

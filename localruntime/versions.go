@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -192,14 +191,7 @@ func (vs *versionSet) manifest(ctx context.Context, digest string) (*dagdeck.Man
 		return nil, fmt.Errorf("open manifest %s: %w", digest, err)
 	}
 	defer rc.Close()
-	var m dagdeck.Manifest
-	if err := json.NewDecoder(io.LimitReader(rc, 256<<20)).Decode(&m); err != nil {
-		return nil, fmt.Errorf("decode manifest %s: %w", digest, err)
-	}
-	if err := m.Validate(); err != nil {
-		return nil, fmt.Errorf("manifest %s: %w", digest, err)
-	}
-	return &m, nil
+	return dagdeck.DecodeManifest(rc, digest)
 }
 
 // setCurrent records v as the current version and marks its directory as

@@ -91,6 +91,16 @@ func TestServer_AuditEveryChange(t *testing.T) {
 			_, err := c.Rollback(ctx, "prod", first.ID, dagdeck.RollbackRequest{Description: "back to 1.1", ConfirmDowngrade: true})
 			return err
 		}},
+		{"pinDeploy", dagdeck.AuditDeployPinned, func() error {
+			_, err := c.PinDeploy(ctx, "prod", first.ID, "last good before the migration", nil)
+			return err
+		}},
+		{"unpinDeploy", dagdeck.AuditDeployUnpinned, func() error { _, err := c.UnpinDeploy(ctx, "prod", first.ID); return err }},
+		{"quarantineDeploy", dagdeck.AuditDeployQuarantined, func() error {
+			_, err := c.QuarantineDeploy(ctx, "prod", "#-1", "breaks the report")
+			return err
+		}},
+		{"releaseDeploy", dagdeck.AuditDeployReleased, func() error { _, err := c.ReleaseDeploy(ctx, "prod", "#-1"); return err }},
 		{"runGC", dagdeck.AuditGCCompleted, func() error { _, err := c.GC(ctx); return err }},
 		{"createToken", dagdeck.AuditTokenCreated, func() error {
 			tc, err := c.CreateToken(ctx, "ci", dagdeck.RoleDeployer)

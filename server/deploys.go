@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/dagdeck/dagdeck"
 )
@@ -112,4 +113,53 @@ func partParam(r *http.Request) string {
 		return p
 	}
 	return "dags"
+}
+
+// markRequest is the body of a pin or a quarantine.
+type markRequest struct {
+	Reason string     `json:"reason"`
+	Until  *time.Time `json:"until"`
+}
+
+func (s *Server) handleDeployPin(w http.ResponseWriter, r *http.Request) {
+	var req markRequest
+	if err := decode(w, r, &req); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	d, err := s.svc.PinDeploy(ctx(r), r.PathValue("id"), r.PathValue("deployId"), req.Reason, req.Until)
+	s.writeDeploy(w, r, d, err)
+}
+
+func (s *Server) handleDeployUnpin(w http.ResponseWriter, r *http.Request) {
+	d, err := s.svc.UnpinDeploy(ctx(r), r.PathValue("id"), r.PathValue("deployId"))
+	s.writeDeploy(w, r, d, err)
+}
+
+func (s *Server) handleDeployQuarantine(w http.ResponseWriter, r *http.Request) {
+	var req markRequest
+	if err := decode(w, r, &req); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	if req.Until != nil {
+		s.error(w, r, dagdeck.Errorf(dagdeck.EINVALID, "a quarantine has no end date: release it when the deploy is good again"))
+		return
+	}
+	d, err := s.svc.QuarantineDeploy(ctx(r), r.PathValue("id"), r.PathValue("deployId"), req.Reason)
+	s.writeDeploy(w, r, d, err)
+}
+
+func (s *Server) handleDeployRelease(w http.ResponseWriter, r *http.Request) {
+	d, err := s.svc.ReleaseDeploy(ctx(r), r.PathValue("id"), r.PathValue("deployId"))
+	s.writeDeploy(w, r, d, err)
+}
+
+// writeDeploy answers with a deploy, or the error.
+func (s *Server) writeDeploy(w http.ResponseWriter, r *http.Request, d *dagdeck.Deploy, err error) {
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
 }

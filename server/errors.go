@@ -9,43 +9,13 @@ import (
 	"github.com/dagdeck/dagdeck"
 )
 
-// codes maps error codes to HTTP statuses. The client reverses it.
-var codes = map[string]int{
-	dagdeck.ECONFLICT:       http.StatusConflict,
-	dagdeck.EINVALID:        http.StatusBadRequest,
-	dagdeck.ENOTFOUND:       http.StatusNotFound,
-	dagdeck.EUNAUTHORIZED:   http.StatusUnauthorized,
-	dagdeck.EFORBIDDEN:      http.StatusForbidden,
-	dagdeck.ETOOLARGE:       http.StatusRequestEntityTooLarge,
-	dagdeck.EUNPROCESSABLE:  http.StatusUnprocessableEntity,
-	dagdeck.ENOTIMPLEMENTED: http.StatusNotImplemented,
-	dagdeck.EINTERNAL:       http.StatusInternalServerError,
-}
-
-// StatusOf returns the HTTP status for an error code.
-func StatusOf(code string) int {
-	if s, ok := codes[code]; ok {
-		return s
-	}
-	return http.StatusInternalServerError
-}
-
-// CodeOf returns the error code for an HTTP status: the reverse of StatusOf,
-// EINTERNAL for statuses no code maps to.
-func CodeOf(status int) string {
-	for code, s := range codes {
-		if s == status {
-			return code
-		}
-	}
-	return dagdeck.EINTERNAL
-}
-
 // ErrorResponse is the JSON body of every error response.
 type ErrorResponse struct {
 	Code    string   `json:"code"`
 	Message string   `json:"message"`
 	Missing []string `json:"missing,omitempty"`
+	// RequestID names the request (its X-Request-Id header and log line).
+	RequestID string `json:"requestId,omitempty"`
 }
 
 // error writes err as a JSON error. Internal errors are logged with their
@@ -53,9 +23,9 @@ type ErrorResponse struct {
 func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
 	code, msg := dagdeck.ErrorCode(err), dagdeck.ErrorMessage(err)
 	if code == dagdeck.EINTERNAL {
-		s.logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "requestId", dagdeck.RequestFromContext(r.Context()).ID, "err", err)
 	}
-	body := ErrorResponse{Code: code, Message: msg}
+	body := ErrorResponse{Code: code, Message: msg, RequestID: dagdeck.RequestFromContext(r.Context()).ID}
 	var missing *dagdeck.MissingBlobsError
 	if errors.As(err, &missing) {
 		body.Missing = missing.Digests
@@ -63,7 +33,7 @@ func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
 	if code == dagdeck.EUNAUTHORIZED {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="dagdeck"`)
 	}
-	writeJSON(w, StatusOf(code), body)
+	writeJSON(w, dagdeck.HTTPStatus(code), body)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -27,14 +27,11 @@ func (s *Server) handleGit(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	actor, err := s.gitActor(r)
-	if err != nil || actor == nil {
-		w.Header().Set("WWW-Authenticate", `Basic realm="dagdeck"`)
-		http.Error(w, "authentication required: use a dagdeck API token as the password", http.StatusUnauthorized)
+	if dagdeck.ActorFromContext(r.Context()) == nil {
+		challengeGit(w)
 		return
 	}
-	c := dagdeck.NewContextWithActor(r.Context(), actor)
-	repo, err := s.svc.GitRepository(c, name)
+	repo, err := s.svc.GitRepository(r.Context(), name)
 	switch dagdeck.ErrorCode(err) {
 	case "":
 	case dagdeck.ENOTFOUND, dagdeck.EFORBIDDEN, dagdeck.EUNAUTHORIZED, dagdeck.EINVALID:
@@ -45,7 +42,7 @@ func (s *Server) handleGit(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	if err := gitrepo.Serve(w, r.WithContext(c), repo, op); err != nil {
+	if err := gitrepo.Serve(w, r, repo, op); err != nil {
 		s.logger.Error("git upload-pack", "deployment", name, "op", op, "err", err)
 	}
 }
@@ -63,6 +60,29 @@ func splitGitPath(p string) (name, op string, ok bool) {
 		}
 	}
 	return "", "", false
+}
+
+// authenticateGit puts the actor of a git request into its context, as
+// authenticate does for the API, so that the limits on anonymous requests
+// and slow bodies treat git clients like other authenticated callers. A
+// bad token gets the Basic challenge, so git asks for another.
+func (s *Server) authenticateGit(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	actor, err := s.gitActor(r)
+	if err != nil {
+		challengeGit(w)
+		return
+	}
+	if actor != nil {
+		r = r.WithContext(dagdeck.NewContextWithActor(r.Context(), actor))
+		noteActor(r, actor)
+	}
+	next.ServeHTTP(w, r)
+}
+
+// challengeGit answers 401 with a Basic challenge.
+func challengeGit(w http.ResponseWriter) {
+	w.Header().Set("WWW-Authenticate", `Basic realm="dagdeck"`)
+	http.Error(w, "authentication required: use a dagdeck API token as the password", http.StatusUnauthorized)
 }
 
 // gitActor authenticates a git request: Basic auth with a token as the

@@ -120,6 +120,13 @@ func TestGit_Access(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := admin.CreateDeployment(ctx, client.DeploymentCreate{Name: "other", IsDagDeployEnabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	runtimeOther, err := admin.CreateToken(ctx, "rt-other", dagdeck.RoleRuntime, "other")
+	if err != nil {
+		t.Fatal(err)
+	}
 	refs := "/info/refs?service=git-upload-pack"
 	for _, tc := range []struct {
 		name, path, user, password string
@@ -131,6 +138,8 @@ func TestGit_Access(t *testing.T) {
 		{"by id without .git", "/git/" + mustDeploymentID(t, ts, "etl") + refs, "x", viewer.Secret, http.StatusOK},
 		{"unknown repository", "/git/nope.git" + refs, "x", viewer.Secret, http.StatusNotFound},
 		{"unknown repository, anonymous", "/git/nope.git" + refs, "", "", http.StatusUnauthorized},
+		{"runtime token of another Deployment", "/git/etl.git" + refs, "x", runtimeOther.Secret, http.StatusNotFound},
+		{"runtime token of that Deployment", "/git/other.git" + refs, "x", runtimeOther.Secret, http.StatusOK},
 		{"nested path", "/git/a/b.git" + refs, "x", viewer.Secret, http.StatusNotFound},
 		{"dumb protocol", "/git/etl.git/info/refs", "x", viewer.Secret, http.StatusForbidden},
 		{"unknown operation", "/git/etl.git/objects/info/packs", "x", viewer.Secret, http.StatusNotFound},

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -140,6 +141,15 @@ func TestServer_OpenAPI(t *testing.T) {
 	if _, err := c.Rollback(ctx, "prod", first.ID, dagdeck.RollbackRequest{Description: "back", ConfirmDowngrade: true}); err != nil {
 		t.Fatal(err)
 	}
+	if d, err := c.DiffDeploys(ctx, "prod", "#2", "", dagdeck.DiffOptions{Contents: true}); err != nil || d.Stat.Files == 0 || d.Files[0].Content == "" {
+		t.Fatalf("diff with contents: %+v, %v", d, err)
+	}
+	if d, err := c.DiffDeploys(ctx, "prod", "#1", "#2", dagdeck.DiffOptions{Part: "image", Limit: 1}); err != nil || len(d.Files) != 1 || d.NextCursor == "" {
+		t.Fatalf("first page of an image diff: %+v, %v", d, err)
+	}
+	if _, err := c.DiffDeploys(ctx, "prod", "#99", "", dagdeck.DiffOptions{}); dagdeck.ErrorCode(err) != dagdeck.ENOTFOUND {
+		t.Fatalf("diff from an unknown deploy: %v", err)
+	}
 	rc, err := c.DownloadArchive(ctx, "prod", first.ID, "dags")
 	if err != nil {
 		t.Fatal(err)
@@ -166,6 +176,19 @@ func TestServer_OpenAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := c.DeleteUser(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	until := time.Now().Add(365 * 24 * time.Hour).UTC()
+	if d, err := c.PinDeploy(ctx, "prod", first.ID, "before the migration", &until); err != nil || d.Pin == nil || !d.Rollback.Eligible {
+		t.Fatalf("pin: %+v %v", d, err)
+	}
+	if _, err := c.UnpinDeploy(ctx, "prod", first.ID); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := c.QuarantineDeploy(ctx, "prod", first.ID, "bad"); err != nil || d.Rollback.Reason != dagdeck.ReasonQuarantined {
+		t.Fatalf("quarantine: %+v %v", d, err)
+	}
+	if _, err := c.ReleaseDeploy(ctx, "prod", first.ID); err != nil {
 		t.Fatal(err)
 	}
 	wh, err := c.CreateWebhook(ctx, client.WebhookCreate{URL: "https://hooks.example.com/dagdeck", Events: []string{dagdeck.EventDeployDeployed}, Deployment: "prod"})
@@ -197,8 +220,9 @@ func TestServer_OpenAPI(t *testing.T) {
 		t.Fatalf("get missing deploy: %v", err)
 	}
 
-	for _, op := range []string{"getMe", "createDeployment", "updateDeployment", "getDeployment", "listDeployments", "createDeploy", "putArtifact", "finalizeDeploy", "missingArtifacts", "listDeploys", "getDeploy", "getDeployByID", "updateDeploy", "rollbackDeploy", "getDeployArchive", "runGC", "createToken", "listTokens", "deleteToken", "createUser", "listUsers", "deleteUser",
-		"createWebhook", "listWebhooks", "rotateWebhookSecret", "testWebhook", "listWebhookDeliveries", "deleteWebhook", "listAudit", "verifyAudit"} {
+	for _, op := range []string{"getMe", "createDeployment", "updateDeployment", "getDeployment", "listDeployments", "createDeploy", "putArtifact", "finalizeDeploy", "missingArtifacts", "listDeploys", "getDeploy", "getDeployByID", "updateDeploy", "rollbackDeploy", "diffDeploys", "getDeployArchive", "runGC", "createToken", "listTokens", "deleteToken", "createUser", "listUsers", "deleteUser",
+		"createWebhook", "listWebhooks", "rotateWebhookSecret", "testWebhook", "listWebhookDeliveries", "deleteWebhook", "listAudit", "verifyAudit",
+		"pinDeploy", "unpinDeploy", "quarantineDeploy", "releaseDeploy"} {
 		if !vt.seen[op] {
 			t.Errorf("operation %s was not exercised", op)
 		}

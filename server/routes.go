@@ -22,8 +22,13 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /api/v1/deployments/{id}/deploys/{deployId}/finalize", s.handleDeployFinalize)
 	m.HandleFunc("POST /api/v1/deployments/{id}/deploys/{deployId}/rollback", s.handleDeployRollback)
 	m.HandleFunc("GET /api/v1/deployments/{id}/deploys/{deployId}/manifest", s.handleDeployManifest)
+	m.HandleFunc("PUT /api/v1/deployments/{id}/deploys/{deployId}/pin", s.handleDeployPin)
+	m.HandleFunc("DELETE /api/v1/deployments/{id}/deploys/{deployId}/pin", s.handleDeployUnpin)
+	m.HandleFunc("PUT /api/v1/deployments/{id}/deploys/{deployId}/quarantine", s.handleDeployQuarantine)
+	m.HandleFunc("DELETE /api/v1/deployments/{id}/deploys/{deployId}/quarantine", s.handleDeployRelease)
 	m.HandleFunc("GET /api/v1/deployments/{id}/deploys/{deployId}/archive", s.handleDeployArchive)
 
+	m.HandleFunc("GET /api/v1/deployments/{id}/diff", s.handleDeploymentDiff)
 	m.HandleFunc("GET /api/v1/deploys/{deployId}", s.handleDeployGetByID)
 
 	m.HandleFunc("POST /api/v1/artifacts/missing", s.handleBlobsMissing)

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/service"
@@ -25,6 +24,10 @@ type Server struct {
 	logger *slog.Logger
 	mux    *http.ServeMux
 	auths  []Authenticator
+	// observer hears about every request answered (metrics); may be nil.
+	observer  RequestObserver
+	limits    Limits
+	anonymous chan struct{} // a slot per anonymous request being served
 	// publicURL, if set, is the base of links handed out (see SetPublicURL).
 	publicURL string
 }
@@ -32,6 +35,7 @@ type Server struct {
 // New returns a Server for svc with the API routes registered.
 func New(svc *service.Service, logger *slog.Logger) *Server {
 	s := &Server{svc: svc, logger: logger, mux: http.NewServeMux()}
+	s.SetLimits(Limits{})
 	s.routes()
 	return s
 }
@@ -42,10 +46,10 @@ func (s *Server) Mount(pattern string, h http.Handler) { s.mux.Handle(pattern, h
 // AddAuthenticator adds a way to authenticate requests besides bearer tokens.
 func (s *Server) AddAuthenticator(a Authenticator) { s.auths = append(s.auths, a) }
 
-// Handler returns the root handler: recovery, request ids, logging and
-// authentication around the routes.
+// Handler returns the root handler: request ids, logging and metrics,
+// recovery and authentication around the routes.
 func (s *Server) Handler() http.Handler {
-	return s.recoverer(s.identify(s.logRequests(s.authenticate(s.mux))))
+	return s.identify(s.logRequests(s.recoverer(s.authenticate(s.bodyDeadlines(s.limitAnonymous(s.mux))))))
 }
 
 // authenticate puts the request's actor, if any, into its context. A bad
@@ -54,7 +58,7 @@ func (s *Server) Handler() http.Handler {
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, GitPrefix) {
-			next.ServeHTTP(w, r) // git clients authenticate with Basic auth (handleGit)
+			s.authenticateGit(w, r, next)
 			return
 		}
 		var actor *dagdeck.Actor
@@ -84,29 +88,9 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		}
 		if actor != nil {
 			r = r.WithContext(dagdeck.NewContextWithActor(r.Context(), actor))
+			noteActor(r, actor)
 		}
 		next.ServeHTTP(w, r)
-	})
-}
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusRecorder) WriteHeader(code int) {
-	w.status = code
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-func (s *Server) logRequests(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(rec, r)
-		s.logger.Debug("http", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", time.Since(start))
 	})
 }
 
@@ -114,7 +98,7 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
 			if v := recover(); v != nil && v != http.ErrAbortHandler {
-				s.logger.Error("panic in handler", "path", r.URL.Path, "panic", v)
+				s.logger.Error("panic in handler", "path", r.URL.Path, "requestId", dagdeck.RequestFromContext(r.Context()).ID, "panic", v)
 				s.error(w, r, dagdeck.Errorf(dagdeck.EINTERNAL, "internal error"))
 			}
 		}()

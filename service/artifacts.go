@@ -48,7 +48,11 @@ func (s *Service) PutBlob(ctx context.Context, digest string, r io.Reader, size 
 	if size < 0 || size > dagdeck.MaxFileSize {
 		return dagdeck.Errorf(dagdeck.ETOOLARGE, "file of %d bytes: the limit is %d", size, int64(dagdeck.MaxFileSize))
 	}
-	return s.artifacts.Put(ctx, digest, r, size)
+	if err := s.artifacts.Put(ctx, digest, r, size); err != nil {
+		return err
+	}
+	s.obs().BlobUploaded(size)
+	return nil
 }
 
 // OpenBlob opens a stored blob. Requires the viewer role.

@@ -64,6 +64,7 @@ func (s *Service) CreateDeploy(ctx context.Context, deploymentIDOrName string, r
 	if err != nil {
 		return nil, err
 	}
+	s.obs().BlobsDeduplicated(storedBytes(&req, out.Missing))
 	s.logger.Info("deploy created", "deployment", out.Deploy.DeploymentID, "deploy", out.Deploy.ID, "type", out.Deploy.Type, "missing", len(out.Missing))
 	return &out, nil
 }

@@ -46,6 +46,7 @@ func (s *Service) CreateDeployment(ctx context.Context, req DeploymentCreate) (*
 		WorkerQueues:       []string{"default"},
 		WorkerConcurrency:  4,
 		IsDagDeployEnabled: req.IsDagDeployEnabled == nil || *req.IsDagDeployEnabled,
+		AutoRollback:       dagdeck.DefaultAutoRollbackPolicy,
 		Env:                []dagdeck.EnvVar{},
 		CreatedAt:          now,
 		UpdatedAt:          now,
@@ -74,8 +75,10 @@ func (s *Service) FindDeployment(ctx context.Context, idOrName string) (*dagdeck
 	}
 	var d *dagdeck.Deployment
 	err := s.store.View(ctx, func(tx dagdeck.Tx) (err error) {
-		d, err = findDeployment(ctx, tx, idOrName)
-		return err
+		if d, err = findDeployment(ctx, tx, idOrName); err != nil {
+			return err
+		}
+		return withPolicy(ctx, tx, d)
 	})
 	if err != nil {
 		return nil, err
@@ -91,8 +94,15 @@ func (s *Service) ListDeployments(ctx context.Context) ([]*dagdeck.Deployment, e
 	}
 	var ds []*dagdeck.Deployment
 	err := s.store.View(ctx, func(tx dagdeck.Tx) (err error) {
-		ds, err = tx.ListDeployments(ctx)
-		return err
+		if ds, err = tx.ListDeployments(ctx); err != nil {
+			return err
+		}
+		for _, d := range ds {
+			if err := withPolicy(ctx, tx, d); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	for i, d := range ds {
 		ds[i] = d.WithoutSecrets()
@@ -115,6 +125,9 @@ func (s *Service) UpdateDeployment(ctx context.Context, idOrName string, upd dag
 		if err := refuseDagDeployFlipDuringUpload(ctx, tx, d, upd); err != nil {
 			return err
 		}
+		if err := withPolicy(ctx, tx, d); err != nil {
+			return err
+		}
 		before := *d
 		now := s.Now()
 		changed, err := applyDeploymentUpdate(d, upd, now)
@@ -134,6 +147,11 @@ func (s *Service) UpdateDeployment(ctx context.Context, idOrName string, upd dag
 		d.UpdatedAt = now
 		if err := tx.UpdateDeployment(ctx, d); err != nil {
 			return err
+		}
+		if upd.AutoRollback != nil {
+			if err := tx.PutAutoRollbackPolicy(ctx, d.ID, &d.AutoRollback); err != nil {
+				return err
+			}
 		}
 		return s.record(ctx, tx, change{action: dagdeck.AuditDeploymentUpdated, targetKind: "deployment", targetID: d.ID, deploymentID: d.ID,
 			summary: deploymentDiff(&before, d, changed)})
@@ -200,6 +218,13 @@ func applyDeploymentUpdate(d *dagdeck.Deployment, upd dagdeck.DeploymentUpdate, 
 	if upd.IsDagDeployEnabled != nil {
 		d.IsDagDeployEnabled = *upd.IsDagDeployEnabled
 	}
+	if upd.AutoRollback != nil {
+		p := upd.AutoRollback.Apply(d.AutoRollback)
+		if err := p.Validate(); err != nil {
+			return nil, err
+		}
+		d.AutoRollback = p
+	}
 	return applyEnvUpdates(d, upd.Env, now)
 }
 
@@ -254,8 +279,23 @@ func deploymentDiff(before, after *dagdeck.Deployment, envKeys []string) map[str
 	field("workerQueues", before.WorkerQueues, after.WorkerQueues)
 	field("workerConcurrency", before.WorkerConcurrency, after.WorkerConcurrency)
 	field("isDagDeployEnabled", before.IsDagDeployEnabled, after.IsDagDeployEnabled)
+	field("autoRollback", before.AutoRollback, after.AutoRollback)
 	if len(envKeys) > 0 {
 		m["envKeysChanged"] = envKeys
 	}
 	return m
+}
+
+// withPolicy sets d's automatic rollback policy: its own, or the default.
+func withPolicy(ctx context.Context, tx dagdeck.Tx, d *dagdeck.Deployment) error {
+	p, err := tx.AutoRollbackPolicy(ctx, d.ID)
+	switch {
+	case dagdeck.ErrorCode(err) == dagdeck.ENOTFOUND:
+		d.AutoRollback = dagdeck.DefaultAutoRollbackPolicy
+	case err != nil:
+		return err
+	default:
+		d.AutoRollback = *p
+	}
+	return nil
 }

@@ -79,12 +79,17 @@ func deployBeforeCurrent(ctx context.Context, tx dagdeck.Tx, dep *dagdeck.Deploy
 
 // previousTarget returns the newest deploy before the current one that is
 // an eligible rollback target and whose code differs from the current code.
+// Inside the retention window it walks the history; beyond it only pinned
+// deploys can be eligible, so it looks at those.
 func (s *Service) previousTarget(ctx context.Context, tx dagdeck.Tx, dep *dagdeck.Deployment) (*dagdeck.Deploy, error) {
 	cur, err := currentDeploy(ctx, tx, dep)
 	if err != nil {
 		return nil, err
 	}
-	now := s.Now()
+	j, err := s.judge(ctx, tx, dep.ID)
+	if err != nil {
+		return nil, err
+	}
 	const page = 100
 	for before := cur.Sequence; ; {
 		ds, err := tx.ListDeploys(ctx, dagdeck.DeployFilter{DeploymentID: dep.ID, Status: dagdeck.DeployDeployed, BeforeSequence: before, Limit: page})
@@ -92,18 +97,46 @@ func (s *Service) previousTarget(ctx context.Context, tx dagdeck.Tx, dep *dagdec
 			return nil, err
 		}
 		for _, d := range ds {
-			if now.Sub(d.CreatedAt) > s.retention {
-				break // this one and every older one are outside the window
+			if j.now.Sub(d.CreatedAt) > j.retention {
+				return s.pinnedTarget(ctx, tx, j, dep, cur, d.Sequence+1)
 			}
-			if dagdeck.EligibilityOf(d, cur.ID, now, s.retention).Eligible && !d.SameCode(cur) {
+			j.apply(d)
+			if d.Rollback.Eligible && !d.SameCode(cur) {
 				return d, nil
 			}
 		}
-		if len(ds) < page || now.Sub(ds[len(ds)-1].CreatedAt) > s.retention {
-			return nil, dagdeck.Errorf(dagdeck.ENOTFOUND, "Deployment %s has no earlier deploy with different code to roll back to (the current deploy is #%d)", dep.Name, cur.Sequence)
+		if len(ds) < page {
+			return nil, noPreviousTarget(dep, cur)
 		}
 		before = ds[len(ds)-1].Sequence
 	}
+}
+
+// pinnedTarget returns the newest pinned, eligible deploy before sequence
+// before whose code differs from cur.
+func (s *Service) pinnedTarget(ctx context.Context, tx dagdeck.Tx, j *judge, dep *dagdeck.Deployment, cur *dagdeck.Deploy, before int64) (*dagdeck.Deploy, error) {
+	var best *dagdeck.Deploy
+	for id, marks := range j.marks {
+		if !marks[dagdeck.MarkPin].Active(j.now) {
+			continue
+		}
+		d, err := tx.FindDeploy(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		j.apply(d)
+		if d.Sequence < before && d.Rollback.Eligible && !d.SameCode(cur) && (best == nil || d.Sequence > best.Sequence) {
+			best = d
+		}
+	}
+	if best == nil {
+		return nil, noPreviousTarget(dep, cur)
+	}
+	return best, nil
+}
+
+func noPreviousTarget(dep *dagdeck.Deployment, cur *dagdeck.Deploy) error {
+	return dagdeck.Errorf(dagdeck.ENOTFOUND, "Deployment %s has no earlier deploy with different code to roll back to (the current deploy is #%d; quarantined and expired deploys do not count)", dep.Name, cur.Sequence)
 }
 
 // currentDeploy returns dep's current deploy. ENOTFOUND if it has none.

@@ -2,9 +2,7 @@ package service
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/dagdeck/dagdeck"
@@ -74,6 +72,7 @@ func (s *Service) FinalizeDeploy(ctx context.Context, deploymentIDOrName, deploy
 	}
 	s.logger.Info("deploy finalized", "deployment", d.DeploymentID, "deploy", d.ID, "imageTag", d.ImageTag, "runtime", d.RuntimeVersion)
 	s.activated(ctx, d)
+	s.deployFinished(ctx, d, dagdeck.OutcomeDeployed)
 	return s.withEligibility(ctx, d)
 }
 
@@ -126,9 +125,5 @@ func (s *Service) readManifest(ctx context.Context, digest string) (*dagdeck.Man
 		return nil, fmt.Errorf("open manifest: %w", err)
 	}
 	defer rc.Close()
-	var m dagdeck.Manifest
-	if err := json.NewDecoder(io.LimitReader(rc, 256<<20)).Decode(&m); err != nil {
-		return nil, fmt.Errorf("decode manifest %s: %w", digest, err)
-	}
-	return &m, nil
+	return dagdeck.DecodeManifest(rc, digest)
 }

@@ -10,7 +10,7 @@ import (
 
 // GC deletes the blobs no retained deploy references (DESIGN §4): retained
 // are DEPLOYED deploys inside the retention window, every current deploy,
-// unfinished uploads and deploys that running tasks use. Blobs younger than
+// pinned deploys, unfinished uploads and deploys that running tasks use. Blobs younger than
 // the grace period are kept too. Deploys whose artifacts are gone are marked
 // pruned; their records stay. It holds the exclusive GC lock for the whole
 // sweep, so deploys that reference blobs (shared lock) wait for it, and only
@@ -25,6 +25,7 @@ func (s *Service) GC(ctx context.Context) (*dagdeck.GCResult, error) {
 // CollectGarbage is GC without an authorization check, for the server's
 // periodic run.
 func (s *Service) CollectGarbage(ctx context.Context) (*dagdeck.GCResult, error) {
+	start := time.Now()
 	var res dagdeck.GCResult
 	err := s.store.Update(ctx, func(tx dagdeck.Tx) error {
 		res = dagdeck.GCResult{}
@@ -34,6 +35,9 @@ func (s *Service) CollectGarbage(ctx context.Context) (*dagdeck.GCResult, error)
 		now := s.Now()
 		retained, err := tx.RetainedDeploys(ctx, now.Add(-s.retention))
 		if err != nil {
+			return err
+		}
+		if retained, err = withPinned(ctx, tx, retained, now); err != nil {
 			return err
 		}
 		keep, err := s.referencedBlobs(ctx, retained)
@@ -56,6 +60,7 @@ func (s *Service) CollectGarbage(ctx context.Context) (*dagdeck.GCResult, error)
 		return nil, err
 	}
 	s.logger.Info("garbage collected", "blobsDeleted", res.BlobsDeleted, "bytesDeleted", res.BytesDeleted, "deploysPruned", res.DeploysPruned)
+	s.obs().GarbageCollected(&res, time.Since(start))
 	return &res, nil
 }
 
@@ -94,6 +99,7 @@ func (s *Service) sweep(ctx context.Context, keep map[string]bool, res *dagdeck.
 	err := s.artifacts.Walk(ctx, func(b dagdeck.BlobInfo) error {
 		if keep[b.Digest] || time.Since(b.CreatedAt) < s.gcGrace {
 			res.BlobsKept++
+			res.BytesKept += b.Size
 			return nil
 		}
 		doomed = append(doomed, b)
@@ -158,4 +164,23 @@ func (s *Service) anyMissing(ctx context.Context, digests ...string) (bool, erro
 		}
 	}
 	return false, nil
+}
+
+// withPinned adds the deploys with an active pin to retained.
+func withPinned(ctx context.Context, tx dagdeck.Tx, retained []*dagdeck.Deploy, now time.Time) ([]*dagdeck.Deploy, error) {
+	marks, err := tx.ListMarks(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range marks {
+		if m.Kind != dagdeck.MarkPin || !m.Active(now) {
+			continue
+		}
+		d, err := tx.FindDeploy(ctx, m.DeployID)
+		if err != nil {
+			return nil, err
+		}
+		retained = append(retained, d)
+	}
+	return retained, nil
 }

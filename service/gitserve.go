@@ -13,21 +13,27 @@ import (
 // GitRepository returns the Deployment's git repository: one commit per
 // DEPLOYED deploy that has one, oldest first, shallow from the oldest
 // deploy after which none had its artifacts pruned. Requires the viewer
-// role. ENOTFOUND if there is no such Deployment.
+// role. ENOTFOUND if there is no such Deployment, or if the caller's token
+// is for other Deployments.
 //
 // The repository rebuilds each commit from the record when it is served
 // and checks that it has the recorded id.
 func (s *Service) GitRepository(ctx context.Context, deploymentIDOrName string) (*gitrepo.Repository, error) {
-	if _, err := dagdeck.Authorize(ctx, dagdeck.RoleViewer); err != nil {
+	actor, err := dagdeck.Authorize(ctx, dagdeck.RoleViewer)
+	if err != nil {
 		return nil, err
 	}
 	var dep *dagdeck.Deployment
-	err := s.store.View(ctx, func(tx dagdeck.Tx) (err error) {
+	err = s.store.View(ctx, func(tx dagdeck.Tx) (err error) {
 		dep, err = findDeployment(ctx, tx, deploymentIDOrName)
 		return err
 	})
 	if err != nil {
 		return nil, err
+	}
+	if !actor.Reaches(dep.ID) {
+		// A token made for other Deployments learns nothing of this one.
+		return nil, dagdeck.Errorf(dagdeck.ENOTFOUND, "Deployment %q not found", deploymentIDOrName)
 	}
 	if err := s.BackfillCommits(ctx, dep.ID); err != nil {
 		return nil, err

@@ -46,12 +46,12 @@ func (s *Service) ListDeploys(ctx context.Context, deploymentIDOrName, cursor st
 			ds = ds[:limit]
 			page.NextCursor = encodeCursor(ds[limit-1].Sequence)
 		}
-		latest, err := latestDeployed(ctx, tx, dep.ID)
+		j, err := s.judge(ctx, tx, dep.ID)
 		if err != nil {
 			return err
 		}
 		for _, d := range ds {
-			s.setEligibility(d, latest)
+			j.apply(d)
 		}
 		page.Deploys = ds
 		return nil
@@ -76,9 +76,7 @@ func (s *Service) FindDeploy(ctx context.Context, deploymentIDOrName, deployID s
 		if d, err = s.findDeployOf(ctx, tx, dep, deployID); err != nil {
 			return err
 		}
-		latest, err := latestDeployed(ctx, tx, dep.ID)
-		s.setEligibility(d, latest)
-		return err
+		return s.applyJudge(ctx, tx, d)
 	})
 	return d, err
 }
@@ -100,9 +98,7 @@ func (s *Service) FindDeployByID(ctx context.Context, deployID string) (*dagdeck
 		if err != nil {
 			return err
 		}
-		latest, err := latestDeployed(ctx, tx, d.DeploymentID)
-		s.setEligibility(d, latest)
-		return err
+		return s.applyJudge(ctx, tx, d)
 	})
 	return d, err
 }
@@ -130,30 +126,66 @@ func (s *Service) PreviousDeployed(ctx context.Context, deploymentIDOrName, depl
 		if len(ds) == 0 {
 			return dagdeck.Errorf(dagdeck.ENOTFOUND, "%s has no DEPLOYED deploy before it", d)
 		}
-		latest, err := latestDeployed(ctx, tx, dep.ID)
 		prev = ds[0]
-		s.setEligibility(prev, latest)
-		return err
+		return s.applyJudge(ctx, tx, prev)
 	})
 	return prev, err
 }
 
 // withEligibility re-reads what eligibility needs and sets it on d.
 func (s *Service) withEligibility(ctx context.Context, d *dagdeck.Deploy) (*dagdeck.Deploy, error) {
-	err := s.store.View(ctx, func(tx dagdeck.Tx) error {
-		latest, err := latestDeployed(ctx, tx, d.DeploymentID)
-		s.setEligibility(d, latest)
-		return err
-	})
+	err := s.store.View(ctx, func(tx dagdeck.Tx) error { return s.applyJudge(ctx, tx, d) })
 	return d, err
 }
 
-func (s *Service) setEligibility(d, latestDeployed *dagdeck.Deploy) {
-	latestID := ""
-	if latestDeployed != nil {
-		latestID = latestDeployed.ID
+// judge is what a deploy's eligibility depends on besides the deploy: the
+// Deployment's latest DEPLOYED deploy, the marks of its deploys, the time
+// and the retention window. One judge serves a whole page.
+type judge struct {
+	latest    *dagdeck.Deploy
+	marks     map[string]map[string]*dagdeck.DeployMark // deploy id → kind → mark
+	now       time.Time
+	retention time.Duration
+}
+
+// judge reads what eligibility depends on for a Deployment's deploys.
+func (s *Service) judge(ctx context.Context, tx dagdeck.Tx, deploymentID string) (*judge, error) {
+	latest, err := latestDeployed(ctx, tx, deploymentID)
+	if err != nil {
+		return nil, err
 	}
-	d.Rollback = dagdeck.EligibilityOf(d, latestID, s.Now(), s.retention)
+	ms, err := tx.ListMarks(ctx, deploymentID)
+	if err != nil {
+		return nil, err
+	}
+	j := &judge{latest: latest, marks: map[string]map[string]*dagdeck.DeployMark{}, now: s.Now(), retention: s.retention}
+	for _, m := range ms {
+		if j.marks[m.DeployID] == nil {
+			j.marks[m.DeployID] = map[string]*dagdeck.DeployMark{}
+		}
+		j.marks[m.DeployID][m.Kind] = m
+	}
+	return j, nil
+}
+
+// apply sets d's marks and its rollback eligibility.
+func (j *judge) apply(d *dagdeck.Deploy) {
+	d.Pin, d.Quarantine = j.marks[d.ID][dagdeck.MarkPin], j.marks[d.ID][dagdeck.MarkQuarantine]
+	latestID := ""
+	if j.latest != nil {
+		latestID = j.latest.ID
+	}
+	d.Rollback = dagdeck.EligibilityOf(d, latestID, j.now, j.retention)
+}
+
+// applyJudge sets one deploy's marks and eligibility.
+func (s *Service) applyJudge(ctx context.Context, tx dagdeck.Tx, d *dagdeck.Deploy) error {
+	j, err := s.judge(ctx, tx, d.DeploymentID)
+	if err != nil {
+		return err
+	}
+	j.apply(d)
+	return nil
 }
 
 // UpdateDeploy changes a deploy's description, or cancels an INITIALIZED
@@ -198,6 +230,9 @@ func (s *Service) UpdateDeploy(ctx context.Context, deploymentIDOrName, deployID
 	if err != nil {
 		return nil, err
 	}
+	if upd.Status != nil {
+		s.deployFinished(ctx, d, dagdeck.OutcomeCancelled)
+	}
 	return s.withEligibility(ctx, d)
 }
 
@@ -232,11 +267,12 @@ func (s *Service) FailAbandoned(ctx context.Context) (int, error) {
 
 func (s *Service) failIfStillInitialized(ctx context.Context, deploymentID, deployID string, now time.Time) (bool, error) {
 	failed := false
-	err := s.store.Update(ctx, func(tx dagdeck.Tx) error {
+	var d *dagdeck.Deploy
+	err := s.store.Update(ctx, func(tx dagdeck.Tx) (err error) {
 		if err := tx.LockDeployment(ctx, deploymentID); err != nil {
 			return err
 		}
-		d, err := tx.FindDeploy(ctx, deployID)
+		d, err = tx.FindDeploy(ctx, deployID)
 		if err != nil || d.Status != dagdeck.DeployInitialized {
 			return err
 		}
@@ -255,6 +291,9 @@ func (s *Service) failIfStillInitialized(ctx context.Context, deploymentID, depl
 		c.event = deployEvent(dagdeck.EventDeployFailed, dep, d, actor)
 		return s.record(dagdeck.NewContextWithActor(ctx, actor), tx, c)
 	})
+	if err == nil && failed {
+		s.deployFinished(ctx, d, dagdeck.OutcomeFailed)
+	}
 	return failed, err
 }
 

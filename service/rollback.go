@@ -10,7 +10,7 @@ import (
 	"github.com/dagdeck/dagdeck"
 )
 
-// Rollback rolls a Deployment back to one of its deploys: a NEW deploy, at
+// rollback rolls a Deployment back to one of its deploys: a NEW deploy, at
 // the top of the history, whose code state (image, DAG bundle, runtime
 // version, DAG-deploy setting) is copied from the target. Settings and env
 // vars are left alone. With req.DryRun it only returns the plan, which
@@ -22,7 +22,7 @@ import (
 // not eligible (FAILED, EXPIRED, ARTIFACTS_MISSING…) or lowers the runtime
 // without req.ConfirmDowngrade; ECONFLICT while a deploy is in progress or
 // when the Deployment changed under the rollback.
-func (s *Service) Rollback(ctx context.Context, deploymentIDOrName, deployID string, req dagdeck.RollbackRequest) (*dagdeck.RollbackResult, error) {
+func (s *Service) rollback(ctx context.Context, deploymentIDOrName, deployID string, req dagdeck.RollbackRequest) (*dagdeck.RollbackResult, error) {
 	want := dagdeck.RoleDeployer
 	if req.DryRun {
 		want = dagdeck.RoleViewer
@@ -228,7 +228,7 @@ func (s *Service) planRollback(ctx context.Context, tx dagdeck.Tx, deploymentIDO
 	if err != nil {
 		return nil, err
 	}
-	latest, err := s.requireEligible(ctx, tx, target)
+	j, err := s.requireEligible(ctx, tx, target)
 	if err != nil {
 		return nil, err
 	}
@@ -236,7 +236,7 @@ func (s *Service) planRollback(ctx context.Context, tx dagdeck.Tx, deploymentIDO
 	if err != nil {
 		return nil, fmt.Errorf("find current deploy: %w", err)
 	}
-	s.setEligibility(current, latest)
+	j.apply(current)
 	plan := &dagdeck.RollbackPlan{
 		DeploymentID:   dep.ID,
 		DeploymentName: dep.Name,
@@ -265,18 +265,18 @@ func (s *Service) planRollback(ctx context.Context, tx dagdeck.Tx, deploymentIDO
 }
 
 // requireEligible sets target's eligibility and returns EUNPROCESSABLE,
-// saying why, unless it can be rolled back to. It returns the Deployment's
-// latest DEPLOYED deploy, which eligibility depends on.
-func (s *Service) requireEligible(ctx context.Context, tx dagdeck.Tx, target *dagdeck.Deploy) (*dagdeck.Deploy, error) {
-	latest, err := latestDeployed(ctx, tx, target.DeploymentID)
+// saying why, unless it can be rolled back to. It returns the judge of the
+// Deployment's deploys, which eligibility depends on.
+func (s *Service) requireEligible(ctx context.Context, tx dagdeck.Tx, target *dagdeck.Deploy) (*judge, error) {
+	j, err := s.judge(ctx, tx, target.DeploymentID)
 	if err != nil {
 		return nil, err
 	}
-	s.setEligibility(target, latest)
+	j.apply(target)
 	if !target.Rollback.Eligible {
 		return nil, dagdeck.Errorf(dagdeck.EUNPROCESSABLE, "cannot roll back to %s: %s", target, explainIneligible(target, s.retention))
 	}
-	return latest, nil
+	return j, nil
 }
 
 // imageRef renders a deploy's image as repository:tag, or repository@digest
@@ -302,6 +302,8 @@ func explainIneligible(d *dagdeck.Deploy, window time.Duration) string {
 		return "it is still being uploaded"
 	case dagdeck.ReasonArtifactsMissing:
 		return "its artifacts are no longer stored (ARTIFACTS_MISSING)"
+	case dagdeck.ReasonQuarantined:
+		return fmt.Sprintf("it is QUARANTINED by %s: %s (release it with `dagdeck deploys release`)", d.Quarantine.By.Name, d.Quarantine.Reason)
 	}
 	return d.Rollback.Reason
 }

@@ -247,6 +247,33 @@ func (s *Service) TaskLog(ctx context.Context, deploymentIDOrName, taskInstanceI
 	return log, err
 }
 
+// TaskTry returns a task instance with its log from byte offset on ("" when
+// it has not run yet, or nothing new was written). Requires the viewer
+// role. ENOTFOUND for an unknown try.
+func (s *Service) TaskTry(ctx context.Context, deploymentIDOrName, taskInstanceID string, offset int) (*dagdeck.TaskInstance, []byte, error) {
+	if _, err := dagdeck.Authorize(ctx, dagdeck.RoleViewer); err != nil {
+		return nil, nil, err
+	}
+	var ti *dagdeck.TaskInstance
+	var log []byte
+	err := s.store.View(ctx, func(tx dagdeck.Tx) (err error) {
+		if ti, err = findTaskOf(ctx, tx, deploymentIDOrName, taskInstanceID); err != nil {
+			return err
+		}
+		log, err = tx.TaskLog(ctx, ti.ID)
+		if dagdeck.ErrorCode(err) == dagdeck.ENOTFOUND {
+			log, err = nil, nil
+		}
+		return err
+	})
+	if offset > 0 && offset <= len(log) {
+		log = log[offset:]
+	} else if offset > len(log) {
+		log = nil
+	}
+	return ti, log, err
+}
+
 // SetTaskNote sets (or, with "", clears) the note of a task instance.
 // Requires the deployer role. ENOTIMPLEMENTED when the Deployment's runtime
 // is older than 1.1.0 (task notes); EINVALID for a note longer than

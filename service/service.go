@@ -33,6 +33,8 @@ type Service struct {
 	gcGrace time.Duration
 	logger  *slog.Logger
 	hooks   []func(*dagdeck.Deploy)
+	// observer hears about finished deploys, rollbacks, uploads and GC (metrics).
+	observer dagdeck.Observer
 	// manifests caches decoded manifests (immutable, content-addressed).
 	manifests *boundedCache[*dagdeck.Manifest]
 	// trees caches git trees by the manifests they are built from.

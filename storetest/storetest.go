@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) dagdeck.Store) {
 		{"ReplaceDags", testReplaceDags},
 		{"DagRuns", testDagRuns},
 		{"TaskInstances", testTaskInstances},
+		{"CountTaskInstances", testCountTaskInstances},
 		{"TaskLogs", testTaskLogs},
 		{"XCom", testXCom},
 		{"FeatureRows", testFeatureRows},
@@ -56,6 +57,7 @@ func Run(t *testing.T, open func(t *testing.T) dagdeck.Store) {
 		{"Concurrency", testConcurrency},
 		{"Audit", testAudit},
 		{"Webhooks", testWebhooks},
+		{"Marks", testMarks},
 		{"GitBlobIDs", testGitBlobIDs},
 		{"FindDeploysByCommit", testFindDeploysByCommit},
 	}

@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"bytes"
+	"sort"
+	"strconv"
 	"testing"
 
 	"github.com/dagdeck/dagdeck"
@@ -187,6 +189,45 @@ func testXCom(t *testing.T, open Opener) {
 			for _, k := range [][3]string{{r.ID, "a", "other"}, {r.ID, "b", "return_value"}, {dagdeck.NewID(), "a", "return_value"}} {
 				_, err := tx.FindXCom(t.Context(), k[0], k[1], k[2])
 				wantCode(t, err, dagdeck.ENOTFOUND)
+			}
+			return nil
+		})
+	})
+}
+
+func testCountTaskInstances(t *testing.T, open Opener) {
+	t.Run("OK", func(t *testing.T) {
+		s := newStore(t, open)
+		a, b := createDeployment(t, s, "a"), createDeployment(t, s, "b")
+		ra, rb := createRun(t, s, a, "daily", "manual__1", 1), createRun(t, s, b, "daily", "manual__1", 1)
+		for i, c := range []struct {
+			run   *dagdeck.DagRun
+			state string
+		}{{ra, dagdeck.TaskRunning}, {ra, dagdeck.TaskFailed}, {ra, dagdeck.TaskFailed}, {rb, dagdeck.TaskSuccess}} {
+			ti := newTask(c.run, "task"+strconv.Itoa(i), dagdeck.NewID())
+			ti.State = c.state
+			createTask(t, s, ti)
+		}
+		want := []dagdeck.TaskCount{
+			{DeploymentID: a.ID, State: dagdeck.TaskFailed, Count: 2},
+			{DeploymentID: a.ID, State: dagdeck.TaskRunning, Count: 1},
+			{DeploymentID: b.ID, State: dagdeck.TaskSuccess, Count: 1},
+		}
+		sort.SliceStable(want, func(i, j int) bool { return want[i].DeploymentID < want[j].DeploymentID })
+		view(t, s, func(tx dagdeck.Tx) error {
+			got, err := tx.CountTaskInstances(t.Context())
+			wantNoError(t, err)
+			wantEqual(t, want, got)
+			return nil
+		})
+	})
+	t.Run("Empty", func(t *testing.T) {
+		s := newStore(t, open)
+		view(t, s, func(tx dagdeck.Tx) error {
+			got, err := tx.CountTaskInstances(t.Context())
+			wantNoError(t, err)
+			if len(got) != 0 {
+				t.Fatalf("counts of an empty store: %v", got)
 			}
 			return nil
 		})

@@ -212,6 +212,48 @@ func TestUI_Browser(t *testing.T) {
 		}
 	})
 
+	t.Run("Diff", func(t *testing.T) {
+		tb := newTab(t, browser, e.URL)
+		tb.do(chromedp.EmulateViewport(1366, 900))
+		tb.login("vera", "vera-password")
+		tb.open("/deployments/prod")
+		// The last deploy's changes are preselected: compare them.
+		tb.do(chromedp.Click(chromedp.CSS("[data-compare]")), chromedp.WaitVisible(chromedp.CSS(".diff-hunks")))
+		opened := eval[string](tb, `location.pathname + " " + new URLSearchParams(location.search).get("from") + " " + new URLSearchParams(location.search).get("to")`)
+		if want := "/deployments/prod/diff " + prod.XCom.ID + " " + prod.Current.ID; opened != want {
+			t.Fatalf("Compare opened %s, want %s", opened, want)
+		}
+		added := `document.querySelector("#file-dags-weather\\.yaml tr.add pre").textContent`
+		if line := eval[string](tb, added); line != "+dag_id: weather" {
+			t.Errorf("the added DAG's line is %q", line)
+		}
+		changed := tb.text("#file-dags-report\\.yaml .diff-hunks")
+		for _, s := range []string{"-schedule: '@daily'", "+schedule: '@hourly'"} {
+			if !strings.Contains(changed, s) {
+				t.Errorf("the report DAG's hunk lacks %q: %s", s, changed)
+			}
+		}
+		tb.shot(shots, "diff")
+		// The file list jumps to a file's hunks.
+		tb.do(chromedp.Click(chromedp.CSS(`.diff-files a[href="#file-dags-cleanup.yaml"]`)))
+		tb.until(`location.hash === "#file-dags-cleanup.yaml"`)
+	})
+
+	t.Run("RollbackDialogLinksToDiff", func(t *testing.T) {
+		tb := newTab(t, browser, e.URL)
+		tb.do(chromedp.EmulateViewport(1366, 900))
+		tb.login("", deployerToken)
+		tb.open("/deployments/prod")
+		tb.do(chromedp.Click(chromedp.CSS(`tr[data-deploy-id="`+prod.Report.ID+`"] a[data-rollback]`)), chromedp.WaitVisible(chromedp.CSS("#rollback-dialog [data-plan-diff]")))
+		tb.do(chromedp.Click(chromedp.CSS("#rollback-dialog [data-plan-diff]")), chromedp.WaitVisible(chromedp.CSS(".diff-hunks")))
+		if p := tb.path(); p != "/deployments/prod/diff?from="+prod.Current.ID+"&to="+prod.Report.ID {
+			t.Fatalf("the plan's diff link opened %s", p)
+		}
+		if line := eval[string](tb, `document.querySelector("#file-dags-weather\\.yaml tr.del pre").textContent`); line != "-dag_id: weather" {
+			t.Errorf("rolling back to #%d removes the weather DAG, the diff shows %q", prod.Report.Sequence, line)
+		}
+	})
+
 	t.Run("RollBack", func(t *testing.T) {
 		tb := newTab(t, browser, e.URL)
 		tb.do(chromedp.EmulateViewport(1366, 900))

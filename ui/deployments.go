@@ -14,10 +14,13 @@ type deploymentsView struct {
 	Rows []deploymentRow
 }
 
-// deploymentRow is a Deployment with its most recent deploy (nil if none).
+// deploymentRow is a Deployment with the deploy it runs now (nil before
+// the first) and, when the newest deploy is another one — failed or still
+// uploading — that last attempt.
 type deploymentRow struct {
 	*dagdeck.Deployment
-	Last *dagdeck.Deploy
+	Running     *dagdeck.Deploy
+	LastAttempt *dagdeck.Deploy
 }
 
 func (u *UI) handleDeployments(w http.ResponseWriter, r *http.Request, v *visit) {
@@ -28,17 +31,31 @@ func (u *UI) handleDeployments(w http.ResponseWriter, r *http.Request, v *visit)
 	}
 	view := &deploymentsView{Rows: make([]deploymentRow, len(ds))}
 	for i, d := range ds {
-		view.Rows[i].Deployment = d
-		page, err := u.svc.ListDeploys(r.Context(), d.ID, "", 1)
-		if err != nil {
+		if view.Rows[i], err = u.deploymentRow(r.Context(), d); err != nil {
 			u.serviceError(w, r, v, err)
 			return
 		}
-		if len(page.Deploys) > 0 {
-			view.Rows[i].Last = page.Deploys[0]
-		}
 	}
 	u.render(w, r, http.StatusOK, "deployments", u.newPage(v, "Deployments", "deployments", view))
+}
+
+// deploymentRow reads what a Deployment runs and its last attempt.
+func (u *UI) deploymentRow(ctx context.Context, d *dagdeck.Deployment) (deploymentRow, error) {
+	row := deploymentRow{Deployment: d}
+	page, err := u.svc.ListDeploys(ctx, d.ID, "", 1)
+	if err != nil || len(page.Deploys) == 0 {
+		return row, err
+	}
+	newest := page.Deploys[0]
+	if newest.ID == d.CurrentDeployID {
+		row.Running = newest
+		return row, nil
+	}
+	row.LastAttempt = newest
+	if d.CurrentDeployID != "" {
+		row.Running, err = u.svc.FindDeploy(ctx, d.ID, d.CurrentDeployID)
+	}
+	return row, err
 }
 
 // deploymentView is a Deployment's page: what it runs now, its Deploy
@@ -68,6 +85,10 @@ type historyRow struct {
 	Current bool
 	// Restored is, for a rollback deploy, the deploy it restored.
 	Restored *dagdeck.Deploy
+	// Downgrade: rolling back to this deploy would lower the runtime.
+	Downgrade bool
+	// CompareFrom and CompareTo preselect the row in the compare form.
+	CompareFrom, CompareTo bool
 }
 
 func (u *UI) handleDeployment(w http.ResponseWriter, r *http.Request, v *visit) {
@@ -112,7 +133,8 @@ func (u *UI) deploymentView(ctx context.Context, name, cursor string) (*deployme
 		byID[d.ID] = d
 	}
 	for _, d := range page.Deploys {
-		row := historyRow{Deploy: d, Current: d.ID == dep.CurrentDeployID}
+		row := historyRow{Deploy: d, Current: d.ID == dep.CurrentDeployID,
+			Downgrade: d.Rollback.Eligible && dagdeck.ClassifyRuntimeChange(dep.RuntimeVersion, d.RuntimeVersion) == dagdeck.RuntimeDowngrade}
 		if d.RollbackFromID != "" {
 			if row.Restored = byID[d.RollbackFromID]; row.Restored == nil {
 				row.Restored = u.restoredOf(ctx, d)
@@ -120,6 +142,7 @@ func (u *UI) deploymentView(ctx context.Context, name, cursor string) (*deployme
 		}
 		view.History.Rows = append(view.History.Rows, row)
 	}
+	preselectCompare(view.History.Rows)
 	if view.Current = byID[dep.CurrentDeployID]; view.Current == nil && dep.CurrentDeployID != "" {
 		if view.Current, err = u.svc.FindDeploy(ctx, dep.ID, dep.CurrentDeployID); err != nil {
 			return nil, err
@@ -151,4 +174,27 @@ func rolledBackMessage(d, restored *dagdeck.Deploy) string {
 		return fmt.Sprintf("Rolled back: deploy #%d is now current.", d.Sequence)
 	}
 	return fmt.Sprintf("Rolled back to #%d: deploy #%d is now current and runs its code (runtime %s).", restored.Sequence, d.Sequence, d.RuntimeVersion)
+}
+
+// preselectCompare checks, in the history's compare form, the current
+// deploy (or the newest row) as "to" and the deployed deploy before it as
+// "from": the last deploy's changes.
+func preselectCompare(rows []historyRow) {
+	to := 0
+	for i, r := range rows {
+		if r.Current {
+			to = i
+			break
+		}
+	}
+	if to >= len(rows) {
+		return
+	}
+	rows[to].CompareTo = true
+	for i := to + 1; i < len(rows); i++ {
+		if rows[i].Status == dagdeck.DeployDeployed && !rows[i].ArtifactsPruned {
+			rows[i].CompareFrom = true
+			return
+		}
+	}
 }

@@ -1,6 +1,7 @@
 // Package ui serves dagdeck's web UI: server-rendered HTML pages for the
-// Deployments, their Deploy History and the rollback flow, with one CSS
-// file and a little JavaScript embedded in the binary.
+// Deployments, their Deploy History, the diff between two deploys and the
+// rollback flow, with one CSS file and a little JavaScript embedded in the
+// binary.
 //
 // The UI calls the service package in-process, exactly as the REST API
 // handlers do, so roles and business rules are the API's: a viewer sees no

@@ -31,6 +31,11 @@ var funcs = template.FuncMap{
 	"deployRef":   newDeployRef,
 	"filesOf":     newFilesSection,
 	"wbr":         breakAtT,
+	"commitURL":   commitURL,
+	"hunkRows":    hunkRows,
+	"fileStatus":  fileStatusLabel,
+	"contentOf":   contentLabel,
+	"fileAnchor":  fileAnchor,
 }
 
 // breakAtT lets a browser wrap an image tag or a bundle version after its

@@ -64,11 +64,20 @@ func TestUI_DeploymentPage(t *testing.T) {
 			t.Errorf("current row lacks %q:\n%s", s, cur)
 		}
 	}
-	if strings.Contains(cur, "data-rollback") {
+	if strings.Contains(cur, "/deploys/"+h.Current.ID+"/rollback") {
 		t.Error("the current deploy offers a rollback to itself")
 	}
-	if r := row(t, page.body, h.XCom.ID); !strings.Contains(r, `data-rollback`) || !strings.Contains(r, `>Deploy<`) {
-		t.Errorf("eligible row has no Deploy button:\n%s", r)
+	if !strings.Contains(cur, `href="/deployments/prod/deploys/previous/rollback" data-rollback`) || !strings.Contains(cur, ">Roll back to previous<") {
+		t.Errorf("the current row has no Roll back to previous action:\n%s", cur)
+	}
+	if r := row(t, page.body, h.XCom.ID); !strings.Contains(r, `data-rollback`) || !strings.Contains(r, `>Roll back<`) {
+		t.Errorf("eligible row has no Roll back button:\n%s", r)
+	}
+	if r := row(t, page.body, h.Report.ID); !strings.Contains(r, `badge-downgrade`) {
+		t.Errorf("the row of runtime 1.1.0 is not marked as a downgrade from 2.0.0:\n%s", r)
+	}
+	if r := row(t, page.body, h.XCom.ID); strings.Contains(r, `badge-downgrade`) {
+		t.Errorf("a same-runtime row is marked as a downgrade:\n%s", r)
 	}
 	for id, reason := range map[string]string{h.Failed.ID: "FAILED", h.Expired.ID: "EXPIRED"} {
 		r := row(t, page.body, id)

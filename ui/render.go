@@ -41,7 +41,7 @@ type views struct {
 	pages map[string]*template.Template
 }
 
-var pageNames = []string{"login", "deployments", "deployment", "deploy", "rollback", "error", "audit", "webhooks"}
+var pageNames = []string{"login", "deployments", "deployment", "deploy", "rollback", "error", "audit", "webhooks", "tasklog", "diff"}
 
 func parseViews() *views {
 	v := &views{pages: make(map[string]*template.Template)}
@@ -100,7 +100,7 @@ func (u *UI) renderError(w http.ResponseWriter, r *http.Request, v *visit, statu
 		message = http.StatusText(status)
 	}
 	if isFetch(r) {
-		writeJSONError(w, status, server.CodeOf(status), message)
+		writeJSONError(w, status, dagdeck.CodeOfHTTPStatus(status), message)
 		return
 	}
 	p := &page{Title: http.StatusText(status), Body: &errorView{Status: status, Heading: http.StatusText(status), Message: message}}
@@ -121,7 +121,7 @@ func (u *UI) serviceError(w http.ResponseWriter, r *http.Request, v *visit, err 
 		u.toLogin(w, r)
 		return
 	}
-	u.renderError(w, r, v, server.StatusOf(code), dagdeck.ErrorMessage(err))
+	u.renderError(w, r, v, dagdeck.HTTPStatus(code), dagdeck.ErrorMessage(err))
 }
 
 // writeJSON answers the UI's JavaScript.

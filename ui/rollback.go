@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/dagdeck/dagdeck"
-	"github.com/dagdeck/dagdeck/server"
 )
 
 // planView is the rollback confirmation: the plan of a dry run, and the
@@ -41,7 +40,7 @@ func (u *UI) handleRollbackPlan(w http.ResponseWriter, r *http.Request, v *visit
 			return
 		}
 		view.Error = dagdeck.ErrorMessage(err)
-		u.renderPlan(w, r, v, server.StatusOf(dagdeck.ErrorCode(err)), view)
+		u.renderPlan(w, r, v, dagdeck.HTTPStatus(dagdeck.ErrorCode(err)), view)
 		return
 	}
 	view.Plan = res.Plan
@@ -125,7 +124,7 @@ func (u *UI) rollbackFailed(w http.ResponseWriter, r *http.Request, v *visit, vi
 	if code == dagdeck.EINTERNAL {
 		u.logger.Error("web UI rollback", "path", r.URL.Path, "err", err)
 	}
-	status := server.StatusOf(code)
+	status := dagdeck.HTTPStatus(code)
 	if isFetch(r) {
 		writeJSONError(w, status, code, dagdeck.ErrorMessage(err))
 		return

@@ -127,11 +127,7 @@ type backendFlags struct {
 }
 
 func (b *backendFlags) register(f *pflag.FlagSet) {
-	dataDir := os.Getenv("DAGDECK_DATA")
-	if dataDir == "" {
-		dataDir = ".dagdeck"
-	}
-	f.StringVar(&b.DataDir, "data-dir", dataDir, "directory for the default SQLite database and artifact folder (env DAGDECK_DATA)")
+	f.StringVar(&b.DataDir, "data-dir", defaultDataDir(), "directory for the default SQLite database and artifact folder (env DAGDECK_DATA)")
 	f.StringVar(&b.DatabaseURL, "database-url", os.Getenv("DAGDECK_DATABASE_URL"), "metadata store: sqlite:///path/dagdeck.db or postgres://… (default: SQLite in the data directory; env DAGDECK_DATABASE_URL)")
 	f.StringVar(&b.ArtifactsURL, "artifacts", os.Getenv("DAGDECK_ARTIFACTS"), "artifact store: file:///path or s3://bucket/prefix (default: a folder in the data directory; env DAGDECK_ARTIFACTS)")
 }
@@ -150,4 +146,20 @@ func cleanTemp(ctx context.Context, artifacts dagdeck.ArtifactStore) (int, error
 		return a.CleanTemp(ctx, time.Hour)
 	}
 	return 0, nil
+}
+
+// defaultDataDir is where dagdeck keeps its data without --data-dir:
+// $DAGDECK_DATA, else $XDG_DATA_HOME/dagdeck, else ~/.local/share/dagdeck —
+// never the current folder, which is often a project that gets deployed.
+func defaultDataDir() string {
+	if d := os.Getenv("DAGDECK_DATA"); d != "" {
+		return d
+	}
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "dagdeck")
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, ".local", "share", "dagdeck")
+	}
+	return ".dagdeck"
 }

@@ -23,7 +23,7 @@ func newExportCmd() *cobra.Command {
 		Long: `Write every Deployment, deploy, token, user and artifact of an installation
 to one tar file, which "dagdeck import" loads into other stores. Stop the
 server first so the snapshot is consistent.`,
-		Example: `  dagdeck export --data-dir .dagdeck -f dagdeck-backup.tar`,
+		Example: `  dagdeck export -f dagdeck-backup.tar`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			store, artifacts, err := b.open(cmd.Context())

@@ -23,6 +23,7 @@ func main() {
 		hideClientFlags(cmd)
 		root.AddCommand(cmd)
 	}
+	root.AddCommand(newAdminCmd()) // works on the stores, but honours -o json
 	root.AddCommand(newRuntimeCmd())
 	code := cli.Execute(ctx, root)
 	stop()

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"log/slog"
 	"os"
 	"time"
 
@@ -18,7 +17,7 @@ import (
 func newRuntimeCmd() *cobra.Command {
 	var deployment, dataDir string
 	var poll time.Duration
-	var debug bool
+	var logs logFlags
 	cmd := &cobra.Command{
 		Use:   "runtime --deployment ID_OR_NAME [--server URL] [--token TOKEN] [--data-dir DIR]",
 		Short: "Run a Deployment's DAGs in this process, against a dagdeck server's API",
@@ -35,15 +34,14 @@ The token needs the runtime role (dagdeck token create --name rt --role
 runtime): the runtime reads the Deployment's secret environment variables,
 which its tasks need, and no user token may.`,
 		Example: `  dagdeck server --runtime=none
-  dagdeck token create --name etl-runtime --role runtime
+  dagdeck token create --name etl-runtime --role runtime --deployment etl-prod
   dagdeck runtime --deployment etl-prod --server http://127.0.0.1:8080 --token ddk_…`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			level := slog.LevelInfo
-			if debug {
-				level = slog.LevelDebug
+			logger, err := logs.logger(cmd.ErrOrStderr())
+			if err != nil {
+				return err
 			}
-			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
 			serverURL, token := serverAndToken(cmd)
 			api := client.New(serverURL, token, client.WithVersion(version))
 			rt, err := localruntime.New(localruntime.Config{
@@ -66,15 +64,11 @@ which its tasks need, and no user token may.`,
 			return rt.Close()
 		},
 	}
-	defaultData := os.Getenv("DAGDECK_DATA")
-	if defaultData == "" {
-		defaultData = ".dagdeck"
-	}
 	f := cmd.Flags()
 	f.StringVarP(&deployment, "deployment", "d", "", "Deployment id or name (required)")
-	f.StringVar(&dataDir, "data-dir", defaultData, "directory for version directories and task logs (env DAGDECK_DATA)")
+	f.StringVar(&dataDir, "data-dir", defaultDataDir(), "directory for version directories and task logs (env DAGDECK_DATA)")
 	f.DurationVar(&poll, "poll-interval", localruntime.DefaultPollInterval, "how often the server is asked for new runs and deploys")
-	f.BoolVar(&debug, "debug", false, "log more")
+	logs.register(f)
 	_ = cmd.MarkFlagRequired("deployment")
 	return cmd
 }

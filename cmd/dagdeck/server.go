@@ -15,6 +15,7 @@ import (
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/credentials"
 	"github.com/dagdeck/dagdeck/localruntime"
+	"github.com/dagdeck/dagdeck/metrics"
 	"github.com/dagdeck/dagdeck/server"
 	"github.com/dagdeck/dagdeck/service"
 	"github.com/dagdeck/dagdeck/ui"
@@ -37,6 +38,9 @@ type Main struct {
 	// PublicURL, if set, is the server's base URL as clients reach it (behind
 	// a proxy); links such as a Deployment's gitUrl start with it.
 	PublicURL string
+	// MetricsAddr, when set, serves /metrics without authentication on a
+	// listener of its own.
+	MetricsAddr string
 	// WebhookAllowPrivate lets webhooks deliver to loopback and private
 	// addresses (off: a webhook cannot probe the server's own network).
 	WebhookAllowPrivate bool
@@ -48,11 +52,15 @@ type Main struct {
 	store     dagdeck.Store
 	artifacts dagdeck.ArtifactStore
 	svc       *service.Service
+	metrics   *metrics.Metrics
 	runtime   *localruntime.Runtime
 	http      *http.Server
 	ln        net.Listener
 	cancel    context.CancelFunc
 	done      chan struct{}
+
+	metricsLn   net.Listener
+	metricsHTTP *http.Server
 }
 
 // Run opens the stores, creates the first admin token if there is none,
@@ -72,18 +80,24 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if m.artifacts, err = openArtifacts(ctx, m.ArtifactsURL); err != nil {
 		return fmt.Errorf("open artifact store: %w", err)
 	}
+	m.metrics = metrics.New(m.Logger)
 	m.svc = service.New(m.store, m.artifacts,
+		service.WithObserver(m.metrics),
 		service.WithRetention(m.Retention),
 		service.WithUploadTimeout(m.UploadTimeout),
 		service.WithGCGrace(m.GCGrace),
 		service.WithLogger(m.Logger))
 	srv := server.New(m.svc, m.Logger)
 	srv.SetPublicURL(m.PublicURL)
+	m.mountMetrics(srv)
 	web := ui.New(m.svc, ui.WithLogger(m.Logger), ui.WithPublicURL(m.PublicURL))
 	srv.AddAuthenticator(web.Authenticate)
 	srv.Mount("/", web)
 	if m.ln, err = net.Listen("tcp", m.Addr); err != nil {
 		return fmt.Errorf("listen on %s: %w", m.Addr, err)
+	}
+	if err := m.listenMetrics(); err != nil {
+		return err
 	}
 	if err := m.bootstrapToken(ctx); err != nil {
 		return err
@@ -91,14 +105,14 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := m.startRuntime(ctx); err != nil {
 		return err
 	}
-	m.http = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	m.http = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	m.http.RegisterOnShutdown(web.Close) // the UI's event streams never go idle by themselves
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.cancel, m.done = cancel, make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() { m.housekeeping(bg) })
 	wg.Go(func() {
-		m.svc.RunDeliveries(bg, service.DeliveryOptions{AllowPrivate: m.WebhookAllowPrivate})
+		m.svc.RunDeliveries(bg, service.DeliveryOptions{AllowPrivate: m.WebhookAllowPrivate, OnAttempt: m.metrics.WebhookDelivered})
 	})
 	go func() { wg.Wait(); close(m.done) }()
 	go func() {
@@ -141,26 +155,52 @@ func (m *Main) bootstrapToken(ctx context.Context) error {
 	}
 	fmt.Fprintf(m.Stdout, "Created the first admin API token (shown once):\n\n    %s\n\n", secret)
 	if m.SaveCredentials {
-		if err := credentials.Save(m.URL(), secret); err != nil {
-			return fmt.Errorf("save the admin token for the CLI: %w", err)
-		}
-		p, _ := credentials.Path()
-		fmt.Fprintf(m.Stdout, "Saved it in %s: the dagdeck CLI on this machine uses it for %s.\n\n", p, m.URL())
+		return m.saveCredentials(secret)
 	}
 	return nil
 }
 
-// housekeeping backfills git commits, then fails abandoned uploads every
-// minute and collects garbage every GCInterval.
+// saveCredentials saves the first admin token for the CLI on this machine.
+// A token already saved for the same URL belongs to another installation
+// (another data folder or database): it is kept under another name, never
+// silently replaced, and the operator is told.
+func (m *Main) saveCredentials(secret string) error {
+	p, _ := credentials.Path()
+	if old, err := credentials.Load(m.URL()); err == nil && old != secret {
+		kept := m.URL() + "#replaced-" + time.Now().UTC().Format("20060102T150405Z")
+		if err := credentials.Save(kept, old); err != nil {
+			return fmt.Errorf("keep the previously saved token: %w", err)
+		}
+		fmt.Fprintf(m.Stdout, "The CLI's saved token for %s belongs to another dagdeck installation (another data folder or database);\n"+
+			"it is kept in %s as %q. Use it again with: dagdeck --token <that token> …\n\n", m.URL(), p, kept)
+	}
+	if err := credentials.Save(m.URL(), secret); err != nil {
+		return fmt.Errorf("save the admin token for the CLI: %w", err)
+	}
+	fmt.Fprintf(m.Stdout, "Saved it in %s: the dagdeck CLI on this machine uses it for %s.\n\n", p, m.URL())
+	return nil
+}
+
+// autoRollbackInterval is how often deploys under an automatic rollback
+// policy are judged.
+const autoRollbackInterval = 10 * time.Second
+
+// housekeeping backfills git commits and measures the artifact store once
+// for the metrics, then fails abandoned uploads every minute, judges
+// watched deploys every autoRollbackInterval and collects garbage every
+// GCInterval.
 func (m *Main) housekeeping(ctx context.Context) {
 	// Deploys recorded before dagdeck made git commits get theirs, once.
 	if err := m.svc.BackfillAllCommits(ctx); err != nil && ctx.Err() == nil {
 		m.Logger.Error("backfill git commits", "err", err)
 	}
+	m.measureArtifacts(ctx)
 	abandon := time.NewTicker(time.Minute)
 	gc := time.NewTicker(m.GCInterval)
+	health := time.NewTicker(autoRollbackInterval)
 	defer abandon.Stop()
 	defer gc.Stop()
+	defer health.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -168,6 +208,10 @@ func (m *Main) housekeeping(ctx context.Context) {
 		case <-abandon.C:
 			if _, err := m.svc.FailAbandoned(ctx); err != nil {
 				m.Logger.Error("fail abandoned deploys", "err", err)
+			}
+		case <-health.C:
+			if err := m.svc.CheckAutoRollbacks(ctx); err != nil {
+				m.Logger.Error("automatic rollback", "err", err)
 			}
 		case <-gc.C:
 			if _, err := m.svc.CollectGarbage(ctx); err != nil {
@@ -198,7 +242,7 @@ func (m *Main) Close() error {
 	} else if m.ln != nil {
 		errs = append(errs, m.ln.Close())
 	}
-	errs = append(errs, m.stopRuntime())
+	errs = append(errs, m.closeMetrics(), m.stopRuntime())
 	if m.cancel != nil {
 		m.cancel()
 		<-m.done

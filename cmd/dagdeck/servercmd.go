@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -11,26 +10,28 @@ import (
 // newServerCmd returns `dagdeck server`.
 func newServerCmd() *cobra.Command {
 	m := &Main{SaveCredentials: true}
-	var debug bool
+	var logs logFlags
 	cmd := &cobra.Command{
 		Use:   "server",
 		Short: "Run the dagdeck server: REST API, web UI, metadata and artifact stores, retention",
 		Long: `Run the dagdeck server.
 
-With no flags it keeps everything under ./.dagdeck (or $DAGDECK_DATA): a SQLite
-database and an artifact folder, and listens on 127.0.0.1:8080. On first start
+With no flags it keeps everything in the user's data folder
+($XDG_DATA_HOME/dagdeck, by default ~/.local/share/dagdeck; or $DAGDECK_DATA):
+a SQLite database and an artifact folder, and listens on 127.0.0.1:8080. On first start
 it creates an admin API token, prints it once and saves it where the dagdeck
 CLI on this machine finds it.`,
 		Example: `  dagdeck server
   dagdeck server --addr 127.0.0.1:9090 --data-dir /var/lib/dagdeck
+  dagdeck server --log-format json --metrics-addr 10.0.0.5:9464
   dagdeck server --database-url postgres://dagdeck@db/dagdeck --artifacts s3://bucket/dagdeck`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			level := slog.LevelInfo
-			if debug {
-				level = slog.LevelDebug
+			logger, err := logs.logger(cmd.ErrOrStderr())
+			if err != nil {
+				return err
 			}
-			m.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
+			m.Logger = logger
 			m.Stdout = cmd.OutOrStdout()
 			if err := m.Run(cmd.Context()); err != nil {
 				return err
@@ -51,6 +52,7 @@ CLI on this machine finds it.`,
 	f.DurationVar(&m.GCGrace, "gc-grace", time.Hour, "unreferenced artifacts younger than this are kept (protects uploads in flight)")
 	f.StringVar(&m.Runtime, "runtime", runtimeLocal, "where the Deployments' DAGs run: local (in this server) or none (in separate dagdeck runtime processes)")
 	f.BoolVar(&m.WebhookAllowPrivate, "webhook-allow-private", false, "let webhooks deliver to loopback, private and link-local addresses")
-	f.BoolVar(&debug, "debug", false, "log every request")
+	f.StringVar(&m.MetricsAddr, "metrics-addr", "", "also serve /metrics without authentication on this address (e.g. 127.0.0.1:9090); on --addr it needs a token")
+	logs.register(f)
 	return cmd
 }

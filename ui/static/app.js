@@ -347,4 +347,37 @@
     var server = form.querySelector("[data-server-error]");
     if (server) server.remove();
   }
+
+  // ---- A running try's log, followed until it ends ---------------------
+
+  var taskLog = document.querySelector("#task-log[data-follow]");
+  if (taskLog) followLog(taskLog);
+
+  function followLog(pre) {
+    var offset = parseInt(pre.getAttribute("data-offset"), 10) || 0;
+    var state = document.querySelector("[data-task-state]");
+    var status = document.querySelector("[data-follow-status]");
+    function poll() {
+      fetch(location.pathname + "?offset=" + offset, { headers: FETCH_HEADERS, credentials: "same-origin" })
+        .then(function (res) {
+          if (res.status === 401) { toLogin(); throw new Error("logged out"); }
+          return res.json();
+        })
+        .then(function (data) {
+          var atBottom = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
+          if (data.chunk) pre.appendChild(document.createTextNode(data.chunk));
+          if (atBottom) pre.scrollTop = pre.scrollHeight;
+          offset = data.offset;
+          if (state) state.textContent = data.state;
+          if (data.ended) {
+            if (status) status.textContent = "Ended: " + data.state;
+            announce("The try ended: " + data.state);
+            return;
+          }
+          setTimeout(poll, 1000);
+        })
+        .catch(function () { setTimeout(poll, 5000); });
+    }
+    setTimeout(poll, 1000);
+  }
 })();

@@ -1,4 +1,4 @@
--- 004_git: what the git endpoint needs to serve each Deployment as a
+-- 006_git: what the git endpoint needs to serve each Deployment as a
 -- repository with stable commit ids.
 --
 -- bundle_commit is a DEPLOYED deploy's git commit id (40 hex digits; '' for

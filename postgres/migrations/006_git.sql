@@ -1,4 +1,4 @@
--- 004_git: what the git endpoint needs to serve each Deployment as a
+-- 006_git: what the git endpoint needs to serve each Deployment as a
 -- repository with stable commit ids (see the sqlite migration for the
 -- meaning of each column). bundle_commit uses the "C" collation so a
 -- prefix lookup is an index range scan.

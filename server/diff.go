@@ -1,0 +1,44 @@
+package server
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/dagdeck/dagdeck"
+)
+
+func (s *Server) handleDeploymentDiff(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	opts, err := diffOptions(q)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	d, err := s.svc.DiffDeploys(ctx(r), r.PathValue("id"), q.Get("from"), q.Get("to"), opts)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+// diffOptions reads part, contents, cursor and limit.
+func diffOptions(q url.Values) (dagdeck.DiffOptions, error) {
+	opts := dagdeck.DiffOptions{Part: q.Get("part"), Cursor: q.Get("cursor")}
+	if v := q.Get("contents"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return opts, dagdeck.Errorf(dagdeck.EINVALID, "contents %q: want true or false", v)
+		}
+		opts.Contents = b
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return opts, dagdeck.Errorf(dagdeck.EINVALID, "limit %q: want a positive number", v)
+		}
+		opts.Limit = n
+	}
+	return opts, nil
+}

@@ -1,0 +1,118 @@
+package server_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dagdeck/dagdeck"
+	"github.com/dagdeck/dagdeck/internal/apitest"
+	"github.com/dagdeck/dagdeck/server"
+	"github.com/dagdeck/dagdeck/service"
+)
+
+// limitedServer is a real server with short limits.
+func limitedServer(t *testing.T, l server.Limits) (string, string) {
+	t.Helper()
+	db, fs := apitest.LocalStores(t)
+	logger := slog.New(slog.DiscardHandler)
+	svc := service.New(db, fs, service.WithLogger(logger))
+	token, err := svc.EnsureAdminToken(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := server.New(svc, logger)
+	srv.SetLimits(l)
+	// A page that reads its form, like the web UI's login.
+	srv.Mount("POST /form", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := io.ReadAll(r.Body); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	return ts.Listener.Addr().String(), token
+}
+
+// trickle sends a request whose body arrives a byte every gap, and
+// returns the status line, or "" when the server closed the connection.
+func trickle(t *testing.T, addr, head string, body string, gap time.Duration) string {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "%sContent-Length: %d\r\n\r\n", head, len(body))
+	for i := range len(body) {
+		if _, err := conn.Write([]byte{body[i]}); err != nil {
+			return ""
+		}
+		time.Sleep(gap)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(line)
+}
+
+func TestServer_SlowBodies(t *testing.T) {
+	addr, token := limitedServer(t, server.Limits{ReadIdle: 300 * time.Millisecond})
+	t.Run("AnonymousBodyMustArriveInTime", func(t *testing.T) {
+		got := trickle(t, addr, "POST /form HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n", strings.Repeat("a", 20), 100*time.Millisecond)
+		if strings.Contains(got, " 200 ") || strings.Contains(got, " 303 ") {
+			t.Fatalf("a login form trickled over 2 s was served: %q", got)
+		}
+	})
+	t.Run("LiveUploadGoesOn", func(t *testing.T) {
+		content := strings.Repeat("b", 15)
+		head := fmt.Sprintf("PUT /api/v1/artifacts/%s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n", dagdeck.DigestOf([]byte(content)), token)
+		if got := trickle(t, addr, head, content, 100*time.Millisecond); !strings.Contains(got, " 204 ") && !strings.Contains(got, " 201 ") && !strings.Contains(got, " 200 ") {
+			t.Fatalf("an upload that kept sending over 1.5 s: %q, want success", got)
+		}
+	})
+}
+
+func TestServer_AnonymousRequestsBounded(t *testing.T) {
+	addr, token := limitedServer(t, server.Limits{ReadIdle: 5 * time.Second, MaxAnonymous: 2})
+	// Two anonymous requests whose bodies never finish hold both slots.
+	for range 2 {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		fmt.Fprintf(conn, "POST /form HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\na")
+	}
+	apitest.WaitFor(t, 5*time.Second, "a third anonymous request to be refused", func() bool {
+		res, err := http.Post("http://"+addr+"/form", "text/plain", strings.NewReader("x"))
+		if err != nil {
+			return false
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		return res.StatusCode == http.StatusServiceUnavailable
+	})
+	req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/api/v1/deployments", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("an authenticated request while anonymous slots are full: %d", res.StatusCode)
+	}
+}

@@ -1,0 +1,52 @@
+package ui
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/dagdeck/dagdeck"
+)
+
+// taskLogView is the page of one try's log.
+type taskLogView struct {
+	Deployment *dagdeck.Deployment
+	Try        *dagdeck.TaskInstance
+	Log        string
+	// Follow: the try has not ended, so the page appends what it writes.
+	Follow bool
+}
+
+// ended reports whether a try's state is final.
+func ended(state string) bool {
+	switch state {
+	case dagdeck.TaskSuccess, dagdeck.TaskFailed, dagdeck.TaskSkipped, dagdeck.TaskUpstreamFailed, dagdeck.TaskUpForRetry:
+		return true
+	}
+	return false
+}
+
+// handleTaskLog shows a try's log. The UI's JavaScript asks again with
+// ?offset=N for what was written after byte N, until the try ends.
+func (u *UI) handleTaskLog(w http.ResponseWriter, r *http.Request, v *visit) {
+	offset, _ := strconv.Atoi(r.URL.Query().Get("offset"))
+	ti, log, err := u.svc.TaskTry(r.Context(), r.PathValue("name"), r.PathValue("id"), max(offset, 0))
+	if isFetch(r) {
+		if err != nil {
+			writeJSONError(w, http.StatusNotFound, dagdeck.ErrorCode(err), dagdeck.ErrorMessage(err))
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"state": ti.State, "chunk": string(log), "offset": max(offset, 0) + len(log), "ended": ended(ti.State)})
+		return
+	}
+	if err != nil {
+		u.serviceError(w, r, v, err)
+		return
+	}
+	dep, err := u.svc.FindDeployment(r.Context(), r.PathValue("name"))
+	if err != nil {
+		u.serviceError(w, r, v, err)
+		return
+	}
+	view := &taskLogView{Deployment: dep, Try: ti, Log: string(log), Follow: !ended(ti.State)}
+	u.render(w, r, http.StatusOK, "tasklog", u.newPage(v, ti.TaskID+" try "+strconv.Itoa(ti.TryNumber), "deployments", view))
+}
