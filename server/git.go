@@ -42,7 +42,12 @@ func (s *Server) handleGit(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	if err := gitrepo.Serve(w, r, repo, op); err != nil {
+	err = gitrepo.Serve(w, r, repo, op)
+	switch {
+	case err == nil:
+	case r.Context().Err() != nil:
+		s.logger.Info("git client went away", "deployment", name, "op", op, "err", err)
+	default:
 		s.logger.Error("git upload-pack", "deployment", name, "op", op, "err", err)
 	}
 }
