@@ -107,6 +107,20 @@ func TestDeployService_BundleCommit(t *testing.T) {
 		}
 		e.rebuild(t, viewer)
 	})
+	t.Run("FailedDeploysHaveNoCommit", func(t *testing.T) {
+		created, err := e.svc.CreateDeploy(deployer, "etl", v2().request(dagdeck.DeployImageAndDAG, "2.0.0", true))
+		if err != nil {
+			t.Fatal(err)
+		}
+		failed := dagdeck.DeployFailed
+		d, err := e.svc.UpdateDeploy(deployer, "etl", created.Deploy.ID, dagdeck.DeployUpdate{Status: &failed})
+		if err != nil || d.BundleCommit != "" {
+			t.Fatalf("cancelled deploy: %+v, %v; want no bundle commit", d, err)
+		}
+		if n := len(e.rebuild(t, viewer)); n != 3 {
+			t.Fatalf("%d commits after a cancelled deploy, want 3", n)
+		}
+	})
 	t.Run("DescriptionEdited", func(t *testing.T) {
 		desc := "edited"
 		if _, err := e.svc.UpdateDeploy(deployer, "etl", ds[1].ID, dagdeck.DeployUpdate{Description: &desc}); err != nil {
