@@ -53,7 +53,7 @@ their runs, and reaches no other Deployment.`,
 			if f.json() {
 				return f.printJSON(tc)
 			}
-			fmt.Fprintf(f.out, "Created token %s (%s) with role %s.\n", tc.Token.Name, tc.Token.ID, tc.Token.Role)
+			fmt.Fprintf(f.out, "Created token %s (%s) with role %s.\n", cell(tc.Token.Name), tc.Token.ID, tc.Token.Role)
 			fmt.Fprintln(f.out, "Secret (shown only now; store it safely):")
 			fmt.Fprintln(f.out, tc.Secret)
 			return nil
@@ -64,6 +64,7 @@ their runs, and reaches no other Deployment.`,
 	cmd.Flags().StringArrayVarP(&deployments, "deployment", "d", nil, "for a runtime token: a Deployment it runs (repeatable; required for runtime)")
 	_ = cmd.MarkFlagRequired("name")
 	_ = cmd.MarkFlagRequired("role")
+	_ = cmd.RegisterFlagCompletionFunc("role", fixedCompletion(string(dagdeck.RoleViewer), string(dagdeck.RoleDeployer), string(dagdeck.RoleAdmin), string(dagdeck.RoleRuntime)))
 	return cmd
 }
 
@@ -101,8 +102,7 @@ func newTokenDeleteCmd(f *factory) *cobra.Command {
 			if err := f.client().DeleteToken(cmd.Context(), args[0]); err != nil {
 				return err
 			}
-			fmt.Fprintf(f.errOut, "Deleted token %s.\n", args[0])
-			return nil
+			return f.reportDeleted("token", args[0])
 		},
 	}
 }

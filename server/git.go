@@ -1,6 +1,7 @@
 package server
 
 import (
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -107,16 +108,23 @@ func (s *Server) gitActor(r *http.Request) (*dagdeck.Actor, error) {
 // made from each request's Host.
 func (s *Server) SetPublicURL(u string) { s.publicURL = strings.TrimSuffix(u, "/") }
 
-// baseURL is the public URL of the server as the request reached it.
+// baseURL is the public URL of the server as the request reached it: over
+// TLS, or through a trusted proxy that says it was (X-Forwarded-Proto).
 func (s *Server) baseURL(r *http.Request) string {
 	if s.publicURL != "" {
 		return s.publicURL
 	}
 	scheme := "http"
-	if r.TLS != nil {
+	if r.TLS != nil || s.viaTrustedProxy(r) && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
 		scheme = "https"
 	}
 	return scheme + "://" + r.Host
+}
+
+// viaTrustedProxy reports whether the request's peer is a trusted proxy.
+func (s *Server) viaTrustedProxy(r *http.Request) bool {
+	peer, _, err := net.SplitHostPort(r.RemoteAddr)
+	return err == nil && s.trusted(peer)
 }
 
 // withGitURL returns a copy of d with its gitUrl set.

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -175,4 +176,43 @@ func mustDeploymentID(t *testing.T, ts *testServer, name string) string {
 		t.Fatal(err)
 	}
 	return d.ID
+}
+
+func TestGit_URLBehindTrustedProxy(t *testing.T) {
+	db, fs := apitest.LocalStores(t)
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	svc := service.New(db, fs, service.WithLogger(logger))
+	secret, err := svc.EnsureAdminToken(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := server.New(svc, logger)
+	proxies, _ := server.ParseProxies("127.0.0.1")
+	srv.SetTrustedProxies(proxies)
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	c := client.New(ts.URL, secret)
+	if _, err := c.CreateDeployment(context.Background(), client.DeploymentCreate{Name: "etl"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ proto, want string }{
+		{"", ts.URL + "/git/etl.git"},
+		{"https", "https://" + strings.TrimPrefix(ts.URL, "http://") + "/git/etl.git"},
+	} {
+		req, _ := http.NewRequest(http.MethodGet, ts.URL+"/api/v1/deployments/etl", nil)
+		req.Header.Set("Authorization", "Bearer "+secret)
+		if tc.proto != "" {
+			req.Header.Set("X-Forwarded-Proto", tc.proto)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var dep dagdeck.Deployment
+		err = json.NewDecoder(resp.Body).Decode(&dep)
+		resp.Body.Close()
+		if err != nil || dep.GitURL != tc.want {
+			t.Fatalf("X-Forwarded-Proto %q: gitUrl %q, %v; want %q", tc.proto, dep.GitURL, err, tc.want)
+		}
+	}
 }

@@ -42,7 +42,8 @@ func HashSecret(secret string) string {
 // CreateToken creates an API token and returns it with its secret, which is
 // shown once and never stored. A runtime token is for the Deployments
 // (ids or names) it runs and reaches no other; other roles take none.
-// Requires the admin role. EINVALID for a bad name, role or scope;
+// Requires the admin role. EINVALID for an empty, long (over 100 bytes)
+// or control-character name, a bad role or scope;
 // ENOTFOUND for an unknown Deployment.
 func (s *Service) CreateToken(ctx context.Context, name string, role dagdeck.Role, deployments ...string) (*dagdeck.Token, string, error) {
 	if _, err := dagdeck.Authorize(ctx, dagdeck.RoleAdmin); err != nil {
@@ -60,6 +61,9 @@ func (s *Service) CreateToken(ctx context.Context, name string, role dagdeck.Rol
 func (s *Service) createToken(ctx context.Context, name string, role dagdeck.Role, deployments ...string) (*dagdeck.Token, string, error) {
 	if name == "" || len(name) > 100 {
 		return nil, "", dagdeck.Errorf(dagdeck.EINVALID, "a token needs a name of 1 to 100 characters")
+	}
+	if err := dagdeck.ValidateText("the token name", name, false); err != nil {
+		return nil, "", err
 	}
 	if !role.Valid() {
 		return nil, "", dagdeck.Errorf(dagdeck.EINVALID, "role %q: want viewer, deployer, admin or runtime", role)

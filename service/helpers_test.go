@@ -137,6 +137,13 @@ func v1() project {
 	return project{"Dockerfile": "FROM quay.io/dagdeck/runtime:1.1.0\n", "include/report.sh": "echo report v1\n", "dags/report.yaml": "dag_id: report # v1\n"}
 }
 
+// v1Fixed is v1 with a changed script and the same runtime.
+func v1Fixed() project {
+	p := v1()
+	p["include/report.sh"] = "echo report v1 fixed\n"
+	return p
+}
+
 func v2() project {
 	return project{"Dockerfile": "FROM quay.io/dagdeck/runtime:2.0.0\n", "include/report.sh": "echo report v2\n", "dags/report.yaml": "dag_id: report # v2\n", "dags/extra.yaml": "dag_id: extra\n"}
 }

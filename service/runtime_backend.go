@@ -321,6 +321,21 @@ func (b *RuntimeBackend) PutTaskLog(ctx context.Context, deploymentID, taskInsta
 	})
 }
 
+// TaskLog returns the stored log of a try of the Deployment. ENOTFOUND if
+// none was stored.
+func (b *RuntimeBackend) TaskLog(ctx context.Context, deploymentID, taskInstanceID string) ([]byte, error) {
+	var log []byte
+	err := b.view(ctx, deploymentID, func(tx dagdeck.Tx) error {
+		if _, err := findTaskOf(ctx, tx, deploymentID, taskInstanceID); err != nil {
+			return err
+		}
+		var err error
+		log, err = tx.TaskLog(ctx, taskInstanceID)
+		return err
+	})
+	return log, err
+}
+
 // PutXCom stores a value of a run of the Deployment. ENOTIMPLEMENTED if
 // the Deployment's current runtime has no XCom: a downgrade erased XComs
 // and none may come back from a try that ran before it.

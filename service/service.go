@@ -41,6 +41,8 @@ type Service struct {
 	trees *boundedCache[*gitrepo.Tree]
 	// outboxWake nudges the webhook deliverer when an event was queued.
 	outboxWake chan struct{}
+	// readyTimeout bounds each dependency check of Ready.
+	readyTimeout time.Duration
 }
 
 // Option configures a Service.
@@ -77,6 +79,7 @@ func New(store dagdeck.Store, artifacts dagdeck.ArtifactStore, opts ...Option) *
 		manifests:     newBoundedCache[*dagdeck.Manifest](manifestCacheSize),
 		trees:         newBoundedCache[*gitrepo.Tree](treeCacheSize),
 		outboxWake:    make(chan struct{}, 1),
+		readyTimeout:  DefaultReadyTimeout,
 	}
 	for _, o := range opts {
 		o(s)

@@ -16,6 +16,7 @@ import (
 // Deployment in a process of its own, talking to a server's API.
 func newRuntimeCmd() *cobra.Command {
 	var deployment, dataDir string
+	var tasks taskFlags
 	var poll time.Duration
 	var logs logFlags
 	cmd := &cobra.Command{
@@ -44,12 +45,19 @@ which its tasks need, and no user token may.`,
 			}
 			serverURL, token := serverAndToken(cmd)
 			api := client.New(serverURL, token, client.WithVersion(version))
+			tasks.taskUserSet = cmd.Flags().Changed("task-user")
+			user, codeDir, err := tasks.isolation(dataDir, privatePaths(dataDir, "", ""), logger)
+			if err != nil {
+				return err
+			}
 			rt, err := localruntime.New(localruntime.Config{
 				DataDir:      dataDir,
 				Backend:      api.RuntimeBackend(),
 				Deployments:  []string{deployment},
 				PollInterval: poll,
 				Logger:       logger,
+				TaskUser:     user,
+				CodeDir:      codeDir,
 			})
 			if err != nil {
 				return err
@@ -69,6 +77,7 @@ which its tasks need, and no user token may.`,
 	f.StringVar(&dataDir, "data-dir", defaultDataDir(), "directory for version directories and task logs (env DAGDECK_DATA)")
 	f.DurationVar(&poll, "poll-interval", localruntime.DefaultPollInterval, "how often the server is asked for new runs and deploys")
 	logs.register(f)
+	tasks.register(f)
 	_ = cmd.MarkFlagRequired("deployment")
 	return cmd
 }

@@ -41,9 +41,14 @@ type Main struct {
 	// MetricsAddr, when set, serves /metrics without authentication on a
 	// listener of its own.
 	MetricsAddr string
+	// TrustedProxies are the load balancers whose X-Forwarded-For names
+	// the client (comma-separated addresses and CIDR networks).
+	TrustedProxies string
 	// WebhookAllowPrivate lets webhooks deliver to loopback and private
 	// addresses (off: a webhook cannot probe the server's own network).
 	WebhookAllowPrivate bool
+	// taskFlags choose who the local runtime's tasks run as.
+	taskFlags
 	// SaveCredentials stores the first admin token where the CLI finds it.
 	SaveCredentials bool
 	Logger          *slog.Logger
@@ -89,6 +94,11 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		service.WithLogger(m.Logger))
 	srv := server.New(m.svc, m.Logger)
 	srv.SetPublicURL(m.PublicURL)
+	proxies, err := server.ParseProxies(m.TrustedProxies)
+	if err != nil {
+		return fmt.Errorf("--trusted-proxies: %w", err)
+	}
+	srv.SetTrustedProxies(proxies)
 	m.mountMetrics(srv)
 	web := ui.New(m.svc, ui.WithLogger(m.Logger), ui.WithPublicURL(m.PublicURL))
 	srv.AddAuthenticator(web.Authenticate)
