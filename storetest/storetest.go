@@ -58,6 +58,8 @@ func Run(t *testing.T, open func(t *testing.T) dagdeck.Store) {
 		{"Audit", testAudit},
 		{"Webhooks", testWebhooks},
 		{"Marks", testMarks},
+		{"GitBlobIDs", testGitBlobIDs},
+		{"FindDeploysByCommit", testFindDeploysByCommit},
 	}
 	for _, s := range suites {
 		t.Run(s.name, func(t *testing.T) { s.fn(t, Opener(open)) })
