@@ -38,9 +38,16 @@ func WithLogger(l *slog.Logger) Option { return func(u *UI) { u.logger = l } }
 func WithSecureCookies(on bool) Option { return func(u *UI) { u.secureCookies = on } }
 
 // WithPublicURL sets the server's public base URL, which git clone URLs
-// start with; without it they are made from each request's Host.
+// start with; without it they are made from each request's Host. An https
+// URL also makes cookies Secure, as behind a proxy that terminates TLS the
+// server itself sees plain HTTP.
 func WithPublicURL(u string) Option {
-	return func(ui *UI) { ui.publicURL = strings.TrimSuffix(u, "/") }
+	return func(ui *UI) {
+		ui.publicURL = strings.TrimSuffix(u, "/")
+		if strings.HasPrefix(strings.ToLower(u), "https://") {
+			ui.secureCookies = true
+		}
+	}
 }
 
 // New returns the web UI over svc and subscribes it to svc's deploys.
