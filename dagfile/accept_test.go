@@ -1,7 +1,9 @@
 package dagfile
 
 import (
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -190,5 +192,19 @@ func TestLoadFile_TopologicalOrder(t *testing.T) {
 	want := []string{"audit", "extract", "load", "report", "notify"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("order %v, want %v", got, want)
+	}
+}
+
+// TestLoadFile_ManyTasks: a Dag of 50,000 tasks and no aliases is within
+// the limits, which bound alias expansion, not the size of a plain Dag.
+func TestLoadFile_ManyTasks(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("$schema: https://airflow.apache.org/schemas/dag/2026-10-30.json\ndag_id: big\nschedule: null\ntasks:\n")
+	for i := range 50_000 {
+		fmt.Fprintf(&b, "  - id: t%d\n    uses: airflow.providers.standard.operators.bash.BashOperator\n    with: {bash_command: 'echo %d'}\n", i, i)
+	}
+	d := loadOne(t, b.String())
+	if len(d.Tasks) != 50_000 {
+		t.Fatalf("loaded %d tasks, want 50000", len(d.Tasks))
 	}
 }

@@ -117,4 +117,17 @@
 // gives the next date after a time; DueRuns the dates to create now, with or
 // without catchup. @once runs once at start_date; without start_date it
 // never runs on schedule.
+//
+// # Limits
+//
+// A document that exceeds a limit is an import error naming the limit:
+//
+//   - 2,000,000 YAML nodes as written (a Dag of 50,000 tasks has about
+//     500,000);
+//   - aliases and merge keys may add at most 100,000 nodes when expanded
+//     ("billion laughs");
+//   - nesting deeper than 200 levels;
+//   - a rendered template over 1 MiB.
+//
+// Loading is linear in the number of tasks and their needs.
 package dagfile

@@ -1,6 +1,7 @@
 package dagfile
 
 import (
+	"container/heap"
 	"slices"
 	"strings"
 )
@@ -8,33 +9,56 @@ import (
 // sortTasks orders tasks so each comes after the tasks it needs, keeping
 // file order among independent tasks, or reports a dependency cycle.
 func (p *docParser) sortTasks(tasks []*Task) ([]*Task, *docError) {
-	done := map[string]bool{}
+	index := make(map[string]int, len(tasks))
+	for i, t := range tasks {
+		index[t.ID] = i
+	}
+	waiting := make([]int, len(tasks))      // needs not yet sorted, per task
+	dependents := make([][]int, len(tasks)) // tasks that need it, per task
+	for i, t := range tasks {
+		for _, id := range t.Needs {
+			waiting[i]++
+			if j, ok := index[id]; ok {
+				dependents[j] = append(dependents[j], i)
+			} // an unknown need is never met: its task ends up in a cycle error
+		}
+	}
+	var ready readyQueue
+	for i := range tasks {
+		if waiting[i] == 0 {
+			heap.Push(&ready, i)
+		}
+	}
 	sorted := make([]*Task, 0, len(tasks))
-	for len(sorted) < len(tasks) {
-		progress := false
-		for _, t := range tasks {
-			if done[t.ID] || !allDone(t.Needs, done) {
-				continue
+	done := make(map[string]bool, len(tasks))
+	for ready.Len() > 0 {
+		i := heap.Pop(&ready).(int) // the earliest ready task in file order comes next
+		sorted = append(sorted, tasks[i])
+		done[tasks[i].ID] = true
+		for _, j := range dependents[i] {
+			if waiting[j]--; waiting[j] == 0 {
+				heap.Push(&ready, j)
 			}
-			done[t.ID] = true
-			sorted = append(sorted, t)
-			progress = true
-			break // restart so the earliest ready task in file order comes next
 		}
-		if !progress {
-			return nil, p.cycleError(tasks, done)
-		}
+	}
+	if len(sorted) < len(tasks) {
+		return nil, p.cycleError(tasks, done)
 	}
 	return sorted, nil
 }
 
-func allDone(ids []string, done map[string]bool) bool {
-	for _, id := range ids {
-		if !done[id] {
-			return false
-		}
-	}
-	return true
+// readyQueue is a min-heap of task positions in the file.
+type readyQueue []int
+
+func (q readyQueue) Len() int           { return len(q) }
+func (q readyQueue) Less(i, j int) bool { return q[i] < q[j] }
+func (q readyQueue) Swap(i, j int)      { q[i], q[j] = q[j], q[i] }
+func (q *readyQueue) Push(x any)        { *q = append(*q, x.(int)) }
+func (q *readyQueue) Pop() any {
+	old := *q
+	x := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return x
 }
 
 // cycleError finds a cycle among the tasks not done and names it, starting

@@ -35,30 +35,53 @@ func inTask(id string, err *docError) *docError {
 	return err
 }
 
-// maxNodes bounds a document after alias expansion ("billion laughs").
-const maxNodes = 100_000
+// Limits of a document (see doc.go). maxAliasNodes bounds what aliases add
+// when expanded ("billion laughs"), whatever the document's own size.
+const (
+	maxDocumentNodes = 2_000_000
+	maxAliasNodes    = 100_000
+	maxDepth         = 200
+)
 
 // expand returns a copy of n with aliases replaced by what they point to and
 // YAML 1.1 merge keys (<<) applied, rejecting duplicate mapping keys.
 func expand(n *yaml.Node) (*yaml.Node, *docError) {
-	count := 0
-	return expandNode(n, &count, 0)
+	own := countNodes(n)
+	if own > maxDocumentNodes {
+		return nil, errorf(n, "document has %d YAML nodes; the limit is %d", own, maxDocumentNodes)
+	}
+	count, limit := 0, own+maxAliasNodes
+	return expandNode(n, &count, limit, 0)
 }
 
-func expandNode(n *yaml.Node, count *int, depth int) (*yaml.Node, *docError) {
-	if *count++; *count > maxNodes || depth > 200 {
-		return nil, errorf(n, "document too large or too deeply nested (aliases expand to more than %d nodes)", maxNodes)
+// countNodes counts n's nodes as written, an alias counting as one.
+func countNodes(n *yaml.Node) int {
+	c := 1
+	if n.Kind != yaml.AliasNode {
+		for _, child := range n.Content {
+			c += countNodes(child)
+		}
+	}
+	return c
+}
+
+func expandNode(n *yaml.Node, count *int, limit, depth int) (*yaml.Node, *docError) {
+	switch *count++; {
+	case depth > maxDepth:
+		return nil, errorf(n, "document is nested more than %d levels deep", maxDepth)
+	case *count > limit:
+		return nil, errorf(n, "aliases expand the document by more than %d YAML nodes", maxAliasNodes)
 	}
 	if n.Kind == yaml.AliasNode {
-		return expandNode(n.Alias, count, depth+1)
+		return expandNode(n.Alias, count, limit, depth+1)
 	}
 	out := *n
 	out.Content = nil
 	if n.Kind == yaml.MappingNode {
-		return expandMapping(n, &out, count, depth)
+		return expandMapping(n, &out, count, limit, depth)
 	}
 	for _, c := range n.Content {
-		e, err := expandNode(c, count, depth+1)
+		e, err := expandNode(c, count, limit, depth+1)
 		if err != nil {
 			return nil, err
 		}
@@ -67,12 +90,12 @@ func expandNode(n *yaml.Node, count *int, depth int) (*yaml.Node, *docError) {
 	return &out, nil
 }
 
-func expandMapping(n, out *yaml.Node, count *int, depth int) (*yaml.Node, *docError) {
+func expandMapping(n, out *yaml.Node, count *int, limit, depth int) (*yaml.Node, *docError) {
 	seen := map[string]*yaml.Node{}
 	var merged []*yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
-		ve, err := expandNode(v, count, depth+1)
+		ve, err := expandNode(v, count, limit, depth+1)
 		if err != nil {
 			return nil, err
 		}
@@ -84,7 +107,7 @@ func expandMapping(n, out *yaml.Node, count *int, depth int) (*yaml.Node, *docEr
 			merged = append(merged, m...)
 			continue
 		}
-		ke, err := expandNode(k, count, depth+1)
+		ke, err := expandNode(k, count, limit, depth+1)
 		if err != nil {
 			return nil, err
 		}

@@ -133,7 +133,8 @@ func TestLoadFile_Rejects(t *testing.T) {
 		{name: "TemplateUnknownFilter", yaml: doc("tasks: [{id: a, uses: BASH, with: {bash_command: {$t: '{{ ds | shout }}'}}}]\n"), task: "a", msg: `unknown filter "shout"`},
 		{name: "TemplateUnclosed", yaml: doc("tasks: [{id: a, uses: BASH, with: {bash_command: {$t: 'echo {{ ds'}}}]\n"), task: "a", msg: "{{ without }}"},
 		{name: "TemplateOperator", yaml: doc("tasks: [{id: a, uses: BASH, with: {bash_command: {$t: '{{ ds ~ ts }}'}}}]\n"), task: "a", msg: "unsupported"},
-		{name: "AliasBomb", yaml: doc("a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n"), msg: "too large"},
+		{name: "AliasBomb", yaml: doc("a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n"), msg: "aliases expand the document by more than 100000 YAML nodes"},
+		{name: "TooDeep", yaml: doc("x: " + strings.Repeat("[", 250) + strings.Repeat("]", 250) + "\n"), msg: "nested more than 200 levels deep"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
