@@ -175,3 +175,23 @@ func TestUI_DeployPageLinksToTheForge(t *testing.T) {
 		t.Fatalf("the deploy page does not link the commit to its forge (%s)", want)
 	}
 }
+
+func TestUI_DeployPageShowsMarks(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	h := e.seed(t, "prod")
+	if _, err := e.svc.PinDeploy(deployerCtx, "prod", h.XCom.ID, "known good", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.QuarantineDeploy(deployerCtx, "prod", h.Report.ID, "breaks notes"); err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser(t)
+	b.mustLogin("", e.adminToken)
+	if page := b.get("/deployments/prod/deploys/" + h.XCom.ID).body; !strings.Contains(page, "badge-pin") || !strings.Contains(page, "known good") {
+		t.Error("the pinned deploy's page does not show its pin")
+	}
+	if page := b.get("/deployments/prod/deploys/" + h.Report.ID).body; !strings.Contains(page, "badge-quarantine") || !strings.Contains(page, "breaks notes") || strings.Contains(page, "Roll back to this deploy") {
+		t.Error("the quarantined deploy's page does not show its quarantine, or offers a rollback")
+	}
+}
