@@ -90,6 +90,8 @@ type Options struct {
 	// gates features: XCom markers need dagdeck.FeatureXCom. An empty version
 	// has no gated feature.
 	RuntimeVersion string
+	// Cache, if set, answers LoadDir for files it has loaded before.
+	Cache *Cache
 }
 
 // ImportError is a file, or one document of it, that failed to load. A

@@ -43,7 +43,11 @@ func LoadDir(fsys fs.FS, opts Options) ([]*Dag, []*ImportError) {
 			errs = append(errs, &ImportError{File: name, Message: fmt.Sprintf("read: %v", err)})
 			return nil
 		}
-		fileDags, fileErrs := LoadFile(name, data, opts)
+		load := LoadFile
+		if opts.Cache != nil {
+			load = opts.Cache.load
+		}
+		fileDags, fileErrs := load(name, data, opts)
 		errs = append(errs, fileErrs...)
 		for _, dag := range fileDags {
 			if first := seen[dag.ID]; first != nil {

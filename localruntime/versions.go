@@ -81,10 +81,13 @@ type versionSet struct {
 	// group, when set, returns the group of the Deployment's tasks, which
 	// then run as another user: directories are locked down for it.
 	group func() (uint32, error)
+	// parsed caches parsed Dag files by content, so activating a version
+	// parses only files no version had.
+	parsed *dagfile.Cache
 }
 
 func newVersionSet(root, state string, backend dagdeck.RuntimeBackend, keep int) *versionSet {
-	return &versionSet{root: root, state: state, backend: backend, keep: keep}
+	return &versionSet{root: root, state: state, backend: backend, keep: keep, parsed: dagfile.NewCache()}
 }
 
 // versionKey is the directory name of d's code state.
@@ -123,7 +126,7 @@ func (vs *versionSet) prepare(ctx context.Context, d *dagdeck.Deploy, inUse map[
 // load reads the DAGs of the version directory key.
 func (vs *versionSet) load(d *dagdeck.Deploy, key string) *version {
 	dir := vs.dir(key)
-	dags, errs := dagfile.LoadDir(os.DirFS(dir), dagfile.Options{RuntimeVersion: d.RuntimeVersion})
+	dags, errs := dagfile.LoadDir(os.DirFS(dir), dagfile.Options{RuntimeVersion: d.RuntimeVersion, Cache: vs.parsed})
 	return &version{deploy: d, key: key, dir: dir, dags: dags, errs: errs}
 }
 
