@@ -101,6 +101,9 @@ type Deploy struct {
 	// DescriptionEdits are the changes of the description, oldest first,
 	// from the audit log; filled in when one deploy is read (not in lists).
 	DescriptionEdits []DescriptionEdit `json:"descriptionEdits,omitempty"`
+	// DescriptionEdited says, in lists, that the description was changed
+	// after the deploy was made (the edits are in the audit log).
+	DescriptionEdited bool `json:"descriptionEdited,omitempty"`
 }
 
 // DescriptionEdit is one change of a deploy's description: who made it,

@@ -5052,6 +5052,9 @@ type Deploy struct {
 	DeploymentId     string    `json:"deploymentId"`
 	Description      string    `json:"description"`
 
+	// DescriptionEdited in lists: the description was edited after the deploy was made (see descriptionEdits of the single deploy)
+	DescriptionEdited *bool `json:"descriptionEdited,omitempty"`
+
 	// DescriptionEdits Changes of the description, oldest first (from the audit log); only when one deploy is read
 	DescriptionEdits *[]struct {
 		After  string    `json:"after"`

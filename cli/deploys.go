@@ -140,6 +140,9 @@ func eligibility(d *dagdeck.Deploy, current bool) string {
 // with the deploy it restored ("↩ #3" when that deploy is listed).
 func historyDescription(d *dagdeck.Deploy, seqs map[string]int64) string {
 	desc := truncate(d.Description, 50)
+	if d.DescriptionEdited {
+		desc += " (edited)"
+	}
 	if d.RollbackFromID == "" {
 		return orDash(desc)
 	}

@@ -443,4 +443,15 @@ func TestDeployService_EditDescription(t *testing.T) {
 			}
 		}
 	})
+	t.Run("HistoryMarksEditedRows", func(t *testing.T) {
+		page, err := e.svc.ListDeploys(viewer, "prod", "", 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, row := range page.Deploys {
+			if row.DescriptionEdited != (row.ID == d.ID) {
+				t.Errorf("deploy #%d: descriptionEdited = %v", row.Sequence, row.DescriptionEdited)
+			}
+		}
+	})
 }

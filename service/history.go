@@ -50,8 +50,13 @@ func (s *Service) ListDeploys(ctx context.Context, deploymentIDOrName, cursor st
 		if err != nil {
 			return err
 		}
+		edited, err := editedDeploys(ctx, tx, dep.ID)
+		if err != nil {
+			return err
+		}
 		for _, d := range ds {
 			j.apply(d)
+			d.DescriptionEdited = edited[d.ID]
 		}
 		page.Deploys = ds
 		return nil
@@ -82,6 +87,20 @@ func (s *Service) FindDeploy(ctx context.Context, deploymentIDOrName, deployID s
 		return s.applyJudge(ctx, tx, d)
 	})
 	return d, err
+}
+
+// editedDeploys returns the ids of a Deployment's deploys whose
+// description was edited, from the audit log (edits are rare).
+func editedDeploys(ctx context.Context, tx dagdeck.Tx, deploymentID string) (map[string]bool, error) {
+	es, err := tx.ListAudit(ctx, dagdeck.AuditFilter{DeploymentID: deploymentID, Action: dagdeck.AuditDeployDescription})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(es))
+	for _, e := range es {
+		out[e.TargetID] = true
+	}
+	return out, nil
 }
 
 // descriptionEdits reads the edits of d's description from the audit log,
