@@ -121,14 +121,28 @@ func (u *uploader) uploadFile(ctx context.Context, digest string, bar *progressb
 	if err != nil {
 		return fmt.Errorf("upload %s: %w", file.Name(), err)
 	}
-	var r io.Reader = file
+	var r io.ReadSeeker = file
 	if bar != nil {
-		r = io.TeeReader(file, bar)
+		r = &progressReader{ReadSeeker: file, bar: bar}
 	}
 	if err := u.f.client().UploadBlob(ctx, digest, r, info.Size()); err != nil {
 		return fmt.Errorf("upload %s: %w", file.Name(), err)
 	}
 	return nil
+}
+
+// progressReader reports what it reads to a progress bar; it can seek, so
+// an upload retried after an outage reads the file again.
+type progressReader struct {
+	io.ReadSeeker
+	bar *progressbar.ProgressBar
+}
+
+// Read implements io.Reader.
+func (r *progressReader) Read(p []byte) (int, error) {
+	n, err := r.ReadSeeker.Read(p)
+	_ = r.bar.Add(n)
+	return n, err
 }
 
 // progress returns a byte progress bar on stderr, or nil when stderr is not

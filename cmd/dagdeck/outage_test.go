@@ -23,7 +23,7 @@ const outageBound = 30 * time.Second
 
 // startOutageMain starts the server in-process on its own PostgreSQL cluster
 // and S3 server, which the test stops and starts.
-func startOutageMain(t *testing.T) (*client.Client, *testenv.PostgresCluster, *testenv.S3Instance) {
+func startOutageMain(t *testing.T) *outageEnv {
 	t.Helper()
 	pg, s3 := testenv.NewPostgresCluster(t), testenv.NewS3Instance(t)
 	bucket := s3.NewBucket(t)
@@ -42,7 +42,16 @@ func startOutageMain(t *testing.T) (*client.Client, *testenv.PostgresCluster, *t
 	if token == "" {
 		t.Fatalf("the first start printed no admin token:\n%s", out.String())
 	}
-	return client.New(m.URL(), token), pg, s3
+	return &outageEnv{c: client.New(m.URL(), token), url: m.URL(), token: token, pg: pg, s3: s3}
+}
+
+// outageEnv is a test server on stores that the test stops and starts.
+type outageEnv struct {
+	c     *client.Client // an admin's client that does not retry
+	url   string
+	token string
+	pg    *testenv.PostgresCluster
+	s3    *testenv.S3Instance
 }
 
 // requireUnavailable checks that err is EUNAVAILABLE naming dependency.
@@ -58,7 +67,8 @@ func requireUnavailable(t *testing.T, what string, err error, dependency string)
 // promptly with 503 EUNAVAILABLE naming the dependency, and everything works
 // again once they are back.
 func TestMain_DependencyOutage(t *testing.T) {
-	c, pg, s3 := startOutageMain(t)
+	env := startOutageMain(t)
+	c, pg, s3 := env.c, env.pg, env.s3
 	ctx := context.Background()
 	if _, err := c.CreateDeployment(ctx, client.DeploymentCreate{Name: "prod", IsDagDeployEnabled: true}); err != nil {
 		t.Fatal(err)
@@ -101,4 +111,52 @@ func TestMain_DependencyOutage(t *testing.T) {
 			t.Fatalf("rollback after PostgreSQL is back: %+v %v", res, err)
 		}
 	})
+}
+
+// TestMain_DeployAcrossPostgresRestart restarts the real PostgreSQL cluster
+// in the middle of a deploy made by a client that retries as the CLI does:
+// the finalize that meets the outage is retried, and the deploy succeeds.
+func TestMain_DeployAcrossPostgresRestart(t *testing.T) {
+	env := startOutageMain(t)
+	pg := env.pg
+	ctx := context.Background()
+	if _, err := env.c.CreateDeployment(ctx, client.DeploymentCreate{Name: "prod", IsDagDeployEnabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	retried := make(chan error, 100)
+	c := client.New(env.url, env.token, client.WithRetry(outageBound, func(err error, _ time.Duration) { retried <- err }))
+	v1 := apitest.Project("2.0.0", "v1")
+	created, err := c.CreateDeploy(ctx, "prod", v1.Request("2.0.0", "v1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	uploadAll(t, c, v1, created.Missing)
+
+	pg.Stop()
+	restarted := make(chan error, 1)
+	go func() {
+		<-retried // the finalize met the outage and will try again
+		restarted <- pg.Start()
+	}()
+	d, err := c.FinalizeDeploy(ctx, "prod", created.Deploy.ID)
+	if err := <-restarted; err != nil {
+		t.Fatal(err)
+	}
+	if err != nil || d.Status != dagdeck.DeployDeployed {
+		t.Fatalf("finalize across a PostgreSQL restart: %+v %v", d, err)
+	}
+}
+
+// uploadAll uploads the files of p with the given digests.
+func uploadAll(t *testing.T, c *client.Client, p apitest.Files, digests []string) {
+	t.Helper()
+	byDigest := map[string]string{}
+	for _, content := range p {
+		byDigest[dagdeck.DigestOf([]byte(content))] = content
+	}
+	for _, d := range digests {
+		if err := c.UploadBlob(context.Background(), d, strings.NewReader(byDigest[d]), int64(len(byDigest[d]))); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
