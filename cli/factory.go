@@ -48,6 +48,8 @@ type factory struct {
 	resolveImage func(ctx context.Context, ref string) (*registry.Image, error)
 	// pollInterval paces deploy --wait.
 	pollInterval time.Duration
+	// leaseRenewal is how often a deploy renews its upload lease.
+	leaseRenewal time.Duration
 
 	// Global flags.
 	serverFlag string
@@ -78,6 +80,7 @@ func newSystemFactory(version string) *factory {
 		readGit:       bundle.ReadGit,
 		resolveImage:  new(registry.Resolver).Resolve,
 		pollInterval:  time.Second,
+		leaseRenewal:  15 * time.Second,
 	}
 }
 

@@ -32,8 +32,13 @@ type fakeAPI struct {
 	plan            *dagdeck.RollbackPlan
 	finalizeMissing [][]string // missing lists the next finalizes answer
 	failUploads     bool
-	dagPolls        int                   // GET /dags answers the latest deploy's DAGs from this call on; -1: 404
-	diffPages       []*dagdeck.DeployDiff // GET /diff answers these pages, following NextCursor
+	// uploadsAwaitLease makes uploads wait for the first lease renewal,
+	// which answers ECONFLICT when leaseLost.
+	uploadsAwaitLease bool
+	leaseLost         bool
+	leaseRenewed      chan struct{}
+	dagPolls          int                   // GET /dags answers the latest deploy's DAGs from this call on; -1: 404
+	diffPages         []*dagdeck.DeployDiff // GET /diff answers these pages, following NextCursor
 
 	// Records.
 	created   []dagdeck.DeployCreate
@@ -47,10 +52,11 @@ var testTime = time.Date(2026, 11, 26, 14, 5, 9, 0, time.UTC)
 
 func newFakeAPI(t *testing.T) *fakeAPI {
 	return &fakeAPI{
-		t:          t,
-		deployment: &dagdeck.Deployment{ID: "dep1", Name: "etl", Executor: "local", IsDagDeployEnabled: true},
-		blobs:      map[string]bool{},
-		pageSize:   2,
+		t:            t,
+		deployment:   &dagdeck.Deployment{ID: "dep1", Name: "etl", Executor: "local", IsDagDeployEnabled: true},
+		blobs:        map[string]bool{},
+		pageSize:     2,
+		leaseRenewed: make(chan struct{}),
 	}
 }
 
@@ -64,6 +70,7 @@ func (a *fakeAPI) start() string {
 		"GET /deployments/{id}/deploys/{did}":           a.getDeploy,
 		"PATCH /deployments/{id}/deploys/{did}":         a.cancelDeploy,
 		"POST /deployments/{id}/deploys/{did}/finalize": a.finalize,
+		"POST /deployments/{id}/deploys/{did}/lease":    a.renewLease,
 		"POST /deployments/{id}/deploys/{did}/rollback": a.rollback,
 		"PUT /artifacts/{digest}":                       a.putBlob,
 		"GET /deployments/{id}/deploys/{did}/archive":   a.archive,
@@ -228,6 +235,19 @@ func (a *fakeAPI) createDeploy(w http.ResponseWriter, r *http.Request) {
 func (a *fakeAPI) putBlob(w http.ResponseWriter, r *http.Request) {
 	b, _ := io.ReadAll(r.Body)
 	digest := r.PathValue("digest")
+	if a.uploadsAwaitLease {
+		select {
+		case <-a.leaseRenewed:
+			if a.leaseLost {
+				<-r.Context().Done() // the client gives up the upload
+				return
+			}
+		case <-r.Context().Done():
+			return
+		case <-time.After(10 * time.Second):
+			a.t.Error("the CLI did not renew the upload lease while uploading")
+		}
+	}
 	if a.failUploads {
 		writeErr(w, 500, dagdeck.EINTERNAL, "disk full")
 		return
@@ -255,6 +275,24 @@ func (a *fakeAPI) finalize(w http.ResponseWriter, r *http.Request) {
 	d := a.find(r.PathValue("did"))
 	d.Status = dagdeck.DeployDeployed
 	d.DagBundleVersion = dagdeck.BundleVersionFor(testTime)
+	writeJSON(w, 200, d)
+}
+
+// renewLease answers a lease renewal: ECONFLICT when leaseLost. The first
+// renewal releases uploads waiting for it.
+func (a *fakeAPI) renewLease(w http.ResponseWriter, r *http.Request) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	select {
+	case <-a.leaseRenewed:
+	default:
+		close(a.leaseRenewed)
+	}
+	d := a.find(r.PathValue("did"))
+	if a.leaseLost {
+		writeErr(w, 409, dagdeck.ECONFLICT, fmt.Sprintf("%s is FAILED, no longer uploading: upload abandoned: its lease lapsed", d))
+		return
+	}
 	writeJSON(w, 200, d)
 }
 

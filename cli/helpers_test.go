@@ -55,6 +55,7 @@ func newTestFactory(t *testing.T, serverURL, stdin string) *testIO {
 		// config of whoever runs them.
 		resolveImage: (&registry.Resolver{Keychain: authn.NewMultiKeychain()}).Resolve,
 		pollInterval: time.Millisecond,
+		leaseRenewal: time.Millisecond,
 	}
 	return tio
 }

@@ -112,6 +112,17 @@ func (c *Client) FinalizeDeploy(ctx context.Context, deployment, deployID string
 	return &d, nil
 }
 
+// RenewUploadLease extends the upload lease of an INITIALIZED deploy; call
+// it while uploading (every 15 seconds is enough for the default 60-second
+// lease). ECONFLICT once the deploy is no longer INITIALIZED.
+func (c *Client) RenewUploadLease(ctx context.Context, deployment, deployID string) (*dagdeck.Deploy, error) {
+	var d dagdeck.Deploy
+	if err := c.doJSON(idempotent(ctx), http.MethodPost, deployPath(deployment, deployID)+"/lease", nil, nil, &d); err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
 // GetDeploy returns one deploy. ENOTFOUND if the Deployment has no such deploy.
 func (c *Client) GetDeploy(ctx context.Context, deployment, deployID string) (*dagdeck.Deploy, error) {
 	var d dagdeck.Deploy

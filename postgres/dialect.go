@@ -67,13 +67,13 @@ var queries = sqldb.Queries{
 	NextDeploySequence: `UPDATE deployments SET last_deploy_sequence = last_deploy_sequence + 1
 		WHERE id = $1 RETURNING last_deploy_sequence`,
 	InsertDeploy: `INSERT INTO deploys (` + sqldb.DeployColumns + `)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)`,
 	FindDeploy: `SELECT ` + sqldb.DeployColumns + ` FROM deploys WHERE id = $1`,
 	UpdateDeploy: `UPDATE deploys SET status = $1, finalized_at = $2, failure_reason = $3,
 		description = $4, image_repository = $5, image_tag = $6, image_digest = $7, image_registry_digest = $8,
 		runtime_version = $9, dag_bundle_version = $10, dag_bundle_digest = $11, is_dag_deploy_enabled = $12,
-		artifacts_pruned = $13
-		WHERE id = $14`,
+		artifacts_pruned = $13, lease_expires_at = $14
+		WHERE id = $15`,
 	ImageTagTaken: `SELECT EXISTS (SELECT 1 FROM deploys
 		WHERE deployment_id = $1 AND image_tag = $2 AND rollback_from_id = '')`,
 	RetainedDeploys: `SELECT ` + sqldb.DeployColumns + ` FROM deploys

@@ -30,6 +30,9 @@ func (s *Service) CreateDeploy(ctx context.Context, deploymentIDOrName string, r
 	if err := validateDeployCreate(&req); err != nil {
 		return nil, err
 	}
+	if err := s.failLapsedUpload(ctx, deploymentIDOrName); err != nil {
+		return nil, err
+	}
 	var out dagdeck.DeployCreated
 	err = s.store.Update(ctx, func(tx dagdeck.Tx) error {
 		if err := tx.LockGC(ctx, false); err != nil {
@@ -174,7 +177,7 @@ func (s *Service) lockDeploymentForDeploy(ctx context.Context, tx dagdeck.Tx, id
 	inflight, err := tx.LatestDeploy(ctx, dep.ID, dagdeck.DeployInitialized)
 	switch {
 	case err == nil:
-		return nil, dagdeck.Errorf(dagdeck.ECONFLICT, "%s of Deployment %s is still in progress (started %s by %s); wait for it to finish, or cancel it with `dagdeck deploys cancel %s`", inflight, dep.Name, inflight.CreatedAt.Format("2006-01-02 15:04:05Z"), inflight.CreatedBy.Name, inflight.ID)
+		return nil, dagdeck.Errorf(dagdeck.ECONFLICT, "%s of Deployment %s is still in progress (started %s by %s); wait for it to finish (if its client has gone, it fails once its upload lease lapses), or cancel it with `dagdeck deploys cancel %s`", inflight, dep.Name, inflight.CreatedAt.Format("2006-01-02 15:04:05Z"), inflight.CreatedBy.Name, inflight.ID)
 	case dagdeck.ErrorCode(err) != dagdeck.ENOTFOUND:
 		return nil, err
 	}
@@ -204,6 +207,7 @@ func (s *Service) newDeploy(ctx context.Context, tx dagdeck.Tx, dep *dagdeck.Dep
 		CreatedBy:          *actor,
 		IsDagDeployEnabled: dep.IsDagDeployEnabled,
 		Git:                req.Git,
+		LeaseExpiresAt:     ptr(now.Add(s.uploadLease)),
 	}
 	var manifests []*dagdeck.Manifest
 	if req.DagManifest != nil && !dep.IsDagDeployEnabled {
@@ -261,6 +265,9 @@ func (s *Service) newDeploy(ctx context.Context, tx dagdeck.Tx, dep *dagdeck.Dep
 	}
 	return d, manifests, nil
 }
+
+// ptr returns a pointer to a copy of t.
+func ptr(t time.Time) *time.Time { return &t }
 
 // uniqueImageTag returns deploy-<time>, with a -2, -3, … suffix if taken.
 func uniqueImageTag(ctx context.Context, tx dagdeck.Tx, deploymentID string, now time.Time) (string, error) {

@@ -45,6 +45,9 @@ func (s *Service) rollback(ctx context.Context, deploymentIDOrName, deployID str
 	if err != nil || req.DryRun {
 		return &dagdeck.RollbackResult{Plan: plan}, err
 	}
+	if err := s.failLapsedUpload(ctx, plan.DeploymentID); err != nil {
+		return nil, err
+	}
 	if req.ExpectedCurrentDeployID != "" && req.ExpectedCurrentDeployID != plan.CurrentDeploy.ID {
 		return nil, staleRollbackPlan(plan.CurrentDeploy)
 	}

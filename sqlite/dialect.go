@@ -57,11 +57,12 @@ var queries = sqldb.Queries{
 	NextDeploySequence: `UPDATE deployments SET last_deploy_sequence = last_deploy_sequence + 1
 		WHERE id = ? RETURNING last_deploy_sequence`,
 	InsertDeploy: `INSERT INTO deploys (` + sqldb.DeployColumns + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 	FindDeploy: `SELECT ` + sqldb.DeployColumns + ` FROM deploys WHERE id = ?`,
 	UpdateDeploy: `UPDATE deploys SET status = ?, finalized_at = ?, failure_reason = ?,
 		description = ?, image_repository = ?, image_tag = ?, image_digest = ?, image_registry_digest = ?, runtime_version = ?,
-		dag_bundle_version = ?, dag_bundle_digest = ?, is_dag_deploy_enabled = ?, artifacts_pruned = ?
+		dag_bundle_version = ?, dag_bundle_digest = ?, is_dag_deploy_enabled = ?, artifacts_pruned = ?,
+		lease_expires_at = ?
 		WHERE id = ?`,
 	ImageTagTaken: `SELECT EXISTS (SELECT 1 FROM deploys
 		WHERE deployment_id = ? AND image_tag = ? AND rollback_from_id = '')`,

@@ -21,7 +21,7 @@ type Queries struct {
 	NextDeploySequence string // deployments.id → its incremented last_deploy_sequence
 	InsertDeploy       string // INSERT INTO deploys (DeployColumns)
 	FindDeploy         string // SELECT DeployColumns by id
-	UpdateDeploy       string // SET status, finalized_at, failure_reason, description, image_repository, image_tag, image_digest, image_registry_digest, runtime_version, dag_bundle_version, dag_bundle_digest, is_dag_deploy_enabled, artifacts_pruned; id
+	UpdateDeploy       string // SET status, finalized_at, failure_reason, description, image_repository, image_tag, image_digest, image_registry_digest, runtime_version, dag_bundle_version, dag_bundle_digest, is_dag_deploy_enabled, artifacts_pruned, lease_expires_at; id
 	ImageTagTaken      string // deployment_id, image_tag → whether a non-rollback deploy has it
 	RetainedDeploys    string // DEPLOYED, created_at (at or after), INITIALIZED, three task states → DeployColumns, oldest first
 
