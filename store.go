@@ -32,6 +32,7 @@ type Tx interface {
 	WebhookTx
 	MarkTx
 	AutoRollbackTx
+	RollbackTurnTx
 
 	// LockDeployment takes the Deployment's row lock until the transaction
 	// ends, serializing deploys and rollbacks of one Deployment across server

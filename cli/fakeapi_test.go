@@ -37,8 +37,11 @@ type fakeAPI struct {
 	uploadsAwaitLease bool
 	leaseLost         bool
 	leaseRenewed      chan struct{}
-	dagPolls          int                   // GET /dags answers the latest deploy's DAGs from this call on; -1: 404
-	diffPages         []*dagdeck.DeployDiff // GET /diff answers these pages, following NextCursor
+	// rollbackBusy is how many real rollbacks answer ECONFLICT behind an
+	// INITIALIZED deploy.
+	rollbackBusy int
+	dagPolls     int                   // GET /dags answers the latest deploy's DAGs from this call on; -1: 404
+	diffPages    []*dagdeck.DeployDiff // GET /diff answers these pages, following NextCursor
 
 	// Records.
 	created   []dagdeck.DeployCreate
@@ -313,6 +316,13 @@ func (a *fakeAPI) rollback(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, dagdeck.RollbackResult{Plan: &plan})
 		return
 	}
+	if a.rollbackBusy > 0 {
+		a.answerBusy(w)
+		return
+	}
+	if latest := a.deploys[len(a.deploys)-1]; latest.Status == dagdeck.DeployInitialized {
+		latest.Status = dagdeck.DeployDeployed // the deploy the rollback waited for
+	}
 	d := a.addDeploy(dagdeck.Deploy{Type: target.Type, Status: dagdeck.DeployDeployed, Description: req.Description,
 		ImageRepository: target.ImageRepository, ImageTag: target.ImageTag, ImageRegistryDigest: target.ImageRegistryDigest, DagBundleVersion: target.DagBundleVersion, RuntimeVersion: target.RuntimeVersion, RollbackFromID: target.ID})
 	writeJSON(w, 201, dagdeck.RollbackResult{Plan: &plan, Deploy: d})
@@ -351,6 +361,18 @@ func (a *fakeAPI) uploads() []string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return slices.Clone(a.uploaded)
+}
+
+// answerBusy answers a rollback with ECONFLICT behind an INITIALIZED
+// deploy, which it adds first; the next rollback that goes through
+// finishes it.
+func (a *fakeAPI) answerBusy(w http.ResponseWriter) {
+	latest := a.deploys[len(a.deploys)-1]
+	if latest.Status != dagdeck.DeployInitialized {
+		latest = a.addDeploy(dagdeck.Deploy{Type: dagdeck.DeployImageAndDAG, Status: dagdeck.DeployInitialized, CreatedBy: dagdeck.Actor{Name: "ci"}})
+	}
+	a.rollbackBusy--
+	writeErr(w, 409, dagdeck.ECONFLICT, latest.String()+" is still in progress")
 }
 
 func (a *fakeAPI) rollbackReqs() []dagdeck.RollbackRequest {

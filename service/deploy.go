@@ -42,6 +42,9 @@ func (s *Service) CreateDeploy(ctx context.Context, deploymentIDOrName string, r
 		if err != nil {
 			return err
 		}
+		if err := s.refuseDuringRollbackTurn(ctx, tx, dep); err != nil {
+			return err
+		}
 		prev, err := latestDeployed(ctx, tx, dep.ID)
 		if err != nil {
 			return err
@@ -177,7 +180,7 @@ func (s *Service) lockDeploymentForDeploy(ctx context.Context, tx dagdeck.Tx, id
 	inflight, err := tx.LatestDeploy(ctx, dep.ID, dagdeck.DeployInitialized)
 	switch {
 	case err == nil:
-		return nil, dagdeck.Errorf(dagdeck.ECONFLICT, "%s of Deployment %s is still in progress (started %s by %s); wait for it to finish (if its client has gone, it fails once its upload lease lapses), or cancel it with `dagdeck deploys cancel %s`", inflight, dep.Name, inflight.CreatedAt.Format("2006-01-02 15:04:05Z"), inflight.CreatedBy.Name, inflight.ID)
+		return nil, busy(dagdeck.Errorf(dagdeck.ECONFLICT, "%s of Deployment %s is still in progress (started %s by %s); wait for it to finish (if its client has gone, it fails once its upload lease lapses), or cancel it with `dagdeck deploys cancel %s`", inflight, dep.Name, inflight.CreatedAt.Format("2006-01-02 15:04:05Z"), inflight.CreatedBy.Name, inflight.ID))
 	case dagdeck.ErrorCode(err) != dagdeck.ENOTFOUND:
 		return nil, err
 	}

@@ -58,6 +58,7 @@ func Run(t *testing.T, open func(t *testing.T) dagdeck.Store) {
 		{"Audit", testAudit},
 		{"Webhooks", testWebhooks},
 		{"Marks", testMarks},
+		{"RollbackTurns", testRollbackTurns},
 	}
 	for _, s := range suites {
 		t.Run(s.name, func(t *testing.T) { s.fn(t, Opener(open)) })
