@@ -160,6 +160,8 @@ func ValidateLinkTarget(linkPath, target string) error {
 	switch {
 	case target == "" || len(target) > MaxPathLen:
 		return Errorf(EINVALID, "symlink %q has an empty or oversized target", linkPath)
+	case HasControlChar(target):
+		return Errorf(EINVALID, "symlink %q has a target with control characters", linkPath)
 	case path.IsAbs(target) || strings.ContainsAny(target, "\\\x00"):
 		return Errorf(EINVALID, "symlink %q points to %q, outside the project; use a relative link inside it", linkPath, target)
 	case !leadingDotDotOnly(target):
@@ -214,7 +216,8 @@ func (f *ManifestFile) validate() error {
 }
 
 // ValidatePath returns EINVALID unless p is a clean, relative, slash-separated
-// path that stays inside its root.
+// path that stays inside its root, has no control characters and no ".git"
+// element.
 func ValidatePath(p string) error {
 	switch {
 	case p == "" || len(p) > MaxPathLen:
@@ -223,10 +226,15 @@ func ValidatePath(p string) error {
 		return Errorf(EINVALID, "invalid path %q: absolute paths are not allowed", p)
 	case strings.ContainsAny(p, "\\\x00"):
 		return Errorf(EINVALID, "invalid path %q: backslashes and NUL are not allowed", p)
+	case HasControlChar(p):
+		return Errorf(EINVALID, "invalid path %q: control characters (newlines, escapes, …) are not allowed", p)
 	}
 	for _, part := range strings.Split(p, "/") {
 		if part == ".." {
 			return Errorf(EINVALID, "invalid path %q: \"..\" is not allowed", p)
+		}
+		if part == ".git" {
+			return Errorf(EINVALID, "invalid path %q: .git/ is not deployed (a repository's internals are not code)", p)
 		}
 		if part == "" || part == "." {
 			return Errorf(EINVALID, "invalid path %q: not clean", p)
@@ -306,4 +314,62 @@ type GCResult struct {
 	// as the collector's walk saw it.
 	BytesKept     int64 `json:"bytesKept"`
 	DeploysPruned int   `json:"deploysPruned"`
+}
+
+// CodeManifests returns the manifests that make up a code state, in the
+// order they are written into one directory: the image (without its dags/
+// files when a DAG bundle owns dags/) and the DAG bundle. Either may be nil
+// (an external image; DAG deploys disabled). It returns EINVALID, naming
+// both paths, when a file of one sits where the other needs a directory (an
+// image file "dags" beside a bundle's "dags/a.yaml"), or when both list a
+// path. The manifests passed are not modified.
+func CodeManifests(image, dags *Manifest) ([]*Manifest, error) {
+	var out []*Manifest
+	if image != nil {
+		if dags != nil {
+			image = &Manifest{Kind: image.Kind, Files: withoutDAGFiles(image.Files)}
+		}
+		out = append(out, image)
+	}
+	if dags != nil {
+		out = append(out, dags)
+	}
+	if image == nil || dags == nil {
+		return out, nil
+	}
+	if err := checkDisjoint(image, dags); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// withoutDAGFiles returns files without those under dags/.
+func withoutDAGFiles(files []ManifestFile) []ManifestFile {
+	out := make([]ManifestFile, 0, len(files))
+	for _, f := range files {
+		if !strings.HasPrefix(f.Path, "dags/") {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// checkDisjoint returns EINVALID if the image and the DAG bundle list the
+// same path, or one lists a path inside a file or symlink of the other.
+func checkDisjoint(image, dags *Manifest) error {
+	imagePaths := make(map[string]bool, len(image.Files))
+	for _, f := range image.Files {
+		imagePaths[f.Path] = true
+	}
+	for _, f := range dags.Files {
+		if imagePaths[f.Path] {
+			return Errorf(EINVALID, "the image and the DAG bundle both list %q", f.Path)
+		}
+		for i := 0; i < len(f.Path); i++ {
+			if f.Path[i] == '/' && imagePaths[f.Path[:i]] {
+				return Errorf(EINVALID, "DAG bundle file %q needs %q to be a directory, but the image has a file or symlink %q", f.Path, f.Path[:i], f.Path[:i])
+			}
+		}
+	}
+	return nil
 }

@@ -104,7 +104,11 @@ type AuditFilter struct {
 	Since time.Time
 	// BeforeSeq, when positive, returns only entries with a lower Seq.
 	BeforeSeq int64
-	Limit     int
+	// Action and TargetID, when set, select entries of that action and
+	// about that target.
+	Action   string
+	TargetID string
+	Limit    int
 }
 
 // AuditPage is one page of the audit log, newest first.

@@ -59,16 +59,40 @@ type Actor struct {
 	Kind string `json:"kind"`
 	Name string `json:"name"`
 	Role Role   `json:"-"`
+	// Deployments, when not empty, are the only Deployments (ids) the
+	// actor's token reaches: runtime tokens are created for the
+	// Deployments they run.
+	Deployments []string `json:"-"`
+}
+
+// Reaches reports whether the actor's token may reach a Deployment (by
+// id). A nil actor reaches nothing.
+func (a *Actor) Reaches(deploymentID string) bool {
+	if a == nil {
+		return false
+	}
+	if len(a.Deployments) == 0 {
+		return true
+	}
+	for _, id := range a.Deployments {
+		if id == deploymentID {
+			return true
+		}
+	}
+	return false
 }
 
 // Token is an API token. Only a SHA-256 hash of its secret is stored.
 type Token struct {
-	ID         string     `json:"id"`
-	Name       string     `json:"name"`
-	Role       Role       `json:"role"`
-	Hash       string     `json:"-"`
-	CreatedAt  time.Time  `json:"createdAt"`
-	LastUsedAt *time.Time `json:"lastUsedAt,omitempty"`
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	Role Role   `json:"role"`
+	// Deployments are the ids of the Deployments a runtime token is for;
+	// empty for other roles (and for runtime tokens made before scopes).
+	Deployments []string   `json:"deployments,omitempty"`
+	Hash        string     `json:"-"`
+	CreatedAt   time.Time  `json:"createdAt"`
+	LastUsedAt  *time.Time `json:"lastUsedAt,omitempty"`
 }
 
 // User is a person who logs in to the web UI with a name and password.

@@ -94,6 +94,20 @@ type Deploy struct {
 	// Rollback is computed when the deploy is read: whether it can be rolled
 	// back to now, and if not, why.
 	Rollback RollbackEligibility `json:"rollback"`
+
+	// DescriptionEdits are the changes of the description, oldest first,
+	// from the audit log; filled in when one deploy is read (not in lists).
+	DescriptionEdits []DescriptionEdit `json:"descriptionEdits,omitempty"`
+}
+
+// DescriptionEdit is one change of a deploy's description: who made it,
+// when, and the text before and after. Only the deploy's author or an
+// admin may edit a description.
+type DescriptionEdit struct {
+	At     time.Time `json:"at"`
+	By     Actor     `json:"by"`
+	Before string    `json:"before"`
+	After  string    `json:"after"`
 }
 
 // Git describes the checkout a deploy was made from.

@@ -134,10 +134,12 @@ func ValidateEnvKey(key string) error {
 	return nil
 }
 
-// ValidateDescription returns EINVALID if d is longer than MaxDescriptionLen characters.
+// ValidateDescription returns EINVALID if d is longer than
+// MaxDescriptionLen characters or has control characters other than
+// newlines and tabs.
 func ValidateDescription(d string) error {
 	if n := len([]rune(d)); n > MaxDescriptionLen {
 		return Errorf(EINVALID, "description is %d characters; the limit is %d", n, MaxDescriptionLen)
 	}
-	return nil
+	return ValidateText("the description", d, true)
 }

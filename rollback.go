@@ -58,6 +58,13 @@ type RollbackPlan struct {
 	RequiresConfirmation bool `json:"requiresConfirmation"`
 }
 
+// ChangesNothing reports whether rolling back would restore exactly what
+// runs now: the target has the current deploy's code (Deploy.SameCode) and
+// the Deployment's DAG-deploy setting was not switched since.
+func (p *RollbackPlan) ChangesNothing() bool {
+	return p.CurrentDeploy.SameCode(p.TargetDeploy) && !p.DagDeploy.Changed
+}
+
 // Change is a from → to pair of strings.
 type Change struct {
 	From    string `json:"from"`

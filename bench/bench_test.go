@@ -25,7 +25,7 @@ import (
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/cli"
 	"github.com/dagdeck/dagdeck/file"
-	"github.com/dagdeck/dagdeck/internal/apitest"
+	"github.com/dagdeck/dagdeck/testsupport/apitest"
 	"github.com/dagdeck/dagdeck/localruntime"
 	"github.com/dagdeck/dagdeck/server"
 	"github.com/dagdeck/dagdeck/service"

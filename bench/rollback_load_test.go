@@ -14,9 +14,9 @@ import (
 
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/client"
-	"github.com/dagdeck/dagdeck/internal/apitest"
 	"github.com/dagdeck/dagdeck/server"
 	"github.com/dagdeck/dagdeck/service"
+	"github.com/dagdeck/dagdeck/testsupport/apitest"
 )
 
 // Load of BenchmarkRollbackUnderDeploys: deployers deploying without pause,

@@ -27,7 +27,13 @@ var tarModTime = time.Unix(0, 0).UTC()
 // anything) or for content that does not match its digest; w then holds a
 // truncated archive, which the caller must discard.
 func WriteTarGz(ctx context.Context, w io.Writer, m *dagdeck.Manifest, open func(digest string) (io.ReadCloser, error)) error {
-	files, err := checkManifests(m)
+	return WriteTarGzOf(ctx, w, open, m)
+}
+
+// WriteTarGzOf is WriteTarGz of the union of several manifests, such as
+// those of CodeState; a path listed twice must have the same entry.
+func WriteTarGzOf(ctx context.Context, w io.Writer, open func(digest string) (io.ReadCloser, error), ms ...*dagdeck.Manifest) error {
+	files, err := checkManifests(ms...)
 	if err != nil {
 		return err
 	}

@@ -44,7 +44,7 @@ func newWhoamiCmd(f *factory) *cobra.Command {
 			if f.json() {
 				return f.printJSON(me)
 			}
-			fmt.Fprintf(f.out, "%s (%s %s), role %s, on %s\n", me.Name, me.Kind, me.ID, me.Role, f.client().BaseURL())
+			fmt.Fprintf(f.out, "%s (%s %s), role %s, on %s\n", visible(me.Name), me.Kind, me.ID, me.Role, f.client().BaseURL())
 			return nil
 		},
 	}

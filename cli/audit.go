@@ -67,6 +67,7 @@ activity with --deployment.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVarP(&o.Deployment, "deployment", "d", "", "only this Deployment's activity")
+	f.completeDeploymentFlag(cmd)
 	fl.StringVar(&o.Actor, "actor", "", "only what this user or token (name or id) did")
 	fl.StringVar(&since, "since", "", "only entries since a time (RFC 3339) or a duration ago (24h, 30m)")
 	fl.IntVar(&o.Limit, "limit", 50, "how many entries (at most 500)")

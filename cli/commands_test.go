@@ -213,8 +213,8 @@ func TestAPIErrorIsOneLine(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	tio := newTestFactory(t, srv.URL, "")
-	if code := tio.run("deployment", "list"); code != 1 {
-		t.Fatalf("exit %d", code)
+	if code := tio.run("deployment", "list"); code != ExitAuth {
+		t.Fatalf("exit %d, want %d", code, ExitAuth)
 	}
 	if got := tio.errOut.String(); got != "Error: invalid token (pass --token or set DAGDECK_TOKEN)\n" {
 		t.Fatalf("stderr %q", got)

@@ -42,7 +42,7 @@ func newDagsListCmd(f *factory) *cobra.Command {
 			return nil
 		},
 	}
-	deploymentFlag(cmd, &deployment)
+	f.deploymentFlag(cmd, &deployment)
 	return cmd
 }
 
@@ -62,7 +62,7 @@ func printDags(out io.Writer, list *client.DagList, now time.Time) {
 	}
 	fmt.Fprintf(out, "\nImport errors (%d):\n", len(list.ImportErrors))
 	for _, e := range list.ImportErrors {
-		fmt.Fprintf(out, "  %s: %s\n", e.File, e.Message)
+		fmt.Fprintf(out, "  %s: %s\n", cell(e.File), visible(e.Message))
 	}
 }
 
@@ -94,11 +94,11 @@ func newDagsTriggerCmd(f *factory) *cobra.Command {
 			if f.json() {
 				return f.printJSON(run)
 			}
-			fmt.Fprintf(f.out, "Triggered %s: run %s (%s).\n", run.DagID, run.RunID, run.State)
+			fmt.Fprintf(f.out, "Triggered %s: run %s (%s).\n", cell(run.DagID), cell(run.RunID), run.State)
 			return nil
 		},
 	}
-	deploymentFlag(cmd, &deployment)
+	f.deploymentFlag(cmd, &deployment)
 	cmd.Flags().StringVar(&conf, "conf", "", "run configuration, a JSON object")
 	return cmd
 }
@@ -145,7 +145,7 @@ func newRunsListCmd(f *factory) *cobra.Command {
 			return nil
 		},
 	}
-	deploymentFlag(cmd, &deployment)
+	f.deploymentFlag(cmd, &deployment)
 	cmd.Flags().StringVar(&opts.DagID, "dag", "", "only runs of this DAG")
 	cmd.Flags().IntVarP(&opts.Limit, "limit", "n", 0, "how many runs (default: the server's page size)")
 	return cmd

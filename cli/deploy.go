@@ -62,7 +62,6 @@ registry does not have is refused before anything is recorded.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&o.deployment, "deployment", "d", "", "Deployment id or name (required)")
 	fl.StringVar(&o.description, "description", "", "why you deploy (default: the git commit subject)")
 	fl.BoolVar(&o.dags, "dags", false, "deploy only the DAGs")
 	fl.BoolVar(&o.image, "image", false, "deploy only the image")
@@ -70,7 +69,7 @@ registry does not have is refused before anything is recorded.`,
 	fl.BoolVar(&o.wait, "wait", false, "wait until the runtime has loaded the new code")
 	fl.DurationVar(&o.waitTimeout, "wait-timeout", 5*time.Minute, "how long --wait waits")
 	fl.BoolVarP(&o.force, "force", "f", false, "deploy even with uncommitted git changes")
-	_ = cmd.MarkFlagRequired("deployment")
+	f.deploymentFlag(cmd, &o.deployment)
 	cmd.MarkFlagsMutuallyExclusive("dags", "image")
 	cmd.MarkFlagsMutuallyExclusive("dags", "image-name")
 	return cmd

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -17,7 +18,7 @@ func newDeploymentCmd(f *factory) *cobra.Command {
 		Short: "Create, list, inspect and update Deployments",
 		Long:  "A Deployment is one pipeline environment: its settings and the code it currently runs.",
 	}
-	cmd.AddCommand(newDeploymentCreateCmd(f), newDeploymentListCmd(f), newDeploymentInspectCmd(f), newDeploymentUpdateCmd(f))
+	cmd.AddCommand(newDeploymentCreateCmd(f), newDeploymentListCmd(f), newDeploymentInspectCmd(f), newDeploymentUpdateCmd(f), newDeploymentUseCmd(f))
 	return cmd
 }
 
@@ -52,59 +53,32 @@ func newDeploymentCreateCmd(f *factory) *cobra.Command {
 	return cmd
 }
 
-func newDeploymentListCmd(f *factory) *cobra.Command {
-	return &cobra.Command{
-		Use:     "list",
-		Short:   "List Deployments",
-		Aliases: []string{"ls"},
-		Args:    exactArgs(0, "no arguments"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ds, err := f.client().ListDeployments(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if f.json() {
-				return f.printJSON(map[string]any{"deployments": ds})
-			}
-			printDeployments(f.out, ds)
-			return nil
-		},
-	}
-}
-
-func printDeployments(out io.Writer, ds []*dagdeck.Deployment) {
-	if len(ds) == 0 {
-		fmt.Fprintln(out, "No Deployments yet. Create one with: dagdeck deployment create --name NAME")
-		return
-	}
-	w := newTable(out)
-	row(w, "NAME", "ID", "EXECUTOR", "DAG DEPLOY", "RUNTIME", "IMAGE TAG", "DAG BUNDLE")
-	for _, d := range ds {
-		row(w, d.Name, d.ID, d.Executor, yesNo(d.IsDagDeployEnabled), orDash(d.RuntimeVersion), orDash(d.ImageTag), orDash(d.DagBundleVersion))
-	}
-	w.Flush()
-}
-
 func newDeploymentInspectCmd(f *factory) *cobra.Command {
 	return &cobra.Command{
-		Use:     "inspect ID_OR_NAME",
-		Short:   "Show a Deployment's settings and current code",
-		Example: `  dagdeck deployment inspect etl-prod`,
-		Args:    exactArgs(1, "one Deployment id or name"),
+		Use:               "inspect ID_OR_NAME",
+		Short:             "Show a Deployment's settings and current code",
+		Example:           `  dagdeck deployment inspect etl-prod`,
+		Args:              exactArgs(1, "one Deployment id or name"),
+		ValidArgsFunction: f.completeDeploymentArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			d, err := f.client().GetDeployment(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
-			return f.printDeployment(d)
+			return f.printDeployment(cmd.Context(), d)
 		},
 	}
 }
 
-// printDeployment shows a Deployment in full; secret values are masked.
-func (f *factory) printDeployment(d *dagdeck.Deployment) error {
+// printDeployment shows a Deployment in full, its current deploy as "#N
+// (id)"; secret values are masked.
+func (f *factory) printDeployment(ctx context.Context, d *dagdeck.Deployment) error {
 	if f.json() {
 		return f.printJSON(maskSecrets(d))
+	}
+	current, err := f.deployRef(ctx, d.ID, d.CurrentDeployID)
+	if err != nil {
+		return err
 	}
 	w := newTable(f.out)
 	field(w, "Name", d.Name)
@@ -115,7 +89,7 @@ func (f *factory) printDeployment(d *dagdeck.Deployment) error {
 	field(w, "Scheduler size", d.SchedulerSize)
 	field(w, "Worker queues", strings.Join(d.WorkerQueues, ", "))
 	field(w, "Worker concurrency", fmt.Sprint(d.WorkerConcurrency))
-	field(w, "Current deploy", d.CurrentDeployID)
+	field(w, "Current deploy", current)
 	field(w, "Runtime", d.RuntimeVersion)
 	field(w, "Image tag", d.ImageTag)
 	field(w, "DAG bundle", d.DagBundleVersion)

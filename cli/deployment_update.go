@@ -44,7 +44,8 @@ and rolls back to the last good one, with the description "automatic
 rollback: <reason>". It acts at most once per deploy, never on its own
 rollbacks, and never lowers the runtime on its own (it records that a human
 must decide).`,
-		Args: exactArgs(1, "one Deployment id or name"),
+		Args:              exactArgs(1, "one Deployment id or name"),
+		ValidArgsFunction: f.completeDeploymentArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			upd, err := o.update(cmd)
 			if err != nil {
@@ -54,7 +55,7 @@ must decide).`,
 			if err != nil {
 				return err
 			}
-			return f.printDeployment(d)
+			return f.printDeployment(cmd.Context(), d)
 		},
 	}
 	fl := cmd.Flags()

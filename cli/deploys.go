@@ -3,10 +3,8 @@ package cli
 import (
 	"context"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -35,9 +33,14 @@ func newDeploysListCmd(f *factory) *cobra.Command {
 		Aliases: []string{"ls"},
 		Long: `Show the Deploy History of a Deployment, newest first.
 
-ROLLBACK says whether you can roll back to a deploy ("yes") or why not
-(EXPIRED, FAILED, ARTIFACTS_MISSING, NOT_DEPLOYED). A rollback deploy's
-description starts with ↩ and the deploy it restored.`,
+The current deploy, the code that runs now, is marked with * in the first
+column, and its ROLLBACK column says CURRENT. ROLLBACK says whether you can
+roll back to a deploy ("yes") or why not (EXPIRED, FAILED,
+ARTIFACTS_MISSING, NOT_DEPLOYED, QUARANTINED). A rollback deploy's
+description starts with ↩ and the deploy it restored.
+
+With -o json the deploys are printed as the API returns them; the current
+deploy's id is the currentDeployId of "dagdeck deployment inspect -o json".`,
 		Example: `  dagdeck deploys list --deployment etl-prod
   dagdeck deploys list --deployment etl-prod --all -o json`,
 		Args: exactArgs(0, "no arguments"),
@@ -52,29 +55,21 @@ description starts with ↩ and the deploy it restored.`,
 			if f.json() {
 				return f.printJSON(map[string]any{"deploys": ds})
 			}
-			printHistory(f.out, ds, f.now())
+			dep, err := f.client().GetDeployment(cmd.Context(), deployment)
+			if err != nil {
+				return err
+			}
+			f.printHistory(ds, dep.CurrentDeployID)
 			if more {
 				fmt.Fprintf(f.out, "Showing the newest %d deploys; pass --all or a larger --limit for more.\n", len(ds))
 			}
 			return nil
 		},
 	}
-	deploymentFlag(cmd, &deployment)
+	f.deploymentFlag(cmd, &deployment)
 	cmd.Flags().IntVarP(&limit, "limit", "n", 20, "how many deploys to show")
 	cmd.Flags().BoolVar(&all, "all", false, "show the whole history")
 	return cmd
-}
-
-// optionalDeploymentFlag adds --deployment for commands that can find the
-// Deployment from a deploy id.
-func optionalDeploymentFlag(cmd *cobra.Command, p *string) {
-	cmd.Flags().StringVarP(p, "deployment", "d", "", "Deployment id or name (needed with #N; otherwise found from the deploy id)")
-}
-
-// deploymentFlag adds the required --deployment flag.
-func deploymentFlag(cmd *cobra.Command, p *string) {
-	cmd.Flags().StringVarP(p, "deployment", "d", "", "Deployment id or name (required)")
-	_ = cmd.MarkFlagRequired("deployment")
 }
 
 // history returns the newest limit deploys (every deploy with all) and
@@ -93,33 +88,46 @@ func (f *factory) history(ctx context.Context, deployment string, limit int, all
 	return ds, more, err
 }
 
-// printHistory writes the Deploy History table.
-func printHistory(out io.Writer, ds []*dagdeck.Deploy, now time.Time) {
+// printHistory writes the Deploy History table, the current deploy marked
+// with "*".
+func (f *factory) printHistory(ds []*dagdeck.Deploy, currentID string) {
 	if len(ds) == 0 {
-		fmt.Fprintln(out, "No deploys yet. Deploy with: dagdeck deploy --deployment NAME")
+		fmt.Fprintln(f.out, "No deploys yet. Deploy with: dagdeck deploy --deployment NAME")
 		return
 	}
 	seqs := make(map[string]int64, len(ds))
 	for _, d := range ds {
 		seqs[d.ID] = d.Sequence
 	}
-	w := newTable(out)
-	row(w, "SEQ", "ID", "TIME", "USER", "TYPE", "IMAGE TAG", "RUNTIME", "DAG BUNDLE", "STATUS", "ROLLBACK", "DESCRIPTION")
+	p, now := f.colors(), f.now()
+	w := newTable(f.out)
+	row(w, p.plain(""), "SEQ", "ID", "TIME", "USER", "TYPE", "IMAGE TAG", "RUNTIME", "DAG BUNDLE", p.plain("STATUS"), "ROLLBACK", "DESCRIPTION")
 	for _, d := range ds {
-		row(w, strconv.FormatInt(d.Sequence, 10), d.ID, formatTime(d.CreatedAt, now), orDash(d.CreatedBy.Name),
+		row(w, currentMark(p, d.ID == currentID), strconv.FormatInt(d.Sequence, 10), d.ID, formatTime(d.CreatedAt, now), orDash(d.CreatedBy.Name),
 			string(d.Type), orDash(imageWithPin(d)), orDash(d.RuntimeVersion), orDash(d.DagBundleVersion),
-			string(d.Status), eligibility(d), historyDescription(d, seqs))
+			p.status(d.Status), eligibility(d, d.ID == currentID), historyDescription(d, seqs))
 	}
 	w.Flush()
 }
 
-// eligibility renders whether a deploy can be rolled back to: "yes" or the
-// reason, and whether it is pinned.
-func eligibility(d *dagdeck.Deploy) string {
-	if d.Rollback.Eligible && d.Pin != nil {
-		return "yes (pinned)"
+// currentMark is the first cell of a history row: "*" for the current deploy.
+func currentMark(p palette, current bool) painted {
+	if current {
+		return p.current("*")
 	}
-	if d.Rollback.Eligible {
+	return p.plain("")
+}
+
+// eligibility renders whether a deploy can be rolled back to: "CURRENT"
+// for the current deploy (rolling back to it is refused unless its setting
+// changed since), "yes" (and whether it is pinned), or the reason.
+func eligibility(d *dagdeck.Deploy, current bool) string {
+	switch {
+	case current:
+		return "CURRENT"
+	case d.Rollback.Eligible && d.Pin != nil:
+		return "yes (pinned)"
+	case d.Rollback.Eligible:
 		return "yes"
 	}
 	return orDash(d.Rollback.Reason)
@@ -144,8 +152,9 @@ func historyDescription(d *dagdeck.Deploy, seqs map[string]int64) string {
 // N), "#-N" (the Nth deploy before the current one) or "previous" (what a
 // rollback goes back to by default).
 //
-// Without a Deployment (*deployment == ""), ref must be a deploy id: the
-// Deployment is looked up from the deploy and stored in *deployment.
+// Without a Deployment (*deployment == ""), a reference other than an id
+// uses the default Deployment (see defaultDeployment), and a deploy id
+// is looked up: its Deployment is stored in *deployment.
 func (f *factory) resolveDeploy(ctx context.Context, deployment *string, ref string) (string, error) {
 	if *deployment != "" {
 		d, err := f.client().GetDeploy(ctx, *deployment, ref)
@@ -155,6 +164,12 @@ func (f *factory) resolveDeploy(ctx context.Context, deployment *string, ref str
 		return d.ID, nil
 	}
 	if strings.HasPrefix(ref, "#") || ref == "previous" {
+		if ok, err := f.useDefaultDeployment(deployment); err != nil || ok {
+			if err != nil {
+				return "", err
+			}
+			return f.resolveDeploy(ctx, deployment, ref)
+		}
 		return "", usagef("--deployment is needed to find deploy %s", ref)
 	}
 	d, err := f.client().GetDeployByID(ctx, ref)

@@ -35,10 +35,10 @@ cancelled deploy never runs; its history row stays.`,
 			if f.json() {
 				return f.printJSON(d)
 			}
-			fmt.Fprintf(f.out, "Cancelled deploy #%d (%s): %s.\n", d.Sequence, d.ID, d.FailureReason)
+			fmt.Fprintf(f.out, "Cancelled deploy #%d (%s): %s.\n", d.Sequence, d.ID, cell(d.FailureReason))
 			return nil
 		},
 	}
-	optionalDeploymentFlag(cmd, &deployment)
+	f.optionalDeploymentFlag(cmd, &deployment)
 	return cmd
 }

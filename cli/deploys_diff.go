@@ -56,7 +56,7 @@ only, never with NO_COLOR set.`,
 			return runDeploysDiff(cmd.Context(), f, o)
 		},
 	}
-	deploymentFlag(cmd, &o.deployment)
+	f.deploymentFlag(cmd, &o.deployment)
 	fl := cmd.Flags()
 	fl.BoolVar(&o.stat, "stat", false, "print changed lines per file and a summary instead of the diff")
 	fl.BoolVar(&o.nameOnly, "name-only", false, "print only the changed paths")

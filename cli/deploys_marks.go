@@ -35,7 +35,7 @@ history shows the pin, its reason, who pinned and until when.`,
 			return f.printMarked(d, err, "Pinned")
 		},
 	}
-	optionalDeploymentFlag(cmd, &deployment)
+	f.optionalDeploymentFlag(cmd, &deployment)
 	cmd.Flags().StringVar(&reason, "reason", "", "why the deploy is kept (required)")
 	cmd.Flags().StringVar(&until, "until", "", "when the pin ends: 2027-12-01 or an RFC 3339 time (default: never)")
 	_ = cmd.MarkFlagRequired("reason")
@@ -71,7 +71,7 @@ func newDeploysUnmarkCmd(f *factory, use, short string, unmark func(f *factory, 
 			return f.printMarked(d, err, done)
 		},
 	}
-	optionalDeploymentFlag(cmd, &deployment)
+	f.optionalDeploymentFlag(cmd, &deployment)
 	return cmd
 }
 
@@ -96,7 +96,7 @@ running until you deploy or roll back. "dagdeck deploys release" ends it.`,
 			return f.printMarked(d, err, "Quarantined")
 		},
 	}
-	optionalDeploymentFlag(cmd, &deployment)
+	f.optionalDeploymentFlag(cmd, &deployment)
 	cmd.Flags().StringVar(&reason, "reason", "", "why the deploy is bad (required)")
 	_ = cmd.MarkFlagRequired("reason")
 	return cmd
@@ -112,10 +112,10 @@ func (f *factory) printMarked(d *dagdeck.Deploy, err error, done string) error {
 	}
 	fmt.Fprintf(f.out, "%s deploy #%d (%s).\n", done, d.Sequence, d.ID)
 	if p := d.Pin; p != nil {
-		fmt.Fprintf(f.out, "Pinned by %s: %s%s\n", p.By.Name, p.Reason, untilText(p.Until))
+		fmt.Fprintf(f.out, "Pinned by %s: %s%s\n", cell(p.By.Name), cell(p.Reason), untilText(p.Until))
 	}
 	if q := d.Quarantine; q != nil {
-		fmt.Fprintf(f.out, "Quarantined by %s: %s\n", q.By.Name, q.Reason)
+		fmt.Fprintf(f.out, "Quarantined by %s: %s\n", cell(q.By.Name), cell(q.Reason))
 	}
 	fmt.Fprintf(f.out, "Rollback target: %s\n", eligibilityText(d))
 	return nil

@@ -25,14 +25,15 @@ const DefaultServer = "http://127.0.0.1:8080"
 // factory holds what commands share: IO streams, the environment, the
 // global flags and a lazily built API client. Tests replace its fields.
 type factory struct {
-	version string
+	version string      // the version, for the User-Agent header
+	build   versionInfo // version, commit and Go version, for `dagdeck version`
 
 	in     io.Reader
 	out    io.Writer
 	errOut io.Writer
 	// stdinTTY, stdoutTTY and stderrTTY report whether those streams are
-	// terminals: prompts need the first, colours the second, progress bars
-	// the third.
+	// terminals: prompts need the first, colours the second (see colors),
+	// progress bars the third.
 	stdinTTY     func() bool
 	stdoutTTY    func() bool
 	stderrTTY    func() bool
@@ -41,13 +42,19 @@ type factory struct {
 	getenv        func(string) string
 	defaultServer func() string
 	loadToken     func(server string) (string, error)
-	now           func() time.Time
-	pack          func(ctx context.Context, dir string) (project, error)
-	readGit       func(ctx context.Context, dir string) (*bundle.GitState, error)
+	// loadDeployment and saveDeployment read and write a server's default
+	// Deployment (credentials.ErrNotFound if none).
+	loadDeployment func(server string) (string, error)
+	saveDeployment func(server, name string) error
+	now            func() time.Time
+	pack           func(ctx context.Context, dir string) (project, error)
+	readGit        func(ctx context.Context, dir string) (*bundle.GitState, error)
 	// resolveImage asks an image reference's registry for its digest.
 	resolveImage func(ctx context.Context, ref string) (*registry.Image, error)
 	// pollInterval paces deploy --wait.
 	pollInterval time.Duration
+	// completionTimeout bounds the API calls of shell completion.
+	completionTimeout time.Duration
 	// leaseRenewal is how often a deploy renews its upload lease.
 	leaseRenewal time.Duration
 
@@ -63,24 +70,29 @@ type factory struct {
 // newSystemFactory returns a factory wired to the process: os streams, the
 // environment, the credentials file and the real project packer.
 func newSystemFactory(version string) *factory {
+	build := buildVersion(version)
 	return &factory{
-		version:       version,
-		in:            os.Stdin,
-		out:           os.Stdout,
-		errOut:        os.Stderr,
-		stdinTTY:      isTerminal(os.Stdin),
-		stdoutTTY:     isTerminal(os.Stdout),
-		stderrTTY:     isTerminal(os.Stderr),
-		readPassword:  readTerminalPassword,
-		getenv:        os.Getenv,
-		defaultServer: credentials.Default,
-		loadToken:     credentials.Load,
-		now:           time.Now,
-		pack:          packProject,
-		readGit:       bundle.ReadGit,
-		resolveImage:  new(registry.Resolver).Resolve,
-		pollInterval:  time.Second,
-		leaseRenewal:  15 * time.Second,
+		version:           build.Version,
+		build:             build,
+		in:                os.Stdin,
+		out:               os.Stdout,
+		errOut:            os.Stderr,
+		stdinTTY:          isTerminal(os.Stdin),
+		stdoutTTY:         isTerminal(os.Stdout),
+		stderrTTY:         isTerminal(os.Stderr),
+		readPassword:      readTerminalPassword,
+		getenv:            os.Getenv,
+		defaultServer:     credentials.Default,
+		loadToken:         credentials.Load,
+		loadDeployment:    credentials.LoadDeployment,
+		saveDeployment:    credentials.SaveDeployment,
+		now:               time.Now,
+		pack:              packProject,
+		readGit:           bundle.ReadGit,
+		resolveImage:      new(registry.Resolver).Resolve,
+		pollInterval:      time.Second,
+		completionTimeout: defaultCompletionTimeout,
+		leaseRenewal:      15 * time.Second,
 	}
 }
 
@@ -152,6 +164,22 @@ func (f *factory) printJSON(v any) error {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
+}
+
+// deletedJSON is the -o json answer of a delete command.
+type deletedJSON struct {
+	ID      string `json:"id"`
+	Deleted bool   `json:"deleted"`
+}
+
+// reportDeleted says that the thing of that kind and id was deleted: on
+// stderr, or as deletedJSON on stdout with -o json.
+func (f *factory) reportDeleted(kind, id string) error {
+	if f.json() {
+		return f.printJSON(deletedJSON{ID: id, Deleted: true})
+	}
+	fmt.Fprintf(f.errOut, "Deleted %s %s.\n", kind, id)
+	return nil
 }
 
 // readLine reads one line of stdin without its line ending.

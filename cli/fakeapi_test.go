@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -27,6 +30,12 @@ type fakeAPI struct {
 	deploys    []*dagdeck.Deploy // oldest first
 	blobs      map[string]bool
 	pageSize   int
+	tasks      []*dagdeck.TaskInstance // newest first
+	// logSteps script GET /tasks/{tid} and its log: each read of the task
+	// instance moves to the next step (the last one stays).
+	logSteps []logStep
+	logStep  int
+	onPoll   func(step int) // called after each read of the task instance
 
 	// Knobs.
 	plan            *dagdeck.RollbackPlan
@@ -39,9 +48,10 @@ type fakeAPI struct {
 	leaseRenewed      chan struct{}
 	// rollbackBusy is how many real rollbacks answer ECONFLICT behind an
 	// INITIALIZED deploy.
-	rollbackBusy int
-	dagPolls     int                   // GET /dags answers the latest deploy's DAGs from this call on; -1: 404
-	diffPages    []*dagdeck.DeployDiff // GET /diff answers these pages, following NextCursor
+	rollbackBusy    int
+	truncateArchive bool                  // archives stop after their first 10 bytes, like a server that lost a file
+	dagPolls        int                   // GET /dags answers the latest deploy's DAGs from this call on; -1: 404
+	diffPages       []*dagdeck.DeployDiff // GET /diff answers these pages, following NextCursor
 
 	// Records.
 	created   []dagdeck.DeployCreate
@@ -67,10 +77,12 @@ func newFakeAPI(t *testing.T) *fakeAPI {
 func (a *fakeAPI) start() string {
 	mux := http.NewServeMux()
 	for pattern, h := range map[string]http.HandlerFunc{
+		"GET /deployments":                              a.listDeployments,
 		"GET /deployments/{id}":                         a.getDeployment,
 		"GET /deployments/{id}/deploys":                 a.listDeploys,
 		"POST /deployments/{id}/deploys":                a.createDeploy,
 		"GET /deployments/{id}/deploys/{did}":           a.getDeploy,
+		"GET /deploys/{did}":                            a.getDeploy,
 		"PATCH /deployments/{id}/deploys/{did}":         a.cancelDeploy,
 		"POST /deployments/{id}/deploys/{did}/finalize": a.finalize,
 		"POST /deployments/{id}/deploys/{did}/lease":    a.renewLease,
@@ -80,6 +92,9 @@ func (a *fakeAPI) start() string {
 		"PATCH /deployments/{id}":                       a.updateDeployment,
 		"GET /deployments/{id}/dags":                    a.listDags,
 		"GET /deployments/{id}/diff":                    a.diff,
+		"GET /deployments/{id}/tasks":                   a.listTasks,
+		"GET /deployments/{id}/tasks/{tid}":             a.getTask,
+		"GET /deployments/{id}/tasks/{tid}/log":         a.getTaskLog,
 	} {
 		method, path, _ := strings.Cut(pattern, " ")
 		mux.HandleFunc(method+" /api/v1"+path, a.record(h))
@@ -121,6 +136,10 @@ func (a *fakeAPI) getDeployment(w http.ResponseWriter, r *http.Request) {
 	if a.known(w, r) {
 		writeJSON(w, 200, a.deployment)
 	}
+}
+
+func (a *fakeAPI) listDeployments(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, 200, map[string]any{"deployments": []*dagdeck.Deployment{a.deployment}})
 }
 
 func (a *fakeAPI) updateDeployment(w http.ResponseWriter, r *http.Request) {
@@ -328,8 +347,75 @@ func (a *fakeAPI) rollback(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, 201, dagdeck.RollbackResult{Plan: &plan, Deploy: d})
 }
 
+// archive answers a tar.gz holding one file, "archive of DEPLOY PART", or
+// its first 10 bytes with truncateArchive.
 func (a *fakeAPI) archive(w http.ResponseWriter, r *http.Request) {
-	_, _ = io.WriteString(w, "archive of "+r.PathValue("did")+" "+r.URL.Query().Get("part"))
+	b := tarGz(a.t, "README", "archive of "+r.PathValue("did")+" "+r.URL.Query().Get("part"))
+	a.mu.Lock()
+	if a.truncateArchive {
+		b = b[:10]
+	}
+	a.mu.Unlock()
+	_, _ = w.Write(b)
+}
+
+// tarGz returns a tar.gz with one file.
+func tarGz(t *testing.T, name, content string) []byte {
+	var buf bytes.Buffer
+	gz := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(gz)
+	if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(content)), Typeflag: tar.TypeReg}); err != nil {
+		t.Error(err)
+	}
+	_, _ = io.WriteString(tw, content)
+	if err := tw.Close(); err != nil {
+		t.Error(err)
+	}
+	if err := gz.Close(); err != nil {
+		t.Error(err)
+	}
+	return buf.Bytes()
+}
+
+func (a *fakeAPI) listTasks(w http.ResponseWriter, r *http.Request) {
+	if !a.known(w, r) {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	writeJSON(w, 200, map[string]any{"taskInstances": a.tasks})
+}
+
+// logStep is a task instance's state and stored log at one moment; nil
+// log: none stored yet.
+type logStep struct {
+	state string
+	log   []byte
+}
+
+func (a *fakeAPI) getTask(w http.ResponseWriter, r *http.Request) {
+	a.mu.Lock()
+	if a.logStep < len(a.logSteps)-1 {
+		a.logStep++
+	}
+	step, n := a.logSteps[a.logStep], a.logStep
+	onPoll := a.onPoll
+	a.mu.Unlock()
+	writeJSON(w, 200, dagdeck.TaskInstance{ID: r.PathValue("tid"), DagID: "weather", TaskID: "report", TryNumber: 1, State: step.state})
+	if onPoll != nil {
+		onPoll(n)
+	}
+}
+
+func (a *fakeAPI) getTaskLog(w http.ResponseWriter, r *http.Request) {
+	a.mu.Lock()
+	step := a.logSteps[max(a.logStep, 0)]
+	a.mu.Unlock()
+	if step.log == nil {
+		writeErr(w, 404, dagdeck.ENOTFOUND, "task instance has no log: it has not run")
+		return
+	}
+	_, _ = w.Write(step.log)
 }
 
 func (a *fakeAPI) listDags(w http.ResponseWriter, r *http.Request) {

@@ -15,25 +15,79 @@ func newTable(w io.Writer) *tabwriter.Writer {
 	return tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 }
 
-// row writes one table row; tabs and newlines inside cells become spaces.
-func row(w io.Writer, cells ...string) {
+// row writes one table row; in plain string cells tabs and newlines become
+// spaces and other control characters are shown visibly (see visible);
+// painted cells are printed as they are.
+func row(w io.Writer, cells ...any) {
+	out := make([]string, len(cells))
 	for i, c := range cells {
-		cells[i] = strings.Map(func(r rune) rune {
-			if r == '\t' || r == '\n' || r == '\r' {
-				return ' '
-			}
-			return r
-		}, c)
+		out[i] = cellText(c)
 	}
-	fmt.Fprintln(w, strings.Join(cells, "\t"))
+	fmt.Fprintln(w, strings.Join(out, "\t"))
 }
 
-// field writes one "Key: value" line of a details view, aligned by the tabwriter.
-func field(w io.Writer, key, value string) {
+// cellText is a table cell's text: a painted cell as it is, anything else
+// shown visibly.
+func cellText(c any) string {
+	switch c := c.(type) {
+	case painted:
+		return string(c)
+	case string:
+		return cell(c)
+	}
+	return cell(fmt.Sprint(c))
+}
+
+// field writes one "Key: value" line of a details view, aligned by the
+// tabwriter; value is shown as a table cell is.
+func field(w io.Writer, key string, value any) {
 	if value == "" {
 		value = "-"
 	}
-	fmt.Fprintf(w, "%s:\t%s\n", key, value)
+	fmt.Fprintf(w, "%s:\t%s\n", key, cellText(value))
+}
+
+// cell returns s for one line of a table: tabs and newlines become spaces
+// and other control characters are shown visibly.
+func cell(s string) string {
+	return visible(strings.Map(func(r rune) rune {
+		if r == '\t' || r == '\n' {
+			return ' '
+		}
+		return r
+	}, s))
+}
+
+// visible returns s with every control character but newline and tab
+// written in caret notation, as `cat -v` does: ESC is "^[", CR "^M", DEL
+// "^?", and a C1 character such as CSI (U+009B) "M-^[". Text from the
+// server (names, descriptions, messages) goes through it before it reaches
+// a terminal, so stored escape sequences cannot rewrite the screen.
+func visible(s string) string {
+	if !strings.ContainsFunc(s, needsCaret) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case !needsCaret(r):
+			b.WriteRune(r)
+		case r == 0x7f:
+			b.WriteString("^?")
+		case r < 0x20:
+			b.WriteByte('^')
+			b.WriteRune(r + 0x40)
+		default: // C1: 0x80–0x9f
+			b.WriteString("M-^")
+			b.WriteRune(r - 0x80 + 0x40)
+		}
+	}
+	return b.String()
+}
+
+// needsCaret reports whether visible rewrites r.
+func needsCaret(r rune) bool {
+	return r != '\n' && r != '\t' && (r < 0x20 || (r >= 0x7f && r <= 0x9f))
 }
 
 // orDash returns s, or "-" when s is empty.

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"sort"
@@ -37,34 +38,43 @@ func newTestFactory(t *testing.T, serverURL, stdin string) *testIO {
 		"include/query.sql": "select 1;\n",
 	})
 	tio.f = &factory{
-		version:       "test",
-		in:            strings.NewReader(stdin),
-		out:           tio.out,
-		errOut:        tio.errOut,
-		stdinTTY:      func() bool { return false },
-		stdoutTTY:     func() bool { return false },
-		stderrTTY:     func() bool { return false },
-		readPassword:  func() (string, error) { return "", nil },
-		getenv:        func(k string) string { return map[string]string{"DAGDECK_SERVER": serverURL}[k] },
-		defaultServer: func() string { return "" },
-		loadToken:     func(string) (string, error) { return "", credentials.ErrNotFound },
-		now:           func() time.Time { return testTime.Add(3 * time.Hour) },
-		pack:          func(context.Context, string) (project, error) { return proj, nil },
-		readGit:       func(context.Context, string) (*bundle.GitState, error) { return &bundle.GitState{}, nil },
+		version:        "test",
+		build:          versionInfo{Version: "test", Commit: "0123abc-dirty", GoVersion: "go1.26.8"},
+		in:             strings.NewReader(stdin),
+		out:            tio.out,
+		errOut:         tio.errOut,
+		stdinTTY:       func() bool { return false },
+		stdoutTTY:      func() bool { return false },
+		stderrTTY:      func() bool { return false },
+		readPassword:   func() (string, error) { return "", nil },
+		getenv:         func(k string) string { return map[string]string{"DAGDECK_SERVER": serverURL}[k] },
+		defaultServer:  func() string { return "" },
+		loadToken:      func(string) (string, error) { return "", credentials.ErrNotFound },
+		loadDeployment: func(string) (string, error) { return "", credentials.ErrNotFound },
+		saveDeployment: func(string, string) error { return errors.New("no credentials file in tests") },
+		now:            func() time.Time { return testTime.Add(3 * time.Hour) },
+		pack:           func(context.Context, string) (project, error) { return proj, nil },
+		readGit:        func(context.Context, string) (*bundle.GitState, error) { return &bundle.GitState{}, nil },
 		// A real resolver without credentials: tests never read the Docker
 		// config of whoever runs them.
-		resolveImage: (&registry.Resolver{Keychain: authn.NewMultiKeychain()}).Resolve,
-		pollInterval: time.Millisecond,
-		leaseRenewal: time.Millisecond,
+		resolveImage:      (&registry.Resolver{Keychain: authn.NewMultiKeychain()}).Resolve,
+		pollInterval:      time.Millisecond,
+		completionTimeout: 300 * time.Millisecond,
+		leaseRenewal:      time.Millisecond,
 	}
 	return tio
 }
 
 // run executes the root command with args and returns the exit code.
 func (tio *testIO) run(args ...string) int {
+	return tio.runContext(context.Background(), args...)
+}
+
+// runContext is run with a context, cancelled as Ctrl-C cancels the CLI's.
+func (tio *testIO) runContext(ctx context.Context, args ...string) int {
 	root := newRootCmd(tio.f)
 	root.SetArgs(args)
-	return Execute(context.Background(), root)
+	return Execute(ctx, root)
 }
 
 // fakeProject is a packed project backed by files in a temporary directory.

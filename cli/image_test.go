@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/dagdeck/dagdeck"
-	"github.com/dagdeck/dagdeck/internal/testenv"
+	"github.com/dagdeck/dagdeck/testsupport/testenv"
 )
 
 func TestMain(m *testing.M) {

@@ -66,7 +66,7 @@ newly lower the runtime).`,
 			return f.runRollback(cmd.Context(), o, ref)
 		},
 	}
-	optionalDeploymentFlag(cmd, &o.deployment)
+	f.optionalDeploymentFlag(cmd, &o.deployment)
 	fl := cmd.Flags()
 	fl.StringVar(&o.description, "description", "", "why you roll back (required; shown in the Deploy History)")
 	fl.BoolVar(&o.dryRun, "dry-run", false, "only show what the rollback would change")
@@ -165,7 +165,7 @@ func (f *factory) noteMovedTag(ctx context.Context, out io.Writer, target *dagde
 // from the user unless --yes.
 func (f *factory) confirmRollback(o *rollbackOptions, plan *dagdeck.RollbackPlan) error {
 	if (plan.RequiresConfirmation || plan.Runtime.Change == dagdeck.RuntimeDowngrade) && !o.confirmDowngrade {
-		return fmt.Errorf("this rollback downgrades the runtime from %s to %s, failing running tasks and erasing %s; pass --confirm-downgrade to proceed",
+		return dagdeck.Errorf(dagdeck.EUNPROCESSABLE, "this rollback downgrades the runtime from %s to %s, failing running tasks and erasing %s; pass --confirm-downgrade to proceed",
 			plan.Runtime.From, plan.Runtime.To, erasedSummary(plan.Erased))
 	}
 	if o.yes {

@@ -94,7 +94,7 @@ func listFiles(out io.Writer, mark string, paths []string) {
 			fmt.Fprintf(out, "      %s … and %d more\n", mark, len(paths)-maxPlanFiles)
 			return
 		}
-		fmt.Fprintf(out, "      %s %s\n", mark, p)
+		fmt.Fprintf(out, "      %s %s\n", mark, cell(p))
 	}
 }
 
@@ -116,7 +116,7 @@ func printPlanKept(out io.Writer, n dagdeck.NotRolledBack, target *dagdeck.Deplo
 	sort.Strings(keys)
 	var settings []string
 	for _, k := range keys {
-		settings = append(settings, k+"="+n.Settings[k])
+		settings = append(settings, k+"="+cell(n.Settings[k]))
 	}
 	if len(settings) > 0 {
 		fmt.Fprintf(out, "  Settings: %s\n", strings.Join(settings, ", "))

@@ -91,7 +91,7 @@ func TestRollback_WaitsItsTurn(t *testing.T) {
 		api := rollbackAPI(t, false)
 		api.rollbackBusy = 1
 		tio := newTestFactory(t, api.start(), "")
-		if code := tio.run("rollback", "d1", "-d", "etl", "--description", "incident", "--yes", "--wait", "0"); code != 1 {
+		if code := tio.run("rollback", "d1", "-d", "etl", "--description", "incident", "--yes", "--wait", "0"); code != ExitRefused {
 			t.Fatalf("exit %d: %s", code, tio.errOut)
 		}
 		assertOneErrorLine(t, tio.errOut.String(), "is still in progress")
@@ -129,15 +129,16 @@ func TestRollback_Confirmation(t *testing.T) {
 		stdin     string
 		args      []string
 		wantErr   string // "" for success
+		wantCode  int
 	}{
-		{"yes flag", false, false, "", []string{"--yes"}, ""},
-		{"answered y", false, true, "y\n", nil, ""},
-		{"answered yes", false, true, "yes\n", nil, ""},
-		{"answered n", false, true, "n\n", nil, "rollback cancelled; nothing changed"},
-		{"no answer", false, true, "", nil, "rollback cancelled; nothing changed"},
-		{"not a terminal", false, false, "y\n", nil, "stdin is not a terminal; pass --yes to roll back"},
-		{"downgrade unconfirmed", true, false, "", []string{"--yes"}, "this rollback downgrades the runtime from 2.0.0 to 1.0.0, failing running tasks and erasing 4 task notes and 7 XCom values; pass --confirm-downgrade to proceed"},
-		{"downgrade confirmed", true, false, "", []string{"--yes", "--confirm-downgrade"}, ""},
+		{"yes flag", false, false, "", []string{"--yes"}, "", ExitOK},
+		{"answered y", false, true, "y\n", nil, "", ExitOK},
+		{"answered yes", false, true, "yes\n", nil, "", ExitOK},
+		{"answered n", false, true, "n\n", nil, "rollback cancelled; nothing changed", ExitFailure},
+		{"no answer", false, true, "", nil, "rollback cancelled; nothing changed", ExitFailure},
+		{"not a terminal", false, false, "y\n", nil, "stdin is not a terminal; pass --yes to roll back", ExitFailure},
+		{"downgrade unconfirmed", true, false, "", []string{"--yes"}, "this rollback downgrades the runtime from 2.0.0 to 1.0.0, failing running tasks and erasing 4 task notes and 7 XCom values; pass --confirm-downgrade to proceed", ExitRefused},
+		{"downgrade confirmed", true, false, "", []string{"--yes", "--confirm-downgrade"}, "", ExitOK},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -148,8 +149,8 @@ func TestRollback_Confirmation(t *testing.T) {
 			args := append([]string{"rollback", "d1", "-d", "etl", "--description", "weather broke"}, tt.args...)
 			code := tio.run(args...)
 			if tt.wantErr != "" {
-				if code != 1 || len(api.rollbackReqs()) != 1 {
-					t.Fatalf("exit %d, %d rollback requests (want only the dry run)", code, len(api.rollbackReqs()))
+				if code != tt.wantCode || len(api.rollbackReqs()) != 1 {
+					t.Fatalf("exit %d (want %d), %d rollback requests (want only the dry run)", code, tt.wantCode, len(api.rollbackReqs()))
 				}
 				assertOneErrorLine(t, tio.errOut.String(), tt.wantErr)
 				return

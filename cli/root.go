@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -20,17 +21,27 @@ import (
 )
 
 // NewRootCommand returns the dagdeck root command with every client command
-// and the global flags --server, --token and -o/--output. Run it with
-// Execute, which prints errors.
+// and the global flags --server, --token and -o/--output. version is the
+// version set at link time ("" or "dev" if none: the build information
+// then says). Run it with Execute, which prints errors.
 func NewRootCommand(version string) *cobra.Command {
 	return newRootCmd(newSystemFactory(version))
 }
+
+// rootLong is the text of `dagdeck help`.
+const rootLong = `dagdeck keeps the deploy history of your pipeline Deployments and rolls them back in one step.
+
+Commands that need a Deployment take --deployment (-d); without it they use
+$DAGDECK_DEPLOYMENT, or the default saved with "dagdeck deployment use NAME".
+With -o json, commands print their results as JSON. Shell completion: dagdeck completion --help.
+
+` + exitCodesHelp
 
 func newRootCmd(f *factory) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "dagdeck",
 		Short:         "Deploy history and rollback for data pipelines",
-		Long:          "dagdeck keeps the deploy history of your pipeline Deployments and rolls them back in one step.",
+		Long:          rootLong,
 		Version:       f.version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -39,6 +50,7 @@ func newRootCmd(f *factory) *cobra.Command {
   dagdeck deploys list --deployment etl-prod
   dagdeck rollback 01hx… --deployment etl-prod --description "revert bad DAG"`,
 	}
+	root.SetVersionTemplate("dagdeck " + f.build.String() + "\n")
 	root.SetIn(f.in)
 	root.SetOut(f.out)
 	root.SetErr(f.errOut)
@@ -48,7 +60,7 @@ func newRootCmd(f *factory) *cobra.Command {
 		newDeploymentCmd(f), newDeployCmd(f), newDeploysCmd(f), newRollbackCmd(f),
 		newTokenCmd(f), newUserCmd(f), newGCCmd(f), newWhoamiCmd(f),
 		newDagsCmd(f), newRunsCmd(f), newTasksCmd(f),
-		newAuditCmd(f), newWebhookCmd(f),
+		newAuditCmd(f), newWebhookCmd(f), newVersionCmd(f),
 	)
 	return root
 }
@@ -58,11 +70,13 @@ func addGlobalFlags(root *cobra.Command, f *factory) {
 	pf.StringVar(&f.serverFlag, "server", "", "dagdeck server URL (default $DAGDECK_SERVER, the stored default, or http://127.0.0.1:8080)")
 	pf.StringVar(&f.tokenFlag, "token", "", "API token (default $DAGDECK_TOKEN, or the token stored for the server)")
 	pf.VarP(&f.output, "output", "o", "output format: table or json")
+	_ = root.RegisterFlagCompletionFunc("output", fixedCompletion(string(outputTable), string(outputJSON)))
 }
 
-// Execute runs root with the process arguments and returns the exit code.
-// An error is printed as one line, "Error: <message>", on root's error
-// stream; usage is added only for mistakes in flags or arguments.
+// Execute runs root with the process arguments and returns the exit code
+// (ExitOK, ExitFailure, ExitUsage, ExitRefused or ExitAuth). An error is
+// printed as one line, "Error: <message>", on root's error stream; usage is
+// added only for mistakes in flags or arguments.
 func Execute(ctx context.Context, root *cobra.Command) int {
 	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
@@ -73,12 +87,12 @@ func Execute(ctx context.Context, root *cobra.Command) int {
 		return exit.code
 	}
 	w := root.ErrOrStderr()
-	fmt.Fprintln(w, "Error: "+errorMessage(err))
+	fmt.Fprintln(w, "Error: "+visible(errorMessage(err)))
 	if isUsageError(err) && cmd != nil {
 		fmt.Fprintln(w)
 		fmt.Fprint(w, cmd.UsageString())
 	}
-	return 1
+	return exitCode(err)
 }
 
 // exitError ends a command with an exit code and no message, as `git
@@ -125,6 +139,18 @@ func errorMessage(err error) string {
 		msg += " (pass --token or set DAGDECK_TOKEN)"
 	}
 	return msg
+}
+
+// JSONOutput reports whether -o json was given to cmd (the root command or
+// one below it), for commands added to the root from elsewhere.
+func JSONOutput(cmd *cobra.Command) bool {
+	o, _ := cmd.Flags().GetString("output")
+	return o == string(outputJSON)
+}
+
+// PrintJSON writes v to w as indented JSON, like every -o json answer.
+func PrintJSON(w io.Writer, v any) error {
+	return (&factory{out: w}).printJSON(v)
 }
 
 // exactArgs is cobra.ExactArgs with a message naming the arguments.

@@ -31,7 +31,7 @@ func TestFlagValidation(t *testing.T) {
 		wantErr   string
 		wantUsage bool
 	}{
-		{"deploy needs --deployment", []string{"deploy"}, `required flag(s) "deployment" not set`, true},
+		{"deploy needs --deployment", []string{"deploy"}, "--deployment is required: pass --deployment NAME, set $DAGDECK_DEPLOYMENT, or save a default with `dagdeck deployment use NAME`", true},
 		{"deploy --dags --image", []string{"deploy", "-d", "etl", "--dags", "--image"}, "[dags image] were all set", true},
 		{"deploy --dags --image-name", []string{"deploy", "-d", "etl", "--dags", "--image-name", "x:1"}, "[dags image-name] were all set", true},
 		{"deploy two dirs", []string{"deploy", "a", "b", "-d", "etl"}, "accepts at most 1 arg(s)", true},
@@ -40,7 +40,7 @@ func TestFlagValidation(t *testing.T) {
 		{"rollback takes one deploy", []string{"rollback", "d1", "d2", "-d", "etl", "--description", "x"}, "accepts at most 1 arg(s), received 2", true},
 		{"bad output", []string{"deploys", "list", "-d", "etl", "-o", "yaml"}, `unknown output format "yaml"`, true},
 		{"bad limit", []string{"deploys", "list", "-d", "etl", "--limit", "0"}, "--limit must be at least 1", true},
-		{"bad part", []string{"deploys", "download", "d1", "-d", "etl", "--part", "all"}, "--part must be dags or image", true},
+		{"bad part", []string{"deploys", "download", "d1", "-d", "etl", "--part", "both"}, `--part must be all, dags or image, not "both"`, true},
 		{"bad role", []string{"token", "create", "--name", "ci", "--role", "boss"}, "--role must be viewer, deployer, admin or runtime", true},
 		{"bad name", []string{"deployment", "create", "--name", "Bad_Name"}, `invalid Deployment name "Bad_Name"`, true},
 		{"update nothing", []string{"deployment", "update", "etl"}, "nothing to update", true},
@@ -55,8 +55,12 @@ func TestFlagValidation(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			tio := newTestFactory(t, unreachable(t), "")
-			if code := tio.run(tt.args...); code != 1 {
-				t.Fatalf("exit code %d", code)
+			wantCode := ExitFailure
+			if tt.wantUsage {
+				wantCode = ExitUsage
+			}
+			if code := tio.run(tt.args...); code != wantCode {
+				t.Fatalf("exit code %d, want %d", code, wantCode)
 			}
 			stderr := tio.errOut.String()
 			first, _, _ := strings.Cut(stderr, "\n")
@@ -131,5 +135,31 @@ func TestClientFor(t *testing.T) {
 	}
 	if got := ClientFor(sub).BaseURL(); got != "http://elsewhere:9" {
 		t.Fatalf("BaseURL = %q", got)
+	}
+}
+
+func TestExitCode(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		err  error
+		want int
+	}{
+		{nil, ExitOK},
+		{errors.New("connection refused"), ExitFailure},
+		{usagef("--limit must be at least 1"), ExitUsage},
+		{errors.New(`unknown command "x" for "dagdeck"`), ExitUsage},
+		{fmt.Errorf("deploy: %w", dagdeck.Errorf(dagdeck.EINVALID, "bad")), ExitUsage},
+		{dagdeck.Errorf(dagdeck.EUNPROCESSABLE, "confirm the downgrade"), ExitRefused},
+		{dagdeck.Errorf(dagdeck.ECONFLICT, "a deploy is in progress"), ExitRefused},
+		{dagdeck.Errorf(dagdeck.EUNAUTHORIZED, "bad token"), ExitAuth},
+		{dagdeck.Errorf(dagdeck.EFORBIDDEN, "viewer"), ExitAuth},
+		{dagdeck.Errorf(dagdeck.ENOTFOUND, "no such deploy"), ExitFailure},
+		{dagdeck.Errorf(dagdeck.EINTERNAL, "oops"), ExitFailure},
+		{fmt.Errorf("finalize: %w", &dagdeck.MissingBlobsError{Digests: []string{"a"}}), ExitFailure},
+	}
+	for _, tt := range tests {
+		if got := exitCode(tt.err); got != tt.want {
+			t.Errorf("exitCode(%v) = %d, want %d", tt.err, got, tt.want)
+		}
 	}
 }

@@ -44,7 +44,7 @@ runtime version each try ran on.`,
 			return nil
 		},
 	}
-	deploymentFlag(cmd, &deployment)
+	f.deploymentFlag(cmd, &deployment)
 	cmd.Flags().StringVar(&opts.RunID, "run", "", "only tasks of this run")
 	cmd.Flags().StringVar(&opts.DagID, "dag", "", "only tasks of this DAG")
 	cmd.Flags().IntVarP(&opts.Limit, "limit", "n", 0, "how many task instances (default: the server's page size)")
@@ -65,26 +65,6 @@ func printTasks(out io.Writer, tis []*dagdeck.TaskInstance, now time.Time) {
 	w.Flush()
 }
 
-func newTasksLogsCmd(f *factory) *cobra.Command {
-	var deployment string
-	cmd := &cobra.Command{
-		Use:     "logs TASK_INSTANCE_ID --deployment ID_OR_NAME",
-		Short:   "Print the log of one task try",
-		Example: `  dagdeck tasks logs 01hx3k… --deployment etl-prod`,
-		Args:    exactArgs(1, "one task instance id"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			log, err := f.client().TaskLog(cmd.Context(), deployment, args[0])
-			if err != nil {
-				return err
-			}
-			_, err = f.out.Write(log)
-			return err
-		},
-	}
-	deploymentFlag(cmd, &deployment)
-	return cmd
-}
-
 func newTasksNoteCmd(f *factory) *cobra.Command {
 	var deployment, note string
 	cmd := &cobra.Command{
@@ -92,7 +72,8 @@ func newTasksNoteCmd(f *factory) *cobra.Command {
 		Short: "Set the note of a task instance (runtime 1.1.0 or later)",
 		Example: `  dagdeck tasks note 01hx3k… -d etl-prod --note "flaky upstream API, retried by hand"
   dagdeck tasks note 01hx3k… -d etl-prod --note ""   # clear it`,
-		Args: exactArgs(1, "one task instance id"),
+		Args:              exactArgs(1, "one task instance id"),
+		ValidArgsFunction: f.completeTaskArg(&deployment),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ti, err := f.client().SetTaskNote(cmd.Context(), deployment, args[0], note)
 			if err != nil {
@@ -101,11 +82,11 @@ func newTasksNoteCmd(f *factory) *cobra.Command {
 			if f.json() {
 				return f.printJSON(ti)
 			}
-			fmt.Fprintf(f.out, "Noted %s %s try %d: %s\n", ti.DagID, ti.TaskID, ti.TryNumber, orDash(ti.Note))
+			fmt.Fprintf(f.out, "Noted %s %s try %d: %s\n", cell(ti.DagID), cell(ti.TaskID), ti.TryNumber, cell(orDash(ti.Note)))
 			return nil
 		},
 	}
-	deploymentFlag(cmd, &deployment)
+	f.deploymentFlag(cmd, &deployment)
 	cmd.Flags().StringVar(&note, "note", "", "the note (required; \"\" clears it)")
 	_ = cmd.MarkFlagRequired("note")
 	return cmd

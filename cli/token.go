@@ -28,10 +28,17 @@ func parseRole(s string) (dagdeck.Role, error) {
 
 func newTokenCreateCmd(f *factory) *cobra.Command {
 	var name, role string
+	var deployments []string
 	cmd := &cobra.Command{
-		Use:   "create --name NAME --role viewer|deployer|admin|runtime",
+		Use:   "create --name NAME --role viewer|deployer|admin|runtime [--deployment NAME]...",
 		Short: "Create an API token; its secret is shown once",
+		Long: `Create an API token; its secret is shown once.
+
+A runtime token is for the Deployments its dagdeck runtime process runs
+(--deployment, repeatable): it reads their secret env values and reports
+their runs, and reaches no other Deployment.`,
 		Example: `  dagdeck token create --name ci --role deployer
+  dagdeck token create --name etl-runtime --role runtime --deployment etl-prod
   export DAGDECK_TOKEN=$(dagdeck token create --name ci --role deployer -o json | jq -r .secret)`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -39,14 +46,14 @@ func newTokenCreateCmd(f *factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			tc, err := f.client().CreateToken(cmd.Context(), name, r)
+			tc, err := f.client().CreateToken(cmd.Context(), name, r, deployments...)
 			if err != nil {
 				return err
 			}
 			if f.json() {
 				return f.printJSON(tc)
 			}
-			fmt.Fprintf(f.out, "Created token %s (%s) with role %s.\n", tc.Token.Name, tc.Token.ID, tc.Token.Role)
+			fmt.Fprintf(f.out, "Created token %s (%s) with role %s.\n", cell(tc.Token.Name), tc.Token.ID, tc.Token.Role)
 			fmt.Fprintln(f.out, "Secret (shown only now; store it safely):")
 			fmt.Fprintln(f.out, tc.Secret)
 			return nil
@@ -54,8 +61,10 @@ func newTokenCreateCmd(f *factory) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&name, "name", "", "what the token is for (required)")
 	cmd.Flags().StringVar(&role, "role", "", "viewer, deployer, admin, or runtime for a dagdeck runtime process (required)")
+	cmd.Flags().StringArrayVarP(&deployments, "deployment", "d", nil, "for a runtime token: a Deployment it runs (repeatable; required for runtime)")
 	_ = cmd.MarkFlagRequired("name")
 	_ = cmd.MarkFlagRequired("role")
+	_ = cmd.RegisterFlagCompletionFunc("role", fixedCompletion(string(dagdeck.RoleViewer), string(dagdeck.RoleDeployer), string(dagdeck.RoleAdmin), string(dagdeck.RoleRuntime)))
 	return cmd
 }
 
@@ -93,8 +102,7 @@ func newTokenDeleteCmd(f *factory) *cobra.Command {
 			if err := f.client().DeleteToken(cmd.Context(), args[0]); err != nil {
 				return err
 			}
-			fmt.Fprintf(f.errOut, "Deleted token %s.\n", args[0])
-			return nil
+			return f.reportDeleted("token", args[0])
 		},
 	}
 }

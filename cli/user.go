@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/dagdeck/dagdeck"
 )
 
 func newUserCmd(f *factory) *cobra.Command {
@@ -51,6 +53,7 @@ func newUserCreateCmd(f *factory) *cobra.Command {
 	cmd.Flags().BoolVar(&passwordStdin, "password-stdin", false, "read the password from stdin")
 	_ = cmd.MarkFlagRequired("name")
 	_ = cmd.MarkFlagRequired("role")
+	_ = cmd.RegisterFlagCompletionFunc("role", fixedCompletion(string(dagdeck.RoleViewer), string(dagdeck.RoleDeployer), string(dagdeck.RoleAdmin)))
 	return cmd
 }
 
@@ -120,8 +123,7 @@ func newUserDeleteCmd(f *factory) *cobra.Command {
 			if err := f.client().DeleteUser(cmd.Context(), args[0]); err != nil {
 				return err
 			}
-			fmt.Fprintf(f.errOut, "Deleted user %s.\n", args[0])
-			return nil
+			return f.reportDeleted("user", args[0])
 		},
 	}
 }

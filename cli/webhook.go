@@ -53,7 +53,7 @@ func newWebhookCreateCmd(f *factory) *cobra.Command {
 			if f.json() {
 				return f.printJSON(created)
 			}
-			fmt.Fprintf(f.out, "Created webhook %s → %s (%s).\n", created.Webhook.ID, created.Webhook.URL, strings.Join(created.Webhook.Events, ", "))
+			fmt.Fprintf(f.out, "Created webhook %s → %s (%s).\n", created.Webhook.ID, cell(created.Webhook.URL), strings.Join(created.Webhook.Events, ", "))
 			fmt.Fprintln(f.out, "Signing secret (shown only now; give it to the receiver):")
 			fmt.Fprintln(f.out, created.Secret)
 			return nil
@@ -64,6 +64,9 @@ func newWebhookCreateCmd(f *factory) *cobra.Command {
 	fl.StringVar(&events, "events", "", "comma-separated events: "+strings.Join(dagdeck.EventTypes, ", ")+" (required)")
 	fl.StringVarP(&in.Deployment, "deployment", "d", "", "only this Deployment's events (default: every Deployment)")
 	fl.StringVar(&in.Format, "format", dagdeck.WebhookFormatStandard, "standard (Standard Webhooks JSON) or slack")
+	f.completeDeploymentFlag(cmd)
+	_ = cmd.RegisterFlagCompletionFunc("events", completeEvents)
+	_ = cmd.RegisterFlagCompletionFunc("format", fixedCompletion(dagdeck.WebhookFormatStandard, dagdeck.WebhookFormatSlack))
 	_ = cmd.MarkFlagRequired("url")
 	_ = cmd.MarkFlagRequired("events")
 	return cmd
@@ -102,8 +105,7 @@ func newWebhookDeleteCmd(f *factory) *cobra.Command {
 			if err := f.client().DeleteWebhook(cmd.Context(), args[0]); err != nil {
 				return err
 			}
-			fmt.Fprintf(f.errOut, "Deleted webhook %s.\n", args[0])
-			return nil
+			return f.reportDeleted("webhook", args[0])
 		},
 	}
 }

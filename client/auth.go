@@ -35,12 +35,14 @@ type TokenCreated struct {
 	Secret string         `json:"secret"`
 }
 
-// CreateToken creates an API token with a role.
-func (c *Client) CreateToken(ctx context.Context, name string, role dagdeck.Role) (*TokenCreated, error) {
+// CreateToken creates an API token with a role; a runtime token names the
+// Deployments (ids or names) it is for.
+func (c *Client) CreateToken(ctx context.Context, name string, role dagdeck.Role, deployments ...string) (*TokenCreated, error) {
 	in := struct {
-		Name string       `json:"name"`
-		Role dagdeck.Role `json:"role"`
-	}{name, role}
+		Name        string       `json:"name"`
+		Role        dagdeck.Role `json:"role"`
+		Deployments []string     `json:"deployments,omitempty"`
+	}{name, role, deployments}
 	var out TokenCreated
 	if err := c.doJSON(ctx, http.MethodPost, "/tokens", nil, in, &out); err != nil {
 		return nil, err

@@ -11,10 +11,12 @@ import (
 	"github.com/dagdeck/dagdeck"
 )
 
-// Archive parts that DownloadArchive can fetch.
+// Archive parts that DownloadArchive can fetch. PartAll is the whole code:
+// image and DAG bundle merged as a runtime materializes them.
 const (
 	PartImage = "image"
 	PartDAGs  = "dags"
+	PartAll   = "all"
 )
 
 // ListDeploysOptions selects one page of the Deploy History.
@@ -162,8 +164,8 @@ func (c *Client) Rollback(ctx context.Context, deployment, deployID string, req 
 	return &out, nil
 }
 
-// DownloadArchive returns a gzipped tar of a deploy's image or DAG bundle
-// (part is PartImage or PartDAGs). The caller closes it.
+// DownloadArchive returns a gzipped tar of a deploy's image, DAG bundle or
+// whole code (part is PartImage, PartDAGs or PartAll). The caller closes it.
 func (c *Client) DownloadArchive(ctx context.Context, deployment, deployID, part string) (io.ReadCloser, error) {
 	return c.stream(ctx, deployPath(deployment, deployID)+"/archive", url.Values{"part": {part}})
 }

@@ -81,6 +81,15 @@ func (c *Client) ListTaskInstances(ctx context.Context, deployment string, opts 
 	return out.TaskInstances, nil
 }
 
+// GetTaskInstance returns one task instance (one try). ENOTFOUND if none.
+func (c *Client) GetTaskInstance(ctx context.Context, deployment, taskInstanceID string) (*dagdeck.TaskInstance, error) {
+	var ti dagdeck.TaskInstance
+	if err := c.doJSON(ctx, http.MethodGet, taskPath(deployment, taskInstanceID), nil, nil, &ti); err != nil {
+		return nil, err
+	}
+	return &ti, nil
+}
+
 // TaskLog returns the log of one task try. ENOTFOUND if none was stored.
 func (c *Client) TaskLog(ctx context.Context, deployment, taskInstanceID string) ([]byte, error) {
 	body, err := c.stream(ctx, taskPath(deployment, taskInstanceID)+"/log", nil)

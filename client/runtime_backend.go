@@ -136,6 +136,11 @@ func (b *RuntimeBackend) PutTaskLog(ctx context.Context, deploymentID, taskInsta
 	return decodeBody(resp, nil)
 }
 
+// TaskLog returns the stored log of a try. ENOTFOUND if none was stored.
+func (b *RuntimeBackend) TaskLog(ctx context.Context, deploymentID, taskInstanceID string) ([]byte, error) {
+	return b.c.TaskLog(ctx, deploymentID, taskInstanceID)
+}
+
 // PutXCom stores a value. ENOTIMPLEMENTED if the Deployment's current
 // runtime has no XCom.
 func (b *RuntimeBackend) PutXCom(ctx context.Context, deploymentID string, x *dagdeck.XCom) error {

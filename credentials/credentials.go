@@ -1,8 +1,9 @@
 // Package credentials stores the API tokens the dagdeck CLI uses, one per
-// server, in a small JSON file readable only by its owner:
+// server, and each server's default Deployment, in a small JSON file
+// readable only by its owner:
 //
 //	{"default": "http://127.0.0.1:8080",
-//	 "servers": {"http://127.0.0.1:8080": {"token": "ddk_…"}}}
+//	 "servers": {"http://127.0.0.1:8080": {"token": "ddk_…", "deployment": "etl-prod"}}}
 //
 // The server saves its first admin token there when it starts for the first
 // time, so the CLI on the same machine works without configuration.
@@ -29,7 +30,8 @@ type file struct {
 }
 
 type server struct {
-	Token string `json:"token"`
+	Token      string `json:"token"`
+	Deployment string `json:"deployment,omitempty"`
 }
 
 // Path returns where the credentials file lives: $DAGDECK_CONFIG if set,
@@ -92,8 +94,45 @@ func Save(serverURL, token string) error {
 		f.Servers = map[string]server{}
 	}
 	key := Normalize(serverURL)
-	f.Servers[key] = server{Token: token}
+	s := f.Servers[key]
+	s.Token = token
+	f.Servers[key] = s
 	f.Default = key
+	return write(f)
+}
+
+// LoadDeployment returns the default Deployment stored for serverURL, or
+// ErrNotFound.
+func LoadDeployment(serverURL string) (string, error) {
+	f, err := read()
+	if err != nil {
+		return "", err
+	}
+	s, ok := f.Servers[Normalize(serverURL)]
+	if !ok || s.Deployment == "" {
+		return "", ErrNotFound
+	}
+	return s.Deployment, nil
+}
+
+// SaveDeployment stores name as the default Deployment of serverURL (""
+// removes it), keeping the tokens and the default server. It writes the
+// file like Save and fails, changing nothing, if it cannot be parsed.
+func SaveDeployment(serverURL, name string) error {
+	f, err := read()
+	if errors.Is(err, ErrNotFound) {
+		f, err = &file{}, nil
+	}
+	if err != nil {
+		return err
+	}
+	if f.Servers == nil {
+		f.Servers = map[string]server{}
+	}
+	key := Normalize(serverURL)
+	s := f.Servers[key]
+	s.Deployment = name
+	f.Servers[key] = s
 	return write(f)
 }
 

@@ -83,3 +83,46 @@ func TestLoad_Corrupt(t *testing.T) {
 		t.Fatal("Save over a corrupt file succeeded; it would drop other servers' tokens")
 	}
 }
+
+func TestSaveDeployment(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "credentials.json")
+	t.Setenv("DAGDECK_CONFIG", p)
+
+	if _, err := credentials.LoadDeployment("http://a"); !errors.Is(err, credentials.ErrNotFound) {
+		t.Fatalf("LoadDeployment before any save: %v", err)
+	}
+	if err := credentials.Save("http://a", "ddk_a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := credentials.SaveDeployment("http://a/", "etl-prod"); err != nil {
+		t.Fatal(err)
+	}
+	if err := credentials.SaveDeployment("http://b", "etl-dev"); err != nil {
+		t.Fatal(err)
+	}
+	for server, want := range map[string]string{"http://a": "etl-prod", "http://b/": "etl-dev"} {
+		if got, err := credentials.LoadDeployment(server); err != nil || got != want {
+			t.Fatalf("LoadDeployment(%q) = %q, %v; want %q", server, got, err, want)
+		}
+	}
+	// The token and the default server survive, and a new token keeps the
+	// saved Deployment.
+	if got, err := credentials.Load("http://a"); err != nil || got != "ddk_a" || credentials.Default() != "http://a" {
+		t.Fatalf("token %q, %v; default %q", got, err, credentials.Default())
+	}
+	if err := credentials.Save("http://a", "ddk_new"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := credentials.LoadDeployment("http://a"); got != "etl-prod" {
+		t.Fatalf("a new token dropped the default Deployment: %q", got)
+	}
+	if err := credentials.SaveDeployment("http://a", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := credentials.LoadDeployment("http://a"); !errors.Is(err, credentials.ErrNotFound) {
+		t.Fatalf("LoadDeployment after clearing: %v", err)
+	}
+	if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("stat: %v", err)
+	}
+}

@@ -69,17 +69,28 @@
 //
 // # Template subset
 //
-// $t templates are a strict subset of Jinja, parsed at load time:
+// $t templates are a strict subset of Jinja, parsed at load time, that
+// renders what Jinja2 renders in Airflow's environment (tested against
+// Jinja2's own output, see dagfile/testdata/jinja):
 //
 //   - text, {{ expression }}, {# comments #}, and {{- / -}} whitespace control;
-//     {% statements %} are errors; one trailing newline is dropped, as Jinja does;
+//     as in Jinja, \r\n and \r become \n and one trailing newline is dropped;
 //   - expressions: a variable, attribute and key access (params.day,
-//     params['day'], a list index list[0]), string, integer, float,
-//     true/false/none literals, then filters;
-//   - filters: upper, lower, trim, string, replace(old, new[, count]), and
-//     default(value[, boolean]) (alias d), which alone accepts an undefined
-//     input;
-//   - values print as Python's str() would (True, None, 1.0, ['a']).
+//     params['day'], a list index list[0]), string literals (with Python's
+//     escapes), decimal integer and float literals, true/false/none, then
+//     filters;
+//   - filters: upper, lower (full Unicode case mapping, as Python's), trim,
+//     string, replace(old, new[, count]), and default(value[, boolean])
+//     (alias d), which alone accepts an undefined input;
+//   - values print as Python's str() would (True, None, 1.0, 1e+16, ['a']).
+//
+// Everything else is an error naming the construct and its line and column:
+// {% statements %}, operators, calls, tests, conditional expressions, list
+// and dict literals, slices, unknown filters, keyword arguments, attributes
+// starting with _, .name where Jinja would give a dict method (params.keys:
+// write params['keys']), printing a context object (dag, task, ti, dag_run)
+// or a mapping of more than one key (its order is not kept). Rendered text
+// is limited to 1 MiB.
 //
 // Undefined variables are errors, never "": at load time for names outside
 // the context (unless a default filter follows), at render time for missing

@@ -1,15 +1,16 @@
 package dagfile
 
 import (
+	"errors"
 	"fmt"
-	"strconv"
 	"strings"
-	"unicode"
+	"unicode/utf8"
 )
 
 // template is a parsed Jinja template of the supported subset: text,
 // {{ expression }}, {# comment #}, and the - whitespace controls.
 type template struct {
+	src   string // the source after newline normalization, for error positions
 	parts []part
 }
 
@@ -19,63 +20,33 @@ type part struct {
 	expr *expr
 }
 
-// expr is a value followed by filters: `params.day | default('x') | upper`.
-type expr struct {
-	base    operand
-	filters []filter
-}
-
-// operand is a literal or a variable path such as params['x'].y.
-type operand struct {
-	literal any      // used when path is empty
-	path    []string // root name, then attributes / keys
-}
-
-type filter struct {
-	name string
-	args []operand
-}
-
-// filterArity gives the supported filters and their min and max argument counts.
-var filterArity = map[string][2]int{
-	"default": {0, 2}, "d": {0, 2},
-	"upper": {0, 0}, "lower": {0, 0}, "trim": {0, 0}, "string": {0, 0},
-	"replace": {2, 3},
-}
-
-// parseTemplate parses src. Statements ({% … %}) are not supported.
+// parseTemplate parses src. Statements ({% … %}) are not supported. As in
+// Jinja, \r\n and \r become \n and one trailing newline is dropped.
 func parseTemplate(src string) (*template, error) {
-	src = strings.TrimSuffix(src, "\n") // Jinja drops one trailing newline
-	t := &template{}
+	if !utf8.ValidString(src) {
+		return nil, errors.New("template: not valid UTF-8")
+	}
+	src = strings.ReplaceAll(src, "\r\n", "\n")
+	src = strings.ReplaceAll(src, "\r", "\n")
+	src = strings.TrimSuffix(src, "\n")
+	t := &template{src: src}
 	trimNext := false
-	for {
-		i := nextTag(src)
+	for pos := 0; ; {
+		i := nextTag(src[pos:])
 		if i < 0 {
-			t.addText(src, trimNext, false)
+			t.addText(src[pos:], trimNext, false)
 			return t, nil
 		}
-		open := src[i : i+2]
-		trimPrev := i+2 < len(src) && src[i+2] == '-'
-		t.addText(src[:i], trimNext, trimPrev)
-		if open == "{%" {
-			return nil, fmt.Errorf("template statements ({%% … %%}) are not supported")
+		at := pos + i
+		t.addText(src[pos:at], trimNext, strings.HasPrefix(src[at+2:], "-"))
+		e, trim, next, err := t.tag(at)
+		if err != nil {
+			return nil, err
 		}
-		closing := map[string]string{"{{": "}}", "{#": "#}"}[open]
-		body, rest, ok := cutClosing(src[i+2:], closing, open == "{{")
-		if !ok {
-			return nil, fmt.Errorf("template: %s without %s", open, closing)
-		}
-		body = strings.TrimPrefix(body, "-")
-		trimNext = strings.HasSuffix(body, "-")
-		body = strings.TrimSuffix(body, "-")
-		if open == "{{" {
-			e, err := parseExpr(body)
-			if err != nil {
-				return nil, fmt.Errorf("template {{%s}}: %w", body, err)
-			}
+		if e != nil {
 			t.parts = append(t.parts, part{expr: e})
 		}
-		src = rest
+		trimNext, pos = trim, next
 	}
 }
 
@@ -90,222 +61,93 @@ func nextTag(s string) int {
 	return first
 }
 
+// addText appends literal text, stripped of leading or trailing whitespace
+// as the neighbouring tags' - controls ask.
 func (t *template) addText(s string, trimLeft, trimRight bool) {
 	if trimLeft {
-		s = strings.TrimLeftFunc(s, unicode.IsSpace)
+		s = strings.TrimLeftFunc(s, pyIsSpace)
 	}
 	if trimRight {
-		s = strings.TrimRightFunc(s, unicode.IsSpace)
+		s = strings.TrimRightFunc(s, pyIsSpace)
 	}
 	if s != "" {
 		t.parts = append(t.parts, part{text: s})
 	}
 }
 
-// cutClosing splits s at the first closing delimiter outside string literals.
-func cutClosing(s, closing string, quotes bool) (body, rest string, ok bool) {
-	var quote byte
+// tag reads the {{ … }} or {# … #} starting at byte at of t.src. It returns
+// the expression (nil for a comment), whether the tag strips the whitespace
+// after it (-}} or -#}), and where the text after it starts.
+func (t *template) tag(at int) (e *expr, trimNext bool, next int, err error) {
+	open := t.src[at : at+2]
+	if open == "{%" {
+		return nil, false, 0, t.statementError(at)
+	}
+	closing := map[string]string{"{{": "}}", "{#": "#}"}[open]
+	start := at + 2
+	n, quote := cutClosing(t.src[start:], closing, open == "{{")
+	switch {
+	case quote >= 0:
+		return nil, false, 0, t.errorf(start+quote, "unterminated string in %s … %s", open, closing)
+	case n < 0:
+		return nil, false, 0, t.errorf(at, "%s without %s", open, closing)
+	}
+	body, next := t.src[start:start+n], start+n+len(closing)
+	if strings.HasPrefix(body, "-") {
+		body, start = body[1:], start+1
+	}
+	if strings.HasSuffix(body, "-") {
+		body, trimNext = body[:len(body)-1], true
+	}
+	if open == "{#" {
+		return nil, trimNext, next, nil
+	}
+	e, err = t.parseExpr(start, body)
+	return e, trimNext, next, err
+}
+
+// cutClosing finds the first closing delimiter in s outside string literals
+// (when quotes is set). It returns its index, or -1 and, when a string is
+// left open, the index of its quote (else -1).
+func cutClosing(s, closing string, quotes bool) (n, quote int) {
+	quote = -1
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
-		case quote != 0 && c == '\\':
+		case quote >= 0 && c == '\\':
 			i++
-		case quote != 0 && c == quote:
-			quote = 0
-		case quote != 0:
+		case quote >= 0 && c == s[quote]:
+			quote = -1
+		case quote >= 0:
 		case quotes && (c == '\'' || c == '"'):
-			quote = c
+			quote = i
 		case strings.HasPrefix(s[i:], closing):
-			return s[:i], s[i+len(closing):], true
+			return i, -1
 		}
 	}
-	return "", "", false
+	return -1, quote
 }
 
-// parser reads one expression's tokens.
-type parser struct {
-	toks []string
-	pos  int
+// statementError refuses the {% … %} at byte at, naming its keyword.
+func (t *template) statementError(at int) error {
+	rest := strings.TrimLeft(t.src[at+2:], "-+")
+	rest = strings.TrimLeftFunc(rest, pyIsSpace)
+	end := strings.IndexFunc(rest, func(r rune) bool { return !isNameChar(r) })
+	if end < 0 {
+		end = len(rest)
+	}
+	stmt := "{% %}"
+	if end > 0 {
+		stmt = "{% " + rest[:end] + " %}"
+	}
+	return t.errorf(at, "unsupported statement %s (templates allow no {%% … %%} statements, only {{ expressions }} and {# comments #})", stmt)
 }
 
-func parseExpr(src string) (*expr, error) {
-	toks, err := tokenize(src)
-	if err != nil {
-		return nil, err
-	}
-	p := &parser{toks: toks}
-	base, err := p.operand()
-	if err != nil {
-		return nil, err
-	}
-	e := &expr{base: base}
-	for p.peek() == "|" {
-		p.pos++
-		f, err := p.filter()
-		if err != nil {
-			return nil, err
-		}
-		e.filters = append(e.filters, f)
-	}
-	if p.pos < len(p.toks) {
-		return nil, fmt.Errorf("unexpected %q (supported: variables, attributes, literals, filters)", p.toks[p.pos])
-	}
-	return e, nil
-}
-
-func (p *parser) peek() string {
-	if p.pos < len(p.toks) {
-		return p.toks[p.pos]
-	}
-	return ""
-}
-
-func (p *parser) next() string { s := p.peek(); p.pos++; return s }
-
-func (p *parser) filter() (filter, error) {
-	f := filter{name: p.next()}
-	arity, ok := filterArity[f.name]
-	if !ok {
-		return f, fmt.Errorf("unknown filter %q", f.name)
-	}
-	if p.peek() == "(" {
-		p.pos++
-		for p.peek() != ")" {
-			a, err := p.operand()
-			if err != nil {
-				return f, err
-			}
-			f.args = append(f.args, a)
-			if p.peek() == "," {
-				p.pos++
-			} else if p.peek() != ")" {
-				return f, fmt.Errorf("filter %s: expected , or )", f.name)
-			}
-		}
-		p.pos++
-	}
-	if len(f.args) < arity[0] || len(f.args) > arity[1] {
-		return f, fmt.Errorf("filter %s takes %d to %d arguments, not %d", f.name, arity[0], arity[1], len(f.args))
-	}
-	return f, nil
-}
-
-func (p *parser) operand() (operand, error) {
-	tok := p.next()
-	switch {
-	case tok == "":
-		return operand{}, fmt.Errorf("missing expression")
-	case tok[0] == '\'' || tok[0] == '"':
-		return operand{literal: tok[1:]}, nil
-	case tok[0] >= '0' && tok[0] <= '9':
-		if i, err := strconv.Atoi(tok); err == nil {
-			return operand{literal: i}, nil
-		}
-		f, err := strconv.ParseFloat(tok, 64)
-		return operand{literal: f}, err
-	}
-	switch tok {
-	case "true", "True":
-		return operand{literal: true}, nil
-	case "false", "False":
-		return operand{literal: false}, nil
-	case "none", "None":
-		return operand{}, nil
-	}
-	if !isIdent(tok) {
-		return operand{}, fmt.Errorf("unexpected %q", tok)
-	}
-	o := operand{path: []string{tok}}
-	for {
-		switch p.peek() {
-		case ".":
-			p.pos++
-			name := p.next()
-			if !isIdent(name) {
-				return o, fmt.Errorf("expected an attribute name after ., not %q", name)
-			}
-			o.path = append(o.path, name)
-		case "[":
-			p.pos++
-			key := p.next()
-			if key == "" || (key[0] != '\'' && key[0] != '"' && (key[0] < '0' || key[0] > '9')) || p.next() != "]" {
-				return o, fmt.Errorf("expected [\"key\"] or [index]")
-			}
-			if key[0] == '\'' || key[0] == '"' {
-				key = key[1:]
-			}
-			o.path = append(o.path, key)
-		default:
-			return o, nil
-		}
-	}
-}
-
-func isIdent(s string) bool {
-	for i, r := range s {
-		if !(r == '_' || unicode.IsLetter(r) || (i > 0 && unicode.IsDigit(r))) {
-			return false
-		}
-	}
-	return s != ""
-}
-
-// tokenize splits an expression; string tokens keep their opening quote and
-// have escapes resolved.
-func tokenize(src string) ([]string, error) {
-	var toks []string
-	for i := 0; i < len(src); {
-		c := src[i]
-		switch {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
-			i++
-		case strings.IndexByte(".[](),|", c) >= 0:
-			toks = append(toks, string(c))
-			i++
-		case c == '\'' || c == '"':
-			s, n, err := readString(src[i:])
-			if err != nil {
-				return nil, err
-			}
-			toks = append(toks, string(c)+s)
-			i += n
-		case c == '_' || c >= '0' && c <= '9' || c < 0x80 && unicode.IsLetter(rune(c)):
-			j := i
-			for j < len(src) && (src[j] == '_' || src[j] >= '0' && src[j] <= '9' || unicode.IsLetter(rune(src[j])) ||
-				(src[j] == '.' && c >= '0' && c <= '9' && j+1 < len(src) && src[j+1] >= '0' && src[j+1] <= '9')) {
-				j++
-			}
-			toks = append(toks, src[i:j])
-			i = j
-		default:
-			return nil, fmt.Errorf("unsupported %q (supported: variables, attributes, literals, filters)", string(c))
-		}
-	}
-	return toks, nil
-}
-
-// readString reads a quoted literal at the start of s; it returns its value
-// and how many bytes it took.
-func readString(s string) (string, int, error) {
-	q := s[0]
-	var b strings.Builder
-	for i := 1; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == q:
-			return b.String(), i + 1, nil
-		case c == '\\' && i+1 < len(s):
-			i++
-			switch s[i] {
-			case 'n':
-				b.WriteByte('\n')
-			case 't':
-				b.WriteByte('\t')
-			default:
-				b.WriteByte(s[i])
-			}
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return "", 0, fmt.Errorf("unterminated string")
+// errorf returns an error at byte pos of the template, as "template: line
+// L, column C: …" (1-based; columns count characters).
+func (t *template) errorf(pos int, format string, args ...any) error {
+	before := t.src[:min(pos, len(t.src))]
+	line := strings.Count(before, "\n") + 1
+	col := utf8.RuneCountInString(before[strings.LastIndexByte(before, '\n')+1:]) + 1
+	return fmt.Errorf("template: line %d, column %d: %s", line, col, fmt.Sprintf(format, args...))
 }

@@ -43,7 +43,9 @@ type Context struct {
 	// LogicalDate is the run's logical date (converted to UTC).
 	LogicalDate time.Time
 	TryNumber   int
-	// Params are the Dag's params with the run's conf applied by the caller.
+	// Params are the Dag's params with the run's conf applied by the caller:
+	// Dag.Params' types, plus json.Number for numbers read from JSON (an
+	// integer prints as 3, a float as 3.0, as Python's json module reads them).
 	Params map[string]any
 }
 

@@ -62,7 +62,7 @@ func TestValue_ResolveUndefined(t *testing.T) {
 		{"{{ params.missing.deeper | default('x') }}", `undefined variable "params.missing"`},
 		{"{{ params.missing | upper }}", `undefined variable "params.missing"`},
 		{"{{ dag_id }}", `undefined variable "dag_id"`},
-		{"{{ params.list[5] }}", `undefined variable "params.list.5"`},
+		{"{{ params.list[5] }}", `undefined variable "params.list[5]"`},
 		{"{{ ds.year }}", `undefined variable "ds.year"`},
 		{"{{ ds | default(params.nope) }}", `undefined variable "params.nope"`},
 		{"{% for x in y %}", "statements"},

@@ -5,7 +5,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/dagdeck/dagdeck/internal/testenv"
+	"github.com/dagdeck/dagdeck/testsupport/testenv"
 	"github.com/dagdeck/dagdeck/postgres"
 	"github.com/dagdeck/dagdeck/s3"
 )

@@ -12,7 +12,7 @@ import (
 
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/dump"
-	"github.com/dagdeck/dagdeck/internal/apitest"
+	"github.com/dagdeck/dagdeck/testsupport/apitest"
 	"github.com/dagdeck/dagdeck/service"
 )
 

@@ -161,6 +161,7 @@ func TestE2E_Errors(t *testing.T) {
 		{"DagsWithDagDeploysDisabled", []string{"deploy", good, "--deployment", "nodags", "--dags", "--description", "x"}, "disabled"},
 		{"RollbackToOtherDeployment", []string{"rollback", ok.ID, "--deployment", "nodags", "--description", "x", "--yes"}, "another Deployment"},
 		{"RollbackWithoutDescription", []string{"rollback", ok.ID, "--deployment", "prod", "--yes"}, "description"},
+		{"RollbackToCurrent", []string{"rollback", "#1", "--deployment", "prod", "--description", "x", "--yes"}, "deploy #1 is current; nothing to roll back"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

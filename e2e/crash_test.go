@@ -12,7 +12,7 @@ import (
 
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/client"
-	"github.com/dagdeck/dagdeck/internal/apitest"
+	"github.com/dagdeck/dagdeck/testsupport/apitest"
 )
 
 // TestE2E_KillDuringUpload: a server killed with SIGKILL while a file is

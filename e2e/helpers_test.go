@@ -76,14 +76,14 @@ func AdminToken(t *testing.T, s *Server) string {
 	return token
 }
 
-// RuntimeToken creates a token with the runtime role, the one `dagdeck
-// runtime` needs, and returns its secret.
-func RuntimeToken(t *testing.T, s *Server, dir string) string {
+// RuntimeToken creates a token with the runtime role for a Deployment, the
+// one `dagdeck runtime` needs, and returns its secret.
+func RuntimeToken(t *testing.T, s *Server, dir, deployment string) string {
 	t.Helper()
 	var tok struct {
 		Secret string `json:"secret"`
 	}
-	s.JSON(t, dir, &tok, "token", "create", "--name", "rt-"+dagdeck.NewID()[:8], "--role", string(dagdeck.RoleRuntime))
+	s.JSON(t, dir, &tok, "token", "create", "--name", "rt-"+dagdeck.NewID()[:8], "--role", string(dagdeck.RoleRuntime), "--deployment", deployment)
 	if tok.Secret == "" {
 		t.Fatal("token create returned no secret")
 	}

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/dagdeck/dagdeck"
-	"github.com/dagdeck/dagdeck/internal/testenv"
+	"github.com/dagdeck/dagdeck/testsupport/testenv"
 )
 
 // TestE2E_ImagePinnedByDigest deploys external images from a real registry

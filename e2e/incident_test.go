@@ -57,3 +57,29 @@ func TestE2E_Incident(t *testing.T) {
 		t.Fatalf("a bad share: exit %d, %s", res.Code, res.Stderr)
 	}
 }
+
+// TestE2E_AdminTokenOffline: with every admin token lost, an operator with
+// access to the data folder mints a new one, which works and is audited.
+func TestE2E_AdminTokenOffline(t *testing.T) {
+	s := StartServer(t)
+	dir := t.TempDir()
+	s.Stop(t)
+	var created struct {
+		Token  dagdeck.Token `json:"token"`
+		Secret string        `json:"secret"`
+	}
+	s.JSON(t, dir, &created, "admin", "token", "--data-dir", s.DataDir, "--name", "recovery")
+	if created.Token.Role != dagdeck.RoleAdmin || !strings.HasPrefix(created.Secret, "ddk_") {
+		t.Fatalf("admin token: %+v", created)
+	}
+	s.Start(t)
+	res := s.Run(t, dir, "--token", created.Secret, "deployment", "create", "--name", "after-recovery")
+	if res.Code != 0 {
+		t.Fatalf("the recovered token does not work: %s", res.Stderr)
+	}
+	var page dagdeck.AuditPage
+	s.JSON(t, dir, &page, "--token", created.Secret, "audit", "list", "--actor", "dagdeck admin token")
+	if len(page.Entries) != 1 || page.Entries[0].Action != dagdeck.AuditTokenCreated {
+		t.Fatalf("the audit log does not record the offline token: %+v", page.Entries)
+	}
+}

@@ -20,8 +20,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dagdeck/dagdeck/internal/apitest"
-	"github.com/dagdeck/dagdeck/internal/testenv"
+	"github.com/dagdeck/dagdeck/testsupport/apitest"
+	"github.com/dagdeck/dagdeck/testsupport/testenv"
 )
 
 // binary is the dagdeck binary built by TestMain.
@@ -78,7 +78,9 @@ func NewServer(t *testing.T, extra ...string) *Server {
 	s := &Server{DataDir: filepath.Join(home, "data"), Home: home}
 	addr := freeAddr(t)
 	s.URL = "http://" + addr
-	s.Args = append([]string{"server", "--addr", addr, "--data-dir", s.DataDir}, extra...)
+	// Tasks run as the test's user: they share scratch directories private
+	// to the test. TestE2E_TaskUser runs them as nobody.
+	s.Args = append([]string{"server", "--addr", addr, "--data-dir", s.DataDir, "--task-user="}, extra...)
 	s.Env = append(os.Environ(), "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "DAGDECK_SERVER="+s.URL, "DAGDECK_TOKEN=", "DAGDECK_CONFIG=")
 	t.Cleanup(func() { s.Stop(t) })
 	return s

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/dagdeck/dagdeck"
-	"github.com/dagdeck/dagdeck/internal/apitest"
-	"github.com/dagdeck/dagdeck/internal/testenv"
+	"github.com/dagdeck/dagdeck/testsupport/apitest"
+	"github.com/dagdeck/dagdeck/testsupport/testenv"
 )
 
 // TestE2E_Metrics runs the real server with --metrics-addr and JSON logs,

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/dagdeck/dagdeck"
-	"github.com/dagdeck/dagdeck/internal/testenv"
+	"github.com/dagdeck/dagdeck/testsupport/testenv"
 )
 
 // TestE2E_MoveToPostgresAndS3 moves a SQLite + folder installation to

@@ -4,13 +4,14 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/client"
-	"github.com/dagdeck/dagdeck/internal/apitest"
-	"github.com/dagdeck/dagdeck/internal/testenv"
+	"github.com/dagdeck/dagdeck/testsupport/apitest"
+	"github.com/dagdeck/dagdeck/testsupport/testenv"
 )
 
 var tokenRE = regexp.MustCompile(`ddk_[A-Za-z0-9_-]+`)
@@ -105,7 +106,7 @@ func hammer(t *testing.T, clients []*client.Client, base map[string]*dagdeck.Dep
 					}
 				}
 				if err != nil {
-					if dagdeck.ErrorCode(err) != dagdeck.ECONFLICT {
+					if dagdeck.ErrorCode(err) != dagdeck.ECONFLICT && !nothingToRollBack(err) {
 						t.Errorf("replica %s: %v", c.BaseURL(), err)
 					}
 					continue
@@ -134,6 +135,12 @@ func deployOrRollback(ctx context.Context, c *client.Client, name, baseID string
 		return "", err
 	}
 	return d.ID, nil
+}
+
+// nothingToRollBack reports whether err refuses a rollback to the code
+// that is current already.
+func nothingToRollBack(err error) bool {
+	return dagdeck.ErrorCode(err) == dagdeck.EUNPROCESSABLE && strings.Contains(dagdeck.ErrorMessage(err), "nothing to roll back")
 }
 
 // checkHistory verifies a history is gap-free, strictly ordered, holds every

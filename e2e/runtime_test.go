@@ -260,7 +260,7 @@ func xcomRows(t *testing.T, s *Server) int {
 func TestE2E_RuntimeProcess(t *testing.T) {
 	t.Parallel()
 	s, dir, _ := runtimeSetup(t, "--runtime=none")
-	token := RuntimeToken(t, s, dir)
+	token := RuntimeToken(t, s, dir, "etl")
 	secret := "pa55-w0rd-never-shown"
 	s.MustRun(t, dir, "deployment", "update", "etl", "--env", "PLAIN=one", "--secret-env", "API_KEY="+secret)
 	show := func(version string) map[string]string {
@@ -279,7 +279,7 @@ tasks:
 		}
 	}
 	rt := StartProcess(t, s, "is running", "runtime", "--deployment", "etl", "--server", s.URL, "--token", token,
-		"--data-dir", filepath.Join(t.TempDir(), "runtime"), "--poll-interval", "100ms")
+		"--data-dir", filepath.Join(t.TempDir(), "runtime"), "--poll-interval", "100ms", "--task-user=")
 	WriteProject(t, filepath.Join(dir, "v1"), show("v1"))
 	var v1 dagdeck.Deploy
 	s.JSON(t, dir, &v1, "deploy", filepath.Join(dir, "v1"), "--deployment", "etl", "--description", "v1", "--wait")
@@ -409,9 +409,9 @@ tasks:
 func TestE2E_RuntimeProcessDowngradeRollback(t *testing.T) {
 	t.Parallel()
 	s, dir, shared := runtimeSetup(t, "--runtime=none")
-	token := RuntimeToken(t, s, dir)
+	token := RuntimeToken(t, s, dir, "etl")
 	StartProcess(t, s, "is running", "runtime", "--deployment", "etl", "--server", s.URL, "--token", token,
-		"--data-dir", filepath.Join(t.TempDir(), "runtime"), "--poll-interval", "100ms")
+		"--data-dir", filepath.Join(t.TempDir(), "runtime"), "--poll-interval", "100ms", "--task-user=")
 	v1 := deployProject(t, s, dir, pipeProject("1.1.0", "v1"), "v1")
 	v2 := deployProject(t, s, dir, pipeProject("2.0.0", "v2"), "v2") // --wait: the runtime loaded it
 

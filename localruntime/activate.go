@@ -48,7 +48,7 @@ func (w *worker) releaseHeldUntil(t time.Time) {
 // version directory. A try running on a newer runtime than d's is stopped
 // and retried on d: after a downgrade nothing runs on the newer runtime.
 func (w *worker) activate(ctx context.Context, d *dagdeck.Deploy) error {
-	v, err := w.versions.prepare(ctx, d)
+	v, err := w.versions.prepare(ctx, d, w.inUse())
 	if err != nil {
 		w.broken = &brokenDeploy{id: d.ID, err: err, retry: w.now().Add(brokenRetry)}
 		w.reportBroken(ctx, d, err)
@@ -131,7 +131,8 @@ func (w *worker) reportBroken(ctx context.Context, d *dagdeck.Deploy, cause erro
 }
 
 // releaseHeld lets the retries a downgrade held back, whose try ended
-// before until, start now.
+// before until, start now on the current code; a try whose task the
+// current code lacks fails instead (see failGone).
 func (w *worker) releaseHeld(ctx context.Context, until time.Time) error {
 	tis, err := w.backend.ListTaskInstances(ctx, w.id, dagdeck.TaskFilter{State: dagdeck.TaskUpForRetry})
 	if err != nil {
@@ -142,9 +143,76 @@ func (w *worker) releaseHeld(ctx context.Context, until time.Time) error {
 		if ti.RetryAt != nil || (ti.EndedAt != nil && !ti.EndedAt.Before(until)) {
 			continue
 		}
+		if w.current != nil && w.current.task(ti.DagID, ti.TaskID) == nil {
+			if err := w.failGone(ctx, ti); err != nil {
+				return err
+			}
+			continue
+		}
 		ti.RetryAt = &now
 		if err := w.backend.UpdateTaskInstance(ctx, w.id, ti); err != nil && dagdeck.ErrorCode(err) != dagdeck.ECONFLICT {
 			return err
+		}
+	}
+	return nil
+}
+
+// failGone ends a held retry whose task the current code (the code a
+// rollback restored) does not have: the try fails, its log says why,
+// naming the deploy, and a run whose DAG is gone ends once none of its
+// tries is left to run (a run whose DAG remains ends as usual, see
+// advance).
+func (w *worker) failGone(ctx context.Context, ti *dagdeck.TaskInstance) error {
+	cur := w.current.deploy
+	kind := "deploy"
+	if cur.RollbackFromID != "" {
+		kind = "rollback deploy"
+	}
+	reason := fmt.Sprintf("dagdeck: not retried: the current code, %s #%d, has no task %s in DAG %s; failed\n", kind, cur.Sequence, ti.TaskID, ti.DagID)
+	w.log.Info("runtime: "+strings.TrimSpace(strings.TrimPrefix(reason, "dagdeck: ")), "taskInstance", ti.ID)
+	if err := w.appendLog(ctx, ti.ID, reason); err != nil {
+		return err
+	}
+	ti.State = dagdeck.TaskFailed
+	if err := w.backend.UpdateTaskInstance(ctx, w.id, ti); err != nil && dagdeck.ErrorCode(err) != dagdeck.ECONFLICT {
+		return err
+	}
+	if w.current.dag(ti.DagID) != nil {
+		return nil
+	}
+	return w.endOrphanedRun(ctx, ti.DagID, ti.DagRunID)
+}
+
+// appendLog adds a line to a try's stored log.
+func (w *worker) appendLog(ctx context.Context, taskInstanceID, line string) error {
+	log, err := w.backend.TaskLog(ctx, w.id, taskInstanceID)
+	if err != nil && dagdeck.ErrorCode(err) != dagdeck.ENOTFOUND {
+		return err
+	}
+	return w.backend.PutTaskLog(ctx, w.id, taskInstanceID, append(log, line...))
+}
+
+// endOrphanedRun fails a running run of a DAG the current code lacks once
+// every try of it has ended: nothing of it can run any more.
+func (w *worker) endOrphanedRun(ctx context.Context, dagID, dagRunID string) error {
+	runs, err := w.backend.ListRuns(ctx, w.id, dagdeck.RunFilter{DagID: dagID, State: dagdeck.RunRunning})
+	if err != nil {
+		return err
+	}
+	tis, err := w.backend.ListTaskInstances(ctx, w.id, dagdeck.TaskFilter{DagRunID: dagRunID})
+	if err != nil {
+		return err
+	}
+	for _, ti := range latestTries(tis) {
+		if !ended(ti.State) {
+			return nil
+		}
+	}
+	for _, r := range runs {
+		if r.ID == dagRunID {
+			now := w.now()
+			r.State, r.EndedAt = dagdeck.RunFailed, &now
+			return w.backend.UpdateRun(ctx, w.id, r)
 		}
 	}
 	return nil

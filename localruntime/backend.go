@@ -51,6 +51,8 @@ type Backend interface {
 	UpdateTaskInstance(ctx context.Context, deploymentID string, ti *dagdeck.TaskInstance) error
 	// PutTaskLog stores (replaces) the log of a try.
 	PutTaskLog(ctx context.Context, deploymentID, taskInstanceID string, log []byte) error
+	// TaskLog returns the stored log of a try. ENOTFOUND if none was stored.
+	TaskLog(ctx context.Context, deploymentID, taskInstanceID string) ([]byte, error)
 
 	// PutXCom stores a value. ENOTIMPLEMENTED if the Deployment's current
 	// runtime has no XCom (a downgrade happened meanwhile).

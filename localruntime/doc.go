@@ -23,12 +23,25 @@
 // # Versions
 //
 // Each code state (image and DAG bundle) is materialized once, with
-// bundle.Materialize, into <data-dir>/runtime/<deployment-id>/versions/<key>,
+// bundle.Materialize, into <code-dir>/<deployment-id>/versions/<key> (the
+// code directory is <data-dir>/runtime unless tasks run as a task user),
 // where key is a digest of the code: a rollback to a recent deploy reuses
 // its directory. Materialize builds it aside and renames it into place,
 // and a removal renames it to versions/.trash-<key> first (the trash is
 // swept at start), so a directory under its key is always complete. Its
-// files are read-only. The current version is the worker's pointer,
+// files are read-only, and its metadata is stamped (in the data
+// directory): a directory that changed since it was built is rebuilt
+// before it is used again.
+//
+// # Task user
+//
+// With Config.TaskUser (the runtime runs as root), tasks run as that user
+// with a group per Deployment, the only one that can read the Deployment's
+// code, owned by root and read-only; the data directory (database,
+// artifacts, logs) stays private to root. docs/security.md describes the
+// model and its limits.
+//
+// The current version is the worker's pointer,
 // switched once the directory is ready; activating a version sets its
 // directory's modification time.
 // A try runs in the directory of the code that was current when it started
@@ -68,8 +81,10 @@
 // when retries remain — and starts nothing until Activate. Activate, called
 // once the rollback is current (or, if it failed, with the deploy that
 // stayed current), releases the held retries: they run the current code,
-// the rolled-back code on the older runtime after a rollback. A hold no
-// Activate follows is lifted after a minute.
+// the rolled-back code on the older runtime after a rollback. A held try
+// whose task the current code lacks is not retried: it fails, its log
+// names the deploy, and a run whose DAG is gone ends (failed) once none of
+// its tries is left. A hold no Activate follows is lifted after a minute.
 //
 // A runtime in another process learns of a downgrade from the store
 // instead: service.ExternalRuntime fails the tries, and the worker stops

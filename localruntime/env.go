@@ -3,6 +3,7 @@ package localruntime
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"slices"
@@ -103,8 +104,12 @@ func templateContext(dag *dagfile.Dag, r *dagdeck.DagRun, ti *dagdeck.TaskInstan
 		params = map[string]any{}
 	}
 	if r.Conf != "" {
+		// Numbers stay json.Number so that 3 prints as 3 and 3.0 as 3.0,
+		// as Python's json module reads them for Airflow.
+		dec := json.NewDecoder(strings.NewReader(r.Conf))
+		dec.UseNumber()
 		var conf map[string]any
-		if json.Unmarshal([]byte(r.Conf), &conf) == nil {
+		if dec.Decode(&conf) == nil && dec.Decode(new(any)) == io.EOF {
 			maps.Copy(params, conf)
 		}
 	}

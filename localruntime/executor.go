@@ -98,7 +98,8 @@ func (w *worker) startTry(ctx context.Context, r *dagdeck.DagRun, dag *dagfile.D
 }
 
 // launch opens the try's log, resolves its command and environment and
-// starts `bash -c` in its own process group, in the version directory.
+// starts `bash -c` in its own process group, in the version directory, as
+// the task user when there is one.
 func (w *worker) launch(ctx context.Context, r *dagdeck.DagRun, dag *dagfile.Dag, p *process) error {
 	var err error
 	if p.log, err = createTryLog(p.logPath); err != nil {
@@ -131,6 +132,13 @@ func (w *worker) launch(ctx context.Context, r *dagdeck.DagRun, dag *dagfile.Dag
 	cmd := exec.Command("bash", "-c", command)
 	cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr, cmd.WaitDelay = dir, env, p.stdout, p.log, waitDelay
 	setProcessGroup(cmd)
+	if u := w.rt.user; u != nil {
+		gid, err := w.taskGroup()
+		if err != nil {
+			return err
+		}
+		setCredential(cmd, u.uid, gid)
+	}
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start bash: %w", err)
 	}

@@ -16,7 +16,7 @@ import (
 
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/file"
-	"github.com/dagdeck/dagdeck/internal/apitest"
+	"github.com/dagdeck/dagdeck/testsupport/apitest"
 	"github.com/dagdeck/dagdeck/localruntime"
 	"github.com/dagdeck/dagdeck/service"
 )
@@ -184,7 +184,13 @@ func (e *env) setEnv(t *testing.T, key, value string, secret bool) {
 // deploy deploys a project (create, upload what is missing, finalize).
 func (e *env) deploy(t *testing.T, p apitest.Files, runtime string) *dagdeck.Deploy {
 	t.Helper()
-	created, err := e.svc.CreateDeploy(deployer, e.dep.ID, p.Request(runtime, "deploy "+runtime))
+	return e.deployTo(t, e.dep.ID, p, runtime)
+}
+
+// deployTo deploys a project to a Deployment.
+func (e *env) deployTo(t *testing.T, deploymentID string, p apitest.Files, runtime string) *dagdeck.Deploy {
+	t.Helper()
+	created, err := e.svc.CreateDeploy(deployer, deploymentID, p.Request(runtime, "deploy "+runtime))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +204,7 @@ func (e *env) deploy(t *testing.T, p apitest.Files, runtime string) *dagdeck.Dep
 			t.Fatal(err)
 		}
 	}
-	d, err := e.svc.FinalizeDeploy(deployer, e.dep.ID, created.Deploy.ID)
+	d, err := e.svc.FinalizeDeploy(deployer, deploymentID, created.Deploy.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

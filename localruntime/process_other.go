@@ -16,6 +16,9 @@ const (
 // setProcessGroup does nothing here: only the shell itself is stopped.
 func setProcessGroup(cmd *exec.Cmd) {}
 
+// setCredential does nothing here: New refuses a task user (not root).
+func setCredential(cmd *exec.Cmd, uid, gid uint32) {}
+
 // signalGroup kills the process pid.
 func signalGroup(pid int, sig syscall.Signal) {
 	if p, err := os.FindProcess(pid); err == nil {

@@ -19,6 +19,12 @@ func setProcessGroup(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 }
 
+// setCredential makes cmd run as uid with group gid and no supplementary
+// groups.
+func setCredential(cmd *exec.Cmd, uid, gid uint32) {
+	cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uid, Gid: gid, Groups: []uint32{}}
+}
+
 // signalGroup sends sig to the process group led by pid.
 func signalGroup(pid int, sig syscall.Signal) {
 	_ = syscall.Kill(-pid, sig)

@@ -2,6 +2,7 @@ package localruntime_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,7 +13,7 @@ import (
 	"time"
 
 	"github.com/dagdeck/dagdeck"
-	"github.com/dagdeck/dagdeck/internal/apitest"
+	"github.com/dagdeck/dagdeck/testsupport/apitest"
 )
 
 // stepProject is a project whose DAG "pipe" runs include/step.sh twice:
@@ -190,5 +191,41 @@ func TestRuntime_DowngradeHoldExpires(t *testing.T) {
 	mu.Unlock()
 	if retry := e.waitTry(t, r, "first", 2, dagdeck.TaskSuccess); retry.DeployID != v1.ID {
 		t.Fatalf("retry = %+v", retry)
+	}
+}
+
+// TestRuntime_DowngradeRollbackTaskGone rolls back, downgrading the
+// runtime, to code without the DAG whose task runs: the plan says the task
+// will not be retried, the stopped try fails with a reason naming the
+// deploy, and its run ends instead of waiting for ever.
+func TestRuntime_DowngradeRollbackTaskGone(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	v1 := e.deploy(t, project("1.1.0", map[string]string{"dags/other.yaml": dag("other", bashTask("hello", "echo hello"))}), "1.1.0")
+	e.deploy(t, stepProject("2.0.0", "v2", "retries: 3", "retry_delay: 0"), "2.0.0")
+	r := e.trigger(t, "pipe")
+	running := e.waitTry(t, r, "first", 1, dagdeck.TaskRunning)
+
+	plan, err := e.svc.Rollback(deployer, e.dep.ID, v1.ID, dagdeck.RollbackRequest{DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tasks := plan.Plan.RunningTasks; len(tasks) != 1 || !strings.Contains(tasks[0].Outcome, "not retried: deploy #1 has no task first in DAG pipe") {
+		t.Fatalf("plan's running tasks = %+v", tasks)
+	}
+	rb, err := e.svc.Rollback(deployer, e.dep.ID, v1.ID, dagdeck.RollbackRequest{Description: "back to 1.1", ConfirmDowngrade: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := e.waitRun(t, r); got.State != dagdeck.RunFailed {
+		t.Fatalf("run = %+v, want failed", got)
+	}
+	tries := e.tries(t, r, "first")
+	if len(tries) != 1 || tries[0].ID != running.ID || tries[0].State != dagdeck.TaskFailed {
+		t.Fatalf("tries = %+v, want the stopped try failed and no retry", tries)
+	}
+	want := fmt.Sprintf("not retried: the current code, rollback deploy #%d, has no task first in DAG pipe", rb.Deploy.Sequence)
+	if log := e.log(t, tries[0]); !strings.Contains(log, "downgrading the runtime") || !strings.Contains(log, want) {
+		t.Fatalf("the try's log does not say why it ended (%q):\n%s", want, log)
 	}
 }

@@ -45,6 +45,20 @@ type Config struct {
 	// LANG, LC_ALL, TZ and TMPDIR of this process (never its whole
 	// environment: it may hold the runtime's own credentials).
 	BaseEnv []string
+	// TaskUser, when set, is the user (a name or a numeric id) every task
+	// runs as, with no supplementary groups: the runtime must run as root.
+	// Each Deployment's tasks get a group of their own (TaskGIDBase, +1, …),
+	// the only one that can read the Deployment's code, which no task can
+	// change. Empty: tasks run as the runtime's own user.
+	TaskUser string
+	// CodeDir is where version directories live, under
+	// <CodeDir>/<deployment-id>/versions/. Default <DataDir>/runtime. With
+	// TaskUser it is required, must be outside DataDir (which tasks must
+	// not reach) and reachable by the task user.
+	CodeDir string
+	// TaskGIDBase is the first group id of Deployments' tasks (default
+	// DefaultTaskGIDBase); only used with TaskUser.
+	TaskGIDBase uint32
 	// Now is the clock (default time.Now).
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -77,8 +91,22 @@ func (c *Config) defaults() error {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.TaskGIDBase == 0 {
+		c.TaskGIDBase = DefaultTaskGIDBase
+	}
+	if c.CodeDir == "" && c.TaskUser == "" {
+		c.CodeDir = filepath.Join(c.DataDir, "runtime")
+	}
+	if c.CodeDir != "" {
+		if c.CodeDir, err = filepath.Abs(c.CodeDir); err != nil {
+			return err
+		}
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.TaskUser != "" {
+		return c.checkTaskUserConfig()
 	}
 	return nil
 }
@@ -100,6 +128,11 @@ type Runtime struct {
 	allowed map[string]bool
 	wg      sync.WaitGroup
 	closed  bool
+
+	// user is who tasks run as; nil: the runtime's own user.
+	user *taskUser
+	// gidMu serializes the allocation of task groups (taskGroup).
+	gidMu sync.Mutex
 }
 
 var _ dagdeck.Runtime = (*Runtime)(nil)
@@ -112,7 +145,38 @@ func New(cfg Config) (*Runtime, error) {
 	if err := os.MkdirAll(filepath.Join(cfg.DataDir, "runtime"), 0o700); err != nil {
 		return nil, fmt.Errorf("create runtime directory: %w", err)
 	}
-	return &Runtime{cfg: cfg, runnerID: dagdeck.NewID(), workers: make(map[string]*worker)}, nil
+	r := &Runtime{cfg: cfg, runnerID: dagdeck.NewID(), workers: make(map[string]*worker)}
+	if cfg.TaskUser != "" {
+		if err := r.setTaskUser(); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// setTaskUser resolves Config.TaskUser and prepares the code directory:
+// owned by this process, mode 0711, so tasks reach their own Deployment's
+// code but list nothing.
+func (r *Runtime) setTaskUser() error {
+	u, err := lookupTaskUser(r.cfg.TaskUser)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(r.cfg.CodeDir, 0o711); err != nil {
+		return fmt.Errorf("create code directory: %w", err)
+	}
+	if err := r.cfg.checkReachable(); err != nil {
+		return err
+	}
+	if err := os.Chown(r.cfg.CodeDir, os.Geteuid(), os.Getegid()); err != nil {
+		return fmt.Errorf("code directory: %w", err)
+	}
+	if err := os.Chmod(r.cfg.CodeDir, 0o711); err != nil {
+		return fmt.Errorf("code directory: %w", err)
+	}
+	r.user = u
+	r.cfg.BaseEnv = taskBaseEnv(r.cfg.BaseEnv, u)
+	return nil
 }
 
 // RunnerID returns the id this runtime records in the task instances it runs.

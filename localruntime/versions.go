@@ -42,6 +42,14 @@ func (v *version) dag(id string) *dagfile.Dag {
 	return nil
 }
 
+// task returns the task of the DAG with that id, or nil.
+func (v *version) task(dagID, taskID string) *dagfile.Task {
+	if d := v.dag(dagID); d != nil {
+		return d.Task(taskID)
+	}
+	return nil
+}
+
 // versionSet manages a Deployment's version directories:
 //
 //	<root>/versions/<key>/           one per code state, complete once present
@@ -50,23 +58,33 @@ func (v *version) dag(id string) *dagfile.Dag {
 // A directory appears whole (bundle.Materialize builds it aside, then
 // renames it) and leaves whole (renamed to .trash-… before its removal
 // starts, and the trash is swept at start), so a directory that is present
-// is complete. Its files are read-only. The pointer to the current version
-// is the worker's (version, switched once the directory is ready).
+// is complete. Its files are read-only (with a task user, the whole tree is
+// owned by the runtime and only readable by the Deployment's tasks, see
+// lockDownTree), and a stamp of every entry's metadata, kept in the data
+// directory, is checked before a directory is used again: one that changed
+// since it was built (touched by hand, or by a task running as the
+// runtime's user) is rebuilt from the archived artifacts. The pointer to
+// the current version is the worker's (version, switched once the
+// directory is ready).
 //
 // A directory is removed only when it is neither current nor used by a
 // running try, and is not one of the keep most recently activated. Each
 // activation sets its directory's modification time, so the most recent
 // are known after a restart too.
 type versionSet struct {
-	root    string
+	root    string // <CodeDir>/<deployment-id>: versions/ holds the directories
+	state   string // <DataDir>/runtime/<deployment-id>: stamps/ holds their stamps
 	backend Backend
 	keep    int
 	current string
 	swept   bool
+	// group, when set, returns the group of the Deployment's tasks, which
+	// then run as another user: directories are locked down for it.
+	group func() (uint32, error)
 }
 
-func newVersionSet(root string, backend Backend, keep int) *versionSet {
-	return &versionSet{root: root, backend: backend, keep: keep}
+func newVersionSet(root, state string, backend Backend, keep int) *versionSet {
+	return &versionSet{root: root, state: state, backend: backend, keep: keep}
 }
 
 // versionKey is the directory name of d's code state.
@@ -77,20 +95,36 @@ func versionKey(d *dagdeck.Deploy) string {
 
 func (vs *versionSet) dir(key string) string { return filepath.Join(vs.root, "versions", key) }
 
-// prepare materializes d's code (once per code state) and loads its DAGs.
-func (vs *versionSet) prepare(ctx context.Context, d *dagdeck.Deploy) (*version, error) {
+// prepare materializes d's code (once per code state, again if its
+// directory changed since) and loads its DAGs. inUse counts the running
+// tries per key: a changed directory they use is set aside, not removed.
+func (vs *versionSet) prepare(ctx context.Context, d *dagdeck.Deploy, inUse map[string]int) (*version, error) {
 	vs.sweep()
 	key := versionKey(d)
 	dir := vs.dir(key)
-	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
-		if err := vs.materialize(ctx, d, dir); err != nil {
-			return nil, err
+	if _, err := os.Stat(dir); err == nil {
+		// Check the directory while its DAGs load: a rollback waits for both.
+		unchanged := make(chan bool, 1)
+		go func() { unchanged <- vs.unchanged(key) }()
+		v := vs.load(d, key)
+		if <-unchanged {
+			return v, nil
 		}
-	} else if err != nil {
+		vs.retire(key, inUse[key] > 0)
+	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
+	if err := vs.materialize(ctx, d, dir); err != nil {
+		return nil, err
+	}
+	return vs.load(d, key), nil
+}
+
+// load reads the DAGs of the version directory key.
+func (vs *versionSet) load(d *dagdeck.Deploy, key string) *version {
+	dir := vs.dir(key)
 	dags, errs := dagfile.LoadDir(os.DirFS(dir), dagfile.Options{RuntimeVersion: d.RuntimeVersion})
-	return &version{deploy: d, key: key, dir: dir, dags: dags, errs: errs}, nil
+	return &version{deploy: d, key: key, dir: dir, dags: dags, errs: errs}
 }
 
 // sweep removes, once, what removals a crash interrupted left in the trash.
@@ -112,7 +146,7 @@ const trashPrefix = ".trash-"
 // materialize writes d's files into dir, atomically (bundle.Materialize
 // builds a temporary directory, verifies every digest, then renames it).
 func (vs *versionSet) materialize(ctx context.Context, d *dagdeck.Deploy, dir string) error {
-	if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
+	if err := vs.makeVersionsDir(); err != nil {
 		return err
 	}
 	ms, err := vs.manifests(ctx, d)
@@ -123,8 +157,54 @@ func (vs *versionSet) materialize(ctx context.Context, d *dagdeck.Deploy, dir st
 	if err := bundle.Materialize(ctx, dir, open, ms...); err != nil {
 		return fmt.Errorf("materialize the code of %s: %w", d, err)
 	}
-	readOnly(dir)
-	return nil
+	if err := vs.lockDown(dir); err != nil {
+		return fmt.Errorf("lock down the code of %s: %w", d, err)
+	}
+	return vs.writeStamp(filepath.Base(dir))
+}
+
+// makeVersionsDir creates <root>/versions, readable by the Deployment's
+// tasks when they run as another user.
+func (vs *versionSet) makeVersionsDir() error {
+	versions := filepath.Join(vs.root, "versions")
+	if vs.group == nil {
+		return os.MkdirAll(versions, 0o700)
+	}
+	gid, err := vs.group()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(versions, 0o750); err != nil {
+		return err
+	}
+	return lockDownDir(versions, gid)
+}
+
+// lockDown makes a new version directory read-only for tasks.
+func (vs *versionSet) lockDown(dir string) error {
+	if vs.group == nil {
+		readOnly(dir)
+		return nil
+	}
+	gid, err := vs.group()
+	if err != nil {
+		return err
+	}
+	return lockDownTree(dir, gid)
+}
+
+// retire sets a version directory that changed since it was built aside,
+// into the trash, and removes it unless running tries still use it (the
+// trash is swept at the next start then).
+func (vs *versionSet) retire(key string, used bool) {
+	trash := filepath.Join(vs.root, "versions", trashPrefix+key+"-"+dagdeck.NewID())
+	if err := os.Rename(vs.dir(key), trash); err != nil {
+		removeTree(vs.dir(key))
+		return
+	}
+	if !used {
+		removeTree(trash)
+	}
 }
 
 // readOnly removes the write permission of the files under dir, so a task
@@ -158,31 +238,24 @@ func removeTree(dir string) {
 	_ = os.RemoveAll(dir)
 }
 
-// manifests loads d's image and DAG bundle manifests. When both exist, the
-// bundle owns dags/ and the image's dags/ files (from a time DAG deploys
-// were disabled) are left out.
+// manifests loads d's image and DAG bundle manifests, as
+// dagdeck.CodeManifests combines them: when both exist, the bundle owns
+// dags/ and the image's dags/ files (from a time DAG deploys were disabled)
+// are left out.
 func (vs *versionSet) manifests(ctx context.Context, d *dagdeck.Deploy) ([]*dagdeck.Manifest, error) {
-	var ms []*dagdeck.Manifest
+	var image, dags *dagdeck.Manifest
+	var err error
 	if d.ImageDigest != "" {
-		m, err := vs.manifest(ctx, d.ImageDigest)
-		if err != nil {
+		if image, err = vs.manifest(ctx, d.ImageDigest); err != nil {
 			return nil, err
 		}
-		if d.DagBundleDigest != "" {
-			m.Files = slices.DeleteFunc(m.Files, func(f dagdeck.ManifestFile) bool {
-				return strings.HasPrefix(f.Path, dagfile.DagsDir+"/")
-			})
-		}
-		ms = append(ms, m)
 	}
 	if d.DagBundleDigest != "" {
-		m, err := vs.manifest(ctx, d.DagBundleDigest)
-		if err != nil {
+		if dags, err = vs.manifest(ctx, d.DagBundleDigest); err != nil {
 			return nil, err
 		}
-		ms = append(ms, m)
 	}
-	return ms, nil
+	return dagdeck.CodeManifests(image, dags)
 }
 
 func (vs *versionSet) manifest(ctx context.Context, digest string) (*dagdeck.Manifest, error) {
@@ -241,6 +314,7 @@ func (vs *versionSet) collect(inUse map[string]int) {
 		if err := os.Rename(filepath.Join(versions, c.name), trash); err != nil {
 			continue
 		}
+		vs.removeStamp(c.name)
 		removeTree(trash)
 	}
 }

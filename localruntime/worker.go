@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"github.com/dagdeck/dagdeck"
@@ -40,6 +41,7 @@ type worker struct {
 	versions *versionSet
 	sched    *scheduleCache
 	lastErr  loggedError
+	gid      *uint32 // the tasks' group, with a task user; see taskGroup
 }
 
 // brokenDeploy is a deploy whose code could not be materialized or read.
@@ -59,8 +61,8 @@ type workerCall struct {
 }
 
 func newWorker(rt *Runtime, deploymentID string) *worker {
-	dir := rt.deploymentDir(deploymentID)
-	return &worker{
+	vs := newVersionSet(filepath.Join(rt.cfg.CodeDir, deploymentID), rt.deploymentDir(deploymentID), rt.cfg.Backend, rt.cfg.KeepVersions)
+	w := &worker{
 		rt:       rt,
 		id:       deploymentID,
 		backend:  rt.cfg.Backend,
@@ -72,9 +74,26 @@ func newWorker(rt *Runtime, deploymentID string) *worker {
 		stopped:  make(chan struct{}),
 		orphaned: true,
 		procs:    make(map[string]*process),
-		versions: newVersionSet(dir, rt.cfg.Backend, rt.cfg.KeepVersions),
+		versions: vs,
 		sched:    newScheduleCache(),
 	}
+	if rt.user != nil {
+		vs.group = w.taskGroup
+	}
+	return w
+}
+
+// taskGroup returns the group id the Deployment's tasks run with (only
+// when they run as Config.TaskUser), allocated once.
+func (w *worker) taskGroup() (uint32, error) {
+	if w.gid == nil {
+		gid, err := w.rt.taskGroup(w.id)
+		if err != nil {
+			return 0, err
+		}
+		w.gid = &gid
+	}
+	return *w.gid, nil
 }
 
 // call runs fn on the worker goroutine and returns its error.

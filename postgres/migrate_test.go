@@ -3,8 +3,8 @@ package postgres
 import (
 	"testing"
 
-	"github.com/dagdeck/dagdeck/internal/sqldb/sqldbtest"
-	"github.com/dagdeck/dagdeck/internal/testenv"
+	"github.com/dagdeck/dagdeck/testsupport/sqldbtest"
+	"github.com/dagdeck/dagdeck/testsupport/testenv"
 )
 
 func TestMigrate(t *testing.T) {

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/dagdeck/dagdeck"
-	"github.com/dagdeck/dagdeck/internal/testenv"
+	"github.com/dagdeck/dagdeck/testsupport/testenv"
 	"github.com/dagdeck/dagdeck/postgres"
 	"github.com/dagdeck/dagdeck/storetest"
 )

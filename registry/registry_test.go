@@ -9,7 +9,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 
-	"github.com/dagdeck/dagdeck/internal/testenv"
+	"github.com/dagdeck/dagdeck/testsupport/testenv"
 	"github.com/dagdeck/dagdeck/registry"
 )
 

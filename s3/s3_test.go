@@ -10,7 +10,7 @@ import (
 
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/artifacttest"
-	"github.com/dagdeck/dagdeck/internal/testenv"
+	"github.com/dagdeck/dagdeck/testsupport/testenv"
 	"github.com/dagdeck/dagdeck/s3"
 	"github.com/minio/minio-go/v7"
 )

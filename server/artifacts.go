@@ -30,12 +30,31 @@ func (s *Server) handleBlobPut(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, dagdeck.Errorf(dagdeck.EINVALID, "an upload needs a Content-Length"))
 		return
 	}
-	body := http.MaxBytesReader(w, r.Body, r.ContentLength)
+	body := &uploadBody{r: http.MaxBytesReader(w, r.Body, r.ContentLength), size: r.ContentLength}
 	if err := s.svc.PutBlob(ctx(r), r.PathValue("digest"), body, r.ContentLength); err != nil {
 		s.error(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// uploadBody reads an upload's request body and turns a failure to read it
+// (the client stopped sending before Content-Length bytes, or went away)
+// into a client error, EINVALID, that nothing logs as the server's fault.
+type uploadBody struct {
+	r    io.Reader
+	size int64
+	n    int64
+}
+
+// Read implements io.Reader.
+func (b *uploadBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	b.n += int64(n)
+	if err != nil && err != io.EOF {
+		err = dagdeck.Errorf(dagdeck.EINVALID, "the upload ended after %d of its %d bytes (Content-Length): %v", b.n, b.size, err)
+	}
+	return n, err
 }
 
 func (s *Server) handleBlobGet(w http.ResponseWriter, r *http.Request) {
@@ -54,7 +73,7 @@ func (s *Server) handleBlobGet(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleDeployArchive(w http.ResponseWriter, r *http.Request) {
 	part := partParam(r)
-	d, m, err := s.svc.DeployManifest(ctx(r), r.PathValue("id"), r.PathValue("deployId"), part)
+	d, ms, err := s.svc.DeployArchive(ctx(r), r.PathValue("id"), r.PathValue("deployId"), part)
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -65,9 +84,11 @@ func (s *Server) handleDeployArchive(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/gzip")
 	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name))
-	if err := bundle.WriteTarGz(ctx(r), w, m, s.svc.OpenFunc(ctx(r))); err != nil {
-		// Headers are sent; the truncated stream tells the client it failed.
+	if err := bundle.WriteTarGzOf(ctx(r), w, s.svc.OpenFunc(ctx(r)), ms...); err != nil {
+		// Headers are sent: abort the connection, so the client sees a
+		// broken response rather than a complete-looking truncated archive.
 		s.logger.Error("write archive", "deploy", d.ID, "err", err)
+		panic(http.ErrAbortHandler)
 	}
 }
 

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"net"
 	"net/http"
 	"regexp"
 	"time"
@@ -17,7 +16,8 @@ var saneRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
 
 // identify gives every request an id (the caller's X-Request-Id when it is
 // sane, otherwise a new one), returns it in the X-Request-Id header, and
-// puts it with the client's address into the context for the audit log.
+// puts it with the client's address (see SetTrustedProxies) into the
+// context for the audit log, the logs and the login throttle.
 func (s *Server) identify(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get(requestIDHeader)
@@ -25,11 +25,7 @@ func (s *Server) identify(next http.Handler) http.Handler {
 			id = dagdeck.NewID()
 		}
 		w.Header().Set(requestIDHeader, id)
-		addr := r.RemoteAddr
-		if host, _, err := net.SplitHostPort(addr); err == nil {
-			addr = host
-		}
-		ctx := dagdeck.NewContextWithRequest(r.Context(), dagdeck.RequestInfo{ID: id, ClientAddr: addr})
+		ctx := dagdeck.NewContextWithRequest(r.Context(), dagdeck.RequestInfo{ID: id, ClientAddr: s.clientAddr(r)})
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

@@ -8,14 +8,15 @@ import (
 
 func (s *Server) handleTokenCreate(w http.ResponseWriter, r *http.Request) {
 	var req struct {
-		Name string       `json:"name"`
-		Role dagdeck.Role `json:"role"`
+		Name        string       `json:"name"`
+		Role        dagdeck.Role `json:"role"`
+		Deployments []string     `json:"deployments"`
 	}
 	if err := decode(w, r, &req); err != nil {
 		s.error(w, r, err)
 		return
 	}
-	t, secret, err := s.svc.CreateToken(ctx(r), req.Name, req.Role)
+	t, secret, err := s.svc.CreateToken(ctx(r), req.Name, req.Role, req.Deployments...)
 	if err != nil {
 		s.error(w, r, err)
 		return

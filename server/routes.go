@@ -6,9 +6,8 @@ func (s *Server) routes() {
 	m := s.mux
 	m.HandleFunc("GET /api/v1/openapi.json", s.handleOpenAPI)
 	m.HandleFunc("GET /api/v1/me", s.handleMe)
-	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
+	m.HandleFunc("GET /healthz", s.handleHealthz)
+	m.HandleFunc("GET /readyz", s.handleReadyz)
 
 	m.HandleFunc("POST /api/v1/deployments", s.handleDeploymentCreate)
 	m.HandleFunc("GET /api/v1/deployments", s.handleDeploymentList)

@@ -21,6 +21,7 @@ func (s *Server) runtimeRoutes() {
 	m.HandleFunc("POST /api/v1/deployments/{id}/dags/{dagId}/runs", s.handleDagTrigger)
 	m.HandleFunc("GET /api/v1/deployments/{id}/runs", s.handleRunList)
 	m.HandleFunc("GET /api/v1/deployments/{id}/tasks", s.handleTaskList)
+	m.HandleFunc("GET /api/v1/deployments/{id}/tasks/{taskInstanceId}", s.handleTaskGet)
 	m.HandleFunc("GET /api/v1/deployments/{id}/tasks/{taskInstanceId}/log", s.handleTaskLog)
 	m.HandleFunc("PUT /api/v1/deployments/{id}/tasks/{taskInstanceId}/note", s.handleTaskNote)
 
@@ -118,6 +119,15 @@ func (s *Server) handleTaskLog(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	_, _ = w.Write(log)
+}
+
+func (s *Server) handleTaskGet(w http.ResponseWriter, r *http.Request) {
+	ti, err := s.svc.TaskInstance(ctx(r), r.PathValue("id"), r.PathValue("taskInstanceId"))
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ti)
 }
 
 func (s *Server) handleTaskNote(w http.ResponseWriter, r *http.Request) {

@@ -17,7 +17,7 @@ import (
 
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/client"
-	"github.com/dagdeck/dagdeck/internal/apitest"
+	"github.com/dagdeck/dagdeck/testsupport/apitest"
 	"github.com/dagdeck/dagdeck/localruntime"
 )
 
@@ -104,7 +104,7 @@ func TestServer_RuntimeAPI(t *testing.T) {
 	}
 
 	// The runtime process authenticates with a runtime-role token.
-	created, err := c.CreateToken(ctx, "prod-runtime", dagdeck.RoleRuntime)
+	created, err := c.CreateToken(ctx, "prod-runtime", dagdeck.RoleRuntime, "prod")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,4 +288,55 @@ func tryState(t *testing.T, c *client.Client, r *dagdeck.DagRun, taskID string, 
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	apitest.WaitFor(t, 30*time.Second, what, cond)
+}
+
+// TestServer_RuntimeTokenScope checks that a runtime token reaches only the
+// Deployments it was created for: another Deployment's secrets and runtime
+// API are out of its reach, as if it did not exist.
+func TestServer_RuntimeTokenScope(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := context.Background()
+	admin := ts.client(ts.adminToken)
+	secret := "billing-s3cret"
+	for _, name := range []string{"etl", "billing"} {
+		if _, err := admin.CreateDeployment(ctx, client.DeploymentCreate{Name: name, IsDagDeployEnabled: true}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := admin.UpdateDeployment(ctx, name, dagdeck.DeploymentUpdate{Env: []dagdeck.EnvUpdate{{Key: "KEY", Value: &secret, IsSecret: true}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := admin.CreateToken(ctx, "rt", dagdeck.RoleRuntime)
+	wantCode(t, err, dagdeck.EINVALID)
+	_, err = admin.CreateToken(ctx, "ci", dagdeck.RoleDeployer, "etl")
+	wantCode(t, err, dagdeck.EINVALID)
+	created, err := admin.CreateToken(ctx, "etl-runtime", dagdeck.RoleRuntime, "etl")
+	if err != nil || len(created.Token.Deployments) != 1 {
+		t.Fatalf("create a runtime token for etl: %+v %v", created, err)
+	}
+	rt := ts.client(created.Secret).RuntimeBackend()
+	dep, _, err := rt.Deployment(ctx, "etl")
+	if err != nil || dep.Env[0].Value != secret {
+		t.Fatalf("its own Deployment: %+v %v", dep, err)
+	}
+	if _, _, err := rt.Deployment(ctx, "billing"); dagdeck.ErrorCode(err) != dagdeck.ENOTFOUND {
+		t.Fatalf("another Deployment's secrets: %v, want ENOTFOUND", err)
+	}
+	billing, err := admin.GetDeployment(ctx, "billing")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rt.ListRuns(ctx, billing.ID, dagdeck.RunFilter{}); dagdeck.ErrorCode(err) != dagdeck.ENOTFOUND {
+		t.Fatalf("another Deployment's runs: %v, want ENOTFOUND", err)
+	}
+	// Like every role it may read what a viewer reads, which never shows a secret.
+	ds, err := rt.ListDeployments(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range ds {
+		if d.Name == "billing" && d.Env[0].Value != "" {
+			t.Fatalf("billing's secret is readable with etl's runtime token")
+		}
+	}
 }

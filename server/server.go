@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 
 	"github.com/dagdeck/dagdeck"
@@ -25,9 +26,10 @@ type Server struct {
 	mux    *http.ServeMux
 	auths  []Authenticator
 	// observer hears about every request answered (metrics); may be nil.
-	observer  RequestObserver
-	limits    Limits
-	anonymous chan struct{} // a slot per anonymous request being served
+	observer       RequestObserver
+	limits         Limits
+	anonymous      chan struct{} // a slot per anonymous request being served
+	trustedProxies []netip.Prefix
 }
 
 // New returns a Server for svc with the API routes registered.

@@ -11,7 +11,7 @@ import (
 
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/client"
-	"github.com/dagdeck/dagdeck/internal/apitest"
+	"github.com/dagdeck/dagdeck/testsupport/apitest"
 	"github.com/dagdeck/dagdeck/server"
 	"github.com/dagdeck/dagdeck/service"
 )
@@ -20,14 +20,18 @@ import (
 type testServer struct {
 	*httptest.Server
 	svc        *service.Service
+	store      dagdeck.Store
+	artifacts  dagdeck.ArtifactStore
 	adminToken string
+	logs       *syncBuffer // the server's log, at level INFO and above
 }
 
 func newTestServer(t *testing.T) *testServer {
 	t.Helper()
 	ctx := context.Background()
 	db, fs := apitest.LocalStores(t)
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, nil))
 	svc := service.New(db, fs, service.WithLogger(logger))
 	secret, err := svc.EnsureAdminToken(ctx)
 	if err != nil || secret == "" {
@@ -35,7 +39,7 @@ func newTestServer(t *testing.T) *testServer {
 	}
 	ts := httptest.NewServer(server.New(svc, logger).Handler())
 	t.Cleanup(ts.Close)
-	return &testServer{Server: ts, svc: svc, adminToken: secret}
+	return &testServer{Server: ts, svc: svc, store: db, artifacts: fs, adminToken: secret, logs: logs}
 }
 
 func (ts *testServer) client(token string) *client.Client { return client.New(ts.URL, token) }

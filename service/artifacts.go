@@ -66,10 +66,12 @@ func (s *Service) OpenBlob(ctx context.Context, digest string) (io.ReadCloser, e
 	return s.artifacts.Open(ctx, digest)
 }
 
-// Artifact parts of a deploy.
+// Artifact parts of a deploy. PartAll is the whole code: image and DAG
+// bundle merged as a runtime materializes them (see dagdeck.CodeManifests).
 const (
 	PartImage = "image"
 	PartDAGs  = "dags"
+	PartAll   = "all"
 )
 
 // DeployManifest returns a deploy and the manifest of its image or DAG
@@ -94,6 +96,76 @@ func (s *Service) DeployManifest(ctx context.Context, deploymentIDOrName, deploy
 	}
 	m, err := s.LoadManifest(ctx, digest)
 	return d, m, err
+}
+
+// DeployArchive returns a deploy and the manifests of an archive of part,
+// once every file they list is stored, so a download never starts that
+// cannot finish: one manifest for PartImage or PartDAGs, or for PartAll
+// those of the whole code state (dagdeck.CodeManifests). Requires the
+// viewer role. EINVALID for another part; ENOTFOUND, saying why, if the
+// deploy has no such part or any of its files is gone.
+func (s *Service) DeployArchive(ctx context.Context, deploymentIDOrName, deployID, part string) (*dagdeck.Deploy, []*dagdeck.Manifest, error) {
+	d, ms, err := s.archiveManifests(ctx, deploymentIDOrName, deployID, part)
+	if dagdeck.ErrorCode(err) == dagdeck.ENOTFOUND && d != nil {
+		return nil, nil, dagdeck.Errorf(dagdeck.ENOTFOUND, "cannot download the %s of %s: %s", part, d, notStored(d))
+	} else if err != nil {
+		return nil, nil, err
+	}
+	missing, err := s.missing(ctx, ms)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(missing) > 0 {
+		return nil, nil, dagdeck.Errorf(dagdeck.ENOTFOUND, "cannot download the %s of %s: %d of its files are not stored (%s)", part, d, len(missing), notStored(d))
+	}
+	return d, ms, nil
+}
+
+// archiveManifests returns the manifests of a part, without checking files.
+func (s *Service) archiveManifests(ctx context.Context, deploymentIDOrName, deployID, part string) (*dagdeck.Deploy, []*dagdeck.Manifest, error) {
+	if part != PartAll {
+		d, m, err := s.DeployManifest(ctx, deploymentIDOrName, deployID, part)
+		if err != nil {
+			return d, nil, err
+		}
+		return d, []*dagdeck.Manifest{m}, nil
+	}
+	d, err := s.FindDeploy(ctx, deploymentIDOrName, deployID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if d.ImageDigest == "" && d.DagBundleDigest == "" {
+		return nil, nil, dagdeck.Errorf(dagdeck.ENOTFOUND, "%s has no packaged code", d)
+	}
+	image, err := s.loadManifestIfAny(ctx, d.ImageDigest)
+	if err != nil {
+		return d, nil, err
+	}
+	dags, err := s.loadManifestIfAny(ctx, d.DagBundleDigest)
+	if err != nil {
+		return d, nil, err
+	}
+	ms, err := dagdeck.CodeManifests(image, dags)
+	return d, ms, err
+}
+
+// loadManifestIfAny is LoadManifest, or nil for no digest.
+func (s *Service) loadManifestIfAny(ctx context.Context, digest string) (*dagdeck.Manifest, error) {
+	if digest == "" {
+		return nil, nil
+	}
+	return s.LoadManifest(ctx, digest)
+}
+
+// notStored says why a deploy's artifacts may be missing.
+func notStored(d *dagdeck.Deploy) string {
+	switch {
+	case d.Status == dagdeck.DeployFailed:
+		return "it FAILED before all its files were uploaded"
+	case d.Status == dagdeck.DeployInitialized:
+		return "its files are still being uploaded"
+	}
+	return "its artifacts were removed (ARTIFACTS_MISSING)"
 }
 
 // OpenFunc returns a function opening blobs, for packers and materializers.

@@ -40,17 +40,30 @@ func HashSecret(secret string) string {
 }
 
 // CreateToken creates an API token and returns it with its secret, which is
-// shown once and never stored. Requires the admin role.
-func (s *Service) CreateToken(ctx context.Context, name string, role dagdeck.Role) (*dagdeck.Token, string, error) {
+// shown once and never stored. A runtime token is for the Deployments
+// (ids or names) it runs and reaches no other; other roles take none.
+// Requires the admin role. EINVALID for an empty, long (over 100 bytes)
+// or control-character name, a bad role or scope;
+// ENOTFOUND for an unknown Deployment.
+func (s *Service) CreateToken(ctx context.Context, name string, role dagdeck.Role, deployments ...string) (*dagdeck.Token, string, error) {
 	if _, err := dagdeck.Authorize(ctx, dagdeck.RoleAdmin); err != nil {
 		return nil, "", err
 	}
-	return s.createToken(ctx, name, role)
+	switch {
+	case role == dagdeck.RoleRuntime && len(deployments) == 0:
+		return nil, "", dagdeck.Errorf(dagdeck.EINVALID, "a runtime token is for the Deployments it runs: name them (--deployment NAME)")
+	case role != dagdeck.RoleRuntime && len(deployments) > 0:
+		return nil, "", dagdeck.Errorf(dagdeck.EINVALID, "only runtime tokens are limited to Deployments; a %s token reaches every Deployment its role allows", role)
+	}
+	return s.createToken(ctx, name, role, deployments...)
 }
 
-func (s *Service) createToken(ctx context.Context, name string, role dagdeck.Role) (*dagdeck.Token, string, error) {
+func (s *Service) createToken(ctx context.Context, name string, role dagdeck.Role, deployments ...string) (*dagdeck.Token, string, error) {
 	if name == "" || len(name) > 100 {
 		return nil, "", dagdeck.Errorf(dagdeck.EINVALID, "a token needs a name of 1 to 100 characters")
+	}
+	if err := dagdeck.ValidateText("the token name", name, false); err != nil {
+		return nil, "", err
 	}
 	if !role.Valid() {
 		return nil, "", dagdeck.Errorf(dagdeck.EINVALID, "role %q: want viewer, deployer, admin or runtime", role)
@@ -58,6 +71,15 @@ func (s *Service) createToken(ctx context.Context, name string, role dagdeck.Rol
 	secret := NewSecret(TokenPrefix)
 	t := &dagdeck.Token{ID: dagdeck.NewID(), Name: name, Role: role, Hash: HashSecret(secret), CreatedAt: s.Now()}
 	err := s.store.Update(ctx, func(tx dagdeck.Tx) error {
+		for _, ref := range deployments {
+			dep, err := findDeployment(ctx, tx, ref)
+			if err != nil {
+				return err
+			}
+			if !slices.Contains(t.Deployments, dep.ID) {
+				t.Deployments = append(t.Deployments, dep.ID)
+			}
+		}
 		if err := tx.CreateToken(ctx, t); err != nil {
 			return err
 		}
@@ -130,7 +152,11 @@ func findToken(ctx context.Context, tx dagdeck.Tx, id string) (*dagdeck.Token, e
 }
 
 func tokenChange(action string, t *dagdeck.Token) change {
-	return change{action: action, targetKind: "token", targetID: t.ID, summary: map[string]any{"name": t.Name, "role": t.Role}}
+	summary := map[string]any{"name": t.Name, "role": t.Role}
+	if len(t.Deployments) > 0 {
+		summary["deployments"] = t.Deployments
+	}
+	return change{action: action, targetKind: "token", targetID: t.ID, summary: summary}
 }
 
 func userChange(action string, u *dagdeck.User) change {
@@ -156,7 +182,7 @@ func (s *Service) AuthenticateToken(ctx context.Context, secret string) (*dagdec
 			s.logger.Warn("record token use", "token", t.ID, "err", err)
 		}
 	}
-	return &dagdeck.Actor{ID: t.ID, Kind: dagdeck.ActorToken, Name: t.Name, Role: t.Role}, nil
+	return &dagdeck.Actor{ID: t.ID, Kind: dagdeck.ActorToken, Name: t.Name, Role: t.Role, Deployments: t.Deployments}, nil
 }
 
 // CreateUser creates a web UI user. Requires the admin role.

@@ -84,6 +84,8 @@ func validateDeployCreate(req *dagdeck.DeployCreate) error {
 	}
 	if g := req.Git; g != nil && (len(g.CommitSHA) > 64 || len(g.Branch) > 255 || len(g.RemoteURL) > 1024) {
 		return dagdeck.Errorf(dagdeck.EINVALID, "git metadata too long")
+	} else if g != nil && dagdeck.HasControlChar(g.CommitSHA+g.Branch+g.RemoteURL) {
+		return dagdeck.Errorf(dagdeck.EINVALID, "git metadata contains control characters")
 	}
 	if req.Type != dagdeck.DeployDAGOnly {
 		if req.RuntimeVersion == "" {
@@ -158,7 +160,7 @@ func isDigest(tag string) bool { return strings.HasPrefix(tag, "sha256:") }
 
 // parseImageRef splits "repo[:tag]" (a digest reference "repo@sha256:…" keeps its digest as tag).
 func parseImageRef(ref string) (repo, tag string, err error) {
-	if len(ref) > 512 || strings.ContainsAny(ref, " \t\n") {
+	if len(ref) > 512 || strings.ContainsAny(ref, " ") || dagdeck.HasControlChar(ref) {
 		return "", "", dagdeck.Errorf(dagdeck.EINVALID, "invalid image name %q", ref)
 	}
 	if i := strings.Index(ref, "@"); i > 0 {
@@ -266,11 +268,34 @@ func (s *Service) newDeploy(ctx context.Context, tx dagdeck.Tx, dep *dagdeck.Dep
 		}
 		d.DagBundleVersion, d.DagBundleDigest = prev.DagBundleVersion, prev.DagBundleDigest
 	}
+	if err := s.checkCodeState(ctx, d, req); err != nil {
+		return nil, nil, err
+	}
 	return d, manifests, nil
 }
 
 // ptr returns a pointer to a copy of t.
 func ptr(t time.Time) *time.Time { return &t }
+
+// checkCodeState returns EINVALID unless d's image and DAG bundle (the
+// request's, or carried forward from the current deploy) can be written
+// into one directory.
+func (s *Service) checkCodeState(ctx context.Context, d *dagdeck.Deploy, req dagdeck.DeployCreate) error {
+	image, dags := req.ImageManifest, req.DagManifest
+	var err error
+	if image == nil && d.ImageDigest != "" {
+		if image, err = s.LoadManifest(ctx, d.ImageDigest); err != nil {
+			return err
+		}
+	}
+	if dags == nil && d.DagBundleDigest != "" {
+		if dags, err = s.LoadManifest(ctx, d.DagBundleDigest); err != nil {
+			return err
+		}
+	}
+	_, err = dagdeck.CodeManifests(image, dags)
+	return err
+}
 
 // uniqueImageTag returns deploy-<time>, with a -2, -3, … suffix if taken.
 func uniqueImageTag(ctx context.Context, tx dagdeck.Tx, deploymentID string, now time.Time) (string, error) {

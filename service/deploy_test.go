@@ -1,6 +1,7 @@
 package service_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -147,6 +148,16 @@ func TestDeployService_DeployErrors(t *testing.T) {
 	underFile.ImageManifest.Files = append(underFile.ImageManifest.Files, dagdeck.ManifestFile{Path: "include/report.sh/x", Mode: 0o644, Size: 1, Digest: dagdeck.DigestOf([]byte("x"))})
 	badDigest := v1().request(dagdeck.DeployImageAndDAG, "2.0.0", true)
 	badDigest.ImageManifest.Files[0].Digest = "sha256:nothex"
+	dagsIsAFile := v1().request(dagdeck.DeployImageAndDAG, "2.0.0", true)
+	dagsIsAFile.ImageManifest.Files = append(dagsIsAFile.ImageManifest.Files, dagdeck.ManifestFile{Path: "dags", Mode: 0o644, Size: 1, Digest: dagdeck.DigestOf([]byte("x"))})
+	newline := v1().request(dagdeck.DeployImageAndDAG, "2.0.0", true)
+	newline.ImageManifest.Files[0].Path = "include/a\nb.sh"
+	escape := v1().request(dagdeck.DeployImageAndDAG, "2.0.0", true)
+	escape.DagManifest.Files[0].Path = "dags/\x1b[2J.yaml"
+	gitDir := v1().request(dagdeck.DeployImageAndDAG, "2.0.0", true)
+	gitDir.ImageManifest.Files[0].Path = ".git/hooks/post-checkout"
+	nestedGit := v1().request(dagdeck.DeployImageAndDAG, "2.0.0", true)
+	nestedGit.ImageManifest.Files[0].Path = "include/vendor/.git/config"
 
 	tests := []struct {
 		name, deployment string
@@ -163,6 +174,11 @@ func TestDeployService_DeployErrors(t *testing.T) {
 		{"LinkClimbsAfterADirectory", "prod", linkClimbs, dagdeck.EINVALID, "after a directory name"},
 		{"PathUnderAFile", "prod", underFile, dagdeck.EINVALID, "not a directory"},
 		{"BadDigest", "prod", badDigest, dagdeck.EINVALID, "invalid digest"},
+		{"ImageFileWhereBundleNeedsDir", "prod", dagsIsAFile, dagdeck.EINVALID, `DAG bundle file "dags/report.yaml" needs "dags" to be a directory`},
+		{"PathWithNewline", "prod", newline, dagdeck.EINVALID, `invalid path "include/a\nb.sh": control characters`},
+		{"PathWithEscape", "prod", escape, dagdeck.EINVALID, `invalid path "dags/\x1b[2J.yaml": control characters`},
+		{"GitPath", "prod", gitDir, dagdeck.EINVALID, `invalid path ".git/hooks/post-checkout": .git/`},
+		{"NestedGitPath", "prod", nestedGit, dagdeck.EINVALID, `invalid path "include/vendor/.git/config": .git/`},
 		{"DagsDisabled", "nodags", v1().request(dagdeck.DeployDAGOnly, "", true), dagdeck.EINVALID, "DAG deploys are disabled"},
 		{"UnknownDeployment", "nope", v1().request(dagdeck.DeployImageAndDAG, "2.0.0", true), dagdeck.ENOTFOUND, "Deployment \"nope\" not found"},
 		{"BadType", "prod", dagdeck.DeployCreate{Type: "EVERYTHING"}, dagdeck.EINVALID, "deploy type"},
@@ -193,6 +209,28 @@ func TestDeployService_DeployErrors(t *testing.T) {
 		wantCode(t, err, dagdeck.EINVALID)
 		if !strings.Contains(dagdeck.ErrorMessage(err), "has none yet") {
 			t.Fatalf("message %q", dagdeck.ErrorMessage(err))
+		}
+	})
+
+	t.Run("DAGOnlyOverAnImageFileNamedDags", func(t *testing.T) {
+		e := newEnv(t)
+		e.deployment(t, "flip", false)
+		p := v1()
+		delete(p, "dags/report.yaml")
+		p["dags"] = "not a directory\n"
+		e.deploy(t, "flip", p, p.request(dagdeck.DeployImageAndDAG, "1.1.0", false))
+		on := true
+		if _, err := e.svc.UpdateDeployment(admin, "flip", dagdeck.DeploymentUpdate{IsDagDeployEnabled: &on}); err != nil {
+			t.Fatal(err)
+		}
+		before := history(t, e, "flip")
+		_, err := e.svc.CreateDeploy(deployer, "flip", v1().request(dagdeck.DeployDAGOnly, "", true))
+		wantCode(t, err, dagdeck.EINVALID)
+		if !strings.Contains(dagdeck.ErrorMessage(err), `the image has a file or symlink "dags"`) {
+			t.Fatalf("message %q", dagdeck.ErrorMessage(err))
+		}
+		if after := history(t, e, "flip"); len(after) != len(before) {
+			t.Fatalf("history changed: %d → %d deploys", len(before), len(after))
 		}
 	})
 
@@ -358,4 +396,51 @@ func TestDeploymentService_SecretsHidden(t *testing.T) {
 			t.Fatalf("env as users see it = %+v", d.Env)
 		}
 	}
+}
+
+func TestDeployService_EditDescription(t *testing.T) {
+	e := newEnv(t)
+	e.deployment(t, "prod", true)
+	d := e.deploy(t, "prod", v1(), v1().request(dagdeck.DeployImageAndDAG, "1.1.0", true))
+	edit := func(ctx context.Context, text string) error {
+		_, err := e.svc.UpdateDeploy(ctx, "prod", d.ID, dagdeck.DeployUpdate{Description: &text})
+		return err
+	}
+
+	t.Run("ErrOtherDeployer", func(t *testing.T) {
+		err := edit(as(dagdeck.RoleDeployer, "bob"), "bob was here")
+		wantCode(t, err, dagdeck.EFORBIDDEN)
+		if !strings.Contains(dagdeck.ErrorMessage(err), "only the author of deploy #1") {
+			t.Fatalf("message %q", dagdeck.ErrorMessage(err))
+		}
+		if got, _ := e.svc.FindDeploy(viewer, "prod", d.ID); got.Description != d.Description || len(got.DescriptionEdits) != 0 {
+			t.Fatalf("deploy after a refused edit = %+v", got)
+		}
+	})
+	t.Run("AuthorThenAdminRecorded", func(t *testing.T) {
+		if err := edit(deployer, "first version of the report"); err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Add(time.Minute)
+		if err := edit(admin, "first version of the sales report"); err != nil {
+			t.Fatal(err)
+		}
+		got, err := e.svc.FindDeploy(viewer, "prod", d.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []dagdeck.DescriptionEdit{
+			{At: e.clock.Now().Add(-time.Minute), By: dagdeck.Actor{ID: "id-ci", Kind: dagdeck.ActorToken, Name: "ci", Role: dagdeck.RoleDeployer}, Before: d.Description, After: "first version of the report"},
+			{At: e.clock.Now(), By: dagdeck.Actor{ID: "id-alice", Kind: dagdeck.ActorToken, Name: "alice", Role: dagdeck.RoleAdmin}, Before: "first version of the report", After: "first version of the sales report"},
+		}
+		if len(got.DescriptionEdits) != 2 {
+			t.Fatalf("edits = %+v", got.DescriptionEdits)
+		}
+		for i, w := range want {
+			g := got.DescriptionEdits[i]
+			if !g.At.Equal(w.At) || g.By.ID != w.By.ID || g.By.Name != w.By.Name || g.Before != w.Before || g.After != w.After {
+				t.Errorf("edit %d = %+v, want %+v", i, g, w)
+			}
+		}
+	})
 }

@@ -42,6 +42,10 @@ func TestDeployService_GC(t *testing.T) {
 		if res, err := e.svc.GC(admin); err != nil || res.BlobsDeleted != 0 {
 			t.Fatalf("second gc = %+v, %v", res, err)
 		}
+		off := false // the current deploy restores the setting, so it can be rolled back to
+		if _, err := e.svc.UpdateDeployment(admin, "prod", dagdeck.DeploymentUpdate{IsDagDeployEnabled: &off}); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := e.svc.Rollback(deployer, "prod", cur.ID, dagdeck.RollbackRequest{Description: "still works"}); err != nil {
 			t.Fatal(err)
 		}

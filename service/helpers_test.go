@@ -9,7 +9,7 @@ import (
 
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/file"
-	"github.com/dagdeck/dagdeck/internal/apitest"
+	"github.com/dagdeck/dagdeck/testsupport/apitest"
 	"github.com/dagdeck/dagdeck/service"
 )
 
@@ -135,6 +135,13 @@ func (e *env) deploy(t *testing.T, dep string, p project, req dagdeck.DeployCrea
 
 func v1() project {
 	return project{"Dockerfile": "FROM quay.io/dagdeck/runtime:1.1.0\n", "include/report.sh": "echo report v1\n", "dags/report.yaml": "dag_id: report # v1\n"}
+}
+
+// v1Fixed is v1 with a changed script and the same runtime.
+func v1Fixed() project {
+	p := v1()
+	p["include/report.sh"] = "echo report v1 fixed\n"
+	return p
 }
 
 func v2() project {

@@ -76,9 +76,28 @@ func (s *Service) FindDeploy(ctx context.Context, deploymentIDOrName, deployID s
 		if d, err = s.findDeployOf(ctx, tx, dep, deployID); err != nil {
 			return err
 		}
+		if d.DescriptionEdits, err = descriptionEdits(ctx, tx, d); err != nil {
+			return err
+		}
 		return s.applyJudge(ctx, tx, d)
 	})
 	return d, err
+}
+
+// descriptionEdits reads the edits of d's description from the audit log,
+// oldest first.
+func descriptionEdits(ctx context.Context, tx dagdeck.Tx, d *dagdeck.Deploy) ([]dagdeck.DescriptionEdit, error) {
+	es, err := tx.ListAudit(ctx, dagdeck.AuditFilter{DeploymentID: d.DeploymentID, Action: dagdeck.AuditDeployDescription, TargetID: d.ID})
+	if err != nil {
+		return nil, err
+	}
+	var out []dagdeck.DescriptionEdit
+	for i := len(es) - 1; i >= 0; i-- {
+		before, _ := es[i].Summary["before"].(string)
+		after, _ := es[i].Summary["after"].(string)
+		out = append(out, dagdeck.DescriptionEdit{At: es[i].Time, By: es[i].Actor, Before: before, After: after})
+	}
+	return out, nil
 }
 
 // FindDeployByID returns any deploy by id, whichever Deployment it belongs
@@ -186,7 +205,10 @@ func (s *Service) applyJudge(ctx context.Context, tx dagdeck.Tx, d *dagdeck.Depl
 }
 
 // UpdateDeploy changes a deploy's description, or cancels an INITIALIZED
-// deploy by setting its status to FAILED. Requires the deployer role.
+// deploy by setting its status to FAILED. Requires the deployer role; a
+// description only its author or an admin may change (EFORBIDDEN for
+// anyone else), and every change is recorded in the audit log (who, when,
+// before and after), which FindDeploy returns as DescriptionEdits.
 func (s *Service) UpdateDeploy(ctx context.Context, deploymentIDOrName, deployID string, upd dagdeck.DeployUpdate) (*dagdeck.Deploy, error) {
 	if _, err := dagdeck.Authorize(ctx, dagdeck.RoleDeployer); err != nil {
 		return nil, err
@@ -217,6 +239,9 @@ func (s *Service) UpdateDeploy(ctx context.Context, deploymentIDOrName, deployID
 			d.Status, d.FinalizedAt, d.FailureReason = dagdeck.DeployFailed, &now, "cancelled by "+dagdeck.ActorFromContext(ctx).Name
 		}
 		if upd.Description != nil {
+			if err := mayEditDescription(ctx, d); err != nil {
+				return err
+			}
 			d.Description = *upd.Description
 		}
 		if err := tx.UpdateDeploy(ctx, d); err != nil {
@@ -313,6 +338,19 @@ func (s *Service) failIfStillInitialized(ctx context.Context, deploymentID, depl
 
 // deployUpdateChange records a cancel (a failed deploy, announced) or a
 // description edit (old and new text).
+// mayEditDescription returns EFORBIDDEN unless the actor in ctx is d's
+// author or an admin.
+func mayEditDescription(ctx context.Context, d *dagdeck.Deploy) error {
+	actor := dagdeck.ActorFromContext(ctx)
+	if actor.ID == d.CreatedBy.ID && actor.Kind == d.CreatedBy.Kind {
+		return nil
+	}
+	if _, err := dagdeck.Authorize(ctx, dagdeck.RoleAdmin); err == nil {
+		return nil
+	}
+	return dagdeck.Errorf(dagdeck.EFORBIDDEN, "only the author of %s (%s) or an admin may edit its description", d, d.CreatedBy.Name)
+}
+
 func deployUpdateChange(dep *dagdeck.Deployment, d *dagdeck.Deploy, upd dagdeck.DeployUpdate, oldDescription string, actor *dagdeck.Actor) change {
 	if upd.Status != nil {
 		c := deployChange(dagdeck.AuditDeployCancelled, d, nil)

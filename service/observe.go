@@ -26,7 +26,8 @@ func (s *Service) obs() dagdeck.Observer {
 //
 // EINVALID for a missing or long description or a deploy of another
 // Deployment; ENOTFOUND for unknown ids; EUNPROCESSABLE when the target is
-// not eligible or lowers the runtime without req.ConfirmDowngrade;
+// not eligible, lowers the runtime without req.ConfirmDowngrade, or would
+// change nothing (RollbackPlan.ChangesNothing, dry runs included);
 // ECONFLICT while a deploy is in progress or when the Deployment changed
 // under the rollback.
 func (s *Service) Rollback(ctx context.Context, deploymentIDOrName, deployID string, req dagdeck.RollbackRequest) (*dagdeck.RollbackResult, error) {

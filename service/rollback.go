@@ -23,10 +23,12 @@ import (
 //
 // EINVALID for a missing or long description, a bad wait or a deploy of
 // another Deployment; ENOTFOUND for unknown ids; EUNPROCESSABLE when the
-// target is not eligible (FAILED, EXPIRED, ARTIFACTS_MISSING…) or lowers the
-// runtime without req.ConfirmDowngrade; ECONFLICT while a deploy is in
-// progress (after the wait), or when the Deployment changed since the
-// confirmed plan (unless req.Replan allows it).
+// target is not eligible (FAILED, EXPIRED, ARTIFACTS_MISSING…), lowers the
+// runtime without req.ConfirmDowngrade, or would change nothing (the same
+// code, runtime and DAG-deploy setting as the current deploy, dry runs
+// included); ECONFLICT while a deploy is in progress (after the wait), or
+// when the Deployment changed since the confirmed plan (unless req.Replan
+// allows it).
 func (s *Service) rollback(ctx context.Context, deploymentIDOrName, deployID string, req dagdeck.RollbackRequest) (*dagdeck.RollbackResult, error) {
 	actor, err := authorizeRollback(ctx, req)
 	if err != nil {
@@ -80,12 +82,16 @@ func authorizeRollback(ctx context.Context, req dagdeck.RollbackRequest) (*dagde
 	return actor, dagdeck.ValidateDescription(req.Description)
 }
 
-// viewPlan plans a rollback on one snapshot of the store.
+// viewPlan plans a rollback on one snapshot of the store. EUNPROCESSABLE
+// when the rollback would change nothing.
 func (s *Service) viewPlan(ctx context.Context, deploymentIDOrName, deployID string) (plan *dagdeck.RollbackPlan, err error) {
 	err = s.store.View(ctx, func(tx dagdeck.Tx) error {
 		plan, err = s.planRollback(ctx, tx, deploymentIDOrName, deployID)
 		return err
 	})
+	if err == nil && plan.ChangesNothing() {
+		return nil, nothingToRollBack(plan)
+	}
 	return plan, err
 }
 
@@ -218,6 +224,15 @@ func (s *Service) reactivateCurrent(ctx context.Context, deploymentID string) {
 	}
 }
 
+// nothingToRollBack is the refusal of a rollback that would change nothing.
+func nothingToRollBack(plan *dagdeck.RollbackPlan) error {
+	cur, t := plan.CurrentDeploy, plan.TargetDeploy
+	if cur.ID == t.ID {
+		return dagdeck.Errorf(dagdeck.EUNPROCESSABLE, "deploy #%d is current; nothing to roll back", t.Sequence)
+	}
+	return dagdeck.Errorf(dagdeck.EUNPROCESSABLE, "deploy #%d has the same code, runtime and DAG-deploy setting as deploy #%d, which is current; nothing to roll back", t.Sequence, cur.Sequence)
+}
+
 // rollbackChange records a rollback with its plan's summary, and announces it.
 func rollbackChange(dep *dagdeck.Deployment, d *dagdeck.Deploy, plan *dagdeck.RollbackPlan, actor *dagdeck.Actor) change {
 	summary := deploySummary(d)
@@ -309,7 +324,7 @@ func (s *Service) planRollback(ctx context.Context, tx dagdeck.Tx, deploymentIDO
 	if plan.NotRolledBack, err = notRolledBack(ctx, tx, dep, target); err != nil {
 		return nil, err
 	}
-	if err := planTasksAndErasure(ctx, tx, plan); err != nil {
+	if err := s.planTasksAndErasure(ctx, tx, plan); err != nil {
 		return nil, err
 	}
 	return plan, nil
@@ -447,37 +462,6 @@ func notRolledBack(ctx context.Context, tx dagdeck.Tx, dep *dagdeck.Deployment, 
 			"envVars":           strconv.Itoa(len(dep.Env)) + " variables keep their current values",
 		},
 	}, nil
-}
-
-// planTasksAndErasure fills in the running tasks' fate and, for a downgrade,
-// what is erased.
-func planTasksAndErasure(ctx context.Context, tx dagdeck.Tx, plan *dagdeck.RollbackPlan) error {
-	downgrade := plan.Runtime.Change == dagdeck.RuntimeDowngrade
-	plan.RequiresConfirmation = downgrade
-	running, err := tx.ListTaskInstances(ctx, dagdeck.TaskFilter{DeploymentID: plan.DeploymentID, State: dagdeck.TaskRunning})
-	if err != nil {
-		return err
-	}
-	for _, ti := range running {
-		outcome := "finishes on the code it started with; tasks that start afterwards run the rolled-back code"
-		if downgrade && ti.TryNumber < ti.MaxTries {
-			outcome = "fails now; retried after the rollback, on the rolled-back code and runtime"
-		} else if downgrade {
-			outcome = "fails now; no retries left"
-		}
-		plan.RunningTasks = append(plan.RunningTasks, dagdeck.PlannedTask{DagID: ti.DagID, RunID: ti.RunID, TaskID: ti.TaskID, TryNumber: ti.TryNumber, DeployID: ti.DeployID, Outcome: outcome})
-	}
-	if !downgrade {
-		return nil
-	}
-	for _, f := range dagdeck.FeaturesLost(plan.Runtime.From, plan.Runtime.To) {
-		n, err := tx.CountFeatureRows(ctx, plan.DeploymentID, f)
-		if err != nil {
-			return err
-		}
-		plan.Erased = append(plan.Erased, dagdeck.ErasedFeature{Feature: f, Rows: n})
-	}
-	return nil
 }
 
 func describeErased(erased []dagdeck.ErasedFeature) string {

@@ -219,6 +219,72 @@ func TestDeployService_RollbackErrors(t *testing.T) {
 	})
 }
 
+func TestDeployService_RollbackToCurrent(t *testing.T) {
+	t.Run("ErrNothingChanges", func(t *testing.T) {
+		e := newEnv(t)
+		e.deployment(t, "prod", true)
+		e.deploy(t, "prod", v1(), v1().request(dagdeck.DeployImageAndDAG, "1.1.0", true))
+		e.deploy(t, "prod", v1Fixed(), v1Fixed().request(dagdeck.DeployImageAndDAG, "1.1.0", true))
+		cur := e.deploy(t, "prod", v2(), v2().request(dagdeck.DeployImageAndDAG, "2.0.0", true))
+		for _, dry := range []bool{false, true} {
+			_, err := e.svc.Rollback(deployer, "prod", cur.ID, dagdeck.RollbackRequest{Description: "x", DryRun: dry})
+			wantCode(t, err, dagdeck.EUNPROCESSABLE)
+			if msg := dagdeck.ErrorMessage(err); msg != "deploy #3 is current; nothing to roll back" {
+				t.Fatalf("dry run %v: message %q", dry, msg)
+			}
+		}
+		if h := history(t, e, "prod"); len(h) != 3 {
+			t.Fatalf("history has %d deploys, want 3", len(h))
+		}
+	})
+
+	t.Run("ErrSameCodeAsCurrent", func(t *testing.T) {
+		e := newEnv(t)
+		e.deployment(t, "prod", true)
+		e.deploy(t, "prod", v1(), v1().request(dagdeck.DeployImageAndDAG, "1.1.0", true))
+		e.deploy(t, "prod", v1Fixed(), v1Fixed().request(dagdeck.DeployImageAndDAG, "1.1.0", true))
+		back := rollback(t, e, "prod", 1)
+		_, err := e.svc.Rollback(deployer, "prod", back.RollbackFromID, dagdeck.RollbackRequest{Description: "again"})
+		wantCode(t, err, dagdeck.EUNPROCESSABLE)
+		if msg := dagdeck.ErrorMessage(err); !strings.Contains(msg, "deploy #1 has the same code") || !strings.Contains(msg, "#3, which is current") {
+			t.Fatalf("message %q", msg)
+		}
+	})
+
+	t.Run("OKWhenTheDagDeploySettingChanged", func(t *testing.T) {
+		e := newEnv(t)
+		e.deployment(t, "prod", true)
+		cur := e.deploy(t, "prod", v1(), v1().request(dagdeck.DeployImageAndDAG, "1.1.0", true))
+		off := false
+		if _, err := e.svc.UpdateDeployment(admin, "prod", dagdeck.DeploymentUpdate{IsDagDeployEnabled: &off}); err != nil {
+			t.Fatal(err)
+		}
+		res, err := e.svc.Rollback(deployer, "prod", cur.ID, dagdeck.RollbackRequest{Description: "restore DAG deploys"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.Plan.DagDeploy.Changed || res.Deploy.Sequence != 2 || !res.Deploy.IsDagDeployEnabled {
+			t.Fatalf("plan %+v, deploy %+v", res.Plan.DagDeploy, res.Deploy)
+		}
+	})
+}
+
+// rollback rolls dep back to the deploy with that sequence number.
+func rollback(t *testing.T, e *env, dep string, seq int64) *dagdeck.Deploy {
+	t.Helper()
+	for _, d := range history(t, e, dep) {
+		if d.Sequence == seq {
+			res, err := e.svc.Rollback(deployer, dep, d.ID, dagdeck.RollbackRequest{Description: "back to #" + fmt.Sprint(seq)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return res.Deploy
+		}
+	}
+	t.Fatalf("no deploy #%d", seq)
+	return nil
+}
+
 func statusp(s dagdeck.DeployStatus) *dagdeck.DeployStatus { return &s }
 
 func TestDeployService_RollbackEligibility(t *testing.T) {
@@ -237,7 +303,7 @@ func TestDeployService_RollbackEligibility(t *testing.T) {
 			e.deployment(t, "prod", true)
 			old := e.deploy(t, "prod", v1(), v1().request(dagdeck.DeployImageAndDAG, "1.1.0", true))
 			e.clock.Add(tt.age - time.Hour)
-			e.deploy(t, "prod", v1(), v1().request(dagdeck.DeployImageAndDAG, "1.1.0", true))
+			e.deploy(t, "prod", v1Fixed(), v1Fixed().request(dagdeck.DeployImageAndDAG, "1.1.0", true))
 			e.clock.Add(time.Hour)
 			d, err := e.svc.FindDeploy(viewer, "prod", old.ID)
 			if err != nil {
@@ -269,6 +335,10 @@ func TestDeployService_RollbackEligibility(t *testing.T) {
 		h := history(t, e, "prod")
 		if h[0].ID != b.ID || !h[0].Rollback.Eligible || h[1].ID != a.ID || h[1].Rollback.Eligible || h[1].Rollback.Reason != dagdeck.ReasonExpired {
 			t.Fatalf("eligibility: %+v / %+v", h[0].Rollback, h[1].Rollback)
+		}
+		off := false
+		if _, err := e.svc.UpdateDeployment(admin, "prod", dagdeck.DeploymentUpdate{IsDagDeployEnabled: &off}); err != nil {
+			t.Fatal(err)
 		}
 		if _, err := e.svc.Rollback(deployer, "prod", b.ID, dagdeck.RollbackRequest{Description: "redeploy the last"}); err != nil {
 			t.Fatal(err)

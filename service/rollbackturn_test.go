@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/dagdeck/dagdeck"
-	"github.com/dagdeck/dagdeck/internal/apitest"
+	"github.com/dagdeck/dagdeck/testsupport/apitest"
 )
 
 // turnHeld reports whether a rollback of the Deployment holds its turn.

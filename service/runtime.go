@@ -225,6 +225,21 @@ func findRuns(ctx context.Context, tx dagdeck.Tx, dep *dagdeck.Deployment, dagID
 	return runs, nil
 }
 
+// TaskInstance returns one task instance (one try) of a Deployment.
+// Requires the viewer role. ENOTFOUND for an unknown try.
+func (s *Service) TaskInstance(ctx context.Context, deploymentIDOrName, taskInstanceID string) (*dagdeck.TaskInstance, error) {
+	if _, err := dagdeck.Authorize(ctx, dagdeck.RoleViewer); err != nil {
+		return nil, err
+	}
+	var ti *dagdeck.TaskInstance
+	err := s.store.View(ctx, func(tx dagdeck.Tx) error {
+		var err error
+		ti, err = findTaskOf(ctx, tx, deploymentIDOrName, taskInstanceID)
+		return err
+	})
+	return ti, err
+}
+
 // TaskLog returns the log of one try, secret values masked by the runtime.
 // Requires the viewer role. ENOTFOUND for an unknown try, or one that never
 // ran (no log).
@@ -277,13 +292,17 @@ func (s *Service) TaskTry(ctx context.Context, deploymentIDOrName, taskInstanceI
 // SetTaskNote sets (or, with "", clears) the note of a task instance.
 // Requires the deployer role. ENOTIMPLEMENTED when the Deployment's runtime
 // is older than 1.1.0 (task notes); EINVALID for a note longer than
-// MaxTaskNoteLen; ENOTFOUND for an unknown try.
+// MaxTaskNoteLen or with control characters other than newlines and tabs;
+// ENOTFOUND for an unknown try.
 func (s *Service) SetTaskNote(ctx context.Context, deploymentIDOrName, taskInstanceID, note string) (*dagdeck.TaskInstance, error) {
 	if _, err := dagdeck.Authorize(ctx, dagdeck.RoleDeployer); err != nil {
 		return nil, err
 	}
 	if n := len([]rune(note)); n > MaxTaskNoteLen {
 		return nil, dagdeck.Errorf(dagdeck.EINVALID, "the note is %d characters; the limit is %d", n, MaxTaskNoteLen)
+	}
+	if err := dagdeck.ValidateText("the note", note, true); err != nil {
+		return nil, err
 	}
 	var ti *dagdeck.TaskInstance
 	err := s.store.Update(ctx, func(tx dagdeck.Tx) error {

@@ -37,33 +37,68 @@ func (b *RuntimeBackend) authorize(ctx context.Context) error {
 	return err
 }
 
+// inScope returns ENOTFOUND, as for a Deployment that does not exist,
+// unless the caller's token may reach the Deployment: a runtime token
+// created for some Deployments reaches only those.
+func (b *RuntimeBackend) inScope(ctx context.Context, tx dagdeck.Tx, deploymentIDOrName string) error {
+	if b.trusted {
+		return nil
+	}
+	dep, err := findDeployment(ctx, tx, deploymentIDOrName)
+	if err != nil {
+		return err
+	}
+	if a := dagdeck.ActorFromContext(ctx); !a.Reaches(dep.ID) {
+		return dagdeck.Errorf(dagdeck.ENOTFOUND, "Deployment %q not found", deploymentIDOrName)
+	}
+	return nil
+}
+
 // view authorizes, then runs fn in a read-only transaction.
-func (b *RuntimeBackend) view(ctx context.Context, fn func(tx dagdeck.Tx) error) error {
+func (b *RuntimeBackend) view(ctx context.Context, deploymentID string, fn func(tx dagdeck.Tx) error) error {
 	if err := b.authorize(ctx); err != nil {
 		return err
 	}
-	return b.s.store.View(ctx, fn)
+	return b.s.store.View(ctx, func(tx dagdeck.Tx) error {
+		if err := b.inScope(ctx, tx, deploymentID); err != nil {
+			return err
+		}
+		return fn(tx)
+	})
 }
 
 // update authorizes, then runs fn in a read-write transaction.
-func (b *RuntimeBackend) update(ctx context.Context, fn func(tx dagdeck.Tx) error) error {
+func (b *RuntimeBackend) update(ctx context.Context, deploymentID string, fn func(tx dagdeck.Tx) error) error {
 	if err := b.authorize(ctx); err != nil {
 		return err
 	}
-	return b.s.store.Update(ctx, fn)
+	return b.s.store.Update(ctx, func(tx dagdeck.Tx) error {
+		if err := b.inScope(ctx, tx, deploymentID); err != nil {
+			return err
+		}
+		return fn(tx)
+	})
 }
 
 // ListDeployments returns every Deployment.
 func (b *RuntimeBackend) ListDeployments(ctx context.Context) ([]*dagdeck.Deployment, error) {
+	if err := b.authorize(ctx); err != nil {
+		return nil, err
+	}
 	var ds []*dagdeck.Deployment
-	err := b.view(ctx, func(tx dagdeck.Tx) (err error) {
-		if ds, err = tx.ListDeployments(ctx); err != nil {
+	err := b.s.store.View(ctx, func(tx dagdeck.Tx) error {
+		all, err := tx.ListDeployments(ctx)
+		if err != nil {
 			return err
 		}
-		for _, d := range ds {
+		for _, d := range all {
+			if !b.trusted && !dagdeck.ActorFromContext(ctx).Reaches(d.ID) {
+				continue
+			}
 			if err := withPolicy(ctx, tx, d); err != nil {
 				return err
 			}
+			ds = append(ds, d)
 		}
 		return nil
 	})
@@ -75,7 +110,7 @@ func (b *RuntimeBackend) ListDeployments(ctx context.Context) ([]*dagdeck.Deploy
 func (b *RuntimeBackend) Deployment(ctx context.Context, idOrName string) (*dagdeck.Deployment, *dagdeck.Deploy, error) {
 	var dep *dagdeck.Deployment
 	var cur *dagdeck.Deploy
-	err := b.view(ctx, func(tx dagdeck.Tx) (err error) {
+	err := b.view(ctx, idOrName, func(tx dagdeck.Tx) (err error) {
 		if dep, err = findDeployment(ctx, tx, idOrName); err != nil {
 			return err
 		}
@@ -104,7 +139,7 @@ func (b *RuntimeBackend) OpenBlob(ctx context.Context, digest string) (io.ReadCl
 
 // ReplaceDags replaces the DAGs and import errors the Deployment reports.
 func (b *RuntimeBackend) ReplaceDags(ctx context.Context, deploymentID string, dags []*dagdeck.Dag, errs []*dagdeck.ImportError) error {
-	return b.update(ctx, func(tx dagdeck.Tx) error {
+	return b.update(ctx, deploymentID, func(tx dagdeck.Tx) error {
 		if _, err := tx.FindDeployment(ctx, deploymentID); err != nil {
 			return err
 		}
@@ -139,7 +174,7 @@ func recordImportErrorFiles(ctx context.Context, tx dagdeck.Tx, dags []*dagdeck.
 // ListRuns returns the Deployment's runs matching f, newest first.
 func (b *RuntimeBackend) ListRuns(ctx context.Context, deploymentID string, f dagdeck.RunFilter) ([]*dagdeck.DagRun, error) {
 	var runs []*dagdeck.DagRun
-	err := b.view(ctx, func(tx dagdeck.Tx) (err error) {
+	err := b.view(ctx, deploymentID, func(tx dagdeck.Tx) (err error) {
 		f.DeploymentID = deploymentID
 		runs, err = tx.ListDagRuns(ctx, f)
 		return err
@@ -151,7 +186,7 @@ func (b *RuntimeBackend) ListRuns(ctx context.Context, deploymentID string, f da
 // logical date. ENOTFOUND if none.
 func (b *RuntimeBackend) LatestScheduledRun(ctx context.Context, deploymentID, dagID string) (*dagdeck.DagRun, error) {
 	var r *dagdeck.DagRun
-	err := b.view(ctx, func(tx dagdeck.Tx) (err error) {
+	err := b.view(ctx, deploymentID, func(tx dagdeck.Tx) (err error) {
 		r, err = tx.LatestDagRun(ctx, deploymentID, dagID, "scheduled")
 		return err
 	})
@@ -161,7 +196,7 @@ func (b *RuntimeBackend) LatestScheduledRun(ctx context.Context, deploymentID, d
 // CreateRun inserts a run of the Deployment. ECONFLICT if the DAG already
 // has that run id.
 func (b *RuntimeBackend) CreateRun(ctx context.Context, deploymentID string, r *dagdeck.DagRun) error {
-	return b.update(ctx, func(tx dagdeck.Tx) error {
+	return b.update(ctx, deploymentID, func(tx dagdeck.Tx) error {
 		r.DeploymentID = deploymentID
 		return tx.CreateDagRun(ctx, r)
 	})
@@ -169,7 +204,7 @@ func (b *RuntimeBackend) CreateRun(ctx context.Context, deploymentID string, r *
 
 // UpdateRun writes a run's state and times. ENOTFOUND for a run of another Deployment.
 func (b *RuntimeBackend) UpdateRun(ctx context.Context, deploymentID string, r *dagdeck.DagRun) error {
-	return b.update(ctx, func(tx dagdeck.Tx) error {
+	return b.update(ctx, deploymentID, func(tx dagdeck.Tx) error {
 		if _, err := findRunOf(ctx, tx, deploymentID, r.ID); err != nil {
 			return err
 		}
@@ -180,7 +215,7 @@ func (b *RuntimeBackend) UpdateRun(ctx context.Context, deploymentID string, r *
 // ListTaskInstances returns the Deployment's task instances matching f, newest first.
 func (b *RuntimeBackend) ListTaskInstances(ctx context.Context, deploymentID string, f dagdeck.TaskFilter) ([]*dagdeck.TaskInstance, error) {
 	var tis []*dagdeck.TaskInstance
-	err := b.view(ctx, func(tx dagdeck.Tx) (err error) {
+	err := b.view(ctx, deploymentID, func(tx dagdeck.Tx) (err error) {
 		f.DeploymentID = deploymentID
 		tis, err = tx.ListTaskInstances(ctx, f)
 		return err
@@ -191,7 +226,7 @@ func (b *RuntimeBackend) ListTaskInstances(ctx context.Context, deploymentID str
 // CreateTaskInstance inserts a try of a run of the Deployment. ECONFLICT if
 // the run already has it; ENOTFOUND for a run of another Deployment.
 func (b *RuntimeBackend) CreateTaskInstance(ctx context.Context, deploymentID string, ti *dagdeck.TaskInstance) error {
-	return b.update(ctx, func(tx dagdeck.Tx) error {
+	return b.update(ctx, deploymentID, func(tx dagdeck.Tx) error {
 		r, err := findRunOf(ctx, tx, deploymentID, ti.DagRunID)
 		if err != nil {
 			return err
@@ -208,7 +243,7 @@ func (b *RuntimeBackend) CreateTaskInstance(ctx context.Context, deploymentID st
 // be failed or rescheduled: anything else is ECONFLICT, so a runtime never
 // overwrites what a downgrade decided.
 func (b *RuntimeBackend) UpdateTaskInstance(ctx context.Context, deploymentID string, ti *dagdeck.TaskInstance) error {
-	return b.update(ctx, func(tx dagdeck.Tx) error {
+	return b.update(ctx, deploymentID, func(tx dagdeck.Tx) error {
 		// The lock orders this read-check-write with downgrades and notes,
 		// which change the same rows (PostgreSQL runs READ COMMITTED).
 		if err := tx.LockDeployment(ctx, deploymentID); err != nil {
@@ -274,7 +309,7 @@ func checkTransition(cur *dagdeck.TaskInstance, state string) error {
 // PutTaskLog stores (replaces) the log of a try of the Deployment, with the
 // Deployment's secret env values masked, whatever the runtime sent.
 func (b *RuntimeBackend) PutTaskLog(ctx context.Context, deploymentID, taskInstanceID string, log []byte) error {
-	return b.update(ctx, func(tx dagdeck.Tx) error {
+	return b.update(ctx, deploymentID, func(tx dagdeck.Tx) error {
 		dep, err := tx.FindDeployment(ctx, deploymentID)
 		if err != nil {
 			return err
@@ -286,11 +321,26 @@ func (b *RuntimeBackend) PutTaskLog(ctx context.Context, deploymentID, taskInsta
 	})
 }
 
+// TaskLog returns the stored log of a try of the Deployment. ENOTFOUND if
+// none was stored.
+func (b *RuntimeBackend) TaskLog(ctx context.Context, deploymentID, taskInstanceID string) ([]byte, error) {
+	var log []byte
+	err := b.view(ctx, deploymentID, func(tx dagdeck.Tx) error {
+		if _, err := findTaskOf(ctx, tx, deploymentID, taskInstanceID); err != nil {
+			return err
+		}
+		var err error
+		log, err = tx.TaskLog(ctx, taskInstanceID)
+		return err
+	})
+	return log, err
+}
+
 // PutXCom stores a value of a run of the Deployment. ENOTIMPLEMENTED if
 // the Deployment's current runtime has no XCom: a downgrade erased XComs
 // and none may come back from a try that ran before it.
 func (b *RuntimeBackend) PutXCom(ctx context.Context, deploymentID string, x *dagdeck.XCom) error {
-	return b.update(ctx, func(tx dagdeck.Tx) error {
+	return b.update(ctx, deploymentID, func(tx dagdeck.Tx) error {
 		if err := tx.LockDeployment(ctx, deploymentID); err != nil {
 			return err
 		}
@@ -313,7 +363,7 @@ func (b *RuntimeBackend) PutXCom(ctx context.Context, deploymentID string, x *da
 // FindXCom returns a value of a run of the Deployment. ENOTFOUND if none.
 func (b *RuntimeBackend) FindXCom(ctx context.Context, deploymentID, dagRunID, taskID, key string) (*dagdeck.XCom, error) {
 	var x *dagdeck.XCom
-	err := b.view(ctx, func(tx dagdeck.Tx) error {
+	err := b.view(ctx, deploymentID, func(tx dagdeck.Tx) error {
 		if _, err := findRunOf(ctx, tx, deploymentID, dagRunID); err != nil {
 			return err
 		}

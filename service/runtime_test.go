@@ -159,6 +159,22 @@ func TestService_TaskLog(t *testing.T) {
 	wantCode(t, err, dagdeck.ENOTFOUND)
 }
 
+func TestService_TaskInstance(t *testing.T) {
+	f := newRuntimeFixture(t, "1.1.0")
+	ti := f.try(t, "a", 2, 3, dagdeck.TaskRunning)
+	got, err := f.svc.TaskInstance(viewer, "etl", ti.ID)
+	if err != nil || got.ID != ti.ID || got.State != dagdeck.TaskRunning || got.TryNumber != 2 {
+		t.Fatalf("TaskInstance = %+v, %v", got, err)
+	}
+	_, err = f.svc.TaskInstance(viewer, "etl", "nope")
+	wantCode(t, err, dagdeck.ENOTFOUND)
+	f.deployment(t, "other", true)
+	_, err = f.svc.TaskInstance(viewer, "other", ti.ID)
+	wantCode(t, err, dagdeck.ENOTFOUND)
+	_, err = f.svc.TaskInstance(bg, "etl", ti.ID)
+	wantCode(t, err, dagdeck.EUNAUTHORIZED)
+}
+
 func TestService_SetTaskNote(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
 		f := newRuntimeFixture(t, "1.1.0")
@@ -190,6 +206,15 @@ func TestService_SetTaskNote(t *testing.T) {
 		ti := f.try(t, "a", 1, 1, dagdeck.TaskSuccess)
 		_, err := f.svc.SetTaskNote(deployer, "etl", ti.ID, strings.Repeat("é", service.MaxTaskNoteLen+1))
 		wantCode(t, err, dagdeck.EINVALID)
+	})
+	t.Run("ErrControlCharacter", func(t *testing.T) {
+		f := newRuntimeFixture(t, "1.1.0")
+		ti := f.try(t, "a", 1, 1, dagdeck.TaskSuccess)
+		_, err := f.svc.SetTaskNote(deployer, "etl", ti.ID, "done\x1b]0;pwned\x07")
+		wantCode(t, err, dagdeck.EINVALID)
+		if got := f.find(t, ti.ID); got.Note != "" {
+			t.Fatalf("note stored: %q", got.Note)
+		}
 	})
 	t.Run("ErasedByDowngrade", func(t *testing.T) {
 		f := newRuntimeFixture(t, "1.0.0")

@@ -40,6 +40,8 @@ type Service struct {
 	manifests manifestCache
 	// outboxWake nudges the webhook deliverer when an event was queued.
 	outboxWake chan struct{}
+	// readyTimeout bounds each dependency check of Ready.
+	readyTimeout time.Duration
 }
 
 // Option configures a Service.
@@ -75,6 +77,7 @@ func New(store dagdeck.Store, artifacts dagdeck.ArtifactStore, opts ...Option) *
 		gcGrace:       DefaultGCGrace,
 		logger:        slog.Default(),
 		outboxWake:    make(chan struct{}, 1),
+		readyTimeout:  DefaultReadyTimeout,
 	}
 	for _, o := range opts {
 		o(s)

@@ -14,7 +14,7 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/dagdeck/dagdeck"
-	"github.com/dagdeck/dagdeck/internal/apitest"
+	"github.com/dagdeck/dagdeck/testsupport/apitest"
 	"github.com/dagdeck/dagdeck/service"
 )
 

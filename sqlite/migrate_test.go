@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/dagdeck/dagdeck/internal/sqldb/sqldbtest"
+	"github.com/dagdeck/dagdeck/testsupport/sqldbtest"
 )
 
 func tempPath(t *testing.T) string { return filepath.Join(t.TempDir(), "dagdeck.db") }

@@ -67,6 +67,13 @@ func testAudit(t *testing.T, open Opener) {
 		if len(got) != 2 || got[0].Seq != 3 || got[1].Seq != 2 {
 			t.Fatalf("list by actor since at(1) before 5 = %d entries", len(got))
 		}
+		view(t, s, func(tx dagdeck.Tx) (err error) {
+			got, err = tx.ListAudit(t.Context(), dagdeck.AuditFilter{DeploymentID: "dep-b", Action: "test.1", TargetID: "d1"})
+			return err
+		})
+		if len(got) != 1 || got[0].Seq != 5 {
+			t.Fatalf("list by action and target = %+v", got)
+		}
 	})
 	t.Run("LinearUnderConcurrency", func(t *testing.T) {
 		s := newStore(t, open)

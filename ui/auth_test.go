@@ -268,4 +268,9 @@ func TestUI_LoginThrottle(t *testing.T) {
 	if res.StatusCode != http.StatusTooManyRequests || !strings.Contains(res.body, "Too many failed logins") || res.cookie("dagdeck_session") != nil {
 		t.Fatalf("login after 10 failures: status %d\n%s", res.StatusCode, res.body)
 	}
+	// Someone guessing ana's password does not lock out others at the address.
+	e.user(t, "vera", dagdeck.RoleViewer)
+	if res := e.browser(t).login("vera", "vera-password"); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("another user from the same address after ana's lock-out: status %d", res.StatusCode)
+	}
 }

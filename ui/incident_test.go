@@ -10,7 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/dagdeck/dagdeck"
-	"github.com/dagdeck/dagdeck/internal/testenv"
+	"github.com/dagdeck/dagdeck/testsupport/testenv"
 	"github.com/dagdeck/dagdeck/service"
 )
 

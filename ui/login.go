@@ -60,9 +60,9 @@ func (u *UI) handleLogin(w http.ResponseWriter, r *http.Request) {
 		u.renderLogin(w, r, http.StatusForbidden, view)
 		return
 	}
-	if wait := u.throttle.wait(r); wait > 0 {
+	if wait := u.throttle.wait(r, throttleUser(r, view)); wait > 0 {
 		view.Error = fmt.Sprintf("Too many failed logins from your address. Try again in %s.", wait.Round(time.Second))
-		u.logger.Warn("web UI login throttled", "remote", r.RemoteAddr)
+		u.logger.Warn("web UI login throttled", "remote", clientHost(r))
 		u.renderLogin(w, r, http.StatusTooManyRequests, view)
 		return
 	}
@@ -75,7 +75,7 @@ func (u *UI) handleLogin(w http.ResponseWriter, r *http.Request) {
 		u.loginFailed(w, r, view, err)
 		return
 	}
-	u.throttle.succeeded(r)
+	u.throttle.succeeded(r, throttleUser(r, view))
 	if old, err := r.Cookie(sessionCookie); err == nil && old.Value != "" {
 		if err := u.svc.Logout(r.Context(), old.Value); err != nil {
 			u.logger.Warn("end previous session", "err", err)
@@ -99,8 +99,8 @@ func (u *UI) loginFailed(w http.ResponseWriter, r *http.Request, view *loginView
 	default:
 		view.Error = "Wrong user name or password."
 	}
-	u.throttle.failed(r)
-	u.logger.Warn("web UI login failed", "user", view.Name, "byToken", view.ByToken, "remote", r.RemoteAddr)
+	u.throttle.failed(r, throttleUser(r, view))
+	u.logger.Warn("web UI login failed", "user", view.Name, "byToken", view.ByToken, "remote", clientHost(r))
 	u.renderLogin(w, r, http.StatusUnauthorized, view)
 }
 
@@ -110,4 +110,13 @@ func (u *UI) handleLogout(w http.ResponseWriter, r *http.Request, v *visit) {
 	}
 	u.clearCookie(w, r, sessionCookie, "/")
 	http.Redirect(w, r, "/login?out=1", http.StatusSeeOther)
+}
+
+// throttleUser is the name a login attempt counts against: the user name
+// typed, or "" for a token.
+func throttleUser(r *http.Request, view *loginView) string {
+	if view.ByToken || r.PostFormValue("method") == "token" || strings.TrimSpace(r.PostFormValue("token")) != "" {
+		return ""
+	}
+	return view.Name
 }

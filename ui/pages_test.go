@@ -159,7 +159,7 @@ func TestUI_DowngradeNeedsConfirmation(t *testing.T) {
 	b.mustLogin("", e.token(t, "ci", dagdeck.RoleDeployer))
 	path := "/deployments/prod/deploys/" + h.Report.ID + "/rollback"
 	plan := b.get(path)
-	for _, s := range []string{"data-downgrade", "Runtime downgrade: 2.0.0 → 1.1.0", "XCom values</strong>: 3 rows", "fail immediately", `name="confirm_downgrade"`, "fails now; retried after the rollback"} {
+	for _, s := range []string{"data-downgrade", "Runtime downgrade: 2.0.0 → 1.1.0", "XCom values</strong>: 3 rows", "fail immediately", `name="confirm_downgrade"`, "fails now; not retried: deploy #2 has no task transform in DAG report"} {
 		if !strings.Contains(plan.body, s) {
 			t.Errorf("downgrade plan lacks %q", s)
 		}
@@ -228,6 +228,10 @@ func TestUI_DeployPage(t *testing.T) {
 	h := e.seed(t, "prod")
 	b := e.browser(t)
 	b.mustLogin("", e.adminToken)
+	edited := "Add the weather <DAG>"
+	if _, err := e.svc.UpdateDeploy(adminCtx, "prod", h.Current.ID, dagdeck.DeployUpdate{Description: &edited}); err != nil {
+		t.Fatal(err)
+	}
 	page := b.get("/deployments/prod/deploys/" + h.Current.ID)
 	if page.StatusCode != http.StatusOK {
 		t.Fatalf("status %d", page.StatusCode)
@@ -241,6 +245,7 @@ func TestUI_DeployPage(t *testing.T) {
 		`<del>dags/cleanup.yaml</del>`,
 		"/api/v1/deployments/" + h.Deployment.ID + "/deploys/" + h.Current.ID + "/archive?part=dags",
 		"/api/v1/deployments/" + h.Deployment.ID + "/deploys/" + h.Current.ID + "/archive?part=image",
+		"Add the weather &lt;DAG&gt;", "Description edited by admin", "was “Add the weather DAG, report hourly”",
 	} {
 		if !strings.Contains(page.body, s) {
 			t.Errorf("deploy page lacks %q", s)

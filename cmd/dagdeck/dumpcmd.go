@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dagdeck/dagdeck"
+	"github.com/dagdeck/dagdeck/cli"
 	"github.com/dagdeck/dagdeck/dump"
 )
 
@@ -39,8 +40,7 @@ server first so the snapshot is consistent.`,
 			if err = closeFile(err); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "Exported %d Deployment(s), %d deploy(s), %d artifact(s) (%d bytes).\n", stats.Deployments, stats.Deploys, stats.Blobs, stats.Bytes)
-			return nil
+			return reportStats(cmd, "Exported", stats, out != "-")
 		},
 	}
 	b.register(cmd.Flags())
@@ -81,8 +81,7 @@ a failed import leaves none.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "Imported %d Deployment(s), %d deploy(s), %d artifact(s) (%d bytes).\n", stats.Deployments, stats.Deploys, stats.Blobs, stats.Bytes)
-			return nil
+			return reportStats(cmd, "Imported", stats, true)
 		},
 	}
 	b.register(cmd.Flags())
@@ -134,4 +133,14 @@ func createOutput(path string, stdout io.Writer) (io.Writer, func(error) error, 
 		return err
 	}
 	return tmp, finish, nil
+}
+
+// reportStats says what an export or import moved: on stderr, or with -o
+// json as dump.Stats on stdout when stdout is not the export itself.
+func reportStats(cmd *cobra.Command, verb string, stats *dump.Stats, stdoutFree bool) error {
+	if cli.JSONOutput(cmd) && stdoutFree {
+		return cli.PrintJSON(cmd.OutOrStdout(), stats)
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "%s %d Deployment(s), %d deploy(s), %d artifact(s) (%d bytes).\n", verb, stats.Deployments, stats.Deploys, stats.Blobs, stats.Bytes)
+	return nil
 }

@@ -13,27 +13,33 @@ import (
 	"github.com/dagdeck/dagdeck/cli"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
+// version may be set at build time with -ldflags "-X main.version=…";
+// otherwise `dagdeck version` reads it from the build information.
+var version = ""
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	root := cli.NewRootCommand(version)
-	for _, cmd := range []*cobra.Command{newServerCmd(), newMigrateCmd(), newExportCmd(), newImportCmd()} {
-		hideClientFlags(cmd)
+	server := newServerCmd()
+	hideClientFlags(server, "server", "token", "output")
+	root.AddCommand(server)
+	for _, cmd := range []*cobra.Command{newMigrateCmd(), newExportCmd(), newImportCmd()} {
+		hideClientFlags(cmd, "server", "token") // they honour -o json
 		root.AddCommand(cmd)
 	}
+	root.AddCommand(newAdminCmd()) // works on the stores, but honours -o json
 	root.AddCommand(newRuntimeCmd())
 	code := cli.Execute(ctx, root)
 	stop()
 	os.Exit(code)
 }
 
-// hideClientFlags keeps the CLI's global flags (--server, --token, -o) out of
-// the help of commands that work on the stores directly and ignore them.
-func hideClientFlags(cmd *cobra.Command) {
+// hideClientFlags keeps the CLI's global flags that a command ignores (such
+// as --server and --token for commands that work on the stores directly)
+// out of its help.
+func hideClientFlags(cmd *cobra.Command, names ...string) {
 	cmd.SetHelpFunc(func(c *cobra.Command, args []string) {
-		for _, name := range []string{"server", "token", "output"} {
+		for _, name := range names {
 			if f := c.InheritedFlags().Lookup(name); f != nil {
 				f.Hidden = true
 			}

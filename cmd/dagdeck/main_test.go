@@ -5,12 +5,15 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/client"
-	"github.com/dagdeck/dagdeck/internal/apitest"
+	"github.com/dagdeck/dagdeck/testsupport/apitest"
 )
 
 var tokenRE = regexp.MustCompile(`ddk_[A-Za-z0-9_-]+`)
@@ -66,5 +69,40 @@ func TestMain_InProcess(t *testing.T) {
 	page, err := client.New(m2.URL(), token).ListDeploys(ctx, "prod", client.ListDeploysOptions{})
 	if err != nil || len(page.Deploys) != 3 || page.Deploys[0].RollbackFromID != first.ID {
 		t.Fatalf("after a restart: %+v %v", page, err)
+	}
+}
+
+// TestMain_NewDataFolderKeepsTheSavedToken: a server started on the same
+// address with a new data folder does not silently replace the CLI's saved
+// token of the other installation.
+func TestMain_NewDataFolderKeepsTheSavedToken(t *testing.T) {
+	t.Setenv("DAGDECK_CONFIG", filepath.Join(t.TempDir(), "credentials.json"))
+	start := func(dir string) (*Main, string) {
+		var out bytes.Buffer
+		m := &Main{Addr: "127.0.0.1:0", Runtime: runtimeNone, Stdout: &out, SaveCredentials: true, Logger: slog.New(slog.DiscardHandler)}
+		m.DataDir = dir
+		if err := m.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { m.Close() })
+		return m, out.String()
+	}
+	first, out := start(t.TempDir())
+	oldToken := tokenRE.FindString(out)
+	first.Close()
+	// Same address, new data folder.
+	second := &Main{Addr: first.ln.Addr().String(), Runtime: runtimeNone, SaveCredentials: true, Logger: slog.New(slog.DiscardHandler)}
+	var out2 bytes.Buffer
+	second.Stdout, second.DataDir = &out2, t.TempDir()
+	if err := second.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	if !strings.Contains(out2.String(), "belongs to another dagdeck installation") {
+		t.Fatalf("the second start did not say what happened:\n%s", out2.String())
+	}
+	raw, err := os.ReadFile(os.Getenv("DAGDECK_CONFIG"))
+	if err != nil || !strings.Contains(string(raw), oldToken) {
+		t.Fatalf("the old token is gone from the credentials file (%v)", err)
 	}
 }

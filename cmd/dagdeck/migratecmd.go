@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/dagdeck/dagdeck/cli"
 	"github.com/dagdeck/dagdeck/internal/sqldb"
 	"github.com/dagdeck/dagdeck/postgres"
 	"github.com/dagdeck/dagdeck/sqlite"
@@ -71,6 +73,9 @@ rolling upgrade of several replicas.`,
 			if err != nil {
 				return err
 			}
+			if cli.JSONOutput(cmd) {
+				return cli.PrintJSON(cmd.OutOrStdout(), migrationsJSON(rows))
+			}
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "VERSION\tNAME\tAPPLIED")
 			for _, r := range rows {
@@ -96,9 +101,32 @@ rolling upgrade of several replicas.`,
 			if err := m.Migrate(cmd.Context()); err != nil {
 				return err
 			}
+			if cli.JSONOutput(cmd) {
+				rows, err := m.Migrations(cmd.Context())
+				if err != nil {
+					return err
+				}
+				return cli.PrintJSON(cmd.OutOrStdout(), migrationsJSON(rows))
+			}
 			fmt.Fprintln(cmd.OutOrStdout(), "The database schema is up to date.")
 			return nil
 		},
 	})
 	return cmd
+}
+
+// migrationJSON is one migration in the -o json answer of migrate status
+// and migrate up.
+type migrationJSON struct {
+	Version   int        `json:"version"`
+	Name      string     `json:"name"`
+	AppliedAt *time.Time `json:"appliedAt"`
+}
+
+func migrationsJSON(rows []sqldb.MigrationState) map[string]any {
+	out := make([]migrationJSON, len(rows))
+	for i, r := range rows {
+		out[i] = migrationJSON{Version: r.Version, Name: r.Name, AppliedAt: r.AppliedAt}
+	}
+	return map[string]any{"migrations": out}
 }

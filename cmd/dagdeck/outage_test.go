@@ -11,8 +11,8 @@ import (
 
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/client"
-	"github.com/dagdeck/dagdeck/internal/apitest"
-	"github.com/dagdeck/dagdeck/internal/testenv"
+	"github.com/dagdeck/dagdeck/testsupport/apitest"
+	"github.com/dagdeck/dagdeck/testsupport/testenv"
 )
 
 // outageBound is how long a request may take to fail while a dependency is

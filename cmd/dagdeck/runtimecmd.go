@@ -16,6 +16,7 @@ import (
 // Deployment in a process of its own, talking to a server's API.
 func newRuntimeCmd() *cobra.Command {
 	var deployment, dataDir string
+	var tasks taskFlags
 	var poll time.Duration
 	var logs logFlags
 	cmd := &cobra.Command{
@@ -34,7 +35,7 @@ The token needs the runtime role (dagdeck token create --name rt --role
 runtime): the runtime reads the Deployment's secret environment variables,
 which its tasks need, and no user token may.`,
 		Example: `  dagdeck server --runtime=none
-  dagdeck token create --name etl-runtime --role runtime
+  dagdeck token create --name etl-runtime --role runtime --deployment etl-prod
   dagdeck runtime --deployment etl-prod --server http://127.0.0.1:8080 --token ddk_…`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -44,12 +45,19 @@ which its tasks need, and no user token may.`,
 			}
 			serverURL, token := serverAndToken(cmd)
 			api := client.New(serverURL, token, client.WithVersion(version))
+			tasks.taskUserSet = cmd.Flags().Changed("task-user")
+			user, codeDir, err := tasks.isolation(dataDir, privatePaths(dataDir, "", ""), logger)
+			if err != nil {
+				return err
+			}
 			rt, err := localruntime.New(localruntime.Config{
 				DataDir:      dataDir,
 				Backend:      api.RuntimeBackend(),
 				Deployments:  []string{deployment},
 				PollInterval: poll,
 				Logger:       logger,
+				TaskUser:     user,
+				CodeDir:      codeDir,
 			})
 			if err != nil {
 				return err
@@ -69,6 +77,7 @@ which its tasks need, and no user token may.`,
 	f.StringVar(&dataDir, "data-dir", defaultDataDir(), "directory for version directories and task logs (env DAGDECK_DATA)")
 	f.DurationVar(&poll, "poll-interval", localruntime.DefaultPollInterval, "how often the server is asked for new runs and deploys")
 	logs.register(f)
+	tasks.register(f)
 	_ = cmd.MarkFlagRequired("deployment")
 	return cmd
 }

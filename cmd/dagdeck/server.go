@@ -40,9 +40,14 @@ type Main struct {
 	// MetricsAddr, when set, serves /metrics without authentication on a
 	// listener of its own.
 	MetricsAddr string
+	// TrustedProxies are the load balancers whose X-Forwarded-For names
+	// the client (comma-separated addresses and CIDR networks).
+	TrustedProxies string
 	// WebhookAllowPrivate lets webhooks deliver to loopback and private
 	// addresses (off: a webhook cannot probe the server's own network).
 	WebhookAllowPrivate bool
+	// taskFlags choose who the local runtime's tasks run as.
+	taskFlags
 	// SaveCredentials stores the first admin token where the CLI finds it.
 	SaveCredentials bool
 	Logger          *slog.Logger
@@ -88,6 +93,11 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		service.WithGCGrace(m.GCGrace),
 		service.WithLogger(m.Logger))
 	srv := server.New(m.svc, m.Logger)
+	proxies, err := server.ParseProxies(m.TrustedProxies)
+	if err != nil {
+		return fmt.Errorf("--trusted-proxies: %w", err)
+	}
+	srv.SetTrustedProxies(proxies)
 	m.mountMetrics(srv)
 	web := ui.New(m.svc, ui.WithLogger(m.Logger))
 	srv.AddAuthenticator(web.Authenticate)
@@ -162,12 +172,29 @@ func (m *Main) bootstrapToken(ctx context.Context) error {
 	}
 	fmt.Fprintf(m.Stdout, "Created the first admin API token (shown once):\n\n    %s\n\n", secret)
 	if m.SaveCredentials {
-		if err := credentials.Save(m.URL(), secret); err != nil {
-			return fmt.Errorf("save the admin token for the CLI: %w", err)
-		}
-		p, _ := credentials.Path()
-		fmt.Fprintf(m.Stdout, "Saved it in %s: the dagdeck CLI on this machine uses it for %s.\n\n", p, m.URL())
+		return m.saveCredentials(secret)
 	}
+	return nil
+}
+
+// saveCredentials saves the first admin token for the CLI on this machine.
+// A token already saved for the same URL belongs to another installation
+// (another data folder or database): it is kept under another name, never
+// silently replaced, and the operator is told.
+func (m *Main) saveCredentials(secret string) error {
+	p, _ := credentials.Path()
+	if old, err := credentials.Load(m.URL()); err == nil && old != secret {
+		kept := m.URL() + "#replaced-" + time.Now().UTC().Format("20060102T150405Z")
+		if err := credentials.Save(kept, old); err != nil {
+			return fmt.Errorf("keep the previously saved token: %w", err)
+		}
+		fmt.Fprintf(m.Stdout, "The CLI's saved token for %s belongs to another dagdeck installation (another data folder or database);\n"+
+			"it is kept in %s as %q. Use it again with: dagdeck --token <that token> …\n\n", m.URL(), p, kept)
+	}
+	if err := credentials.Save(m.URL(), secret); err != nil {
+		return fmt.Errorf("save the admin token for the CLI: %w", err)
+	}
+	fmt.Fprintf(m.Stdout, "Saved it in %s: the dagdeck CLI on this machine uses it for %s.\n\n", p, m.URL())
 	return nil
 }
 

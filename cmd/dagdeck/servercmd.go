@@ -33,6 +33,7 @@ CLI on this machine finds it.`,
 			}
 			m.Logger = logger
 			m.Stdout = cmd.OutOrStdout()
+			m.taskUserSet = cmd.Flags().Changed("task-user")
 			if err := m.Run(cmd.Context()); err != nil {
 				return err
 			}
@@ -51,8 +52,10 @@ CLI on this machine finds it.`,
 	f.DurationVar(&m.GCInterval, "gc-interval", time.Hour, "how often the garbage collector runs")
 	f.DurationVar(&m.GCGrace, "gc-grace", time.Hour, "unreferenced artifacts younger than this are kept (protects uploads in flight)")
 	f.StringVar(&m.Runtime, "runtime", runtimeLocal, "where the Deployments' DAGs run: local (in this server) or none (in separate dagdeck runtime processes)")
+	f.StringVar(&m.TrustedProxies, "trusted-proxies", "", "load balancers (addresses or CIDR networks, comma-separated) whose X-Forwarded-For names the client, for the audit log, logs and login throttling")
 	f.BoolVar(&m.WebhookAllowPrivate, "webhook-allow-private", false, "let webhooks deliver to loopback, private and link-local addresses")
 	f.StringVar(&m.MetricsAddr, "metrics-addr", "", "also serve /metrics without authentication on this address (e.g. 127.0.0.1:9090); on --addr it needs a token")
 	logs.register(f)
+	m.taskFlags.register(f)
 	return cmd
 }

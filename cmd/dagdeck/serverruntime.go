@@ -15,7 +15,8 @@ const (
 
 // startRuntime wires the runtime into the service. With "local" it starts
 // the embedded runtime for every Deployment, keeping its files under
-// <data-dir>/runtime. With "none" the server runs no task: the service
+// <data-dir>/runtime (the tasks' code elsewhere when they run as a task
+// user, see taskFlags). With "none" the server runs no task: the service
 // records what runtimes in other processes must do on deploys and
 // downgrades (service.ExternalRuntime).
 func (m *Main) startRuntime(ctx context.Context) error {
@@ -27,10 +28,16 @@ func (m *Main) startRuntime(ctx context.Context) error {
 	default:
 		return fmt.Errorf("--runtime %q: want %s or %s", m.Runtime, runtimeLocal, runtimeNone)
 	}
+	user, codeDir, err := m.isolation(m.DataDir, privatePaths(m.DataDir, m.DatabaseURL, m.ArtifactsURL), m.Logger)
+	if err != nil {
+		return err
+	}
 	rt, err := localruntime.New(localruntime.Config{
-		DataDir: m.DataDir,
-		Backend: m.svc.LocalRuntimeBackend(),
-		Logger:  m.Logger,
+		DataDir:  m.DataDir,
+		Backend:  m.svc.LocalRuntimeBackend(),
+		Logger:   m.Logger,
+		TaskUser: user,
+		CodeDir:  codeDir,
 	})
 	if err != nil {
 		return err

@@ -74,6 +74,12 @@ func (tx *Tx) ListAudit(ctx context.Context, f dagdeck.AuditFilter) ([]*dagdeck.
 	if f.BeforeSeq > 0 {
 		add("seq < ?", f.BeforeSeq)
 	}
+	if f.Action != "" {
+		add("action = ?", f.Action)
+	}
+	if f.TargetID != "" {
+		add("target_id = ?", f.TargetID)
+	}
 	q := `SELECT ` + auditColumns + ` FROM audit_log`
 	if len(conds) > 0 {
 		q += ` WHERE ` + strings.Join(conds, " AND ")

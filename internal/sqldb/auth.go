@@ -21,7 +21,36 @@ func scanToken(s scanner) (*dagdeck.Token, error) {
 func (tx *Tx) CreateToken(ctx context.Context, t *dagdeck.Token) error {
 	_, err := tx.tx.ExecContext(ctx, tx.q.InsertToken,
 		t.ID, t.Name, t.Role, t.Hash, tx.time(t.CreatedAt), tx.nullTime(t.LastUsedAt))
-	return tx.interpretError(err, "token %q", t.Name)
+	if err != nil {
+		return tx.interpretError(err, "token %q", t.Name)
+	}
+	for _, dep := range t.Deployments {
+		_, err := tx.tx.ExecContext(ctx, tx.d.Rebind(`INSERT INTO token_scopes (token_id, deployment_id) VALUES (?, ?)`), t.ID, dep)
+		if err != nil {
+			return tx.interpretError(err, "scope of token %q", t.Name)
+		}
+	}
+	return nil
+}
+
+// tokenScopes returns the Deployments of the tokens with scopes, by token id.
+func (tx *Tx) tokenScopes(ctx context.Context, tokenID string) (map[string][]string, error) {
+	q, args := `SELECT token_id, deployment_id FROM token_scopes ORDER BY token_id, deployment_id`, []any{}
+	if tokenID != "" {
+		q, args = `SELECT token_id, deployment_id FROM token_scopes WHERE token_id = ? ORDER BY deployment_id`, []any{tokenID}
+	}
+	pairs, err := queryAll(ctx, tx.tx, func(s scanner) ([2]string, error) {
+		var p [2]string
+		return p, s.Scan(&p[0], &p[1])
+	}, tx.d.Rebind(q), args...)
+	if err != nil {
+		return nil, fmt.Errorf("token scopes: %w", err)
+	}
+	out := map[string][]string{}
+	for _, p := range pairs {
+		out[p[0]] = append(out[p[0]], p[1])
+	}
+	return out, nil
 }
 
 // FindTokenByHash implements dagdeck.AuthTx.
@@ -30,7 +59,9 @@ func (tx *Tx) FindTokenByHash(ctx context.Context, hash string) (*dagdeck.Token,
 	if err != nil {
 		return nil, tx.interpretError(err, "token")
 	}
-	return t, nil
+	scopes, err := tx.tokenScopes(ctx, t.ID)
+	t.Deployments = scopes[t.ID]
+	return t, err
 }
 
 // ListTokens implements dagdeck.AuthTx.
@@ -39,7 +70,11 @@ func (tx *Tx) ListTokens(ctx context.Context) ([]*dagdeck.Token, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list tokens: %w", err)
 	}
-	return out, nil
+	scopes, err := tx.tokenScopes(ctx, "")
+	for _, t := range out {
+		t.Deployments = scopes[t.ID]
+	}
+	return out, err
 }
 
 // DeleteToken implements dagdeck.AuthTx. Web sessions opened with the

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"time"
 
@@ -39,7 +40,21 @@ const AuditLockKey = 0x64616764_61756474 // "dagdaudt"
 // Rebind rewrites a statement written with "?" placeholders into the
 // dialect's placeholders, so a statement the backends share is written
 // once. A "?" inside a quoted string literal is left alone.
-func (d *Dialect) Rebind(q string) string {
+func (d *Dialect) Rebind(q string) string { return rebind(q, d.Placeholder) }
+
+// RebindQueries returns q with every statement's placeholders rewritten by
+// placeholder (see Rebind).
+func RebindQueries(q Queries, placeholder func(n int) string) Queries {
+	v := reflect.ValueOf(&q).Elem()
+	for i := range v.NumField() {
+		if f := v.Field(i); f.Kind() == reflect.String {
+			f.SetString(rebind(f.String(), placeholder))
+		}
+	}
+	return q
+}
+
+func rebind(q string, placeholder func(n int) string) string {
 	var b strings.Builder
 	n, quoted := 0, false
 	for _, r := range q {
@@ -48,7 +63,7 @@ func (d *Dialect) Rebind(q string) string {
 			quoted = !quoted
 		case r == '?' && !quoted:
 			n++
-			b.WriteString(d.Placeholder(n))
+			b.WriteString(placeholder(n))
 			continue
 		}
 		b.WriteRune(r)

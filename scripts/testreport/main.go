@@ -34,6 +34,7 @@ type report struct {
 	outputs  map[string][]string // package + test → output lines so far
 	passed   int
 	failed   []string
+	failedPk []string // packages that failed outside any test (build, panic, timeout)
 	skipped  []skip
 	badBuild bool
 }
@@ -57,7 +58,7 @@ func main() {
 		os.Exit(1)
 	}
 	r.summary()
-	if len(r.failed) > 0 || r.badBuild {
+	if len(r.failed) > 0 || len(r.failedPk) > 0 || r.badBuild {
 		os.Exit(1)
 	}
 }
@@ -90,6 +91,7 @@ func (r *report) add(e event) {
 			fmt.Fprintf(r.out, "FAIL %-50s %s\n", e.Package, seconds(e.Elapsed))
 			// Output outside any test: a panic, a timeout, TestMain.
 			fmt.Fprint(r.out, strings.Join(r.outputs[key], ""))
+			r.failedPk = append(r.failedPk, e.Package)
 		} else {
 			r.failed = append(r.failed, e.Package+" "+e.Test)
 			fmt.Fprint(r.out, strings.Join(r.outputs[key], ""))
@@ -127,6 +129,12 @@ func (r *report) summary() {
 		fmt.Fprintln(r.out, "Failed:")
 		for _, f := range r.failed {
 			fmt.Fprintf(r.out, "  %s\n", f)
+		}
+	}
+	if len(r.failedPk) > 0 {
+		fmt.Fprintln(r.out, "Failed packages:")
+		for _, p := range r.failedPk {
+			fmt.Fprintf(r.out, "  %s\n", p)
 		}
 	}
 	if r.badBuild {

@@ -32,7 +32,7 @@ func TestReport_SkipsAndFailuresAreListed(t *testing.T) {
 			t.Errorf("report lacks %q:\n%s", want, got)
 		}
 	}
-	if len(r.failed) != 1 {
-		t.Errorf("failed = %v", r.failed)
+	if len(r.failed) != 1 || len(r.failedPk) != 1 || !strings.Contains(got, "Failed packages:\n  p") {
+		t.Errorf("failed = %v, failed packages = %v", r.failed, r.failedPk)
 	}
 }

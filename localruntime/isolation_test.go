@@ -1,0 +1,120 @@
+package localruntime_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dagdeck/dagdeck"
+	"github.com/dagdeck/dagdeck/testsupport/apitest"
+	"github.com/dagdeck/dagdeck/localruntime"
+	"github.com/dagdeck/dagdeck/service"
+)
+
+// tamperProject runs include/x.sh, which prints its version, after trying
+// to rewrite it as tasks must not be able to (unless $TAMPER is "no"), and
+// to reach what tasks must not read ($DB, $ARTIFACTS, $DATA, $OTHER set by
+// the test).
+func tamperProject(version string) apitest.Files {
+	probe := strings.Join([]string{
+		`echo "user=$(id -un)"`,
+		`cat "$DB" >/dev/null 2>&1 && echo DB-READ || echo DB-DENIED`,
+		`ls "$ARTIFACTS" >/dev/null 2>&1 && echo ARTIFACTS-READ || echo ARTIFACTS-DENIED`,
+		`ls "$DATA" >/dev/null 2>&1 && echo DATA-READ || echo DATA-DENIED`,
+		`cat "$OTHER" >/dev/null 2>&1 && echo OTHER-READ || echo OTHER-DENIED`,
+		`[ "$TAMPER" = no ] || { sed -i s/ORIGINAL/TAMPERED/ include/x.sh 2>/dev/null && echo SED-OK || echo SED-FAILED; }`,
+		`touch include/new 2>/dev/null && echo ADD-OK || echo ADD-FAILED`,
+	}, "; ")
+	return project("1.1.0", map[string]string{
+		"include/x.sh":   "echo ORIGINAL " + version + "\n",
+		"dags/pipe.yaml": dag("pipe", bashTask("probe", probe), bashTask("run", "sh include/x.sh", "needs: [probe]")),
+	})
+}
+
+// runPipe triggers the pipe DAG, waits for it and returns the logs of its
+// probe and run tasks.
+func runPipe(t *testing.T, e *env) (probe, run string) {
+	t.Helper()
+	r := e.trigger(t, "pipe")
+	e.waitRun(t, r)
+	return e.log(t, e.tries(t, r, "probe")[0]), e.log(t, e.tries(t, r, "run")[0])
+}
+
+// TestRuntime_RollbackRunsArchivedCode: a task rewrites a file of its
+// version directory (it runs as the runtime's user, which can); a later
+// rollback to that deploy runs the archived code again, not the rewrite.
+func TestRuntime_RollbackRunsArchivedCode(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	v1 := e.deploy(t, tamperProject("v1"), "1.1.0")
+	if probe, run := runPipe(t, e); !strings.Contains(probe, "SED-OK") || !strings.Contains(run, "TAMPERED v1") {
+		t.Fatalf("the test's tampering did not work as the runtime's user:\n%s\n%s", probe, run)
+	}
+	e.deploy(t, tamperProject("v2"), "1.1.0")
+	if _, err := e.svc.Rollback(deployer, e.dep.ID, v1.ID, dagdeck.RollbackRequest{Description: "back to v1"}); err != nil {
+		t.Fatal(err)
+	}
+	e.setEnv(t, "TAMPER", "no", false)
+	r := e.trigger(t, "pipe")
+	e.waitRun(t, r)
+	if run := e.log(t, e.tries(t, r, "run")[0]); !strings.Contains(run, "ORIGINAL v1") {
+		t.Fatalf("the rollback ran changed code instead of the archived v1:\n%s\n%+v", run, e.tries(t, r, "run"))
+	}
+}
+
+// withTaskUser runs tasks as nobody with their code under codeDir.
+func withTaskUser(codeDir string) envOption {
+	return func(c *localruntime.Config, _ *[]service.Option) { c.TaskUser, c.CodeDir = "nobody", codeDir }
+}
+
+// TestRuntime_TaskUser runs tasks as nobody (the test runs as root): they
+// cannot read the database, the artifacts, the data directory or another
+// Deployment's code, cannot change their own code, and a rollback runs the
+// archived code.
+func TestRuntime_TaskUser(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("tasks change user only when the runtime runs as root")
+	}
+	t.Parallel()
+	codeDir, err := os.MkdirTemp("", "dagdeck-code-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(codeDir) })
+	e := newEnv(t, withTaskUser(codeDir))
+	other, err := e.svc.CreateDeployment(admin, service.DeploymentCreate{Name: "billing"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.deployTo(t, other.ID, project("1.1.0", map[string]string{"include/secret.sh": "echo billing secret\n"}), "1.1.0")
+	var otherFile string
+	waitFor(t, "billing's code", func() bool {
+		m, _ := filepath.Glob(filepath.Join(codeDir, other.ID, "versions", "*", "include", "secret.sh"))
+		if len(m) == 1 {
+			otherFile = m[0]
+		}
+		return otherFile != ""
+	})
+	for k, v := range map[string]string{"DB": e.store.(interface{ Path() string }).Path(), "ARTIFACTS": e.files.Dir(), "DATA": e.dataDir, "OTHER": otherFile} {
+		e.setEnv(t, k, v, false)
+	}
+
+	v1 := e.deploy(t, tamperProject("v1"), "1.1.0")
+	probe, run := runPipe(t, e)
+	for _, want := range []string{"user=nobody", "DB-DENIED", "ARTIFACTS-DENIED", "DATA-DENIED", "OTHER-DENIED", "SED-FAILED", "ADD-FAILED"} {
+		if !strings.Contains(probe, want) {
+			t.Errorf("the task's probe does not say %s:\n%s", want, probe)
+		}
+	}
+	if !strings.Contains(run, "ORIGINAL v1") {
+		t.Fatalf("run:\n%s", run)
+	}
+	e.deploy(t, tamperProject("v2"), "1.1.0")
+	if _, err := e.svc.Rollback(deployer, e.dep.ID, v1.ID, dagdeck.RollbackRequest{Description: "back to v1"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, run := runPipe(t, e); !strings.Contains(run, "ORIGINAL v1") {
+		t.Fatalf("the rollback did not run the archived v1:\n%s", run)
+	}
+}
