@@ -56,8 +56,13 @@ func (s *Service) rollback(ctx context.Context, deploymentIDOrName, deployID str
 		} else if !isBusy(err) {
 			return nil, err
 		}
-		held = plan.DeploymentID
-		if werr := s.waitTurn(ctx, held, s.Now().Add(time.Until(deadline)+turnGrace)); werr != nil {
+		if held == "" {
+			if herr := s.holdTurn(ctx, plan.DeploymentID, s.Now().Add(time.Until(deadline)+turnGrace)); herr != nil {
+				return nil, err
+			}
+			held = plan.DeploymentID
+		}
+		if werr := waitTurn(ctx); werr != nil {
 			return nil, err
 		}
 	}

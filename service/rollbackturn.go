@@ -37,15 +37,17 @@ func isBusy(err error) bool {
 	return errors.As(err, &b)
 }
 
-// waitTurn waits turnPoll, or less if ctx ends first, holding the
-// Deployment's turn for a rollback until the service time until.
-func (s *Service) waitTurn(ctx context.Context, deploymentID string, until time.Time) error {
-	err := s.store.Update(ctx, func(tx dagdeck.Tx) error {
+// holdTurn holds the Deployment's turn for a waiting rollback until the
+// service time until: deploys are refused meanwhile.
+func (s *Service) holdTurn(ctx context.Context, deploymentID string, until time.Time) error {
+	return s.store.Update(ctx, func(tx dagdeck.Tx) error {
 		return tx.HoldRollbackTurn(ctx, deploymentID, until)
 	})
-	if err != nil {
-		return err
-	}
+}
+
+// waitTurn waits turnPoll before a waiting rollback tries again, or less
+// if ctx ends first.
+func waitTurn(ctx context.Context) error {
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
