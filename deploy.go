@@ -83,6 +83,14 @@ type Deploy struct {
 	RollbackFromID     string `json:"rollbackFromId"`
 	Git                *Git   `json:"git"`
 
+	// BundleCommit is the id (40 hex digits) of the deploy's commit in the
+	// Deployment's git repository; set when the deploy becomes DEPLOYED and
+	// never changed. "" for other deploys.
+	BundleCommit string `json:"bundleCommit"`
+	// BundleCommitMessage is that commit's message, kept as it was made
+	// (the description may be edited later). Not part of the API.
+	BundleCommitMessage string `json:"-"`
+
 	// ArtifactsPruned is set when the garbage collector removed this deploy's
 	// artifacts; the record itself stays forever.
 	ArtifactsPruned bool `json:"artifactsPruned"`

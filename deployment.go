@@ -32,6 +32,10 @@ type Deployment struct {
 
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
+
+	// GitURL is where the Deployment's code is served as a read-only git
+	// repository (<server>/git/<name>.git); set by the server, not stored.
+	GitURL string `json:"gitUrl,omitempty"`
 }
 
 // EnvVar is an environment variable that the Deployment's tasks see. Secret

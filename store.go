@@ -32,6 +32,7 @@ type Tx interface {
 	WebhookTx
 	MarkTx
 	AutoRollbackTx
+	GitTx
 	RollbackTurnTx
 
 	// LockDeployment takes the Deployment's row lock until the transaction
@@ -89,6 +90,20 @@ type DeployTx interface {
 	// deploy, INITIALIZED ones, and those a scheduled, running or
 	// up_for_retry task instance uses.
 	RetainedDeploys(ctx context.Context, since time.Time) ([]*Deploy, error)
+}
+
+// GitTx persists what the git endpoint needs besides deploys.
+type GitTx interface {
+	// GitBlobIDs returns the git blob ids (40 hex digits) recorded for
+	// those file digests; digests without one are absent from the map.
+	GitBlobIDs(ctx context.Context, digests []string) (map[string]string, error)
+	// PutGitBlobIDs records digest → git blob id pairs; a digest already
+	// recorded keeps its id.
+	PutGitBlobIDs(ctx context.Context, ids map[string]string) error
+	// FindDeploysByCommit returns up to limit deploys whose bundle commit
+	// starts with prefix (lowercase hex), of one Deployment or, with
+	// deploymentID "", of any; oldest first.
+	FindDeploysByCommit(ctx context.Context, deploymentID, prefix string, limit int) ([]*Deploy, error)
 }
 
 // AuthTx persists tokens, users and sessions.

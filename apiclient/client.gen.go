@@ -5464,7 +5464,10 @@ type DagRunRunType string
 
 // Deploy defines model for Deploy.
 type Deploy struct {
-	ArtifactsPruned  bool      `json:"artifactsPruned"`
+	ArtifactsPruned bool `json:"artifactsPruned"`
+
+	// BundleCommit The deploy's commit in the Deployment's git repository (Airflow's bundle version); empty unless DEPLOYED. Never changes.
+	BundleCommit     string    `json:"bundleCommit"`
 	CreatedAt        time.Time `json:"createdAt"`
 	CreatedBy        Actor     `json:"createdBy"`
 	DagBundleDigest  string    `json:"dagBundleDigest"`
@@ -5585,22 +5588,25 @@ type DeployPage struct {
 // Deployment defines model for Deployment.
 type Deployment struct {
 	// AutoRollback Automatic rollback on pipeline health (off by default); see docs/operating.md
-	AutoRollback       AutoRollbackPolicy `json:"autoRollback"`
-	CreatedAt          time.Time          `json:"createdAt"`
-	CurrentDeployId    *string            `json:"currentDeployId,omitempty"`
-	DagBundleVersion   *string            `json:"dagBundleVersion,omitempty"`
-	Description        string             `json:"description"`
-	Env                []EnvVar           `json:"env"`
-	Executor           string             `json:"executor"`
-	Id                 string             `json:"id"`
-	ImageTag           *string            `json:"imageTag,omitempty"`
-	IsDagDeployEnabled bool               `json:"isDagDeployEnabled"`
-	Name               string             `json:"name"`
-	RuntimeVersion     *string            `json:"runtimeVersion,omitempty"`
-	SchedulerSize      string             `json:"schedulerSize"`
-	UpdatedAt          time.Time          `json:"updatedAt"`
-	WorkerConcurrency  int                `json:"workerConcurrency"`
-	WorkerQueues       []string           `json:"workerQueues"`
+	AutoRollback     AutoRollbackPolicy `json:"autoRollback"`
+	CreatedAt        time.Time          `json:"createdAt"`
+	CurrentDeployId  *string            `json:"currentDeployId,omitempty"`
+	DagBundleVersion *string            `json:"dagBundleVersion,omitempty"`
+	Description      string             `json:"description"`
+	Env              []EnvVar           `json:"env"`
+	Executor         string             `json:"executor"`
+
+	// GitUrl The Deployment's read-only git repository (<server>/git/<name>.git): one commit per DEPLOYED deploy. Basic auth with a token as the password.
+	GitUrl             *string   `json:"gitUrl,omitempty"`
+	Id                 string    `json:"id"`
+	ImageTag           *string   `json:"imageTag,omitempty"`
+	IsDagDeployEnabled bool      `json:"isDagDeployEnabled"`
+	Name               string    `json:"name"`
+	RuntimeVersion     *string   `json:"runtimeVersion,omitempty"`
+	SchedulerSize      string    `json:"schedulerSize"`
+	UpdatedAt          time.Time `json:"updatedAt"`
+	WorkerConcurrency  int       `json:"workerConcurrency"`
+	WorkerQueues       []string  `json:"workerQueues"`
 }
 
 // DeploymentUpdate defines model for DeploymentUpdate.

@@ -25,10 +25,10 @@ import (
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/cli"
 	"github.com/dagdeck/dagdeck/file"
-	"github.com/dagdeck/dagdeck/testsupport/apitest"
 	"github.com/dagdeck/dagdeck/localruntime"
 	"github.com/dagdeck/dagdeck/server"
 	"github.com/dagdeck/dagdeck/service"
+	"github.com/dagdeck/dagdeck/testsupport/apitest"
 )
 
 const (
@@ -43,6 +43,8 @@ type benchServer struct {
 	svc       *service.Service
 	artifacts *file.Store
 	uploaded  atomic.Int64
+	// gitSent counts the bytes of git responses (the git endpoint's packs).
+	gitSent atomic.Int64
 }
 
 func newBenchServer(b *testing.B) *benchServer {
@@ -59,6 +61,9 @@ func newBenchServer(b *testing.B) *benchServer {
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPut && strings.HasPrefix(r.URL.Path, "/api/v1/artifacts/") {
 			s.uploaded.Add(r.ContentLength)
+		}
+		if strings.HasPrefix(r.URL.Path, "/git/") {
+			w = &countingWriter{ResponseWriter: w, n: &s.gitSent}
 		}
 		h.ServeHTTP(w, r)
 	}))

@@ -94,6 +94,10 @@ func (f *factory) printDeployment(ctx context.Context, d *dagdeck.Deployment) er
 	field(w, "Image tag", d.ImageTag)
 	field(w, "DAG bundle", d.DagBundleVersion)
 	field(w, "Automatic rollback", autoRollbackText(d.AutoRollback))
+	if d.GitURL != "" {
+		field(w, "Git URL", d.GitURL)
+		field(w, "Clone with", "git clone "+d.GitURL+"   (password: a dagdeck token)")
+	}
 	field(w, "Created", formatTime(d.CreatedAt, f.now()))
 	field(w, "Updated", formatTime(d.UpdatedAt, f.now()))
 	w.Flush()

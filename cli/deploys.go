@@ -101,9 +101,9 @@ func (f *factory) printHistory(ds []*dagdeck.Deploy, currentID string) {
 	}
 	p, now := f.colors(), f.now()
 	w := newTable(f.out)
-	row(w, p.plain(""), "SEQ", "ID", "TIME", "USER", "TYPE", "IMAGE TAG", "RUNTIME", "DAG BUNDLE", p.plain("STATUS"), "ROLLBACK", "DESCRIPTION")
+	row(w, p.plain(""), "SEQ", "ID", "COMMIT", "TIME", "USER", "TYPE", "IMAGE TAG", "RUNTIME", "DAG BUNDLE", p.plain("STATUS"), "ROLLBACK", "DESCRIPTION")
 	for _, d := range ds {
-		row(w, currentMark(p, d.ID == currentID), strconv.FormatInt(d.Sequence, 10), d.ID, formatTime(d.CreatedAt, now), orDash(d.CreatedBy.Name),
+		row(w, currentMark(p, d.ID == currentID), strconv.FormatInt(d.Sequence, 10), d.ID, orDash(shortCommit(d.BundleCommit)), formatTime(d.CreatedAt, now), orDash(d.CreatedBy.Name),
 			string(d.Type), orDash(imageWithPin(d)), orDash(d.RuntimeVersion), orDash(d.DagBundleVersion),
 			p.status(d.Status), eligibility(d, d.ID == currentID), historyDescription(d, seqs))
 	}
@@ -117,6 +117,9 @@ func currentMark(p palette, current bool) painted {
 	}
 	return p.plain("")
 }
+
+// shortCommit is the short form of a bundle commit, as git abbreviates it.
+func shortCommit(sha string) string { return sha[:min(len(sha), 10)] }
 
 // eligibility renders whether a deploy can be rolled back to: "CURRENT"
 // for the current deploy (rolling back to it is refused unless its setting
@@ -148,13 +151,15 @@ func historyDescription(d *dagdeck.Deploy, seqs map[string]int64) string {
 }
 
 // resolveDeploy turns a deploy reference into a deploy id. With a
-// Deployment, the server resolves ref: a deploy id, "#N" (sequence number
-// N), "#-N" (the Nth deploy before the current one) or "previous" (what a
+// Deployment, the server resolves ref: a deploy id, its bundle commit (or
+// a unique prefix of at least 7 hex digits), "#N" (sequence number N),
+// "#-N" (the Nth deploy before the current one) or "previous" (what a
 // rollback goes back to by default).
 //
 // Without a Deployment (*deployment == ""), a reference other than an id
-// uses the default Deployment (see defaultDeployment), and a deploy id
-// is looked up: its Deployment is stored in *deployment.
+// or a bundle commit uses the default Deployment (see defaultDeployment),
+// and a deploy id or commit is looked up: its Deployment is stored in
+// *deployment.
 func (f *factory) resolveDeploy(ctx context.Context, deployment *string, ref string) (string, error) {
 	if *deployment != "" {
 		d, err := f.client().GetDeploy(ctx, *deployment, ref)

@@ -79,6 +79,7 @@ func (f *factory) printDeploy(ctx context.Context, d *dagdeck.Deploy) error {
 	field(w, "DAG bundle digest", d.DagBundleDigest)
 	field(w, "DAG deploys", yesNo(d.IsDagDeployEnabled))
 	field(w, "Rollback of", rollbackOf)
+	field(w, "Bundle commit", d.BundleCommit)
 	if d.Git != nil {
 		field(w, "Git commit", d.Git.CommitSHA)
 		field(w, "Git branch", d.Git.Branch)

@@ -12,9 +12,11 @@ import (
 
 // RuntimeBackend is the server's runtime API (under /api/v1/runtime), used
 // by `dagdeck runtime` to run a Deployment in a process of its own. Its
-// method set is localruntime.Backend's. The token needs the deployer role:
+// method set is dagdeck.RuntimeBackend's. The token needs the runtime role:
 // the API returns secret env values, which tasks need.
 type RuntimeBackend struct{ c *Client }
+
+var _ dagdeck.RuntimeBackend = (*RuntimeBackend)(nil)
 
 // RuntimeBackend returns the runtime API of the client's server.
 func (c *Client) RuntimeBackend() *RuntimeBackend { return &RuntimeBackend{c: c} }

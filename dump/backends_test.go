@@ -5,9 +5,9 @@ import (
 	"os"
 	"testing"
 
-	"github.com/dagdeck/dagdeck/testsupport/testenv"
 	"github.com/dagdeck/dagdeck/postgres"
 	"github.com/dagdeck/dagdeck/s3"
+	"github.com/dagdeck/dagdeck/testsupport/testenv"
 )
 
 func TestMain(m *testing.M) {

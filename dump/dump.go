@@ -38,6 +38,10 @@ type Metadata struct {
 	DagRuns       []*dagdeck.DagRun       `json:"dagRuns"`
 	TaskInstances []*dagdeck.TaskInstance `json:"taskInstances"`
 	TaskLogs      map[string][]byte       `json:"taskLogs"` // task instance id → log
+	// CommitMessages are the messages of the deploys' git commits (deploy
+	// id → message), which the API does not show; with each deploy's
+	// bundleCommit they keep the commit ids after an import.
+	CommitMessages map[string]string `json:"commitMessages,omitempty"`
 	// Audit is the whole audit log, oldest first; import rebuilds the same
 	// hash chain and refuses an export whose chain does not verify.
 	Audit    []*dagdeck.AuditEntry `json:"audit"`

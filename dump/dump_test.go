@@ -12,8 +12,8 @@ import (
 
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/dump"
-	"github.com/dagdeck/dagdeck/testsupport/apitest"
 	"github.com/dagdeck/dagdeck/service"
+	"github.com/dagdeck/dagdeck/testsupport/apitest"
 )
 
 var admin = dagdeck.NewContextWithActor(context.Background(), &dagdeck.Actor{ID: "a", Kind: dagdeck.ActorToken, Name: "admin", Role: dagdeck.RoleAdmin})

@@ -128,6 +128,14 @@ func readDeployment(ctx context.Context, tx dagdeck.Tx, dep *dagdeck.Deployment,
 	}
 	slices.Reverse(deploys) // oldest first, so import reproduces the sequences
 	md.Deploys = append(md.Deploys, deploys...)
+	for _, d := range deploys {
+		if d.BundleCommitMessage != "" {
+			if md.CommitMessages == nil {
+				md.CommitMessages = make(map[string]string)
+			}
+			md.CommitMessages[d.ID] = d.BundleCommitMessage
+		}
+	}
 	if err := readEnvChanges(ctx, tx, dep, md); err != nil {
 		return err
 	}

@@ -106,6 +106,10 @@ func writeMetadata(ctx context.Context, tx dagdeck.Tx, md *Metadata) error {
 	}
 	for _, d := range md.Deploys {
 		want := d.Sequence
+		d.BundleCommitMessage = md.CommitMessages[d.ID]
+		if d.BundleCommit != "" && d.BundleCommitMessage == "" {
+			return fmt.Errorf("deploy %s has a bundle commit but the export has no message for it", d.ID)
+		}
 		if err := tx.CreateDeploy(ctx, d); err != nil {
 			return fmt.Errorf("deploy %s: %w", d.ID, err)
 		}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/dagdeck/dagdeck"
+	"github.com/dagdeck/dagdeck/testsupport/apitest"
 	"github.com/dagdeck/dagdeck/testsupport/testenv"
 )
 
@@ -30,6 +31,8 @@ func TestE2E_MoveToPostgresAndS3(t *testing.T) {
 	local.MustRun(t, dir, "rollback", first.ID, "--description", "back to v1", "--yes")
 	var before history
 	local.JSON(t, dir, &before, "deploys", "list", "--deployment", "etl-prod")
+	adminToken := tokenRE.FindString(local.Output())
+	refsBefore := apitest.Git(t, dir, "ls-remote", apitest.WithToken(local.URL+"/git/etl-prod.git", adminToken))
 	local.Stop(t)
 
 	file := filepath.Join(t.TempDir(), "dagdeck.tar")
@@ -59,6 +62,12 @@ func TestE2E_MoveToPostgresAndS3(t *testing.T) {
 		out := filepath.Join(t.TempDir(), "dags.tar.gz")
 		target.MustRun(t, dir, "deploys", "download", d.ID, "--part", "dags", "-O", out, "--token", token)
 	}
+	// The git repository keeps its commit ids, and they can be fetched.
+	targetGit := apitest.WithToken(target.URL+"/git/etl-prod.git", token)
+	if refs := apitest.Git(t, dir, "ls-remote", targetGit); refs != refsBefore || !strings.Contains(refs, first.BundleCommit) {
+		t.Fatalf("git refs changed in the move:\nbefore %s\nafter  %s", refsBefore, refs)
+	}
+	apitest.Git(t, dir, "clone", "-q", targetGit, filepath.Join(t.TempDir(), "clone"))
 	// And the moved installation keeps working: roll back to v2.
 	target.MustRun(t, dir, "rollback", second.ID, "--description", "forward again", "--yes", "--token", token)
 }

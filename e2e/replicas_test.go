@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -74,6 +75,37 @@ func TestE2E_Replicas(t *testing.T) {
 			current = dep.CurrentDeployID
 		}
 		checkHistory(t, clients[2], name, landed[name], current)
+		checkGitReplicas(t, replicas, token, name)
+	}
+}
+
+// checkGitReplicas checks that every replica serves the Deployment's git
+// repository with the same refs, that its HEAD is the current deploy's
+// commit, and that a clone from one replica fetches from another.
+func checkGitReplicas(t *testing.T, replicas []*Server, token, name string) {
+	t.Helper()
+	dir := t.TempDir()
+	var refs string
+	for i, r := range replicas {
+		got := apitest.Git(t, dir, "ls-remote", apitest.WithToken(r.URL+"/git/"+name+".git", token))
+		if i > 0 && got != refs {
+			t.Fatalf("replica %d serves refs\n%s\nreplica 0 serves\n%s", i, got, refs)
+		}
+		refs = got
+	}
+	clone := filepath.Join(dir, name)
+	apitest.Git(t, dir, "clone", "-q", apitest.WithToken(replicas[0].URL+"/git/"+name+".git", token), clone)
+	apitest.Git(t, clone, "fetch", "-q", apitest.WithToken(replicas[1].URL+"/git/"+name+".git", token))
+	cur, err := client.New(replicas[2].URL, token).GetDeployment(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := client.New(replicas[2].URL, token).GetDeployByID(context.Background(), cur.CurrentDeployID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if head := apitest.Git(t, clone, "rev-parse", "HEAD"); head != d.BundleCommit {
+		t.Fatalf("%s: HEAD %s, current deploy's commit %s", name, head, d.BundleCommit)
 	}
 }
 

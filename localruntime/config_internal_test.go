@@ -1,9 +1,13 @@
 package localruntime
 
-import "testing"
+import (
+	"testing"
 
-// noBackend satisfies Backend; defaults never calls it.
-type noBackend struct{ Backend }
+	"github.com/dagdeck/dagdeck"
+)
+
+// noBackend satisfies dagdeck.RuntimeBackend; defaults never calls it.
+type noBackend struct{ dagdeck.RuntimeBackend }
 
 func TestConfigDefaults_TaskUserKeepsTheOtherDefaults(t *testing.T) {
 	c := Config{DataDir: t.TempDir(), Backend: noBackend{}, TaskUser: "nobody", CodeDir: t.TempDir()}

@@ -27,7 +27,7 @@ type Config struct {
 	// and process ids.
 	DataDir string
 	// Backend is the control plane.
-	Backend Backend
+	Backend dagdeck.RuntimeBackend
 	// Deployments are the ids or names of the Deployments to run; empty
 	// runs every Deployment, including those created later.
 	Deployments []string

@@ -74,7 +74,7 @@ func (v *version) task(dagID, taskID string) *dagfile.Task {
 type versionSet struct {
 	root    string // <CodeDir>/<deployment-id>: versions/ holds the directories
 	state   string // <DataDir>/runtime/<deployment-id>: stamps/ holds their stamps
-	backend Backend
+	backend dagdeck.RuntimeBackend
 	keep    int
 	current string
 	swept   bool
@@ -83,7 +83,7 @@ type versionSet struct {
 	group func() (uint32, error)
 }
 
-func newVersionSet(root, state string, backend Backend, keep int) *versionSet {
+func newVersionSet(root, state string, backend dagdeck.RuntimeBackend, keep int) *versionSet {
 	return &versionSet{root: root, state: state, backend: backend, keep: keep}
 }
 

@@ -16,7 +16,7 @@ import (
 type worker struct {
 	rt      *Runtime
 	id      string // Deployment id
-	backend Backend
+	backend dagdeck.RuntimeBackend
 	cfg     *Config
 	log     *slog.Logger
 

@@ -15,12 +15,12 @@ import (
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/client"
 	"github.com/dagdeck/dagdeck/file"
-	"github.com/dagdeck/dagdeck/testsupport/apitest"
-	"github.com/dagdeck/dagdeck/testsupport/testenv"
 	"github.com/dagdeck/dagdeck/metrics"
 	"github.com/dagdeck/dagdeck/server"
 	"github.com/dagdeck/dagdeck/service"
 	"github.com/dagdeck/dagdeck/sqlite"
+	"github.com/dagdeck/dagdeck/testsupport/apitest"
+	"github.com/dagdeck/dagdeck/testsupport/testenv"
 )
 
 // clock is the service's test clock: it moves only when told to.

@@ -6,9 +6,9 @@ import (
 	"testing"
 
 	"github.com/dagdeck/dagdeck"
-	"github.com/dagdeck/dagdeck/testsupport/testenv"
 	"github.com/dagdeck/dagdeck/postgres"
 	"github.com/dagdeck/dagdeck/storetest"
+	"github.com/dagdeck/dagdeck/testsupport/testenv"
 )
 
 func TestMain(m *testing.M) {

@@ -9,8 +9,8 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 
-	"github.com/dagdeck/dagdeck/testsupport/testenv"
 	"github.com/dagdeck/dagdeck/registry"
+	"github.com/dagdeck/dagdeck/testsupport/testenv"
 )
 
 func TestMain(m *testing.M) {

@@ -10,8 +10,8 @@ import (
 
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/artifacttest"
-	"github.com/dagdeck/dagdeck/testsupport/testenv"
 	"github.com/dagdeck/dagdeck/s3"
+	"github.com/dagdeck/dagdeck/testsupport/testenv"
 	"github.com/minio/minio-go/v7"
 )
 

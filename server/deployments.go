@@ -31,7 +31,7 @@ func (s *Server) handleDeploymentCreate(w http.ResponseWriter, r *http.Request) 
 		s.error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, d)
+	writeJSON(w, http.StatusCreated, s.withGitURL(r, d))
 }
 
 func (s *Server) handleDeploymentList(w http.ResponseWriter, r *http.Request) {
@@ -39,6 +39,9 @@ func (s *Server) handleDeploymentList(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.error(w, r, err)
 		return
+	}
+	for i, d := range ds {
+		ds[i] = s.withGitURL(r, d)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"deployments": ds})
 }
@@ -49,7 +52,7 @@ func (s *Server) handleDeploymentGet(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, d)
+	writeJSON(w, http.StatusOK, s.withGitURL(r, d))
 }
 
 func (s *Server) handleDeploymentUpdate(w http.ResponseWriter, r *http.Request) {
@@ -63,5 +66,5 @@ func (s *Server) handleDeploymentUpdate(w http.ResponseWriter, r *http.Request) 
 		s.error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, d)
+	writeJSON(w, http.StatusOK, s.withGitURL(r, d))
 }

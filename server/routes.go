@@ -52,6 +52,8 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/v1/webhooks/{webhookId}/deliveries", s.handleWebhookDeliveries)
 	s.runtimeRoutes()
 
+	m.HandleFunc(GitPrefix, s.handleGit)
+
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, errNoRoute(r))
 	})

@@ -17,8 +17,8 @@ import (
 
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/client"
-	"github.com/dagdeck/dagdeck/testsupport/apitest"
 	"github.com/dagdeck/dagdeck/localruntime"
+	"github.com/dagdeck/dagdeck/testsupport/apitest"
 )
 
 // openAPIClient returns a client whose every request and response is

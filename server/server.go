@@ -30,6 +30,8 @@ type Server struct {
 	limits         Limits
 	anonymous      chan struct{} // a slot per anonymous request being served
 	trustedProxies []netip.Prefix
+	// publicURL, if set, is the base of links handed out (see SetPublicURL).
+	publicURL string
 }
 
 // New returns a Server for svc with the API routes registered.
@@ -57,6 +59,10 @@ func (s *Server) Handler() http.Handler {
 // the service refuses what needs an actor.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, GitPrefix) {
+			s.authenticateGit(w, r, next)
+			return
+		}
 		var actor *dagdeck.Actor
 		var err error
 		if h := r.Header.Get("Authorization"); h != "" {

@@ -13,10 +13,12 @@ import (
 // whose code differs from the current code (see dagdeck.Deploy.SameCode).
 const RefPrevious = "previous"
 
-// findDeployOf returns the deploy of dep that ref names: a deploy id; "#N",
+// findDeployOf returns the deploy of dep that ref names: a deploy id; its
+// bundle commit or a unique prefix of it (at least 7 hex digits); "#N",
 // the deploy with sequence number N; "#-N", the Nth DEPLOYED deploy before
 // the current one; or "previous" (RefPrevious). ENOTFOUND if there is none,
-// EINVALID if an id names a deploy of another Deployment.
+// EINVALID if an id names a deploy of another Deployment or a commit
+// prefix names several deploys.
 func (s *Service) findDeployOf(ctx context.Context, tx dagdeck.Tx, dep *dagdeck.Deployment, ref string) (*dagdeck.Deploy, error) {
 	switch {
 	case ref == RefPrevious:
@@ -36,7 +38,7 @@ func (s *Service) findDeployOf(ctx context.Context, tx dagdeck.Tx, dep *dagdeck.
 	}
 	d, err := tx.FindDeploy(ctx, ref)
 	if dagdeck.ErrorCode(err) == dagdeck.ENOTFOUND {
-		return nil, dagdeck.Errorf(dagdeck.ENOTFOUND, "deploy %q not found", ref)
+		return findDeployByCommit(ctx, tx, dep.ID, ref)
 	} else if err != nil {
 		return nil, err
 	}

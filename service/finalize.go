@@ -19,8 +19,12 @@ func (s *Service) FinalizeDeploy(ctx context.Context, deploymentIDOrName, deploy
 	if _, err := dagdeck.Authorize(ctx, dagdeck.RoleDeployer); err != nil {
 		return nil, err
 	}
+	tree, err := s.commitTree(ctx, deploymentIDOrName, deployID)
+	if err != nil {
+		return nil, err
+	}
 	var d *dagdeck.Deploy
-	err := s.store.Update(ctx, func(tx dagdeck.Tx) error {
+	err = s.store.Update(ctx, func(tx dagdeck.Tx) error {
 		if err := tx.LockGC(ctx, false); err != nil {
 			return err
 		}
@@ -45,8 +49,14 @@ func (s *Service) FinalizeDeploy(ctx context.Context, deploymentIDOrName, deploy
 		if len(missing) > 0 {
 			return &dagdeck.MissingBlobsError{Digests: missing}
 		}
+		if tree == nil {
+			return dagdeck.Errorf(dagdeck.ECONFLICT, "%s changed while it was being finalized; finalize it again", d)
+		}
 		now := s.Now()
 		d.Status, d.FinalizedAt = dagdeck.DeployDeployed, &now
+		if err := setCommit(ctx, tx, dep, d, tree.Root); err != nil {
+			return err
+		}
 		if err := tx.UpdateDeploy(ctx, d); err != nil {
 			return err
 		}

@@ -100,8 +100,10 @@ func descriptionEdits(ctx context.Context, tx dagdeck.Tx, d *dagdeck.Deploy) ([]
 	return out, nil
 }
 
-// FindDeployByID returns any deploy by id, whichever Deployment it belongs
-// to, with its rollback eligibility. ENOTFOUND if none.
+// FindDeployByID returns any deploy by id or bundle commit (a unique
+// prefix of at least 7 hex digits), whichever Deployment it belongs to,
+// with its rollback eligibility. ENOTFOUND if none; EINVALID if a commit
+// prefix names several deploys.
 func (s *Service) FindDeployByID(ctx context.Context, deployID string) (*dagdeck.Deploy, error) {
 	if _, err := dagdeck.Authorize(ctx, dagdeck.RoleViewer); err != nil {
 		return nil, err
@@ -110,8 +112,9 @@ func (s *Service) FindDeployByID(ctx context.Context, deployID string) (*dagdeck
 	err := s.store.View(ctx, func(tx dagdeck.Tx) (err error) {
 		d, err = tx.FindDeploy(ctx, deployID)
 		if dagdeck.ErrorCode(err) == dagdeck.ENOTFOUND {
-			return dagdeck.Errorf(dagdeck.ENOTFOUND, "deploy %q not found", deployID)
-		} else if err != nil {
+			d, err = findDeployByCommit(ctx, tx, "", deployID)
+		}
+		if err != nil {
 			return err
 		}
 		return s.applyJudge(ctx, tx, d)

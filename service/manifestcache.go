@@ -2,56 +2,60 @@ package service
 
 import (
 	"sync"
-
-	"github.com/dagdeck/dagdeck"
 )
 
-// manifestCacheSize bounds the decoded manifests kept in memory: a 2,000-file
-// manifest takes about a megabyte decoded.
-const manifestCacheSize = 64
+// Cache sizes. A decoded 2,000-file manifest takes about a megabyte, a git
+// tree of it about half of that.
+const (
+	manifestCacheSize = 64
+	treeCacheSize     = 16
+)
 
-// manifestCache keeps recently read manifests. Manifests are content-
-// addressed, so an entry never goes stale; callers must not modify them.
-type manifestCache struct {
+// boundedCache keeps the size most recently added values of
+// content-addressed data, so an entry never goes stale; callers must not
+// modify what it returns.
+type boundedCache[V any] struct {
+	size  int
 	mu    sync.Mutex
-	byKey map[string]*dagdeck.Manifest
+	byKey map[string]V
 	order []string // oldest first, for eviction
 }
 
-func (c *manifestCache) get(digest string) (*dagdeck.Manifest, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	m, ok := c.byKey[digest]
-	return m, ok
+func newBoundedCache[V any](size int) *boundedCache[V] {
+	return &boundedCache[V]{size: size, byKey: make(map[string]V, size)}
 }
 
-func (c *manifestCache) put(digest string, m *dagdeck.Manifest) {
+func (c *boundedCache[V]) get(key string) (V, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.byKey == nil {
-		c.byKey = make(map[string]*dagdeck.Manifest, manifestCacheSize)
-	}
-	if _, ok := c.byKey[digest]; ok {
+	v, ok := c.byKey[key]
+	return v, ok
+}
+
+func (c *boundedCache[V]) put(key string, v V) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.byKey[key]; ok {
 		return
 	}
-	if len(c.order) == manifestCacheSize {
+	if len(c.order) == c.size {
 		delete(c.byKey, c.order[0])
 		c.order = c.order[1:]
 	}
-	c.byKey[digest] = m
-	c.order = append(c.order, digest)
+	c.byKey[key] = v
+	c.order = append(c.order, key)
 }
 
-// remove forgets a manifest whose blob was deleted.
-func (c *manifestCache) remove(digest string) {
+// remove forgets a value (a manifest whose blob was deleted).
+func (c *boundedCache[V]) remove(key string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.byKey[digest]; !ok {
+	if _, ok := c.byKey[key]; !ok {
 		return
 	}
-	delete(c.byKey, digest)
+	delete(c.byKey, key)
 	for i, k := range c.order {
-		if k == digest {
+		if k == key {
 			c.order = append(c.order[:i], c.order[i+1:]...)
 			break
 		}

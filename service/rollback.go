@@ -138,6 +138,10 @@ func (s *Service) rolledBack(ctx context.Context, plan *dagdeck.RollbackPlan, d 
 // rollback can proceed, then stops the running tasks, so a refused
 // rollback never kills anything.
 func (s *Service) commitRollback(ctx context.Context, plan *dagdeck.RollbackPlan, req dagdeck.RollbackRequest, actor *dagdeck.Actor) (*dagdeck.Deploy, error) {
+	tree, err := s.deployTree(ctx, plan.TargetDeploy)
+	if err != nil {
+		return nil, fmt.Errorf("git tree of the rollback target: %w", err)
+	}
 	downgrade := plan.Runtime.Change == dagdeck.RuntimeDowngrade && s.runtime != nil
 	if downgrade {
 		err := s.store.View(ctx, func(tx dagdeck.Tx) error {
@@ -153,7 +157,7 @@ func (s *Service) commitRollback(ctx context.Context, plan *dagdeck.RollbackPlan
 		}
 	}
 	var d *dagdeck.Deploy
-	err := s.store.Update(ctx, func(tx dagdeck.Tx) error {
+	err = s.store.Update(ctx, func(tx dagdeck.Tx) error {
 		if err := tx.LockGC(ctx, false); err != nil {
 			return err
 		}
@@ -170,6 +174,12 @@ func (s *Service) commitRollback(ctx context.Context, plan *dagdeck.RollbackPlan
 		}
 		d = rollbackDeploy(plan.TargetDeploy, req.Description, actor, s.Now())
 		if err := tx.CreateDeploy(ctx, d); err != nil {
+			return err
+		}
+		if err := setCommit(ctx, tx, dep, d, tree.Root); err != nil {
+			return err
+		}
+		if err := tx.UpdateDeploy(ctx, d); err != nil {
 			return err
 		}
 		if err := makeCurrent(ctx, tx, dep, d, *d.FinalizedAt); err != nil {

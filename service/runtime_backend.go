@@ -10,7 +10,7 @@ import (
 
 // RuntimeBackend is what a runtime (package localruntime) calls to read
 // the Deployments it runs and to report DAGs, runs, task instances, logs
-// and XComs. Its method set is localruntime.Backend's.
+// and XComs. It implements dagdeck.RuntimeBackend.
 //
 // The server's runtime API calls the one from Service.RuntimeBackend,
 // which requires the runtime role (a runtime reads secret env values: they
@@ -21,6 +21,8 @@ type RuntimeBackend struct {
 	s       *Service
 	trusted bool
 }
+
+var _ dagdeck.RuntimeBackend = (*RuntimeBackend)(nil)
 
 // RuntimeBackend returns the backend for runtimes that call the API.
 func (s *Service) RuntimeBackend() *RuntimeBackend { return &RuntimeBackend{s: s} }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dagdeck/dagdeck"
+	"github.com/dagdeck/dagdeck/gitrepo"
 )
 
 // Defaults for Service options.
@@ -37,7 +38,9 @@ type Service struct {
 	// observer hears about finished deploys, rollbacks, uploads and GC (metrics).
 	observer dagdeck.Observer
 	// manifests caches decoded manifests (immutable, content-addressed).
-	manifests manifestCache
+	manifests *boundedCache[*dagdeck.Manifest]
+	// trees caches git trees by the manifests they are built from.
+	trees *boundedCache[*gitrepo.Tree]
 	// outboxWake nudges the webhook deliverer when an event was queued.
 	outboxWake chan struct{}
 	// readyTimeout bounds each dependency check of Ready.
@@ -76,6 +79,8 @@ func New(store dagdeck.Store, artifacts dagdeck.ArtifactStore, opts ...Option) *
 		uploadLease:   DefaultUploadLease,
 		gcGrace:       DefaultGCGrace,
 		logger:        slog.Default(),
+		manifests:     newBoundedCache[*dagdeck.Manifest](manifestCacheSize),
+		trees:         newBoundedCache[*gitrepo.Tree](treeCacheSize),
 		outboxWake:    make(chan struct{}, 1),
 		readyTimeout:  DefaultReadyTimeout,
 	}

@@ -96,6 +96,7 @@ func testUpdateDeploy(t *testing.T, open Opener) {
 		want.ImageRegistryDigest = dagdeck.DigestOf([]byte("r2"))
 		want.RuntimeVersion, want.DagBundleVersion, want.DagBundleDigest = "1.0.0", "b2", dagdeck.DigestOf([]byte("d2"))
 		want.IsDagDeployEnabled, want.ArtifactsPruned = false, true
+		want.BundleCommit, want.BundleCommitMessage = commitOf(77), "made at finalize\n"
 		// Immutable fields are not written.
 		u := want
 		u.DeploymentID, u.Sequence, u.Type = dagdeck.NewID(), 42, dagdeck.DeployDAGOnly

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -76,7 +77,14 @@ func newDeploy(dep *dagdeck.Deployment, n int) *dagdeck.Deploy {
 		DagBundleDigest:     dagdeck.DigestOf([]byte(fmt.Sprint("dags", n))),
 		IsDagDeployEnabled:  true,
 		Git:                 &dagdeck.Git{CommitSHA: "0123456789abcdef0123456789abcdef01234567", Branch: "main", RemoteURL: "git@example.com:team/pipes.git"},
+		BundleCommit:        commitOf(n),
+		BundleCommitMessage: fmt.Sprintf("deploy at minute %d\n\nDagdeck-Sequence: %d\n", n, n),
 	}
+}
+
+// commitOf is a made-up git commit id (40 hex digits) for deploy n.
+func commitOf(n int) string {
+	return strings.TrimPrefix(dagdeck.DigestOf([]byte(fmt.Sprint("commit", n))), "sha256:")[:40]
 }
 
 // createDeploy inserts d and returns it with its sequence set.

@@ -58,6 +58,8 @@ func Run(t *testing.T, open func(t *testing.T) dagdeck.Store) {
 		{"Audit", testAudit},
 		{"Webhooks", testWebhooks},
 		{"Marks", testMarks},
+		{"GitBlobIDs", testGitBlobIDs},
+		{"FindDeploysByCommit", testFindDeploysByCommit},
 		{"RollbackTurns", testRollbackTurns},
 	}
 	for _, s := range suites {

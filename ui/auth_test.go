@@ -9,6 +9,7 @@ import (
 
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/service"
+	"github.com/dagdeck/dagdeck/ui"
 )
 
 func TestUI_RedirectsToLoginWithoutSession(t *testing.T) {
@@ -272,5 +273,16 @@ func TestUI_LoginThrottle(t *testing.T) {
 	e.user(t, "vera", dagdeck.RoleViewer)
 	if res := e.browser(t).login("vera", "vera-password"); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("another user from the same address after ana's lock-out: status %d", res.StatusCode)
+	}
+}
+
+// TestUI_SecureCookiesBehindTLSProxy: with an https public URL the session
+// cookie is Secure although the server itself sees plain HTTP.
+func TestUI_SecureCookiesBehindTLSProxy(t *testing.T) {
+	t.Parallel()
+	e := newEnvWith(t, testNow, ui.WithPublicURL("https://dagdeck.example.com"))
+	res := e.browser(t).login("", e.adminToken)
+	if c := res.cookie("dagdeck_session"); c == nil || !c.Secure {
+		t.Fatalf("session cookie behind an https public URL: %+v, want Secure", c)
 	}
 }

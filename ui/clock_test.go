@@ -8,8 +8,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/dagdeck/dagdeck/testsupport/testenv"
 	"github.com/dagdeck/dagdeck/service"
+	"github.com/dagdeck/dagdeck/testsupport/testenv"
 )
 
 // clockOffsets are server clocks far from the wall clock of the machine

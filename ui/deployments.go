@@ -66,6 +66,9 @@ type deploymentView struct {
 	History    *historyView
 	Flash      string
 	Runtime    *runtimeView
+	// GitURL is where git clients (Airflow's GitDagBundle, git-sync) read
+	// the Deployment's code.
+	GitURL string
 }
 
 // historyView is one page of the Deploy History table.
@@ -94,6 +97,7 @@ func (u *UI) handleDeployment(w http.ResponseWriter, r *http.Request, v *visit) 
 		u.serviceError(w, r, v, err)
 		return
 	}
+	view.GitURL = u.gitURL(r, view.Deployment.Name)
 	if id := r.URL.Query().Get("rolledback"); id != "" {
 		if d, err := u.svc.FindDeploy(r.Context(), view.Deployment.ID, id); err == nil && d.RollbackFromID != "" {
 			view.Flash = rolledBackMessage(d, u.restoredOf(r.Context(), d))

@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"github.com/dagdeck/dagdeck"
-	"github.com/dagdeck/dagdeck/testsupport/apitest"
 	"github.com/dagdeck/dagdeck/server"
 	"github.com/dagdeck/dagdeck/service"
+	"github.com/dagdeck/dagdeck/testsupport/apitest"
 	"github.com/dagdeck/dagdeck/ui"
 )
 
@@ -50,6 +50,12 @@ func newEnv(t testing.TB) *env {
 // newEnvAt is newEnv with the server's clock starting at now.
 func newEnvAt(t testing.TB, now time.Time) *env {
 	t.Helper()
+	return newEnvWith(t, now)
+}
+
+// newEnvWith is newEnvAt with options for the web UI.
+func newEnvWith(t testing.TB, now time.Time, opts ...ui.Option) *env {
+	t.Helper()
 	ctx := context.Background()
 	db, artifacts := apitest.LocalStores(t)
 	c := &clock{now: now}
@@ -59,7 +65,7 @@ func newEnvAt(t testing.TB, now time.Time) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	web := ui.New(svc, ui.WithLogger(logger))
+	web := ui.New(svc, append([]ui.Option{ui.WithLogger(logger)}, opts...)...)
 	srv := server.New(svc, logger)
 	srv.AddAuthenticator(web.Authenticate)
 	srv.Mount("/", web)

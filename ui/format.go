@@ -19,6 +19,7 @@ var funcs = template.FuncMap{
 	"stateClass":  stateClass,
 	"reasonHelp":  reasonHelp,
 	"short":       shortDigest,
+	"shortCommit": func(sha string) string { return sha[:min(len(sha), 10)] },
 	"bytes":       formatBytes,
 	"plural":      plural,
 	"onOff":       onOff,

@@ -10,8 +10,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/dagdeck/dagdeck"
-	"github.com/dagdeck/dagdeck/testsupport/testenv"
 	"github.com/dagdeck/dagdeck/service"
+	"github.com/dagdeck/dagdeck/testsupport/testenv"
 )
 
 // failTries records n failed tries of the deploy's code.

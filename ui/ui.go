@@ -3,6 +3,8 @@ package ui
 import (
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/dagdeck/dagdeck/service"
 )
@@ -21,6 +23,8 @@ type UI struct {
 	events        *broker
 	throttle      *loginThrottle
 	secureCookies bool
+	// publicURL, if set, is the server's base URL for links (git clone URLs).
+	publicURL string
 }
 
 // Option configures a UI.
@@ -32,6 +36,19 @@ func WithLogger(l *slog.Logger) Option { return func(u *UI) { u.logger = l } }
 // WithSecureCookies marks cookies Secure even on plain HTTP requests, for a
 // server behind a proxy that terminates TLS. Over TLS they are Secure anyway.
 func WithSecureCookies(on bool) Option { return func(u *UI) { u.secureCookies = on } }
+
+// WithPublicURL sets the server's public base URL, which git clone URLs
+// start with; without it they are made from each request's Host. An https
+// URL also makes cookies Secure, as behind a proxy that terminates TLS the
+// server itself sees plain HTTP.
+func WithPublicURL(u string) Option {
+	return func(ui *UI) {
+		ui.publicURL = strings.TrimSuffix(u, "/")
+		if strings.HasPrefix(strings.ToLower(u), "https://") {
+			ui.secureCookies = true
+		}
+	}
+}
 
 // New returns the web UI over svc and subscribes it to svc's deploys.
 func New(svc *service.Service, opts ...Option) *UI {
@@ -100,4 +117,18 @@ func securityHeaders(next http.Handler) http.Handler {
 		h.Set("Referrer-Policy", "same-origin")
 		next.ServeHTTP(w, r)
 	})
+}
+
+// gitURL is the URL of a Deployment's git repository, as the request
+// reached the server.
+func (u *UI) gitURL(r *http.Request, name string) string {
+	base := u.publicURL
+	if base == "" {
+		scheme := "http"
+		if r.TLS != nil {
+			scheme = "https"
+		}
+		base = scheme + "://" + r.Host
+	}
+	return base + "/git/" + url.PathEscape(name) + ".git"
 }

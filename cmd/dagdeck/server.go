@@ -37,6 +37,9 @@ type Main struct {
 	// Runtime is where the Deployments' DAGs run: "local" (the default, in
 	// this process) or "none" (in separate `dagdeck runtime` processes).
 	Runtime string
+	// PublicURL, if set, is the server's base URL as clients reach it (behind
+	// a proxy); links such as a Deployment's gitUrl start with it.
+	PublicURL string
 	// MetricsAddr, when set, serves /metrics without authentication on a
 	// listener of its own.
 	MetricsAddr string
@@ -93,13 +96,14 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		service.WithGCGrace(m.GCGrace),
 		service.WithLogger(m.Logger))
 	srv := server.New(m.svc, m.Logger)
+	srv.SetPublicURL(m.PublicURL)
 	proxies, err := server.ParseProxies(m.TrustedProxies)
 	if err != nil {
 		return fmt.Errorf("--trusted-proxies: %w", err)
 	}
 	srv.SetTrustedProxies(proxies)
 	m.mountMetrics(srv)
-	web := ui.New(m.svc, ui.WithLogger(m.Logger))
+	web := ui.New(m.svc, ui.WithLogger(m.Logger), ui.WithPublicURL(m.PublicURL))
 	srv.AddAuthenticator(web.Authenticate)
 	srv.Mount("/", web)
 	if m.ln, err = net.Listen("tcp", m.Addr); err != nil {
@@ -202,10 +206,15 @@ func (m *Main) saveCredentials(secret string) error {
 // policy are judged.
 const autoRollbackInterval = 10 * time.Second
 
-// housekeeping measures the artifact store once for the metrics, then
-// fails abandoned uploads every minute, judges watched deploys every
-// autoRollbackInterval and collects garbage every GCInterval.
+// housekeeping backfills git commits and measures the artifact store once
+// for the metrics, then fails abandoned uploads every minute, judges
+// watched deploys every autoRollbackInterval and collects garbage every
+// GCInterval.
 func (m *Main) housekeeping(ctx context.Context) {
+	// Deploys recorded before dagdeck made git commits get theirs, once.
+	if err := m.svc.BackfillAllCommits(ctx); err != nil && ctx.Err() == nil {
+		m.Logger.Error("backfill git commits", "err", err)
+	}
 	m.measureArtifacts(ctx)
 	abandon := time.NewTicker(time.Minute)
 	gc := time.NewTicker(m.GCInterval)

@@ -45,6 +45,7 @@ CLI on this machine finds it.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&m.Addr, "addr", "127.0.0.1:8080", "address to listen on")
+	f.StringVar(&m.PublicURL, "public-url", "", "the server's URL as clients reach it, when behind a proxy (git clone URLs start with it); default: from each request")
 	m.backendFlags.register(f)
 	f.DurationVar(&m.Retention, "retention", 90*24*time.Hour, "how long deploy artifacts are kept for rollbacks")
 	f.DurationVar(&m.UploadTimeout, "upload-timeout", 30*time.Minute, "how long a deploy may stay unfinished, even with its upload lease renewed, before it is failed as abandoned")

@@ -12,7 +12,8 @@ import (
 const DeployColumns = `id, deployment_id, sequence, type, status, description, created_at,
 	created_by_id, created_by_kind, created_by_name, created_by_role, finalized_at, failure_reason,
 	image_repository, image_tag, image_digest, image_registry_digest, runtime_version, dag_bundle_version, dag_bundle_digest,
-	is_dag_deploy_enabled, rollback_from_id, git_commit_sha, git_branch, git_remote_url, artifacts_pruned, lease_expires_at`
+	is_dag_deploy_enabled, rollback_from_id, git_commit_sha, git_branch, git_remote_url, artifacts_pruned,
+	bundle_commit, bundle_commit_message, lease_expires_at`
 
 func scanDeploy(s scanner) (*dagdeck.Deploy, error) {
 	var d dagdeck.Deploy
@@ -20,7 +21,8 @@ func scanDeploy(s scanner) (*dagdeck.Deploy, error) {
 	err := s.Scan(&d.ID, &d.DeploymentID, &d.Sequence, &d.Type, &d.Status, &d.Description, timeCol{&d.CreatedAt},
 		&d.CreatedBy.ID, &d.CreatedBy.Kind, &d.CreatedBy.Name, &d.CreatedBy.Role, nullTimeCol{&d.FinalizedAt}, &d.FailureReason,
 		&d.ImageRepository, &d.ImageTag, &d.ImageDigest, &d.ImageRegistryDigest, &d.RuntimeVersion, &d.DagBundleVersion, &d.DagBundleDigest,
-		&d.IsDagDeployEnabled, &d.RollbackFromID, &sha, &branch, &remote, &d.ArtifactsPruned, nullTimeCol{&d.LeaseExpiresAt})
+		&d.IsDagDeployEnabled, &d.RollbackFromID, &sha, &branch, &remote, &d.ArtifactsPruned,
+		&d.BundleCommit, &d.BundleCommitMessage, nullTimeCol{&d.LeaseExpiresAt})
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +57,8 @@ func (tx *Tx) CreateDeploy(ctx context.Context, d *dagdeck.Deploy) error {
 		d.ID, d.DeploymentID, seq, d.Type, d.Status, d.Description, tx.time(d.CreatedAt),
 		d.CreatedBy.ID, d.CreatedBy.Kind, d.CreatedBy.Name, d.CreatedBy.Role, tx.nullTime(d.FinalizedAt), d.FailureReason,
 		d.ImageRepository, d.ImageTag, d.ImageDigest, d.ImageRegistryDigest, d.RuntimeVersion, d.DagBundleVersion, d.DagBundleDigest,
-		d.IsDagDeployEnabled, d.RollbackFromID, sha, branch, remote, d.ArtifactsPruned, tx.nullTime(d.LeaseExpiresAt))
+		d.IsDagDeployEnabled, d.RollbackFromID, sha, branch, remote, d.ArtifactsPruned,
+		d.BundleCommit, d.BundleCommitMessage, tx.nullTime(d.LeaseExpiresAt))
 	if err != nil {
 		return tx.interpretError(err, "deploy %q (sequence %d of Deployment %q)", d.ID, seq, d.DeploymentID)
 	}
@@ -116,7 +119,8 @@ func (tx *Tx) UpdateDeploy(ctx context.Context, d *dagdeck.Deploy) error {
 	res, err := tx.tx.ExecContext(ctx, tx.q.UpdateDeploy,
 		d.Status, tx.nullTime(d.FinalizedAt), d.FailureReason,
 		d.Description, d.ImageRepository, d.ImageTag, d.ImageDigest, d.ImageRegistryDigest, d.RuntimeVersion,
-		d.DagBundleVersion, d.DagBundleDigest, d.IsDagDeployEnabled, d.ArtifactsPruned, tx.nullTime(d.LeaseExpiresAt), d.ID)
+		d.DagBundleVersion, d.DagBundleDigest, d.IsDagDeployEnabled, d.ArtifactsPruned,
+		d.BundleCommit, d.BundleCommitMessage, tx.nullTime(d.LeaseExpiresAt), d.ID)
 	return tx.mustAffect(res, err, "deploy %q", d.ID)
 }
 

@@ -21,9 +21,12 @@ type Queries struct {
 	NextDeploySequence string // deployments.id → its incremented last_deploy_sequence
 	InsertDeploy       string // INSERT INTO deploys (DeployColumns)
 	FindDeploy         string // SELECT DeployColumns by id
-	UpdateDeploy       string // SET status, finalized_at, failure_reason, description, image_repository, image_tag, image_digest, image_registry_digest, runtime_version, dag_bundle_version, dag_bundle_digest, is_dag_deploy_enabled, artifacts_pruned, lease_expires_at; id
+	UpdateDeploy       string // SET status, finalized_at, failure_reason, description, image_repository, image_tag, image_digest, image_registry_digest, runtime_version, dag_bundle_version, dag_bundle_digest, is_dag_deploy_enabled, artifacts_pruned, bundle_commit, bundle_commit_message, lease_expires_at; id
 	ImageTagTaken      string // deployment_id, image_tag → whether a non-rollback deploy has it
 	RetainedDeploys    string // DEPLOYED, created_at (at or after), INITIALIZED, three task states → DeployColumns, oldest first
+
+	// Git blob ids.
+	PutGitBlobID string // digest, sha1: insert unless the digest is recorded
 
 	// Tokens, users and sessions.
 	InsertToken           string // INSERT INTO tokens (TokenColumns)
@@ -90,11 +93,12 @@ var Statements = Queries{
 	NextDeploySequence: `UPDATE deployments SET last_deploy_sequence = last_deploy_sequence + 1
 		WHERE id = ? RETURNING last_deploy_sequence`,
 	InsertDeploy: `INSERT INTO deploys (` + DeployColumns + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 	FindDeploy: `SELECT ` + DeployColumns + ` FROM deploys WHERE id = ?`,
 	UpdateDeploy: `UPDATE deploys SET status = ?, finalized_at = ?, failure_reason = ?,
 		description = ?, image_repository = ?, image_tag = ?, image_digest = ?, image_registry_digest = ?, runtime_version = ?,
 		dag_bundle_version = ?, dag_bundle_digest = ?, is_dag_deploy_enabled = ?, artifacts_pruned = ?,
+		bundle_commit = ?, bundle_commit_message = ?,
 		lease_expires_at = ?
 		WHERE id = ?`,
 	ImageTagTaken: `SELECT EXISTS (SELECT 1 FROM deploys
@@ -105,6 +109,8 @@ var Statements = Queries{
 		OR id IN (SELECT current_deploy_id FROM deployments)
 		OR id IN (SELECT deploy_id FROM task_instances WHERE state IN (?, ?, ?))
 		ORDER BY created_at, id`,
+
+	PutGitBlobID: `INSERT INTO git_blobs (digest, sha1) VALUES (?, ?) ON CONFLICT (digest) DO NOTHING`,
 
 	InsertToken:           `INSERT INTO tokens (` + TokenColumns + `) VALUES (?, ?, ?, ?, ?, ?)`,
 	FindTokenByHash:       `SELECT ` + TokenColumns + ` FROM tokens WHERE hash = ?`,

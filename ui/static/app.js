@@ -186,6 +186,16 @@
   var planRequest = 0;
 
   document.addEventListener("click", function (e) {
+    var copy = e.target.closest("[data-copy-from]");
+    if (copy) {
+      var field = document.getElementById(copy.getAttribute("data-copy-from"));
+      if (field) {
+        field.select();
+        if (navigator.clipboard) navigator.clipboard.writeText(field.value).catch(function () {});
+        copy.textContent = "Copied";
+      }
+      return;
+    }
     var link = e.target.closest("a[data-rollback]");
     if (link && dialog && typeof dialog.showModal === "function") {
       e.preventDefault();

@@ -1,0 +1,175 @@
+package service
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/dagdeck/dagdeck"
+	"github.com/dagdeck/dagdeck/gitrepo"
+)
+
+// Git blob ids are computed this many files at a time and recorded in
+// batches of gitBlobBatch.
+const (
+	gitHashWorkers = 4
+	gitBlobBatch   = 500
+)
+
+// codeFiles returns a deploy's whole code state: the image's files and the
+// DAG bundle's, the bundle owning dags/ when there is one (as the runtime
+// materializes it). ENOTFOUND once a manifest is gone.
+func (s *Service) codeFiles(ctx context.Context, d *dagdeck.Deploy) ([]dagdeck.ManifestFile, error) {
+	var files []dagdeck.ManifestFile
+	if d.ImageDigest != "" {
+		img, err := s.LoadManifest(ctx, d.ImageDigest)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range img.Files {
+			if d.DagBundleDigest == "" || !strings.HasPrefix(f.Path, "dags/") {
+				files = append(files, f)
+			}
+		}
+	}
+	if d.DagBundleDigest != "" {
+		dags, err := s.LoadManifest(ctx, d.DagBundleDigest)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, dags.Files...)
+	}
+	return files, nil
+}
+
+// deployTree returns a deploy's git tree, built (and cached) from its
+// manifests, computing and recording the git blob ids of files not seen
+// before. The tree is shared: do not modify it.
+func (s *Service) deployTree(ctx context.Context, d *dagdeck.Deploy) (*gitrepo.Tree, error) {
+	key := d.ImageDigest + "|" + d.DagBundleDigest
+	if t, ok := s.trees.get(key); ok {
+		return t, nil
+	}
+	t, err := s.buildTree(ctx, d)
+	if err == nil {
+		s.trees.put(key, t)
+	}
+	return t, err
+}
+
+func (s *Service) buildTree(ctx context.Context, d *dagdeck.Deploy) (*gitrepo.Tree, error) {
+	files, err := s.codeFiles(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := s.gitBlobIDs(ctx, blobSizes(files))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]gitrepo.File, len(files))
+	for i, f := range files {
+		g := gitrepo.File{Path: f.Path, Mode: gitrepo.ModeOf(f.Mode), Size: f.Size, Digest: f.Digest, Target: f.Target}
+		if g.Mode == gitrepo.ModeSymlink {
+			g.Blob = gitrepo.HashObject(gitrepo.TypeBlob, []byte(f.Target))
+		} else if g.Blob, err = gitrepo.ParseHash(ids[f.Digest]); err != nil {
+			return nil, fmt.Errorf("git blob id of %s: %w", f.Digest, err)
+		}
+		out[i] = g
+	}
+	return gitrepo.BuildTree(out)
+}
+
+// blobSizes returns the size of each distinct file digest.
+func blobSizes(files []dagdeck.ManifestFile) map[string]int64 {
+	out := make(map[string]int64)
+	for _, f := range files {
+		if f.Digest != "" {
+			out[f.Digest] = f.Size
+		}
+	}
+	return out
+}
+
+// gitBlobIDs returns the git blob id of every digest: recorded ones from the
+// store, the others computed by reading the blobs (in parallel) and then
+// recorded, in batches.
+func (s *Service) gitBlobIDs(ctx context.Context, sizes map[string]int64) (map[string]string, error) {
+	digests := make([]string, 0, len(sizes))
+	for d := range sizes {
+		digests = append(digests, d)
+	}
+	var ids map[string]string
+	err := s.store.View(ctx, func(tx dagdeck.Tx) (err error) {
+		ids, err = tx.GitBlobIDs(ctx, digests)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	var missing []string
+	for _, d := range digests {
+		if ids[d] == "" {
+			missing = append(missing, d)
+		}
+	}
+	for len(missing) > 0 {
+		batch := missing[:min(len(missing), gitBlobBatch)]
+		missing = missing[len(batch):]
+		computed, err := s.hashGitBlobs(ctx, batch, sizes)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.store.Update(ctx, func(tx dagdeck.Tx) error { return tx.PutGitBlobIDs(ctx, computed) }); err != nil {
+			return nil, err
+		}
+		for d, id := range computed {
+			ids[d] = id
+		}
+	}
+	return ids, nil
+}
+
+// hashGitBlobs reads each blob and returns its git blob id.
+func (s *Service) hashGitBlobs(ctx context.Context, digests []string, sizes map[string]int64) (map[string]string, error) {
+	out := make([]string, len(digests))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(gitHashWorkers)
+	for i, d := range digests {
+		g.Go(func() (err error) {
+			out[i], err = s.hashGitBlob(gctx, d, sizes[d])
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	m := make(map[string]string, len(digests))
+	for i, d := range digests {
+		m[d] = out[i]
+	}
+	return m, nil
+}
+
+// hashGitBlob reads a blob of the recorded size and returns its git blob id.
+func (s *Service) hashGitBlob(ctx context.Context, digest string, size int64) (string, error) {
+	rc, err := s.artifacts.Open(ctx, digest)
+	if err != nil {
+		return "", fmt.Errorf("open blob %s: %w", digest, err)
+	}
+	defer rc.Close()
+	h := sha1.New()
+	h.Write(gitrepo.ObjectHeader(gitrepo.TypeBlob, size))
+	n, err := io.Copy(h, io.LimitReader(rc, size+1))
+	if err != nil {
+		return "", fmt.Errorf("read blob %s: %w", digest, err)
+	}
+	if n != size {
+		return "", fmt.Errorf("blob %s is %d bytes, recorded as %d", digest, n, size)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
