@@ -48,10 +48,13 @@ type fakeAPI struct {
 	leaseRenewed      chan struct{}
 	// rollbackBusy is how many real rollbacks answer ECONFLICT behind an
 	// INITIALIZED deploy.
-	rollbackBusy    int
-	truncateArchive bool                  // archives stop after their first 10 bytes, like a server that lost a file
-	dagPolls        int                   // GET /dags answers the latest deploy's DAGs from this call on; -1: 404
-	diffPages       []*dagdeck.DeployDiff // GET /diff answers these pages, following NextCursor
+	rollbackBusy int
+	// finalizeUnavailable is how many finalizes answer 503 EUNAVAILABLE,
+	// as while the server's database restarts.
+	finalizeUnavailable int
+	truncateArchive     bool                  // archives stop after their first 10 bytes, like a server that lost a file
+	dagPolls            int                   // GET /dags answers the latest deploy's DAGs from this call on; -1: 404
+	diffPages           []*dagdeck.DeployDiff // GET /diff answers these pages, following NextCursor
 
 	// Records.
 	created   []dagdeck.DeployCreate
@@ -288,6 +291,11 @@ func (a *fakeAPI) putBlob(w http.ResponseWriter, r *http.Request) {
 func (a *fakeAPI) finalize(w http.ResponseWriter, r *http.Request) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if a.finalizeUnavailable > 0 {
+		a.finalizeUnavailable--
+		writeErr(w, 503, dagdeck.EUNAVAILABLE, "metadata store (PostgreSQL) unreachable; try again shortly")
+		return
+	}
 	if len(a.finalizeMissing) > 0 {
 		missing := a.finalizeMissing[0]
 		a.finalizeMissing = a.finalizeMissing[1:]
