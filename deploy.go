@@ -57,6 +57,11 @@ type Deploy struct {
 	// FinalizedAt is when the deploy became DEPLOYED or FAILED.
 	FinalizedAt   *time.Time `json:"finalizedAt,omitempty"`
 	FailureReason string     `json:"failureReason,omitempty"`
+	// LeaseExpiresAt is, while the deploy is INITIALIZED, when its upload
+	// lease lapses unless the uploading client renews it. A deploy whose
+	// lease lapsed is failed as soon as another deploy or a rollback wants
+	// its Deployment, and when the server starts.
+	LeaseExpiresAt *time.Time `json:"leaseExpiresAt,omitempty"`
 
 	ImageRepository string `json:"imageRepository"`
 	ImageTag        string `json:"imageTag"`

@@ -9,7 +9,7 @@ import (
 // and returns it in the JSON error body, and the client maps it back.
 const (
 	ECONFLICT       = "ECONFLICT"       // the request conflicts with the current state (e.g. a deploy in progress)
-	EINTERNAL       = "EINTERNAL"       // a bug or an unavailable dependency; details are logged, not shown
+	EINTERNAL       = "EINTERNAL"       // a bug; details are logged, not shown
 	EINVALID        = "EINVALID"        // the request is malformed or breaks a rule
 	ENOTFOUND       = "ENOTFOUND"       // the named thing does not exist
 	EUNAUTHORIZED   = "EUNAUTHORIZED"   // no or a bad credential
@@ -17,6 +17,7 @@ const (
 	ETOOLARGE       = "ETOOLARGE"       // a body or field exceeds a limit
 	EUNPROCESSABLE  = "EUNPROCESSABLE"  // well-formed but refused by a rule (e.g. a downgrade not confirmed)
 	ENOTIMPLEMENTED = "ENOTIMPLEMENTED" // the feature is not available (e.g. on this runtime version)
+	EUNAVAILABLE    = "EUNAVAILABLE"    // a dependency (metadata store, artifact store) cannot be reached now; try again
 )
 
 // Error is dagdeck's error type: a machine-readable code and a message safe to
@@ -74,3 +75,22 @@ func (e *MissingBlobsError) Error() string { return e.Unwrap().Error() }
 func (e *MissingBlobsError) Unwrap() error {
 	return Errorf(EINVALID, "%d file(s) of this deploy have not been uploaded; upload them and finalize again", len(e.Digests))
 }
+
+// Unavailable returns an EUNAVAILABLE error naming the dependency that
+// could not be reached (such as "metadata store"), wrapping cause so that
+// logs keep the details while the user sees only the message.
+func Unavailable(dependency string, cause error) error {
+	return &unavailableError{err: Errorf(EUNAVAILABLE, "%s unreachable; try again shortly", dependency), cause: cause}
+}
+
+// unavailableError is an EUNAVAILABLE *Error with the error that caused it.
+type unavailableError struct {
+	err   *Error
+	cause error
+}
+
+// Error implements the error interface, with the cause for logs.
+func (e *unavailableError) Error() string { return e.err.Error() + ": " + e.cause.Error() }
+
+// Unwrap returns the *Error (for ErrorCode) and the cause.
+func (e *unavailableError) Unwrap() []error { return []error{e.err, e.cause} }

@@ -18,6 +18,7 @@ var httpStatuses = []struct {
 	{EUNPROCESSABLE, http.StatusUnprocessableEntity},
 	{EINTERNAL, http.StatusInternalServerError},
 	{ENOTIMPLEMENTED, http.StatusNotImplemented},
+	{EUNAVAILABLE, http.StatusServiceUnavailable},
 }
 
 // HTTPStatus returns the HTTP status of an error code; 500 for an unknown code.

@@ -9,7 +9,21 @@ type RollbackRequest struct {
 	// the user confirmed: if another deploy became current since, the
 	// rollback is refused (ECONFLICT) instead of acting on a stale plan.
 	ExpectedCurrentDeployID string `json:"expectedCurrentDeployId,omitempty"`
+	// Replan, with ExpectedCurrentDeployID, lets the rollback proceed when
+	// another deploy became current since: it is planned again and goes
+	// ahead if the new plan needs no confirmation that the confirmed one
+	// did not (a runtime downgrade); otherwise it is refused as stale.
+	Replan bool `json:"replan,omitempty"`
+	// WaitSeconds is how long the rollback may wait for its turn while a
+	// deploy of the Deployment is in progress (0 to MaxRollbackWaitSeconds).
+	// While it waits, deploys that arrive after it are refused, so it goes
+	// ahead of them. 0 refuses at once (ECONFLICT).
+	WaitSeconds int `json:"waitSeconds,omitempty"`
 }
+
+// MaxRollbackWaitSeconds bounds RollbackRequest.WaitSeconds. A client that
+// waits longer (the CLI waits up to 2 minutes) asks again.
+const MaxRollbackWaitSeconds = 60
 
 // RollbackResult is the answer to a RollbackRequest: the plan, and unless it
 // was a dry run, the new deploy.

@@ -33,6 +33,7 @@ type Tx interface {
 	MarkTx
 	AutoRollbackTx
 	GitTx
+	RollbackTurnTx
 
 	// LockDeployment takes the Deployment's row lock until the transaction
 	// ends, serializing deploys and rollbacks of one Deployment across server

@@ -468,6 +468,7 @@ const (
 	ErrorCodeENOTIMPLEMENTED ErrorCode = "ENOTIMPLEMENTED"
 	ErrorCodeETOOLARGE       ErrorCode = "ETOOLARGE"
 	ErrorCodeEUNAUTHORIZED   ErrorCode = "EUNAUTHORIZED"
+	ErrorCodeEUNAVAILABLE    ErrorCode = "EUNAVAILABLE"
 	ErrorCodeEUNPROCESSABLE  ErrorCode = "EUNPROCESSABLE"
 )
 
@@ -490,6 +491,8 @@ func (e ErrorCode) Valid() bool {
 		return true
 	case ErrorCodeEUNAUTHORIZED:
 		return true
+	case ErrorCodeEUNAVAILABLE:
+		return true
 	case ErrorCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -507,6 +510,7 @@ const (
 	MissingArtifacts4XXJSONResponseBodyCodeENOTIMPLEMENTED MissingArtifacts4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	MissingArtifacts4XXJSONResponseBodyCodeETOOLARGE       MissingArtifacts4XXJSONResponseBodyCode = "ETOOLARGE"
 	MissingArtifacts4XXJSONResponseBodyCodeEUNAUTHORIZED   MissingArtifacts4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	MissingArtifacts4XXJSONResponseBodyCodeEUNAVAILABLE    MissingArtifacts4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	MissingArtifacts4XXJSONResponseBodyCodeEUNPROCESSABLE  MissingArtifacts4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -529,6 +533,8 @@ func (e MissingArtifacts4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case MissingArtifacts4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case MissingArtifacts4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case MissingArtifacts4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -546,6 +552,7 @@ const (
 	MissingArtifacts5XXJSONResponseBodyCodeENOTIMPLEMENTED MissingArtifacts5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	MissingArtifacts5XXJSONResponseBodyCodeETOOLARGE       MissingArtifacts5XXJSONResponseBodyCode = "ETOOLARGE"
 	MissingArtifacts5XXJSONResponseBodyCodeEUNAUTHORIZED   MissingArtifacts5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	MissingArtifacts5XXJSONResponseBodyCodeEUNAVAILABLE    MissingArtifacts5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	MissingArtifacts5XXJSONResponseBodyCodeEUNPROCESSABLE  MissingArtifacts5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -568,6 +575,8 @@ func (e MissingArtifacts5XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case MissingArtifacts5XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case MissingArtifacts5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case MissingArtifacts5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -585,6 +594,7 @@ const (
 	GetArtifact4XXJSONResponseBodyCodeENOTIMPLEMENTED GetArtifact4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	GetArtifact4XXJSONResponseBodyCodeETOOLARGE       GetArtifact4XXJSONResponseBodyCode = "ETOOLARGE"
 	GetArtifact4XXJSONResponseBodyCodeEUNAUTHORIZED   GetArtifact4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	GetArtifact4XXJSONResponseBodyCodeEUNAVAILABLE    GetArtifact4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	GetArtifact4XXJSONResponseBodyCodeEUNPROCESSABLE  GetArtifact4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -607,6 +617,8 @@ func (e GetArtifact4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case GetArtifact4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case GetArtifact4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case GetArtifact4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -624,6 +636,7 @@ const (
 	GetArtifact5XXJSONResponseBodyCodeENOTIMPLEMENTED GetArtifact5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	GetArtifact5XXJSONResponseBodyCodeETOOLARGE       GetArtifact5XXJSONResponseBodyCode = "ETOOLARGE"
 	GetArtifact5XXJSONResponseBodyCodeEUNAUTHORIZED   GetArtifact5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	GetArtifact5XXJSONResponseBodyCodeEUNAVAILABLE    GetArtifact5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	GetArtifact5XXJSONResponseBodyCodeEUNPROCESSABLE  GetArtifact5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -646,6 +659,8 @@ func (e GetArtifact5XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case GetArtifact5XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case GetArtifact5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case GetArtifact5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -663,6 +678,7 @@ const (
 	PutArtifact4XXJSONResponseBodyCodeENOTIMPLEMENTED PutArtifact4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	PutArtifact4XXJSONResponseBodyCodeETOOLARGE       PutArtifact4XXJSONResponseBodyCode = "ETOOLARGE"
 	PutArtifact4XXJSONResponseBodyCodeEUNAUTHORIZED   PutArtifact4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	PutArtifact4XXJSONResponseBodyCodeEUNAVAILABLE    PutArtifact4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	PutArtifact4XXJSONResponseBodyCodeEUNPROCESSABLE  PutArtifact4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -685,6 +701,8 @@ func (e PutArtifact4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case PutArtifact4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case PutArtifact4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case PutArtifact4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -702,6 +720,7 @@ const (
 	PutArtifact5XXJSONResponseBodyCodeENOTIMPLEMENTED PutArtifact5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	PutArtifact5XXJSONResponseBodyCodeETOOLARGE       PutArtifact5XXJSONResponseBodyCode = "ETOOLARGE"
 	PutArtifact5XXJSONResponseBodyCodeEUNAUTHORIZED   PutArtifact5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	PutArtifact5XXJSONResponseBodyCodeEUNAVAILABLE    PutArtifact5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	PutArtifact5XXJSONResponseBodyCodeEUNPROCESSABLE  PutArtifact5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -724,6 +743,8 @@ func (e PutArtifact5XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case PutArtifact5XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case PutArtifact5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case PutArtifact5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -741,6 +762,7 @@ const (
 	ListAudit4XXJSONResponseBodyCodeENOTIMPLEMENTED ListAudit4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	ListAudit4XXJSONResponseBodyCodeETOOLARGE       ListAudit4XXJSONResponseBodyCode = "ETOOLARGE"
 	ListAudit4XXJSONResponseBodyCodeEUNAUTHORIZED   ListAudit4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	ListAudit4XXJSONResponseBodyCodeEUNAVAILABLE    ListAudit4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	ListAudit4XXJSONResponseBodyCodeEUNPROCESSABLE  ListAudit4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -763,6 +785,8 @@ func (e ListAudit4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case ListAudit4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case ListAudit4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case ListAudit4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -780,6 +804,7 @@ const (
 	ListAudit5XXJSONResponseBodyCodeENOTIMPLEMENTED ListAudit5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	ListAudit5XXJSONResponseBodyCodeETOOLARGE       ListAudit5XXJSONResponseBodyCode = "ETOOLARGE"
 	ListAudit5XXJSONResponseBodyCodeEUNAUTHORIZED   ListAudit5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	ListAudit5XXJSONResponseBodyCodeEUNAVAILABLE    ListAudit5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	ListAudit5XXJSONResponseBodyCodeEUNPROCESSABLE  ListAudit5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -802,6 +827,8 @@ func (e ListAudit5XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case ListAudit5XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case ListAudit5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case ListAudit5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -819,6 +846,7 @@ const (
 	VerifyAudit4XXJSONResponseBodyCodeENOTIMPLEMENTED VerifyAudit4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	VerifyAudit4XXJSONResponseBodyCodeETOOLARGE       VerifyAudit4XXJSONResponseBodyCode = "ETOOLARGE"
 	VerifyAudit4XXJSONResponseBodyCodeEUNAUTHORIZED   VerifyAudit4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	VerifyAudit4XXJSONResponseBodyCodeEUNAVAILABLE    VerifyAudit4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	VerifyAudit4XXJSONResponseBodyCodeEUNPROCESSABLE  VerifyAudit4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -841,6 +869,8 @@ func (e VerifyAudit4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case VerifyAudit4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case VerifyAudit4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case VerifyAudit4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -858,6 +888,7 @@ const (
 	VerifyAudit5XXJSONResponseBodyCodeENOTIMPLEMENTED VerifyAudit5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	VerifyAudit5XXJSONResponseBodyCodeETOOLARGE       VerifyAudit5XXJSONResponseBodyCode = "ETOOLARGE"
 	VerifyAudit5XXJSONResponseBodyCodeEUNAUTHORIZED   VerifyAudit5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	VerifyAudit5XXJSONResponseBodyCodeEUNAVAILABLE    VerifyAudit5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	VerifyAudit5XXJSONResponseBodyCodeEUNPROCESSABLE  VerifyAudit5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -880,6 +911,8 @@ func (e VerifyAudit5XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case VerifyAudit5XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case VerifyAudit5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case VerifyAudit5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -897,6 +930,7 @@ const (
 	ListDeployments4XXJSONResponseBodyCodeENOTIMPLEMENTED ListDeployments4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	ListDeployments4XXJSONResponseBodyCodeETOOLARGE       ListDeployments4XXJSONResponseBodyCode = "ETOOLARGE"
 	ListDeployments4XXJSONResponseBodyCodeEUNAUTHORIZED   ListDeployments4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	ListDeployments4XXJSONResponseBodyCodeEUNAVAILABLE    ListDeployments4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	ListDeployments4XXJSONResponseBodyCodeEUNPROCESSABLE  ListDeployments4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -919,6 +953,8 @@ func (e ListDeployments4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case ListDeployments4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case ListDeployments4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case ListDeployments4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -936,6 +972,7 @@ const (
 	ListDeployments5XXJSONResponseBodyCodeENOTIMPLEMENTED ListDeployments5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	ListDeployments5XXJSONResponseBodyCodeETOOLARGE       ListDeployments5XXJSONResponseBodyCode = "ETOOLARGE"
 	ListDeployments5XXJSONResponseBodyCodeEUNAUTHORIZED   ListDeployments5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	ListDeployments5XXJSONResponseBodyCodeEUNAVAILABLE    ListDeployments5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	ListDeployments5XXJSONResponseBodyCodeEUNPROCESSABLE  ListDeployments5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -957,6 +994,8 @@ func (e ListDeployments5XXJSONResponseBodyCode) Valid() bool {
 	case ListDeployments5XXJSONResponseBodyCodeETOOLARGE:
 		return true
 	case ListDeployments5XXJSONResponseBodyCodeEUNAUTHORIZED:
+		return true
+	case ListDeployments5XXJSONResponseBodyCodeEUNAVAILABLE:
 		return true
 	case ListDeployments5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
@@ -993,6 +1032,7 @@ const (
 	CreateDeployment4XXJSONResponseBodyCodeENOTIMPLEMENTED CreateDeployment4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	CreateDeployment4XXJSONResponseBodyCodeETOOLARGE       CreateDeployment4XXJSONResponseBodyCode = "ETOOLARGE"
 	CreateDeployment4XXJSONResponseBodyCodeEUNAUTHORIZED   CreateDeployment4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	CreateDeployment4XXJSONResponseBodyCodeEUNAVAILABLE    CreateDeployment4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	CreateDeployment4XXJSONResponseBodyCodeEUNPROCESSABLE  CreateDeployment4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -1015,6 +1055,8 @@ func (e CreateDeployment4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case CreateDeployment4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case CreateDeployment4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case CreateDeployment4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -1032,6 +1074,7 @@ const (
 	CreateDeployment5XXJSONResponseBodyCodeENOTIMPLEMENTED CreateDeployment5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	CreateDeployment5XXJSONResponseBodyCodeETOOLARGE       CreateDeployment5XXJSONResponseBodyCode = "ETOOLARGE"
 	CreateDeployment5XXJSONResponseBodyCodeEUNAUTHORIZED   CreateDeployment5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	CreateDeployment5XXJSONResponseBodyCodeEUNAVAILABLE    CreateDeployment5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	CreateDeployment5XXJSONResponseBodyCodeEUNPROCESSABLE  CreateDeployment5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -1054,6 +1097,8 @@ func (e CreateDeployment5XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case CreateDeployment5XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case CreateDeployment5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case CreateDeployment5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -1071,6 +1116,7 @@ const (
 	GetDeployment4XXJSONResponseBodyCodeENOTIMPLEMENTED GetDeployment4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	GetDeployment4XXJSONResponseBodyCodeETOOLARGE       GetDeployment4XXJSONResponseBodyCode = "ETOOLARGE"
 	GetDeployment4XXJSONResponseBodyCodeEUNAUTHORIZED   GetDeployment4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	GetDeployment4XXJSONResponseBodyCodeEUNAVAILABLE    GetDeployment4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	GetDeployment4XXJSONResponseBodyCodeEUNPROCESSABLE  GetDeployment4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -1093,6 +1139,8 @@ func (e GetDeployment4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case GetDeployment4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case GetDeployment4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case GetDeployment4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -1110,6 +1158,7 @@ const (
 	GetDeployment5XXJSONResponseBodyCodeENOTIMPLEMENTED GetDeployment5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	GetDeployment5XXJSONResponseBodyCodeETOOLARGE       GetDeployment5XXJSONResponseBodyCode = "ETOOLARGE"
 	GetDeployment5XXJSONResponseBodyCodeEUNAUTHORIZED   GetDeployment5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	GetDeployment5XXJSONResponseBodyCodeEUNAVAILABLE    GetDeployment5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	GetDeployment5XXJSONResponseBodyCodeEUNPROCESSABLE  GetDeployment5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -1132,6 +1181,8 @@ func (e GetDeployment5XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case GetDeployment5XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case GetDeployment5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case GetDeployment5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -1149,6 +1200,7 @@ const (
 	UpdateDeployment4XXJSONResponseBodyCodeENOTIMPLEMENTED UpdateDeployment4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	UpdateDeployment4XXJSONResponseBodyCodeETOOLARGE       UpdateDeployment4XXJSONResponseBodyCode = "ETOOLARGE"
 	UpdateDeployment4XXJSONResponseBodyCodeEUNAUTHORIZED   UpdateDeployment4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	UpdateDeployment4XXJSONResponseBodyCodeEUNAVAILABLE    UpdateDeployment4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	UpdateDeployment4XXJSONResponseBodyCodeEUNPROCESSABLE  UpdateDeployment4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -1171,6 +1223,8 @@ func (e UpdateDeployment4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case UpdateDeployment4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case UpdateDeployment4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case UpdateDeployment4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -1188,6 +1242,7 @@ const (
 	UpdateDeployment5XXJSONResponseBodyCodeENOTIMPLEMENTED UpdateDeployment5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	UpdateDeployment5XXJSONResponseBodyCodeETOOLARGE       UpdateDeployment5XXJSONResponseBodyCode = "ETOOLARGE"
 	UpdateDeployment5XXJSONResponseBodyCodeEUNAUTHORIZED   UpdateDeployment5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	UpdateDeployment5XXJSONResponseBodyCodeEUNAVAILABLE    UpdateDeployment5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	UpdateDeployment5XXJSONResponseBodyCodeEUNPROCESSABLE  UpdateDeployment5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -1210,6 +1265,8 @@ func (e UpdateDeployment5XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case UpdateDeployment5XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case UpdateDeployment5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case UpdateDeployment5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -1227,6 +1284,7 @@ const (
 	ListDags4XXJSONResponseBodyCodeENOTIMPLEMENTED ListDags4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	ListDags4XXJSONResponseBodyCodeETOOLARGE       ListDags4XXJSONResponseBodyCode = "ETOOLARGE"
 	ListDags4XXJSONResponseBodyCodeEUNAUTHORIZED   ListDags4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	ListDags4XXJSONResponseBodyCodeEUNAVAILABLE    ListDags4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	ListDags4XXJSONResponseBodyCodeEUNPROCESSABLE  ListDags4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -1249,6 +1307,8 @@ func (e ListDags4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case ListDags4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case ListDags4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case ListDags4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -1266,6 +1326,7 @@ const (
 	ListDags5XXJSONResponseBodyCodeENOTIMPLEMENTED ListDags5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	ListDags5XXJSONResponseBodyCodeETOOLARGE       ListDags5XXJSONResponseBodyCode = "ETOOLARGE"
 	ListDags5XXJSONResponseBodyCodeEUNAUTHORIZED   ListDags5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	ListDags5XXJSONResponseBodyCodeEUNAVAILABLE    ListDags5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	ListDags5XXJSONResponseBodyCodeEUNPROCESSABLE  ListDags5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -1288,6 +1349,8 @@ func (e ListDags5XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case ListDags5XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case ListDags5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case ListDags5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -1305,6 +1368,7 @@ const (
 	TriggerDag4XXJSONResponseBodyCodeENOTIMPLEMENTED TriggerDag4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	TriggerDag4XXJSONResponseBodyCodeETOOLARGE       TriggerDag4XXJSONResponseBodyCode = "ETOOLARGE"
 	TriggerDag4XXJSONResponseBodyCodeEUNAUTHORIZED   TriggerDag4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	TriggerDag4XXJSONResponseBodyCodeEUNAVAILABLE    TriggerDag4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	TriggerDag4XXJSONResponseBodyCodeEUNPROCESSABLE  TriggerDag4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -1327,6 +1391,8 @@ func (e TriggerDag4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case TriggerDag4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case TriggerDag4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case TriggerDag4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -1344,6 +1410,7 @@ const (
 	TriggerDag5XXJSONResponseBodyCodeENOTIMPLEMENTED TriggerDag5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	TriggerDag5XXJSONResponseBodyCodeETOOLARGE       TriggerDag5XXJSONResponseBodyCode = "ETOOLARGE"
 	TriggerDag5XXJSONResponseBodyCodeEUNAUTHORIZED   TriggerDag5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	TriggerDag5XXJSONResponseBodyCodeEUNAVAILABLE    TriggerDag5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	TriggerDag5XXJSONResponseBodyCodeEUNPROCESSABLE  TriggerDag5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -1366,6 +1433,8 @@ func (e TriggerDag5XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case TriggerDag5XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case TriggerDag5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case TriggerDag5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -1383,6 +1452,7 @@ const (
 	ListDeploys4XXJSONResponseBodyCodeENOTIMPLEMENTED ListDeploys4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	ListDeploys4XXJSONResponseBodyCodeETOOLARGE       ListDeploys4XXJSONResponseBodyCode = "ETOOLARGE"
 	ListDeploys4XXJSONResponseBodyCodeEUNAUTHORIZED   ListDeploys4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	ListDeploys4XXJSONResponseBodyCodeEUNAVAILABLE    ListDeploys4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	ListDeploys4XXJSONResponseBodyCodeEUNPROCESSABLE  ListDeploys4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -1405,6 +1475,8 @@ func (e ListDeploys4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case ListDeploys4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case ListDeploys4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case ListDeploys4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -1422,6 +1494,7 @@ const (
 	ListDeploys5XXJSONResponseBodyCodeENOTIMPLEMENTED ListDeploys5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	ListDeploys5XXJSONResponseBodyCodeETOOLARGE       ListDeploys5XXJSONResponseBodyCode = "ETOOLARGE"
 	ListDeploys5XXJSONResponseBodyCodeEUNAUTHORIZED   ListDeploys5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	ListDeploys5XXJSONResponseBodyCodeEUNAVAILABLE    ListDeploys5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	ListDeploys5XXJSONResponseBodyCodeEUNPROCESSABLE  ListDeploys5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -1444,6 +1517,8 @@ func (e ListDeploys5XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case ListDeploys5XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case ListDeploys5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case ListDeploys5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -1461,6 +1536,7 @@ const (
 	CreateDeploy4XXJSONResponseBodyCodeENOTIMPLEMENTED CreateDeploy4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	CreateDeploy4XXJSONResponseBodyCodeETOOLARGE       CreateDeploy4XXJSONResponseBodyCode = "ETOOLARGE"
 	CreateDeploy4XXJSONResponseBodyCodeEUNAUTHORIZED   CreateDeploy4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	CreateDeploy4XXJSONResponseBodyCodeEUNAVAILABLE    CreateDeploy4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	CreateDeploy4XXJSONResponseBodyCodeEUNPROCESSABLE  CreateDeploy4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -1483,6 +1559,8 @@ func (e CreateDeploy4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case CreateDeploy4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case CreateDeploy4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case CreateDeploy4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -1500,6 +1578,7 @@ const (
 	CreateDeploy5XXJSONResponseBodyCodeENOTIMPLEMENTED CreateDeploy5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	CreateDeploy5XXJSONResponseBodyCodeETOOLARGE       CreateDeploy5XXJSONResponseBodyCode = "ETOOLARGE"
 	CreateDeploy5XXJSONResponseBodyCodeEUNAUTHORIZED   CreateDeploy5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	CreateDeploy5XXJSONResponseBodyCodeEUNAVAILABLE    CreateDeploy5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	CreateDeploy5XXJSONResponseBodyCodeEUNPROCESSABLE  CreateDeploy5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -1522,6 +1601,8 @@ func (e CreateDeploy5XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case CreateDeploy5XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case CreateDeploy5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case CreateDeploy5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -1539,6 +1620,7 @@ const (
 	GetDeploy4XXJSONResponseBodyCodeENOTIMPLEMENTED GetDeploy4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	GetDeploy4XXJSONResponseBodyCodeETOOLARGE       GetDeploy4XXJSONResponseBodyCode = "ETOOLARGE"
 	GetDeploy4XXJSONResponseBodyCodeEUNAUTHORIZED   GetDeploy4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	GetDeploy4XXJSONResponseBodyCodeEUNAVAILABLE    GetDeploy4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	GetDeploy4XXJSONResponseBodyCodeEUNPROCESSABLE  GetDeploy4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -1561,6 +1643,8 @@ func (e GetDeploy4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case GetDeploy4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case GetDeploy4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case GetDeploy4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -1578,6 +1662,7 @@ const (
 	GetDeploy5XXJSONResponseBodyCodeENOTIMPLEMENTED GetDeploy5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	GetDeploy5XXJSONResponseBodyCodeETOOLARGE       GetDeploy5XXJSONResponseBodyCode = "ETOOLARGE"
 	GetDeploy5XXJSONResponseBodyCodeEUNAUTHORIZED   GetDeploy5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	GetDeploy5XXJSONResponseBodyCodeEUNAVAILABLE    GetDeploy5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	GetDeploy5XXJSONResponseBodyCodeEUNPROCESSABLE  GetDeploy5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -1599,6 +1684,8 @@ func (e GetDeploy5XXJSONResponseBodyCode) Valid() bool {
 	case GetDeploy5XXJSONResponseBodyCodeETOOLARGE:
 		return true
 	case GetDeploy5XXJSONResponseBodyCodeEUNAUTHORIZED:
+		return true
+	case GetDeploy5XXJSONResponseBodyCodeEUNAVAILABLE:
 		return true
 	case GetDeploy5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
@@ -1632,6 +1719,7 @@ const (
 	UpdateDeploy4XXJSONResponseBodyCodeENOTIMPLEMENTED UpdateDeploy4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	UpdateDeploy4XXJSONResponseBodyCodeETOOLARGE       UpdateDeploy4XXJSONResponseBodyCode = "ETOOLARGE"
 	UpdateDeploy4XXJSONResponseBodyCodeEUNAUTHORIZED   UpdateDeploy4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	UpdateDeploy4XXJSONResponseBodyCodeEUNAVAILABLE    UpdateDeploy4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	UpdateDeploy4XXJSONResponseBodyCodeEUNPROCESSABLE  UpdateDeploy4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -1654,6 +1742,8 @@ func (e UpdateDeploy4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case UpdateDeploy4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case UpdateDeploy4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case UpdateDeploy4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -1671,6 +1761,7 @@ const (
 	UpdateDeploy5XXJSONResponseBodyCodeENOTIMPLEMENTED UpdateDeploy5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	UpdateDeploy5XXJSONResponseBodyCodeETOOLARGE       UpdateDeploy5XXJSONResponseBodyCode = "ETOOLARGE"
 	UpdateDeploy5XXJSONResponseBodyCodeEUNAUTHORIZED   UpdateDeploy5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	UpdateDeploy5XXJSONResponseBodyCodeEUNAVAILABLE    UpdateDeploy5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	UpdateDeploy5XXJSONResponseBodyCodeEUNPROCESSABLE  UpdateDeploy5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -1693,6 +1784,8 @@ func (e UpdateDeploy5XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case UpdateDeploy5XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case UpdateDeploy5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case UpdateDeploy5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -1710,6 +1803,7 @@ const (
 	GetDeployArchive4XXJSONResponseBodyCodeENOTIMPLEMENTED GetDeployArchive4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	GetDeployArchive4XXJSONResponseBodyCodeETOOLARGE       GetDeployArchive4XXJSONResponseBodyCode = "ETOOLARGE"
 	GetDeployArchive4XXJSONResponseBodyCodeEUNAUTHORIZED   GetDeployArchive4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	GetDeployArchive4XXJSONResponseBodyCodeEUNAVAILABLE    GetDeployArchive4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	GetDeployArchive4XXJSONResponseBodyCodeEUNPROCESSABLE  GetDeployArchive4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -1732,6 +1826,8 @@ func (e GetDeployArchive4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case GetDeployArchive4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case GetDeployArchive4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case GetDeployArchive4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -1749,6 +1845,7 @@ const (
 	GetDeployArchive5XXJSONResponseBodyCodeENOTIMPLEMENTED GetDeployArchive5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	GetDeployArchive5XXJSONResponseBodyCodeETOOLARGE       GetDeployArchive5XXJSONResponseBodyCode = "ETOOLARGE"
 	GetDeployArchive5XXJSONResponseBodyCodeEUNAUTHORIZED   GetDeployArchive5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	GetDeployArchive5XXJSONResponseBodyCodeEUNAVAILABLE    GetDeployArchive5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	GetDeployArchive5XXJSONResponseBodyCodeEUNPROCESSABLE  GetDeployArchive5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -1771,6 +1868,8 @@ func (e GetDeployArchive5XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case GetDeployArchive5XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case GetDeployArchive5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case GetDeployArchive5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -1788,6 +1887,7 @@ const (
 	FinalizeDeploy4XXJSONResponseBodyCodeENOTIMPLEMENTED FinalizeDeploy4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	FinalizeDeploy4XXJSONResponseBodyCodeETOOLARGE       FinalizeDeploy4XXJSONResponseBodyCode = "ETOOLARGE"
 	FinalizeDeploy4XXJSONResponseBodyCodeEUNAUTHORIZED   FinalizeDeploy4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	FinalizeDeploy4XXJSONResponseBodyCodeEUNAVAILABLE    FinalizeDeploy4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	FinalizeDeploy4XXJSONResponseBodyCodeEUNPROCESSABLE  FinalizeDeploy4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -1810,6 +1910,8 @@ func (e FinalizeDeploy4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case FinalizeDeploy4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case FinalizeDeploy4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case FinalizeDeploy4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -1827,6 +1929,7 @@ const (
 	FinalizeDeploy5XXJSONResponseBodyCodeENOTIMPLEMENTED FinalizeDeploy5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	FinalizeDeploy5XXJSONResponseBodyCodeETOOLARGE       FinalizeDeploy5XXJSONResponseBodyCode = "ETOOLARGE"
 	FinalizeDeploy5XXJSONResponseBodyCodeEUNAUTHORIZED   FinalizeDeploy5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	FinalizeDeploy5XXJSONResponseBodyCodeEUNAVAILABLE    FinalizeDeploy5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	FinalizeDeploy5XXJSONResponseBodyCodeEUNPROCESSABLE  FinalizeDeploy5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -1849,7 +1952,93 @@ func (e FinalizeDeploy5XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case FinalizeDeploy5XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case FinalizeDeploy5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case FinalizeDeploy5XXJSONResponseBodyCodeEUNPROCESSABLE:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RenewDeployLease4XXJSONResponseBodyCode.
+const (
+	RenewDeployLease4XXJSONResponseBodyCodeECONFLICT       RenewDeployLease4XXJSONResponseBodyCode = "ECONFLICT"
+	RenewDeployLease4XXJSONResponseBodyCodeEFORBIDDEN      RenewDeployLease4XXJSONResponseBodyCode = "EFORBIDDEN"
+	RenewDeployLease4XXJSONResponseBodyCodeEINTERNAL       RenewDeployLease4XXJSONResponseBodyCode = "EINTERNAL"
+	RenewDeployLease4XXJSONResponseBodyCodeEINVALID        RenewDeployLease4XXJSONResponseBodyCode = "EINVALID"
+	RenewDeployLease4XXJSONResponseBodyCodeENOTFOUND       RenewDeployLease4XXJSONResponseBodyCode = "ENOTFOUND"
+	RenewDeployLease4XXJSONResponseBodyCodeENOTIMPLEMENTED RenewDeployLease4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
+	RenewDeployLease4XXJSONResponseBodyCodeETOOLARGE       RenewDeployLease4XXJSONResponseBodyCode = "ETOOLARGE"
+	RenewDeployLease4XXJSONResponseBodyCodeEUNAUTHORIZED   RenewDeployLease4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	RenewDeployLease4XXJSONResponseBodyCodeEUNAVAILABLE    RenewDeployLease4XXJSONResponseBodyCode = "EUNAVAILABLE"
+	RenewDeployLease4XXJSONResponseBodyCodeEUNPROCESSABLE  RenewDeployLease4XXJSONResponseBodyCode = "EUNPROCESSABLE"
+)
+
+// Valid indicates whether the value is a known member of the RenewDeployLease4XXJSONResponseBodyCode enum.
+func (e RenewDeployLease4XXJSONResponseBodyCode) Valid() bool {
+	switch e {
+	case RenewDeployLease4XXJSONResponseBodyCodeECONFLICT:
+		return true
+	case RenewDeployLease4XXJSONResponseBodyCodeEFORBIDDEN:
+		return true
+	case RenewDeployLease4XXJSONResponseBodyCodeEINTERNAL:
+		return true
+	case RenewDeployLease4XXJSONResponseBodyCodeEINVALID:
+		return true
+	case RenewDeployLease4XXJSONResponseBodyCodeENOTFOUND:
+		return true
+	case RenewDeployLease4XXJSONResponseBodyCodeENOTIMPLEMENTED:
+		return true
+	case RenewDeployLease4XXJSONResponseBodyCodeETOOLARGE:
+		return true
+	case RenewDeployLease4XXJSONResponseBodyCodeEUNAUTHORIZED:
+		return true
+	case RenewDeployLease4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
+	case RenewDeployLease4XXJSONResponseBodyCodeEUNPROCESSABLE:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RenewDeployLease5XXJSONResponseBodyCode.
+const (
+	RenewDeployLease5XXJSONResponseBodyCodeECONFLICT       RenewDeployLease5XXJSONResponseBodyCode = "ECONFLICT"
+	RenewDeployLease5XXJSONResponseBodyCodeEFORBIDDEN      RenewDeployLease5XXJSONResponseBodyCode = "EFORBIDDEN"
+	RenewDeployLease5XXJSONResponseBodyCodeEINTERNAL       RenewDeployLease5XXJSONResponseBodyCode = "EINTERNAL"
+	RenewDeployLease5XXJSONResponseBodyCodeEINVALID        RenewDeployLease5XXJSONResponseBodyCode = "EINVALID"
+	RenewDeployLease5XXJSONResponseBodyCodeENOTFOUND       RenewDeployLease5XXJSONResponseBodyCode = "ENOTFOUND"
+	RenewDeployLease5XXJSONResponseBodyCodeENOTIMPLEMENTED RenewDeployLease5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
+	RenewDeployLease5XXJSONResponseBodyCodeETOOLARGE       RenewDeployLease5XXJSONResponseBodyCode = "ETOOLARGE"
+	RenewDeployLease5XXJSONResponseBodyCodeEUNAUTHORIZED   RenewDeployLease5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	RenewDeployLease5XXJSONResponseBodyCodeEUNAVAILABLE    RenewDeployLease5XXJSONResponseBodyCode = "EUNAVAILABLE"
+	RenewDeployLease5XXJSONResponseBodyCodeEUNPROCESSABLE  RenewDeployLease5XXJSONResponseBodyCode = "EUNPROCESSABLE"
+)
+
+// Valid indicates whether the value is a known member of the RenewDeployLease5XXJSONResponseBodyCode enum.
+func (e RenewDeployLease5XXJSONResponseBodyCode) Valid() bool {
+	switch e {
+	case RenewDeployLease5XXJSONResponseBodyCodeECONFLICT:
+		return true
+	case RenewDeployLease5XXJSONResponseBodyCodeEFORBIDDEN:
+		return true
+	case RenewDeployLease5XXJSONResponseBodyCodeEINTERNAL:
+		return true
+	case RenewDeployLease5XXJSONResponseBodyCodeEINVALID:
+		return true
+	case RenewDeployLease5XXJSONResponseBodyCodeENOTFOUND:
+		return true
+	case RenewDeployLease5XXJSONResponseBodyCodeENOTIMPLEMENTED:
+		return true
+	case RenewDeployLease5XXJSONResponseBodyCodeETOOLARGE:
+		return true
+	case RenewDeployLease5XXJSONResponseBodyCodeEUNAUTHORIZED:
+		return true
+	case RenewDeployLease5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
+	case RenewDeployLease5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
 		return false
@@ -1866,6 +2055,7 @@ const (
 	GetDeployManifest4XXJSONResponseBodyCodeENOTIMPLEMENTED GetDeployManifest4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	GetDeployManifest4XXJSONResponseBodyCodeETOOLARGE       GetDeployManifest4XXJSONResponseBodyCode = "ETOOLARGE"
 	GetDeployManifest4XXJSONResponseBodyCodeEUNAUTHORIZED   GetDeployManifest4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	GetDeployManifest4XXJSONResponseBodyCodeEUNAVAILABLE    GetDeployManifest4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	GetDeployManifest4XXJSONResponseBodyCodeEUNPROCESSABLE  GetDeployManifest4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -1888,6 +2078,8 @@ func (e GetDeployManifest4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case GetDeployManifest4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case GetDeployManifest4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case GetDeployManifest4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -1905,6 +2097,7 @@ const (
 	GetDeployManifest5XXJSONResponseBodyCodeENOTIMPLEMENTED GetDeployManifest5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	GetDeployManifest5XXJSONResponseBodyCodeETOOLARGE       GetDeployManifest5XXJSONResponseBodyCode = "ETOOLARGE"
 	GetDeployManifest5XXJSONResponseBodyCodeEUNAUTHORIZED   GetDeployManifest5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	GetDeployManifest5XXJSONResponseBodyCodeEUNAVAILABLE    GetDeployManifest5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	GetDeployManifest5XXJSONResponseBodyCodeEUNPROCESSABLE  GetDeployManifest5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -1927,6 +2120,8 @@ func (e GetDeployManifest5XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case GetDeployManifest5XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case GetDeployManifest5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case GetDeployManifest5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -1944,6 +2139,7 @@ const (
 	UnpinDeploy4XXJSONResponseBodyCodeENOTIMPLEMENTED UnpinDeploy4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	UnpinDeploy4XXJSONResponseBodyCodeETOOLARGE       UnpinDeploy4XXJSONResponseBodyCode = "ETOOLARGE"
 	UnpinDeploy4XXJSONResponseBodyCodeEUNAUTHORIZED   UnpinDeploy4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	UnpinDeploy4XXJSONResponseBodyCodeEUNAVAILABLE    UnpinDeploy4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	UnpinDeploy4XXJSONResponseBodyCodeEUNPROCESSABLE  UnpinDeploy4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -1966,6 +2162,8 @@ func (e UnpinDeploy4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case UnpinDeploy4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case UnpinDeploy4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case UnpinDeploy4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -1983,6 +2181,7 @@ const (
 	UnpinDeploy5XXJSONResponseBodyCodeENOTIMPLEMENTED UnpinDeploy5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	UnpinDeploy5XXJSONResponseBodyCodeETOOLARGE       UnpinDeploy5XXJSONResponseBodyCode = "ETOOLARGE"
 	UnpinDeploy5XXJSONResponseBodyCodeEUNAUTHORIZED   UnpinDeploy5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	UnpinDeploy5XXJSONResponseBodyCodeEUNAVAILABLE    UnpinDeploy5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	UnpinDeploy5XXJSONResponseBodyCodeEUNPROCESSABLE  UnpinDeploy5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -2005,6 +2204,8 @@ func (e UnpinDeploy5XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case UnpinDeploy5XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case UnpinDeploy5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case UnpinDeploy5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -2022,6 +2223,7 @@ const (
 	PinDeploy4XXJSONResponseBodyCodeENOTIMPLEMENTED PinDeploy4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	PinDeploy4XXJSONResponseBodyCodeETOOLARGE       PinDeploy4XXJSONResponseBodyCode = "ETOOLARGE"
 	PinDeploy4XXJSONResponseBodyCodeEUNAUTHORIZED   PinDeploy4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	PinDeploy4XXJSONResponseBodyCodeEUNAVAILABLE    PinDeploy4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	PinDeploy4XXJSONResponseBodyCodeEUNPROCESSABLE  PinDeploy4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -2044,6 +2246,8 @@ func (e PinDeploy4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case PinDeploy4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case PinDeploy4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case PinDeploy4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -2061,6 +2265,7 @@ const (
 	PinDeploy5XXJSONResponseBodyCodeENOTIMPLEMENTED PinDeploy5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	PinDeploy5XXJSONResponseBodyCodeETOOLARGE       PinDeploy5XXJSONResponseBodyCode = "ETOOLARGE"
 	PinDeploy5XXJSONResponseBodyCodeEUNAUTHORIZED   PinDeploy5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	PinDeploy5XXJSONResponseBodyCodeEUNAVAILABLE    PinDeploy5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	PinDeploy5XXJSONResponseBodyCodeEUNPROCESSABLE  PinDeploy5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -2083,6 +2288,8 @@ func (e PinDeploy5XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case PinDeploy5XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case PinDeploy5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case PinDeploy5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -2100,6 +2307,7 @@ const (
 	ReleaseDeploy4XXJSONResponseBodyCodeENOTIMPLEMENTED ReleaseDeploy4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	ReleaseDeploy4XXJSONResponseBodyCodeETOOLARGE       ReleaseDeploy4XXJSONResponseBodyCode = "ETOOLARGE"
 	ReleaseDeploy4XXJSONResponseBodyCodeEUNAUTHORIZED   ReleaseDeploy4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	ReleaseDeploy4XXJSONResponseBodyCodeEUNAVAILABLE    ReleaseDeploy4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	ReleaseDeploy4XXJSONResponseBodyCodeEUNPROCESSABLE  ReleaseDeploy4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -2122,6 +2330,8 @@ func (e ReleaseDeploy4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case ReleaseDeploy4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case ReleaseDeploy4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case ReleaseDeploy4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -2139,6 +2349,7 @@ const (
 	ReleaseDeploy5XXJSONResponseBodyCodeENOTIMPLEMENTED ReleaseDeploy5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	ReleaseDeploy5XXJSONResponseBodyCodeETOOLARGE       ReleaseDeploy5XXJSONResponseBodyCode = "ETOOLARGE"
 	ReleaseDeploy5XXJSONResponseBodyCodeEUNAUTHORIZED   ReleaseDeploy5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	ReleaseDeploy5XXJSONResponseBodyCodeEUNAVAILABLE    ReleaseDeploy5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	ReleaseDeploy5XXJSONResponseBodyCodeEUNPROCESSABLE  ReleaseDeploy5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -2161,6 +2372,8 @@ func (e ReleaseDeploy5XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case ReleaseDeploy5XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case ReleaseDeploy5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case ReleaseDeploy5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -2178,6 +2391,7 @@ const (
 	QuarantineDeploy4XXJSONResponseBodyCodeENOTIMPLEMENTED QuarantineDeploy4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	QuarantineDeploy4XXJSONResponseBodyCodeETOOLARGE       QuarantineDeploy4XXJSONResponseBodyCode = "ETOOLARGE"
 	QuarantineDeploy4XXJSONResponseBodyCodeEUNAUTHORIZED   QuarantineDeploy4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	QuarantineDeploy4XXJSONResponseBodyCodeEUNAVAILABLE    QuarantineDeploy4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	QuarantineDeploy4XXJSONResponseBodyCodeEUNPROCESSABLE  QuarantineDeploy4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -2200,6 +2414,8 @@ func (e QuarantineDeploy4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case QuarantineDeploy4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case QuarantineDeploy4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case QuarantineDeploy4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -2217,6 +2433,7 @@ const (
 	QuarantineDeploy5XXJSONResponseBodyCodeENOTIMPLEMENTED QuarantineDeploy5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	QuarantineDeploy5XXJSONResponseBodyCodeETOOLARGE       QuarantineDeploy5XXJSONResponseBodyCode = "ETOOLARGE"
 	QuarantineDeploy5XXJSONResponseBodyCodeEUNAUTHORIZED   QuarantineDeploy5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	QuarantineDeploy5XXJSONResponseBodyCodeEUNAVAILABLE    QuarantineDeploy5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	QuarantineDeploy5XXJSONResponseBodyCodeEUNPROCESSABLE  QuarantineDeploy5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -2239,6 +2456,8 @@ func (e QuarantineDeploy5XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case QuarantineDeploy5XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case QuarantineDeploy5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case QuarantineDeploy5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -2256,6 +2475,7 @@ const (
 	RollbackDeploy4XXJSONResponseBodyCodeENOTIMPLEMENTED RollbackDeploy4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	RollbackDeploy4XXJSONResponseBodyCodeETOOLARGE       RollbackDeploy4XXJSONResponseBodyCode = "ETOOLARGE"
 	RollbackDeploy4XXJSONResponseBodyCodeEUNAUTHORIZED   RollbackDeploy4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	RollbackDeploy4XXJSONResponseBodyCodeEUNAVAILABLE    RollbackDeploy4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	RollbackDeploy4XXJSONResponseBodyCodeEUNPROCESSABLE  RollbackDeploy4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -2278,6 +2498,8 @@ func (e RollbackDeploy4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case RollbackDeploy4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case RollbackDeploy4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case RollbackDeploy4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -2295,6 +2517,7 @@ const (
 	RollbackDeploy5XXJSONResponseBodyCodeENOTIMPLEMENTED RollbackDeploy5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	RollbackDeploy5XXJSONResponseBodyCodeETOOLARGE       RollbackDeploy5XXJSONResponseBodyCode = "ETOOLARGE"
 	RollbackDeploy5XXJSONResponseBodyCodeEUNAUTHORIZED   RollbackDeploy5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	RollbackDeploy5XXJSONResponseBodyCodeEUNAVAILABLE    RollbackDeploy5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	RollbackDeploy5XXJSONResponseBodyCodeEUNPROCESSABLE  RollbackDeploy5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -2316,6 +2539,8 @@ func (e RollbackDeploy5XXJSONResponseBodyCode) Valid() bool {
 	case RollbackDeploy5XXJSONResponseBodyCodeETOOLARGE:
 		return true
 	case RollbackDeploy5XXJSONResponseBodyCodeEUNAUTHORIZED:
+		return true
+	case RollbackDeploy5XXJSONResponseBodyCodeEUNAVAILABLE:
 		return true
 	case RollbackDeploy5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
@@ -2352,6 +2577,7 @@ const (
 	DiffDeploys4XXJSONResponseBodyCodeENOTIMPLEMENTED DiffDeploys4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	DiffDeploys4XXJSONResponseBodyCodeETOOLARGE       DiffDeploys4XXJSONResponseBodyCode = "ETOOLARGE"
 	DiffDeploys4XXJSONResponseBodyCodeEUNAUTHORIZED   DiffDeploys4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	DiffDeploys4XXJSONResponseBodyCodeEUNAVAILABLE    DiffDeploys4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	DiffDeploys4XXJSONResponseBodyCodeEUNPROCESSABLE  DiffDeploys4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -2374,6 +2600,8 @@ func (e DiffDeploys4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case DiffDeploys4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case DiffDeploys4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case DiffDeploys4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -2391,6 +2619,7 @@ const (
 	DiffDeploys5XXJSONResponseBodyCodeENOTIMPLEMENTED DiffDeploys5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	DiffDeploys5XXJSONResponseBodyCodeETOOLARGE       DiffDeploys5XXJSONResponseBodyCode = "ETOOLARGE"
 	DiffDeploys5XXJSONResponseBodyCodeEUNAUTHORIZED   DiffDeploys5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	DiffDeploys5XXJSONResponseBodyCodeEUNAVAILABLE    DiffDeploys5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	DiffDeploys5XXJSONResponseBodyCodeEUNPROCESSABLE  DiffDeploys5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -2413,6 +2642,8 @@ func (e DiffDeploys5XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case DiffDeploys5XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case DiffDeploys5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case DiffDeploys5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -2430,6 +2661,7 @@ const (
 	ListRuns4XXJSONResponseBodyCodeENOTIMPLEMENTED ListRuns4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	ListRuns4XXJSONResponseBodyCodeETOOLARGE       ListRuns4XXJSONResponseBodyCode = "ETOOLARGE"
 	ListRuns4XXJSONResponseBodyCodeEUNAUTHORIZED   ListRuns4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	ListRuns4XXJSONResponseBodyCodeEUNAVAILABLE    ListRuns4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	ListRuns4XXJSONResponseBodyCodeEUNPROCESSABLE  ListRuns4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -2452,6 +2684,8 @@ func (e ListRuns4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case ListRuns4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case ListRuns4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case ListRuns4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -2469,6 +2703,7 @@ const (
 	ListRuns5XXJSONResponseBodyCodeENOTIMPLEMENTED ListRuns5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	ListRuns5XXJSONResponseBodyCodeETOOLARGE       ListRuns5XXJSONResponseBodyCode = "ETOOLARGE"
 	ListRuns5XXJSONResponseBodyCodeEUNAUTHORIZED   ListRuns5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	ListRuns5XXJSONResponseBodyCodeEUNAVAILABLE    ListRuns5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	ListRuns5XXJSONResponseBodyCodeEUNPROCESSABLE  ListRuns5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -2491,6 +2726,8 @@ func (e ListRuns5XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case ListRuns5XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case ListRuns5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case ListRuns5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -2508,6 +2745,7 @@ const (
 	ListTaskInstances4XXJSONResponseBodyCodeENOTIMPLEMENTED ListTaskInstances4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	ListTaskInstances4XXJSONResponseBodyCodeETOOLARGE       ListTaskInstances4XXJSONResponseBodyCode = "ETOOLARGE"
 	ListTaskInstances4XXJSONResponseBodyCodeEUNAUTHORIZED   ListTaskInstances4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	ListTaskInstances4XXJSONResponseBodyCodeEUNAVAILABLE    ListTaskInstances4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	ListTaskInstances4XXJSONResponseBodyCodeEUNPROCESSABLE  ListTaskInstances4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -2530,6 +2768,8 @@ func (e ListTaskInstances4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case ListTaskInstances4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case ListTaskInstances4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case ListTaskInstances4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -2547,6 +2787,7 @@ const (
 	ListTaskInstances5XXJSONResponseBodyCodeENOTIMPLEMENTED ListTaskInstances5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	ListTaskInstances5XXJSONResponseBodyCodeETOOLARGE       ListTaskInstances5XXJSONResponseBodyCode = "ETOOLARGE"
 	ListTaskInstances5XXJSONResponseBodyCodeEUNAUTHORIZED   ListTaskInstances5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	ListTaskInstances5XXJSONResponseBodyCodeEUNAVAILABLE    ListTaskInstances5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	ListTaskInstances5XXJSONResponseBodyCodeEUNPROCESSABLE  ListTaskInstances5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -2569,6 +2810,8 @@ func (e ListTaskInstances5XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case ListTaskInstances5XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case ListTaskInstances5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case ListTaskInstances5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -2586,6 +2829,7 @@ const (
 	GetTaskInstance4XXJSONResponseBodyCodeENOTIMPLEMENTED GetTaskInstance4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	GetTaskInstance4XXJSONResponseBodyCodeETOOLARGE       GetTaskInstance4XXJSONResponseBodyCode = "ETOOLARGE"
 	GetTaskInstance4XXJSONResponseBodyCodeEUNAUTHORIZED   GetTaskInstance4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	GetTaskInstance4XXJSONResponseBodyCodeEUNAVAILABLE    GetTaskInstance4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	GetTaskInstance4XXJSONResponseBodyCodeEUNPROCESSABLE  GetTaskInstance4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -2608,6 +2852,8 @@ func (e GetTaskInstance4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case GetTaskInstance4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case GetTaskInstance4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case GetTaskInstance4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -2625,6 +2871,7 @@ const (
 	GetTaskInstance5XXJSONResponseBodyCodeENOTIMPLEMENTED GetTaskInstance5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	GetTaskInstance5XXJSONResponseBodyCodeETOOLARGE       GetTaskInstance5XXJSONResponseBodyCode = "ETOOLARGE"
 	GetTaskInstance5XXJSONResponseBodyCodeEUNAUTHORIZED   GetTaskInstance5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	GetTaskInstance5XXJSONResponseBodyCodeEUNAVAILABLE    GetTaskInstance5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	GetTaskInstance5XXJSONResponseBodyCodeEUNPROCESSABLE  GetTaskInstance5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -2647,6 +2894,8 @@ func (e GetTaskInstance5XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case GetTaskInstance5XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case GetTaskInstance5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case GetTaskInstance5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -2664,6 +2913,7 @@ const (
 	GetTaskLog4XXJSONResponseBodyCodeENOTIMPLEMENTED GetTaskLog4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	GetTaskLog4XXJSONResponseBodyCodeETOOLARGE       GetTaskLog4XXJSONResponseBodyCode = "ETOOLARGE"
 	GetTaskLog4XXJSONResponseBodyCodeEUNAUTHORIZED   GetTaskLog4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	GetTaskLog4XXJSONResponseBodyCodeEUNAVAILABLE    GetTaskLog4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	GetTaskLog4XXJSONResponseBodyCodeEUNPROCESSABLE  GetTaskLog4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -2686,6 +2936,8 @@ func (e GetTaskLog4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case GetTaskLog4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case GetTaskLog4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case GetTaskLog4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -2703,6 +2955,7 @@ const (
 	GetTaskLog5XXJSONResponseBodyCodeENOTIMPLEMENTED GetTaskLog5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	GetTaskLog5XXJSONResponseBodyCodeETOOLARGE       GetTaskLog5XXJSONResponseBodyCode = "ETOOLARGE"
 	GetTaskLog5XXJSONResponseBodyCodeEUNAUTHORIZED   GetTaskLog5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	GetTaskLog5XXJSONResponseBodyCodeEUNAVAILABLE    GetTaskLog5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	GetTaskLog5XXJSONResponseBodyCodeEUNPROCESSABLE  GetTaskLog5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -2725,6 +2978,8 @@ func (e GetTaskLog5XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case GetTaskLog5XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case GetTaskLog5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case GetTaskLog5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -2742,6 +2997,7 @@ const (
 	SetTaskNote4XXJSONResponseBodyCodeENOTIMPLEMENTED SetTaskNote4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	SetTaskNote4XXJSONResponseBodyCodeETOOLARGE       SetTaskNote4XXJSONResponseBodyCode = "ETOOLARGE"
 	SetTaskNote4XXJSONResponseBodyCodeEUNAUTHORIZED   SetTaskNote4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	SetTaskNote4XXJSONResponseBodyCodeEUNAVAILABLE    SetTaskNote4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	SetTaskNote4XXJSONResponseBodyCodeEUNPROCESSABLE  SetTaskNote4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -2764,6 +3020,8 @@ func (e SetTaskNote4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case SetTaskNote4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case SetTaskNote4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case SetTaskNote4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -2781,6 +3039,7 @@ const (
 	SetTaskNote5XXJSONResponseBodyCodeENOTIMPLEMENTED SetTaskNote5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	SetTaskNote5XXJSONResponseBodyCodeETOOLARGE       SetTaskNote5XXJSONResponseBodyCode = "ETOOLARGE"
 	SetTaskNote5XXJSONResponseBodyCodeEUNAUTHORIZED   SetTaskNote5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	SetTaskNote5XXJSONResponseBodyCodeEUNAVAILABLE    SetTaskNote5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	SetTaskNote5XXJSONResponseBodyCodeEUNPROCESSABLE  SetTaskNote5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -2803,6 +3062,8 @@ func (e SetTaskNote5XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case SetTaskNote5XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case SetTaskNote5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case SetTaskNote5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -2820,6 +3081,7 @@ const (
 	GetDeployByID4XXJSONResponseBodyCodeENOTIMPLEMENTED GetDeployByID4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	GetDeployByID4XXJSONResponseBodyCodeETOOLARGE       GetDeployByID4XXJSONResponseBodyCode = "ETOOLARGE"
 	GetDeployByID4XXJSONResponseBodyCodeEUNAUTHORIZED   GetDeployByID4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	GetDeployByID4XXJSONResponseBodyCodeEUNAVAILABLE    GetDeployByID4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	GetDeployByID4XXJSONResponseBodyCodeEUNPROCESSABLE  GetDeployByID4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -2842,6 +3104,8 @@ func (e GetDeployByID4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case GetDeployByID4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case GetDeployByID4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case GetDeployByID4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -2859,6 +3123,7 @@ const (
 	GetDeployByID5XXJSONResponseBodyCodeENOTIMPLEMENTED GetDeployByID5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	GetDeployByID5XXJSONResponseBodyCodeETOOLARGE       GetDeployByID5XXJSONResponseBodyCode = "ETOOLARGE"
 	GetDeployByID5XXJSONResponseBodyCodeEUNAUTHORIZED   GetDeployByID5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	GetDeployByID5XXJSONResponseBodyCodeEUNAVAILABLE    GetDeployByID5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	GetDeployByID5XXJSONResponseBodyCodeEUNPROCESSABLE  GetDeployByID5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -2881,6 +3146,8 @@ func (e GetDeployByID5XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case GetDeployByID5XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case GetDeployByID5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case GetDeployByID5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -2898,6 +3165,7 @@ const (
 	RunGC4XXJSONResponseBodyCodeENOTIMPLEMENTED RunGC4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	RunGC4XXJSONResponseBodyCodeETOOLARGE       RunGC4XXJSONResponseBodyCode = "ETOOLARGE"
 	RunGC4XXJSONResponseBodyCodeEUNAUTHORIZED   RunGC4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	RunGC4XXJSONResponseBodyCodeEUNAVAILABLE    RunGC4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	RunGC4XXJSONResponseBodyCodeEUNPROCESSABLE  RunGC4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -2920,6 +3188,8 @@ func (e RunGC4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case RunGC4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case RunGC4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case RunGC4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -2937,6 +3207,7 @@ const (
 	RunGC5XXJSONResponseBodyCodeENOTIMPLEMENTED RunGC5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	RunGC5XXJSONResponseBodyCodeETOOLARGE       RunGC5XXJSONResponseBodyCode = "ETOOLARGE"
 	RunGC5XXJSONResponseBodyCodeEUNAUTHORIZED   RunGC5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	RunGC5XXJSONResponseBodyCodeEUNAVAILABLE    RunGC5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	RunGC5XXJSONResponseBodyCodeEUNPROCESSABLE  RunGC5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -2959,6 +3230,8 @@ func (e RunGC5XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case RunGC5XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case RunGC5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case RunGC5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -2976,6 +3249,7 @@ const (
 	GetMe4XXJSONResponseBodyCodeENOTIMPLEMENTED GetMe4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	GetMe4XXJSONResponseBodyCodeETOOLARGE       GetMe4XXJSONResponseBodyCode = "ETOOLARGE"
 	GetMe4XXJSONResponseBodyCodeEUNAUTHORIZED   GetMe4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	GetMe4XXJSONResponseBodyCodeEUNAVAILABLE    GetMe4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	GetMe4XXJSONResponseBodyCodeEUNPROCESSABLE  GetMe4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -2998,6 +3272,8 @@ func (e GetMe4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case GetMe4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case GetMe4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case GetMe4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -3015,6 +3291,7 @@ const (
 	GetMe5XXJSONResponseBodyCodeENOTIMPLEMENTED GetMe5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	GetMe5XXJSONResponseBodyCodeETOOLARGE       GetMe5XXJSONResponseBodyCode = "ETOOLARGE"
 	GetMe5XXJSONResponseBodyCodeEUNAUTHORIZED   GetMe5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	GetMe5XXJSONResponseBodyCodeEUNAVAILABLE    GetMe5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	GetMe5XXJSONResponseBodyCodeEUNPROCESSABLE  GetMe5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -3037,6 +3314,8 @@ func (e GetMe5XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case GetMe5XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case GetMe5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case GetMe5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -3054,6 +3333,7 @@ const (
 	GetRuntimeDeployment4XXJSONResponseBodyCodeENOTIMPLEMENTED GetRuntimeDeployment4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	GetRuntimeDeployment4XXJSONResponseBodyCodeETOOLARGE       GetRuntimeDeployment4XXJSONResponseBodyCode = "ETOOLARGE"
 	GetRuntimeDeployment4XXJSONResponseBodyCodeEUNAUTHORIZED   GetRuntimeDeployment4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	GetRuntimeDeployment4XXJSONResponseBodyCodeEUNAVAILABLE    GetRuntimeDeployment4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	GetRuntimeDeployment4XXJSONResponseBodyCodeEUNPROCESSABLE  GetRuntimeDeployment4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -3076,6 +3356,8 @@ func (e GetRuntimeDeployment4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case GetRuntimeDeployment4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case GetRuntimeDeployment4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case GetRuntimeDeployment4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -3093,6 +3375,7 @@ const (
 	GetRuntimeDeployment5XXJSONResponseBodyCodeENOTIMPLEMENTED GetRuntimeDeployment5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	GetRuntimeDeployment5XXJSONResponseBodyCodeETOOLARGE       GetRuntimeDeployment5XXJSONResponseBodyCode = "ETOOLARGE"
 	GetRuntimeDeployment5XXJSONResponseBodyCodeEUNAUTHORIZED   GetRuntimeDeployment5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	GetRuntimeDeployment5XXJSONResponseBodyCodeEUNAVAILABLE    GetRuntimeDeployment5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	GetRuntimeDeployment5XXJSONResponseBodyCodeEUNPROCESSABLE  GetRuntimeDeployment5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -3115,6 +3398,8 @@ func (e GetRuntimeDeployment5XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case GetRuntimeDeployment5XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case GetRuntimeDeployment5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case GetRuntimeDeployment5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -3132,6 +3417,7 @@ const (
 	PutRuntimeDags4XXJSONResponseBodyCodeENOTIMPLEMENTED PutRuntimeDags4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	PutRuntimeDags4XXJSONResponseBodyCodeETOOLARGE       PutRuntimeDags4XXJSONResponseBodyCode = "ETOOLARGE"
 	PutRuntimeDags4XXJSONResponseBodyCodeEUNAUTHORIZED   PutRuntimeDags4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	PutRuntimeDags4XXJSONResponseBodyCodeEUNAVAILABLE    PutRuntimeDags4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	PutRuntimeDags4XXJSONResponseBodyCodeEUNPROCESSABLE  PutRuntimeDags4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -3154,6 +3440,8 @@ func (e PutRuntimeDags4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case PutRuntimeDags4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case PutRuntimeDags4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case PutRuntimeDags4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -3171,6 +3459,7 @@ const (
 	PutRuntimeDags5XXJSONResponseBodyCodeENOTIMPLEMENTED PutRuntimeDags5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	PutRuntimeDags5XXJSONResponseBodyCodeETOOLARGE       PutRuntimeDags5XXJSONResponseBodyCode = "ETOOLARGE"
 	PutRuntimeDags5XXJSONResponseBodyCodeEUNAUTHORIZED   PutRuntimeDags5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	PutRuntimeDags5XXJSONResponseBodyCodeEUNAVAILABLE    PutRuntimeDags5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	PutRuntimeDags5XXJSONResponseBodyCodeEUNPROCESSABLE  PutRuntimeDags5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -3193,6 +3482,8 @@ func (e PutRuntimeDags5XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case PutRuntimeDags5XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case PutRuntimeDags5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case PutRuntimeDags5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -3210,6 +3501,7 @@ const (
 	GetRuntimeLatestScheduledRun4XXJSONResponseBodyCodeENOTIMPLEMENTED GetRuntimeLatestScheduledRun4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	GetRuntimeLatestScheduledRun4XXJSONResponseBodyCodeETOOLARGE       GetRuntimeLatestScheduledRun4XXJSONResponseBodyCode = "ETOOLARGE"
 	GetRuntimeLatestScheduledRun4XXJSONResponseBodyCodeEUNAUTHORIZED   GetRuntimeLatestScheduledRun4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	GetRuntimeLatestScheduledRun4XXJSONResponseBodyCodeEUNAVAILABLE    GetRuntimeLatestScheduledRun4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	GetRuntimeLatestScheduledRun4XXJSONResponseBodyCodeEUNPROCESSABLE  GetRuntimeLatestScheduledRun4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -3232,6 +3524,8 @@ func (e GetRuntimeLatestScheduledRun4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case GetRuntimeLatestScheduledRun4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case GetRuntimeLatestScheduledRun4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case GetRuntimeLatestScheduledRun4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -3249,6 +3543,7 @@ const (
 	GetRuntimeLatestScheduledRun5XXJSONResponseBodyCodeENOTIMPLEMENTED GetRuntimeLatestScheduledRun5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	GetRuntimeLatestScheduledRun5XXJSONResponseBodyCodeETOOLARGE       GetRuntimeLatestScheduledRun5XXJSONResponseBodyCode = "ETOOLARGE"
 	GetRuntimeLatestScheduledRun5XXJSONResponseBodyCodeEUNAUTHORIZED   GetRuntimeLatestScheduledRun5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	GetRuntimeLatestScheduledRun5XXJSONResponseBodyCodeEUNAVAILABLE    GetRuntimeLatestScheduledRun5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	GetRuntimeLatestScheduledRun5XXJSONResponseBodyCodeEUNPROCESSABLE  GetRuntimeLatestScheduledRun5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -3271,6 +3566,8 @@ func (e GetRuntimeLatestScheduledRun5XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case GetRuntimeLatestScheduledRun5XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case GetRuntimeLatestScheduledRun5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case GetRuntimeLatestScheduledRun5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -3288,6 +3585,7 @@ const (
 	ListRuntimeRuns4XXJSONResponseBodyCodeENOTIMPLEMENTED ListRuntimeRuns4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	ListRuntimeRuns4XXJSONResponseBodyCodeETOOLARGE       ListRuntimeRuns4XXJSONResponseBodyCode = "ETOOLARGE"
 	ListRuntimeRuns4XXJSONResponseBodyCodeEUNAUTHORIZED   ListRuntimeRuns4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	ListRuntimeRuns4XXJSONResponseBodyCodeEUNAVAILABLE    ListRuntimeRuns4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	ListRuntimeRuns4XXJSONResponseBodyCodeEUNPROCESSABLE  ListRuntimeRuns4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -3310,6 +3608,8 @@ func (e ListRuntimeRuns4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case ListRuntimeRuns4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case ListRuntimeRuns4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case ListRuntimeRuns4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -3327,6 +3627,7 @@ const (
 	ListRuntimeRuns5XXJSONResponseBodyCodeENOTIMPLEMENTED ListRuntimeRuns5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	ListRuntimeRuns5XXJSONResponseBodyCodeETOOLARGE       ListRuntimeRuns5XXJSONResponseBodyCode = "ETOOLARGE"
 	ListRuntimeRuns5XXJSONResponseBodyCodeEUNAUTHORIZED   ListRuntimeRuns5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	ListRuntimeRuns5XXJSONResponseBodyCodeEUNAVAILABLE    ListRuntimeRuns5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	ListRuntimeRuns5XXJSONResponseBodyCodeEUNPROCESSABLE  ListRuntimeRuns5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -3349,6 +3650,8 @@ func (e ListRuntimeRuns5XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case ListRuntimeRuns5XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case ListRuntimeRuns5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case ListRuntimeRuns5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -3366,6 +3669,7 @@ const (
 	CreateRuntimeRun4XXJSONResponseBodyCodeENOTIMPLEMENTED CreateRuntimeRun4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	CreateRuntimeRun4XXJSONResponseBodyCodeETOOLARGE       CreateRuntimeRun4XXJSONResponseBodyCode = "ETOOLARGE"
 	CreateRuntimeRun4XXJSONResponseBodyCodeEUNAUTHORIZED   CreateRuntimeRun4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	CreateRuntimeRun4XXJSONResponseBodyCodeEUNAVAILABLE    CreateRuntimeRun4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	CreateRuntimeRun4XXJSONResponseBodyCodeEUNPROCESSABLE  CreateRuntimeRun4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -3388,6 +3692,8 @@ func (e CreateRuntimeRun4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case CreateRuntimeRun4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case CreateRuntimeRun4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case CreateRuntimeRun4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -3405,6 +3711,7 @@ const (
 	CreateRuntimeRun5XXJSONResponseBodyCodeENOTIMPLEMENTED CreateRuntimeRun5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	CreateRuntimeRun5XXJSONResponseBodyCodeETOOLARGE       CreateRuntimeRun5XXJSONResponseBodyCode = "ETOOLARGE"
 	CreateRuntimeRun5XXJSONResponseBodyCodeEUNAUTHORIZED   CreateRuntimeRun5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	CreateRuntimeRun5XXJSONResponseBodyCodeEUNAVAILABLE    CreateRuntimeRun5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	CreateRuntimeRun5XXJSONResponseBodyCodeEUNPROCESSABLE  CreateRuntimeRun5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -3427,6 +3734,8 @@ func (e CreateRuntimeRun5XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case CreateRuntimeRun5XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case CreateRuntimeRun5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case CreateRuntimeRun5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -3444,6 +3753,7 @@ const (
 	UpdateRuntimeRun4XXJSONResponseBodyCodeENOTIMPLEMENTED UpdateRuntimeRun4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	UpdateRuntimeRun4XXJSONResponseBodyCodeETOOLARGE       UpdateRuntimeRun4XXJSONResponseBodyCode = "ETOOLARGE"
 	UpdateRuntimeRun4XXJSONResponseBodyCodeEUNAUTHORIZED   UpdateRuntimeRun4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	UpdateRuntimeRun4XXJSONResponseBodyCodeEUNAVAILABLE    UpdateRuntimeRun4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	UpdateRuntimeRun4XXJSONResponseBodyCodeEUNPROCESSABLE  UpdateRuntimeRun4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -3466,6 +3776,8 @@ func (e UpdateRuntimeRun4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case UpdateRuntimeRun4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case UpdateRuntimeRun4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case UpdateRuntimeRun4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -3483,6 +3795,7 @@ const (
 	UpdateRuntimeRun5XXJSONResponseBodyCodeENOTIMPLEMENTED UpdateRuntimeRun5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	UpdateRuntimeRun5XXJSONResponseBodyCodeETOOLARGE       UpdateRuntimeRun5XXJSONResponseBodyCode = "ETOOLARGE"
 	UpdateRuntimeRun5XXJSONResponseBodyCodeEUNAUTHORIZED   UpdateRuntimeRun5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	UpdateRuntimeRun5XXJSONResponseBodyCodeEUNAVAILABLE    UpdateRuntimeRun5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	UpdateRuntimeRun5XXJSONResponseBodyCodeEUNPROCESSABLE  UpdateRuntimeRun5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -3505,6 +3818,8 @@ func (e UpdateRuntimeRun5XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case UpdateRuntimeRun5XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case UpdateRuntimeRun5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case UpdateRuntimeRun5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -3522,6 +3837,7 @@ const (
 	ListRuntimeTaskInstances4XXJSONResponseBodyCodeENOTIMPLEMENTED ListRuntimeTaskInstances4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	ListRuntimeTaskInstances4XXJSONResponseBodyCodeETOOLARGE       ListRuntimeTaskInstances4XXJSONResponseBodyCode = "ETOOLARGE"
 	ListRuntimeTaskInstances4XXJSONResponseBodyCodeEUNAUTHORIZED   ListRuntimeTaskInstances4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	ListRuntimeTaskInstances4XXJSONResponseBodyCodeEUNAVAILABLE    ListRuntimeTaskInstances4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	ListRuntimeTaskInstances4XXJSONResponseBodyCodeEUNPROCESSABLE  ListRuntimeTaskInstances4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -3544,6 +3860,8 @@ func (e ListRuntimeTaskInstances4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case ListRuntimeTaskInstances4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case ListRuntimeTaskInstances4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case ListRuntimeTaskInstances4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -3561,6 +3879,7 @@ const (
 	ListRuntimeTaskInstances5XXJSONResponseBodyCodeENOTIMPLEMENTED ListRuntimeTaskInstances5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	ListRuntimeTaskInstances5XXJSONResponseBodyCodeETOOLARGE       ListRuntimeTaskInstances5XXJSONResponseBodyCode = "ETOOLARGE"
 	ListRuntimeTaskInstances5XXJSONResponseBodyCodeEUNAUTHORIZED   ListRuntimeTaskInstances5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	ListRuntimeTaskInstances5XXJSONResponseBodyCodeEUNAVAILABLE    ListRuntimeTaskInstances5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	ListRuntimeTaskInstances5XXJSONResponseBodyCodeEUNPROCESSABLE  ListRuntimeTaskInstances5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -3583,6 +3902,8 @@ func (e ListRuntimeTaskInstances5XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case ListRuntimeTaskInstances5XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case ListRuntimeTaskInstances5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case ListRuntimeTaskInstances5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -3600,6 +3921,7 @@ const (
 	CreateRuntimeTaskInstance4XXJSONResponseBodyCodeENOTIMPLEMENTED CreateRuntimeTaskInstance4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	CreateRuntimeTaskInstance4XXJSONResponseBodyCodeETOOLARGE       CreateRuntimeTaskInstance4XXJSONResponseBodyCode = "ETOOLARGE"
 	CreateRuntimeTaskInstance4XXJSONResponseBodyCodeEUNAUTHORIZED   CreateRuntimeTaskInstance4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	CreateRuntimeTaskInstance4XXJSONResponseBodyCodeEUNAVAILABLE    CreateRuntimeTaskInstance4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	CreateRuntimeTaskInstance4XXJSONResponseBodyCodeEUNPROCESSABLE  CreateRuntimeTaskInstance4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -3622,6 +3944,8 @@ func (e CreateRuntimeTaskInstance4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case CreateRuntimeTaskInstance4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case CreateRuntimeTaskInstance4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case CreateRuntimeTaskInstance4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -3639,6 +3963,7 @@ const (
 	CreateRuntimeTaskInstance5XXJSONResponseBodyCodeENOTIMPLEMENTED CreateRuntimeTaskInstance5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	CreateRuntimeTaskInstance5XXJSONResponseBodyCodeETOOLARGE       CreateRuntimeTaskInstance5XXJSONResponseBodyCode = "ETOOLARGE"
 	CreateRuntimeTaskInstance5XXJSONResponseBodyCodeEUNAUTHORIZED   CreateRuntimeTaskInstance5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	CreateRuntimeTaskInstance5XXJSONResponseBodyCodeEUNAVAILABLE    CreateRuntimeTaskInstance5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	CreateRuntimeTaskInstance5XXJSONResponseBodyCodeEUNPROCESSABLE  CreateRuntimeTaskInstance5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -3661,6 +3986,8 @@ func (e CreateRuntimeTaskInstance5XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case CreateRuntimeTaskInstance5XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case CreateRuntimeTaskInstance5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case CreateRuntimeTaskInstance5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -3678,6 +4005,7 @@ const (
 	UpdateRuntimeTaskInstance4XXJSONResponseBodyCodeENOTIMPLEMENTED UpdateRuntimeTaskInstance4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	UpdateRuntimeTaskInstance4XXJSONResponseBodyCodeETOOLARGE       UpdateRuntimeTaskInstance4XXJSONResponseBodyCode = "ETOOLARGE"
 	UpdateRuntimeTaskInstance4XXJSONResponseBodyCodeEUNAUTHORIZED   UpdateRuntimeTaskInstance4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	UpdateRuntimeTaskInstance4XXJSONResponseBodyCodeEUNAVAILABLE    UpdateRuntimeTaskInstance4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	UpdateRuntimeTaskInstance4XXJSONResponseBodyCodeEUNPROCESSABLE  UpdateRuntimeTaskInstance4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -3700,6 +4028,8 @@ func (e UpdateRuntimeTaskInstance4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case UpdateRuntimeTaskInstance4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case UpdateRuntimeTaskInstance4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case UpdateRuntimeTaskInstance4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -3717,6 +4047,7 @@ const (
 	UpdateRuntimeTaskInstance5XXJSONResponseBodyCodeENOTIMPLEMENTED UpdateRuntimeTaskInstance5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	UpdateRuntimeTaskInstance5XXJSONResponseBodyCodeETOOLARGE       UpdateRuntimeTaskInstance5XXJSONResponseBodyCode = "ETOOLARGE"
 	UpdateRuntimeTaskInstance5XXJSONResponseBodyCodeEUNAUTHORIZED   UpdateRuntimeTaskInstance5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	UpdateRuntimeTaskInstance5XXJSONResponseBodyCodeEUNAVAILABLE    UpdateRuntimeTaskInstance5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	UpdateRuntimeTaskInstance5XXJSONResponseBodyCodeEUNPROCESSABLE  UpdateRuntimeTaskInstance5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -3739,6 +4070,8 @@ func (e UpdateRuntimeTaskInstance5XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case UpdateRuntimeTaskInstance5XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case UpdateRuntimeTaskInstance5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case UpdateRuntimeTaskInstance5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -3756,6 +4089,7 @@ const (
 	PutRuntimeTaskLog4XXJSONResponseBodyCodeENOTIMPLEMENTED PutRuntimeTaskLog4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	PutRuntimeTaskLog4XXJSONResponseBodyCodeETOOLARGE       PutRuntimeTaskLog4XXJSONResponseBodyCode = "ETOOLARGE"
 	PutRuntimeTaskLog4XXJSONResponseBodyCodeEUNAUTHORIZED   PutRuntimeTaskLog4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	PutRuntimeTaskLog4XXJSONResponseBodyCodeEUNAVAILABLE    PutRuntimeTaskLog4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	PutRuntimeTaskLog4XXJSONResponseBodyCodeEUNPROCESSABLE  PutRuntimeTaskLog4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -3778,6 +4112,8 @@ func (e PutRuntimeTaskLog4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case PutRuntimeTaskLog4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case PutRuntimeTaskLog4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case PutRuntimeTaskLog4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -3795,6 +4131,7 @@ const (
 	PutRuntimeTaskLog5XXJSONResponseBodyCodeENOTIMPLEMENTED PutRuntimeTaskLog5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	PutRuntimeTaskLog5XXJSONResponseBodyCodeETOOLARGE       PutRuntimeTaskLog5XXJSONResponseBodyCode = "ETOOLARGE"
 	PutRuntimeTaskLog5XXJSONResponseBodyCodeEUNAUTHORIZED   PutRuntimeTaskLog5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	PutRuntimeTaskLog5XXJSONResponseBodyCodeEUNAVAILABLE    PutRuntimeTaskLog5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	PutRuntimeTaskLog5XXJSONResponseBodyCodeEUNPROCESSABLE  PutRuntimeTaskLog5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -3817,6 +4154,8 @@ func (e PutRuntimeTaskLog5XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case PutRuntimeTaskLog5XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case PutRuntimeTaskLog5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case PutRuntimeTaskLog5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -3834,6 +4173,7 @@ const (
 	GetRuntimeXCom4XXJSONResponseBodyCodeENOTIMPLEMENTED GetRuntimeXCom4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	GetRuntimeXCom4XXJSONResponseBodyCodeETOOLARGE       GetRuntimeXCom4XXJSONResponseBodyCode = "ETOOLARGE"
 	GetRuntimeXCom4XXJSONResponseBodyCodeEUNAUTHORIZED   GetRuntimeXCom4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	GetRuntimeXCom4XXJSONResponseBodyCodeEUNAVAILABLE    GetRuntimeXCom4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	GetRuntimeXCom4XXJSONResponseBodyCodeEUNPROCESSABLE  GetRuntimeXCom4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -3856,6 +4196,8 @@ func (e GetRuntimeXCom4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case GetRuntimeXCom4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case GetRuntimeXCom4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case GetRuntimeXCom4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -3873,6 +4215,7 @@ const (
 	GetRuntimeXCom5XXJSONResponseBodyCodeENOTIMPLEMENTED GetRuntimeXCom5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	GetRuntimeXCom5XXJSONResponseBodyCodeETOOLARGE       GetRuntimeXCom5XXJSONResponseBodyCode = "ETOOLARGE"
 	GetRuntimeXCom5XXJSONResponseBodyCodeEUNAUTHORIZED   GetRuntimeXCom5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	GetRuntimeXCom5XXJSONResponseBodyCodeEUNAVAILABLE    GetRuntimeXCom5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	GetRuntimeXCom5XXJSONResponseBodyCodeEUNPROCESSABLE  GetRuntimeXCom5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -3895,6 +4238,8 @@ func (e GetRuntimeXCom5XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case GetRuntimeXCom5XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case GetRuntimeXCom5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case GetRuntimeXCom5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -3912,6 +4257,7 @@ const (
 	PutRuntimeXCom4XXJSONResponseBodyCodeENOTIMPLEMENTED PutRuntimeXCom4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	PutRuntimeXCom4XXJSONResponseBodyCodeETOOLARGE       PutRuntimeXCom4XXJSONResponseBodyCode = "ETOOLARGE"
 	PutRuntimeXCom4XXJSONResponseBodyCodeEUNAUTHORIZED   PutRuntimeXCom4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	PutRuntimeXCom4XXJSONResponseBodyCodeEUNAVAILABLE    PutRuntimeXCom4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	PutRuntimeXCom4XXJSONResponseBodyCodeEUNPROCESSABLE  PutRuntimeXCom4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -3934,6 +4280,8 @@ func (e PutRuntimeXCom4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case PutRuntimeXCom4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case PutRuntimeXCom4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case PutRuntimeXCom4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -3951,6 +4299,7 @@ const (
 	PutRuntimeXCom5XXJSONResponseBodyCodeENOTIMPLEMENTED PutRuntimeXCom5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	PutRuntimeXCom5XXJSONResponseBodyCodeETOOLARGE       PutRuntimeXCom5XXJSONResponseBodyCode = "ETOOLARGE"
 	PutRuntimeXCom5XXJSONResponseBodyCodeEUNAUTHORIZED   PutRuntimeXCom5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	PutRuntimeXCom5XXJSONResponseBodyCodeEUNAVAILABLE    PutRuntimeXCom5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	PutRuntimeXCom5XXJSONResponseBodyCodeEUNPROCESSABLE  PutRuntimeXCom5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -3973,6 +4322,8 @@ func (e PutRuntimeXCom5XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case PutRuntimeXCom5XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case PutRuntimeXCom5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case PutRuntimeXCom5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -3990,6 +4341,7 @@ const (
 	ListTokens4XXJSONResponseBodyCodeENOTIMPLEMENTED ListTokens4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	ListTokens4XXJSONResponseBodyCodeETOOLARGE       ListTokens4XXJSONResponseBodyCode = "ETOOLARGE"
 	ListTokens4XXJSONResponseBodyCodeEUNAUTHORIZED   ListTokens4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	ListTokens4XXJSONResponseBodyCodeEUNAVAILABLE    ListTokens4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	ListTokens4XXJSONResponseBodyCodeEUNPROCESSABLE  ListTokens4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -4012,6 +4364,8 @@ func (e ListTokens4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case ListTokens4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case ListTokens4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case ListTokens4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -4029,6 +4383,7 @@ const (
 	ListTokens5XXJSONResponseBodyCodeENOTIMPLEMENTED ListTokens5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	ListTokens5XXJSONResponseBodyCodeETOOLARGE       ListTokens5XXJSONResponseBodyCode = "ETOOLARGE"
 	ListTokens5XXJSONResponseBodyCodeEUNAUTHORIZED   ListTokens5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	ListTokens5XXJSONResponseBodyCodeEUNAVAILABLE    ListTokens5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	ListTokens5XXJSONResponseBodyCodeEUNPROCESSABLE  ListTokens5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -4051,6 +4406,8 @@ func (e ListTokens5XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case ListTokens5XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case ListTokens5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case ListTokens5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -4068,6 +4425,7 @@ const (
 	CreateToken4XXJSONResponseBodyCodeENOTIMPLEMENTED CreateToken4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	CreateToken4XXJSONResponseBodyCodeETOOLARGE       CreateToken4XXJSONResponseBodyCode = "ETOOLARGE"
 	CreateToken4XXJSONResponseBodyCodeEUNAUTHORIZED   CreateToken4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	CreateToken4XXJSONResponseBodyCodeEUNAVAILABLE    CreateToken4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	CreateToken4XXJSONResponseBodyCodeEUNPROCESSABLE  CreateToken4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -4090,6 +4448,8 @@ func (e CreateToken4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case CreateToken4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case CreateToken4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case CreateToken4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -4107,6 +4467,7 @@ const (
 	CreateToken5XXJSONResponseBodyCodeENOTIMPLEMENTED CreateToken5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	CreateToken5XXJSONResponseBodyCodeETOOLARGE       CreateToken5XXJSONResponseBodyCode = "ETOOLARGE"
 	CreateToken5XXJSONResponseBodyCodeEUNAUTHORIZED   CreateToken5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	CreateToken5XXJSONResponseBodyCodeEUNAVAILABLE    CreateToken5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	CreateToken5XXJSONResponseBodyCodeEUNPROCESSABLE  CreateToken5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -4129,6 +4490,8 @@ func (e CreateToken5XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case CreateToken5XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case CreateToken5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case CreateToken5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -4146,6 +4509,7 @@ const (
 	DeleteToken4XXJSONResponseBodyCodeENOTIMPLEMENTED DeleteToken4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	DeleteToken4XXJSONResponseBodyCodeETOOLARGE       DeleteToken4XXJSONResponseBodyCode = "ETOOLARGE"
 	DeleteToken4XXJSONResponseBodyCodeEUNAUTHORIZED   DeleteToken4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	DeleteToken4XXJSONResponseBodyCodeEUNAVAILABLE    DeleteToken4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	DeleteToken4XXJSONResponseBodyCodeEUNPROCESSABLE  DeleteToken4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -4168,6 +4532,8 @@ func (e DeleteToken4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case DeleteToken4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case DeleteToken4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case DeleteToken4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -4185,6 +4551,7 @@ const (
 	DeleteToken5XXJSONResponseBodyCodeENOTIMPLEMENTED DeleteToken5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	DeleteToken5XXJSONResponseBodyCodeETOOLARGE       DeleteToken5XXJSONResponseBodyCode = "ETOOLARGE"
 	DeleteToken5XXJSONResponseBodyCodeEUNAUTHORIZED   DeleteToken5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	DeleteToken5XXJSONResponseBodyCodeEUNAVAILABLE    DeleteToken5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	DeleteToken5XXJSONResponseBodyCodeEUNPROCESSABLE  DeleteToken5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -4207,6 +4574,8 @@ func (e DeleteToken5XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case DeleteToken5XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case DeleteToken5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case DeleteToken5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -4224,6 +4593,7 @@ const (
 	ListUsers4XXJSONResponseBodyCodeENOTIMPLEMENTED ListUsers4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	ListUsers4XXJSONResponseBodyCodeETOOLARGE       ListUsers4XXJSONResponseBodyCode = "ETOOLARGE"
 	ListUsers4XXJSONResponseBodyCodeEUNAUTHORIZED   ListUsers4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	ListUsers4XXJSONResponseBodyCodeEUNAVAILABLE    ListUsers4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	ListUsers4XXJSONResponseBodyCodeEUNPROCESSABLE  ListUsers4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -4246,6 +4616,8 @@ func (e ListUsers4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case ListUsers4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case ListUsers4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case ListUsers4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -4263,6 +4635,7 @@ const (
 	ListUsers5XXJSONResponseBodyCodeENOTIMPLEMENTED ListUsers5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	ListUsers5XXJSONResponseBodyCodeETOOLARGE       ListUsers5XXJSONResponseBodyCode = "ETOOLARGE"
 	ListUsers5XXJSONResponseBodyCodeEUNAUTHORIZED   ListUsers5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	ListUsers5XXJSONResponseBodyCodeEUNAVAILABLE    ListUsers5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	ListUsers5XXJSONResponseBodyCodeEUNPROCESSABLE  ListUsers5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -4285,6 +4658,8 @@ func (e ListUsers5XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case ListUsers5XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case ListUsers5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case ListUsers5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -4302,6 +4677,7 @@ const (
 	CreateUser4XXJSONResponseBodyCodeENOTIMPLEMENTED CreateUser4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	CreateUser4XXJSONResponseBodyCodeETOOLARGE       CreateUser4XXJSONResponseBodyCode = "ETOOLARGE"
 	CreateUser4XXJSONResponseBodyCodeEUNAUTHORIZED   CreateUser4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	CreateUser4XXJSONResponseBodyCodeEUNAVAILABLE    CreateUser4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	CreateUser4XXJSONResponseBodyCodeEUNPROCESSABLE  CreateUser4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -4324,6 +4700,8 @@ func (e CreateUser4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case CreateUser4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case CreateUser4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case CreateUser4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -4341,6 +4719,7 @@ const (
 	CreateUser5XXJSONResponseBodyCodeENOTIMPLEMENTED CreateUser5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	CreateUser5XXJSONResponseBodyCodeETOOLARGE       CreateUser5XXJSONResponseBodyCode = "ETOOLARGE"
 	CreateUser5XXJSONResponseBodyCodeEUNAUTHORIZED   CreateUser5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	CreateUser5XXJSONResponseBodyCodeEUNAVAILABLE    CreateUser5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	CreateUser5XXJSONResponseBodyCodeEUNPROCESSABLE  CreateUser5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -4363,6 +4742,8 @@ func (e CreateUser5XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case CreateUser5XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case CreateUser5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case CreateUser5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -4380,6 +4761,7 @@ const (
 	DeleteUser4XXJSONResponseBodyCodeENOTIMPLEMENTED DeleteUser4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	DeleteUser4XXJSONResponseBodyCodeETOOLARGE       DeleteUser4XXJSONResponseBodyCode = "ETOOLARGE"
 	DeleteUser4XXJSONResponseBodyCodeEUNAUTHORIZED   DeleteUser4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	DeleteUser4XXJSONResponseBodyCodeEUNAVAILABLE    DeleteUser4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	DeleteUser4XXJSONResponseBodyCodeEUNPROCESSABLE  DeleteUser4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -4402,6 +4784,8 @@ func (e DeleteUser4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case DeleteUser4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case DeleteUser4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case DeleteUser4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -4419,6 +4803,7 @@ const (
 	DeleteUser5XXJSONResponseBodyCodeENOTIMPLEMENTED DeleteUser5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	DeleteUser5XXJSONResponseBodyCodeETOOLARGE       DeleteUser5XXJSONResponseBodyCode = "ETOOLARGE"
 	DeleteUser5XXJSONResponseBodyCodeEUNAUTHORIZED   DeleteUser5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	DeleteUser5XXJSONResponseBodyCodeEUNAVAILABLE    DeleteUser5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	DeleteUser5XXJSONResponseBodyCodeEUNPROCESSABLE  DeleteUser5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -4441,6 +4826,8 @@ func (e DeleteUser5XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case DeleteUser5XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case DeleteUser5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case DeleteUser5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -4458,6 +4845,7 @@ const (
 	ListWebhooks4XXJSONResponseBodyCodeENOTIMPLEMENTED ListWebhooks4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	ListWebhooks4XXJSONResponseBodyCodeETOOLARGE       ListWebhooks4XXJSONResponseBodyCode = "ETOOLARGE"
 	ListWebhooks4XXJSONResponseBodyCodeEUNAUTHORIZED   ListWebhooks4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	ListWebhooks4XXJSONResponseBodyCodeEUNAVAILABLE    ListWebhooks4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	ListWebhooks4XXJSONResponseBodyCodeEUNPROCESSABLE  ListWebhooks4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -4480,6 +4868,8 @@ func (e ListWebhooks4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case ListWebhooks4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case ListWebhooks4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case ListWebhooks4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -4497,6 +4887,7 @@ const (
 	ListWebhooks5XXJSONResponseBodyCodeENOTIMPLEMENTED ListWebhooks5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	ListWebhooks5XXJSONResponseBodyCodeETOOLARGE       ListWebhooks5XXJSONResponseBodyCode = "ETOOLARGE"
 	ListWebhooks5XXJSONResponseBodyCodeEUNAUTHORIZED   ListWebhooks5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	ListWebhooks5XXJSONResponseBodyCodeEUNAVAILABLE    ListWebhooks5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	ListWebhooks5XXJSONResponseBodyCodeEUNPROCESSABLE  ListWebhooks5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -4518,6 +4909,8 @@ func (e ListWebhooks5XXJSONResponseBodyCode) Valid() bool {
 	case ListWebhooks5XXJSONResponseBodyCodeETOOLARGE:
 		return true
 	case ListWebhooks5XXJSONResponseBodyCodeEUNAUTHORIZED:
+		return true
+	case ListWebhooks5XXJSONResponseBodyCodeEUNAVAILABLE:
 		return true
 	case ListWebhooks5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
@@ -4554,6 +4947,7 @@ const (
 	CreateWebhook4XXJSONResponseBodyCodeENOTIMPLEMENTED CreateWebhook4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	CreateWebhook4XXJSONResponseBodyCodeETOOLARGE       CreateWebhook4XXJSONResponseBodyCode = "ETOOLARGE"
 	CreateWebhook4XXJSONResponseBodyCodeEUNAUTHORIZED   CreateWebhook4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	CreateWebhook4XXJSONResponseBodyCodeEUNAVAILABLE    CreateWebhook4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	CreateWebhook4XXJSONResponseBodyCodeEUNPROCESSABLE  CreateWebhook4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -4576,6 +4970,8 @@ func (e CreateWebhook4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case CreateWebhook4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case CreateWebhook4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case CreateWebhook4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -4593,6 +4989,7 @@ const (
 	CreateWebhook5XXJSONResponseBodyCodeENOTIMPLEMENTED CreateWebhook5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	CreateWebhook5XXJSONResponseBodyCodeETOOLARGE       CreateWebhook5XXJSONResponseBodyCode = "ETOOLARGE"
 	CreateWebhook5XXJSONResponseBodyCodeEUNAUTHORIZED   CreateWebhook5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	CreateWebhook5XXJSONResponseBodyCodeEUNAVAILABLE    CreateWebhook5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	CreateWebhook5XXJSONResponseBodyCodeEUNPROCESSABLE  CreateWebhook5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -4615,6 +5012,8 @@ func (e CreateWebhook5XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case CreateWebhook5XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case CreateWebhook5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case CreateWebhook5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -4632,6 +5031,7 @@ const (
 	DeleteWebhook4XXJSONResponseBodyCodeENOTIMPLEMENTED DeleteWebhook4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	DeleteWebhook4XXJSONResponseBodyCodeETOOLARGE       DeleteWebhook4XXJSONResponseBodyCode = "ETOOLARGE"
 	DeleteWebhook4XXJSONResponseBodyCodeEUNAUTHORIZED   DeleteWebhook4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	DeleteWebhook4XXJSONResponseBodyCodeEUNAVAILABLE    DeleteWebhook4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	DeleteWebhook4XXJSONResponseBodyCodeEUNPROCESSABLE  DeleteWebhook4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -4654,6 +5054,8 @@ func (e DeleteWebhook4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case DeleteWebhook4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case DeleteWebhook4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case DeleteWebhook4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -4671,6 +5073,7 @@ const (
 	DeleteWebhook5XXJSONResponseBodyCodeENOTIMPLEMENTED DeleteWebhook5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	DeleteWebhook5XXJSONResponseBodyCodeETOOLARGE       DeleteWebhook5XXJSONResponseBodyCode = "ETOOLARGE"
 	DeleteWebhook5XXJSONResponseBodyCodeEUNAUTHORIZED   DeleteWebhook5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	DeleteWebhook5XXJSONResponseBodyCodeEUNAVAILABLE    DeleteWebhook5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	DeleteWebhook5XXJSONResponseBodyCodeEUNPROCESSABLE  DeleteWebhook5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -4693,6 +5096,8 @@ func (e DeleteWebhook5XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case DeleteWebhook5XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case DeleteWebhook5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case DeleteWebhook5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -4710,6 +5115,7 @@ const (
 	ListWebhookDeliveries4XXJSONResponseBodyCodeENOTIMPLEMENTED ListWebhookDeliveries4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	ListWebhookDeliveries4XXJSONResponseBodyCodeETOOLARGE       ListWebhookDeliveries4XXJSONResponseBodyCode = "ETOOLARGE"
 	ListWebhookDeliveries4XXJSONResponseBodyCodeEUNAUTHORIZED   ListWebhookDeliveries4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	ListWebhookDeliveries4XXJSONResponseBodyCodeEUNAVAILABLE    ListWebhookDeliveries4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	ListWebhookDeliveries4XXJSONResponseBodyCodeEUNPROCESSABLE  ListWebhookDeliveries4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -4732,6 +5138,8 @@ func (e ListWebhookDeliveries4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case ListWebhookDeliveries4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case ListWebhookDeliveries4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case ListWebhookDeliveries4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -4749,6 +5157,7 @@ const (
 	ListWebhookDeliveries5XXJSONResponseBodyCodeENOTIMPLEMENTED ListWebhookDeliveries5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	ListWebhookDeliveries5XXJSONResponseBodyCodeETOOLARGE       ListWebhookDeliveries5XXJSONResponseBodyCode = "ETOOLARGE"
 	ListWebhookDeliveries5XXJSONResponseBodyCodeEUNAUTHORIZED   ListWebhookDeliveries5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	ListWebhookDeliveries5XXJSONResponseBodyCodeEUNAVAILABLE    ListWebhookDeliveries5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	ListWebhookDeliveries5XXJSONResponseBodyCodeEUNPROCESSABLE  ListWebhookDeliveries5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -4771,6 +5180,8 @@ func (e ListWebhookDeliveries5XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case ListWebhookDeliveries5XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case ListWebhookDeliveries5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case ListWebhookDeliveries5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -4788,6 +5199,7 @@ const (
 	RotateWebhookSecret4XXJSONResponseBodyCodeENOTIMPLEMENTED RotateWebhookSecret4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	RotateWebhookSecret4XXJSONResponseBodyCodeETOOLARGE       RotateWebhookSecret4XXJSONResponseBodyCode = "ETOOLARGE"
 	RotateWebhookSecret4XXJSONResponseBodyCodeEUNAUTHORIZED   RotateWebhookSecret4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	RotateWebhookSecret4XXJSONResponseBodyCodeEUNAVAILABLE    RotateWebhookSecret4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	RotateWebhookSecret4XXJSONResponseBodyCodeEUNPROCESSABLE  RotateWebhookSecret4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -4810,6 +5222,8 @@ func (e RotateWebhookSecret4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case RotateWebhookSecret4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case RotateWebhookSecret4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case RotateWebhookSecret4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -4827,6 +5241,7 @@ const (
 	RotateWebhookSecret5XXJSONResponseBodyCodeENOTIMPLEMENTED RotateWebhookSecret5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	RotateWebhookSecret5XXJSONResponseBodyCodeETOOLARGE       RotateWebhookSecret5XXJSONResponseBodyCode = "ETOOLARGE"
 	RotateWebhookSecret5XXJSONResponseBodyCodeEUNAUTHORIZED   RotateWebhookSecret5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	RotateWebhookSecret5XXJSONResponseBodyCodeEUNAVAILABLE    RotateWebhookSecret5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	RotateWebhookSecret5XXJSONResponseBodyCodeEUNPROCESSABLE  RotateWebhookSecret5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -4849,6 +5264,8 @@ func (e RotateWebhookSecret5XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case RotateWebhookSecret5XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case RotateWebhookSecret5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case RotateWebhookSecret5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -4866,6 +5283,7 @@ const (
 	TestWebhook4XXJSONResponseBodyCodeENOTIMPLEMENTED TestWebhook4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	TestWebhook4XXJSONResponseBodyCodeETOOLARGE       TestWebhook4XXJSONResponseBodyCode = "ETOOLARGE"
 	TestWebhook4XXJSONResponseBodyCodeEUNAUTHORIZED   TestWebhook4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	TestWebhook4XXJSONResponseBodyCodeEUNAVAILABLE    TestWebhook4XXJSONResponseBodyCode = "EUNAVAILABLE"
 	TestWebhook4XXJSONResponseBodyCodeEUNPROCESSABLE  TestWebhook4XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -4888,6 +5306,8 @@ func (e TestWebhook4XXJSONResponseBodyCode) Valid() bool {
 		return true
 	case TestWebhook4XXJSONResponseBodyCodeEUNAUTHORIZED:
 		return true
+	case TestWebhook4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
 	case TestWebhook4XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
 	default:
@@ -4905,6 +5325,7 @@ const (
 	TestWebhook5XXJSONResponseBodyCodeENOTIMPLEMENTED TestWebhook5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
 	TestWebhook5XXJSONResponseBodyCodeETOOLARGE       TestWebhook5XXJSONResponseBodyCode = "ETOOLARGE"
 	TestWebhook5XXJSONResponseBodyCodeEUNAUTHORIZED   TestWebhook5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	TestWebhook5XXJSONResponseBodyCodeEUNAVAILABLE    TestWebhook5XXJSONResponseBodyCode = "EUNAVAILABLE"
 	TestWebhook5XXJSONResponseBodyCodeEUNPROCESSABLE  TestWebhook5XXJSONResponseBodyCode = "EUNPROCESSABLE"
 )
 
@@ -4926,6 +5347,8 @@ func (e TestWebhook5XXJSONResponseBodyCode) Valid() bool {
 	case TestWebhook5XXJSONResponseBodyCodeETOOLARGE:
 		return true
 	case TestWebhook5XXJSONResponseBodyCodeEUNAUTHORIZED:
+		return true
+	case TestWebhook5XXJSONResponseBodyCodeEUNAVAILABLE:
 		return true
 	case TestWebhook5XXJSONResponseBodyCodeEUNPROCESSABLE:
 		return true
@@ -5077,6 +5500,9 @@ type Deploy struct {
 	ImageRepository     string `json:"imageRepository"`
 	ImageTag            string `json:"imageTag"`
 	IsDagDeployEnabled  bool   `json:"isDagDeployEnabled"`
+
+	// LeaseExpiresAt while INITIALIZED: when the upload lease lapses unless renewed
+	LeaseExpiresAt *time.Time `json:"leaseExpiresAt,omitempty"`
 
 	// Pin A pin (artifacts kept past the retention window until `until`) or a quarantine (no rollback target)
 	Pin *DeployMark `json:"pin,omitempty"`
@@ -5697,6 +6123,12 @@ type FinalizeDeploy4XXJSONResponseBodyCode string
 // FinalizeDeploy5XXJSONResponseBodyCode defines parameters for FinalizeDeploy.
 type FinalizeDeploy5XXJSONResponseBodyCode string
 
+// RenewDeployLease4XXJSONResponseBodyCode defines parameters for RenewDeployLease.
+type RenewDeployLease4XXJSONResponseBodyCode string
+
+// RenewDeployLease5XXJSONResponseBodyCode defines parameters for RenewDeployLease.
+type RenewDeployLease5XXJSONResponseBodyCode string
+
 // GetDeployManifestParams defines parameters for GetDeployManifest.
 type GetDeployManifestParams struct {
 	Part *Part `form:"part,omitempty" json:"part,omitempty"`
@@ -5751,6 +6183,12 @@ type RollbackDeployJSONBody struct {
 
 	// ExpectedCurrentDeployId refuse (ECONFLICT) unless this deploy is still current
 	ExpectedCurrentDeployId *string `json:"expectedCurrentDeployId,omitempty"`
+
+	// Replan with expectedCurrentDeployId: if another deploy became current since, plan again and proceed unless the new plan newly lowers the runtime (then EUNPROCESSABLE)
+	Replan *bool `json:"replan,omitempty"`
+
+	// WaitSeconds wait this long for a deploy in progress to finish; deploys that arrive meanwhile are refused, so the rollback goes first. 0: ECONFLICT at once
+	WaitSeconds *int `json:"waitSeconds,omitempty"`
 }
 
 // RollbackDeploy4XXJSONResponseBodyCode defines parameters for RollbackDeploy.
@@ -6336,6 +6774,11 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /deployments/{id}/deploys/{deployId}/finalize (the `FinalizeDeploy` operationId).
 	FinalizeDeploy(ctx context.Context, id DeploymentID, deployId DeployID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RenewDeployLease Renew the upload lease of an INITIALIZED deploy (deployer). The uploading client renews it while it uploads; a deploy whose lease lapsed (60 s by default) is failed as soon as another deploy or a rollback wants the Deployment, and when the server starts. ECONFLICT once the deploy is no longer INITIALIZED.
+	//
+	// Corresponds with POST /deployments/{id}/deploys/{deployId}/lease (the `RenewDeployLease` operationId).
+	RenewDeployLease(ctx context.Context, id DeploymentID, deployId DeployID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetDeployManifest The file list of a deploy's DAG bundle or image
 	//
@@ -7022,6 +7465,21 @@ func (c *Client) GetDeployArchive(ctx context.Context, id DeploymentID, deployId
 // Corresponds with POST /deployments/{id}/deploys/{deployId}/finalize (the `FinalizeDeploy` operationId).
 func (c *Client) FinalizeDeploy(ctx context.Context, id DeploymentID, deployId DeployID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewFinalizeDeployRequest(c.Server, id, deployId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RenewDeployLease Renew the upload lease of an INITIALIZED deploy (deployer). The uploading client renews it while it uploads; a deploy whose lease lapsed (60 s by default) is failed as soon as another deploy or a rollback wants the Deployment, and when the server starts. ECONFLICT once the deploy is no longer INITIALIZED.
+//
+// Corresponds with POST /deployments/{id}/deploys/{deployId}/lease (the `RenewDeployLease` operationId).
+func (c *Client) RenewDeployLease(ctx context.Context, id DeploymentID, deployId DeployID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRenewDeployLeaseRequest(c.Server, id, deployId)
 	if err != nil {
 		return nil, err
 	}
@@ -8665,6 +9123,47 @@ func NewFinalizeDeployRequest(server string, id DeploymentID, deployId DeployID)
 	}
 
 	operationPath := fmt.Sprintf("/deployments/%s/deploys/%s/finalize", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRenewDeployLeaseRequest constructs an http.Request for the RenewDeployLease method
+func NewRenewDeployLeaseRequest(server string, id DeploymentID, deployId DeployID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "deployId", deployId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/deployments/%s/deploys/%s/lease", pathParam0, pathParam1)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -10836,6 +11335,13 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /deployments/{id}/deploys/{deployId}/finalize (the `FinalizeDeploy` operationId).
 	FinalizeDeployWithResponse(ctx context.Context, id DeploymentID, deployId DeployID, reqEditors ...RequestEditorFn) (*FinalizeDeployResponse, error)
 
+	// RenewDeployLeaseWithResponse Renew the upload lease of an INITIALIZED deploy (deployer). The uploading client renews it while it uploads; a deploy whose lease lapsed (60 s by default) is failed as soon as another deploy or a rollback wants the Deployment, and when the server starts. ECONFLICT once the deploy is no longer INITIALIZED.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /deployments/{id}/deploys/{deployId}/lease (the `RenewDeployLease` operationId).
+	RenewDeployLeaseWithResponse(ctx context.Context, id DeploymentID, deployId DeployID, reqEditors ...RequestEditorFn) (*RenewDeployLeaseResponse, error)
+
 	// GetDeployManifestWithResponse The file list of a deploy's DAG bundle or image
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -12130,6 +12636,61 @@ func (r FinalizeDeployResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r FinalizeDeployResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RenewDeployLeaseResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Deploy
+	// JSON4XX the response for an HTTP 4XX `application/json` response
+	JSON4XX *Error
+	// JSON5XX the response for an HTTP 5XX `application/json` response
+	JSON5XX *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RenewDeployLeaseResponse) GetJSON200() *Deploy {
+	return r.JSON200
+}
+
+// GetJSON4XX returns the response for an HTTP 4XX `application/json` response
+func (r RenewDeployLeaseResponse) GetJSON4XX() *Error {
+	return r.JSON4XX
+}
+
+// GetJSON5XX returns the response for an HTTP 5XX `application/json` response
+func (r RenewDeployLeaseResponse) GetJSON5XX() *Error {
+	return r.JSON5XX
+}
+
+// GetBody returns the raw response body bytes
+func (r RenewDeployLeaseResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RenewDeployLeaseResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RenewDeployLeaseResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RenewDeployLeaseResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -14590,6 +15151,19 @@ func (c *ClientWithResponses) FinalizeDeployWithResponse(ctx context.Context, id
 	return ParseFinalizeDeployResponse(rsp)
 }
 
+// RenewDeployLeaseWithResponse Renew the upload lease of an INITIALIZED deploy (deployer). The uploading client renews it while it uploads; a deploy whose lease lapsed (60 s by default) is failed as soon as another deploy or a rollback wants the Deployment, and when the server starts. ECONFLICT once the deploy is no longer INITIALIZED.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /deployments/{id}/deploys/{deployId}/lease (the `RenewDeployLease` operationId).
+func (c *ClientWithResponses) RenewDeployLeaseWithResponse(ctx context.Context, id DeploymentID, deployId DeployID, reqEditors ...RequestEditorFn) (*RenewDeployLeaseResponse, error) {
+	rsp, err := c.RenewDeployLease(ctx, id, deployId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRenewDeployLeaseResponse(rsp)
+}
+
 // GetDeployManifestWithResponse The file list of a deploy's DAG bundle or image
 //
 // Returns a wrapper object for the known response body format(s).
@@ -15917,6 +16491,46 @@ func ParseFinalizeDeployResponse(rsp *http.Response) (*FinalizeDeployResponse, e
 	}
 
 	response := &FinalizeDeployResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Deploy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode/100 == 4:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON4XX = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode/100 == 5:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON5XX = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRenewDeployLeaseResponse parses an HTTP response from a RenewDeployLeaseWithResponse call
+func ParseRenewDeployLeaseResponse(rsp *http.Response) (*RenewDeployLeaseResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RenewDeployLeaseResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}

@@ -106,6 +106,46 @@ func TestDeploy_UploadError(t *testing.T) {
 	}
 }
 
+func TestDeploy_RetriesAcrossOutage(t *testing.T) {
+	t.Parallel()
+	api := newFakeAPI(t)
+	api.finalizeUnavailable = 2
+	tio := newTestFactory(t, api.start(), "")
+	if code := tio.run("deploy", "-d", "etl"); code != 0 {
+		t.Fatalf("exit %d: %s", code, tio.errOut)
+	}
+	if n := strings.Count(tio.errOut.String(), "metadata store (PostgreSQL) unreachable; try again shortly; retrying in"); n != 2 {
+		t.Errorf("%d retry notes; want 2:\n%s", n, tio.errOut)
+	}
+	if !strings.Contains(tio.out.String(), "Deployed #1") {
+		t.Fatalf("output:\n%s", tio.out)
+	}
+}
+
+func TestDeploy_UploadLease(t *testing.T) {
+	t.Parallel()
+	t.Run("RenewedWhileUploading", func(t *testing.T) {
+		api := newFakeAPI(t)
+		api.uploadsAwaitLease = true
+		tio := newTestFactory(t, api.start(), "")
+		if code := tio.run("deploy", "-d", "etl"); code != 0 {
+			t.Fatalf("exit %d: %s", code, tio.errOut)
+		}
+	})
+	t.Run("Lost", func(t *testing.T) {
+		api := newFakeAPI(t)
+		api.uploadsAwaitLease, api.leaseLost = true, true
+		tio := newTestFactory(t, api.start(), "")
+		if code := tio.run("deploy", "-d", "etl"); code != 1 {
+			t.Fatalf("exit %d", code)
+		}
+		assertOneErrorLine(t, tio.errOut.String(), "deploy #1 lost its upload lease", "its lease lapsed", "etl still runs its previous code")
+		if api.count("POST /api/v1/deployments/dep1/deploys/d1/finalize") != 0 {
+			t.Fatal("finalized after the lease was lost")
+		}
+	})
+}
+
 func TestDeploy_DagsDisabled(t *testing.T) {
 	t.Parallel()
 	api := newFakeAPI(t)

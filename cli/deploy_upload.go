@@ -45,13 +45,58 @@ func (u *uploader) uploaded() (int, int64) {
 	return len(digests), u.p.Size(digests)
 }
 
-// run uploads the files the server lacks and finalizes the deploy.
+// run uploads the files the server lacks and finalizes the deploy, holding
+// the deploy's upload lease meanwhile.
 func (u *uploader) run(ctx context.Context, dep *dagdeck.Deployment, created *dagdeck.DeployCreated) (*dagdeck.Deploy, error) {
 	d := created.Deploy
-	if err := u.upload(ctx, created.Missing); err != nil {
+	ctx, release := u.holdLease(ctx, dep, d)
+	defer release()
+	err := u.upload(ctx, created.Missing)
+	if lost := leaseLost(ctx); lost != nil {
+		return nil, fmt.Errorf("%w; %s still runs its previous code", lost, dep.Name)
+	} else if err != nil {
 		return nil, u.abandon(dep, d, err)
 	}
-	return u.finalize(ctx, dep, d)
+	done, err := u.finalize(ctx, dep, d)
+	if lost := leaseLost(ctx); err != nil && lost != nil {
+		return nil, fmt.Errorf("%w; %s still runs its previous code", lost, dep.Name)
+	}
+	return done, err
+}
+
+// holdLease renews the deploy's upload lease every leaseRenewal until
+// release is called. If the server answers that the deploy is no longer
+// INITIALIZED (its lease lapsed and another deploy failed it), the
+// returned context is cancelled with that error as its cause. A renewal
+// the server cannot answer is tried again at the next tick.
+func (u *uploader) holdLease(ctx context.Context, dep *dagdeck.Deployment, d *dagdeck.Deploy) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	stop := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(u.f.leaseRenewal)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			_, err := u.f.client().RenewUploadLease(ctx, dep.ID, d.ID)
+			if dagdeck.ErrorCode(err) == dagdeck.ECONFLICT {
+				cancel(fmt.Errorf("deploy #%d lost its upload lease: %s", d.Sequence, dagdeck.ErrorMessage(err)))
+				return
+			}
+		}
+	}()
+	return ctx, func() { close(stop); cancel(nil) }
+}
+
+// leaseLost returns why holdLease gave up the lease, or nil.
+func leaseLost(ctx context.Context) error {
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return cause
+	}
+	return nil
 }
 
 // finalize makes the deploy current, uploading files the server reports
@@ -80,7 +125,7 @@ func (u *uploader) abandon(dep *dagdeck.Deployment, d *dagdeck.Deploy, err error
 	defer cancel()
 	failed := dagdeck.DeployFailed
 	if _, cerr := u.f.client().UpdateDeploy(ctx, dep.ID, d.ID, dagdeck.DeployUpdate{Status: &failed}); cerr != nil {
-		return fmt.Errorf("%w; deploy #%d (%s) stays INITIALIZED until the server fails it after a timeout (cancel it with `dagdeck deploys cancel %s`); %s still runs its previous code", err, d.Sequence, d.ID, d.ID, dep.Name)
+		return fmt.Errorf("%w; deploy #%d (%s) could not be cancelled: its upload lease lapses within a minute, and the next deploy or rollback then fails it (or cancel it now with `dagdeck deploys cancel %s`); %s still runs its previous code", err, d.Sequence, d.ID, d.ID, dep.Name)
 	}
 	return fmt.Errorf("%w; deploy #%d (%s) was cancelled and %s still runs its previous code", err, d.Sequence, d.ID, dep.Name)
 }
@@ -121,14 +166,28 @@ func (u *uploader) uploadFile(ctx context.Context, digest string, bar *progressb
 	if err != nil {
 		return fmt.Errorf("upload %s: %w", file.Name(), err)
 	}
-	var r io.Reader = file
+	var r io.ReadSeeker = file
 	if bar != nil {
-		r = io.TeeReader(file, bar)
+		r = &progressReader{ReadSeeker: file, bar: bar}
 	}
 	if err := u.f.client().UploadBlob(ctx, digest, r, info.Size()); err != nil {
 		return fmt.Errorf("upload %s: %w", file.Name(), err)
 	}
 	return nil
+}
+
+// progressReader reports what it reads to a progress bar; it can seek, so
+// an upload retried after an outage reads the file again.
+type progressReader struct {
+	io.ReadSeeker
+	bar *progressbar.ProgressBar
+}
+
+// Read implements io.Reader.
+func (r *progressReader) Read(p []byte) (int, error) {
+	n, err := r.ReadSeeker.Read(p)
+	_ = r.bar.Add(n)
+	return n, err
 }
 
 // progress returns a byte progress bar on stderr, or nil when stderr is not

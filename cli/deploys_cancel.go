@@ -16,8 +16,10 @@ func newDeploysCancelCmd(f *factory) *cobra.Command {
 		Long: `Mark an INITIALIZED deploy (one whose upload never finished) as FAILED.
 
 A Deployment takes one deploy at a time. If a deploy was interrupted, the
-server fails it after --upload-timeout; cancel it to deploy or roll back at
-once. A cancelled deploy never runs; its history row stays.`,
+server fails it once its upload lease lapses (a minute without its client)
+and another deploy or a rollback wants the Deployment, or after
+--upload-timeout in any case; cancel it to deploy or roll back at once. A
+cancelled deploy never runs; its history row stays.`,
 		Example: `  dagdeck deploys cancel 01hx3k…`,
 		Args:    exactArgs(1, "one deploy id"),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -28,7 +28,7 @@ const (
 // exitCodesHelp is the exit-code table shown in `dagdeck help`.
 const exitCodesHelp = `Exit codes:
   0  ok
-  1  failure (server unreachable, not found, server error, …)
+  1  failure (server or its stores unreachable, not found, server error, …)
   2  usage error: bad flags or arguments, or a request the server finds invalid (EINVALID, ETOOLARGE)
   3  refused by a rule or the current state (EUNPROCESSABLE, ECONFLICT); nothing changed
   4  not authenticated or not allowed (EUNAUTHORIZED, EFORBIDDEN)`

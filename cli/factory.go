@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +12,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/bundle"
 	"github.com/dagdeck/dagdeck/client"
 	"github.com/dagdeck/dagdeck/credentials"
@@ -53,6 +55,8 @@ type factory struct {
 	pollInterval time.Duration
 	// completionTimeout bounds the API calls of shell completion.
 	completionTimeout time.Duration
+	// leaseRenewal is how often a deploy renews its upload lease.
+	leaseRenewal time.Duration
 
 	// Global flags.
 	serverFlag string
@@ -88,6 +92,7 @@ func newSystemFactory(version string) *factory {
 		resolveImage:      new(registry.Resolver).Resolve,
 		pollInterval:      time.Second,
 		completionTimeout: defaultCompletionTimeout,
+		leaseRenewal:      15 * time.Second,
 	}
 }
 
@@ -119,9 +124,29 @@ func (f *factory) token(server string) string {
 func (f *factory) client() *client.Client {
 	if f.api == nil {
 		s := f.server()
-		f.api = client.New(s, f.token(s), client.WithVersion(f.version))
+		f.api = client.New(s, f.token(s), client.WithVersion(f.version), client.WithRetry(outageRetry, f.noteRetry))
 	}
 	return f.api
+}
+
+// outageRetry is how long the CLI retries idempotent steps (reads,
+// uploads, finalizing) while the server or its stores are unreachable, so
+// a database restart under a deploy does not fail it.
+const outageRetry = 30 * time.Second
+
+// noteRetry tells the user that a step is retried after an outage.
+func (f *factory) noteRetry(err error, wait time.Duration) {
+	fmt.Fprintf(f.errOut, "%s; retrying in %s…\n", retryReason(err), wait.Round(10*time.Millisecond))
+}
+
+// retryReason says briefly why a request failed: the server's message, or
+// that the server could not be reached.
+func retryReason(err error) string {
+	var e *dagdeck.Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "cannot reach the server (" + err.Error() + ")"
 }
 
 // color reports whether output may be coloured: stdout is a terminal and

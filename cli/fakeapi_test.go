@@ -41,9 +41,20 @@ type fakeAPI struct {
 	plan            *dagdeck.RollbackPlan
 	finalizeMissing [][]string // missing lists the next finalizes answer
 	failUploads     bool
-	truncateArchive bool                  // archives stop after their first 10 bytes, like a server that lost a file
-	dagPolls        int                   // GET /dags answers the latest deploy's DAGs from this call on; -1: 404
-	diffPages       []*dagdeck.DeployDiff // GET /diff answers these pages, following NextCursor
+	// uploadsAwaitLease makes uploads wait for the first lease renewal,
+	// which answers ECONFLICT when leaseLost.
+	uploadsAwaitLease bool
+	leaseLost         bool
+	leaseRenewed      chan struct{}
+	// rollbackBusy is how many real rollbacks answer ECONFLICT behind an
+	// INITIALIZED deploy.
+	rollbackBusy int
+	// finalizeUnavailable is how many finalizes answer 503 EUNAVAILABLE,
+	// as while the server's database restarts.
+	finalizeUnavailable int
+	truncateArchive     bool                  // archives stop after their first 10 bytes, like a server that lost a file
+	dagPolls            int                   // GET /dags answers the latest deploy's DAGs from this call on; -1: 404
+	diffPages           []*dagdeck.DeployDiff // GET /diff answers these pages, following NextCursor
 
 	// Records.
 	created   []dagdeck.DeployCreate
@@ -57,10 +68,11 @@ var testTime = time.Date(2026, 11, 26, 14, 5, 9, 0, time.UTC)
 
 func newFakeAPI(t *testing.T) *fakeAPI {
 	return &fakeAPI{
-		t:          t,
-		deployment: &dagdeck.Deployment{ID: "dep1", Name: "etl", Executor: "local", IsDagDeployEnabled: true},
-		blobs:      map[string]bool{},
-		pageSize:   2,
+		t:            t,
+		deployment:   &dagdeck.Deployment{ID: "dep1", Name: "etl", Executor: "local", IsDagDeployEnabled: true},
+		blobs:        map[string]bool{},
+		pageSize:     2,
+		leaseRenewed: make(chan struct{}),
 	}
 }
 
@@ -76,6 +88,7 @@ func (a *fakeAPI) start() string {
 		"GET /deploys/{did}":                            a.getDeploy,
 		"PATCH /deployments/{id}/deploys/{did}":         a.cancelDeploy,
 		"POST /deployments/{id}/deploys/{did}/finalize": a.finalize,
+		"POST /deployments/{id}/deploys/{did}/lease":    a.renewLease,
 		"POST /deployments/{id}/deploys/{did}/rollback": a.rollback,
 		"PUT /artifacts/{digest}":                       a.putBlob,
 		"GET /deployments/{id}/deploys/{did}/archive":   a.archive,
@@ -247,6 +260,19 @@ func (a *fakeAPI) createDeploy(w http.ResponseWriter, r *http.Request) {
 func (a *fakeAPI) putBlob(w http.ResponseWriter, r *http.Request) {
 	b, _ := io.ReadAll(r.Body)
 	digest := r.PathValue("digest")
+	if a.uploadsAwaitLease {
+		select {
+		case <-a.leaseRenewed:
+			if a.leaseLost {
+				<-r.Context().Done() // the client gives up the upload
+				return
+			}
+		case <-r.Context().Done():
+			return
+		case <-time.After(10 * time.Second):
+			a.t.Error("the CLI did not renew the upload lease while uploading")
+		}
+	}
 	if a.failUploads {
 		writeErr(w, 500, dagdeck.EINTERNAL, "disk full")
 		return
@@ -265,6 +291,11 @@ func (a *fakeAPI) putBlob(w http.ResponseWriter, r *http.Request) {
 func (a *fakeAPI) finalize(w http.ResponseWriter, r *http.Request) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if a.finalizeUnavailable > 0 {
+		a.finalizeUnavailable--
+		writeErr(w, 503, dagdeck.EUNAVAILABLE, "metadata store (PostgreSQL) unreachable; try again shortly")
+		return
+	}
 	if len(a.finalizeMissing) > 0 {
 		missing := a.finalizeMissing[0]
 		a.finalizeMissing = a.finalizeMissing[1:]
@@ -274,6 +305,24 @@ func (a *fakeAPI) finalize(w http.ResponseWriter, r *http.Request) {
 	d := a.find(r.PathValue("did"))
 	d.Status = dagdeck.DeployDeployed
 	d.DagBundleVersion = dagdeck.BundleVersionFor(testTime)
+	writeJSON(w, 200, d)
+}
+
+// renewLease answers a lease renewal: ECONFLICT when leaseLost. The first
+// renewal releases uploads waiting for it.
+func (a *fakeAPI) renewLease(w http.ResponseWriter, r *http.Request) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	select {
+	case <-a.leaseRenewed:
+	default:
+		close(a.leaseRenewed)
+	}
+	d := a.find(r.PathValue("did"))
+	if a.leaseLost {
+		writeErr(w, 409, dagdeck.ECONFLICT, fmt.Sprintf("%s is FAILED, no longer uploading: upload abandoned: its lease lapsed", d))
+		return
+	}
 	writeJSON(w, 200, d)
 }
 
@@ -293,6 +342,13 @@ func (a *fakeAPI) rollback(w http.ResponseWriter, r *http.Request) {
 	if req.DryRun {
 		writeJSON(w, 200, dagdeck.RollbackResult{Plan: &plan})
 		return
+	}
+	if a.rollbackBusy > 0 {
+		a.answerBusy(w)
+		return
+	}
+	if latest := a.deploys[len(a.deploys)-1]; latest.Status == dagdeck.DeployInitialized {
+		latest.Status = dagdeck.DeployDeployed // the deploy the rollback waited for
 	}
 	d := a.addDeploy(dagdeck.Deploy{Type: target.Type, Status: dagdeck.DeployDeployed, Description: req.Description,
 		ImageRepository: target.ImageRepository, ImageTag: target.ImageTag, ImageRegistryDigest: target.ImageRegistryDigest, DagBundleVersion: target.DagBundleVersion, RuntimeVersion: target.RuntimeVersion, RollbackFromID: target.ID})
@@ -399,6 +455,18 @@ func (a *fakeAPI) uploads() []string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return slices.Clone(a.uploaded)
+}
+
+// answerBusy answers a rollback with ECONFLICT behind an INITIALIZED
+// deploy, which it adds first; the next rollback that goes through
+// finishes it.
+func (a *fakeAPI) answerBusy(w http.ResponseWriter) {
+	latest := a.deploys[len(a.deploys)-1]
+	if latest.Status != dagdeck.DeployInitialized {
+		latest = a.addDeploy(dagdeck.Deploy{Type: dagdeck.DeployImageAndDAG, Status: dagdeck.DeployInitialized, CreatedBy: dagdeck.Actor{Name: "ci"}})
+	}
+	a.rollbackBusy--
+	writeErr(w, 409, dagdeck.ECONFLICT, latest.String()+" is still in progress")
 }
 
 func (a *fakeAPI) rollbackReqs() []dagdeck.RollbackRequest {

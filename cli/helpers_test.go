@@ -60,6 +60,7 @@ func newTestFactory(t *testing.T, serverURL, stdin string) *testIO {
 		resolveImage:      (&registry.Resolver{Keychain: authn.NewMultiKeychain()}).Resolve,
 		pollInterval:      time.Millisecond,
 		completionTimeout: 300 * time.Millisecond,
+		leaseRenewal:      time.Millisecond,
 	}
 	return tio
 }

@@ -20,6 +20,7 @@ type rollbackOptions struct {
 	dryRun           bool
 	confirmDowngrade bool
 	yes              bool
+	wait             time.Duration
 }
 
 func newRollbackCmd(f *factory) *cobra.Command {
@@ -41,7 +42,13 @@ changes.
 
 The plan is always shown first. A rollback that lowers the runtime version
 fails running tasks at once and erases the metadata of features the older
-runtime lacks: it needs --confirm-downgrade.`,
+runtime lacks: it needs --confirm-downgrade.
+
+While a deploy is in progress, the rollback waits its turn (--wait, 2
+minutes) and goes ahead of deploys that arrive after it. With --yes, if
+another deploy became current after the plan was shown, the rollback is
+planned again and proceeds when it has the same consequences (it does not
+newly lower the runtime).`,
 		Example: `  dagdeck rollback --deployment etl-prod --description "the 14:05 deploy broke the report"
   dagdeck rollback '#-2' --deployment etl-prod --dry-run
   dagdeck rollback '#3' --deployment etl-prod --dry-run
@@ -64,11 +71,15 @@ runtime lacks: it needs --confirm-downgrade.`,
 	fl.StringVar(&o.description, "description", "", "why you roll back (required; shown in the Deploy History)")
 	fl.BoolVar(&o.dryRun, "dry-run", false, "only show what the rollback would change")
 	fl.BoolVar(&o.confirmDowngrade, "confirm-downgrade", false, "allow lowering the runtime version, erasing newer features' metadata")
-	fl.BoolVarP(&o.yes, "yes", "y", false, "do not ask for confirmation")
+	fl.BoolVarP(&o.yes, "yes", "y", false, "do not ask for confirmation; if another deploy becomes current meanwhile, plan again and proceed unless the new plan lowers the runtime")
+	fl.DurationVar(&o.wait, "wait", 2*time.Minute, "how long to wait for a deploy in progress to finish (deploys that arrive meanwhile wait for the rollback); 0 fails at once")
 	return cmd
 }
 
 func (o *rollbackOptions) validate() error {
+	if o.wait < 0 {
+		return usagef("--wait must not be negative")
+	}
 	if !o.dryRun && strings.TrimSpace(o.description) == "" {
 		return usagef("--description is required: say why you roll back (it is shown in the Deploy History)")
 	}
@@ -107,17 +118,22 @@ func (f *factory) runRollback(ctx context.Context, o *rollbackOptions, ref strin
 	req := dagdeck.RollbackRequest{
 		Description:      o.description,
 		ConfirmDowngrade: o.confirmDowngrade,
-		// Refused if another deploy became current since the plan shown.
+		// Refused if another deploy became current since the plan shown,
+		// unless --yes lets it be planned again with the same consequences.
 		ExpectedCurrentDeployID: dry.Plan.CurrentDeploy.ID,
+		Replan:                  o.yes,
 	}
-	res, err := f.client().Rollback(ctx, o.deployment, id, req)
+	res, err := f.rollbackInTurn(ctx, o, id, req)
 	if err != nil {
 		return err
+	}
+	if res.Plan.CurrentDeploy.ID != dry.Plan.CurrentDeploy.ID {
+		fmt.Fprintf(f.errOut, "%s became current after the plan was shown; the rollback was planned again from it, with the same consequences.\n", res.Plan.CurrentDeploy)
 	}
 	if f.json() {
 		return f.printJSON(res)
 	}
-	printRolledBack(f.out, dry.Plan, res.Deploy)
+	printRolledBack(f.out, res.Plan, res.Deploy)
 	return nil
 }
 

@@ -69,6 +69,35 @@ func TestRollback_DryRun(t *testing.T) {
 	}
 }
 
+func TestRollback_WaitsItsTurn(t *testing.T) {
+	t.Parallel()
+	api := rollbackAPI(t, false)
+	api.rollbackBusy = 2
+	tio := newTestFactory(t, api.start(), "")
+	if code := tio.run("rollback", "d1", "-d", "etl", "--description", "incident", "--yes"); code != 0 {
+		t.Fatalf("exit %d: %s", code, tio.errOut)
+	}
+	if n := strings.Count(tio.errOut.String(), "to finish; the rollback goes next"); n != 2 {
+		t.Errorf("%d progress lines; want 2:\n%s", n, tio.errOut)
+	}
+	reqs := api.rollbackReqs()
+	if last := reqs[len(reqs)-1]; len(reqs) != 4 || last.WaitSeconds != 10 || !last.Replan {
+		t.Fatalf("requests %+v: want a dry run and three waiting, re-planning attempts", reqs)
+	}
+	if !strings.Contains(tio.out.String(), "Rolled back etl to deploy #1") {
+		t.Fatalf("output:\n%s", tio.out)
+	}
+	t.Run("NoWait", func(t *testing.T) {
+		api := rollbackAPI(t, false)
+		api.rollbackBusy = 1
+		tio := newTestFactory(t, api.start(), "")
+		if code := tio.run("rollback", "d1", "-d", "etl", "--description", "incident", "--yes", "--wait", "0"); code != ExitRefused {
+			t.Fatalf("exit %d: %s", code, tio.errOut)
+		}
+		assertOneErrorLine(t, tio.errOut.String(), "is still in progress")
+	})
+}
+
 func TestRollback_DowngradePlan(t *testing.T) {
 	t.Parallel()
 	api := rollbackAPI(t, true)

@@ -154,6 +154,7 @@ func TestExitCode(t *testing.T) {
 		{dagdeck.Errorf(dagdeck.EUNAUTHORIZED, "bad token"), ExitAuth},
 		{dagdeck.Errorf(dagdeck.EFORBIDDEN, "viewer"), ExitAuth},
 		{dagdeck.Errorf(dagdeck.ENOTFOUND, "no such deploy"), ExitFailure},
+		{dagdeck.Errorf(dagdeck.EUNAVAILABLE, "metadata store (PostgreSQL) unreachable; try again shortly"), ExitFailure},
 		{dagdeck.Errorf(dagdeck.EINTERNAL, "oops"), ExitFailure},
 		{fmt.Errorf("finalize: %w", &dagdeck.MissingBlobsError{Digests: []string{"a"}}), ExitFailure},
 	}

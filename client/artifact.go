@@ -10,8 +10,24 @@ import (
 
 // UploadBlob stores size bytes read from r under digest. It has no overall
 // timeout: a large file takes as long as it takes, bounded by ctx. EINVALID
-// if the content does not hash to digest.
+// if the content does not hash to digest. With WithRetry, an upload from
+// an r that can seek (a file) is sent again from its start across outages.
 func (c *Client) UploadBlob(ctx context.Context, digest string, r io.Reader, size int64) error {
+	first := true
+	return c.retrying(ctx, true, func() error {
+		if !first && !rewind(r) {
+			return errNoRewind
+		}
+		first = false
+		return c.uploadBlobOnce(ctx, digest, r, size)
+	})
+}
+
+// errNoRewind stops the retries of an upload whose reader cannot seek.
+var errNoRewind = dagdeck.Errorf(dagdeck.EINTERNAL, "the upload failed and its content cannot be read again to retry it")
+
+// uploadBlobOnce is one attempt of UploadBlob.
+func (c *Client) uploadBlobOnce(ctx context.Context, digest string, r io.Reader, size int64) error {
 	body := io.NopCloser(io.LimitReader(r, size))
 	if size == 0 {
 		body = http.NoBody
@@ -39,7 +55,7 @@ func (c *Client) MissingBlobs(ctx context.Context, digests []string) ([]string, 
 	var out struct {
 		Missing []string `json:"missing"`
 	}
-	if err := c.doJSON(ctx, http.MethodPost, "/artifacts/missing", nil, in, &out); err != nil {
+	if err := c.doJSON(idempotent(ctx), http.MethodPost, "/artifacts/missing", nil, in, &out); err != nil {
 		return nil, err
 	}
 	return out.Missing, nil

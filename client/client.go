@@ -27,6 +27,9 @@ type Client struct {
 	userAgent string
 	timeout   time.Duration
 	http      *http.Client
+	// retryFor is how long requests are retried across outages (0: never).
+	retryFor    time.Duration
+	retryNotify func(err error, wait time.Duration)
 }
 
 // Option configures a Client.
@@ -120,8 +123,16 @@ func (c *Client) send(req *http.Request) (*http.Response, error) {
 }
 
 // doJSON sends in (if non-nil) as JSON to path and decodes the answer into
-// out (if non-nil), within the client's timeout.
+// out (if non-nil), each attempt within the client's timeout, retrying
+// across outages as WithRetry says.
 func (c *Client) doJSON(ctx context.Context, method, path string, q url.Values, in, out any) error {
+	return c.retrying(ctx, isIdempotent(ctx, method), func() error {
+		return c.doJSONOnce(ctx, method, path, q, in, out)
+	})
+}
+
+// doJSONOnce is one attempt of doJSON.
+func (c *Client) doJSONOnce(ctx context.Context, method, path string, q url.Values, in, out any) error {
 	if c.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.timeout)

@@ -92,9 +92,34 @@ func (c *Client) CreateDeploy(ctx context.Context, deployment string, in dagdeck
 // FinalizeDeploy verifies the deploy's files and makes it current
 // (DEPLOYED). If the server still lacks files it returns a
 // *dagdeck.MissingBlobsError listing them.
+//
+// With WithRetry it is retried across outages; when a retry finds the
+// deploy no longer INITIALIZED because an earlier attempt finalized it
+// before its answer was lost, it returns the DEPLOYED deploy.
 func (c *Client) FinalizeDeploy(ctx context.Context, deployment, deployID string) (*dagdeck.Deploy, error) {
 	var d dagdeck.Deploy
-	if err := c.doJSON(ctx, http.MethodPost, deployPath(deployment, deployID)+"/finalize", nil, nil, &d); err != nil {
+	attempts := 0
+	err := c.retrying(ctx, true, func() error {
+		attempts++
+		return c.doJSONOnce(ctx, http.MethodPost, deployPath(deployment, deployID)+"/finalize", nil, nil, &d)
+	})
+	if err != nil && attempts > 1 && dagdeck.ErrorCode(err) == dagdeck.ECONFLICT {
+		if done, gerr := c.GetDeploy(ctx, deployment, deployID); gerr == nil && done.Status == dagdeck.DeployDeployed {
+			return done, nil
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// RenewUploadLease extends the upload lease of an INITIALIZED deploy; call
+// it while uploading (every 15 seconds is enough for the default 60-second
+// lease). ECONFLICT once the deploy is no longer INITIALIZED.
+func (c *Client) RenewUploadLease(ctx context.Context, deployment, deployID string) (*dagdeck.Deploy, error) {
+	var d dagdeck.Deploy
+	if err := c.doJSON(idempotent(ctx), http.MethodPost, deployPath(deployment, deployID)+"/lease", nil, nil, &d); err != nil {
 		return nil, err
 	}
 	return &d, nil

@@ -54,7 +54,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 // checking migrations, for tools that inspect the schema (dagdeck migrate
 // status). Call Migrate before using it as a store.
 func OpenUnmigrated(ctx context.Context, url string) (*DB, error) {
-	pool, err := sql.Open("pgx", url)
+	pool, err := sql.Open("pgx", withConnectTimeout(url))
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
@@ -62,7 +62,7 @@ func OpenUnmigrated(ctx context.Context, url string) (*DB, error) {
 	pool.SetMaxIdleConns(maxOpenConns)
 	if err := pool.PingContext(ctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("open postgres: %w", err)
+		return nil, fmt.Errorf("open postgres: %w", interpretUnavailable(ctx, err))
 	}
 	return &DB{db: pool}, nil
 }
@@ -81,10 +81,18 @@ func (db *DB) View(ctx context.Context, fn func(tx dagdeck.Tx) error) error {
 	return db.runTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}, fn)
 }
 
+// runTx runs fn in a transaction on a connection taken within
+// acquireTimeout; an unreachable database is EUNAVAILABLE.
 func (db *DB) runTx(ctx context.Context, opts *sql.TxOptions, fn func(tx dagdeck.Tx) error) error {
-	return dialect.RunTx(ctx, db.db, opts, func(tx *sql.Tx) error {
+	conn, err := db.conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	err = dialect.RunTx(ctx, conn, opts, func(tx *sql.Tx) error {
 		return fn(&Tx{Tx: sqldb.NewTx(tx, &dialect), tx: tx, readOnly: opts.ReadOnly})
 	})
+	return interpretUnavailable(ctx, err)
 }
 
 // Tx is a transaction of a DB. It implements dagdeck.Tx: sqldb.Tx with

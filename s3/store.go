@@ -48,10 +48,16 @@ func Open(ctx context.Context, c Config) (*Store, error) {
 	if endpoint == "" {
 		endpoint = "s3.amazonaws.com"
 	}
+	tr, err := newTransport(c.UseSSL)
+	if err != nil {
+		return nil, fmt.Errorf("open s3 store: %w", err)
+	}
 	client, err := minio.New(endpoint, &minio.Options{
-		Creds:  credentials.NewStaticV4(c.AccessKey, c.SecretKey, ""),
-		Secure: c.UseSSL,
-		Region: c.Region,
+		Creds:      credentials.NewStaticV4(c.AccessKey, c.SecretKey, ""),
+		Secure:     c.UseSSL,
+		Region:     c.Region,
+		Transport:  tr,
+		MaxRetries: maxRetries,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open s3 store: %w", err)
@@ -101,7 +107,7 @@ func (s *Store) Put(ctx context.Context, digest string, r io.Reader, size int64)
 		err = s.upload(ctx, v, digest, size)
 	}
 	if err != nil {
-		return fmt.Errorf("put %s: %w", digest, err)
+		return fmt.Errorf("put %s: %w", digest, interpretUnavailable(ctx, err))
 	}
 	return nil
 }
@@ -152,12 +158,12 @@ func (s *Store) Open(ctx context.Context, digest string) (io.ReadCloser, error) 
 	}
 	obj, err := s.client.GetObject(ctx, s.bucket, s.key(digest), minio.GetObjectOptions{})
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", digest, interpretError(err, digest))
+		return nil, fmt.Errorf("open %s: %w", digest, interpretError(ctx, err, digest))
 	}
 	// GetObject is lazy: Stat sends the request and reports a missing object.
 	if _, err := obj.Stat(); err != nil {
 		obj.Close()
-		return nil, fmt.Errorf("open %s: %w", digest, interpretError(err, digest))
+		return nil, fmt.Errorf("open %s: %w", digest, interpretError(ctx, err, digest))
 	}
 	return obj, nil
 }
@@ -168,9 +174,11 @@ func (s *Store) Stat(ctx context.Context, digest string) (dagdeck.BlobInfo, erro
 	if err := dagdeck.ValidateDigest(digest); err != nil {
 		return dagdeck.BlobInfo{}, err
 	}
-	info, err := s.client.StatObject(ctx, s.bucket, s.key(digest), minio.StatObjectOptions{})
+	opCtx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	info, err := s.client.StatObject(opCtx, s.bucket, s.key(digest), minio.StatObjectOptions{})
 	if err != nil {
-		return dagdeck.BlobInfo{}, fmt.Errorf("stat %s: %w", digest, interpretError(err, digest))
+		return dagdeck.BlobInfo{}, fmt.Errorf("stat %s: %w", digest, interpretError(ctx, err, digest))
 	}
 	return dagdeck.BlobInfo{Digest: digest, Size: info.Size, CreatedAt: info.LastModified}, nil
 }
@@ -181,9 +189,11 @@ func (s *Store) Delete(ctx context.Context, digest string) error {
 	if err := dagdeck.ValidateDigest(digest); err != nil {
 		return err
 	}
-	err := s.client.RemoveObject(ctx, s.bucket, s.key(digest), minio.RemoveObjectOptions{})
-	if err != nil && dagdeck.ErrorCode(interpretError(err, digest)) != dagdeck.ENOTFOUND {
-		return fmt.Errorf("delete %s: %w", digest, err)
+	opCtx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	err := s.client.RemoveObject(opCtx, s.bucket, s.key(digest), minio.RemoveObjectOptions{})
+	if err != nil && dagdeck.ErrorCode(interpretError(ctx, err, digest)) != dagdeck.ENOTFOUND {
+		return fmt.Errorf("delete %s: %w", digest, interpretUnavailable(ctx, err))
 	}
 	return nil
 }
@@ -196,7 +206,7 @@ func (s *Store) Walk(ctx context.Context, fn func(dagdeck.BlobInfo) error) error
 	objects := s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: s.blobsPrefix(), Recursive: true})
 	for obj := range objects {
 		if obj.Err != nil {
-			return fmt.Errorf("walk: %w", obj.Err)
+			return fmt.Errorf("walk: %w", interpretUnavailable(ctx, obj.Err))
 		}
 		digest := "sha256:" + strings.TrimPrefix(obj.Key, s.blobsPrefix())
 		if dagdeck.ValidateDigest(digest) != nil {
@@ -209,11 +219,12 @@ func (s *Store) Walk(ctx context.Context, fn func(dagdeck.BlobInfo) error) error
 	return ctx.Err()
 }
 
-// interpretError maps S3 "not found" responses to ENOTFOUND.
-func interpretError(err error, digest string) error {
+// interpretError maps S3 "not found" responses to ENOTFOUND, and an
+// unreachable store to EUNAVAILABLE.
+func interpretError(ctx context.Context, err error, digest string) error {
 	switch minio.ToErrorResponse(err).Code {
 	case minio.NoSuchKey, "NotFound":
 		return dagdeck.Errorf(dagdeck.ENOTFOUND, "blob %s not found", digest)
 	}
-	return err
+	return interpretUnavailable(ctx, err)
 }

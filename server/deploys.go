@@ -81,6 +81,15 @@ func (s *Server) handleDeployFinalize(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, d)
 }
 
+func (s *Server) handleDeployLease(w http.ResponseWriter, r *http.Request) {
+	d, err := s.svc.RenewUploadLease(ctx(r), r.PathValue("id"), r.PathValue("deployId"))
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
 func (s *Server) handleDeployRollback(w http.ResponseWriter, r *http.Request) {
 	var req dagdeck.RollbackRequest
 	if err := decode(w, r, &req); err != nil {

@@ -22,8 +22,11 @@ type ErrorResponse struct {
 // details; the user sees only a short message.
 func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
 	code, msg := dagdeck.ErrorCode(err), dagdeck.ErrorMessage(err)
-	if code == dagdeck.EINTERNAL {
+	switch code {
+	case dagdeck.EINTERNAL:
 		s.logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "requestId", dagdeck.RequestFromContext(r.Context()).ID, "err", err)
+	case dagdeck.EUNAVAILABLE:
+		s.logger.Warn("dependency unavailable", "method", r.Method, "path", r.URL.Path, "requestId", dagdeck.RequestFromContext(r.Context()).ID, "err", err)
 	}
 	body := ErrorResponse{Code: code, Message: msg, RequestID: dagdeck.RequestFromContext(r.Context()).ID}
 	var missing *dagdeck.MissingBlobsError

@@ -19,6 +19,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/v1/deployments/{id}/deploys/{deployId}", s.handleDeployGet)
 	m.HandleFunc("PATCH /api/v1/deployments/{id}/deploys/{deployId}", s.handleDeployUpdate)
 	m.HandleFunc("POST /api/v1/deployments/{id}/deploys/{deployId}/finalize", s.handleDeployFinalize)
+	m.HandleFunc("POST /api/v1/deployments/{id}/deploys/{deployId}/lease", s.handleDeployLease)
 	m.HandleFunc("POST /api/v1/deployments/{id}/deploys/{deployId}/rollback", s.handleDeployRollback)
 	m.HandleFunc("GET /api/v1/deployments/{id}/deploys/{deployId}/manifest", s.handleDeployManifest)
 	m.HandleFunc("PUT /api/v1/deployments/{id}/deploys/{deployId}/pin", s.handleDeployPin)

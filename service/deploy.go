@@ -30,6 +30,9 @@ func (s *Service) CreateDeploy(ctx context.Context, deploymentIDOrName string, r
 	if err := validateDeployCreate(&req); err != nil {
 		return nil, err
 	}
+	if err := s.failLapsedUpload(ctx, deploymentIDOrName); err != nil {
+		return nil, err
+	}
 	var out dagdeck.DeployCreated
 	err = s.store.Update(ctx, func(tx dagdeck.Tx) error {
 		if err := tx.LockGC(ctx, false); err != nil {
@@ -37,6 +40,9 @@ func (s *Service) CreateDeploy(ctx context.Context, deploymentIDOrName string, r
 		}
 		dep, err := s.lockDeploymentForDeploy(ctx, tx, deploymentIDOrName)
 		if err != nil {
+			return err
+		}
+		if err := s.refuseDuringRollbackTurn(ctx, tx, dep); err != nil {
 			return err
 		}
 		prev, err := latestDeployed(ctx, tx, dep.ID)
@@ -176,7 +182,7 @@ func (s *Service) lockDeploymentForDeploy(ctx context.Context, tx dagdeck.Tx, id
 	inflight, err := tx.LatestDeploy(ctx, dep.ID, dagdeck.DeployInitialized)
 	switch {
 	case err == nil:
-		return nil, dagdeck.Errorf(dagdeck.ECONFLICT, "%s of Deployment %s is still in progress (started %s by %s); wait for it to finish, or cancel it with `dagdeck deploys cancel %s`", inflight, dep.Name, inflight.CreatedAt.Format("2006-01-02 15:04:05Z"), inflight.CreatedBy.Name, inflight.ID)
+		return nil, busy(dagdeck.Errorf(dagdeck.ECONFLICT, "%s of Deployment %s is still in progress (started %s by %s); wait for it to finish (if its client has gone, it fails once its upload lease lapses), or cancel it with `dagdeck deploys cancel %s`", inflight, dep.Name, inflight.CreatedAt.Format("2006-01-02 15:04:05Z"), inflight.CreatedBy.Name, inflight.ID))
 	case dagdeck.ErrorCode(err) != dagdeck.ENOTFOUND:
 		return nil, err
 	}
@@ -206,6 +212,7 @@ func (s *Service) newDeploy(ctx context.Context, tx dagdeck.Tx, dep *dagdeck.Dep
 		CreatedBy:          *actor,
 		IsDagDeployEnabled: dep.IsDagDeployEnabled,
 		Git:                req.Git,
+		LeaseExpiresAt:     ptr(now.Add(s.uploadLease)),
 	}
 	var manifests []*dagdeck.Manifest
 	if req.DagManifest != nil && !dep.IsDagDeployEnabled {
@@ -266,6 +273,9 @@ func (s *Service) newDeploy(ctx context.Context, tx dagdeck.Tx, dep *dagdeck.Dep
 	}
 	return d, manifests, nil
 }
+
+// ptr returns a pointer to a copy of t.
+func ptr(t time.Time) *time.Time { return &t }
 
 // checkCodeState returns EINVALID unless d's image and DAG bundle (the
 // request's, or carried forward from the current deploy) can be written

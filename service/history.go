@@ -294,8 +294,13 @@ func (s *Service) FailAbandoned(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	n := 0
+	abandoned := failure{
+		reason: "upload abandoned: not finalized within " + s.uploadTimeout.String(),
+		actor:  "dagdeck (upload timeout)",
+		still:  func(*dagdeck.Deploy) bool { return true },
+	}
 	for _, d := range stale {
-		failed, err := s.failIfStillInitialized(ctx, d.DeploymentID, d.ID, now)
+		failed, err := s.failIfStillInitialized(ctx, d.DeploymentID, d.ID, now, abandoned)
 		if err != nil {
 			return n, err
 		}
@@ -309,7 +314,19 @@ func (s *Service) FailAbandoned(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-func (s *Service) failIfStillInitialized(ctx context.Context, deploymentID, deployID string, now time.Time) (bool, error) {
+// failure says why the system fails an unfinished deploy: the reason it
+// records, the system actor it names, and the condition under which the
+// deploy, re-read under its Deployment's lock, is still to be failed.
+type failure struct {
+	reason string
+	actor  string
+	still  func(*dagdeck.Deploy) bool
+}
+
+// failIfStillInitialized fails a deploy that is, under its Deployment's
+// lock, still INITIALIZED and meets f.still; it records deploy.failed by
+// f's system actor. It reports whether it failed the deploy.
+func (s *Service) failIfStillInitialized(ctx context.Context, deploymentID, deployID string, now time.Time, f failure) (bool, error) {
 	failed := false
 	var d *dagdeck.Deploy
 	err := s.store.Update(ctx, func(tx dagdeck.Tx) (err error) {
@@ -317,11 +334,11 @@ func (s *Service) failIfStillInitialized(ctx context.Context, deploymentID, depl
 			return err
 		}
 		d, err = tx.FindDeploy(ctx, deployID)
-		if err != nil || d.Status != dagdeck.DeployInitialized {
+		if err != nil || d.Status != dagdeck.DeployInitialized || !f.still(d) {
 			return err
 		}
 		d.Status, d.FinalizedAt = dagdeck.DeployFailed, &now
-		d.FailureReason = "upload abandoned: not finalized within " + s.uploadTimeout.String()
+		d.FailureReason = f.reason
 		failed = true
 		if err := tx.UpdateDeploy(ctx, d); err != nil {
 			return err
@@ -330,7 +347,7 @@ func (s *Service) failIfStillInitialized(ctx context.Context, deploymentID, depl
 		if err != nil {
 			return err
 		}
-		actor := dagdeck.SystemActor("dagdeck (upload timeout)")
+		actor := dagdeck.SystemActor(f.actor)
 		c := deployChange(dagdeck.AuditDeployFailed, d, nil)
 		c.event = deployEvent(dagdeck.EventDeployFailed, dep, d, actor)
 		return s.record(dagdeck.NewContextWithActor(ctx, actor), tx, c)

@@ -17,13 +17,59 @@ import (
 // needs the viewer role; a real rollback needs the deployer role and a
 // description.
 //
-// EINVALID for a missing or long description or a deploy of another
-// Deployment; ENOTFOUND for unknown ids; EUNPROCESSABLE when the target is
-// not eligible (FAILED, EXPIRED, ARTIFACTS_MISSING…), lowers the runtime
-// without req.ConfirmDowngrade, or would change nothing (the same code,
-// runtime and DAG-deploy setting as the current deploy, dry runs included); ECONFLICT while a deploy is in progress or
-// when the Deployment changed under the rollback.
+// With req.WaitSeconds, a rollback that meets a deploy in progress waits
+// for its turn that long, refusing deploys that arrive meanwhile, and is
+// planned again once the Deployment is free.
+//
+// EINVALID for a missing or long description, a bad wait or a deploy of
+// another Deployment; ENOTFOUND for unknown ids; EUNPROCESSABLE when the
+// target is not eligible (FAILED, EXPIRED, ARTIFACTS_MISSING…), lowers the
+// runtime without req.ConfirmDowngrade, or would change nothing (the same
+// code, runtime and DAG-deploy setting as the current deploy, dry runs
+// included); ECONFLICT while a deploy is in progress (after the wait), or
+// when the Deployment changed since the confirmed plan (unless req.Replan
+// allows it).
 func (s *Service) rollback(ctx context.Context, deploymentIDOrName, deployID string, req dagdeck.RollbackRequest) (*dagdeck.RollbackResult, error) {
+	actor, err := authorizeRollback(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if req.DryRun {
+		plan, err := s.viewPlan(ctx, deploymentIDOrName, deployID)
+		return &dagdeck.RollbackResult{Plan: plan}, err
+	}
+	deadline := time.Now().Add(time.Duration(req.WaitSeconds) * time.Second)
+	held := ""
+	defer func() {
+		if held != "" {
+			s.releaseTurn(ctx, held)
+		}
+	}()
+	for {
+		plan, d, err := s.tryRollback(ctx, deploymentIDOrName, deployID, req, actor)
+		if err == nil {
+			return s.rolledBack(ctx, plan, d)
+		}
+		if isBusy(err) && !time.Now().Before(deadline) {
+			held = "" // keep the turn a little: its client may ask again (turnGrace)
+			return nil, err
+		} else if !isBusy(err) {
+			return nil, err
+		}
+		if held == "" {
+			if herr := s.holdTurn(ctx, plan.DeploymentID, s.Now().Add(time.Until(deadline)+turnGrace)); herr != nil {
+				return nil, err
+			}
+			held = plan.DeploymentID
+		}
+		if werr := waitTurn(ctx); werr != nil {
+			return nil, err
+		}
+	}
+}
+
+// authorizeRollback checks the caller's role and the request's fields.
+func authorizeRollback(ctx context.Context, req dagdeck.RollbackRequest) (*dagdeck.Actor, error) {
 	want := dagdeck.RoleDeployer
 	if req.DryRun {
 		want = dagdeck.RoleViewer
@@ -35,33 +81,55 @@ func (s *Service) rollback(ctx context.Context, deploymentIDOrName, deployID str
 	if !req.DryRun && strings.TrimSpace(req.Description) == "" {
 		return nil, dagdeck.Errorf(dagdeck.EINVALID, "a rollback needs a description: say why you roll back")
 	}
-	if err := dagdeck.ValidateDescription(req.Description); err != nil {
-		return nil, err
+	if req.WaitSeconds < 0 || req.WaitSeconds > dagdeck.MaxRollbackWaitSeconds {
+		return nil, dagdeck.Errorf(dagdeck.EINVALID, "waitSeconds %d: want 0 to %d", req.WaitSeconds, dagdeck.MaxRollbackWaitSeconds)
 	}
-	var plan *dagdeck.RollbackPlan
-	err = s.store.View(ctx, func(tx dagdeck.Tx) (err error) {
+	return actor, dagdeck.ValidateDescription(req.Description)
+}
+
+// viewPlan plans a rollback on one snapshot of the store. EUNPROCESSABLE
+// when the rollback would change nothing.
+func (s *Service) viewPlan(ctx context.Context, deploymentIDOrName, deployID string) (plan *dagdeck.RollbackPlan, err error) {
+	err = s.store.View(ctx, func(tx dagdeck.Tx) error {
 		plan, err = s.planRollback(ctx, tx, deploymentIDOrName, deployID)
 		return err
 	})
 	if err == nil && plan.ChangesNothing() {
 		return nil, nothingToRollBack(plan)
 	}
-	if err != nil || req.DryRun {
-		return &dagdeck.RollbackResult{Plan: plan}, err
+	return plan, err
+}
+
+// tryRollback plans the rollback, checks it against the request and
+// commits it. A busy error (isBusy) means trying again later may succeed.
+func (s *Service) tryRollback(ctx context.Context, deploymentIDOrName, deployID string, req dagdeck.RollbackRequest, actor *dagdeck.Actor) (*dagdeck.RollbackPlan, *dagdeck.Deploy, error) {
+	plan, err := s.viewPlan(ctx, deploymentIDOrName, deployID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.failLapsedUpload(ctx, plan.DeploymentID); err != nil {
+		return nil, nil, err
 	}
 	if req.ExpectedCurrentDeployID != "" && req.ExpectedCurrentDeployID != plan.CurrentDeploy.ID {
-		return nil, staleRollbackPlan(plan.CurrentDeploy)
+		if !req.Replan {
+			return nil, nil, staleRollbackPlan(plan.CurrentDeploy)
+		}
+		if err := s.requireSameClass(ctx, plan, req); err != nil {
+			return nil, nil, err
+		}
 	}
 	if plan.RequiresConfirmation && !req.ConfirmDowngrade {
-		return nil, dagdeck.Errorf(dagdeck.EUNPROCESSABLE, "rolling back to %s lowers the runtime from %s to %s: running tasks fail now and %s; confirm the downgrade (--confirm-downgrade) to proceed", plan.TargetDeploy, plan.Runtime.From, plan.Runtime.To, describeErased(plan.Erased))
+		return nil, nil, dagdeck.Errorf(dagdeck.EUNPROCESSABLE, "rolling back to %s lowers the runtime from %s to %s: running tasks fail now and %s; confirm the downgrade (--confirm-downgrade) to proceed", plan.TargetDeploy, plan.Runtime.From, plan.Runtime.To, describeErased(plan.Erased))
 	}
 	d, err := s.commitRollback(ctx, plan, req, actor)
-	if err != nil {
-		return nil, err
-	}
+	return plan, d, err
+}
+
+// rolledBack announces a committed rollback and answers with it.
+func (s *Service) rolledBack(ctx context.Context, plan *dagdeck.RollbackPlan, d *dagdeck.Deploy) (*dagdeck.RollbackResult, error) {
 	s.logger.Info("rolled back", "deployment", d.DeploymentID, "deploy", d.ID, "from", d.RollbackFromID, "runtime", d.RuntimeVersion)
 	s.activated(ctx, d)
-	d, err = s.withEligibility(ctx, d)
+	d, err := s.withEligibility(ctx, d)
 	return &dagdeck.RollbackResult{Plan: plan, Deploy: d}, err
 }
 
@@ -134,7 +202,7 @@ func (s *Service) checkRollbackTarget(ctx context.Context, tx dagdeck.Tx, plan *
 		return nil, err
 	}
 	if dep.CurrentDeployID != plan.CurrentDeploy.ID {
-		return nil, dagdeck.Errorf(dagdeck.ECONFLICT, "Deployment %s changed while the rollback was prepared (another deploy became current); review the plan again", dep.Name)
+		return nil, busy(dagdeck.Errorf(dagdeck.ECONFLICT, "Deployment %s changed while the rollback was prepared (another deploy became current); review the plan again", dep.Name))
 	}
 	target, err := tx.FindDeploy(ctx, plan.TargetDeploy.ID)
 	if err != nil {

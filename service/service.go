@@ -29,6 +29,8 @@ type Service struct {
 	retention time.Duration
 	// uploadTimeout is how long a deploy may stay INITIALIZED before it is failed as abandoned.
 	uploadTimeout time.Duration
+	// uploadLease is how long an upload lease lasts without renewal.
+	uploadLease time.Duration
 	// gcGrace protects recently stored blobs that no deploy references yet.
 	gcGrace time.Duration
 	logger  *slog.Logger
@@ -74,6 +76,7 @@ func New(store dagdeck.Store, artifacts dagdeck.ArtifactStore, opts ...Option) *
 		now:           time.Now,
 		retention:     dagdeck.DefaultRetention,
 		uploadTimeout: DefaultUploadTimeout,
+		uploadLease:   DefaultUploadLease,
 		gcGrace:       DefaultGCGrace,
 		logger:        slog.Default(),
 		manifests:     newBoundedCache[*dagdeck.Manifest](manifestCacheSize),

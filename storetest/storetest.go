@@ -60,6 +60,7 @@ func Run(t *testing.T, open func(t *testing.T) dagdeck.Store) {
 		{"Marks", testMarks},
 		{"GitBlobIDs", testGitBlobIDs},
 		{"FindDeploysByCommit", testFindDeploysByCommit},
+		{"RollbackTurns", testRollbackTurns},
 	}
 	for _, s := range suites {
 		t.Run(s.name, func(t *testing.T) { s.fn(t, Opener(open)) })

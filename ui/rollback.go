@@ -31,6 +31,10 @@ type rollbackDone struct {
 
 // handleRollbackPlan shows what rolling back to a deploy would do: in the
 // dialog (for the UI's JavaScript) or as a page of its own.
+// uiRollbackWaitSeconds is how long a rollback confirmed in the web UI
+// waits for a deploy in progress to finish.
+const uiRollbackWaitSeconds = 20
+
 func (u *UI) handleRollbackPlan(w http.ResponseWriter, r *http.Request, v *visit) {
 	view := &planView{InDialog: isFetch(r), BackURL: "/deployments/" + url.PathEscape(r.PathValue("name"))}
 	res, err := u.svc.Rollback(r.Context(), r.PathValue("name"), r.PathValue("deployId"), dagdeck.RollbackRequest{DryRun: true})
@@ -92,6 +96,9 @@ func (u *UI) handleRollback(w http.ResponseWriter, r *http.Request, v *visit) {
 		// The service refuses inside its transaction if another deploy
 		// became current since the plan the visitor confirmed.
 		ExpectedCurrentDeployID: r.PostFormValue("current_deploy_id"),
+		// Behind a deploy in progress the rollback waits its turn, going
+		// ahead of deploys that arrive meanwhile.
+		WaitSeconds: uiRollbackWaitSeconds,
 	})
 	if err != nil {
 		u.rollbackFailed(w, r, v, view, err)

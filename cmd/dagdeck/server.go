@@ -30,8 +30,10 @@ type Main struct {
 	backendFlags
 	Retention     time.Duration
 	UploadTimeout time.Duration
-	GCInterval    time.Duration
-	GCGrace       time.Duration
+	// UploadLease is how long an upload lease lasts without renewal.
+	UploadLease time.Duration
+	GCInterval  time.Duration
+	GCGrace     time.Duration
 	// Runtime is where the Deployments' DAGs run: "local" (the default, in
 	// this process) or "none" (in separate `dagdeck runtime` processes).
 	Runtime string
@@ -90,6 +92,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		service.WithObserver(m.metrics),
 		service.WithRetention(m.Retention),
 		service.WithUploadTimeout(m.UploadTimeout),
+		service.WithUploadLease(m.UploadLease),
 		service.WithGCGrace(m.GCGrace),
 		service.WithLogger(m.Logger))
 	srv := server.New(m.svc, m.Logger)
@@ -111,6 +114,11 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	if err := m.bootstrapToken(ctx); err != nil {
 		return err
+	}
+	// Uploads a crash interrupted (of this server or of their client) must
+	// not block their Deployments.
+	if _, err := m.svc.FailLapsedUploads(ctx); err != nil {
+		return fmt.Errorf("fail lapsed uploads: %w", err)
 	}
 	if err := m.startRuntime(ctx); err != nil {
 		return err
@@ -149,6 +157,9 @@ func (m *Main) defaults() error {
 	}
 	if m.UploadTimeout == 0 {
 		m.UploadTimeout = service.DefaultUploadTimeout
+	}
+	if m.UploadLease == 0 {
+		m.UploadLease = service.DefaultUploadLease
 	}
 	if m.GCInterval == 0 {
 		m.GCInterval = time.Hour

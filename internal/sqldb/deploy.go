@@ -13,7 +13,7 @@ const DeployColumns = `id, deployment_id, sequence, type, status, description, c
 	created_by_id, created_by_kind, created_by_name, created_by_role, finalized_at, failure_reason,
 	image_repository, image_tag, image_digest, image_registry_digest, runtime_version, dag_bundle_version, dag_bundle_digest,
 	is_dag_deploy_enabled, rollback_from_id, git_commit_sha, git_branch, git_remote_url, artifacts_pruned,
-	bundle_commit, bundle_commit_message`
+	bundle_commit, bundle_commit_message, lease_expires_at`
 
 func scanDeploy(s scanner) (*dagdeck.Deploy, error) {
 	var d dagdeck.Deploy
@@ -22,7 +22,7 @@ func scanDeploy(s scanner) (*dagdeck.Deploy, error) {
 		&d.CreatedBy.ID, &d.CreatedBy.Kind, &d.CreatedBy.Name, &d.CreatedBy.Role, nullTimeCol{&d.FinalizedAt}, &d.FailureReason,
 		&d.ImageRepository, &d.ImageTag, &d.ImageDigest, &d.ImageRegistryDigest, &d.RuntimeVersion, &d.DagBundleVersion, &d.DagBundleDigest,
 		&d.IsDagDeployEnabled, &d.RollbackFromID, &sha, &branch, &remote, &d.ArtifactsPruned,
-		&d.BundleCommit, &d.BundleCommitMessage)
+		&d.BundleCommit, &d.BundleCommitMessage, nullTimeCol{&d.LeaseExpiresAt})
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +58,7 @@ func (tx *Tx) CreateDeploy(ctx context.Context, d *dagdeck.Deploy) error {
 		d.CreatedBy.ID, d.CreatedBy.Kind, d.CreatedBy.Name, d.CreatedBy.Role, tx.nullTime(d.FinalizedAt), d.FailureReason,
 		d.ImageRepository, d.ImageTag, d.ImageDigest, d.ImageRegistryDigest, d.RuntimeVersion, d.DagBundleVersion, d.DagBundleDigest,
 		d.IsDagDeployEnabled, d.RollbackFromID, sha, branch, remote, d.ArtifactsPruned,
-		d.BundleCommit, d.BundleCommitMessage)
+		d.BundleCommit, d.BundleCommitMessage, tx.nullTime(d.LeaseExpiresAt))
 	if err != nil {
 		return tx.interpretError(err, "deploy %q (sequence %d of Deployment %q)", d.ID, seq, d.DeploymentID)
 	}
@@ -120,7 +120,7 @@ func (tx *Tx) UpdateDeploy(ctx context.Context, d *dagdeck.Deploy) error {
 		d.Status, tx.nullTime(d.FinalizedAt), d.FailureReason,
 		d.Description, d.ImageRepository, d.ImageTag, d.ImageDigest, d.ImageRegistryDigest, d.RuntimeVersion,
 		d.DagBundleVersion, d.DagBundleDigest, d.IsDagDeployEnabled, d.ArtifactsPruned,
-		d.BundleCommit, d.BundleCommitMessage, d.ID)
+		d.BundleCommit, d.BundleCommitMessage, tx.nullTime(d.LeaseExpiresAt), d.ID)
 	return tx.mustAffect(res, err, "deploy %q", d.ID)
 }
 

@@ -21,7 +21,7 @@ type Queries struct {
 	NextDeploySequence string // deployments.id → its incremented last_deploy_sequence
 	InsertDeploy       string // INSERT INTO deploys (DeployColumns)
 	FindDeploy         string // SELECT DeployColumns by id
-	UpdateDeploy       string // SET status, finalized_at, failure_reason, description, image_repository, image_tag, image_digest, image_registry_digest, runtime_version, dag_bundle_version, dag_bundle_digest, is_dag_deploy_enabled, artifacts_pruned, bundle_commit, bundle_commit_message; id
+	UpdateDeploy       string // SET status, finalized_at, failure_reason, description, image_repository, image_tag, image_digest, image_registry_digest, runtime_version, dag_bundle_version, dag_bundle_digest, is_dag_deploy_enabled, artifacts_pruned, bundle_commit, bundle_commit_message, lease_expires_at; id
 	ImageTagTaken      string // deployment_id, image_tag → whether a non-rollback deploy has it
 	RetainedDeploys    string // DEPLOYED, created_at (at or after), INITIALIZED, three task states → DeployColumns, oldest first
 
@@ -93,12 +93,13 @@ var Statements = Queries{
 	NextDeploySequence: `UPDATE deployments SET last_deploy_sequence = last_deploy_sequence + 1
 		WHERE id = ? RETURNING last_deploy_sequence`,
 	InsertDeploy: `INSERT INTO deploys (` + DeployColumns + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 	FindDeploy: `SELECT ` + DeployColumns + ` FROM deploys WHERE id = ?`,
 	UpdateDeploy: `UPDATE deploys SET status = ?, finalized_at = ?, failure_reason = ?,
 		description = ?, image_repository = ?, image_tag = ?, image_digest = ?, image_registry_digest = ?, runtime_version = ?,
 		dag_bundle_version = ?, dag_bundle_digest = ?, is_dag_deploy_enabled = ?, artifacts_pruned = ?,
-		bundle_commit = ?, bundle_commit_message = ?
+		bundle_commit = ?, bundle_commit_message = ?,
+		lease_expires_at = ?
 		WHERE id = ?`,
 	ImageTagTaken: `SELECT EXISTS (SELECT 1 FROM deploys
 		WHERE deployment_id = ? AND image_tag = ? AND rollback_from_id = '')`,

@@ -18,9 +18,14 @@ type Tx struct {
 // NewTx returns the Tx of the transaction tx, in dialect d.
 func NewTx(tx *sql.Tx, d *Dialect) *Tx { return &Tx{tx: tx, d: d, q: &d.Queries} }
 
+// Beginner begins transactions: a *sql.DB, or one *sql.Conn of it.
+type Beginner interface {
+	BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)
+}
+
 // RunTx runs fn in a transaction of pool begun with opts, committed if fn
 // returns nil and rolled back otherwise; fn's error is returned as it is.
-func (d *Dialect) RunTx(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn func(tx *sql.Tx) error) error {
+func (d *Dialect) RunTx(ctx context.Context, pool Beginner, opts *sql.TxOptions, fn func(tx *sql.Tx) error) error {
 	tx, err := pool.BeginTx(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)

@@ -244,7 +244,7 @@ func pgLaunch(bin, base, data string, port int, u *pgUser) (*pgProcess, error) {
 		return nil, fmt.Errorf("start postgres: %w", err)
 	}
 	p := &pgProcess{c}
-	if err := p.waitReady(); err != nil {
+	if err := p.waitReady(fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)); err != nil {
 		p.stop()
 		log, _ := os.ReadFile(logPath)
 		return nil, fmt.Errorf("postgres on port %d: %w; its log:\n%s", port, err, log)
@@ -254,14 +254,14 @@ func pgLaunch(bin, base, data string, port int, u *pgUser) (*pgProcess, error) {
 
 // waitReady polls the server until it accepts a connection, it exits or a
 // deadline passes.
-func (p *pgProcess) waitReady() error {
+func (p *pgProcess) waitReady(adminURL string) error {
 	deadline := time.NewTimer(pgStartTimeout)
 	defer deadline.Stop()
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		conn, err := pgx.Connect(ctx, pgAdminURL)
+		conn, err := pgx.Connect(ctx, adminURL)
 		if err == nil {
 			conn.Close(ctx)
 			cancel()

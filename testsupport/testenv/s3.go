@@ -208,7 +208,13 @@ func s3Launch(bin, base string, srv S3Server) (*s3Process, error) {
 	if err != nil {
 		return nil, err
 	}
-	logFile, err := os.Create(root + ".log")
+	return s3LaunchIn(bin, root, srv)
+}
+
+// s3LaunchIn starts versitygw serving srv from root and waits until it
+// answers HTTP requests.
+func s3LaunchIn(bin, root string, srv S3Server) (*s3Process, error) {
+	logFile, err := os.OpenFile(root+".log", os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
 	}

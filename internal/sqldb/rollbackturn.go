@@ -1,0 +1,40 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// HoldRollbackTurn implements dagdeck.RollbackTurnTx.
+func (tx *Tx) HoldRollbackTurn(ctx context.Context, deploymentID string, until time.Time) error {
+	q := tx.d.Rebind(`INSERT INTO rollback_turns (deployment_id, until_at) VALUES (?, ?)
+		ON CONFLICT (deployment_id) DO UPDATE SET until_at = excluded.until_at`)
+	if _, err := tx.tx.ExecContext(ctx, q, deploymentID, tx.time(until)); err != nil {
+		return fmt.Errorf("hold rollback turn: %w", err)
+	}
+	return nil
+}
+
+// RollbackTurnHeldUntil implements dagdeck.RollbackTurnTx.
+func (tx *Tx) RollbackTurnHeldUntil(ctx context.Context, deploymentID string) (time.Time, error) {
+	var until time.Time
+	q := tx.d.Rebind(`SELECT until_at FROM rollback_turns WHERE deployment_id = ?`)
+	err := tx.tx.QueryRowContext(ctx, q, deploymentID).Scan(timeCol{&until})
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, nil
+	} else if err != nil {
+		return time.Time{}, fmt.Errorf("rollback turn: %w", err)
+	}
+	return until, nil
+}
+
+// ReleaseRollbackTurn implements dagdeck.RollbackTurnTx.
+func (tx *Tx) ReleaseRollbackTurn(ctx context.Context, deploymentID string) error {
+	if _, err := tx.tx.ExecContext(ctx, tx.d.Rebind(`DELETE FROM rollback_turns WHERE deployment_id = ?`), deploymentID); err != nil {
+		return fmt.Errorf("release rollback turn: %w", err)
+	}
+	return nil
+}
