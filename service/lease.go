@@ -32,15 +32,7 @@ func (s *Service) RenewUploadLease(ctx context.Context, deploymentIDOrName, depl
 	if _, err := dagdeck.Authorize(ctx, dagdeck.RoleDeployer); err != nil {
 		return nil, err
 	}
-	var d *dagdeck.Deploy
-	err := s.store.Update(ctx, func(tx dagdeck.Tx) error {
-		dep, err := lockDeployment(ctx, tx, deploymentIDOrName)
-		if err != nil {
-			return err
-		}
-		if d, err = s.findDeployOf(ctx, tx, dep, deployID); err != nil {
-			return err
-		}
+	return s.changeDeploy(ctx, deploymentIDOrName, deployID, func(tx dagdeck.Tx, _ *dagdeck.Deployment, d *dagdeck.Deploy) error {
 		if d.Status != dagdeck.DeployInitialized {
 			return dagdeck.Errorf(dagdeck.ECONFLICT, "%s is %s, no longer uploading: %s", d, d.Status, d.FailureReason)
 		}
@@ -48,7 +40,6 @@ func (s *Service) RenewUploadLease(ctx context.Context, deploymentIDOrName, depl
 		d.LeaseExpiresAt = &until
 		return tx.UpdateDeploy(ctx, d)
 	})
-	return d, err
 }
 
 // failLapsedUpload fails the Deployment's unfinished deploy if its upload

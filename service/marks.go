@@ -49,15 +49,7 @@ func (s *Service) mark(ctx context.Context, deploymentIDOrName, ref, kind, reaso
 	if err := dagdeck.ValidateDescription(reason); err != nil {
 		return nil, err
 	}
-	var d *dagdeck.Deploy
-	err = s.store.Update(ctx, func(tx dagdeck.Tx) error {
-		dep, err := lockDeployment(ctx, tx, deploymentIDOrName)
-		if err != nil {
-			return err
-		}
-		if d, err = s.findDeployOf(ctx, tx, dep, ref); err != nil {
-			return err
-		}
+	return s.changeDeploy(ctx, deploymentIDOrName, ref, func(tx dagdeck.Tx, dep *dagdeck.Deployment, d *dagdeck.Deploy) error {
 		if err := markable(d, kind); err != nil {
 			return err
 		}
@@ -75,7 +67,6 @@ func (s *Service) mark(ctx context.Context, deploymentIDOrName, ref, kind, reaso
 		}
 		return s.applyJudge(ctx, tx, d)
 	})
-	return d, err
 }
 
 // markable refuses marks that mean nothing for d.
@@ -93,15 +84,7 @@ func (s *Service) unmark(ctx context.Context, deploymentIDOrName, ref, kind stri
 	if _, err := dagdeck.Authorize(ctx, dagdeck.RoleDeployer); err != nil {
 		return nil, err
 	}
-	var d *dagdeck.Deploy
-	err := s.store.Update(ctx, func(tx dagdeck.Tx) error {
-		dep, err := lockDeployment(ctx, tx, deploymentIDOrName)
-		if err != nil {
-			return err
-		}
-		if d, err = s.findDeployOf(ctx, tx, dep, ref); err != nil {
-			return err
-		}
+	return s.changeDeploy(ctx, deploymentIDOrName, ref, func(tx dagdeck.Tx, _ *dagdeck.Deployment, d *dagdeck.Deploy) error {
 		if err := tx.DeleteMark(ctx, d.ID, kind); dagdeck.ErrorCode(err) == dagdeck.ENOTFOUND {
 			return dagdeck.Errorf(dagdeck.ENOTFOUND, "%s has no %s", d, kind)
 		} else if err != nil {
@@ -113,5 +96,4 @@ func (s *Service) unmark(ctx context.Context, deploymentIDOrName, ref, kind stri
 		}
 		return s.applyJudge(ctx, tx, d)
 	})
-	return d, err
 }
