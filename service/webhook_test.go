@@ -31,6 +31,7 @@ type receiver struct {
 type received struct {
 	header http.Header
 	body   []byte
+	status int // what the receiver answered
 }
 
 func newReceiver(t *testing.T, answer func(attempt int, w http.ResponseWriter)) *receiver {
@@ -38,19 +39,30 @@ func newReceiver(t *testing.T, answer func(attempt int, w http.ResponseWriter)) 
 	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
 		r.mu.Lock()
-		r.requests = append(r.requests, received{req.Header.Clone(), body})
-		n := 0
+		n := 1
 		for _, x := range r.requests {
 			if x.header.Get("webhook-id") == req.Header.Get("webhook-id") {
 				n++
 			}
 		}
 		r.mu.Unlock()
-		r.answer(n, w)
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		r.answer(n, sw)
+		r.mu.Lock()
+		r.requests = append(r.requests, received{req.Header.Clone(), body, sw.status})
+		r.mu.Unlock()
 	}))
 	t.Cleanup(r.Close)
 	return r
 }
+
+// statusWriter remembers the status a handler answered.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) { w.status = code; w.ResponseWriter.WriteHeader(code) }
 
 func (r *receiver) got() []received {
 	r.mu.Lock()
@@ -98,7 +110,21 @@ func TestWebhooks_DeliveredSignedAndRetried(t *testing.T) {
 	}
 	e.deliveries(t, fastDeliveries())
 
-	apitest.WaitFor(t, 20*time.Second, "three events delivered after a 500 and a timeout each", func() bool { return len(rec.got()) == 9 })
+	// Done when every event got through; a loaded machine may time out an
+	// attempt more than the receiver asked for, so count at least three.
+	apitest.WaitFor(t, 30*time.Second, "three events delivered after a 500 and a timeout each", func() bool {
+		delivered := map[string]bool{}
+		for _, r := range rec.got() {
+			delivered[r.header.Get("webhook-id")] = delivered[r.header.Get("webhook-id")] || r.status == http.StatusNoContent
+		}
+		n := 0
+		for _, ok := range delivered {
+			if ok {
+				n++
+			}
+		}
+		return n == 3
+	})
 	verifier, err := standardwebhooks.NewWebhook(created.Secret)
 	if err != nil {
 		t.Fatal(err)
@@ -112,8 +138,13 @@ func TestWebhooks_DeliveredSignedAndRetried(t *testing.T) {
 	}
 	types := map[string]bool{}
 	for id, rs := range byID {
-		if len(rs) != 3 || string(rs[0].body) != string(rs[2].body) || string(rs[1].body) != string(rs[2].body) {
-			t.Fatalf("event %s: %d attempts, bodies differ between retries", id, len(rs))
+		if len(rs) < 3 {
+			t.Fatalf("event %s: %d attempts, want a 500, a timeout and a success", id, len(rs))
+		}
+		for _, r := range rs[1:] {
+			if string(r.body) != string(rs[0].body) {
+				t.Fatalf("event %s: the body differs between retries", id)
+			}
 		}
 		var ev struct {
 			Type      string         `json:"type"`
@@ -143,7 +174,7 @@ func TestWebhooks_DeliveredSignedAndRetried(t *testing.T) {
 	for _, d := range ds {
 		codes = append(codes, d.StatusCode)
 	}
-	if len(ds) != 9 || ds[0].StatusCode != http.StatusNoContent || !strings.Contains(ds[len(ds)-1].Error+ds[len(ds)-2].Error+ds[len(ds)-3].Error, "500") {
+	if len(ds) < 9 || ds[0].StatusCode != http.StatusNoContent || !strings.Contains(ds[len(ds)-1].Error+ds[len(ds)-2].Error+ds[len(ds)-3].Error, "500") {
 		t.Fatalf("deliveries: %d, status codes %v", len(ds), codes)
 	}
 }
