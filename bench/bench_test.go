@@ -233,6 +233,6 @@ func adminCtx(s *benchServer) context.Context {
 	return dagdeck.NewContextWithActor(context.Background(), &dagdeck.Actor{ID: "bench", Kind: dagdeck.ActorToken, Name: "bench", Role: dagdeck.RoleAdmin})
 }
 
-func serviceDeployment(name string, dagDeploy *bool) service.DeploymentCreate {
-	return service.DeploymentCreate{Name: name, IsDagDeployEnabled: dagDeploy}
+func serviceDeployment(name string, dagDeploy *bool) dagdeck.DeploymentCreate {
+	return dagdeck.DeploymentCreate{Name: name, IsDagDeployEnabled: dagDeploy}
 }

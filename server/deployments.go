@@ -4,7 +4,6 @@ import (
 	"net/http"
 
 	"github.com/dagdeck/dagdeck"
-	"github.com/dagdeck/dagdeck/service"
 )
 
 func errNoRoute(r *http.Request) error {
@@ -21,7 +20,7 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleDeploymentCreate(w http.ResponseWriter, r *http.Request) {
-	var req service.DeploymentCreate
+	var req dagdeck.DeploymentCreate
 	if err := decode(w, r, &req); err != nil {
 		s.error(w, r, err)
 		return

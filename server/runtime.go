@@ -7,7 +7,6 @@ import (
 	"strconv"
 
 	"github.com/dagdeck/dagdeck"
-	"github.com/dagdeck/dagdeck/service"
 )
 
 // maxTaskLogBody bounds an uploaded try log (runtimes send at most 1 MiB).
@@ -86,7 +85,7 @@ func (s *Server) handleRunList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	runs, err := s.svc.ListRuns(ctx(r), r.PathValue("id"), service.RunQuery{DagID: q.Get("dagId"), State: q.Get("state"), Limit: limit})
+	runs, err := s.svc.ListRuns(ctx(r), r.PathValue("id"), dagdeck.RunQuery{DagID: q.Get("dagId"), State: q.Get("state"), Limit: limit})
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -101,7 +100,7 @@ func (s *Server) handleTaskList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	tq := service.TaskQuery{RunID: q.Get("runId"), DagID: q.Get("dagId"), State: q.Get("state"), Limit: limit}
+	tq := dagdeck.TaskQuery{RunID: q.Get("runId"), DagID: q.Get("dagId"), State: q.Get("state"), Limit: limit}
 	tis, err := s.svc.ListTaskInstances(ctx(r), r.PathValue("id"), tq)
 	if err != nil {
 		s.error(w, r, err)

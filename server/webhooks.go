@@ -3,11 +3,11 @@ package server
 import (
 	"net/http"
 
-	"github.com/dagdeck/dagdeck/service"
+	"github.com/dagdeck/dagdeck"
 )
 
 func (s *Server) handleWebhookCreate(w http.ResponseWriter, r *http.Request) {
-	var req service.WebhookCreate
+	var req dagdeck.WebhookCreate
 	if err := decode(w, r, &req); err != nil {
 		s.error(w, r, err)
 		return

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/dagdeck/dagdeck"
-	"github.com/dagdeck/dagdeck/service"
 )
 
 // deployView is a deploy's page.
@@ -84,7 +83,7 @@ func (u *UI) previousDeployed(ctx context.Context, dep *dagdeck.Deployment, d *d
 func (u *UI) dagFilesView(ctx context.Context, dep *dagdeck.Deployment, d, prev *dagdeck.Deploy) *filesView {
 	view := &filesView{Title: "DAG bundle"}
 	if d.DagBundleDigest != "" {
-		view.DownloadURL = archiveURL(dep, d, service.PartDAGs)
+		view.DownloadURL = archiveURL(dep, d, dagdeck.PartDAGs)
 	} else if d.ImageDigest != "" {
 		view.Note = "DAG deploys were off for this deploy: the DAGs ship inside the image."
 	}
@@ -96,7 +95,7 @@ func (u *UI) imageFilesView(ctx context.Context, dep *dagdeck.Deployment, d, pre
 	view := &filesView{Title: "Image"}
 	switch {
 	case d.ImageDigest != "":
-		view.DownloadURL = archiveURL(dep, d, service.PartImage)
+		view.DownloadURL = archiveURL(dep, d, dagdeck.PartImage)
 	case d.ImageTag != "":
 		view.Note = "An external image (" + d.ImageRepository + ":" + d.ImageTag + "): dagdeck stores no files for it."
 	}
@@ -149,7 +148,7 @@ func (u *UI) imageFiles(ctx context.Context, dep *dagdeck.Deployment, d *dagdeck
 	if d.ImageDigest == "" {
 		return &dagdeck.Manifest{Kind: dagdeck.ManifestImage}, nil
 	}
-	_, m, err := u.svc.DeployManifest(ctx, dep.ID, d.ID, service.PartImage)
+	_, m, err := u.svc.DeployManifest(ctx, dep.ID, d.ID, dagdeck.PartImage)
 	return m, err
 }
 

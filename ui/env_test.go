@@ -184,7 +184,7 @@ var baseProject = project{
 // running task, XCom values, a task note) and an env var changed lately.
 func (e *env) seed(t testing.TB, name string) *history {
 	t.Helper()
-	dep, err := e.svc.CreateDeployment(adminCtx, service.DeploymentCreate{Name: name, Description: "Nightly reporting pipelines"})
+	dep, err := e.svc.CreateDeployment(adminCtx, dagdeck.DeploymentCreate{Name: name, Description: "Nightly reporting pipelines"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/dagdeck/dagdeck"
-	"github.com/dagdeck/dagdeck/service"
 )
 
 // loginCookie holds the login form's double-submit CSRF token: there is no
@@ -39,7 +38,7 @@ func (u *UI) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 
 // renderLogin shows the login page with a fresh login CSRF token.
 func (u *UI) renderLogin(w http.ResponseWriter, r *http.Request, status int, view *loginView) {
-	token := service.NewSecret("")
+	token := dagdeck.NewSecret("")
 	http.SetCookie(w, &http.Cookie{
 		Name: loginCookie, Value: token, Path: "/login", MaxAge: 3600,
 		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: u.secure(r),

@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/dagdeck/dagdeck"
-	"github.com/dagdeck/dagdeck/service"
 )
 
 // How many recent runs and task instances a Deployment's page shows.
@@ -36,10 +35,10 @@ func (u *UI) runtimeView(ctx context.Context, dep *dagdeck.Deployment) (*runtime
 	if v.Dags, v.ImportErrors, err = u.svc.ListDags(ctx, dep.ID); err != nil {
 		return nil, err
 	}
-	if v.Runs, err = u.svc.ListRuns(ctx, dep.ID, service.RunQuery{Limit: recentRuns}); err != nil {
+	if v.Runs, err = u.svc.ListRuns(ctx, dep.ID, dagdeck.RunQuery{Limit: recentRuns}); err != nil {
 		return nil, err
 	}
-	if v.Tasks, err = u.svc.ListTaskInstances(ctx, dep.ID, service.TaskQuery{Limit: recentTasks}); err != nil {
+	if v.Tasks, err = u.svc.ListTaskInstances(ctx, dep.ID, dagdeck.TaskQuery{Limit: recentTasks}); err != nil {
 		return nil, err
 	}
 	if len(v.Dags)+len(v.ImportErrors)+len(v.Runs)+len(v.Tasks) == 0 {

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/dagdeck/dagdeck"
-	"github.com/dagdeck/dagdeck/service"
 )
 
 // webhooksView is the Webhooks page (admins).
@@ -71,7 +70,7 @@ func (u *UI) handleWebhookCreate(w http.ResponseWriter, r *http.Request, v *visi
 		u.renderError(w, r, v, http.StatusBadRequest, "The form could not be read.")
 		return
 	}
-	req := service.WebhookCreate{
+	req := dagdeck.WebhookCreate{
 		URL: strings.TrimSpace(r.PostFormValue("url")), Events: r.PostForm["events"],
 		Deployment: r.PostFormValue("deployment"), Format: r.PostFormValue("format"),
 	}
