@@ -57,7 +57,7 @@ func newBenchServer(b *testing.B) *benchServer {
 	if s.token, err = s.svc.EnsureAdminToken(ctx); err != nil {
 		b.Fatal(err)
 	}
-	h := server.New(s.svc, logger).Handler()
+	h := server.New(s.svc.Services(), logger).Handler()
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPut && strings.HasPrefix(r.URL.Path, "/api/v1/artifacts/") {
 			s.uploaded.Add(r.ContentLength)

@@ -32,7 +32,7 @@ func (u *UI) handleAudit(w http.ResponseWriter, r *http.Request, v *visit) {
 }
 
 func (u *UI) handleActivity(w http.ResponseWriter, r *http.Request, v *visit) {
-	dep, err := u.svc.FindDeployment(r.Context(), r.PathValue("name"))
+	dep, err := u.svc.Deployments.FindDeployment(r.Context(), r.PathValue("name"))
 	if err != nil {
 		u.serviceError(w, r, v, err)
 		return
@@ -47,7 +47,7 @@ func (u *UI) renderAudit(w http.ResponseWriter, r *http.Request, v *visit, dep *
 	if dep != nil {
 		f.DeploymentID, title, nav = dep.ID, "Activity of "+dep.Name, "deployments"
 	}
-	page, err := u.svc.ListAudit(r.Context(), f, q.Get("cursor"))
+	page, err := u.svc.Audit.ListAudit(r.Context(), f, q.Get("cursor"))
 	if err != nil {
 		u.serviceError(w, r, v, err)
 		return

@@ -47,17 +47,17 @@ type fileRow struct {
 
 func (u *UI) handleDeploy(w http.ResponseWriter, r *http.Request, v *visit) {
 	ctx := r.Context()
-	dep, err := u.svc.FindDeployment(ctx, r.PathValue("name"))
+	dep, err := u.svc.Deployments.FindDeployment(ctx, r.PathValue("name"))
 	if err != nil {
 		u.serviceError(w, r, v, err)
 		return
 	}
-	d, err := u.svc.FindDeploy(ctx, dep.ID, r.PathValue("deployId"))
+	d, err := u.svc.History.FindDeploy(ctx, dep.ID, r.PathValue("deployId"))
 	if err != nil {
 		u.serviceError(w, r, v, err)
 		return
 	}
-	view := &deployView{Deployment: dep, Deploy: d, Current: d.ID == dep.CurrentDeployID, Restored: u.restoredOf(ctx, d), Retention: u.svc.Retention()}
+	view := &deployView{Deployment: dep, Deploy: d, Current: d.ID == dep.CurrentDeployID, Restored: u.restoredOf(ctx, d), Retention: u.svc.Retention.Retention()}
 	if view.Previous, err = u.previousDeployed(ctx, dep, d); err != nil {
 		u.serviceError(w, r, v, err)
 		return
@@ -71,7 +71,7 @@ func (u *UI) handleDeploy(w http.ResponseWriter, r *http.Request, v *visit) {
 
 // previousDeployed returns the DEPLOYED deploy of dep right before d, or nil.
 func (u *UI) previousDeployed(ctx context.Context, dep *dagdeck.Deployment, d *dagdeck.Deploy) (*dagdeck.Deploy, error) {
-	prev, err := u.svc.PreviousDeployed(ctx, dep.ID, d.ID)
+	prev, err := u.svc.History.PreviousDeployed(ctx, dep.ID, d.ID)
 	if dagdeck.ErrorCode(err) == dagdeck.ENOTFOUND {
 		return nil, nil
 	}
@@ -141,14 +141,14 @@ func (u *UI) filesView(ctx context.Context, view *filesView, dep *dagdeck.Deploy
 }
 
 func (u *UI) dagFiles(ctx context.Context, dep *dagdeck.Deployment, d *dagdeck.Deploy) (*dagdeck.Manifest, error) {
-	return u.svc.DAGFiles(ctx, d)
+	return u.svc.Deploys.DAGFiles(ctx, d)
 }
 
 func (u *UI) imageFiles(ctx context.Context, dep *dagdeck.Deployment, d *dagdeck.Deploy) (*dagdeck.Manifest, error) {
 	if d.ImageDigest == "" {
 		return &dagdeck.Manifest{Kind: dagdeck.ManifestImage}, nil
 	}
-	_, m, err := u.svc.DeployManifest(ctx, dep.ID, d.ID, dagdeck.PartImage)
+	_, m, err := u.svc.Deploys.DeployManifest(ctx, dep.ID, d.ID, dagdeck.PartImage)
 	return m, err
 }
 

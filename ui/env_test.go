@@ -65,8 +65,8 @@ func newEnvWith(t testing.TB, now time.Time, opts ...ui.Option) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	web := ui.New(svc, append([]ui.Option{ui.WithLogger(logger)}, opts...)...)
-	srv := server.New(svc, logger)
+	web := ui.New(svc.Services(), append([]ui.Option{ui.WithLogger(logger)}, opts...)...)
+	srv := server.New(svc.Services(), logger)
 	srv.AddAuthenticator(web.Authenticate)
 	srv.Mount("/", web)
 	ts := httptest.NewServer(srv.Handler())
