@@ -288,8 +288,8 @@ type AuditService interface {
 }
 
 // WebhookService manages the webhooks that receive deploy and rollback
-// events: create, list, delete, rotate a secret, send a test event and
-// list the delivery attempts.
+// events (EventTypes): create, list, delete, rotate a secret, send a test
+// event and list the delivery attempts.
 type WebhookService interface {
 	// CreateWebhook registers a webhook and returns it with its signing secret,
 	// which is shown this once. Requires the admin role. EINVALID for a bad
