@@ -373,3 +373,11 @@ func checkDisjoint(image, dags *Manifest) error {
 	}
 	return nil
 }
+
+// Artifact parts of a deploy. PartAll is the whole code: image and DAG
+// bundle merged as a runtime materializes them (see CodeManifests).
+const (
+	PartImage = "image"
+	PartDAGs  = "dags"
+	PartAll   = "all"
+)

@@ -2,6 +2,8 @@ package dagdeck
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"time"
 )
 
@@ -137,4 +139,13 @@ func Authorize(ctx context.Context, want Role) (*Actor, error) {
 		return nil, Errorf(EFORBIDDEN, "role %q may not do this; %q is needed", a.Role, want)
 	}
 	return a, nil
+}
+
+// NewSecret returns a random secret with the given prefix.
+func NewSecret(prefix string) string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return prefix + base64.RawURLEncoding.EncodeToString(b)
 }

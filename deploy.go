@@ -255,3 +255,9 @@ func (d *Deploy) PinnedImage() string {
 func (d *Deploy) String() string {
 	return fmt.Sprintf("deploy #%d (%s)", d.Sequence, d.ID)
 }
+
+// Page sizes of the Deploy History.
+const (
+	DefaultPageSize = 50
+	MaxPageSize     = 500
+)

@@ -147,3 +147,11 @@ func ValidateDescription(d string) error {
 	}
 	return ValidateText("the description", d, true)
 }
+
+// DeploymentCreate is a request to create a Deployment.
+type DeploymentCreate struct {
+	Name               string `json:"name"`
+	Description        string `json:"description"`
+	Executor           string `json:"executor"`
+	IsDagDeployEnabled *bool  `json:"isDagDeployEnabled"`
+}

@@ -136,3 +136,19 @@ type RunFilter struct {
 	State        string
 	Limit        int
 }
+
+// RunQuery selects DAG runs for ListRuns.
+type RunQuery struct {
+	DagID string // "" for every DAG
+	State string // "" for every state
+	Limit int    // 0 for the default (service.DefaultRuntimePageSize)
+}
+
+// TaskQuery selects task instances for ListTaskInstances.
+type TaskQuery struct {
+	// RunID is a run's id or its run id (manual__…, scheduled__…); "" for every run.
+	RunID string
+	DagID string // "" for every DAG
+	State string // "" for every state
+	Limit int    // 0 for the default (service.DefaultRuntimePageSize)
+}

@@ -131,3 +131,12 @@ type WebhookTx interface {
 	// ListDeliveries returns a webhook's newest attempts, newest first.
 	ListDeliveries(ctx context.Context, webhookID string, limit int) ([]*WebhookDelivery, error)
 }
+
+// WebhookCreate is a request for a new webhook.
+type WebhookCreate struct {
+	URL    string   `json:"url"`
+	Events []string `json:"events"`
+	// Deployment limits the webhook to one Deployment (id or name).
+	Deployment string `json:"deployment,omitempty"`
+	Format     string `json:"format,omitempty"`
+}

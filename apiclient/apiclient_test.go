@@ -62,7 +62,7 @@ func TestGenerated_DeployHistoryRollback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(server.New(svc, logger).Handler())
+	ts := httptest.NewServer(server.New(svc.Services(), logger).Handler())
 	t.Cleanup(ts.Close)
 	c, err := apiclient.NewClientWithResponses(ts.URL+"/api/v1", apiclient.WithRequestEditorFn(func(_ context.Context, r *http.Request) error {
 		r.Header.Set("Authorization", "Bearer "+token)

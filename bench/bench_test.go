@@ -57,7 +57,7 @@ func newBenchServer(b *testing.B) *benchServer {
 	if s.token, err = s.svc.EnsureAdminToken(ctx); err != nil {
 		b.Fatal(err)
 	}
-	h := server.New(s.svc, logger).Handler()
+	h := server.New(s.svc.Services(), logger).Handler()
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPut && strings.HasPrefix(r.URL.Path, "/api/v1/artifacts/") {
 			s.uploaded.Add(r.ContentLength)
@@ -233,6 +233,6 @@ func adminCtx(s *benchServer) context.Context {
 	return dagdeck.NewContextWithActor(context.Background(), &dagdeck.Actor{ID: "bench", Kind: dagdeck.ActorToken, Name: "bench", Role: dagdeck.RoleAdmin})
 }
 
-func serviceDeployment(name string, dagDeploy *bool) service.DeploymentCreate {
-	return service.DeploymentCreate{Name: name, IsDagDeployEnabled: dagDeploy}
+func serviceDeployment(name string, dagDeploy *bool) dagdeck.DeploymentCreate {
+	return dagdeck.DeploymentCreate{Name: name, IsDagDeployEnabled: dagDeploy}
 }

@@ -112,8 +112,8 @@ func newDiffBenchServer(b *testing.B) *benchServer {
 	if s.token, err = s.svc.EnsureAdminToken(context.Background()); err != nil {
 		b.Fatal(err)
 	}
-	web := ui.New(s.svc, ui.WithLogger(logger))
-	srv := server.New(s.svc, logger)
+	web := ui.New(s.svc.Services(), ui.WithLogger(logger))
+	srv := server.New(s.svc.Services(), logger)
 	srv.AddAuthenticator(web.Authenticate)
 	srv.Mount("/", web)
 	ts := httptest.NewServer(srv.Handler())

@@ -72,7 +72,7 @@ func loadServer(b *testing.B) *client.Client {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ts := httptest.NewServer(server.New(svc, logger).Handler())
+	ts := httptest.NewServer(server.New(svc.Services(), logger).Handler())
 	b.Cleanup(ts.Close)
 	c := client.New(ts.URL, secret)
 	if _, err := c.CreateDeployment(context.Background(), client.DeploymentCreate{Name: "prod", IsDagDeployEnabled: true}); err != nil {

@@ -37,7 +37,7 @@ func populate(t *testing.T, s Stores) {
 	svc := service.New(s.Meta, s.Artifacts, service.WithLogger(slog.New(slog.DiscardHandler)))
 	on := true
 	for _, name := range []string{"prod", "staging"} {
-		if _, err := svc.CreateDeployment(admin, service.DeploymentCreate{Name: name, IsDagDeployEnabled: &on}); err != nil {
+		if _, err := svc.CreateDeployment(admin, dagdeck.DeploymentCreate{Name: name, IsDagDeployEnabled: &on}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -63,7 +63,7 @@ func populate(t *testing.T, s Stores) {
 	if _, err := svc.CreateUser(admin, "oncall", "correct horse", dagdeck.RoleDeployer); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.CreateWebhook(admin, service.WebhookCreate{URL: "https://cd.example.com/hook", Events: []string{dagdeck.EventDeployDeployed}, Deployment: "prod"}); err != nil {
+	if _, err := svc.CreateWebhook(admin, dagdeck.WebhookCreate{URL: "https://cd.example.com/hook", Events: []string{dagdeck.EventDeployDeployed}, Deployment: "prod"}); err != nil {
 		t.Fatal(err)
 	}
 }

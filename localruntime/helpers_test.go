@@ -146,7 +146,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 		e.rt = e.startRuntime(t, cfg)
 	}
 	var err error
-	e.dep, err = e.svc.CreateDeployment(admin, service.DeploymentCreate{Name: "etl"})
+	e.dep, err = e.svc.CreateDeployment(admin, dagdeck.DeploymentCreate{Name: "etl"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +223,7 @@ func (e *env) trigger(t *testing.T, dagID string) *dagdeck.DagRun {
 // tries returns the tries of a task in a run, oldest first.
 func (e *env) tries(t *testing.T, r *dagdeck.DagRun, taskID string) []*dagdeck.TaskInstance {
 	t.Helper()
-	tis, err := e.svc.ListTaskInstances(viewer, e.dep.ID, service.TaskQuery{RunID: r.ID, Limit: service.MaxRuntimePageSize})
+	tis, err := e.svc.ListTaskInstances(viewer, e.dep.ID, dagdeck.TaskQuery{RunID: r.ID, Limit: service.MaxRuntimePageSize})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +261,7 @@ func (e *env) waitRun(t *testing.T, r *dagdeck.DagRun) *dagdeck.DagRun {
 	t.Helper()
 	var got *dagdeck.DagRun
 	waitFor(t, "run "+r.RunID+" to end", func() bool {
-		runs, err := e.svc.ListRuns(viewer, e.dep.ID, service.RunQuery{DagID: r.DagID})
+		runs, err := e.svc.ListRuns(viewer, e.dep.ID, dagdeck.RunQuery{DagID: r.DagID})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -83,7 +83,7 @@ func TestRuntime_TaskUser(t *testing.T) {
 	}
 	t.Cleanup(func() { os.RemoveAll(codeDir) })
 	e := newEnv(t, withTaskUser(codeDir))
-	other, err := e.svc.CreateDeployment(admin, service.DeploymentCreate{Name: "billing"})
+	other, err := e.svc.CreateDeployment(admin, dagdeck.DeploymentCreate{Name: "billing"})
 	if err != nil {
 		t.Fatal(err)
 	}

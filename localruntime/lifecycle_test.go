@@ -235,7 +235,7 @@ func TestRuntime_Schedules(t *testing.T) {
 		"dags/manual.yaml":   dag("manual", bashTask("t", "true")),
 	}), "1.1.0")
 	runIDs := func(dagID string) []string {
-		runs, err := e.svc.ListRuns(viewer, e.dep.ID, service.RunQuery{DagID: dagID})
+		runs, err := e.svc.ListRuns(viewer, e.dep.ID, dagdeck.RunQuery{DagID: dagID})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/dagdeck/dagdeck"
-	"github.com/dagdeck/dagdeck/service"
 )
 
 func TestRuntime_RunsDAG(t *testing.T) {
@@ -158,7 +157,7 @@ func TestRuntime_TaskNotes(t *testing.T) {
 	if _, err := e.svc.SetTaskNote(viewer, e.dep.ID, ti.ID, "x"); dagdeck.ErrorCode(err) != dagdeck.EFORBIDDEN {
 		t.Fatalf("viewer note: %v", err)
 	}
-	tis, err := e.svc.ListTaskInstances(viewer, e.dep.ID, service.TaskQuery{RunID: r.RunID})
+	tis, err := e.svc.ListTaskInstances(viewer, e.dep.ID, dagdeck.TaskQuery{RunID: r.RunID})
 	if err != nil || len(tis) != 1 || tis[0].Note != "hello" {
 		t.Fatalf("list by run id: %+v, %v", tis, err)
 	}

@@ -66,7 +66,7 @@ func newHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := server.New(h.svc, logger)
+	srv := server.New(h.svc.Services(), logger)
 	srv.SetRequestObserver(h.m)
 	srv.MountAuthorized("GET /metrics", dagdeck.RoleViewer, h.m.Handler())
 	ts := httptest.NewServer(srv.Handler())

@@ -17,7 +17,7 @@ func (s *Server) handleBlobsMissing(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	missing, err := s.svc.MissingBlobs(ctx(r), req.Digests)
+	missing, err := s.svc.Deploys.MissingBlobs(ctx(r), req.Digests)
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -31,7 +31,7 @@ func (s *Server) handleBlobPut(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body := &uploadBody{r: http.MaxBytesReader(w, r.Body, r.ContentLength), size: r.ContentLength}
-	if err := s.svc.PutBlob(ctx(r), r.PathValue("digest"), body, r.ContentLength); err != nil {
+	if err := s.svc.Deploys.PutBlob(ctx(r), r.PathValue("digest"), body, r.ContentLength); err != nil {
 		s.error(w, r, err)
 		return
 	}
@@ -58,7 +58,7 @@ func (b *uploadBody) Read(p []byte) (int, error) {
 }
 
 func (s *Server) handleBlobGet(w http.ResponseWriter, r *http.Request) {
-	rc, err := s.svc.OpenBlob(ctx(r), r.PathValue("digest"))
+	rc, err := s.svc.Deploys.OpenBlob(ctx(r), r.PathValue("digest"))
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -73,7 +73,7 @@ func (s *Server) handleBlobGet(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleDeployArchive(w http.ResponseWriter, r *http.Request) {
 	part := partParam(r)
-	d, ms, err := s.svc.DeployArchive(ctx(r), r.PathValue("id"), r.PathValue("deployId"), part)
+	d, ms, err := s.svc.Deploys.DeployArchive(ctx(r), r.PathValue("id"), r.PathValue("deployId"), part)
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -84,7 +84,7 @@ func (s *Server) handleDeployArchive(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/gzip")
 	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name))
-	if err := bundle.WriteTarGzOf(ctx(r), w, s.svc.OpenFunc(ctx(r)), ms...); err != nil {
+	if err := bundle.WriteTarGzOf(ctx(r), w, s.svc.Deploys.OpenFunc(ctx(r)), ms...); err != nil {
 		// Headers are sent: abort the connection, so the client sees a
 		// broken response rather than a complete-looking truncated archive.
 		s.logger.Error("write archive", "deploy", d.ID, "err", err)
@@ -93,7 +93,7 @@ func (s *Server) handleDeployArchive(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleGC(w http.ResponseWriter, r *http.Request) {
-	res, err := s.svc.GC(ctx(r))
+	res, err := s.svc.Retention.GC(ctx(r))
 	if err != nil {
 		s.error(w, r, err)
 		return

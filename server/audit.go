@@ -44,7 +44,7 @@ func (s *Server) handleAuditList(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	page, err := s.svc.ListAudit(ctx(r), f, q.Get("cursor"))
+	page, err := s.svc.Audit.ListAudit(ctx(r), f, q.Get("cursor"))
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -53,7 +53,7 @@ func (s *Server) handleAuditList(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleAuditVerify(w http.ResponseWriter, r *http.Request) {
-	v, err := s.svc.VerifyAudit(ctx(r))
+	v, err := s.svc.Audit.VerifyAudit(ctx(r))
 	if err != nil {
 		s.error(w, r, err)
 		return

@@ -16,7 +16,7 @@ func (s *Server) handleTokenCreate(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	t, secret, err := s.svc.CreateToken(ctx(r), req.Name, req.Role, req.Deployments...)
+	t, secret, err := s.svc.Auth.CreateToken(ctx(r), req.Name, req.Role, req.Deployments...)
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -25,7 +25,7 @@ func (s *Server) handleTokenCreate(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleTokenList(w http.ResponseWriter, r *http.Request) {
-	ts, err := s.svc.ListTokens(ctx(r))
+	ts, err := s.svc.Auth.ListTokens(ctx(r))
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -34,7 +34,7 @@ func (s *Server) handleTokenList(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleTokenDelete(w http.ResponseWriter, r *http.Request) {
-	if err := s.svc.DeleteToken(ctx(r), r.PathValue("tokenId")); err != nil {
+	if err := s.svc.Auth.DeleteToken(ctx(r), r.PathValue("tokenId")); err != nil {
 		s.error(w, r, err)
 		return
 	}
@@ -51,7 +51,7 @@ func (s *Server) handleUserCreate(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	u, err := s.svc.CreateUser(ctx(r), req.Name, req.Password, req.Role)
+	u, err := s.svc.Auth.CreateUser(ctx(r), req.Name, req.Password, req.Role)
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -60,7 +60,7 @@ func (s *Server) handleUserCreate(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleUserList(w http.ResponseWriter, r *http.Request) {
-	us, err := s.svc.ListUsers(ctx(r))
+	us, err := s.svc.Auth.ListUsers(ctx(r))
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -69,7 +69,7 @@ func (s *Server) handleUserList(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleUserDelete(w http.ResponseWriter, r *http.Request) {
-	if err := s.svc.DeleteUser(ctx(r), r.PathValue("userId")); err != nil {
+	if err := s.svc.Auth.DeleteUser(ctx(r), r.PathValue("userId")); err != nil {
 		s.error(w, r, err)
 		return
 	}

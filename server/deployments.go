@@ -4,7 +4,6 @@ import (
 	"net/http"
 
 	"github.com/dagdeck/dagdeck"
-	"github.com/dagdeck/dagdeck/service"
 )
 
 func errNoRoute(r *http.Request) error {
@@ -21,12 +20,12 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleDeploymentCreate(w http.ResponseWriter, r *http.Request) {
-	var req service.DeploymentCreate
+	var req dagdeck.DeploymentCreate
 	if err := decode(w, r, &req); err != nil {
 		s.error(w, r, err)
 		return
 	}
-	d, err := s.svc.CreateDeployment(ctx(r), req)
+	d, err := s.svc.Deployments.CreateDeployment(ctx(r), req)
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -35,7 +34,7 @@ func (s *Server) handleDeploymentCreate(w http.ResponseWriter, r *http.Request) 
 }
 
 func (s *Server) handleDeploymentList(w http.ResponseWriter, r *http.Request) {
-	ds, err := s.svc.ListDeployments(ctx(r))
+	ds, err := s.svc.Deployments.ListDeployments(ctx(r))
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -47,7 +46,7 @@ func (s *Server) handleDeploymentList(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleDeploymentGet(w http.ResponseWriter, r *http.Request) {
-	d, err := s.svc.FindDeployment(ctx(r), r.PathValue("id"))
+	d, err := s.svc.Deployments.FindDeployment(ctx(r), r.PathValue("id"))
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -61,7 +60,7 @@ func (s *Server) handleDeploymentUpdate(w http.ResponseWriter, r *http.Request) 
 		s.error(w, r, err)
 		return
 	}
-	d, err := s.svc.UpdateDeployment(ctx(r), r.PathValue("id"), upd)
+	d, err := s.svc.Deployments.UpdateDeployment(ctx(r), r.PathValue("id"), upd)
 	if err != nil {
 		s.error(w, r, err)
 		return

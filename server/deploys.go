@@ -18,7 +18,7 @@ func (s *Server) handleDeployList(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = n
 	}
-	page, err := s.svc.ListDeploys(ctx(r), r.PathValue("id"), r.URL.Query().Get("cursor"), limit)
+	page, err := s.svc.History.ListDeploys(ctx(r), r.PathValue("id"), r.URL.Query().Get("cursor"), limit)
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -32,7 +32,7 @@ func (s *Server) handleDeployCreate(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	out, err := s.svc.CreateDeploy(ctx(r), r.PathValue("id"), req)
+	out, err := s.svc.Deploys.CreateDeploy(ctx(r), r.PathValue("id"), req)
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -41,7 +41,7 @@ func (s *Server) handleDeployCreate(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleDeployGet(w http.ResponseWriter, r *http.Request) {
-	d, err := s.svc.FindDeploy(ctx(r), r.PathValue("id"), r.PathValue("deployId"))
+	d, err := s.svc.History.FindDeploy(ctx(r), r.PathValue("id"), r.PathValue("deployId"))
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -50,7 +50,7 @@ func (s *Server) handleDeployGet(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleDeployGetByID(w http.ResponseWriter, r *http.Request) {
-	d, err := s.svc.FindDeployByID(ctx(r), r.PathValue("deployId"))
+	d, err := s.svc.History.FindDeployByID(ctx(r), r.PathValue("deployId"))
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -64,7 +64,7 @@ func (s *Server) handleDeployUpdate(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	d, err := s.svc.UpdateDeploy(ctx(r), r.PathValue("id"), r.PathValue("deployId"), upd)
+	d, err := s.svc.Deploys.UpdateDeploy(ctx(r), r.PathValue("id"), r.PathValue("deployId"), upd)
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -73,7 +73,7 @@ func (s *Server) handleDeployUpdate(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleDeployFinalize(w http.ResponseWriter, r *http.Request) {
-	d, err := s.svc.FinalizeDeploy(ctx(r), r.PathValue("id"), r.PathValue("deployId"))
+	d, err := s.svc.Deploys.FinalizeDeploy(ctx(r), r.PathValue("id"), r.PathValue("deployId"))
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -82,7 +82,7 @@ func (s *Server) handleDeployFinalize(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleDeployLease(w http.ResponseWriter, r *http.Request) {
-	d, err := s.svc.RenewUploadLease(ctx(r), r.PathValue("id"), r.PathValue("deployId"))
+	d, err := s.svc.Deploys.RenewUploadLease(ctx(r), r.PathValue("id"), r.PathValue("deployId"))
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -96,7 +96,7 @@ func (s *Server) handleDeployRollback(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	res, err := s.svc.Rollback(ctx(r), r.PathValue("id"), r.PathValue("deployId"), req)
+	res, err := s.svc.Rollbacks.Rollback(ctx(r), r.PathValue("id"), r.PathValue("deployId"), req)
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -109,7 +109,7 @@ func (s *Server) handleDeployRollback(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleDeployManifest(w http.ResponseWriter, r *http.Request) {
-	_, m, err := s.svc.DeployManifest(ctx(r), r.PathValue("id"), r.PathValue("deployId"), partParam(r))
+	_, m, err := s.svc.Deploys.DeployManifest(ctx(r), r.PathValue("id"), r.PathValue("deployId"), partParam(r))
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -136,12 +136,12 @@ func (s *Server) handleDeployPin(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	d, err := s.svc.PinDeploy(ctx(r), r.PathValue("id"), r.PathValue("deployId"), req.Reason, req.Until)
+	d, err := s.svc.History.PinDeploy(ctx(r), r.PathValue("id"), r.PathValue("deployId"), req.Reason, req.Until)
 	s.writeDeploy(w, r, d, err)
 }
 
 func (s *Server) handleDeployUnpin(w http.ResponseWriter, r *http.Request) {
-	d, err := s.svc.UnpinDeploy(ctx(r), r.PathValue("id"), r.PathValue("deployId"))
+	d, err := s.svc.History.UnpinDeploy(ctx(r), r.PathValue("id"), r.PathValue("deployId"))
 	s.writeDeploy(w, r, d, err)
 }
 
@@ -155,12 +155,12 @@ func (s *Server) handleDeployQuarantine(w http.ResponseWriter, r *http.Request) 
 		s.error(w, r, dagdeck.Errorf(dagdeck.EINVALID, "a quarantine has no end date: release it when the deploy is good again"))
 		return
 	}
-	d, err := s.svc.QuarantineDeploy(ctx(r), r.PathValue("id"), r.PathValue("deployId"), req.Reason)
+	d, err := s.svc.History.QuarantineDeploy(ctx(r), r.PathValue("id"), r.PathValue("deployId"), req.Reason)
 	s.writeDeploy(w, r, d, err)
 }
 
 func (s *Server) handleDeployRelease(w http.ResponseWriter, r *http.Request) {
-	d, err := s.svc.ReleaseDeploy(ctx(r), r.PathValue("id"), r.PathValue("deployId"))
+	d, err := s.svc.History.ReleaseDeploy(ctx(r), r.PathValue("id"), r.PathValue("deployId"))
 	s.writeDeploy(w, r, d, err)
 }
 

@@ -15,7 +15,7 @@ func (s *Server) handleDeploymentDiff(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	d, err := s.svc.DiffDeploys(ctx(r), r.PathValue("id"), q.Get("from"), q.Get("to"), opts)
+	d, err := s.svc.Deploys.DiffDeploys(ctx(r), r.PathValue("id"), q.Get("from"), q.Get("to"), opts)
 	if err != nil {
 		s.error(w, r, err)
 		return

@@ -32,7 +32,7 @@ func (s *Server) handleGit(w http.ResponseWriter, r *http.Request) {
 		challengeGit(w)
 		return
 	}
-	repo, err := s.svc.GitRepository(r.Context(), name)
+	repo, err := s.svc.Git.GitRepository(r.Context(), name)
 	switch dagdeck.ErrorCode(err) {
 	case "":
 	case dagdeck.ENOTFOUND, dagdeck.EFORBIDDEN, dagdeck.EUNAUTHORIZED, dagdeck.EINVALID:
@@ -95,10 +95,10 @@ func challengeGit(w http.ResponseWriter) {
 // password, or a bearer token. nil, nil without credentials.
 func (s *Server) gitActor(r *http.Request) (*dagdeck.Actor, error) {
 	if _, password, ok := r.BasicAuth(); ok {
-		return s.svc.AuthenticateToken(r.Context(), password)
+		return s.svc.Auth.AuthenticateToken(r.Context(), password)
 	}
 	if token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
-		return s.svc.AuthenticateToken(r.Context(), strings.TrimSpace(token))
+		return s.svc.Auth.AuthenticateToken(r.Context(), strings.TrimSpace(token))
 	}
 	return nil, nil
 }

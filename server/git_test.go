@@ -49,7 +49,7 @@ func newGitServer(t *testing.T, opts ...service.Option) (*testServer, *clock) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(server.New(svc, logger).Handler())
+	ts := httptest.NewServer(server.New(svc.Services(), logger).Handler())
 	t.Cleanup(ts.Close)
 	return &testServer{Server: ts, svc: svc, adminToken: secret}, c
 }
@@ -186,7 +186,7 @@ func TestGit_URLBehindTrustedProxy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := server.New(svc, logger)
+	srv := server.New(svc.Services(), logger)
 	proxies, _ := server.ParseProxies("127.0.0.1")
 	srv.SetTrustedProxies(proxies)
 	ts := httptest.NewServer(srv.Handler())

@@ -15,7 +15,7 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 // handleReadyz answers 200 when the database and the artifact store
 // answer, 503 otherwise; the body lists each dependency's state.
 func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
-	res := s.svc.Ready(ctx(r))
+	res := s.svc.Health.Ready(ctx(r))
 	status := http.StatusOK
 	if res.Status != dagdeck.ReadyOK {
 		status = http.StatusServiceUnavailable

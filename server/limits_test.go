@@ -29,7 +29,7 @@ func limitedServer(t *testing.T, l server.Limits) (string, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := server.New(svc, logger)
+	srv := server.New(svc.Services(), logger)
 	srv.SetLimits(l)
 	// A page that reads its form, like the web UI's login.
 	srv.Mount("POST /form", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

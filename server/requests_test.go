@@ -50,7 +50,7 @@ func newLoggedServer(t *testing.T) (*httptest.Server, string, *syncBuffer) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(server.New(svc, logger).Handler())
+	ts := httptest.NewServer(server.New(svc.Services(), logger).Handler())
 	t.Cleanup(ts.Close)
 	return ts, secret, logs
 }

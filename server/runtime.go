@@ -7,7 +7,6 @@ import (
 	"strconv"
 
 	"github.com/dagdeck/dagdeck"
-	"github.com/dagdeck/dagdeck/service"
 )
 
 // maxTaskLogBody bounds an uploaded try log (runtimes send at most 1 MiB).
@@ -53,7 +52,7 @@ func queryLimit(r *http.Request) (int, error) {
 }
 
 func (s *Server) handleDagList(w http.ResponseWriter, r *http.Request) {
-	dags, errs, err := s.svc.ListDags(ctx(r), r.PathValue("id"))
+	dags, errs, err := s.svc.Runtime.ListDags(ctx(r), r.PathValue("id"))
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -71,7 +70,7 @@ func (s *Server) handleDagTrigger(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	run, err := s.svc.TriggerDag(ctx(r), r.PathValue("id"), r.PathValue("dagId"), req.Conf)
+	run, err := s.svc.Runtime.TriggerDag(ctx(r), r.PathValue("id"), r.PathValue("dagId"), req.Conf)
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -86,7 +85,7 @@ func (s *Server) handleRunList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	runs, err := s.svc.ListRuns(ctx(r), r.PathValue("id"), service.RunQuery{DagID: q.Get("dagId"), State: q.Get("state"), Limit: limit})
+	runs, err := s.svc.Runtime.ListRuns(ctx(r), r.PathValue("id"), dagdeck.RunQuery{DagID: q.Get("dagId"), State: q.Get("state"), Limit: limit})
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -101,8 +100,8 @@ func (s *Server) handleTaskList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	tq := service.TaskQuery{RunID: q.Get("runId"), DagID: q.Get("dagId"), State: q.Get("state"), Limit: limit}
-	tis, err := s.svc.ListTaskInstances(ctx(r), r.PathValue("id"), tq)
+	tq := dagdeck.TaskQuery{RunID: q.Get("runId"), DagID: q.Get("dagId"), State: q.Get("state"), Limit: limit}
+	tis, err := s.svc.Runtime.ListTaskInstances(ctx(r), r.PathValue("id"), tq)
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -111,7 +110,7 @@ func (s *Server) handleTaskList(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleTaskLog(w http.ResponseWriter, r *http.Request) {
-	log, err := s.svc.TaskLog(ctx(r), r.PathValue("id"), r.PathValue("taskInstanceId"))
+	log, err := s.svc.Runtime.TaskLog(ctx(r), r.PathValue("id"), r.PathValue("taskInstanceId"))
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -122,7 +121,7 @@ func (s *Server) handleTaskLog(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleTaskGet(w http.ResponseWriter, r *http.Request) {
-	ti, err := s.svc.TaskInstance(ctx(r), r.PathValue("id"), r.PathValue("taskInstanceId"))
+	ti, err := s.svc.Runtime.TaskInstance(ctx(r), r.PathValue("id"), r.PathValue("taskInstanceId"))
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -142,7 +141,7 @@ func (s *Server) handleTaskNote(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, dagdeck.Errorf(dagdeck.EINVALID, `"note" is required ("" clears it)`))
 		return
 	}
-	ti, err := s.svc.SetTaskNote(ctx(r), r.PathValue("id"), r.PathValue("taskInstanceId"), *req.Note)
+	ti, err := s.svc.Runtime.SetTaskNote(ctx(r), r.PathValue("id"), r.PathValue("taskInstanceId"), *req.Note)
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -154,7 +153,7 @@ func (s *Server) handleTaskNote(w http.ResponseWriter, r *http.Request) {
 // (tokens with the runtime role) may call it; the service checks the role.
 
 func (s *Server) handleRuntimeDeployment(w http.ResponseWriter, r *http.Request) {
-	dep, cur, err := s.svc.RuntimeBackend().Deployment(ctx(r), r.PathValue("id"))
+	dep, cur, err := s.svc.Runtime.RuntimeBackend().Deployment(ctx(r), r.PathValue("id"))
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -171,7 +170,7 @@ func (s *Server) handleRuntimeDags(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	if err := s.svc.RuntimeBackend().ReplaceDags(ctx(r), r.PathValue("id"), req.Dags, req.ImportErrors); err != nil {
+	if err := s.svc.Runtime.RuntimeBackend().ReplaceDags(ctx(r), r.PathValue("id"), req.Dags, req.ImportErrors); err != nil {
 		s.error(w, r, err)
 		return
 	}
@@ -179,7 +178,7 @@ func (s *Server) handleRuntimeDags(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleRuntimeLatestScheduledRun(w http.ResponseWriter, r *http.Request) {
-	run, err := s.svc.RuntimeBackend().LatestScheduledRun(ctx(r), r.PathValue("id"), r.PathValue("dagId"))
+	run, err := s.svc.Runtime.RuntimeBackend().LatestScheduledRun(ctx(r), r.PathValue("id"), r.PathValue("dagId"))
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -195,7 +194,7 @@ func (s *Server) handleRuntimeRunList(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	f := dagdeck.RunFilter{DagID: q.Get("dagId"), State: q.Get("state"), Limit: limit}
-	runs, err := s.svc.RuntimeBackend().ListRuns(ctx(r), r.PathValue("id"), f)
+	runs, err := s.svc.Runtime.RuntimeBackend().ListRuns(ctx(r), r.PathValue("id"), f)
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -212,7 +211,7 @@ func (s *Server) handleRuntimeRunCreate(w http.ResponseWriter, r *http.Request) 
 		s.error(w, r, err)
 		return
 	}
-	if err := s.svc.RuntimeBackend().CreateRun(ctx(r), r.PathValue("id"), &run); err != nil {
+	if err := s.svc.Runtime.RuntimeBackend().CreateRun(ctx(r), r.PathValue("id"), &run); err != nil {
 		s.error(w, r, err)
 		return
 	}
@@ -226,7 +225,7 @@ func (s *Server) handleRuntimeRunUpdate(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	run.ID = r.PathValue("runId")
-	if err := s.svc.RuntimeBackend().UpdateRun(ctx(r), r.PathValue("id"), &run); err != nil {
+	if err := s.svc.Runtime.RuntimeBackend().UpdateRun(ctx(r), r.PathValue("id"), &run); err != nil {
 		s.error(w, r, err)
 		return
 	}
@@ -241,7 +240,7 @@ func (s *Server) handleRuntimeTaskList(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	f := dagdeck.TaskFilter{DagRunID: q.Get("dagRunId"), DagID: q.Get("dagId"), State: q.Get("state"), Limit: limit}
-	tis, err := s.svc.RuntimeBackend().ListTaskInstances(ctx(r), r.PathValue("id"), f)
+	tis, err := s.svc.Runtime.RuntimeBackend().ListTaskInstances(ctx(r), r.PathValue("id"), f)
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -258,7 +257,7 @@ func (s *Server) handleRuntimeTaskCreate(w http.ResponseWriter, r *http.Request)
 		s.error(w, r, err)
 		return
 	}
-	if err := s.svc.RuntimeBackend().CreateTaskInstance(ctx(r), r.PathValue("id"), &ti); err != nil {
+	if err := s.svc.Runtime.RuntimeBackend().CreateTaskInstance(ctx(r), r.PathValue("id"), &ti); err != nil {
 		s.error(w, r, err)
 		return
 	}
@@ -272,7 +271,7 @@ func (s *Server) handleRuntimeTaskUpdate(w http.ResponseWriter, r *http.Request)
 		return
 	}
 	ti.ID = r.PathValue("taskInstanceId")
-	if err := s.svc.RuntimeBackend().UpdateTaskInstance(ctx(r), r.PathValue("id"), &ti); err != nil {
+	if err := s.svc.Runtime.RuntimeBackend().UpdateTaskInstance(ctx(r), r.PathValue("id"), &ti); err != nil {
 		s.error(w, r, err)
 		return
 	}
@@ -289,7 +288,7 @@ func (s *Server) handleRuntimeTaskLog(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, dagdeck.Errorf(dagdeck.EINVALID, "read the log: %v", err))
 		return
 	}
-	if err := s.svc.RuntimeBackend().PutTaskLog(ctx(r), r.PathValue("id"), r.PathValue("taskInstanceId"), log); err != nil {
+	if err := s.svc.Runtime.RuntimeBackend().PutTaskLog(ctx(r), r.PathValue("id"), r.PathValue("taskInstanceId"), log); err != nil {
 		s.error(w, r, err)
 		return
 	}
@@ -302,7 +301,7 @@ func (s *Server) handleRuntimeXComPut(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	if err := s.svc.RuntimeBackend().PutXCom(ctx(r), r.PathValue("id"), &x); err != nil {
+	if err := s.svc.Runtime.RuntimeBackend().PutXCom(ctx(r), r.PathValue("id"), &x); err != nil {
 		s.error(w, r, err)
 		return
 	}
@@ -311,7 +310,7 @@ func (s *Server) handleRuntimeXComPut(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleRuntimeXComGet(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	x, err := s.svc.RuntimeBackend().FindXCom(ctx(r), r.PathValue("id"), q.Get("dagRunId"), q.Get("taskId"), q.Get("key"))
+	x, err := s.svc.Runtime.RuntimeBackend().FindXCom(ctx(r), r.PathValue("id"), q.Get("dagRunId"), q.Get("taskId"), q.Get("key"))
 	if err != nil {
 		s.error(w, r, err)
 		return

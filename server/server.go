@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/dagdeck/dagdeck"
-	"github.com/dagdeck/dagdeck/service"
 )
 
 // Authenticator finds the actor of a request from a credential other than a
@@ -19,9 +18,10 @@ import (
 // request carries no such credential.
 type Authenticator func(r *http.Request) (*dagdeck.Actor, error)
 
-// Server is the HTTP front of a service.Service.
+// Server is the HTTP front of the services (dagdeck.Services): each
+// handler calls the one service of its concern.
 type Server struct {
-	svc    *service.Service
+	svc    dagdeck.Services
 	logger *slog.Logger
 	mux    *http.ServeMux
 	auths  []Authenticator
@@ -35,7 +35,7 @@ type Server struct {
 }
 
 // New returns a Server for svc with the API routes registered.
-func New(svc *service.Service, logger *slog.Logger) *Server {
+func New(svc dagdeck.Services, logger *slog.Logger) *Server {
 	s := &Server{svc: svc, logger: logger, mux: http.NewServeMux()}
 	s.SetLimits(Limits{})
 	s.routes()
@@ -71,7 +71,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 				s.error(w, r, dagdeck.Errorf(dagdeck.EUNAUTHORIZED, "the Authorization header must be \"Bearer <token>\""))
 				return
 			}
-			actor, err = s.svc.AuthenticateToken(r.Context(), strings.TrimSpace(token))
+			actor, err = s.svc.Auth.AuthenticateToken(r.Context(), strings.TrimSpace(token))
 		} else {
 			for _, a := range s.auths {
 				if actor, err = a(r); actor != nil || err != nil {

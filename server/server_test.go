@@ -37,7 +37,7 @@ func newTestServer(t *testing.T) *testServer {
 	if err != nil || secret == "" {
 		t.Fatalf("admin token: %q, %v", secret, err)
 	}
-	ts := httptest.NewServer(server.New(svc, logger).Handler())
+	ts := httptest.NewServer(server.New(svc.Services(), logger).Handler())
 	t.Cleanup(ts.Close)
 	return &testServer{Server: ts, svc: svc, store: db, artifacts: fs, adminToken: secret, logs: logs}
 }

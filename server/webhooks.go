@@ -3,16 +3,16 @@ package server
 import (
 	"net/http"
 
-	"github.com/dagdeck/dagdeck/service"
+	"github.com/dagdeck/dagdeck"
 )
 
 func (s *Server) handleWebhookCreate(w http.ResponseWriter, r *http.Request) {
-	var req service.WebhookCreate
+	var req dagdeck.WebhookCreate
 	if err := decode(w, r, &req); err != nil {
 		s.error(w, r, err)
 		return
 	}
-	created, err := s.svc.CreateWebhook(ctx(r), req)
+	created, err := s.svc.Webhooks.CreateWebhook(ctx(r), req)
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -21,7 +21,7 @@ func (s *Server) handleWebhookCreate(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleWebhookList(w http.ResponseWriter, r *http.Request) {
-	ws, err := s.svc.ListWebhooks(ctx(r))
+	ws, err := s.svc.Webhooks.ListWebhooks(ctx(r))
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -30,7 +30,7 @@ func (s *Server) handleWebhookList(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleWebhookDelete(w http.ResponseWriter, r *http.Request) {
-	if err := s.svc.DeleteWebhook(ctx(r), r.PathValue("webhookId")); err != nil {
+	if err := s.svc.Webhooks.DeleteWebhook(ctx(r), r.PathValue("webhookId")); err != nil {
 		s.error(w, r, err)
 		return
 	}
@@ -38,7 +38,7 @@ func (s *Server) handleWebhookDelete(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleWebhookRotate(w http.ResponseWriter, r *http.Request) {
-	rotated, err := s.svc.RotateWebhookSecret(ctx(r), r.PathValue("webhookId"))
+	rotated, err := s.svc.Webhooks.RotateWebhookSecret(ctx(r), r.PathValue("webhookId"))
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -47,7 +47,7 @@ func (s *Server) handleWebhookRotate(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleWebhookTest(w http.ResponseWriter, r *http.Request) {
-	id, err := s.svc.TestWebhook(ctx(r), r.PathValue("webhookId"))
+	id, err := s.svc.Webhooks.TestWebhook(ctx(r), r.PathValue("webhookId"))
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -61,7 +61,7 @@ func (s *Server) handleWebhookDeliveries(w http.ResponseWriter, r *http.Request)
 		s.error(w, r, err)
 		return
 	}
-	ds, err := s.svc.WebhookDeliveries(ctx(r), r.PathValue("webhookId"), limit)
+	ds, err := s.svc.Webhooks.WebhookDeliveries(ctx(r), r.PathValue("webhookId"), limit)
 	if err != nil {
 		s.error(w, r, err)
 		return

@@ -66,14 +66,6 @@ func (s *Service) OpenBlob(ctx context.Context, digest string) (io.ReadCloser, e
 	return s.artifacts.Open(ctx, digest)
 }
 
-// Artifact parts of a deploy. PartAll is the whole code: image and DAG
-// bundle merged as a runtime materializes them (see dagdeck.CodeManifests).
-const (
-	PartImage = "image"
-	PartDAGs  = "dags"
-	PartAll   = "all"
-)
-
 // DeployManifest returns a deploy and the manifest of its image or DAG
 // bundle. ENOTFOUND if the deploy has no such part or its artifacts were
 // removed.
@@ -84,12 +76,12 @@ func (s *Service) DeployManifest(ctx context.Context, deploymentIDOrName, deploy
 	}
 	digest := ""
 	switch part {
-	case PartImage:
+	case dagdeck.PartImage:
 		digest = d.ImageDigest
-	case PartDAGs:
+	case dagdeck.PartDAGs:
 		digest = d.DagBundleDigest
 	default:
-		return nil, nil, dagdeck.Errorf(dagdeck.EINVALID, "part %q: want %q or %q", part, PartImage, PartDAGs)
+		return nil, nil, dagdeck.Errorf(dagdeck.EINVALID, "part %q: want %q or %q", part, dagdeck.PartImage, dagdeck.PartDAGs)
 	}
 	if digest == "" {
 		return nil, nil, dagdeck.Errorf(dagdeck.ENOTFOUND, "%s has no packaged %s", d, part)
@@ -100,8 +92,9 @@ func (s *Service) DeployManifest(ctx context.Context, deploymentIDOrName, deploy
 
 // DeployArchive returns a deploy and the manifests of an archive of part,
 // once every file they list is stored, so a download never starts that
-// cannot finish: one manifest for PartImage or PartDAGs, or for PartAll
-// those of the whole code state (dagdeck.CodeManifests). Requires the
+// cannot finish: one manifest for dagdeck.PartImage or dagdeck.PartDAGs,
+// or for dagdeck.PartAll those of the whole code state
+// (dagdeck.CodeManifests). Requires the
 // viewer role. EINVALID for another part; ENOTFOUND, saying why, if the
 // deploy has no such part or any of its files is gone.
 func (s *Service) DeployArchive(ctx context.Context, deploymentIDOrName, deployID, part string) (*dagdeck.Deploy, []*dagdeck.Manifest, error) {
@@ -123,7 +116,7 @@ func (s *Service) DeployArchive(ctx context.Context, deploymentIDOrName, deployI
 
 // archiveManifests returns the manifests of a part, without checking files.
 func (s *Service) archiveManifests(ctx context.Context, deploymentIDOrName, deployID, part string) (*dagdeck.Deploy, []*dagdeck.Manifest, error) {
-	if part != PartAll {
+	if part != dagdeck.PartAll {
 		d, m, err := s.DeployManifest(ctx, deploymentIDOrName, deployID, part)
 		if err != nil {
 			return d, nil, err

@@ -82,10 +82,10 @@ func (s *Service) ListAudit(ctx context.Context, f dagdeck.AuditFilter, cursor s
 		return nil, err
 	}
 	if f.Limit <= 0 {
-		f.Limit = DefaultPageSize
+		f.Limit = dagdeck.DefaultPageSize
 	}
-	if f.Limit > MaxPageSize {
-		return nil, dagdeck.Errorf(dagdeck.EINVALID, "limit %d: the maximum is %d", f.Limit, MaxPageSize)
+	if f.Limit > dagdeck.MaxPageSize {
+		return nil, dagdeck.Errorf(dagdeck.EINVALID, "limit %d: the maximum is %d", f.Limit, dagdeck.MaxPageSize)
 	}
 	page := &dagdeck.AuditPage{Entries: []*dagdeck.AuditEntry{}}
 	err = s.store.View(ctx, func(tx dagdeck.Tx) error {

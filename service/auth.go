@@ -24,15 +24,6 @@ const TokenPrefix = "ddk_"
 // SessionTTL is how long a web UI session lasts.
 const SessionTTL = 12 * time.Hour
 
-// NewSecret returns a random secret with the given prefix.
-func NewSecret(prefix string) string {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		panic(err)
-	}
-	return prefix + base64.RawURLEncoding.EncodeToString(b)
-}
-
 // HashSecret returns the stored form of a token or session secret.
 func HashSecret(secret string) string {
 	sum := sha256.Sum256([]byte(secret))
@@ -68,7 +59,7 @@ func (s *Service) createToken(ctx context.Context, name string, role dagdeck.Rol
 	if !role.Valid() {
 		return nil, "", dagdeck.Errorf(dagdeck.EINVALID, "role %q: want viewer, deployer, admin or runtime", role)
 	}
-	secret := NewSecret(TokenPrefix)
+	secret := dagdeck.NewSecret(TokenPrefix)
 	t := &dagdeck.Token{ID: dagdeck.NewID(), Name: name, Role: role, Hash: HashSecret(secret), CreatedAt: s.Now()}
 	err := s.store.Update(ctx, func(tx dagdeck.Tx) error {
 		for _, ref := range deployments {
@@ -264,9 +255,9 @@ func (s *Service) Login(ctx context.Context, name, password string) (string, *da
 	if err != nil {
 		return "", nil, err
 	}
-	secret := NewSecret("dds_")
+	secret := dagdeck.NewSecret("dds_")
 	now := s.Now()
-	sess := &dagdeck.Session{Hash: HashSecret(secret), Actor: *actor, CSRFToken: NewSecret(""), CreatedAt: now, ExpiresAt: now.Add(SessionTTL)}
+	sess := &dagdeck.Session{Hash: HashSecret(secret), Actor: *actor, CSRFToken: dagdeck.NewSecret(""), CreatedAt: now, ExpiresAt: now.Add(SessionTTL)}
 	err = s.store.Update(ctx, func(tx dagdeck.Tx) error {
 		if err := tx.DeleteExpiredSessions(ctx, now); err != nil {
 			return err
@@ -350,7 +341,7 @@ const pbkdf2Iterations = 210_000
 // unknownUserHash is a password hash no password matches in practice,
 // checked for unknown user names.
 var unknownUserHash = sync.OnceValue(func() string {
-	h, err := hashPassword(NewSecret(""))
+	h, err := hashPassword(dagdeck.NewSecret(""))
 	if err != nil {
 		panic(err)
 	}

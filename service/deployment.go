@@ -10,17 +10,9 @@ import (
 	"github.com/dagdeck/dagdeck"
 )
 
-// DeploymentCreate is a request to create a Deployment.
-type DeploymentCreate struct {
-	Name               string `json:"name"`
-	Description        string `json:"description"`
-	Executor           string `json:"executor"`
-	IsDagDeployEnabled *bool  `json:"isDagDeployEnabled"`
-}
-
 // CreateDeployment creates a Deployment. Requires the admin role.
 // EINVALID for a bad name, description or executor; ECONFLICT if the name is taken.
-func (s *Service) CreateDeployment(ctx context.Context, req DeploymentCreate) (*dagdeck.Deployment, error) {
+func (s *Service) CreateDeployment(ctx context.Context, req dagdeck.DeploymentCreate) (*dagdeck.Deployment, error) {
 	if _, err := dagdeck.Authorize(ctx, dagdeck.RoleAdmin); err != nil {
 		return nil, err
 	}

@@ -77,7 +77,7 @@ var (
 
 func (e *env) deployment(t *testing.T, name string, dagDeploy bool) *dagdeck.Deployment {
 	t.Helper()
-	d, err := e.svc.CreateDeployment(admin, service.DeploymentCreate{Name: name, IsDagDeployEnabled: &dagDeploy})
+	d, err := e.svc.CreateDeployment(admin, dagdeck.DeploymentCreate{Name: name, IsDagDeployEnabled: &dagDeploy})
 	if err != nil {
 		t.Fatal(err)
 	}

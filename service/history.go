@@ -9,12 +9,6 @@ import (
 	"github.com/dagdeck/dagdeck"
 )
 
-// Page sizes of the Deploy History.
-const (
-	DefaultPageSize = 50
-	MaxPageSize     = 500
-)
-
 // ListDeploys returns one page of a Deployment's Deploy History, newest
 // first, each deploy with its rollback eligibility. cursor is "" for the
 // first page or a NextCursor from a previous page.
@@ -27,10 +21,10 @@ func (s *Service) ListDeploys(ctx context.Context, deploymentIDOrName, cursor st
 		return nil, err
 	}
 	if limit <= 0 {
-		limit = DefaultPageSize
+		limit = dagdeck.DefaultPageSize
 	}
-	if limit > MaxPageSize {
-		return nil, dagdeck.Errorf(dagdeck.EINVALID, "limit %d: the maximum is %d", limit, MaxPageSize)
+	if limit > dagdeck.MaxPageSize {
+		return nil, dagdeck.Errorf(dagdeck.EINVALID, "limit %d: the maximum is %d", limit, dagdeck.MaxPageSize)
 	}
 	page := &dagdeck.DeployPage{Deploys: []*dagdeck.Deploy{}}
 	err = s.store.View(ctx, func(tx dagdeck.Tx) error {

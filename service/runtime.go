@@ -112,16 +112,9 @@ func requireDag(ctx context.Context, tx dagdeck.Tx, dep *dagdeck.Deployment, dag
 	return dagdeck.Errorf(dagdeck.ENOTFOUND, "DAG %q not found in the current code of Deployment %s (see `dagdeck dags list --deployment %s`)", dagID, dep.Name, dep.Name)
 }
 
-// RunQuery selects DAG runs for ListRuns.
-type RunQuery struct {
-	DagID string // "" for every DAG
-	State string // "" for every state
-	Limit int    // 0 for DefaultRuntimePageSize
-}
-
 // ListRuns returns the Deployment's DAG runs, newest logical date first.
 // Requires the viewer role. EINVALID for a limit above MaxRuntimePageSize.
-func (s *Service) ListRuns(ctx context.Context, deploymentIDOrName string, q RunQuery) ([]*dagdeck.DagRun, error) {
+func (s *Service) ListRuns(ctx context.Context, deploymentIDOrName string, q dagdeck.RunQuery) ([]*dagdeck.DagRun, error) {
 	if _, err := dagdeck.Authorize(ctx, dagdeck.RoleViewer); err != nil {
 		return nil, err
 	}
@@ -145,19 +138,10 @@ func (s *Service) ListRuns(ctx context.Context, deploymentIDOrName string, q Run
 	return runs, nil
 }
 
-// TaskQuery selects task instances for ListTaskInstances.
-type TaskQuery struct {
-	// RunID is a run's id or its run id (manual__…, scheduled__…); "" for every run.
-	RunID string
-	DagID string // "" for every DAG
-	State string // "" for every state
-	Limit int    // 0 for DefaultRuntimePageSize
-}
-
 // ListTaskInstances returns the Deployment's task instances, one per try,
 // newest first. Requires the viewer role. ENOTFOUND for an unknown
 // Deployment or run; EINVALID for a limit above MaxRuntimePageSize.
-func (s *Service) ListTaskInstances(ctx context.Context, deploymentIDOrName string, q TaskQuery) ([]*dagdeck.TaskInstance, error) {
+func (s *Service) ListTaskInstances(ctx context.Context, deploymentIDOrName string, q dagdeck.TaskQuery) ([]*dagdeck.TaskInstance, error) {
 	if _, err := dagdeck.Authorize(ctx, dagdeck.RoleViewer); err != nil {
 		return nil, err
 	}

@@ -25,7 +25,7 @@ type RuntimeBackend struct {
 var _ dagdeck.RuntimeBackend = (*RuntimeBackend)(nil)
 
 // RuntimeBackend returns the backend for runtimes that call the API.
-func (s *Service) RuntimeBackend() *RuntimeBackend { return &RuntimeBackend{s: s} }
+func (s *Service) RuntimeBackend() dagdeck.RuntimeBackend { return &RuntimeBackend{s: s} }
 
 // LocalRuntimeBackend returns the backend for the runtime running inside
 // this process; it performs no authorization.

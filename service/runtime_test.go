@@ -52,7 +52,7 @@ func (f *runtimeFixture) try(t *testing.T, task string, n, maxTries int, state s
 
 func (f *runtimeFixture) find(t *testing.T, id string) *dagdeck.TaskInstance {
 	t.Helper()
-	tis, err := f.svc.ListTaskInstances(viewer, "etl", service.TaskQuery{})
+	tis, err := f.svc.ListTaskInstances(viewer, "etl", dagdeck.TaskQuery{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func TestService_TriggerDag(t *testing.T) {
 		if len(rt.woken) != 1 || rt.woken[0] != f.dep.ID {
 			t.Fatalf("the runtime was not woken: %v", rt.woken)
 		}
-		runs, err := f.svc.ListRuns(viewer, "etl", service.RunQuery{DagID: "etl", State: dagdeck.RunQueued})
+		runs, err := f.svc.ListRuns(viewer, "etl", dagdeck.RunQuery{DagID: "etl", State: dagdeck.RunQueued})
 		if err != nil || len(runs) != 1 || runs[0].ID != r.ID {
 			t.Fatalf("queued runs = %+v, %v", runs, err)
 		}
@@ -122,23 +122,23 @@ func TestService_ListTaskInstances(t *testing.T) {
 	a := f.try(t, "a", 1, 1, dagdeck.TaskSuccess)
 	b := f.try(t, "b", 1, 1, dagdeck.TaskRunning)
 	for _, ref := range []string{f.run.ID, f.run.RunID} {
-		tis, err := f.svc.ListTaskInstances(viewer, "etl", service.TaskQuery{RunID: ref})
+		tis, err := f.svc.ListTaskInstances(viewer, "etl", dagdeck.TaskQuery{RunID: ref})
 		if err != nil || len(tis) != 2 || tis[0].ID != b.ID || tis[1].ID != a.ID {
 			t.Fatalf("by run %q: %+v, %v", ref, tis, err)
 		}
 	}
-	tis, err := f.svc.ListTaskInstances(viewer, "etl", service.TaskQuery{State: dagdeck.TaskRunning})
+	tis, err := f.svc.ListTaskInstances(viewer, "etl", dagdeck.TaskQuery{State: dagdeck.TaskRunning})
 	if err != nil || len(tis) != 1 || tis[0].ID != b.ID {
 		t.Fatalf("running: %+v, %v", tis, err)
 	}
-	_, err = f.svc.ListTaskInstances(viewer, "etl", service.TaskQuery{RunID: "manual__nope"})
+	_, err = f.svc.ListTaskInstances(viewer, "etl", dagdeck.TaskQuery{RunID: "manual__nope"})
 	wantCode(t, err, dagdeck.ENOTFOUND)
-	_, err = f.svc.ListTaskInstances(viewer, "etl", service.TaskQuery{Limit: service.MaxRuntimePageSize + 1})
+	_, err = f.svc.ListTaskInstances(viewer, "etl", dagdeck.TaskQuery{Limit: service.MaxRuntimePageSize + 1})
 	wantCode(t, err, dagdeck.EINVALID)
 
 	// Another Deployment sees none of it.
 	f.deployment(t, "other", true)
-	_, err = f.svc.ListTaskInstances(viewer, "other", service.TaskQuery{RunID: f.run.ID})
+	_, err = f.svc.ListTaskInstances(viewer, "other", dagdeck.TaskQuery{RunID: f.run.ID})
 	wantCode(t, err, dagdeck.ENOTFOUND)
 	_, err = f.svc.TaskLog(viewer, "other", a.ID)
 	wantCode(t, err, dagdeck.ENOTFOUND)
@@ -233,7 +233,7 @@ func TestService_SetTaskNote(t *testing.T) {
 		if _, err := f.svc.Rollback(deployer, "etl", old.ID, dagdeck.RollbackRequest{Description: "back", ConfirmDowngrade: true}); err != nil {
 			t.Fatal(err)
 		}
-		tis, _ := f.svc.ListTaskInstances(viewer, "etl", service.TaskQuery{})
+		tis, _ := f.svc.ListTaskInstances(viewer, "etl", dagdeck.TaskQuery{})
 		for _, ti := range tis {
 			if ti.Note != "" {
 				t.Fatalf("note survived the downgrade: %+v", ti)

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/dagdeck/dagdeck"
-	"github.com/dagdeck/dagdeck/service"
 )
 
 // TestService_ControlCharacters checks that every name and description the
@@ -50,7 +49,7 @@ func TestService_ControlCharacters(t *testing.T) {
 			return err
 		}, "U+001B"},
 		{"DeploymentDescription", func() error {
-			_, err := e.svc.CreateDeployment(admin, service.DeploymentCreate{Name: "other", Description: title})
+			_, err := e.svc.CreateDeployment(admin, dagdeck.DeploymentCreate{Name: "other", Description: title})
 			return err
 		}, "U+001B"},
 		{"DeploymentDescriptionUpdate", func() error {

@@ -18,19 +18,10 @@ import (
 // beside the new one, so receivers can switch without losing events.
 const SecretOverlap = 24 * time.Hour
 
-// WebhookCreate is a request for a new webhook.
-type WebhookCreate struct {
-	URL    string   `json:"url"`
-	Events []string `json:"events"`
-	// Deployment limits the webhook to one Deployment (id or name).
-	Deployment string `json:"deployment,omitempty"`
-	Format     string `json:"format,omitempty"`
-}
-
 // CreateWebhook registers a webhook and returns it with its signing secret,
 // which is shown this once. Requires the admin role. EINVALID for a bad
 // URL, an unknown event type or format; ENOTFOUND for an unknown Deployment.
-func (s *Service) CreateWebhook(ctx context.Context, req WebhookCreate) (*dagdeck.WebhookCreated, error) {
+func (s *Service) CreateWebhook(ctx context.Context, req dagdeck.WebhookCreate) (*dagdeck.WebhookCreated, error) {
 	actor, err := dagdeck.Authorize(ctx, dagdeck.RoleAdmin)
 	if err != nil {
 		return nil, err
@@ -61,7 +52,7 @@ func (s *Service) CreateWebhook(ctx context.Context, req WebhookCreate) (*dagdec
 	return &dagdeck.WebhookCreated{Webhook: w, Secret: w.Secret}, nil
 }
 
-func validateWebhook(req *WebhookCreate) error {
+func validateWebhook(req *dagdeck.WebhookCreate) error {
 	u, err := url.Parse(req.URL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(req.URL) > 2048 {
 		return dagdeck.Errorf(dagdeck.EINVALID, "webhook URL %q: want an http:// or https:// URL", req.URL)
@@ -186,8 +177,8 @@ func (s *Service) WebhookDeliveries(ctx context.Context, id string, limit int) (
 	if _, err := dagdeck.Authorize(ctx, dagdeck.RoleAdmin); err != nil {
 		return nil, err
 	}
-	if limit <= 0 || limit > MaxPageSize {
-		limit = DefaultPageSize
+	if limit <= 0 || limit > dagdeck.MaxPageSize {
+		limit = dagdeck.DefaultPageSize
 	}
 	var ds []*dagdeck.WebhookDelivery
 	err := s.store.View(ctx, func(tx dagdeck.Tx) error {

@@ -96,7 +96,7 @@ func TestWebhooks_DeliveredSignedAndRetried(t *testing.T) {
 			w.WriteHeader(http.StatusNoContent)
 		}
 	})
-	created, err := e.svc.CreateWebhook(admin, service.WebhookCreate{URL: rec.URL + "/hook", Events: []string{dagdeck.EventDeployDeployed, dagdeck.EventRollbackDeployed}, Deployment: "prod"})
+	created, err := e.svc.CreateWebhook(admin, dagdeck.WebhookCreate{URL: rec.URL + "/hook", Events: []string{dagdeck.EventDeployDeployed, dagdeck.EventRollbackDeployed}, Deployment: "prod"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +182,7 @@ func TestWebhooks_DeliveredSignedAndRetried(t *testing.T) {
 func TestWebhooks_PrivateAddressRefusedByDefault(t *testing.T) {
 	e := newEnv(t, service.WithClock(time.Now))
 	rec := newReceiver(t, func(int, http.ResponseWriter) {})
-	created, err := e.svc.CreateWebhook(admin, service.WebhookCreate{URL: rec.URL, Events: []string{dagdeck.EventDeployDeployed}})
+	created, err := e.svc.CreateWebhook(admin, dagdeck.WebhookCreate{URL: rec.URL, Events: []string{dagdeck.EventDeployDeployed}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +206,7 @@ func TestWebhooks_SlackFormatAndRotation(t *testing.T) {
 	e := newEnv(t, service.WithClock(time.Now))
 	e.deployment(t, "prod", true)
 	rec := newReceiver(t, func(int, http.ResponseWriter) {})
-	created, err := e.svc.CreateWebhook(admin, service.WebhookCreate{URL: rec.URL, Events: []string{dagdeck.EventDeployDeployed}, Format: dagdeck.WebhookFormatSlack})
+	created, err := e.svc.CreateWebhook(admin, dagdeck.WebhookCreate{URL: rec.URL, Events: []string{dagdeck.EventDeployDeployed}, Format: dagdeck.WebhookFormatSlack})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,7 +232,7 @@ func TestWebhooks_SlackFormatAndRotation(t *testing.T) {
 
 func TestWebhooks_Validation(t *testing.T) {
 	e := newEnv(t)
-	for _, req := range []service.WebhookCreate{
+	for _, req := range []dagdeck.WebhookCreate{
 		{URL: "ftp://x", Events: []string{dagdeck.EventDeployDeployed}},
 		{URL: "https://user:pw@x.example", Events: []string{dagdeck.EventDeployDeployed}},
 		{URL: "https://x.example", Events: nil},
@@ -242,8 +242,8 @@ func TestWebhooks_Validation(t *testing.T) {
 		_, err := e.svc.CreateWebhook(admin, req)
 		wantCode(t, err, dagdeck.EINVALID)
 	}
-	_, err := e.svc.CreateWebhook(deployer, service.WebhookCreate{URL: "https://x.example", Events: []string{dagdeck.EventDeployDeployed}})
+	_, err := e.svc.CreateWebhook(deployer, dagdeck.WebhookCreate{URL: "https://x.example", Events: []string{dagdeck.EventDeployDeployed}})
 	wantCode(t, err, dagdeck.EFORBIDDEN)
-	_, err = e.svc.CreateWebhook(admin, service.WebhookCreate{URL: "https://x.example", Events: []string{dagdeck.EventDeployDeployed}, Deployment: "nope"})
+	_, err = e.svc.CreateWebhook(admin, dagdeck.WebhookCreate{URL: "https://x.example", Events: []string{dagdeck.EventDeployDeployed}, Deployment: "nope"})
 	wantCode(t, err, dagdeck.ENOTFOUND)
 }

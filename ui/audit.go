@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/dagdeck/dagdeck"
-	"github.com/dagdeck/dagdeck/service"
 )
 
 // auditView is the Audit page (every entry, for admins) or a Deployment's
@@ -33,7 +32,7 @@ func (u *UI) handleAudit(w http.ResponseWriter, r *http.Request, v *visit) {
 }
 
 func (u *UI) handleActivity(w http.ResponseWriter, r *http.Request, v *visit) {
-	dep, err := u.svc.FindDeployment(r.Context(), r.PathValue("name"))
+	dep, err := u.svc.Deployments.FindDeployment(r.Context(), r.PathValue("name"))
 	if err != nil {
 		u.serviceError(w, r, v, err)
 		return
@@ -43,12 +42,12 @@ func (u *UI) handleActivity(w http.ResponseWriter, r *http.Request, v *visit) {
 
 func (u *UI) renderAudit(w http.ResponseWriter, r *http.Request, v *visit, dep *dagdeck.Deployment) {
 	q := r.URL.Query()
-	f := dagdeck.AuditFilter{Actor: strings.TrimSpace(q.Get("actor")), Limit: service.DefaultPageSize}
+	f := dagdeck.AuditFilter{Actor: strings.TrimSpace(q.Get("actor")), Limit: dagdeck.DefaultPageSize}
 	title, nav := "Audit log", "audit"
 	if dep != nil {
 		f.DeploymentID, title, nav = dep.ID, "Activity of "+dep.Name, "deployments"
 	}
-	page, err := u.svc.ListAudit(r.Context(), f, q.Get("cursor"))
+	page, err := u.svc.Audit.ListAudit(r.Context(), f, q.Get("cursor"))
 	if err != nil {
 		u.serviceError(w, r, v, err)
 		return

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/dagdeck/dagdeck"
-	"github.com/dagdeck/dagdeck/service"
 )
 
 // deployView is a deploy's page.
@@ -48,17 +47,17 @@ type fileRow struct {
 
 func (u *UI) handleDeploy(w http.ResponseWriter, r *http.Request, v *visit) {
 	ctx := r.Context()
-	dep, err := u.svc.FindDeployment(ctx, r.PathValue("name"))
+	dep, err := u.svc.Deployments.FindDeployment(ctx, r.PathValue("name"))
 	if err != nil {
 		u.serviceError(w, r, v, err)
 		return
 	}
-	d, err := u.svc.FindDeploy(ctx, dep.ID, r.PathValue("deployId"))
+	d, err := u.svc.History.FindDeploy(ctx, dep.ID, r.PathValue("deployId"))
 	if err != nil {
 		u.serviceError(w, r, v, err)
 		return
 	}
-	view := &deployView{Deployment: dep, Deploy: d, Current: d.ID == dep.CurrentDeployID, Restored: u.restoredOf(ctx, d), Retention: u.svc.Retention()}
+	view := &deployView{Deployment: dep, Deploy: d, Current: d.ID == dep.CurrentDeployID, Restored: u.restoredOf(ctx, d), Retention: u.svc.Retention.Retention()}
 	if view.Previous, err = u.previousDeployed(ctx, dep, d); err != nil {
 		u.serviceError(w, r, v, err)
 		return
@@ -72,7 +71,7 @@ func (u *UI) handleDeploy(w http.ResponseWriter, r *http.Request, v *visit) {
 
 // previousDeployed returns the DEPLOYED deploy of dep right before d, or nil.
 func (u *UI) previousDeployed(ctx context.Context, dep *dagdeck.Deployment, d *dagdeck.Deploy) (*dagdeck.Deploy, error) {
-	prev, err := u.svc.PreviousDeployed(ctx, dep.ID, d.ID)
+	prev, err := u.svc.History.PreviousDeployed(ctx, dep.ID, d.ID)
 	if dagdeck.ErrorCode(err) == dagdeck.ENOTFOUND {
 		return nil, nil
 	}
@@ -84,7 +83,7 @@ func (u *UI) previousDeployed(ctx context.Context, dep *dagdeck.Deployment, d *d
 func (u *UI) dagFilesView(ctx context.Context, dep *dagdeck.Deployment, d, prev *dagdeck.Deploy) *filesView {
 	view := &filesView{Title: "DAG bundle"}
 	if d.DagBundleDigest != "" {
-		view.DownloadURL = archiveURL(dep, d, service.PartDAGs)
+		view.DownloadURL = archiveURL(dep, d, dagdeck.PartDAGs)
 	} else if d.ImageDigest != "" {
 		view.Note = "DAG deploys were off for this deploy: the DAGs ship inside the image."
 	}
@@ -96,7 +95,7 @@ func (u *UI) imageFilesView(ctx context.Context, dep *dagdeck.Deployment, d, pre
 	view := &filesView{Title: "Image"}
 	switch {
 	case d.ImageDigest != "":
-		view.DownloadURL = archiveURL(dep, d, service.PartImage)
+		view.DownloadURL = archiveURL(dep, d, dagdeck.PartImage)
 	case d.ImageTag != "":
 		view.Note = "An external image (" + d.ImageRepository + ":" + d.ImageTag + "): dagdeck stores no files for it."
 	}
@@ -142,14 +141,14 @@ func (u *UI) filesView(ctx context.Context, view *filesView, dep *dagdeck.Deploy
 }
 
 func (u *UI) dagFiles(ctx context.Context, dep *dagdeck.Deployment, d *dagdeck.Deploy) (*dagdeck.Manifest, error) {
-	return u.svc.DAGFiles(ctx, d)
+	return u.svc.Deploys.DAGFiles(ctx, d)
 }
 
 func (u *UI) imageFiles(ctx context.Context, dep *dagdeck.Deployment, d *dagdeck.Deploy) (*dagdeck.Manifest, error) {
 	if d.ImageDigest == "" {
 		return &dagdeck.Manifest{Kind: dagdeck.ManifestImage}, nil
 	}
-	_, m, err := u.svc.DeployManifest(ctx, dep.ID, d.ID, service.PartImage)
+	_, m, err := u.svc.Deploys.DeployManifest(ctx, dep.ID, d.ID, dagdeck.PartImage)
 	return m, err
 }
 

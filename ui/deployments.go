@@ -24,7 +24,7 @@ type deploymentRow struct {
 }
 
 func (u *UI) handleDeployments(w http.ResponseWriter, r *http.Request, v *visit) {
-	ds, err := u.svc.ListDeployments(r.Context())
+	ds, err := u.svc.Deployments.ListDeployments(r.Context())
 	if err != nil {
 		u.serviceError(w, r, v, err)
 		return
@@ -42,7 +42,7 @@ func (u *UI) handleDeployments(w http.ResponseWriter, r *http.Request, v *visit)
 // deploymentRow reads what a Deployment runs and its last attempt.
 func (u *UI) deploymentRow(ctx context.Context, d *dagdeck.Deployment) (deploymentRow, error) {
 	row := deploymentRow{Deployment: d}
-	page, err := u.svc.ListDeploys(ctx, d.ID, "", 1)
+	page, err := u.svc.History.ListDeploys(ctx, d.ID, "", 1)
 	if err != nil || len(page.Deploys) == 0 {
 		return row, err
 	}
@@ -53,7 +53,7 @@ func (u *UI) deploymentRow(ctx context.Context, d *dagdeck.Deployment) (deployme
 	}
 	row.LastAttempt = newest
 	if d.CurrentDeployID != "" {
-		row.Running, err = u.svc.FindDeploy(ctx, d.ID, d.CurrentDeployID)
+		row.Running, err = u.svc.History.FindDeploy(ctx, d.ID, d.CurrentDeployID)
 	}
 	return row, err
 }
@@ -99,7 +99,7 @@ func (u *UI) handleDeployment(w http.ResponseWriter, r *http.Request, v *visit) 
 	}
 	view.GitURL = u.gitURL(r, view.Deployment.Name)
 	if id := r.URL.Query().Get("rolledback"); id != "" {
-		if d, err := u.svc.FindDeploy(r.Context(), view.Deployment.ID, id); err == nil && d.RollbackFromID != "" {
+		if d, err := u.svc.History.FindDeploy(r.Context(), view.Deployment.ID, id); err == nil && d.RollbackFromID != "" {
 			view.Flash = rolledBackMessage(d, u.restoredOf(r.Context(), d))
 		}
 	}
@@ -119,15 +119,15 @@ func (u *UI) handleHistory(w http.ResponseWriter, r *http.Request, v *visit) {
 }
 
 func (u *UI) deploymentView(ctx context.Context, name, cursor string) (*deploymentView, error) {
-	dep, err := u.svc.FindDeployment(ctx, name)
+	dep, err := u.svc.Deployments.FindDeployment(ctx, name)
 	if err != nil {
 		return nil, err
 	}
-	page, err := u.svc.ListDeploys(ctx, dep.ID, cursor, pageSize)
+	page, err := u.svc.History.ListDeploys(ctx, dep.ID, cursor, pageSize)
 	if err != nil {
 		return nil, err
 	}
-	view := &deploymentView{Deployment: dep, History: &historyView{Cursor: cursor, NextCursor: page.NextCursor, Retention: u.svc.Retention()}}
+	view := &deploymentView{Deployment: dep, History: &historyView{Cursor: cursor, NextCursor: page.NextCursor, Retention: u.svc.Retention.Retention()}}
 	byID := make(map[string]*dagdeck.Deploy, len(page.Deploys))
 	for _, d := range page.Deploys {
 		byID[d.ID] = d
@@ -144,7 +144,7 @@ func (u *UI) deploymentView(ctx context.Context, name, cursor string) (*deployme
 	}
 	preselectCompare(view.History.Rows)
 	if view.Current = byID[dep.CurrentDeployID]; view.Current == nil && dep.CurrentDeployID != "" {
-		if view.Current, err = u.svc.FindDeploy(ctx, dep.ID, dep.CurrentDeployID); err != nil {
+		if view.Current, err = u.svc.History.FindDeploy(ctx, dep.ID, dep.CurrentDeployID); err != nil {
 			return nil, err
 		}
 	}
@@ -160,7 +160,7 @@ func (u *UI) restoredOf(ctx context.Context, d *dagdeck.Deploy) *dagdeck.Deploy 
 	if d.RollbackFromID == "" {
 		return nil
 	}
-	restored, err := u.svc.FindDeploy(ctx, d.DeploymentID, d.RollbackFromID)
+	restored, err := u.svc.History.FindDeploy(ctx, d.DeploymentID, d.RollbackFromID)
 	if err != nil {
 		u.logger.Warn("find restored deploy", "deploy", d.ID, "restored", d.RollbackFromID, "err", err)
 		return nil

@@ -43,12 +43,12 @@ func (u *UI) handleDiff(w http.ResponseWriter, r *http.Request, v *visit) {
 	q := r.URL.Query()
 	name, from, to := r.PathValue("name"), q.Get("from"), q.Get("to")
 	opts := dagdeck.DiffOptions{Part: q.Get("part"), Cursor: q.Get("cursor"), Contents: true, Limit: diffPageFiles}
-	page, err := u.svc.DiffDeploys(r.Context(), name, from, to, opts)
+	page, err := u.svc.Deploys.DiffDeploys(r.Context(), name, from, to, opts)
 	if err != nil {
 		u.serviceError(w, r, v, err)
 		return
 	}
-	list, err := u.svc.DiffDeploys(r.Context(), name, page.From.ID, page.To.ID, dagdeck.DiffOptions{Part: opts.Part, Limit: maxDiffList})
+	list, err := u.svc.Deploys.DiffDeploys(r.Context(), name, page.From.ID, page.To.ID, dagdeck.DiffOptions{Part: opts.Part, Limit: maxDiffList})
 	if err != nil {
 		u.serviceError(w, r, v, err)
 		return

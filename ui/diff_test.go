@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/dagdeck/dagdeck"
-	"github.com/dagdeck/dagdeck/service"
 )
 
 // checkedRE finds the preselected radios of the history's compare form.
@@ -78,7 +77,7 @@ func TestUI_DiffFromHistory(t *testing.T) {
 func TestUI_DiffPages(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	if _, err := e.svc.CreateDeployment(adminCtx, service.DeploymentCreate{Name: "big"}); err != nil {
+	if _, err := e.svc.CreateDeployment(adminCtx, dagdeck.DeploymentCreate{Name: "big"}); err != nil {
 		t.Fatal(err)
 	}
 	p1, p2 := baseProject, baseProject

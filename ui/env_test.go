@@ -65,8 +65,8 @@ func newEnvWith(t testing.TB, now time.Time, opts ...ui.Option) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	web := ui.New(svc, append([]ui.Option{ui.WithLogger(logger)}, opts...)...)
-	srv := server.New(svc, logger)
+	web := ui.New(svc.Services(), append([]ui.Option{ui.WithLogger(logger)}, opts...)...)
+	srv := server.New(svc.Services(), logger)
 	srv.AddAuthenticator(web.Authenticate)
 	srv.Mount("/", web)
 	ts := httptest.NewServer(srv.Handler())
@@ -184,7 +184,7 @@ var baseProject = project{
 // running task, XCom values, a task note) and an env var changed lately.
 func (e *env) seed(t testing.TB, name string) *history {
 	t.Helper()
-	dep, err := e.svc.CreateDeployment(adminCtx, service.DeploymentCreate{Name: name, Description: "Nightly reporting pipelines"})
+	dep, err := e.svc.CreateDeployment(adminCtx, dagdeck.DeploymentCreate{Name: name, Description: "Nightly reporting pipelines"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -82,7 +82,7 @@ func (b *broker) close() {
 // ("event: deploy"), until the client leaves, the session expires or the
 // server stops.
 func (u *UI) handleEvents(w http.ResponseWriter, r *http.Request, v *visit) {
-	dep, err := u.svc.FindDeployment(r.Context(), r.PathValue("name"))
+	dep, err := u.svc.Deployments.FindDeployment(r.Context(), r.PathValue("name"))
 	if err != nil {
 		u.serviceError(w, r, v, err)
 		return
@@ -100,7 +100,7 @@ func (u *UI) handleEvents(w http.ResponseWriter, r *http.Request, v *visit) {
 	}
 	keepAlive := time.NewTicker(keepAliveInterval)
 	defer keepAlive.Stop()
-	expired := time.NewTimer(v.session.ExpiresAt.Sub(u.svc.Now()))
+	expired := time.NewTimer(v.session.ExpiresAt.Sub(u.svc.Health.Now()))
 	defer expired.Stop()
 	for {
 		var msg string

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/dagdeck/dagdeck"
-	"github.com/dagdeck/dagdeck/service"
 )
 
 // TestUI_PinnedImage checks that the history, the deploy page and the
@@ -14,7 +13,7 @@ import (
 func TestUI_PinnedImage(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	if _, err := e.svc.CreateDeployment(adminCtx, service.DeploymentCreate{Name: "etl"}); err != nil {
+	if _, err := e.svc.CreateDeployment(adminCtx, dagdeck.DeploymentCreate{Name: "etl"}); err != nil {
 		t.Fatal(err)
 	}
 	first, second := dagdeck.DigestOf([]byte("etl image 1")), dagdeck.DigestOf([]byte("etl image 2"))

@@ -10,7 +10,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/dagdeck/dagdeck"
-	"github.com/dagdeck/dagdeck/service"
 	"github.com/dagdeck/dagdeck/testsupport/testenv"
 )
 
@@ -125,7 +124,7 @@ func TestUI_BrowserTaskLogFollows(t *testing.T) {
 	e := newEnv(t)
 	h := e.seed(t, "prod")
 	ctx := context.Background()
-	tis, err := e.svc.ListTaskInstances(adminCtx, "prod", service.TaskQuery{})
+	tis, err := e.svc.ListTaskInstances(adminCtx, "prod", dagdeck.TaskQuery{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/dagdeck/dagdeck"
-	"github.com/dagdeck/dagdeck/service"
 )
 
 // loginCookie holds the login form's double-submit CSRF token: there is no
@@ -39,7 +38,7 @@ func (u *UI) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 
 // renderLogin shows the login page with a fresh login CSRF token.
 func (u *UI) renderLogin(w http.ResponseWriter, r *http.Request, status int, view *loginView) {
-	token := service.NewSecret("")
+	token := dagdeck.NewSecret("")
 	http.SetCookie(w, &http.Cookie{
 		Name: loginCookie, Value: token, Path: "/login", MaxAge: 3600,
 		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: u.secure(r),
@@ -70,14 +69,14 @@ func (u *UI) handleLogin(w http.ResponseWriter, r *http.Request) {
 	if token := strings.TrimSpace(r.PostFormValue("token")); token != "" || r.PostFormValue("method") == "token" {
 		name, password, view.ByToken, view.Name = "", token, true, ""
 	}
-	secret, sess, err := u.svc.Login(r.Context(), name, password)
+	secret, sess, err := u.svc.Auth.Login(r.Context(), name, password)
 	if err != nil {
 		u.loginFailed(w, r, view, err)
 		return
 	}
 	u.throttle.succeeded(r, throttleUser(r, view))
 	if old, err := r.Cookie(sessionCookie); err == nil && old.Value != "" {
-		if err := u.svc.Logout(r.Context(), old.Value); err != nil {
+		if err := u.svc.Auth.Logout(r.Context(), old.Value); err != nil {
 			u.logger.Warn("end previous session", "err", err)
 		}
 	}
@@ -105,7 +104,7 @@ func (u *UI) loginFailed(w http.ResponseWriter, r *http.Request, view *loginView
 }
 
 func (u *UI) handleLogout(w http.ResponseWriter, r *http.Request, v *visit) {
-	if err := u.svc.Logout(r.Context(), v.secret); err != nil {
+	if err := u.svc.Auth.Logout(r.Context(), v.secret); err != nil {
 		u.logger.Error("web UI logout", "err", err)
 	}
 	u.clearCookie(w, r, sessionCookie, "/")

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/dagdeck/dagdeck"
-	"github.com/dagdeck/dagdeck/service"
 )
 
 // rowsRE finds the history rows of a page, in order.
@@ -197,7 +196,7 @@ func TestUI_PlanOfIneligibleDeploy(t *testing.T) {
 func TestUI_HistoryPagination(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	if _, err := e.svc.CreateDeployment(adminCtx, service.DeploymentCreate{Name: "busy"}); err != nil {
+	if _, err := e.svc.CreateDeployment(adminCtx, dagdeck.DeploymentCreate{Name: "busy"}); err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < 30; i++ {
@@ -299,7 +298,7 @@ func TestUI_LiveEvents(t *testing.T) {
 func TestUI_EmptyDeployment(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	if _, err := e.svc.CreateDeployment(adminCtx, service.DeploymentCreate{Name: "fresh"}); err != nil {
+	if _, err := e.svc.CreateDeployment(adminCtx, dagdeck.DeploymentCreate{Name: "fresh"}); err != nil {
 		t.Fatal(err)
 	}
 	b := e.browser(t)

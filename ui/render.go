@@ -54,7 +54,7 @@ func parseViews() *views {
 
 // newPage returns the frame of a page for a logged-in visitor.
 func (u *UI) newPage(v *visit, title, nav string, body any) *page {
-	return &page{Title: title, Nav: nav, Actor: v.actor(), CSRF: v.session.CSRFToken, CanDeploy: v.canDeploy(), Now: u.svc.Now(), Body: body}
+	return &page{Title: title, Nav: nav, Actor: v.actor(), CSRF: v.session.CSRFToken, CanDeploy: v.canDeploy(), Now: u.svc.Health.Now(), Body: body}
 }
 
 // render executes a whole page.
@@ -70,7 +70,7 @@ func (u *UI) renderFragment(w http.ResponseWriter, r *http.Request, status int, 
 
 func (u *UI) execute(w http.ResponseWriter, r *http.Request, status int, name, tmpl string, p *page) {
 	if p.Now.IsZero() {
-		p.Now = u.svc.Now()
+		p.Now = u.svc.Health.Now()
 	}
 	var buf bytes.Buffer
 	if err := u.views.pages[name].ExecuteTemplate(&buf, tmpl, p); err != nil {

@@ -37,7 +37,7 @@ const uiRollbackWaitSeconds = 20
 
 func (u *UI) handleRollbackPlan(w http.ResponseWriter, r *http.Request, v *visit) {
 	view := &planView{InDialog: isFetch(r), BackURL: "/deployments/" + url.PathEscape(r.PathValue("name"))}
-	res, err := u.svc.Rollback(r.Context(), r.PathValue("name"), r.PathValue("deployId"), dagdeck.RollbackRequest{DryRun: true})
+	res, err := u.svc.Rollbacks.Rollback(r.Context(), r.PathValue("name"), r.PathValue("deployId"), dagdeck.RollbackRequest{DryRun: true})
 	if err != nil {
 		if !isFetch(r) || dagdeck.ErrorCode(err) == dagdeck.EUNAUTHORIZED {
 			u.serviceError(w, r, v, err)
@@ -80,7 +80,7 @@ func (u *UI) handleRollback(w http.ResponseWriter, r *http.Request, v *visit) {
 		u.rollbackFailed(w, r, v, view, err)
 		return
 	}
-	dry, err := u.svc.Rollback(r.Context(), name, target, dagdeck.RollbackRequest{DryRun: true})
+	dry, err := u.svc.Rollbacks.Rollback(r.Context(), name, target, dagdeck.RollbackRequest{DryRun: true})
 	if err != nil {
 		u.rollbackFailed(w, r, v, view, err)
 		return
@@ -90,7 +90,7 @@ func (u *UI) handleRollback(w http.ResponseWriter, r *http.Request, v *visit) {
 		u.rollbackFailed(w, r, v, view, err)
 		return
 	}
-	res, err := u.svc.Rollback(r.Context(), name, target, dagdeck.RollbackRequest{
+	res, err := u.svc.Rollbacks.Rollback(r.Context(), name, target, dagdeck.RollbackRequest{
 		Description:      view.Description,
 		ConfirmDowngrade: r.PostFormValue("confirm_downgrade") != "",
 		// The service refuses inside its transaction if another deploy

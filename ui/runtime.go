@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/dagdeck/dagdeck"
-	"github.com/dagdeck/dagdeck/service"
 )
 
 // How many recent runs and task instances a Deployment's page shows.
@@ -33,13 +32,13 @@ func (u *UI) runtimeView(ctx context.Context, dep *dagdeck.Deployment) (*runtime
 		v   = &runtimeView{deploys: make(map[string]*dagdeck.Deploy)}
 		err error
 	)
-	if v.Dags, v.ImportErrors, err = u.svc.ListDags(ctx, dep.ID); err != nil {
+	if v.Dags, v.ImportErrors, err = u.svc.Runtime.ListDags(ctx, dep.ID); err != nil {
 		return nil, err
 	}
-	if v.Runs, err = u.svc.ListRuns(ctx, dep.ID, service.RunQuery{Limit: recentRuns}); err != nil {
+	if v.Runs, err = u.svc.Runtime.ListRuns(ctx, dep.ID, dagdeck.RunQuery{Limit: recentRuns}); err != nil {
 		return nil, err
 	}
-	if v.Tasks, err = u.svc.ListTaskInstances(ctx, dep.ID, service.TaskQuery{Limit: recentTasks}); err != nil {
+	if v.Tasks, err = u.svc.Runtime.ListTaskInstances(ctx, dep.ID, dagdeck.TaskQuery{Limit: recentTasks}); err != nil {
 		return nil, err
 	}
 	if len(v.Dags)+len(v.ImportErrors)+len(v.Runs)+len(v.Tasks) == 0 {
@@ -59,7 +58,7 @@ func (u *UI) runtimeView(ctx context.Context, dep *dagdeck.Deployment) (*runtime
 		if _, seen := v.deploys[id]; seen || id == "" {
 			continue
 		}
-		d, err := u.svc.FindDeploy(ctx, dep.ID, id)
+		d, err := u.svc.History.FindDeploy(ctx, dep.ID, id)
 		if err != nil && dagdeck.ErrorCode(err) != dagdeck.ENOTFOUND {
 			return nil, err
 		}

@@ -42,7 +42,7 @@ func (u *UI) lookupSession(r *http.Request) (*visit, error) {
 	if err != nil || c.Value == "" {
 		return nil, nil
 	}
-	sess, err := u.svc.Session(r.Context(), c.Value)
+	sess, err := u.svc.Auth.Session(r.Context(), c.Value)
 	if dagdeck.ErrorCode(err) == dagdeck.EUNAUTHORIZED {
 		return nil, nil
 	} else if err != nil {
@@ -135,7 +135,7 @@ func (u *UI) Authenticate(r *http.Request) (*dagdeck.Actor, error) {
 // cookie the server considers expired or drop one it considers valid.
 func (u *UI) setSessionCookie(w http.ResponseWriter, r *http.Request, secret string, sess *dagdeck.Session) {
 	http.SetCookie(w, &http.Cookie{
-		Name: sessionCookie, Value: secret, Path: "/", MaxAge: cookieMaxAge(sess.ExpiresAt.Sub(u.svc.Now())),
+		Name: sessionCookie, Value: secret, Path: "/", MaxAge: cookieMaxAge(sess.ExpiresAt.Sub(u.svc.Health.Now())),
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: u.secure(r),
 	})
 }

@@ -29,7 +29,7 @@ func ended(state string) bool {
 // ?offset=N for what was written after byte N, until the try ends.
 func (u *UI) handleTaskLog(w http.ResponseWriter, r *http.Request, v *visit) {
 	offset, _ := strconv.Atoi(r.URL.Query().Get("offset"))
-	ti, log, err := u.svc.TaskTry(r.Context(), r.PathValue("name"), r.PathValue("id"), max(offset, 0))
+	ti, log, err := u.svc.Runtime.TaskTry(r.Context(), r.PathValue("name"), r.PathValue("id"), max(offset, 0))
 	if isFetch(r) {
 		if err != nil {
 			writeJSONError(w, http.StatusNotFound, dagdeck.ErrorCode(err), dagdeck.ErrorMessage(err))
@@ -42,7 +42,7 @@ func (u *UI) handleTaskLog(w http.ResponseWriter, r *http.Request, v *visit) {
 		u.serviceError(w, r, v, err)
 		return
 	}
-	dep, err := u.svc.FindDeployment(r.Context(), r.PathValue("name"))
+	dep, err := u.svc.Deployments.FindDeployment(r.Context(), r.PathValue("name"))
 	if err != nil {
 		u.serviceError(w, r, v, err)
 		return

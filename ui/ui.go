@@ -6,7 +6,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/dagdeck/dagdeck/service"
+	"github.com/dagdeck/dagdeck"
 )
 
 // pageSize is how many deploys one page of the Deploy History shows.
@@ -16,7 +16,7 @@ const pageSize = 25
 // dagdeck server. Create it with New; call Close when the server stops, so
 // that open event streams end.
 type UI struct {
-	svc           *service.Service
+	svc           dagdeck.Services
 	logger        *slog.Logger
 	handler       http.Handler
 	views         *views
@@ -51,12 +51,12 @@ func WithPublicURL(u string) Option {
 }
 
 // New returns the web UI over svc and subscribes it to svc's deploys.
-func New(svc *service.Service, opts ...Option) *UI {
-	u := &UI{svc: svc, logger: slog.Default(), views: parseViews(), events: newBroker(), throttle: newLoginThrottle(svc.Now)}
+func New(svc dagdeck.Services, opts ...Option) *UI {
+	u := &UI{svc: svc, logger: slog.Default(), views: parseViews(), events: newBroker(), throttle: newLoginThrottle(svc.Health.Now)}
 	for _, o := range opts {
 		o(u)
 	}
-	svc.OnDeployed(u.events.publish)
+	svc.History.OnDeployed(u.events.publish)
 	u.handler = u.routes()
 	return u
 }

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/dagdeck/dagdeck"
-	"github.com/dagdeck/dagdeck/service"
 )
 
 // webhooksView is the Webhooks page (admins).
@@ -40,12 +39,12 @@ func (u *UI) handleWebhooks(w http.ResponseWriter, r *http.Request, v *visit) {
 
 func (u *UI) renderWebhooks(w http.ResponseWriter, r *http.Request, v *visit, status int, view *webhooksView) {
 	ctx := r.Context()
-	ws, err := u.svc.ListWebhooks(ctx)
+	ws, err := u.svc.Webhooks.ListWebhooks(ctx)
 	if err != nil {
 		u.serviceError(w, r, v, err)
 		return
 	}
-	deps, err := u.svc.ListDeployments(ctx)
+	deps, err := u.svc.Deployments.ListDeployments(ctx)
 	if err != nil {
 		u.serviceError(w, r, v, err)
 		return
@@ -56,7 +55,7 @@ func (u *UI) renderWebhooks(w http.ResponseWriter, r *http.Request, v *visit, st
 	}
 	view.EventTypes, view.Deployments = dagdeck.EventTypes, deps
 	for _, wh := range ws {
-		ds, err := u.svc.WebhookDeliveries(ctx, wh.ID, 5)
+		ds, err := u.svc.Webhooks.WebhookDeliveries(ctx, wh.ID, 5)
 		if err != nil {
 			u.serviceError(w, r, v, err)
 			return
@@ -71,11 +70,11 @@ func (u *UI) handleWebhookCreate(w http.ResponseWriter, r *http.Request, v *visi
 		u.renderError(w, r, v, http.StatusBadRequest, "The form could not be read.")
 		return
 	}
-	req := service.WebhookCreate{
+	req := dagdeck.WebhookCreate{
 		URL: strings.TrimSpace(r.PostFormValue("url")), Events: r.PostForm["events"],
 		Deployment: r.PostFormValue("deployment"), Format: r.PostFormValue("format"),
 	}
-	created, err := u.svc.CreateWebhook(r.Context(), req)
+	created, err := u.svc.Webhooks.CreateWebhook(r.Context(), req)
 	if code := dagdeck.ErrorCode(err); code == dagdeck.EINVALID || code == dagdeck.ENOTFOUND {
 		u.renderWebhooks(w, r, v, http.StatusBadRequest, &webhooksView{Error: dagdeck.ErrorMessage(err)})
 		return
@@ -87,7 +86,7 @@ func (u *UI) handleWebhookCreate(w http.ResponseWriter, r *http.Request, v *visi
 }
 
 func (u *UI) handleWebhookDelete(w http.ResponseWriter, r *http.Request, v *visit) {
-	if err := u.svc.DeleteWebhook(r.Context(), r.PathValue("id")); err != nil {
+	if err := u.svc.Webhooks.DeleteWebhook(r.Context(), r.PathValue("id")); err != nil {
 		u.serviceError(w, r, v, err)
 		return
 	}
@@ -95,7 +94,7 @@ func (u *UI) handleWebhookDelete(w http.ResponseWriter, r *http.Request, v *visi
 }
 
 func (u *UI) handleWebhookTest(w http.ResponseWriter, r *http.Request, v *visit) {
-	if _, err := u.svc.TestWebhook(r.Context(), r.PathValue("id")); err != nil {
+	if _, err := u.svc.Webhooks.TestWebhook(r.Context(), r.PathValue("id")); err != nil {
 		u.serviceError(w, r, v, err)
 		return
 	}

@@ -95,7 +95,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		service.WithUploadLease(m.UploadLease),
 		service.WithGCGrace(m.GCGrace),
 		service.WithLogger(m.Logger))
-	srv := server.New(m.svc, m.Logger)
+	srv := server.New(m.svc.Services(), m.Logger)
 	srv.SetPublicURL(m.PublicURL)
 	proxies, err := server.ParseProxies(m.TrustedProxies)
 	if err != nil {
@@ -103,7 +103,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	srv.SetTrustedProxies(proxies)
 	m.mountMetrics(srv)
-	web := ui.New(m.svc, ui.WithLogger(m.Logger), ui.WithPublicURL(m.PublicURL))
+	web := ui.New(m.svc.Services(), ui.WithLogger(m.Logger), ui.WithPublicURL(m.PublicURL))
 	srv.AddAuthenticator(web.Authenticate)
 	srv.Mount("/", web)
 	if m.ln, err = net.Listen("tcp", m.Addr); err != nil {
