@@ -106,6 +106,10 @@ type Deploy struct {
 	// DescriptionEdits are the changes of the description, oldest first,
 	// from the audit log; filled in when one deploy is read (not in lists).
 	DescriptionEdits []DescriptionEdit `json:"descriptionEdits,omitempty"`
+	// Activation is, in the answer to a deploy's finalize or a rollback,
+	// what the runtime did with it (nil without a runtime).
+	Activation *Activation `json:"activation,omitempty"`
+
 	// DescriptionEdited says, in lists, that the description was changed
 	// after the deploy was made (the edits are in the audit log).
 	DescriptionEdited bool `json:"descriptionEdited,omitempty"`

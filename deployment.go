@@ -36,6 +36,9 @@ type Deployment struct {
 	// GitURL is where the Deployment's code is served as a read-only git
 	// repository (<server>/git/<name>.git); set by the server, not stored.
 	GitURL string `json:"gitUrl,omitempty"`
+	// Activation says whether the runtime runs the current deploy yet
+	// (nil with no runtime, or before the first deploy).
+	Activation *Activation `json:"activation,omitempty"`
 }
 
 // EnvVar is an environment variable that the Deployment's tasks see. Secret

@@ -32,6 +32,7 @@ type Tx interface {
 	WebhookTx
 	MarkTx
 	AutoRollbackTx
+	ActivationTx
 	GitTx
 	RollbackTurnTx
 

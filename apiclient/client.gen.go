@@ -17,6 +17,27 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for ActivationState.
+const (
+	ActivationStateActive  ActivationState = "active"
+	ActivationStateFailed  ActivationState = "failed"
+	ActivationStatePending ActivationState = "pending"
+)
+
+// Valid indicates whether the value is a known member of the ActivationState enum.
+func (e ActivationState) Valid() bool {
+	switch e {
+	case ActivationStateActive:
+		return true
+	case ActivationStateFailed:
+		return true
+	case ActivationStatePending:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ActorKind.
 const (
 	ActorKindSystem ActorKind = "system"
@@ -5357,6 +5378,17 @@ func (e TestWebhook5XXJSONResponseBodyCode) Valid() bool {
 	}
 }
 
+// Activation What the runtime did with the current deploy: active (it runs its code), pending (a separate runtime has not reported it yet) or failed (error says why). A deploy or rollback is recorded and current either way.
+type Activation struct {
+	At       time.Time       `json:"at"`
+	DeployId string          `json:"deployId"`
+	Error    *string         `json:"error,omitempty"`
+	State    ActivationState `json:"state"`
+}
+
+// ActivationState defines model for Activation.State.
+type ActivationState string
+
 // Actor defines model for Actor.
 type Actor struct {
 	Id   string    `json:"id"`
@@ -5464,7 +5496,9 @@ type DagRunRunType string
 
 // Deploy defines model for Deploy.
 type Deploy struct {
-	ArtifactsPruned bool `json:"artifactsPruned"`
+	// Activation What the runtime did with the current deploy: active (it runs its code), pending (a separate runtime has not reported it yet) or failed (error says why). A deploy or rollback is recorded and current either way.
+	Activation      *Activation `json:"activation,omitempty"`
+	ArtifactsPruned bool        `json:"artifactsPruned"`
 
 	// BundleCommit The deploy's commit in the Deployment's git repository (Airflow's bundle version); empty unless DEPLOYED. Never changes.
 	BundleCommit     string    `json:"bundleCommit"`
@@ -5590,6 +5624,9 @@ type DeployPage struct {
 
 // Deployment defines model for Deployment.
 type Deployment struct {
+	// Activation What the runtime did with the current deploy: active (it runs its code), pending (a separate runtime has not reported it yet) or failed (error says why). A deploy or rollback is recorded and current either way.
+	Activation *Activation `json:"activation,omitempty"`
+
 	// AutoRollback Automatic rollback on pipeline health (off by default); see docs/operating.md
 	AutoRollback     AutoRollbackPolicy `json:"autoRollback"`
 	CreatedAt        time.Time          `json:"createdAt"`

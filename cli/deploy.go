@@ -162,11 +162,17 @@ func (f *factory) reportDeploy(ctx context.Context, o *deployOptions, dep *dagde
 		}
 	}
 	if f.json() {
-		return f.printJSON(d)
+		if err := f.printJSON(d); err != nil {
+			return err
+		}
+	} else {
+		printDeploySummary(f.out, dep, d, up)
+		if waited != "" {
+			fmt.Fprintln(f.out, waited)
+		}
 	}
-	printDeploySummary(f.out, dep, d, up)
-	if waited != "" {
-		fmt.Fprintln(f.out, waited)
+	if o.wait {
+		return nil // the runtime has reported the deploy
 	}
-	return nil
+	return checkActivation(f.errOut, d)
 }

@@ -94,6 +94,9 @@ func (f *factory) printDeployment(ctx context.Context, d *dagdeck.Deployment) er
 	field(w, "Image tag", d.ImageTag)
 	field(w, "DAG bundle", d.DagBundleVersion)
 	field(w, "Automatic rollback", autoRollbackText(d.AutoRollback))
+	if a := d.Activation; a != nil && a.State != dagdeck.ActivationActive {
+		field(w, "Runtime switch", activationText(a))
+	}
 	if d.GitURL != "" {
 		field(w, "Git URL", d.GitURL)
 		field(w, "Clone with", "git clone "+d.GitURL+"   (password: a dagdeck token)")
@@ -147,4 +150,12 @@ func autoRollbackText(p dagdeck.AutoRollbackPolicy) string {
 		s += " or new import errors appear"
 	}
 	return s
+}
+
+// activationText says what a runtime has not done yet.
+func activationText(a *dagdeck.Activation) string {
+	if a.State == dagdeck.ActivationFailed {
+		return "FAILED: the runtime could not switch to the current deploy: " + a.Error
+	}
+	return "pending: the runtime has not reported the current deploy yet"
 }

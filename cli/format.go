@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/internal/humanize"
 )
 
@@ -170,4 +171,21 @@ func plural(n int, word string) string {
 		return "1 " + word
 	}
 	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// checkActivation tells what the runtime did with a deploy that is now
+// current: a note on stderr while a separate runtime has yet to switch,
+// and an error (exit 1) when it could not — the deploy is recorded and
+// current either way, and the history says so until a runtime runs it.
+func checkActivation(errOut io.Writer, d *dagdeck.Deploy) error {
+	if d == nil || d.Activation == nil {
+		return nil
+	}
+	switch d.Activation.State {
+	case dagdeck.ActivationPending:
+		fmt.Fprintf(errOut, "Deploy #%d is current; the Deployment's runtime switches to it at its next poll.\n", d.Sequence)
+	case dagdeck.ActivationFailed:
+		return fmt.Errorf("deploy #%d is recorded and current, but the runtime could not switch to it: %s (`dagdeck deployment inspect` shows it until a runtime runs it)", d.Sequence, visible(d.Activation.Error))
+	}
+	return nil
 }

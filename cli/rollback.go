@@ -131,10 +131,13 @@ func (f *factory) runRollback(ctx context.Context, o *rollbackOptions, ref strin
 		fmt.Fprintf(f.errOut, "%s became current after the plan was shown; the rollback was planned again from it, with the same consequences.\n", res.Plan.CurrentDeploy)
 	}
 	if f.json() {
-		return f.printJSON(res)
+		if err := f.printJSON(res); err != nil {
+			return err
+		}
+	} else {
+		printRolledBack(f.out, res.Plan, res.Deploy)
 	}
-	printRolledBack(f.out, res.Plan, res.Deploy)
-	return nil
+	return checkActivation(f.errOut, res.Deploy)
 }
 
 // tagCheckTimeout bounds the registry lookup that a rollback plan makes.

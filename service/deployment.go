@@ -278,8 +278,12 @@ func deploymentDiff(before, after *dagdeck.Deployment, envKeys []string) map[str
 	return m
 }
 
-// withPolicy sets d's automatic rollback policy: its own, or the default.
+// withPolicy sets d's automatic rollback policy (its own, or the
+// default) and its runtime's activation of the current deploy.
 func withPolicy(ctx context.Context, tx dagdeck.Tx, d *dagdeck.Deployment) error {
+	if err := withActivation(ctx, tx, d); err != nil {
+		return err
+	}
 	p, err := tx.AutoRollbackPolicy(ctx, d.ID)
 	switch {
 	case dagdeck.ErrorCode(err) == dagdeck.ENOTFOUND:

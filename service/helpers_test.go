@@ -32,13 +32,14 @@ type fakeRuntime struct {
 	mu         sync.Mutex
 	activated  []string
 	downgrades []string
+	fail       error // what Activate answers
 }
 
 func (r *fakeRuntime) Activate(ctx context.Context, d *dagdeck.Deploy) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.activated = append(r.activated, d.ID)
-	return nil
+	return r.fail
 }
 
 func (r *fakeRuntime) PrepareDowngrade(ctx context.Context, deploymentID string) error {

@@ -148,6 +148,9 @@ func (b *RuntimeBackend) ReplaceDags(ctx context.Context, deploymentID string, d
 		if err := tx.ReplaceDags(ctx, deploymentID, dags, errs); err != nil {
 			return err
 		}
+		if err := b.s.reported(ctx, tx, deploymentID, dags, errs); err != nil {
+			return err
+		}
 		return recordImportErrorFiles(ctx, tx, dags, errs)
 	})
 }
@@ -384,4 +387,31 @@ func findRunOf(ctx context.Context, tx dagdeck.Tx, deploymentID, runID string) (
 		return nil, dagdeck.Errorf(dagdeck.ENOTFOUND, "DAG run %q not found in this Deployment", runID)
 	}
 	return r, err
+}
+
+// reported marks a pending activation active once the runtime reports the
+// DAGs (or import errors) of the deploy it waits for.
+func (s *Service) reported(ctx context.Context, tx dagdeck.Tx, deploymentID string, dags []*dagdeck.Dag, errs []*dagdeck.ImportError) error {
+	a, err := tx.FindActivation(ctx, deploymentID)
+	if dagdeck.ErrorCode(err) == dagdeck.ENOTFOUND {
+		// The first report of a runtime: from now on its switches are tracked.
+		dep, err := tx.FindDeployment(ctx, deploymentID)
+		if err != nil || dep.CurrentDeployID == "" {
+			return err
+		}
+		a = &dagdeck.Activation{DeployID: dep.CurrentDeployID, State: dagdeck.ActivationPending}
+	} else if err != nil || a.State == dagdeck.ActivationActive {
+		return err
+	}
+	for _, d := range dags {
+		if d.DeployID == a.DeployID {
+			return tx.PutActivation(ctx, deploymentID, &dagdeck.Activation{DeployID: a.DeployID, State: dagdeck.ActivationActive, At: s.Now()})
+		}
+	}
+	for _, e := range errs {
+		if e.DeployID == a.DeployID {
+			return tx.PutActivation(ctx, deploymentID, &dagdeck.Activation{DeployID: a.DeployID, State: dagdeck.ActivationActive, At: s.Now()})
+		}
+	}
+	return nil
 }

@@ -51,6 +51,10 @@ func (r *ExternalRuntime) PrepareDowngrade(ctx context.Context, deploymentID str
 	})
 }
 
+// ActivatesLater implements dagdeck.DeferredActivation: the separate
+// runtime switches when it next polls, and says so by reporting the DAGs.
+func (r *ExternalRuntime) ActivatesLater() bool { return true }
+
 // Activate releases the retries a downgrade held back if d was already
 // current when they were stopped (the rollback failed, d stays current).
 // After a rollback that committed, d is newer than the held tries: the

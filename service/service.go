@@ -134,14 +134,71 @@ func lockDeployment(ctx context.Context, tx dagdeck.Tx, idOrName string) (*dagde
 	return tx.FindDeployment(ctx, dep.ID)
 }
 
-// activated tells the runtime and the hooks about a new current deploy.
+// activated tells the runtime and the hooks about a new current deploy,
+// and records what the runtime did (see dagdeck.Activation): the caller
+// learns it in the deploy's Activation, and the history shows it until the
+// runtime has switched.
 func (s *Service) activated(ctx context.Context, d *dagdeck.Deploy) {
 	if s.runtime != nil {
-		if err := s.runtime.Activate(context.WithoutCancel(ctx), d); err != nil {
+		ctx := context.WithoutCancel(ctx)
+		a := &dagdeck.Activation{DeployID: d.ID, State: dagdeck.ActivationActive}
+		if err := s.runtime.Activate(ctx, d); err != nil {
 			s.logger.Error("activate deploy in runtime", "deploy", d.ID, "err", err)
+			a.State, a.Error = dagdeck.ActivationFailed, err.Error()
+		} else if l, ok := s.runtime.(dagdeck.DeferredActivation); ok && l.ActivatesLater() {
+			if !s.runtimeReported(ctx, d.DeploymentID) {
+				return // no runtime runs this Deployment (real Airflow follows its git repository)
+			}
+			a.State = dagdeck.ActivationPending
 		}
+		d.Activation = s.recordActivation(ctx, d.DeploymentID, a)
 	}
 	for _, fn := range s.hooks {
 		fn(d)
 	}
+}
+
+// recordActivation stores a, unless the Deployment has moved on to another
+// deploy meanwhile, and returns it.
+func (s *Service) recordActivation(ctx context.Context, deploymentID string, a *dagdeck.Activation) *dagdeck.Activation {
+	a.At = s.Now()
+	err := s.store.Update(ctx, func(tx dagdeck.Tx) error {
+		if err := tx.LockDeployment(ctx, deploymentID); err != nil {
+			return err
+		}
+		dep, err := tx.FindDeployment(ctx, deploymentID)
+		if err != nil || dep.CurrentDeployID != a.DeployID {
+			return err
+		}
+		return tx.PutActivation(ctx, deploymentID, a)
+	})
+	if err != nil {
+		s.logger.Error("record activation", "deployment", deploymentID, "deploy", a.DeployID, "err", err)
+	}
+	return a
+}
+
+// runtimeReported reports whether a separate runtime has ever reported a
+// deploy of the Deployment, i.e. whether one runs it.
+func (s *Service) runtimeReported(ctx context.Context, deploymentID string) bool {
+	err := s.store.View(ctx, func(tx dagdeck.Tx) error {
+		_, err := tx.FindActivation(ctx, deploymentID)
+		return err
+	})
+	return err == nil
+}
+
+// withActivation sets d's Activation from the store; none when there is none.
+func withActivation(ctx context.Context, tx dagdeck.Tx, d *dagdeck.Deployment) error {
+	a, err := tx.FindActivation(ctx, d.ID)
+	switch {
+	case dagdeck.ErrorCode(err) == dagdeck.ENOTFOUND:
+		return nil
+	case err != nil:
+		return err
+	}
+	if a.DeployID == d.CurrentDeployID {
+		d.Activation = a
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -194,3 +195,30 @@ func TestUI_DeployPageShowsMarks(t *testing.T) {
 		t.Error("the quarantined deploy's page does not show its quarantine, or offers a rollback")
 	}
 }
+
+// TestUI_ActivationFailureShown: a deploy the runtime could not switch to
+// is flagged on the Deployment page until a later one activates.
+func TestUI_ActivationFailureShown(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	rt := &failingRuntime{err: errors.New("no space left on device")}
+	e.svc.SetRuntime(rt)
+	e.seed(t, "prod")
+	b := e.browser(t)
+	b.mustLogin("", e.adminToken)
+	page := b.get("/deployments/prod").body
+	if !strings.Contains(page, `data-activation="failed"`) || !strings.Contains(page, "no space left on device") {
+		t.Fatal("the Deployment page does not say the runtime could not switch")
+	}
+	rt.err = nil
+	e.deploy(t, "prod", baseProject.with("include/x.sh", "echo x\n"), "2.0.0", "fixed", testNow)
+	if page := b.get("/deployments/prod").body; strings.Contains(page, "data-activation") {
+		t.Fatal("the warning stays after a deploy the runtime switched to")
+	}
+}
+
+// failingRuntime is a runtime whose Activate answers err.
+type failingRuntime struct{ err error }
+
+func (r *failingRuntime) Activate(context.Context, *dagdeck.Deploy) error { return r.err }
+func (r *failingRuntime) PrepareDowngrade(context.Context, string) error  { return nil }
