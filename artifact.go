@@ -15,10 +15,17 @@ import (
 	"time"
 )
 
+// DAGDir is the project folder whose files form the DAG bundle: its one
+// name, which the manifest kind and the archive part of the bundle share.
+const DAGDir = "dags"
+
+// IsDAGPath reports whether a project path belongs to the DAG bundle.
+func IsDAGPath(p string) bool { return strings.HasPrefix(p, DAGDir+"/") }
+
 // Manifest kinds.
 const (
 	ManifestImage = "image" // the project's non-DAG code (or all of it with DAG deploys disabled)
-	ManifestDAGs  = "dags"  // the DAG bundle: the files under dags/
+	ManifestDAGs  = DAGDir  // the DAG bundle: the files under dags/
 )
 
 // Manifest lists the files of an image or a DAG bundle. Files are stored
@@ -134,7 +141,7 @@ func (m *Manifest) Validate() error {
 			return Errorf(EINVALID, "manifest lists %q twice", f.Path)
 		}
 		seen[f.Path] = true
-		if m.Kind == ManifestDAGs && !strings.HasPrefix(f.Path, "dags/") {
+		if m.Kind == ManifestDAGs && !IsDAGPath(f.Path) {
 			return Errorf(EINVALID, "DAG bundle file %q is not under dags/", f.Path)
 		}
 		if err := f.validate(); err != nil {
@@ -347,7 +354,7 @@ func CodeManifests(image, dags *Manifest) ([]*Manifest, error) {
 func withoutDAGFiles(files []ManifestFile) []ManifestFile {
 	out := make([]ManifestFile, 0, len(files))
 	for _, f := range files {
-		if !strings.HasPrefix(f.Path, "dags/") {
+		if !IsDAGPath(f.Path) {
 			out = append(out, f)
 		}
 	}
@@ -377,7 +384,7 @@ func checkDisjoint(image, dags *Manifest) error {
 // Artifact parts of a deploy. PartAll is the whole code: image and DAG
 // bundle merged as a runtime materializes them (see CodeManifests).
 const (
-	PartImage = "image"
-	PartDAGs  = "dags"
+	PartImage = ManifestImage
+	PartDAGs  = ManifestDAGs
 	PartAll   = "all"
 )

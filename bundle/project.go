@@ -2,13 +2,12 @@ package bundle
 
 import (
 	"os"
-	"strings"
 
 	"github.com/dagdeck/dagdeck"
 )
 
 // DAGDir is the project folder whose files form the DAG bundle.
-const DAGDir = "dags"
+const DAGDir = dagdeck.DAGDir
 
 // Project is a packed project folder.
 type Project struct {
@@ -42,7 +41,7 @@ func newProject(dir, version string, entries []packEntry) *Project {
 }
 
 // isDAGPath reports whether the project path p belongs to the DAG bundle.
-func isDAGPath(p string) bool { return strings.HasPrefix(p, DAGDir+"/") }
+func isDAGPath(p string) bool { return dagdeck.IsDAGPath(p) }
 
 // Image returns the image manifest: every file except those under dags/
 // when dagDeploy is true (the DAGs then ship as their own bundle); all files

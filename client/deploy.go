@@ -14,9 +14,9 @@ import (
 // Archive parts that DownloadArchive can fetch. PartAll is the whole code:
 // image and DAG bundle merged as a runtime materializes them.
 const (
-	PartImage = "image"
-	PartDAGs  = "dags"
-	PartAll   = "all"
+	PartImage = dagdeck.PartImage
+	PartDAGs  = dagdeck.PartDAGs
+	PartAll   = dagdeck.PartAll
 )
 
 // ListDeploysOptions selects one page of the Deploy History.

@@ -14,7 +14,7 @@ import (
 )
 
 // DagsDir is the directory of the bundle that LoadDir reads.
-const DagsDir = "dags"
+const DagsDir = dagdeck.DAGDir
 
 // xcomSince is the runtime version that brought XCom.
 var xcomSince = dagdeck.FeatureXCom.Since

@@ -79,7 +79,7 @@ func (s *Server) handleDeployArchive(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := fmt.Sprintf("%s-%s.tar.gz", d.ImageTag, part)
-	if part == "dags" {
+	if part == dagdeck.PartDAGs {
 		name = fmt.Sprintf("dags-%s.tar.gz", d.DagBundleVersion)
 	}
 	w.Header().Set("Content-Type", "application/gzip")

@@ -121,7 +121,7 @@ func partParam(r *http.Request) string {
 	if p := r.URL.Query().Get("part"); p != "" {
 		return p
 	}
-	return "dags"
+	return dagdeck.PartDAGs
 }
 
 // markRequest is the body of a pin or a quarantine.

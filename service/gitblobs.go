@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"strings"
 
 	"golang.org/x/sync/errgroup"
 
@@ -32,7 +31,7 @@ func (s *Service) codeFiles(ctx context.Context, d *dagdeck.Deploy) ([]dagdeck.M
 			return nil, err
 		}
 		for _, f := range img.Files {
-			if d.DagBundleDigest == "" || !strings.HasPrefix(f.Path, "dags/") {
+			if d.DagBundleDigest == "" || !dagdeck.IsDAGPath(f.Path) {
 				files = append(files, f)
 			}
 		}

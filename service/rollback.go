@@ -416,7 +416,7 @@ func (s *Service) filesDelta(ctx context.Context, from, to *dagdeck.Deploy, from
 
 // imageFiles returns the files of a deploy's image outside dags/.
 func (s *Service) imageFiles(ctx context.Context, d *dagdeck.Deploy) (*dagdeck.Manifest, error) {
-	return s.imageSubset(ctx, d, dagdeck.ManifestImage, func(path string) bool { return !strings.HasPrefix(path, "dags/") })
+	return s.imageSubset(ctx, d, dagdeck.ManifestImage, func(path string) bool { return !dagdeck.IsDAGPath(path) })
 }
 
 // imageSubset returns the files of a deploy's image that keep selects (none
@@ -454,7 +454,7 @@ func (s *Service) dagFiles(ctx context.Context, d *dagdeck.Deploy) (*dagdeck.Man
 	if d.DagBundleDigest != "" {
 		return s.LoadManifest(ctx, d.DagBundleDigest)
 	}
-	return s.imageSubset(ctx, d, dagdeck.ManifestDAGs, func(path string) bool { return strings.HasPrefix(path, "dags/") })
+	return s.imageSubset(ctx, d, dagdeck.ManifestDAGs, dagdeck.IsDAGPath)
 }
 
 func notRolledBack(ctx context.Context, tx dagdeck.Tx, dep *dagdeck.Deployment, target *dagdeck.Deploy) (dagdeck.NotRolledBack, error) {

@@ -8,7 +8,6 @@ import (
 	"context"
 	"path/filepath"
 	"sort"
-	"strings"
 	"testing"
 	"time"
 
@@ -34,7 +33,7 @@ func (p Files) Manifest(kind string, keep func(path string) bool) *dagdeck.Manif
 }
 
 // IsDAG reports whether path is in the DAG bundle.
-func IsDAG(path string) bool { return strings.HasPrefix(path, "dags/") }
+func IsDAG(path string) bool { return dagdeck.IsDAGPath(path) }
 
 // Request is a plain deploy (image + DAG bundle) of the project.
 func (p Files) Request(runtime, description string) dagdeck.DeployCreate {
