@@ -1,7 +1,10 @@
 package cli
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -45,7 +48,14 @@ description starts with ↩ and the deploy it restored.`,
 			if limit < 1 {
 				return usagef("--limit must be at least 1")
 			}
-			ds, more, err := f.history(cmd.Context(), deployment, limit, all)
+			if all {
+				pageSize := allPageSize
+				if cmd.Flags().Changed("limit") {
+					pageSize = min(limit, allPageSize)
+				}
+				return f.streamHistory(cmd.Context(), deployment, pageSize)
+			}
+			ds, more, err := f.history(cmd.Context(), deployment, limit, false)
 			if err != nil {
 				return err
 			}
@@ -78,7 +88,7 @@ func deploymentFlag(cmd *cobra.Command, p *string) {
 }
 
 // history returns the newest limit deploys (every deploy with all) and
-// whether there are more.
+// whether there are more. deploys list --all streams instead.
 func (f *factory) history(ctx context.Context, deployment string, limit int, all bool) ([]*dagdeck.Deploy, bool, error) {
 	var ds []*dagdeck.Deploy
 	more := false
@@ -93,18 +103,91 @@ func (f *factory) history(ctx context.Context, deployment string, limit int, all
 	return ds, more, err
 }
 
+// allPageSize is the page size of --all unless --limit sets one: the
+// server's maximum, so that a long history takes few requests.
+const allPageSize = 500
+
+// streamHistory prints the whole Deploy History page by page as the pages
+// arrive, holding one page at a time: a table whose columns are aligned
+// within each page, or one JSON document written deploy by deploy.
+func (f *factory) streamHistory(ctx context.Context, deployment string, pageSize int) error {
+	out := bufio.NewWriterSize(f.out, 64<<10)
+	var err error
+	if f.json() {
+		err = streamHistoryJSON(ctx, f, deployment, pageSize, out)
+	} else {
+		n, now := 0, f.now()
+		err = f.client().EachDeployPage(ctx, deployment, pageSize, func(ds []*dagdeck.Deploy) bool {
+			printHistoryRows(out, ds, now, n == 0)
+			n += len(ds)
+			return out.Flush() == nil
+		})
+		if err == nil && n == 0 {
+			printHistory(out, nil, now)
+		}
+	}
+	if ferr := out.Flush(); err == nil {
+		err = ferr
+	}
+	return err
+}
+
+// streamHistoryJSON writes {"deploys": [...]} as printJSON would, one
+// deploy at a time.
+func streamHistoryJSON(ctx context.Context, f *factory, deployment string, pageSize int, out *bufio.Writer) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("    ", "  ")
+	enc.SetEscapeHTML(false)
+	io.WriteString(out, "{\n  \"deploys\": [")
+	n := 0
+	var encErr error
+	err := f.client().EachDeployPage(ctx, deployment, pageSize, func(ds []*dagdeck.Deploy) bool {
+		for _, d := range ds {
+			buf.Reset()
+			if encErr = enc.Encode(d); encErr != nil {
+				return false
+			}
+			if n > 0 {
+				out.WriteByte(',')
+			}
+			out.WriteString("\n    ")
+			out.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+			n++
+		}
+		return out.Flush() == nil
+	})
+	if err == nil {
+		err = encErr
+	}
+	if n > 0 {
+		io.WriteString(out, "\n  ")
+	}
+	io.WriteString(out, "]\n}\n")
+	return err
+}
+
 // printHistory writes the Deploy History table.
 func printHistory(out io.Writer, ds []*dagdeck.Deploy, now time.Time) {
 	if len(ds) == 0 {
 		fmt.Fprintln(out, "No deploys yet. Deploy with: dagdeck deploy --deployment NAME")
 		return
 	}
+	printHistoryRows(out, ds, now, true)
+}
+
+// printHistoryRows writes rows of the Deploy History table, with its header
+// if asked. A rollback is marked with the sequence number of the deploy it
+// restored when that deploy is among ds.
+func printHistoryRows(out io.Writer, ds []*dagdeck.Deploy, now time.Time, header bool) {
 	seqs := make(map[string]int64, len(ds))
 	for _, d := range ds {
 		seqs[d.ID] = d.Sequence
 	}
 	w := newTable(out)
-	row(w, "SEQ", "ID", "TIME", "USER", "TYPE", "IMAGE TAG", "RUNTIME", "DAG BUNDLE", "STATUS", "ROLLBACK", "DESCRIPTION")
+	if header {
+		row(w, "SEQ", "ID", "TIME", "USER", "TYPE", "IMAGE TAG", "RUNTIME", "DAG BUNDLE", "STATUS", "ROLLBACK", "DESCRIPTION")
+	}
 	for _, d := range ds {
 		row(w, strconv.FormatInt(d.Sequence, 10), d.ID, formatTime(d.CreatedAt, now), orDash(d.CreatedBy.Name),
 			string(d.Type), orDash(imageWithPin(d)), orDash(d.RuntimeVersion), orDash(d.DagBundleVersion),

@@ -138,3 +138,32 @@ func TestDeploysDownload(t *testing.T) {
 		t.Fatalf("file %q, %v", b, err)
 	}
 }
+
+// TestDeploysList_AllStreamed: --all prints the same JSON document as a
+// bounded listing would, and the table's header once, whatever the paging.
+func TestDeploysList_AllStreamed(t *testing.T) {
+	t.Parallel()
+	api := historyAPI(t)
+	url := api.start()
+	bounded := newTestFactory(t, url, "")
+	if code := bounded.run("deploys", "list", "-d", "etl", "-n", "100", "-o", "json"); code != 0 {
+		t.Fatalf("exit %d: %s", code, bounded.errOut)
+	}
+	streamed := newTestFactory(t, url, "")
+	if code := streamed.run("deploys", "list", "-d", "etl", "-n", "2", "--all", "-o", "json"); code != 0 {
+		t.Fatalf("exit %d: %s", code, streamed.errOut)
+	}
+	if streamed.out.String() != bounded.out.String() {
+		t.Fatalf("streamed JSON:\n%s\nwant:\n%s", streamed.out, bounded.out)
+	}
+	table := newTestFactory(t, url, "")
+	if code := table.run("deploys", "list", "-d", "etl", "-n", "2", "--all"); code != 0 {
+		t.Fatalf("exit %d: %s", code, table.errOut)
+	}
+	if got := strings.Count(table.out.String(), "SEQ"); got != 1 {
+		t.Fatalf("header printed %d times:\n%s", got, table.out)
+	}
+	if got := strings.Count(table.out.String(), "\n"); got != 6 {
+		t.Fatalf("%d lines; want a header and 5 deploys:\n%s", got, table.out)
+	}
+}
