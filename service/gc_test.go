@@ -83,7 +83,12 @@ func TestDeployService_GC(t *testing.T) {
 		// manifest are garbage (the DAG manifest is the same as v1's).
 		mixed := project{"Dockerfile": v2()["Dockerfile"], "include/report.sh": v1()["include/report.sh"], "dags/report.yaml": v1()["dags/report.yaml"]}
 		var again *dagdeck.Deploy
-		walking.onWalk = func() { again = e.deploy(t, "prod", mixed, mixed.request(dagdeck.DeployImageAndDAG, "2.0.0", true)) }
+		walking.onWalk = func() {
+			again = e.deploy(t, "prod", mixed, mixed.request(dagdeck.DeployImageAndDAG, "2.0.0", true))
+			for range 9 { // more than a batch reads at first
+				e.deploy(t, "prod", v2(), v2().request(dagdeck.DeployImageAndDAG, "2.0.0", true))
+			}
+		}
 
 		res, err := e.svc.GC(admin)
 		if err != nil {

@@ -119,12 +119,17 @@ func (s *Service) gcRefresh(ctx context.Context, tx dagdeck.Tx, m *gcMarks) erro
 	return nil
 }
 
+// gcRefreshFirstPage is how many of a Deployment's newest deploys a batch
+// reads first when it looks for new ones.
+const gcRefreshFirstPage = 8
+
 // gcRefreshDeployment keeps the artifacts of a Deployment's deploys newer
 // than m.seen, newest first.
 func (s *Service) gcRefreshDeployment(ctx context.Context, tx dagdeck.Tx, m *gcMarks, deploymentID string) error {
 	since, before, newest := m.seen[deploymentID], int64(0), int64(0)
+	limit := gcRefreshFirstPage // usually nothing or a few deploys are new
 	for {
-		ds, err := tx.ListDeploys(ctx, dagdeck.DeployFilter{DeploymentID: deploymentID, BeforeSequence: before, Limit: gcPageSize})
+		ds, err := tx.ListDeploys(ctx, dagdeck.DeployFilter{DeploymentID: deploymentID, BeforeSequence: before, Limit: limit})
 		if err != nil {
 			return err
 		}
@@ -137,10 +142,10 @@ func (s *Service) gcRefreshDeployment(ctx context.Context, tx dagdeck.Tx, m *gcM
 				return err
 			}
 		}
-		if len(ds) < gcPageSize || ds[len(ds)-1].Sequence <= since {
+		if len(ds) < limit || ds[len(ds)-1].Sequence <= since {
 			break
 		}
-		before = ds[len(ds)-1].Sequence
+		before, limit = ds[len(ds)-1].Sequence, gcPageSize
 	}
 	m.seen[deploymentID] = max(since, newest)
 	return nil
