@@ -90,25 +90,48 @@ type decompressed struct {
 	dec *zstd.Decoder
 }
 
+// decoders are reused like encoders: the runtime reads every file of a
+// version through them. With a concurrency of 1 a decoder runs no
+// goroutines, so one the pool drops needs no Close.
+var decoders = sync.Pool{New: func() any {
+	dec, err := zstd.NewReader(nil,
+		zstd.WithDecoderConcurrency(1),
+		zstd.WithDecoderLowmem(true),
+		zstd.WithDecoderMaxWindow(64<<20))
+	if err != nil {
+		panic(err) // only invalid options fail
+	}
+	return dec
+}}
+
 // openCompressed returns a reader of the content of the compressed blob in f.
 func openCompressed(f *os.File) (io.ReadCloser, error) {
 	if _, err := readHeader(f); err != nil {
 		return nil, err
 	}
-	dec, err := zstd.NewReader(f,
-		zstd.WithDecoderConcurrency(1),
-		zstd.WithDecoderLowmem(true),
-		zstd.WithDecoderMaxWindow(64<<20))
-	if err != nil {
+	dec := decoders.Get().(*zstd.Decoder)
+	if err := dec.Reset(f); err != nil {
+		decoders.Put(dec)
 		return nil, err
 	}
 	return &decompressed{f: f, dec: dec}, nil
 }
 
-func (d *decompressed) Read(p []byte) (int, error) { return d.dec.Read(p) }
+func (d *decompressed) Read(p []byte) (int, error) {
+	if d.dec == nil {
+		return 0, os.ErrClosed
+	}
+	return d.dec.Read(p)
+}
 
+// Close closes the file and returns the decoder to the pool.
 func (d *decompressed) Close() error {
-	d.dec.Close()
+	if d.dec == nil {
+		return os.ErrClosed
+	}
+	_ = d.dec.Reset(nil)
+	decoders.Put(d.dec)
+	d.dec = nil
 	return d.f.Close()
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"sync"
 
@@ -92,21 +93,43 @@ type decompressed struct {
 	dec *zstd.Decoder
 }
 
-func newDecompressed(obj *minio.Object) (io.ReadCloser, error) {
-	dec, err := zstd.NewReader(obj,
+// decoders are reused like encoders. With a concurrency of 1 a decoder
+// runs no goroutines, so one the pool drops needs no Close.
+var decoders = sync.Pool{New: func() any {
+	dec, err := zstd.NewReader(nil,
 		zstd.WithDecoderConcurrency(1),
 		zstd.WithDecoderLowmem(true),
 		zstd.WithDecoderMaxWindow(64<<20))
 	if err != nil {
+		panic(err) // only invalid options fail
+	}
+	return dec
+}}
+
+func newDecompressed(obj *minio.Object) (io.ReadCloser, error) {
+	dec := decoders.Get().(*zstd.Decoder)
+	if err := dec.Reset(obj); err != nil {
+		decoders.Put(dec)
 		return nil, err
 	}
 	return &decompressed{obj: obj, dec: dec}, nil
 }
 
-func (d *decompressed) Read(p []byte) (int, error) { return d.dec.Read(p) }
+func (d *decompressed) Read(p []byte) (int, error) {
+	if d.dec == nil {
+		return 0, os.ErrClosed
+	}
+	return d.dec.Read(p)
+}
 
+// Close closes the object and returns the decoder to the pool.
 func (d *decompressed) Close() error {
-	d.dec.Close()
+	if d.dec == nil {
+		return os.ErrClosed
+	}
+	_ = d.dec.Reset(nil)
+	decoders.Put(d.dec)
+	d.dec = nil
 	return d.obj.Close()
 }
 
