@@ -37,9 +37,8 @@ var encoders = sync.Pool{New: func() any {
 	return enc
 }}
 
-// compressTo writes the header and the compressed content of r to f, and
-// returns how many content bytes it read. copyFn copies r into the
-// compressor; it is the store's verifying copy.
+// compressTo writes to f the header and the compressed content that copyFn
+// (the store's verifying copy) writes into the compressor.
 func compressTo(f *os.File, copyFn func(w io.Writer) error) error {
 	if _, err := f.Write(make([]byte, headerSize)); err != nil {
 		return err
