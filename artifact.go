@@ -270,6 +270,24 @@ type ArtifactStore interface {
 	Walk(ctx context.Context, fn func(BlobInfo) error) error
 }
 
+// ArtifactSyncer is implemented by artifact stores that make Puts durable in
+// batches (the file store fsyncs its directories once per batch rather than
+// once per blob). Until Sync returns, a power loss may make a blob that Put
+// stored missing, but never partial. Callers sync before they record
+// anything that relies on the blobs, such as a DEPLOYED deploy.
+type ArtifactSyncer interface {
+	Sync(ctx context.Context) error
+}
+
+// SyncArtifacts makes every blob a has stored durable, if a batches its
+// durability (ArtifactSyncer); otherwise each Put already was.
+func SyncArtifacts(ctx context.Context, a ArtifactStore) error {
+	if s, ok := a.(ArtifactSyncer); ok {
+		return s.Sync(ctx)
+	}
+	return nil
+}
+
 // BlobInfo describes a stored blob.
 type BlobInfo struct {
 	Digest    string

@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) dagdeck.ArtifactStore) {
 	t.Run("PutExisting", func(t *testing.T) { t.Parallel(); testPutExisting(t, open(t)) })
 	t.Run("Empty", func(t *testing.T) { t.Parallel(); testEmpty(t, open(t)) })
 	t.Run("Large", func(t *testing.T) { t.Parallel(); testLarge(t, open(t)) })
+	t.Run("Compressible", func(t *testing.T) { t.Parallel(); testCompressible(t, open(t)) })
 	t.Run("UnknownSize", func(t *testing.T) { t.Parallel(); testUnknownSize(t, open(t)) })
 	t.Run("Delete", func(t *testing.T) { t.Parallel(); testDelete(t, open(t)) })
 	t.Run("DeleteMissing", func(t *testing.T) { t.Parallel(); testDeleteMissing(t, open(t)) })

@@ -1,8 +1,12 @@
 package cli
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 
@@ -48,7 +52,14 @@ deploy's id is the currentDeployId of "dagdeck deployment inspect -o json".`,
 			if limit < 1 {
 				return usagef("--limit must be at least 1")
 			}
-			ds, more, err := f.history(cmd.Context(), deployment, limit, all)
+			if all {
+				pageSize := allPageSize
+				if cmd.Flags().Changed("limit") {
+					pageSize = min(limit, allPageSize)
+				}
+				return f.streamHistory(cmd.Context(), deployment, pageSize)
+			}
+			ds, more, err := f.history(cmd.Context(), deployment, limit)
 			if err != nil {
 				return err
 			}
@@ -59,7 +70,7 @@ deploy's id is the currentDeployId of "dagdeck deployment inspect -o json".`,
 			if err != nil {
 				return err
 			}
-			f.printHistory(ds, dep.CurrentDeployID)
+			f.printHistory(f.out, ds, dep.CurrentDeployID)
 			if more {
 				fmt.Fprintf(f.out, "Showing the newest %d deploys; pass --all or a larger --limit for more.\n", len(ds))
 			}
@@ -72,13 +83,12 @@ deploy's id is the currentDeployId of "dagdeck deployment inspect -o json".`,
 	return cmd
 }
 
-// history returns the newest limit deploys (every deploy with all) and
-// whether there are more.
-func (f *factory) history(ctx context.Context, deployment string, limit int, all bool) ([]*dagdeck.Deploy, bool, error) {
+// history returns the newest limit deploys and whether there are more.
+func (f *factory) history(ctx context.Context, deployment string, limit int) ([]*dagdeck.Deploy, bool, error) {
 	var ds []*dagdeck.Deploy
 	more := false
 	err := f.client().EachDeploy(ctx, deployment, min(limit, 100), func(d *dagdeck.Deploy) bool {
-		if !all && len(ds) == limit {
+		if len(ds) == limit {
 			more = true
 			return false
 		}
@@ -88,20 +98,96 @@ func (f *factory) history(ctx context.Context, deployment string, limit int, all
 	return ds, more, err
 }
 
+// allPageSize is the page size of --all unless --limit sets one: the
+// server's maximum, so that a long history takes few requests.
+const allPageSize = 500
+
+// streamHistory prints the whole Deploy History page by page as the pages
+// arrive, holding one page at a time: a table whose columns are aligned
+// within each page, or one JSON document written deploy by deploy.
+func (f *factory) streamHistory(ctx context.Context, deployment string, pageSize int) error {
+	out := bufio.NewWriterSize(f.out, 64<<10)
+	var err error
+	if f.json() {
+		err = streamHistoryJSON(ctx, f, deployment, pageSize, out)
+	} else {
+		var dep *dagdeck.Deployment
+		if dep, err = f.client().GetDeployment(ctx, deployment); err != nil {
+			return err
+		}
+		n := 0
+		err = f.client().EachDeployPage(ctx, deployment, pageSize, func(ds []*dagdeck.Deploy) bool {
+			f.printHistoryRows(out, ds, dep.CurrentDeployID, n == 0)
+			n += len(ds)
+			return out.Flush() == nil
+		})
+		if err == nil && n == 0 {
+			f.printHistory(out, nil, "")
+		}
+	}
+	if ferr := out.Flush(); err == nil {
+		err = ferr
+	}
+	return err
+}
+
+// streamHistoryJSON writes {"deploys": [...]} as printJSON would, one
+// deploy at a time.
+func streamHistoryJSON(ctx context.Context, f *factory, deployment string, pageSize int, out *bufio.Writer) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("    ", "  ")
+	enc.SetEscapeHTML(false)
+	io.WriteString(out, "{\n  \"deploys\": [")
+	n := 0
+	var encErr error
+	err := f.client().EachDeployPage(ctx, deployment, pageSize, func(ds []*dagdeck.Deploy) bool {
+		for _, d := range ds {
+			buf.Reset()
+			if encErr = enc.Encode(d); encErr != nil {
+				return false
+			}
+			if n > 0 {
+				out.WriteByte(',')
+			}
+			out.WriteString("\n    ")
+			out.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+			n++
+		}
+		return out.Flush() == nil
+	})
+	if err == nil {
+		err = encErr
+	}
+	if n > 0 {
+		io.WriteString(out, "\n  ")
+	}
+	io.WriteString(out, "]\n}\n")
+	return err
+}
+
 // printHistory writes the Deploy History table, the current deploy marked
 // with "*".
-func (f *factory) printHistory(ds []*dagdeck.Deploy, currentID string) {
+func (f *factory) printHistory(out io.Writer, ds []*dagdeck.Deploy, currentID string) {
 	if len(ds) == 0 {
-		fmt.Fprintln(f.out, "No deploys yet. Deploy with: dagdeck deploy --deployment NAME")
+		fmt.Fprintln(out, "No deploys yet. Deploy with: dagdeck deploy --deployment NAME")
 		return
 	}
+	f.printHistoryRows(out, ds, currentID, true)
+}
+
+// printHistoryRows writes rows of the Deploy History table, with the
+// header when asked.
+func (f *factory) printHistoryRows(out io.Writer, ds []*dagdeck.Deploy, currentID string, header bool) {
 	seqs := make(map[string]int64, len(ds))
 	for _, d := range ds {
 		seqs[d.ID] = d.Sequence
 	}
 	p, now := f.colors(), f.now()
-	w := newTable(f.out)
-	row(w, p.plain(""), "SEQ", "ID", "COMMIT", "TIME", "USER", "TYPE", "IMAGE TAG", "RUNTIME", "DAG BUNDLE", p.plain("STATUS"), "ROLLBACK", "DESCRIPTION")
+	w := newTable(out)
+	if header {
+		row(w, p.plain(""), "SEQ", "ID", "COMMIT", "TIME", "USER", "TYPE", "IMAGE TAG", "RUNTIME", "DAG BUNDLE", p.plain("STATUS"), "ROLLBACK", "DESCRIPTION")
+	}
 	for _, d := range ds {
 		row(w, currentMark(p, d.ID == currentID), strconv.FormatInt(d.Sequence, 10), d.ID, orDash(shortCommit(d.BundleCommit)), formatTime(d.CreatedAt, now), orDash(d.CreatedBy.Name),
 			string(d.Type), orDash(imageWithPin(d)), orDash(d.RuntimeVersion), orDash(d.DagBundleVersion),

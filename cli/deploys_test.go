@@ -111,7 +111,7 @@ func TestDeploysList_CurrentBelowAFailedDeploy(t *testing.T) {
 	}
 	var out strings.Builder
 	f := &factory{out: &out, now: func() time.Time { return testTime }, stdoutTTY: func() bool { return false }, getenv: func(string) string { return "" }}
-	f.printHistory(ds, "d2")
+	f.printHistory(&out, ds, "d2")
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	for i, want := range []string{"FAILED", "CURRENT", "yes"} {
 		if !strings.Contains(lines[i+1], want) || (want != "CURRENT" && strings.Contains(lines[i+1], "CURRENT")) {
@@ -252,5 +252,34 @@ func TestDeploysDownload_WholeCodeByDefault(t *testing.T) {
 		if !strings.Contains(tio.errOut.String(), "Wrote "+tt.wantFile) {
 			t.Fatalf("stderr %q", tio.errOut)
 		}
+	}
+}
+
+// TestDeploysList_AllStreamed: --all prints the same JSON document as a
+// bounded listing would, and the table's header once, whatever the paging.
+func TestDeploysList_AllStreamed(t *testing.T) {
+	t.Parallel()
+	api := historyAPI(t)
+	url := api.start()
+	bounded := newTestFactory(t, url, "")
+	if code := bounded.run("deploys", "list", "-d", "etl", "-n", "100", "-o", "json"); code != 0 {
+		t.Fatalf("exit %d: %s", code, bounded.errOut)
+	}
+	streamed := newTestFactory(t, url, "")
+	if code := streamed.run("deploys", "list", "-d", "etl", "-n", "2", "--all", "-o", "json"); code != 0 {
+		t.Fatalf("exit %d: %s", code, streamed.errOut)
+	}
+	if streamed.out.String() != bounded.out.String() {
+		t.Fatalf("streamed JSON:\n%s\nwant:\n%s", streamed.out, bounded.out)
+	}
+	table := newTestFactory(t, url, "")
+	if code := table.run("deploys", "list", "-d", "etl", "-n", "2", "--all"); code != 0 {
+		t.Fatalf("exit %d: %s", code, table.errOut)
+	}
+	if got := strings.Count(table.out.String(), "SEQ"); got != 1 {
+		t.Fatalf("header printed %d times:\n%s", got, table.out)
+	}
+	if got := strings.Count(table.out.String(), "\n"); got != 6 {
+		t.Fatalf("%d lines; want a header and 5 deploys:\n%s", got, table.out)
 	}
 }

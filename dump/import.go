@@ -55,6 +55,9 @@ func Import(ctx context.Context, store dagdeck.Store, artifacts dagdeck.Artifact
 	if md == nil {
 		return nil, dagdeck.Errorf(dagdeck.EINVALID, "the export has no %s", metadataEntry)
 	}
+	if err := dagdeck.SyncArtifacts(ctx, artifacts); err != nil {
+		return nil, fmt.Errorf("import blobs: %w", err)
+	}
 	if err := store.Update(ctx, func(tx dagdeck.Tx) error { return writeMetadata(ctx, tx, md) }); err != nil {
 		return nil, fmt.Errorf("import metadata: %w", err)
 	}

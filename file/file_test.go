@@ -26,9 +26,54 @@ func TestStore_Layout(t *testing.T) {
 	s := mustOpen(t)
 	d := artifacttest.MustPut(t, s, []byte("hello"))
 	hex := d[len("sha256:"):]
-	if _, err := os.Stat(filepath.Join(s.Dir(), "blobs", "sha256", hex[:2], hex)); err != nil {
+	if _, err := os.Stat(filepath.Join(s.Dir(), "blobs", "sha256", hex[:2], hex+".zst")); err != nil {
 		t.Fatalf("blob not at its content address: %v", err)
 	}
+}
+
+// TestStore_Compressed: text is stored compressed, and a blob stored before
+// compression (no .zst suffix) stays readable, with its size and in Walk.
+func TestStore_Compressed(t *testing.T) {
+	s := mustOpen(t)
+	text := artifacttest.Text(1, 1<<20)
+	d := artifacttest.MustPut(t, s, text)
+	hex := d[len("sha256:"):]
+	fi, err := os.Stat(filepath.Join(s.Dir(), "blobs", "sha256", hex[:2], hex+".zst"))
+	if err != nil {
+		t.Fatal(err)
+	} else if fi.Size() > int64(len(text))/2 {
+		t.Errorf("%d bytes of text stored in %d bytes; want compressed", len(text), fi.Size())
+	}
+	if err := s.Sync(t.Context()); err != nil {
+		t.Fatalf("Sync: %v", err)
+	}
+
+	old := []byte("stored before compression")
+	od := dagdeck.DigestOf(old)
+	ohex := od[len("sha256:"):]
+	name := filepath.Join(s.Dir(), "blobs", "sha256", ohex[:2], ohex)
+	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(name, old, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := artifacttest.ReadBlob(t, s, od); !bytes.Equal(got, old) {
+		t.Fatalf("old blob reads %q", got)
+	}
+	if info, err := s.Stat(t.Context(), od); err != nil || info.Size != int64(len(old)) {
+		t.Fatalf("Stat of old blob = %+v, %v", info, err)
+	}
+	if err := s.Put(t.Context(), od, bytes.NewReader(old), int64(len(old))); err != nil {
+		t.Fatalf("Put of an old blob: %v", err)
+	}
+	if got := artifacttest.WalkAll(t, s); len(got) != 2 || got[od].Size != int64(len(old)) || got[d].Size != int64(len(text)) {
+		t.Fatalf("Walk reported %v", got)
+	}
+	if err := s.Delete(t.Context(), od); err != nil {
+		t.Fatal(err)
+	}
+	artifacttest.RequireAbsent(t, s, od)
 }
 
 func TestStore_WalkSkipsForeignFiles(t *testing.T) {
@@ -38,6 +83,7 @@ func TestStore_WalkSkipsForeignFiles(t *testing.T) {
 	for _, name := range []string{
 		filepath.Join("blobs", "sha256", "README"),
 		filepath.Join("blobs", "sha256", hex[:2], hex+".tmp"),
+		filepath.Join("blobs", "sha256", hex[:2], hex+".zst.tmp"),
 		filepath.Join("blobs", "sha256", "00", hex), // wrong shard
 		filepath.Join("tmp", "put-1.tmp"),
 	} {

@@ -1,10 +1,15 @@
 // Package file implements dagdeck.ArtifactStore on a local directory.
 //
-// Blobs live at dir/blobs/sha256/<first 2 hex digits>/<64 hex digits>. A Put
-// writes to a temporary file in dir/tmp while hashing, fsyncs it, checks its
-// size and digest, renames it into place and fsyncs the directory, so a crash
-// leaves either the whole blob or none of it (plus, at worst, a stale
-// temporary file that CleanTemp removes).
+// Blobs live at dir/blobs/sha256/<first 2 hex digits>/<64 hex digits>.zst,
+// compressed with zstd (see compress.go; blobs written before compression
+// have no suffix and are read as they are). A Put compresses into a
+// temporary file in dir/tmp while hashing the uncompressed content, checks
+// its size and digest, fsyncs the file once and renames it into place, so
+// a crash leaves either the whole blob or none of it (plus, at worst, a
+// stale temporary file that CleanTemp removes). The directory entries of
+// renamed blobs are made durable in one batch by Sync, which the service
+// calls before a deploy that references them becomes DEPLOYED: one fsync
+// per blob and one per changed directory, not three per blob.
 package file
 
 import (
@@ -16,6 +21,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/dagdeck/dagdeck"
 )
@@ -26,11 +32,14 @@ var _ dagdeck.ArtifactStore = (*Store)(nil)
 // concurrent use, including by several processes sharing the directory.
 type Store struct {
 	dir string
+
+	mu    sync.Mutex
+	dirty map[string]bool // shard directories with renames not yet fsynced
 }
 
 // Open returns the store in dir, creating its directories if needed.
 func Open(dir string) (*Store, error) {
-	s := &Store{dir: dir}
+	s := &Store{dir: dir, dirty: make(map[string]bool)}
 	for _, d := range []string{s.blobsDir(), s.tmpDir()} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, fmt.Errorf("open artifact store: %w", err)
@@ -45,10 +54,25 @@ func (s *Store) Dir() string { return s.dir }
 func (s *Store) blobsDir() string { return filepath.Join(s.dir, "blobs", "sha256") }
 func (s *Store) tmpDir() string   { return filepath.Join(s.dir, "tmp") }
 
-// path returns the file of a valid digest.
+// path returns the file of a valid digest as stored before compression.
 func (s *Store) path(digest string) string {
 	hex := strings.TrimPrefix(digest, "sha256:")
 	return filepath.Join(s.blobsDir(), hex[:2], hex)
+}
+
+// zpath returns the file of a valid digest stored compressed.
+func (s *Store) zpath(digest string) string { return s.path(digest) + compressedSuffix }
+
+// exists reports whether the blob is stored, compressed or not.
+func (s *Store) exists(digest string) (bool, error) {
+	for _, p := range []string{s.zpath(digest), s.path(digest)} {
+		if _, err := os.Stat(p); err == nil {
+			return true, nil
+		} else if !os.IsNotExist(err) {
+			return false, err
+		}
+	}
+	return false, nil
 }
 
 // Put stores the content read from r under digest. A negative size means
@@ -60,10 +84,10 @@ func (s *Store) Put(ctx context.Context, digest string, r io.Reader, size int64)
 		return err
 	}
 	r = &ctxReader{ctx: ctx, r: r}
-	var err error
-	if _, err = os.Stat(s.path(digest)); err == nil {
+	ok, err := s.exists(digest)
+	if err == nil && ok {
 		err = verify(io.Discard, r, digest, size)
-	} else if os.IsNotExist(err) {
+	} else if err == nil {
 		err = s.write(ctx, digest, r, size)
 	}
 	if err != nil {
@@ -72,7 +96,8 @@ func (s *Store) Put(ctx context.Context, digest string, r io.Reader, size int64)
 	return nil
 }
 
-// write copies r into a temporary file, verifies it and renames it into place.
+// write compresses r into a temporary file, verifies it and renames it into
+// place. The rename reaches the disk at the next Sync.
 func (s *Store) write(ctx context.Context, digest string, r io.Reader, size int64) (err error) {
 	f, err := os.CreateTemp(s.tmpDir(), "put-*.tmp")
 	if err != nil {
@@ -85,7 +110,7 @@ func (s *Store) write(ctx context.Context, digest string, r io.Reader, size int6
 		}
 	}()
 
-	if err := verify(f, r, digest, size); err != nil {
+	if err := compressTo(f, func(w io.Writer) error { return verify(w, r, digest, size) }); err != nil {
 		return err
 	}
 	if err := f.Chmod(0o644); err != nil {
@@ -101,14 +126,41 @@ func (s *Store) write(ctx context.Context, digest string, r io.Reader, size int6
 		return err
 	}
 
-	dst := s.path(digest)
+	dst := s.zpath(digest)
 	if err := s.mkdirShard(filepath.Dir(dst)); err != nil {
 		return err
 	}
 	if err := os.Rename(f.Name(), dst); err != nil {
 		return err
 	}
-	return syncDir(filepath.Dir(dst))
+	s.mu.Lock()
+	s.dirty[filepath.Dir(dst)] = true
+	s.mu.Unlock()
+	return nil
+}
+
+// Sync makes the blobs this Store has put so far durable: it fsyncs each
+// directory that received one since the last Sync. Blob files themselves
+// are fsynced by Put, so until Sync a power loss can only make a blob
+// missing, never partial. A process crash loses nothing: the kernel keeps
+// the renames. Several processes sharing the directory each sync their own
+// Puts.
+func (s *Store) Sync(ctx context.Context) error {
+	s.mu.Lock()
+	dirs := s.dirty
+	s.dirty = make(map[string]bool)
+	s.mu.Unlock()
+	for dir := range dirs {
+		if err := syncDir(dir); err != nil {
+			s.mu.Lock()
+			for d := range dirs {
+				s.dirty[d] = true // retried by the next Sync
+			}
+			s.mu.Unlock()
+			return fmt.Errorf("sync artifacts: %w", err)
+		}
+	}
+	return nil
 }
 
 // mkdirShard creates a shard directory and makes its entry durable.
@@ -128,7 +180,18 @@ func (s *Store) Open(ctx context.Context, digest string) (io.ReadCloser, error) 
 	if err := dagdeck.ValidateDigest(digest); err != nil {
 		return nil, err
 	}
-	f, err := os.Open(s.path(digest))
+	f, err := os.Open(s.zpath(digest))
+	if err == nil {
+		rc, err := openCompressed(f)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("open %s: %w", digest, err)
+		}
+		return rc, nil
+	} else if !os.IsNotExist(err) {
+		return nil, fmt.Errorf("open %s: %w", digest, err)
+	}
+	f, err = os.Open(s.path(digest))
 	if os.IsNotExist(err) {
 		return nil, dagdeck.Errorf(dagdeck.ENOTFOUND, "blob %s not found", digest)
 	} else if err != nil {
@@ -143,13 +206,32 @@ func (s *Store) Stat(ctx context.Context, digest string) (dagdeck.BlobInfo, erro
 	if err := dagdeck.ValidateDigest(digest); err != nil {
 		return dagdeck.BlobInfo{}, err
 	}
-	fi, err := os.Stat(s.path(digest))
+	info, err := s.info(digest, s.zpath(digest), true)
+	if os.IsNotExist(err) {
+		info, err = s.info(digest, s.path(digest), false)
+	}
 	if os.IsNotExist(err) {
 		return dagdeck.BlobInfo{}, dagdeck.Errorf(dagdeck.ENOTFOUND, "blob %s not found", digest)
 	} else if err != nil {
 		return dagdeck.BlobInfo{}, fmt.Errorf("stat %s: %w", digest, err)
 	}
-	return dagdeck.BlobInfo{Digest: digest, Size: fi.Size(), CreatedAt: fi.ModTime()}, nil
+	return info, nil
+}
+
+// info describes the blob file at path; a compressed one's size is read
+// from its header.
+func (s *Store) info(digest, path string, compressed bool) (dagdeck.BlobInfo, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return dagdeck.BlobInfo{}, err
+	}
+	size := fi.Size()
+	if compressed {
+		if size, err = compressedSize(path); err != nil {
+			return dagdeck.BlobInfo{}, err
+		}
+	}
+	return dagdeck.BlobInfo{Digest: digest, Size: size, CreatedAt: fi.ModTime()}, nil
 }
 
 // Delete removes the blob; a missing blob is not an error. It returns
@@ -158,8 +240,10 @@ func (s *Store) Delete(ctx context.Context, digest string) error {
 	if err := dagdeck.ValidateDigest(digest); err != nil {
 		return err
 	}
-	if err := os.Remove(s.path(digest)); err != nil && !os.IsNotExist(err) {
-		return fmt.Errorf("delete %s: %w", digest, err)
+	for _, p := range []string{s.zpath(digest), s.path(digest)} {
+		if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
+			return fmt.Errorf("delete %s: %w", digest, err)
+		}
 	}
 	return nil
 }
@@ -187,21 +271,24 @@ func (s *Store) walkShard(ctx context.Context, shard string, fn func(dagdeck.Blo
 	if err != nil {
 		return fmt.Errorf("walk: %w", err)
 	}
+	last := "" // a blob stored both ways (never by Put) is reported once
 	for _, e := range entries {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		digest := "sha256:" + e.Name()
-		if !e.Type().IsRegular() || !strings.HasPrefix(e.Name(), shard) || dagdeck.ValidateDigest(digest) != nil {
+		name, compressed := strings.CutSuffix(e.Name(), compressedSuffix)
+		digest := "sha256:" + name
+		if !e.Type().IsRegular() || !strings.HasPrefix(name, shard) || dagdeck.ValidateDigest(digest) != nil || digest == last {
 			continue
 		}
-		fi, err := e.Info()
+		info, err := s.info(digest, filepath.Join(s.blobsDir(), shard, e.Name()), compressed)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		} else if err != nil {
 			return fmt.Errorf("walk: %w", err)
 		}
-		if err := fn(dagdeck.BlobInfo{Digest: digest, Size: fi.Size(), CreatedAt: fi.ModTime()}); err != nil {
+		last = digest
+		if err := fn(info); err != nil {
 			return err
 		}
 	}

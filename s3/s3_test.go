@@ -53,10 +53,45 @@ func TestOpen_ErrPartSize(t *testing.T) {
 func TestStore_Layout(t *testing.T) {
 	s, srv, c := mustOpen(t, "p")
 	d := artifacttest.MustPut(t, s, []byte("hello"))
-	key := "p/blobs/sha256/" + strings.TrimPrefix(d, "sha256:")
+	key := "p/blobs/sha256/" + strings.TrimPrefix(d, "sha256:") + ".zst"
 	if _, err := srv.Client(t).StatObject(t.Context(), c.Bucket, key, minio.StatObjectOptions{}); err != nil {
 		t.Fatalf("blob not at its content address %s: %v", key, err)
 	}
+}
+
+// TestStore_Compressed: text is stored compressed, and a blob uploaded
+// before compression (no .zst suffix) stays readable, with its size and in
+// Walk.
+func TestStore_Compressed(t *testing.T) {
+	s, srv, c := mustOpen(t, "p")
+	text := artifacttest.Text(1, 1<<20)
+	d := artifacttest.MustPut(t, s, text)
+	key := "p/blobs/sha256/" + strings.TrimPrefix(d, "sha256:") + ".zst"
+	if info, err := srv.Client(t).StatObject(t.Context(), c.Bucket, key, minio.StatObjectOptions{}); err != nil {
+		t.Fatal(err)
+	} else if info.Size > int64(len(text))/2 {
+		t.Errorf("%d bytes of text stored in %d bytes; want compressed", len(text), info.Size)
+	}
+
+	old := []byte("stored before compression")
+	od := dagdeck.DigestOf(old)
+	putObject(t, srv, c.Bucket, "p/blobs/sha256/"+strings.TrimPrefix(od, "sha256:"), old)
+	if got := artifacttest.ReadBlob(t, s, od); !bytes.Equal(got, old) {
+		t.Fatalf("old blob reads %q", got)
+	}
+	if info, err := s.Stat(t.Context(), od); err != nil || info.Size != int64(len(old)) {
+		t.Fatalf("Stat of old blob = %+v, %v", info, err)
+	}
+	if err := s.Put(t.Context(), od, bytes.NewReader(old), int64(len(old))); err != nil {
+		t.Fatalf("Put of an old blob: %v", err)
+	}
+	if got := artifacttest.WalkAll(t, s); len(got) != 2 || got[od].Size != int64(len(old)) || got[d].Size != int64(len(text)) {
+		t.Fatalf("Walk reported %v", got)
+	}
+	if err := s.Delete(t.Context(), od); err != nil {
+		t.Fatal(err)
+	}
+	artifacttest.RequireAbsent(t, s, od)
 }
 
 func TestStore_WalkSkipsForeignObjects(t *testing.T) {

@@ -1,10 +1,13 @@
 // Package s3 implements dagdeck.ArtifactStore on an S3-compatible object
 // store (AWS S3, MinIO, versitygw, …) with minio-go.
 //
-// Blobs are objects at <prefix>/blobs/sha256/<64 hex digits>. A Put uploads
-// to a temporary object at <prefix>/tmp/<random>, hashing as it goes; only
-// if the content matches the digest is it copied server-side to its blob key,
-// so a blob key never holds unverified or partial content. Temporary objects
+// Blobs are objects at <prefix>/blobs/sha256/<64 hex digits>.zst, compressed
+// with zstd (see compress.go; blobs uploaded before compression have no
+// suffix and are read as they are). A Put uploads the compressed content to
+// a temporary object at <prefix>/tmp/<random>, hashing the uncompressed
+// content as it goes; only if that matches the digest is it copied
+// server-side to its blob key, so a blob key never holds unverified or
+// partial content. Temporary objects
 // are deleted after every Put; CleanTemp removes those left behind by a
 // crash or by a Put cancelled just as the server received its last byte.
 package s3
@@ -13,6 +16,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/dagdeck/dagdeck"
@@ -83,10 +87,13 @@ func Open(ctx context.Context, c Config) (*Store, error) {
 func (s *Store) blobsPrefix() string { return s.prefix + "blobs/sha256/" }
 func (s *Store) tmpPrefix() string   { return s.prefix + "tmp/" }
 
-// key returns the object key of a valid digest.
+// key returns the object key of a valid digest as uploaded before compression.
 func (s *Store) key(digest string) string {
 	return s.blobsPrefix() + strings.TrimPrefix(digest, "sha256:")
 }
+
+// zkey returns the object key of a valid digest stored compressed.
+func (s *Store) zkey(digest string) string { return s.key(digest) + compressedSuffix }
 
 // Put stores the content read from r under digest. A negative size means
 // the size is unknown. It returns EINVALID if digest is malformed or the
@@ -123,11 +130,14 @@ func (s *Store) upload(ctx context.Context, v *verifier, digest string, size int
 
 	// Stop feeding the request once ctx is done, so that the server sees a
 	// truncated body rather than completing an object after removeTemp.
-	body := &ctxReader{ctx: ctx, r: v}
-	_, err = s.client.PutObject(ctx, s.bucket, tmp, body, size, minio.PutObjectOptions{
-		PartSize:    s.partSize,
-		ContentType: "application/octet-stream",
-	})
+	body, n, stop, err := compressedBody(&ctxReader{ctx: ctx, r: v}, size)
+	if err == nil {
+		_, err = s.client.PutObject(ctx, s.bucket, tmp, &ctxReader{ctx: ctx, r: body}, n, minio.PutObjectOptions{
+			PartSize:    s.partSize,
+			ContentType: "application/zstd",
+		})
+		stop()
+	}
 	if rerr := v.readErr(ctx); rerr != nil {
 		return rerr
 	} else if err != nil {
@@ -138,7 +148,8 @@ func (s *Store) upload(ctx context.Context, v *verifier, digest string, size int
 	}
 
 	_, err = s.client.CopyObject(ctx,
-		minio.CopyDestOptions{Bucket: s.bucket, Object: s.key(digest)},
+		minio.CopyDestOptions{Bucket: s.bucket, Object: s.zkey(digest), ReplaceMetadata: true,
+			UserMetadata: map[string]string{sizeMeta: strconv.FormatInt(v.n, 10)}},
 		minio.CopySrcOptions{Bucket: s.bucket, Object: tmp},
 	)
 	if err != nil {
@@ -156,14 +167,35 @@ func (s *Store) Open(ctx context.Context, digest string) (io.ReadCloser, error) 
 	if err := dagdeck.ValidateDigest(digest); err != nil {
 		return nil, err
 	}
-	obj, err := s.client.GetObject(ctx, s.bucket, s.key(digest), minio.GetObjectOptions{})
+	obj, err := s.getObject(ctx, s.zkey(digest), digest)
+	if err == nil {
+		rc, err := newDecompressed(obj)
+		if err != nil {
+			obj.Close()
+			return nil, fmt.Errorf("open %s: %w", digest, err)
+		}
+		return rc, nil
+	} else if dagdeck.ErrorCode(err) != dagdeck.ENOTFOUND {
+		return nil, fmt.Errorf("open %s: %w", digest, err)
+	}
+	obj, err = s.getObject(ctx, s.key(digest), digest)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", digest, interpretError(ctx, err, digest))
+		return nil, fmt.Errorf("open %s: %w", digest, err)
+	}
+	return obj, nil
+}
+
+// getObject opens the object at key; ENOTFOUND if there is none, and
+// EUNAVAILABLE when the store does not answer.
+func (s *Store) getObject(ctx context.Context, key, digest string) (*minio.Object, error) {
+	obj, err := s.client.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{})
+	if err != nil {
+		return nil, interpretError(ctx, err, digest)
 	}
 	// GetObject is lazy: Stat sends the request and reports a missing object.
 	if _, err := obj.Stat(); err != nil {
 		obj.Close()
-		return nil, fmt.Errorf("open %s: %w", digest, interpretError(ctx, err, digest))
+		return nil, interpretError(ctx, err, digest)
 	}
 	return obj, nil
 }
@@ -176,11 +208,14 @@ func (s *Store) Stat(ctx context.Context, digest string) (dagdeck.BlobInfo, erro
 	}
 	opCtx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
-	info, err := s.client.StatObject(opCtx, s.bucket, s.key(digest), minio.StatObjectOptions{})
+	info, size, err := s.statContent(opCtx, s.zkey(digest), true)
+	if dagdeck.ErrorCode(interpretError(ctx, err, digest)) == dagdeck.ENOTFOUND {
+		info, size, err = s.statContent(opCtx, s.key(digest), false)
+	}
 	if err != nil {
 		return dagdeck.BlobInfo{}, fmt.Errorf("stat %s: %w", digest, interpretError(ctx, err, digest))
 	}
-	return dagdeck.BlobInfo{Digest: digest, Size: info.Size, CreatedAt: info.LastModified}, nil
+	return dagdeck.BlobInfo{Digest: digest, Size: size, CreatedAt: info.LastModified}, nil
 }
 
 // Delete removes the blob; a missing blob is not an error. It returns
@@ -191,28 +226,44 @@ func (s *Store) Delete(ctx context.Context, digest string) error {
 	}
 	opCtx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
-	err := s.client.RemoveObject(opCtx, s.bucket, s.key(digest), minio.RemoveObjectOptions{})
-	if err != nil && dagdeck.ErrorCode(interpretError(ctx, err, digest)) != dagdeck.ENOTFOUND {
-		return fmt.Errorf("delete %s: %w", digest, interpretUnavailable(ctx, err))
+	for _, key := range []string{s.zkey(digest), s.key(digest)} {
+		err := s.client.RemoveObject(opCtx, s.bucket, key, minio.RemoveObjectOptions{})
+		if err != nil && dagdeck.ErrorCode(interpretError(ctx, err, digest)) != dagdeck.ENOTFOUND {
+			return fmt.Errorf("delete %s: %w", digest, interpretUnavailable(ctx, err))
+		}
 	}
 	return nil
 }
 
 // Walk calls fn for every blob, in key order. Objects under the blob prefix
-// whose names are not digests are skipped.
+// whose names are not digests are skipped. A compressed blob's content size
+// is in its metadata, which listings do not carry: Walk reads it with one
+// HEAD request per compressed blob.
 func (s *Store) Walk(ctx context.Context, fn func(dagdeck.BlobInfo) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // stops the listing if fn fails
 	objects := s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: s.blobsPrefix(), Recursive: true})
+	last := "" // a blob stored both ways (never by Put) is reported once
 	for obj := range objects {
 		if obj.Err != nil {
 			return fmt.Errorf("walk: %w", interpretUnavailable(ctx, obj.Err))
 		}
-		digest := "sha256:" + strings.TrimPrefix(obj.Key, s.blobsPrefix())
-		if dagdeck.ValidateDigest(digest) != nil {
+		name, compressed := strings.CutSuffix(strings.TrimPrefix(obj.Key, s.blobsPrefix()), compressedSuffix)
+		digest := "sha256:" + name
+		if dagdeck.ValidateDigest(digest) != nil || digest == last {
 			continue
 		}
-		if err := fn(dagdeck.BlobInfo{Digest: digest, Size: obj.Size, CreatedAt: obj.LastModified}); err != nil {
+		size := obj.Size
+		if compressed {
+			var err error
+			if _, size, err = s.statContent(ctx, obj.Key, true); dagdeck.ErrorCode(interpretError(ctx, err, digest)) == dagdeck.ENOTFOUND {
+				continue // deleted during the walk
+			} else if err != nil {
+				return fmt.Errorf("walk: %w", err)
+			}
+		}
+		last = digest
+		if err := fn(dagdeck.BlobInfo{Digest: digest, Size: size, CreatedAt: obj.LastModified}); err != nil {
 			return err
 		}
 	}

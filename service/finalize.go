@@ -19,6 +19,10 @@ func (s *Service) FinalizeDeploy(ctx context.Context, deploymentIDOrName, deploy
 	if _, err := dagdeck.Authorize(ctx, dagdeck.RoleDeployer); err != nil {
 		return nil, err
 	}
+	// Blobs uploaded for this deploy become durable before it can be DEPLOYED.
+	if err := dagdeck.SyncArtifacts(ctx, s.artifacts); err != nil {
+		return nil, err
+	}
 	tree, err := s.commitTree(ctx, deploymentIDOrName, deployID)
 	if err != nil {
 		return nil, err

@@ -8,13 +8,30 @@ import (
 	"github.com/dagdeck/dagdeck"
 )
 
+// A collection deletes in batches: it holds the exclusive GC lock (on
+// SQLite, the write lock) for one batch at a time, at most gcBatchBlobs
+// blobs or about gcBatchTime of deleting, so a deploy waits for one batch,
+// never for the whole sweep.
+const (
+	gcBatchBlobs = 256
+	gcBatchTime  = 20 * time.Millisecond
+	// gcPageSize is how many deploys the collector reads per transaction
+	// when it looks for pruned ones.
+	gcPageSize = 500
+)
+
 // GC deletes the blobs no retained deploy references (DESIGN §4): retained
 // are DEPLOYED deploys inside the retention window, every current deploy,
 // pinned deploys, unfinished uploads and deploys that running tasks use. Blobs younger than
 // the grace period are kept too. Deploys whose artifacts are gone are marked
-// pruned; their records stay. It holds the exclusive GC lock for the whole
-// sweep, so deploys that reference blobs (shared lock) wait for it, and only
-// one replica collects at a time. Requires the admin role.
+// pruned; their records stay. Requires the admin role.
+//
+// It marks what to keep from a snapshot and walks the artifact store without
+// any lock, then deletes in short batches, each under the exclusive GC lock
+// (deploys that reference blobs take it shared): each batch first adds what
+// deploys and pins made since the snapshot reference, so a blob a deploy
+// has just referenced is never deleted. Replicas may interleave their
+// batches; every batch holds the same guarantee.
 func (s *Service) GC(ctx context.Context) (*dagdeck.GCResult, error) {
 	if _, err := dagdeck.Authorize(ctx, dagdeck.RoleAdmin); err != nil {
 		return nil, err
@@ -27,128 +44,200 @@ func (s *Service) GC(ctx context.Context) (*dagdeck.GCResult, error) {
 func (s *Service) CollectGarbage(ctx context.Context) (*dagdeck.GCResult, error) {
 	start := time.Now()
 	var res dagdeck.GCResult
-	err := s.store.Update(ctx, func(tx dagdeck.Tx) error {
-		res = dagdeck.GCResult{}
-		if err := tx.LockGC(ctx, true); err != nil {
-			return err
-		}
-		now := s.Now()
-		retained, err := tx.RetainedDeploys(ctx, now.Add(-s.retention))
-		if err != nil {
-			return err
-		}
-		if retained, err = withPinned(ctx, tx, retained, now); err != nil {
-			return err
-		}
-		keep, err := s.referencedBlobs(ctx, retained)
-		if err != nil {
-			return err
-		}
-		if err := s.sweep(ctx, keep, &res); err != nil {
-			return err
-		}
-		if err := s.markPruned(ctx, tx, retained, &res); err != nil {
-			return err
-		}
-		if dagdeck.ActorFromContext(ctx) == nil && res.BlobsDeleted == 0 && res.DeploysPruned == 0 {
-			return nil // a periodic run that changed nothing leaves no entry
-		}
-		return s.record(ctx, tx, change{action: dagdeck.AuditGCCompleted, targetKind: "artifacts", targetID: "",
-			summary: map[string]any{"deploysPruned": res.DeploysPruned, "blobsDeleted": res.BlobsDeleted, "bytesDeleted": res.BytesDeleted, "blobsKept": res.BlobsKept}})
-	})
+	m, err := s.gcMark(ctx)
 	if err != nil {
 		return nil, err
+	}
+	candidates, err := s.gcCandidates(ctx, m, &res)
+	if err != nil {
+		return nil, err
+	}
+	for len(candidates) > 0 {
+		n, err := s.gcDeleteBatch(ctx, m, candidates, &res)
+		if err != nil {
+			return nil, err
+		}
+		candidates = candidates[n:]
+	}
+	if err := s.gcPrune(ctx, m, &res); err != nil {
+		return nil, err
+	}
+	if dagdeck.ActorFromContext(ctx) != nil || res.BlobsDeleted > 0 || res.DeploysPruned > 0 {
+		// a periodic run that changed nothing leaves no entry
+		err := s.store.Update(ctx, func(tx dagdeck.Tx) error {
+			return s.record(ctx, tx, change{action: dagdeck.AuditGCCompleted, targetKind: "artifacts", targetID: "",
+				summary: map[string]any{"deploysPruned": res.DeploysPruned, "blobsDeleted": res.BlobsDeleted, "bytesDeleted": res.BytesDeleted, "blobsKept": res.BlobsKept}})
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	s.logger.Info("garbage collected", "blobsDeleted", res.BlobsDeleted, "bytesDeleted", res.BytesDeleted, "deploysPruned", res.DeploysPruned)
 	s.obs().GarbageCollected(&res, time.Since(start))
 	return &res, nil
 }
 
-// referencedBlobs returns the manifests of the retained deploys and every
-// file they list.
-func (s *Service) referencedBlobs(ctx context.Context, retained []*dagdeck.Deploy) (map[string]bool, error) {
-	keep := make(map[string]bool)
-	for _, d := range retained {
-		for _, digest := range []string{d.ImageDigest, d.DagBundleDigest} {
-			if digest == "" || keep[digest] {
-				continue
-			}
-			keep[digest] = true
-			m, err := s.LoadManifest(ctx, digest)
-			if dagdeck.ErrorCode(err) == dagdeck.ENOTFOUND {
-				continue // already gone; finalize or rollback will say so
-			} else if err != nil {
-				return nil, err
-			}
-			for _, f := range m.Files {
-				if f.Digest != "" {
-					keep[f.Digest] = true
-				}
-			}
-		}
-	}
-	return keep, nil
-}
-
-// sweep deletes the blobs that keep lacks and that are older than the grace
-// period. A blob's age is measured with the wall clock, not the service's
-// clock: artifact stores date blobs with real time (file modification
-// times, S3's Last-Modified), and the two clocks need not agree.
-func (s *Service) sweep(ctx context.Context, keep map[string]bool, res *dagdeck.GCResult) error {
-	var doomed []dagdeck.BlobInfo
+// gcCandidates walks the artifact store and returns the blobs that m does
+// not keep and that are older than the grace period. A blob's age is
+// measured with the wall clock, not the service's clock: artifact stores
+// date blobs with real time (file modification times, S3's Last-Modified),
+// and the two clocks need not agree.
+func (s *Service) gcCandidates(ctx context.Context, m *gcMarks, res *dagdeck.GCResult) ([]dagdeck.BlobInfo, error) {
+	var candidates []dagdeck.BlobInfo
 	err := s.artifacts.Walk(ctx, func(b dagdeck.BlobInfo) error {
-		if keep[b.Digest] || time.Since(b.CreatedAt) < s.gcGrace {
+		if m.keep[b.Digest] || time.Since(b.CreatedAt) < s.gcGrace {
 			res.BlobsKept++
 			res.BytesKept += b.Size
 			return nil
 		}
-		doomed = append(doomed, b)
+		candidates = append(candidates, b)
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("walk artifacts: %w", err)
+		return nil, fmt.Errorf("walk artifacts: %w", err)
 	}
-	for _, b := range doomed {
-		if err := s.artifacts.Delete(ctx, b.Digest); err != nil {
-			return fmt.Errorf("delete blob %s: %w", b.Digest, err)
+	return candidates, nil
+}
+
+// gcDeleteBatch deletes a batch from the front of candidates under the
+// exclusive GC lock, after adding to m what was referenced since it was
+// last brought up to date. It returns how many candidates it settled.
+func (s *Service) gcDeleteBatch(ctx context.Context, m *gcMarks, candidates []dagdeck.BlobInfo, res *dagdeck.GCResult) (int, error) {
+	var n int
+	var batch dagdeck.GCResult
+	err := s.store.Update(ctx, func(tx dagdeck.Tx) error {
+		n, batch = 0, dagdeck.GCResult{}
+		if err := tx.LockGC(ctx, true); err != nil {
+			return err
 		}
-		s.manifests.remove(b.Digest)
-		res.BlobsDeleted++
-		res.BytesDeleted += b.Size
+		if err := s.gcRefresh(ctx, tx, m); err != nil {
+			return err
+		}
+		deadline := time.Now().Add(gcBatchTime)
+		for n < len(candidates) && n < gcBatchBlobs && time.Now().Before(deadline) {
+			b := candidates[n]
+			n++
+			if m.keep[b.Digest] {
+				batch.BlobsKept++
+				batch.BytesKept += b.Size
+				continue
+			}
+			if err := s.artifacts.Delete(ctx, b.Digest); err != nil {
+				return fmt.Errorf("delete blob %s: %w", b.Digest, err)
+			}
+			s.manifests.remove(b.Digest)
+			batch.BlobsDeleted++
+			batch.BytesDeleted += b.Size
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	res.BlobsKept += batch.BlobsKept
+	res.BytesKept += batch.BytesKept
+	res.BlobsDeleted += batch.BlobsDeleted
+	res.BytesDeleted += batch.BytesDeleted
+	return n, nil
+}
+
+// gcPrune flags DEPLOYED deploys older than the window whose manifests are
+// gone, a page of deploys at a time.
+func (s *Service) gcPrune(ctx context.Context, m *gcMarks, res *dagdeck.GCResult) error {
+	var deployments []*dagdeck.Deployment
+	err := s.store.View(ctx, func(tx dagdeck.Tx) (err error) {
+		deployments, err = tx.ListDeployments(ctx)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	gone := make(map[string]bool) // manifest digest → missing, looked up once per run
+	for _, dep := range deployments {
+		before := int64(0)
+		for {
+			var page []*dagdeck.Deploy
+			err := s.store.View(ctx, func(tx dagdeck.Tx) (err error) {
+				page, err = tx.ListDeploys(ctx, dagdeck.DeployFilter{DeploymentID: dep.ID, BeforeSequence: before,
+					Status: dagdeck.DeployDeployed, CreatedBefore: m.cutoff, Limit: gcPageSize})
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			if err := s.gcPrunePage(ctx, m, page, gone, res); err != nil {
+				return err
+			}
+			if len(page) < gcPageSize {
+				break
+			}
+			before = page[len(page)-1].Sequence
+		}
 	}
 	return nil
 }
 
-// markPruned flags DEPLOYED deploys that are not retained and whose
-// manifests are gone.
-func (s *Service) markPruned(ctx context.Context, tx dagdeck.Tx, retained []*dagdeck.Deploy, res *dagdeck.GCResult) error {
-	isRetained := make(map[string]bool, len(retained))
-	for _, d := range retained {
-		isRetained[d.ID] = true
-	}
-	// Only deploys older than the window can lose their artifacts.
-	all, err := tx.ListDeploys(ctx, dagdeck.DeployFilter{Status: dagdeck.DeployDeployed, CreatedBefore: s.Now().Add(-s.retention)})
-	if err != nil {
-		return err
-	}
-	for _, d := range all {
-		if d.ArtifactsPruned || isRetained[d.ID] {
+// gcPrunePage flags the deploys of page whose manifests are gone.
+func (s *Service) gcPrunePage(ctx context.Context, m *gcMarks, page []*dagdeck.Deploy, gone map[string]bool, res *dagdeck.GCResult) error {
+	var pruned []string
+	for _, d := range page {
+		if d.ArtifactsPruned {
 			continue
 		}
-		gone, err := s.anyMissing(ctx, d.ImageDigest, d.DagBundleDigest)
+		missing, err := s.gcAnyMissing(ctx, m, gone, d.ImageDigest, d.DagBundleDigest)
 		if err != nil {
 			return err
 		}
-		if !gone {
+		if missing {
+			pruned = append(pruned, d.ID)
+		}
+	}
+	if len(pruned) == 0 {
+		return nil
+	}
+	n := 0
+	err := s.store.Update(ctx, func(tx dagdeck.Tx) error {
+		n = 0
+		for _, id := range pruned {
+			d, err := tx.FindDeploy(ctx, id) // re-read: it may have changed since the page
+			if err != nil {
+				return err
+			}
+			if d.ArtifactsPruned {
+				continue
+			}
+			d.ArtifactsPruned = true
+			if err := tx.UpdateDeploy(ctx, d); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	res.DeploysPruned += n
+	return err
+}
+
+// gcAnyMissing reports whether a manifest among digests is gone. Manifests
+// the collector keeps are there; others are looked up once per run.
+func (s *Service) gcAnyMissing(ctx context.Context, m *gcMarks, gone map[string]bool, digests ...string) (bool, error) {
+	for _, digest := range digests {
+		if digest == "" || m.expanded[digest] {
 			continue
 		}
-		d.ArtifactsPruned = true
-		if err := tx.UpdateDeploy(ctx, d); err != nil {
-			return err
+		missing, ok := gone[digest]
+		if !ok {
+			var err error
+			if missing, err = s.anyMissing(ctx, digest); err != nil {
+				return false, err
+			}
+			gone[digest] = missing
 		}
-		res.DeploysPruned++
+		if missing {
+			return true, nil
+		}
 	}
-	return nil
+	return false, nil
 }
 
 func (s *Service) anyMissing(ctx context.Context, digests ...string) (bool, error) {
@@ -164,23 +253,4 @@ func (s *Service) anyMissing(ctx context.Context, digests ...string) (bool, erro
 		}
 	}
 	return false, nil
-}
-
-// withPinned adds the deploys with an active pin to retained.
-func withPinned(ctx context.Context, tx dagdeck.Tx, retained []*dagdeck.Deploy, now time.Time) ([]*dagdeck.Deploy, error) {
-	marks, err := tx.ListMarks(ctx, "")
-	if err != nil {
-		return nil, err
-	}
-	for _, m := range marks {
-		if m.Kind != dagdeck.MarkPin || !m.Active(now) {
-			continue
-		}
-		d, err := tx.FindDeploy(ctx, m.DeployID)
-		if err != nil {
-			return nil, err
-		}
-		retained = append(retained, d)
-	}
-	return retained, nil
 }

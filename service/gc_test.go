@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"bytes"
+	"context"
 	"testing"
 	"time"
 
@@ -71,6 +72,45 @@ func TestDeployService_GC(t *testing.T) {
 		}
 	})
 
+	t.Run("KeepsWhatDeploysDuringTheSweepReference", func(t *testing.T) {
+		// The sweep walks the store without a lock; a deploy made meanwhile
+		// re-references v1's files, which nothing retained referenced when
+		// the collection started. They must stay.
+		e := newEnv(t)
+		walking := &hookedStore{ArtifactStore: e.artifacts}
+		e.svc = service.New(e.store, walking, service.WithClock(e.clock.Now), service.WithRuntime(e.runtime), service.WithGCGrace(0))
+		e.deployment(t, "prod", true)
+		e.deploy(t, "prod", v1(), v1().request(dagdeck.DeployImageAndDAG, "1.1.0", true))
+		e.clock.Add(100 * day)
+		e.deploy(t, "prod", v2(), v2().request(dagdeck.DeployImageAndDAG, "2.0.0", true))
+		// v2's runtime with v1's report: only v1's Dockerfile and image
+		// manifest are garbage (the DAG manifest is the same as v1's).
+		mixed := project{"Dockerfile": v2()["Dockerfile"], "include/report.sh": v1()["include/report.sh"], "dags/report.yaml": v1()["dags/report.yaml"]}
+		var again *dagdeck.Deploy
+		walking.onWalk = func() {
+			again = e.deploy(t, "prod", mixed, mixed.request(dagdeck.DeployImageAndDAG, "2.0.0", true))
+			for range 9 { // more than a batch reads at first
+				e.deploy(t, "prod", v2(), v2().request(dagdeck.DeployImageAndDAG, "2.0.0", true))
+			}
+		}
+
+		res, err := e.svc.GC(admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again == nil || res.BlobsDeleted != 2 {
+			t.Fatalf("gc = %+v; want 2 blobs deleted (v1's Dockerfile and image manifest)", res)
+		}
+		for path, content := range mixed {
+			if _, err := e.artifacts.Stat(admin, dagdeck.DigestOf([]byte(content))); err != nil {
+				t.Fatalf("file %s of the deploy made during gc deleted: %v", path, err)
+			}
+		}
+		if _, _, err := e.svc.DeployManifest(viewer, "prod", again.ID, dagdeck.PartImage); err != nil {
+			t.Fatalf("manifest of the deploy made during gc: %v", err)
+		}
+	})
+
 	t.Run("KeepsUnfinishedUploads", func(t *testing.T) {
 		e := newEnv(t)
 		e.deployment(t, "prod", true)
@@ -130,4 +170,18 @@ func TestDeployService_GCGraceUsesWallClock(t *testing.T) {
 			}
 		})
 	}
+}
+
+// hookedStore calls onWalk (once) when a Walk starts.
+type hookedStore struct {
+	dagdeck.ArtifactStore
+	onWalk func()
+}
+
+func (h *hookedStore) Walk(ctx context.Context, fn func(dagdeck.BlobInfo) error) error {
+	if f := h.onWalk; f != nil {
+		h.onWalk = nil
+		f()
+	}
+	return h.ArtifactStore.Walk(ctx, fn)
 }

@@ -1,0 +1,144 @@
+package s3
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"sync"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/minio/minio-go/v7"
+)
+
+// Compressed blobs are objects at <hex>.zst holding one zstd frame of the
+// content, with the content's size in the sizeMeta user metadata. The ".zst"
+// key is the format marker: an object at <hex> alone is a blob uploaded
+// before compression, stored as is, and stays readable.
+const (
+	compressedSuffix = ".zst"
+	sizeMeta         = "Dagdeck-Size"
+	// maxBufferedBlob is the largest blob compressed in memory and uploaded
+	// in one request; larger ones stream as a multipart upload.
+	maxBufferedBlob = 8 << 20
+)
+
+// encoders are reused: a zstd encoder costs far more to build than to reset.
+var encoders = sync.Pool{New: func() any {
+	enc, err := zstd.NewWriter(nil,
+		zstd.WithEncoderLevel(zstd.SpeedDefault),
+		zstd.WithEncoderConcurrency(1),
+		zstd.WithWindowSize(1<<20),
+		zstd.WithLowerEncoderMem(true))
+	if err != nil {
+		panic(err) // only invalid options fail
+	}
+	return enc
+}}
+
+// compress writes the compressed content of r to w.
+func compress(w io.Writer, r io.Reader) error {
+	enc := encoders.Get().(*zstd.Encoder)
+	defer encoders.Put(enc)
+	enc.Reset(w)
+	if _, err := io.Copy(enc, r); err != nil {
+		enc.Reset(nil)
+		return err
+	}
+	return enc.Close()
+}
+
+// compressedBody returns the compressed content of r, a blob of the given
+// size (negative if unknown), as an upload body and its length (-1 when it
+// streams). Call stop once the upload is over.
+func compressedBody(r io.Reader, size int64) (body io.Reader, n int64, stop func(), err error) {
+	if size >= 0 && size <= maxBufferedBlob {
+		var buf bytes.Buffer
+		if err := compress(&buf, r); err != nil {
+			return nil, 0, nil, err
+		}
+		return &buf, int64(buf.Len()), func() {}, nil
+	}
+	pr, pw := io.Pipe()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		pw.CloseWithError(compress(pw, r))
+	}()
+	stop = func() {
+		pr.CloseWithError(io.ErrClosedPipe) // unblocks the compressor if the upload gave up
+		<-done
+	}
+	return pr, -1, stop, nil
+}
+
+// contentSize returns the content size of a stored object.
+func contentSize(info minio.ObjectInfo, compressed bool) (int64, error) {
+	if !compressed {
+		return info.Size, nil
+	}
+	v := info.UserMetadata[sizeMeta]
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("object %s: bad %s metadata %q", info.Key, sizeMeta, v)
+	}
+	return n, nil
+}
+
+// decompressed reads a compressed object's content; Close closes the object.
+type decompressed struct {
+	obj *minio.Object
+	dec *zstd.Decoder
+}
+
+// decoders are reused like encoders. With a concurrency of 1 a decoder
+// runs no goroutines, so one the pool drops needs no Close.
+var decoders = sync.Pool{New: func() any {
+	dec, err := zstd.NewReader(nil,
+		zstd.WithDecoderConcurrency(1),
+		zstd.WithDecoderLowmem(true),
+		zstd.WithDecoderMaxWindow(64<<20))
+	if err != nil {
+		panic(err) // only invalid options fail
+	}
+	return dec
+}}
+
+func newDecompressed(obj *minio.Object) (io.ReadCloser, error) {
+	dec := decoders.Get().(*zstd.Decoder)
+	if err := dec.Reset(obj); err != nil {
+		decoders.Put(dec)
+		return nil, err
+	}
+	return &decompressed{obj: obj, dec: dec}, nil
+}
+
+func (d *decompressed) Read(p []byte) (int, error) {
+	if d.dec == nil {
+		return 0, os.ErrClosed
+	}
+	return d.dec.Read(p)
+}
+
+// Close closes the object and returns the decoder to the pool.
+func (d *decompressed) Close() error {
+	if d.dec == nil {
+		return os.ErrClosed
+	}
+	_ = d.dec.Reset(nil)
+	decoders.Put(d.dec)
+	d.dec = nil
+	return d.obj.Close()
+}
+
+// statContent returns the object at key and its content size.
+func (s *Store) statContent(ctx context.Context, key string, compressed bool) (minio.ObjectInfo, int64, error) {
+	info, err := s.client.StatObject(ctx, s.bucket, key, minio.StatObjectOptions{})
+	if err != nil {
+		return info, 0, err
+	}
+	n, err := contentSize(info, compressed)
+	return info, n, err
+}
