@@ -24,6 +24,7 @@ import (
 	"sync"
 
 	"github.com/dagdeck/dagdeck"
+	"github.com/dagdeck/dagdeck/internal/blobio"
 )
 
 var _ dagdeck.ArtifactStore = (*Store)(nil)
@@ -61,7 +62,7 @@ func (s *Store) path(digest string) string {
 }
 
 // zpath returns the file of a valid digest stored compressed.
-func (s *Store) zpath(digest string) string { return s.path(digest) + compressedSuffix }
+func (s *Store) zpath(digest string) string { return s.path(digest) + blobio.CompressedSuffix }
 
 // exists reports whether the blob is stored, compressed or not.
 func (s *Store) exists(digest string) (bool, error) {
@@ -83,12 +84,12 @@ func (s *Store) Put(ctx context.Context, digest string, r io.Reader, size int64)
 	if err := dagdeck.ValidateDigest(digest); err != nil {
 		return err
 	}
-	r = &ctxReader{ctx: ctx, r: r}
+	v := blobio.NewVerifier(blobio.CtxReader(ctx, r), digest, size)
 	ok, err := s.exists(digest)
 	if err == nil && ok {
-		err = verify(io.Discard, r, digest, size)
+		err = v.Drain(ctx)
 	} else if err == nil {
-		err = s.write(ctx, digest, r, size)
+		err = s.write(ctx, digest, v)
 	}
 	if err != nil {
 		return fmt.Errorf("put %s: %w", digest, err)
@@ -96,9 +97,9 @@ func (s *Store) Put(ctx context.Context, digest string, r io.Reader, size int64)
 	return nil
 }
 
-// write compresses r into a temporary file, verifies it and renames it into
-// place. The rename reaches the disk at the next Sync.
-func (s *Store) write(ctx context.Context, digest string, r io.Reader, size int64) (err error) {
+// write compresses v's content into a temporary file, verifies it and
+// renames it into place. The rename reaches the disk at the next Sync.
+func (s *Store) write(ctx context.Context, digest string, v *blobio.Verifier) (err error) {
 	f, err := os.CreateTemp(s.tmpDir(), "put-*.tmp")
 	if err != nil {
 		return err
@@ -110,7 +111,7 @@ func (s *Store) write(ctx context.Context, digest string, r io.Reader, size int6
 		}
 	}()
 
-	if err := compressTo(f, func(w io.Writer) error { return verify(w, r, digest, size) }); err != nil {
+	if err := compressTo(f, v); err != nil {
 		return err
 	}
 	if err := f.Chmod(0o644); err != nil {
@@ -276,7 +277,7 @@ func (s *Store) walkShard(ctx context.Context, shard string, fn func(dagdeck.Blo
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		name, compressed := strings.CutSuffix(e.Name(), compressedSuffix)
+		name, compressed := strings.CutSuffix(e.Name(), blobio.CompressedSuffix)
 		digest := "sha256:" + name
 		if !e.Type().IsRegular() || !strings.HasPrefix(name, shard) || dagdeck.ValidateDigest(digest) != nil || digest == last {
 			continue

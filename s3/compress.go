@@ -5,11 +5,9 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
-	"sync"
 
-	"github.com/klauspost/compress/zstd"
+	"github.com/dagdeck/dagdeck/internal/blobio"
 	"github.com/minio/minio-go/v7"
 )
 
@@ -18,36 +16,16 @@ import (
 // key is the format marker: an object at <hex> alone is a blob uploaded
 // before compression, stored as is, and stays readable.
 const (
-	compressedSuffix = ".zst"
-	sizeMeta         = "Dagdeck-Size"
+	sizeMeta = "Dagdeck-Size"
 	// maxBufferedBlob is the largest blob compressed in memory and uploaded
 	// in one request; larger ones stream as a multipart upload.
 	maxBufferedBlob = 8 << 20
 )
 
-// encoders are reused: a zstd encoder costs far more to build than to reset.
-var encoders = sync.Pool{New: func() any {
-	enc, err := zstd.NewWriter(nil,
-		zstd.WithEncoderLevel(zstd.SpeedDefault),
-		zstd.WithEncoderConcurrency(1),
-		zstd.WithWindowSize(1<<20),
-		zstd.WithLowerEncoderMem(true))
-	if err != nil {
-		panic(err) // only invalid options fail
-	}
-	return enc
-}}
-
 // compress writes the compressed content of r to w.
 func compress(w io.Writer, r io.Reader) error {
-	enc := encoders.Get().(*zstd.Encoder)
-	defer encoders.Put(enc)
-	enc.Reset(w)
-	if _, err := io.Copy(enc, r); err != nil {
-		enc.Reset(nil)
-		return err
-	}
-	return enc.Close()
+	_, err := blobio.Compress(w, r)
+	return err
 }
 
 // compressedBody returns the compressed content of r, a blob of the given
@@ -85,52 +63,6 @@ func contentSize(info minio.ObjectInfo, compressed bool) (int64, error) {
 		return 0, fmt.Errorf("object %s: bad %s metadata %q", info.Key, sizeMeta, v)
 	}
 	return n, nil
-}
-
-// decompressed reads a compressed object's content; Close closes the object.
-type decompressed struct {
-	obj *minio.Object
-	dec *zstd.Decoder
-}
-
-// decoders are reused like encoders. With a concurrency of 1 a decoder
-// runs no goroutines, so one the pool drops needs no Close.
-var decoders = sync.Pool{New: func() any {
-	dec, err := zstd.NewReader(nil,
-		zstd.WithDecoderConcurrency(1),
-		zstd.WithDecoderLowmem(true),
-		zstd.WithDecoderMaxWindow(64<<20))
-	if err != nil {
-		panic(err) // only invalid options fail
-	}
-	return dec
-}}
-
-func newDecompressed(obj *minio.Object) (io.ReadCloser, error) {
-	dec := decoders.Get().(*zstd.Decoder)
-	if err := dec.Reset(obj); err != nil {
-		decoders.Put(dec)
-		return nil, err
-	}
-	return &decompressed{obj: obj, dec: dec}, nil
-}
-
-func (d *decompressed) Read(p []byte) (int, error) {
-	if d.dec == nil {
-		return 0, os.ErrClosed
-	}
-	return d.dec.Read(p)
-}
-
-// Close closes the object and returns the decoder to the pool.
-func (d *decompressed) Close() error {
-	if d.dec == nil {
-		return os.ErrClosed
-	}
-	_ = d.dec.Reset(nil)
-	decoders.Put(d.dec)
-	d.dec = nil
-	return d.obj.Close()
 }
 
 // statContent returns the object at key and its content size.

@@ -20,6 +20,7 @@ import (
 	"strings"
 
 	"github.com/dagdeck/dagdeck"
+	"github.com/dagdeck/dagdeck/internal/blobio"
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 )
@@ -93,7 +94,7 @@ func (s *Store) key(digest string) string {
 }
 
 // zkey returns the object key of a valid digest stored compressed.
-func (s *Store) zkey(digest string) string { return s.key(digest) + compressedSuffix }
+func (s *Store) zkey(digest string) string { return s.key(digest) + blobio.CompressedSuffix }
 
 // Put stores the content read from r under digest. A negative size means
 // the size is unknown. It returns EINVALID if digest is malformed or the
@@ -106,10 +107,10 @@ func (s *Store) Put(ctx context.Context, digest string, r io.Reader, size int64)
 	if size > MaxBlobSize {
 		return dagdeck.Errorf(dagdeck.ETOOLARGE, "blob %s is %d bytes; the limit is %d", digest, size, int64(MaxBlobSize))
 	}
-	v := newVerifier(r, digest, size)
+	v := blobio.NewVerifier(r, digest, size)
 	var err error
 	if _, err = s.Stat(ctx, digest); err == nil {
-		err = v.drain(ctx)
+		err = v.Drain(ctx)
 	} else if dagdeck.ErrorCode(err) == dagdeck.ENOTFOUND {
 		err = s.upload(ctx, v, digest, size)
 	}
@@ -121,7 +122,7 @@ func (s *Store) Put(ctx context.Context, digest string, r io.Reader, size int64)
 
 // upload puts v's content into a temporary object and, if it hashes to
 // digest, copies it to the blob's key. The temporary object is always removed.
-func (s *Store) upload(ctx context.Context, v *verifier, digest string, size int64) error {
+func (s *Store) upload(ctx context.Context, v *blobio.Verifier, digest string, size int64) error {
 	tmp, err := s.tmpKey()
 	if err != nil {
 		return err
@@ -130,26 +131,26 @@ func (s *Store) upload(ctx context.Context, v *verifier, digest string, size int
 
 	// Stop feeding the request once ctx is done, so that the server sees a
 	// truncated body rather than completing an object after removeTemp.
-	body, n, stop, err := compressedBody(&ctxReader{ctx: ctx, r: v}, size)
+	body, n, stop, err := compressedBody(blobio.CtxReader(ctx, v), size)
 	if err == nil {
-		_, err = s.client.PutObject(ctx, s.bucket, tmp, &ctxReader{ctx: ctx, r: body}, n, minio.PutObjectOptions{
+		_, err = s.client.PutObject(ctx, s.bucket, tmp, blobio.CtxReader(ctx, body), n, minio.PutObjectOptions{
 			PartSize:    s.partSize,
 			ContentType: "application/zstd",
 		})
 		stop()
 	}
-	if rerr := v.readErr(ctx); rerr != nil {
+	if rerr := v.ReadErr(ctx); rerr != nil {
 		return rerr
 	} else if err != nil {
 		return fmt.Errorf("upload: %w", err)
 	}
-	if err := v.verify(); err != nil {
+	if err := v.Verify(); err != nil {
 		return err
 	}
 
 	_, err = s.client.CopyObject(ctx,
 		minio.CopyDestOptions{Bucket: s.bucket, Object: s.zkey(digest), ReplaceMetadata: true,
-			UserMetadata: map[string]string{sizeMeta: strconv.FormatInt(v.n, 10)}},
+			UserMetadata: map[string]string{sizeMeta: strconv.FormatInt(v.N(), 10)}},
 		minio.CopySrcOptions{Bucket: s.bucket, Object: tmp},
 	)
 	if err != nil {
@@ -169,7 +170,7 @@ func (s *Store) Open(ctx context.Context, digest string) (io.ReadCloser, error) 
 	}
 	obj, err := s.getObject(ctx, s.zkey(digest), digest)
 	if err == nil {
-		rc, err := newDecompressed(obj)
+		rc, err := blobio.Decompress(obj)
 		if err != nil {
 			obj.Close()
 			return nil, fmt.Errorf("open %s: %w", digest, err)
@@ -248,7 +249,7 @@ func (s *Store) Walk(ctx context.Context, fn func(dagdeck.BlobInfo) error) error
 		if obj.Err != nil {
 			return fmt.Errorf("walk: %w", interpretUnavailable(ctx, obj.Err))
 		}
-		name, compressed := strings.CutSuffix(strings.TrimPrefix(obj.Key, s.blobsPrefix()), compressedSuffix)
+		name, compressed := strings.CutSuffix(strings.TrimPrefix(obj.Key, s.blobsPrefix()), blobio.CompressedSuffix)
 		digest := "sha256:" + name
 		if dagdeck.ValidateDigest(digest) != nil || digest == last {
 			continue
