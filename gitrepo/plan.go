@@ -104,7 +104,8 @@ func (r *Repository) plan(q *fetchRequest) *fetchPlan {
 	has := r.clientHas(q)
 	sent := make(map[int]bool)
 	for _, wi := range r.walkStarts(q) {
-		for j := wi; j >= r.lowest(q, wi); j-- {
+		lo := r.lowest(q, wi)
+		for j := wi; j >= lo; j-- {
 			if has.has(j) {
 				if !q.deepening() {
 					break

@@ -1,7 +1,6 @@
 package metrics
 
 import (
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -80,5 +79,3 @@ func (m *Metrics) BlobUploaded(size int64) {
 // BlobsDeduplicated implements dagdeck.Observer.
 func (m *Metrics) BlobsDeduplicated(size int64) { m.deduplicated.Add(float64(size)) }
 
-// timeSeconds is t as Unix seconds with a fraction.
-func timeSeconds(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }

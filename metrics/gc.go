@@ -53,7 +53,7 @@ func (m *Metrics) GarbageCollected(res *dagdeck.GCResult, d time.Duration) {
 	m.gc.bytes.Add(float64(res.BytesDeleted))
 	m.gc.blobs.Add(float64(res.BlobsDeleted))
 	m.gc.duration.Observe(d.Seconds())
-	m.gc.last.Set(timeSeconds(time.Now()))
+	m.gc.last.SetToCurrentTime()
 	m.gc.lastOnce.Do(func() { m.reg.MustRegister(m.gc.last) })
 	m.artifacts.set(res.BytesKept, int64(res.BlobsKept))
 }

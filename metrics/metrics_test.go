@@ -342,7 +342,12 @@ func TestMetrics_MeasureArtifactStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	var stored float64
-	_ = h.fs.Walk(context.Background(), func(b dagdeck.BlobInfo) error { stored += float64(b.Size); return nil })
+	if err := h.fs.Walk(context.Background(), func(b dagdeck.BlobInfo) error { stored += float64(b.Size); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if stored == 0 {
+		t.Fatal("the deploy stored no blobs")
+	}
 	rec := httptest.NewRecorder()
 	fresh.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
 	want(t, apitest.ParseMetrics(t, rec.Body.Bytes()), stored, "dagdeck_artifact_store_bytes")

@@ -22,19 +22,13 @@ const (
 	maxBufferedBlob = 8 << 20
 )
 
-// compress writes the compressed content of r to w.
-func compress(w io.Writer, r io.Reader) error {
-	_, err := blobio.Compress(w, r)
-	return err
-}
-
 // compressedBody returns the compressed content of r, a blob of the given
 // size (negative if unknown), as an upload body and its length (-1 when it
 // streams). Call stop once the upload is over.
 func compressedBody(r io.Reader, size int64) (body io.Reader, n int64, stop func(), err error) {
 	if size >= 0 && size <= maxBufferedBlob {
 		var buf bytes.Buffer
-		if err := compress(&buf, r); err != nil {
+		if _, err := blobio.Compress(&buf, r); err != nil {
 			return nil, 0, nil, err
 		}
 		return &buf, int64(buf.Len()), func() {}, nil
@@ -43,7 +37,8 @@ func compressedBody(r io.Reader, size int64) (body io.Reader, n int64, stop func
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		pw.CloseWithError(compress(pw, r))
+		_, err := blobio.Compress(pw, r)
+		pw.CloseWithError(err)
 	}()
 	stop = func() {
 		pr.CloseWithError(io.ErrClosedPipe) // unblocks the compressor if the upload gave up

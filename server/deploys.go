@@ -2,21 +2,16 @@ package server
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/dagdeck/dagdeck"
 )
 
 func (s *Server) handleDeployList(w http.ResponseWriter, r *http.Request) {
-	limit := 0
-	if v := r.URL.Query().Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			s.error(w, r, dagdeck.Errorf(dagdeck.EINVALID, "limit %q: want a positive number", v))
-			return
-		}
-		limit = n
+	limit, err := queryLimit(r)
+	if err != nil {
+		s.error(w, r, err)
+		return
 	}
 	page, err := s.svc.History.ListDeploys(ctx(r), r.PathValue("id"), r.URL.Query().Get("cursor"), limit)
 	if err != nil {

@@ -2,7 +2,6 @@ package server
 
 import (
 	"net/http"
-	"net/url"
 	"strconv"
 
 	"github.com/dagdeck/dagdeck"
@@ -10,7 +9,7 @@ import (
 
 func (s *Server) handleDeploymentDiff(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	opts, err := diffOptions(q)
+	opts, err := diffOptions(r)
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -24,7 +23,8 @@ func (s *Server) handleDeploymentDiff(w http.ResponseWriter, r *http.Request) {
 }
 
 // diffOptions reads part, contents, cursor and limit.
-func diffOptions(q url.Values) (dagdeck.DiffOptions, error) {
+func diffOptions(r *http.Request) (dagdeck.DiffOptions, error) {
+	q := r.URL.Query()
 	opts := dagdeck.DiffOptions{Part: q.Get("part"), Cursor: q.Get("cursor")}
 	if v := q.Get("contents"); v != "" {
 		b, err := strconv.ParseBool(v)
@@ -33,12 +33,7 @@ func diffOptions(q url.Values) (dagdeck.DiffOptions, error) {
 		}
 		opts.Contents = b
 	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return opts, dagdeck.Errorf(dagdeck.EINVALID, "limit %q: want a positive number", v)
-		}
-		opts.Limit = n
-	}
-	return opts, nil
+	var err error
+	opts.Limit, err = queryLimit(r)
+	return opts, err
 }

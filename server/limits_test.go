@@ -60,7 +60,9 @@ func trickle(t *testing.T, addr, head string, body string, gap time.Duration) st
 		}
 		time.Sleep(gap)
 	}
-	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if err := conn.SetReadDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
 	line, err := bufio.NewReader(conn).ReadString('\n')
 	if err != nil {
 		return ""
@@ -69,11 +71,13 @@ func trickle(t *testing.T, addr, head string, body string, gap time.Duration) st
 }
 
 func TestServer_SlowBodies(t *testing.T) {
-	addr, token := limitedServer(t, server.Limits{ReadIdle: 300 * time.Millisecond})
+	// The gaps between bytes (100 ms) are a tenth of ReadIdle, so a loaded
+	// machine cannot turn a live upload into a stalled one.
+	addr, token := limitedServer(t, server.Limits{ReadIdle: time.Second})
 	t.Run("AnonymousBodyMustArriveInTime", func(t *testing.T) {
-		got := trickle(t, addr, "POST /form HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n", strings.Repeat("a", 20), 100*time.Millisecond)
+		got := trickle(t, addr, "POST /form HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n", strings.Repeat("a", 40), 100*time.Millisecond)
 		if strings.Contains(got, " 200 ") || strings.Contains(got, " 303 ") {
-			t.Fatalf("a login form trickled over 2 s was served: %q", got)
+			t.Fatalf("a login form trickled over 4 s was served: %q", got)
 		}
 	})
 	t.Run("LiveUploadGoesOn", func(t *testing.T) {

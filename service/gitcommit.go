@@ -123,8 +123,8 @@ func latestCommit(ctx context.Context, tx dagdeck.Tx, deploymentID string) (gitr
 }
 
 // commitTree prepares, outside any transaction, the tree of the deploy
-// that will be finalized: nil when it cannot be finalized now (the
-// transaction then says why).
+// that will be finalized: nil when it cannot be finalized now (not
+// INITIALIZED, or blobs missing: the transaction then says why).
 func (s *Service) commitTree(ctx context.Context, deploymentIDOrName, deployID string) (*gitrepo.Tree, error) {
 	var d *dagdeck.Deploy
 	err := s.store.View(ctx, func(tx dagdeck.Tx) error {
@@ -138,15 +138,13 @@ func (s *Service) commitTree(ctx context.Context, deploymentIDOrName, deployID s
 	if err != nil || d.Status != dagdeck.DeployInitialized {
 		return nil, nil
 	}
-	manifests, err := s.manifestsOf(ctx, d)
-	if err != nil {
-		return nil, nil
-	}
-	if missing, err := s.missing(ctx, manifests); err != nil || len(missing) > 0 {
-		return nil, err
-	}
 	if err := s.BackfillCommits(ctx, d.DeploymentID); err != nil {
 		return nil, fmt.Errorf("backfill commits: %w", err)
 	}
-	return s.deployTree(ctx, d)
+	t, err := s.deployTree(ctx, d)
+	if dagdeck.ErrorCode(err) == dagdeck.ENOTFOUND {
+		// A blob is missing: the transaction checks them all and names them.
+		return nil, nil
+	}
+	return t, err
 }

@@ -203,14 +203,16 @@ func (s *Service) send(ctx context.Context, client *http.Client, timeout time.Du
 		return 0, err
 	}
 	// The timestamp is the wall clock's: receivers compare it with theirs.
-	signature, err := sign(w, s.Now(), m.EventID, time.Now(), m.Body)
+	// The header and the signature must carry the same second.
+	ts := time.Now()
+	signature, err := sign(w, s.Now(), m.EventID, ts, m.Body)
 	if err != nil {
 		return 0, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "dagdeck-webhooks")
 	req.Header.Set("webhook-id", m.EventID)
-	req.Header.Set("webhook-timestamp", strconv.FormatInt(time.Now().Unix(), 10))
+	req.Header.Set("webhook-timestamp", strconv.FormatInt(ts.Unix(), 10))
 	req.Header.Set("webhook-signature", signature)
 	res, err := client.Do(req)
 	if err != nil {

@@ -153,7 +153,7 @@ func TestUI_BrowserTaskLogFollows(t *testing.T) {
 		t.Fatal(err)
 	}
 	tb.until(`document.querySelector("#task-log").textContent.includes("1200 rows loaded")`)
-	ended := time.Now().UTC()
+	ended := e.clock.Now()
 	running.State, running.EndedAt = dagdeck.TaskSuccess, &ended
 	if err := b.UpdateTaskInstance(ctx, h.Deployment.ID, running); err != nil {
 		t.Fatal(err)

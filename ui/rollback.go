@@ -29,12 +29,12 @@ type rollbackDone struct {
 	URL     string          `json:"url"`
 }
 
-// handleRollbackPlan shows what rolling back to a deploy would do: in the
-// dialog (for the UI's JavaScript) or as a page of its own.
 // uiRollbackWaitSeconds is how long a rollback confirmed in the web UI
 // waits for a deploy in progress to finish.
 const uiRollbackWaitSeconds = 20
 
+// handleRollbackPlan shows what rolling back to a deploy would do: in the
+// dialog (for the UI's JavaScript) or as a page of its own.
 func (u *UI) handleRollbackPlan(w http.ResponseWriter, r *http.Request, v *visit) {
 	view := &planView{InDialog: isFetch(r), BackURL: "/deployments/" + url.PathEscape(r.PathValue("name"))}
 	res, err := u.svc.Rollbacks.Rollback(r.Context(), r.PathValue("name"), r.PathValue("deployId"), dagdeck.RollbackRequest{DryRun: true})

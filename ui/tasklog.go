@@ -30,16 +30,12 @@ func ended(state string) bool {
 func (u *UI) handleTaskLog(w http.ResponseWriter, r *http.Request, v *visit) {
 	offset, _ := strconv.Atoi(r.URL.Query().Get("offset"))
 	ti, log, err := u.svc.Runtime.TaskTry(r.Context(), r.PathValue("name"), r.PathValue("id"), max(offset, 0))
-	if isFetch(r) {
-		if err != nil {
-			writeJSONError(w, http.StatusNotFound, dagdeck.ErrorCode(err), dagdeck.ErrorMessage(err))
-			return
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"state": ti.State, "chunk": string(log), "offset": max(offset, 0) + len(log), "ended": ended(ti.State)})
+	if err != nil {
+		u.serviceError(w, r, v, err) // JSON with the error's own status for the page's polls
 		return
 	}
-	if err != nil {
-		u.serviceError(w, r, v, err)
+	if isFetch(r) {
+		writeJSON(w, http.StatusOK, map[string]any{"state": ti.State, "chunk": string(log), "offset": max(offset, 0) + len(log), "ended": ended(ti.State)})
 		return
 	}
 	dep, err := u.svc.Deployments.FindDeployment(r.Context(), r.PathValue("name"))
