@@ -1,7 +1,6 @@
 package metrics
 
 import (
-
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/dagdeck/dagdeck"
@@ -78,4 +77,3 @@ func (m *Metrics) BlobUploaded(size int64) {
 
 // BlobsDeduplicated implements dagdeck.Observer.
 func (m *Metrics) BlobsDeduplicated(size int64) { m.deduplicated.Add(float64(size)) }
-
