@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
+	"github.com/dagdeck/dagdeck/cli"
 
 	"github.com/spf13/cobra"
 
@@ -49,8 +49,8 @@ printed once. It is recorded in the audit log as done by the system.`,
 			if err != nil {
 				return err
 			}
-			if f := cmd.Flags().Lookup("output"); f != nil && f.Value.String() == "json" {
-				return json.NewEncoder(cmd.OutOrStdout()).Encode(map[string]any{"token": t, "secret": secret})
+			if cli.JSONOutput(cmd) {
+				return cli.PrintJSON(cmd.OutOrStdout(), map[string]any{"token": t, "secret": secret})
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Created admin token %s (%s). Secret (shown only now):\n%s\n", t.Name, t.ID, secret)
 			return nil

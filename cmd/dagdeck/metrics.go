@@ -48,7 +48,6 @@ func (m *Main) listenMetrics() error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.metrics.Handler())
-	m.metricsLn = ln
 	m.metricsHTTP = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := m.metricsHTTP.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -56,14 +55,6 @@ func (m *Main) listenMetrics() error {
 		}
 	}()
 	return nil
-}
-
-// MetricsURL is the URL of /metrics on MetricsAddr, or "" without one.
-func (m *Main) MetricsURL() string {
-	if m.metricsLn == nil {
-		return ""
-	}
-	return "http://" + m.metricsLn.Addr().String() + "/metrics"
 }
 
 // measureArtifacts learns the artifact store's size once, so the metric

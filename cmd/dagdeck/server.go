@@ -66,7 +66,6 @@ type Main struct {
 	cancel    context.CancelFunc
 	done      chan struct{}
 
-	metricsLn   net.Listener
 	metricsHTTP *http.Server
 }
 
