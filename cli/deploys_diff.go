@@ -84,7 +84,7 @@ func runDeploysDiff(ctx context.Context, f *factory, o diffOptions) error {
 	case o.image:
 		opts.Part = dagdeck.ManifestImage
 	}
-	p := &diffPrinter{out: f.out, color: f.color()}
+	p := &diffPrinter{out: f.out, color: f.colors().on, escape: f.stdoutTTY()}
 	stream := !f.json() && !o.stat
 	var all *dagdeck.DeployDiff
 	err := f.client().EachDiffPage(ctx, o.deployment, o.from, o.to, opts, func(page *dagdeck.DeployDiff) error {
@@ -93,7 +93,7 @@ func runDeploysDiff(ctx context.Context, f *factory, o diffOptions) error {
 			if stream && !o.nameOnly {
 				p.notes(codeChanges(page, opts.Part))
 			}
-		} else {
+		} else if !stream { // streamed pages are printed, not kept
 			all.Files = append(all.Files, page.Files...)
 		}
 		if stream {
@@ -135,9 +135,13 @@ func codeChanges(d *dagdeck.DeployDiff, part string) []string {
 }
 
 // diffPrinter writes FileDiffs as a unified diff, in colour on a terminal.
+// On a terminal, control characters in paths and contents are shown
+// visibly (see visible) so a file cannot rewrite the screen; piped, the
+// diff stays byte for byte what patch and git apply expect.
 type diffPrinter struct {
-	out   io.Writer
-	color bool
+	out    io.Writer
+	color  bool
+	escape bool
 }
 
 // ANSI colours, as git uses them.
@@ -152,7 +156,7 @@ const (
 func (p *diffPrinter) files(files []dagdeck.FileDiff, nameOnly bool) {
 	for i := range files {
 		if nameOnly {
-			fmt.Fprintln(p.out, files[i].Path)
+			p.line("", files[i].Path)
 		} else {
 			p.file(&files[i])
 		}
@@ -169,6 +173,9 @@ func (p *diffPrinter) notes(lines []string) {
 
 // line writes one line, coloured when it should be.
 func (p *diffPrinter) line(color, text string) {
+	if p.escape {
+		text = visible(text)
+	}
 	if p.color && color != "" {
 		fmt.Fprintln(p.out, color+text+ansiReset)
 		return

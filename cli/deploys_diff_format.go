@@ -78,13 +78,13 @@ func lineColor(l string) string {
 func printDiffStat(out io.Writer, files []dagdeck.FileDiff) {
 	width := 0
 	for _, fd := range files {
-		width = max(width, len(fd.Path))
+		width = max(width, len(cell(fd.Path)))
 	}
 	adds, dels := 0, 0
 	for _, fd := range files {
 		adds += fd.Additions
 		dels += fd.Deletions
-		fmt.Fprintf(out, " %-*s | %s\n", width, fd.Path, statCell(&fd))
+		fmt.Fprintf(out, " %-*s | %s\n", width, cell(fd.Path), statCell(&fd))
 	}
 	if len(files) > 0 {
 		fmt.Fprintln(out, statSummary(len(files), adds, dels))

@@ -160,13 +160,14 @@ func TestDeploysDiff_Colour(t *testing.T) {
 		name    string
 		noColor string
 		want    bool
-	}{{"Terminal", "", true}, {"NoColor", "1", false}} {
+		term    string
+	}{{"Terminal", "", true, "xterm"}, {"NoColor", "1", false, "xterm"}, {"DumbTerminal", "", false, "dumb"}} {
 		t.Run(tt.name, func(t *testing.T) {
 			api, tio := newDiffTest(t, diffPages())
 			tio.f.stdoutTTY = func() bool { return true }
 			server := tio.f.getenv("DAGDECK_SERVER")
 			tio.f.getenv = func(k string) string {
-				return map[string]string{"DAGDECK_SERVER": server, "NO_COLOR": tt.noColor}[k]
+				return map[string]string{"DAGDECK_SERVER": server, "NO_COLOR": tt.noColor, "TERM": tt.term}[k]
 			}
 			if code := tio.run("deploys", "diff", "#1", "-d", "etl"); code != 0 {
 				t.Fatalf("exit %d: %s (%v)", code, tio.errOut, api.requests)
@@ -179,6 +180,29 @@ func TestDeploysDiff_Colour(t *testing.T) {
 				t.Errorf("coloured removed line: %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestDeploysDiff_ControlCharacters: on a terminal a file's escape
+// sequences are shown visibly, as in every other output; piped, the diff
+// keeps the bytes that patch needs.
+func TestDeploysDiff_ControlCharacters(t *testing.T) {
+	pages := []*dagdeck.DeployDiff{{From: &dagdeck.Deploy{ID: "d1", Sequence: 1}, To: &dagdeck.Deploy{ID: "d2", Sequence: 2}, Stat: dagdeck.DiffStat{Files: 1, Changed: 1},
+		Files: []dagdeck.FileDiff{{Path: "include/x\x1b]0;owned\x07.sh", Part: "image", Status: dagdeck.FileModified, OldMode: "100644", NewMode: "100644", Content: dagdeck.ContentText, Additions: 1, Deletions: 1,
+			Hunks: []dagdeck.DiffHunk{{OldStart: 1, OldLines: 1, NewStart: 1, NewLines: 1, Lines: []string{"-echo old", "+echo \x1b[2J"}}}}}}}
+	for _, tty := range []bool{true, false} {
+		api, tio := newDiffTest(t, pages)
+		tio.f.stdoutTTY = func() bool { return tty }
+		if code := tio.run("deploys", "diff", "#1", "-d", "etl"); code != 0 {
+			t.Fatalf("exit %d: %s (%v)", code, tio.errOut, api.requests)
+		}
+		out := tio.out.String()
+		if tty && (strings.ContainsRune(out, 0x07) || strings.Contains(out, "\x1b[2J") || !strings.Contains(out, "+echo ^[[2J") || !strings.Contains(out, "x^[]0;owned^G.sh")) {
+			t.Errorf("on a terminal, control characters reached it raw:\n%q", out)
+		}
+		if !tty && !strings.Contains(out, "+echo \x1b[2J\n") {
+			t.Errorf("piped, the diff's bytes changed:\n%q", out)
+		}
 	}
 }
 

@@ -149,12 +149,6 @@ func retryReason(err error) string {
 	return "cannot reach the server (" + err.Error() + ")"
 }
 
-// color reports whether output may be coloured: stdout is a terminal and
-// NO_COLOR is not set (https://no-color.org).
-func (f *factory) color() bool {
-	return f.stdoutTTY() && f.getenv("NO_COLOR") == ""
-}
-
 // json reports whether -o json was given.
 func (f *factory) json() bool { return f.output == outputJSON }
 
