@@ -130,16 +130,22 @@ func (s *Service) archiveManifests(ctx context.Context, deploymentIDOrName, depl
 	if d.ImageDigest == "" && d.DagBundleDigest == "" {
 		return nil, nil, dagdeck.Errorf(dagdeck.ENOTFOUND, "%s has no packaged code", d)
 	}
+	ms, err := s.codeManifests(ctx, d)
+	return d, ms, err
+}
+
+// codeManifests returns a deploy's code as the runtime materializes it (see
+// dagdeck.CodeManifests). ENOTFOUND once a manifest is gone.
+func (s *Service) codeManifests(ctx context.Context, d *dagdeck.Deploy) ([]*dagdeck.Manifest, error) {
 	image, err := s.loadManifestIfAny(ctx, d.ImageDigest)
 	if err != nil {
-		return d, nil, err
+		return nil, err
 	}
 	dags, err := s.loadManifestIfAny(ctx, d.DagBundleDigest)
 	if err != nil {
-		return d, nil, err
+		return nil, err
 	}
-	ms, err := dagdeck.CodeManifests(image, dags)
-	return d, ms, err
+	return dagdeck.CodeManifests(image, dags)
 }
 
 // loadManifestIfAny is LoadManifest, or nil for no digest.

@@ -28,6 +28,7 @@ func (s *Service) FinalizeDeploy(ctx context.Context, deploymentIDOrName, deploy
 		return nil, err
 	}
 	var d *dagdeck.Deploy
+	var name string
 	err = s.store.Update(ctx, func(tx dagdeck.Tx) error {
 		if err := tx.LockGC(ctx, false); err != nil {
 			return err
@@ -36,6 +37,7 @@ func (s *Service) FinalizeDeploy(ctx context.Context, deploymentIDOrName, deploy
 		if err != nil {
 			return err
 		}
+		name = dep.Name
 		if d, err = s.findDeployOf(ctx, tx, dep, deployID); err != nil {
 			return err
 		}
@@ -76,7 +78,7 @@ func (s *Service) FinalizeDeploy(ctx context.Context, deploymentIDOrName, deploy
 	}
 	s.logger.Info("deploy finalized", "deployment", d.DeploymentID, "deploy", d.ID, "imageTag", d.ImageTag, "runtime", d.RuntimeVersion)
 	s.activated(ctx, d)
-	s.deployFinished(ctx, d, dagdeck.OutcomeDeployed)
+	s.deployFinished(name, d, dagdeck.OutcomeDeployed)
 	return s.withEligibility(ctx, d)
 }
 

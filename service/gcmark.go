@@ -99,19 +99,11 @@ func (s *Service) gcRefresh(ctx context.Context, tx dagdeck.Tx, m *gcMarks) erro
 			return err
 		}
 	}
-	marks, err := tx.ListMarks(ctx, "")
+	pinned, err := withPinned(ctx, tx, nil, s.Now())
 	if err != nil {
 		return err
 	}
-	now := s.Now()
-	for _, mk := range marks {
-		if mk.Kind != dagdeck.MarkPin || !mk.Active(now) {
-			continue
-		}
-		d, err := tx.FindDeploy(ctx, mk.DeployID)
-		if err != nil {
-			return err
-		}
+	for _, d := range pinned {
 		if err := s.gcKeepDeploy(ctx, m, d); err != nil {
 			return err
 		}

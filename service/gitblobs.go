@@ -24,24 +24,13 @@ const (
 // DAG bundle's, the bundle owning dags/ when there is one (as the runtime
 // materializes it). ENOTFOUND once a manifest is gone.
 func (s *Service) codeFiles(ctx context.Context, d *dagdeck.Deploy) ([]dagdeck.ManifestFile, error) {
-	var files []dagdeck.ManifestFile
-	if d.ImageDigest != "" {
-		img, err := s.LoadManifest(ctx, d.ImageDigest)
-		if err != nil {
-			return nil, err
-		}
-		for _, f := range img.Files {
-			if d.DagBundleDigest == "" || !dagdeck.IsDAGPath(f.Path) {
-				files = append(files, f)
-			}
-		}
+	ms, err := s.codeManifests(ctx, d)
+	if err != nil {
+		return nil, err
 	}
-	if d.DagBundleDigest != "" {
-		dags, err := s.LoadManifest(ctx, d.DagBundleDigest)
-		if err != nil {
-			return nil, err
-		}
-		files = append(files, dags.Files...)
+	var files []dagdeck.ManifestFile
+	for _, m := range ms {
+		files = append(files, m.Files...)
 	}
 	return files, nil
 }

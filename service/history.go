@@ -238,11 +238,13 @@ func (s *Service) UpdateDeploy(ctx context.Context, deploymentIDOrName, deployID
 		return nil, dagdeck.Errorf(dagdeck.EINVALID, "status can only be set to %s (to cancel an unfinished deploy)", dagdeck.DeployFailed)
 	}
 	var d *dagdeck.Deploy
+	var name string
 	err := s.store.Update(ctx, func(tx dagdeck.Tx) error {
 		dep, err := lockDeployment(ctx, tx, deploymentIDOrName)
 		if err != nil {
 			return err
 		}
+		name = dep.Name
 		if d, err = s.findDeployOf(ctx, tx, dep, deployID); err != nil {
 			return err
 		}
@@ -269,7 +271,7 @@ func (s *Service) UpdateDeploy(ctx context.Context, deploymentIDOrName, deployID
 		return nil, err
 	}
 	if upd.Status != nil {
-		s.deployFinished(ctx, d, dagdeck.OutcomeCancelled)
+		s.deployFinished(name, d, dagdeck.OutcomeCancelled)
 	}
 	return s.withEligibility(ctx, d)
 }
@@ -323,6 +325,7 @@ type failure struct {
 func (s *Service) failIfStillInitialized(ctx context.Context, deploymentID, deployID string, now time.Time, f failure) (bool, error) {
 	failed := false
 	var d *dagdeck.Deploy
+	var name string
 	err := s.store.Update(ctx, func(tx dagdeck.Tx) (err error) {
 		if err := tx.LockDeployment(ctx, deploymentID); err != nil {
 			return err
@@ -341,13 +344,14 @@ func (s *Service) failIfStillInitialized(ctx context.Context, deploymentID, depl
 		if err != nil {
 			return err
 		}
+		name = dep.Name
 		actor := dagdeck.SystemActor(f.actor)
 		c := deployChange(dagdeck.AuditDeployFailed, d, nil)
 		c.event = deployEvent(dagdeck.EventDeployFailed, dep, d, actor)
 		return s.record(dagdeck.NewContextWithActor(ctx, actor), tx, c)
 	})
 	if err == nil && failed {
-		s.deployFinished(ctx, d, dagdeck.OutcomeFailed)
+		s.deployFinished(name, d, dagdeck.OutcomeFailed)
 	}
 	return failed, err
 }

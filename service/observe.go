@@ -53,22 +53,12 @@ func rollbackEvent(err error, d time.Duration) dagdeck.RollbackEvent {
 	return e
 }
 
-// deployFinished tells the observer that d ended with outcome, naming its
-// Deployment (by id if the name cannot be read).
-func (s *Service) deployFinished(ctx context.Context, d *dagdeck.Deploy, outcome string) {
-	if s.observer == nil {
-		return
+// deployFinished tells the observer that d, of the Deployment named
+// deploymentName, ended with outcome.
+func (s *Service) deployFinished(deploymentName string, d *dagdeck.Deploy, outcome string) {
+	if s.observer != nil {
+		s.observer.DeployFinished(dagdeck.DeployEvent{Deployment: deploymentName, Deploy: d, Outcome: outcome})
 	}
-	name := d.DeploymentID
-	ctx = context.WithoutCancel(ctx) // the deploy is done; name it even if the client left
-	_ = s.store.View(ctx, func(tx dagdeck.Tx) error {
-		dep, err := tx.FindDeployment(ctx, d.DeploymentID)
-		if err == nil {
-			name = dep.Name
-		}
-		return err
-	})
-	s.observer.DeployFinished(dagdeck.DeployEvent{Deployment: name, Deploy: d, Outcome: outcome})
 }
 
 // storedBytes returns the bytes of the distinct files req's manifests list
