@@ -57,15 +57,7 @@ func Normalize(serverURL string) string { return strings.TrimRight(serverURL, "/
 
 // Load returns the token stored for serverURL, or ErrNotFound.
 func Load(serverURL string) (token string, err error) {
-	f, err := read()
-	if err != nil {
-		return "", err
-	}
-	s, ok := f.Servers[Normalize(serverURL)]
-	if !ok || s.Token == "" {
-		return "", ErrNotFound
-	}
-	return s.Token, nil
+	return lookup(serverURL, func(s server) string { return s.Token })
 }
 
 // Default returns the default server URL, or "" if none is stored or the
@@ -83,42 +75,42 @@ func Default() (serverURL string) {
 // temporary file and a rename, so a crash leaves the old file or the new one.
 // It changes nothing and fails if the existing file cannot be parsed.
 func Save(serverURL, token string) error {
-	f, err := read()
-	if errors.Is(err, ErrNotFound) {
-		f, err = &file{}, nil
-	}
-	if err != nil {
-		return err
-	}
-	if f.Servers == nil {
-		f.Servers = map[string]server{}
-	}
-	key := Normalize(serverURL)
-	s := f.Servers[key]
-	s.Token = token
-	f.Servers[key] = s
-	f.Default = key
-	return write(f)
+	return update(serverURL, func(f *file, key string, s *server) {
+		s.Token = token
+		f.Default = key
+	})
 }
 
 // LoadDeployment returns the default Deployment stored for serverURL, or
 // ErrNotFound.
 func LoadDeployment(serverURL string) (string, error) {
-	f, err := read()
-	if err != nil {
-		return "", err
-	}
-	s, ok := f.Servers[Normalize(serverURL)]
-	if !ok || s.Deployment == "" {
-		return "", ErrNotFound
-	}
-	return s.Deployment, nil
+	return lookup(serverURL, func(s server) string { return s.Deployment })
 }
 
 // SaveDeployment stores name as the default Deployment of serverURL (""
 // removes it), keeping the tokens and the default server. It writes the
 // file like Save and fails, changing nothing, if it cannot be parsed.
 func SaveDeployment(serverURL, name string) error {
+	return update(serverURL, func(_ *file, _ string, s *server) { s.Deployment = name })
+}
+
+// lookup returns the field of serverURL's entry that field picks, or
+// ErrNotFound when there is no entry or the field is empty.
+func lookup(serverURL string, field func(server) string) (string, error) {
+	f, err := read()
+	if err != nil {
+		return "", err
+	}
+	s, ok := f.Servers[Normalize(serverURL)]
+	if !ok || field(s) == "" {
+		return "", ErrNotFound
+	}
+	return field(s), nil
+}
+
+// update applies change to serverURL's entry (created if missing) and to
+// the file, then writes it; nothing changes if the file cannot be parsed.
+func update(serverURL string, change func(f *file, key string, s *server)) error {
 	f, err := read()
 	if errors.Is(err, ErrNotFound) {
 		f, err = &file{}, nil
@@ -131,7 +123,7 @@ func SaveDeployment(serverURL, name string) error {
 	}
 	key := Normalize(serverURL)
 	s := f.Servers[key]
-	s.Deployment = name
+	change(f, key, &s)
 	f.Servers[key] = s
 	return write(f)
 }
