@@ -187,6 +187,10 @@ type AuditTx interface {
 type RequestInfo struct {
 	ID         string
 	ClientAddr string
+	// BaseURL is the server's public URL as the client reached it: the
+	// configured public URL, or the request's scheme and Host (https
+	// through a trusted proxy that says so). Links handed out start with it.
+	BaseURL string
 }
 
 type requestKey struct{}

@@ -1,10 +1,21 @@
 package dagdeck
 
 import (
+	"net/url"
 	"regexp"
 	"slices"
 	"time"
 )
+
+// GitPrefix is the path under which Deployments are served as read-only
+// git repositories: <GitPrefix><name>.git.
+const GitPrefix = "/git/"
+
+// GitURL is the clone URL of the named Deployment on the server reached at
+// baseURL (see RequestInfo.BaseURL).
+func GitURL(baseURL, deployment string) string {
+	return baseURL + GitPrefix + url.PathEscape(deployment) + ".git"
+}
 
 // Deployment is one pipeline environment: its settings and the code it
 // currently runs (the code state of its current deploy).

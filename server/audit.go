@@ -25,7 +25,7 @@ func (s *Server) identify(next http.Handler) http.Handler {
 			id = dagdeck.NewID()
 		}
 		w.Header().Set(requestIDHeader, id)
-		ctx := dagdeck.NewContextWithRequest(r.Context(), dagdeck.RequestInfo{ID: id, ClientAddr: s.clientAddr(r)})
+		ctx := dagdeck.NewContextWithRequest(r.Context(), dagdeck.RequestInfo{ID: id, ClientAddr: s.clientAddr(r), BaseURL: s.baseURL(r)})
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

@@ -3,7 +3,6 @@ package server
 import (
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/dagdeck/dagdeck"
@@ -12,7 +11,7 @@ import (
 
 // GitPrefix is where Deployments are served as git repositories:
 // <GitPrefix><name>.git.
-const GitPrefix = "/git/"
+const GitPrefix = dagdeck.GitPrefix
 
 // gitOps are the smart HTTP operations, as path suffixes.
 var gitOps = []string{gitrepo.OpInfoRefs, gitrepo.OpUploadPack, gitrepo.OpReceivePack}
@@ -130,6 +129,6 @@ func (s *Server) viaTrustedProxy(r *http.Request) bool {
 // withGitURL returns a copy of d with its gitUrl set.
 func (s *Server) withGitURL(r *http.Request, d *dagdeck.Deployment) *dagdeck.Deployment {
 	c := *d
-	c.GitURL = s.baseURL(r) + GitPrefix + url.PathEscape(d.Name) + ".git"
+	c.GitURL = dagdeck.GitURL(s.baseURL(r), d.Name)
 	return &c
 }

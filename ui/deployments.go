@@ -97,7 +97,7 @@ func (u *UI) handleDeployment(w http.ResponseWriter, r *http.Request, v *visit) 
 		u.serviceError(w, r, v, err)
 		return
 	}
-	view.GitURL = u.gitURL(r, view.Deployment.Name)
+	view.GitURL = dagdeck.GitURL(dagdeck.RequestFromContext(r.Context()).BaseURL, view.Deployment.Name)
 	if id := r.URL.Query().Get("rolledback"); id != "" {
 		if d, err := u.svc.History.FindDeploy(r.Context(), view.Deployment.ID, id); err == nil && d.RollbackFromID != "" {
 			view.Flash = rolledBackMessage(d, u.restoredOf(r.Context(), d))

@@ -18,8 +18,9 @@ func TestUI_DeploymentPageGit(t *testing.T) {
 	if page.StatusCode != http.StatusOK {
 		t.Fatalf("status %d", page.StatusCode)
 	}
-	if !strings.Contains(page.body, `value="git clone http://`) || !strings.Contains(page.body, `/git/prod.git"`) || !strings.Contains(page.body, "data-copy-from=") {
-		t.Errorf("the page has no copyable git clone command")
+	// The same URL the API's gitUrl gives, made by the server from the request.
+	if want := `value="git clone ` + dagdeck.GitURL(e.URL, "prod") + `"`; !strings.Contains(page.body, want) || !strings.Contains(page.body, "data-copy-from=") {
+		t.Errorf("the page has no copyable %s", want)
 	}
 	if len(h.Current.BundleCommit) != 40 {
 		t.Fatalf("the current deploy has bundle commit %q", h.Current.BundleCommit)

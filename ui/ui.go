@@ -3,7 +3,6 @@ package ui
 import (
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/dagdeck/dagdeck"
@@ -23,8 +22,6 @@ type UI struct {
 	events        *broker
 	throttle      *loginThrottle
 	secureCookies bool
-	// publicURL, if set, is the server's base URL for links (git clone URLs).
-	publicURL string
 }
 
 // Option configures a UI.
@@ -37,13 +34,12 @@ func WithLogger(l *slog.Logger) Option { return func(u *UI) { u.logger = l } }
 // server behind a proxy that terminates TLS. Over TLS they are Secure anyway.
 func WithSecureCookies(on bool) Option { return func(u *UI) { u.secureCookies = on } }
 
-// WithPublicURL sets the server's public base URL, which git clone URLs
-// start with; without it they are made from each request's Host. An https
-// URL also makes cookies Secure, as behind a proxy that terminates TLS the
-// server itself sees plain HTTP.
+// WithPublicURL tells the UI the server's public base URL (the server sets
+// the links, see dagdeck.RequestInfo.BaseURL): an https URL makes cookies
+// Secure, as behind a proxy that terminates TLS the server itself sees
+// plain HTTP.
 func WithPublicURL(u string) Option {
 	return func(ui *UI) {
-		ui.publicURL = strings.TrimSuffix(u, "/")
 		if strings.HasPrefix(strings.ToLower(u), "https://") {
 			ui.secureCookies = true
 		}
@@ -119,16 +115,3 @@ func securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// gitURL is the URL of a Deployment's git repository, as the request
-// reached the server.
-func (u *UI) gitURL(r *http.Request, name string) string {
-	base := u.publicURL
-	if base == "" {
-		scheme := "http"
-		if r.TLS != nil {
-			scheme = "https"
-		}
-		base = scheme + "://" + r.Host
-	}
-	return base + "/git/" + url.PathEscape(name) + ".git"
-}

@@ -1,0 +1,14 @@
+package dagdeck
+
+import "testing"
+
+func TestGitURL(t *testing.T) {
+	for _, tt := range []struct{ base, name, want string }{
+		{"https://dagdeck.example.com", "etl-prod", "https://dagdeck.example.com/git/etl-prod.git"},
+		{"http://127.0.0.1:8080", "a b", "http://127.0.0.1:8080/git/a%20b.git"},
+	} {
+		if got := GitURL(tt.base, tt.name); got != tt.want {
+			t.Errorf("GitURL(%q, %q) = %q, want %q", tt.base, tt.name, got, tt.want)
+		}
+	}
+}
