@@ -6,8 +6,6 @@ import (
 	"github.com/dagdeck/dagdeck"
 )
 
-// DAGDir is the project folder whose files form the DAG bundle.
-const DAGDir = dagdeck.DAGDir
 
 // Project is a packed project folder.
 type Project struct {
@@ -40,19 +38,17 @@ func newProject(dir, version string, entries []packEntry) *Project {
 	return p
 }
 
-// isDAGPath reports whether the project path p belongs to the DAG bundle.
-func isDAGPath(p string) bool { return dagdeck.IsDAGPath(p) }
 
 // Image returns the image manifest: every file except those under dags/
 // when dagDeploy is true (the DAGs then ship as their own bundle); all files
 // when false.
 func (p *Project) Image(dagDeploy bool) *dagdeck.Manifest {
-	return p.manifest(dagdeck.ManifestImage, func(path string) bool { return !dagDeploy || !isDAGPath(path) })
+	return p.manifest(dagdeck.ManifestImage, func(path string) bool { return !dagDeploy || !dagdeck.IsDAGPath(path) })
 }
 
 // DAGs returns the DAG bundle manifest: the files under dags/.
 func (p *Project) DAGs() *dagdeck.Manifest {
-	return p.manifest(dagdeck.ManifestDAGs, isDAGPath)
+	return p.manifest(dagdeck.ManifestDAGs, dagdeck.IsDAGPath)
 }
 
 // manifest returns a manifest of the given kind with the files keep accepts.

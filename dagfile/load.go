@@ -13,8 +13,6 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// DagsDir is the directory of the bundle that LoadDir reads.
-const DagsDir = dagdeck.DAGDir
 
 // xcomSince is the runtime version that brought XCom.
 var xcomSince = dagdeck.FeatureXCom.Since
@@ -30,7 +28,7 @@ func LoadDir(fsys fs.FS, opts Options) ([]*Dag, []*ImportError) {
 	seen := map[string]*Dag{}
 	walk := func(name string, d fs.DirEntry, err error) error {
 		if err != nil {
-			if name != DagsDir || !errors.Is(err, fs.ErrNotExist) {
+			if name != dagdeck.DAGDir || !errors.Is(err, fs.ErrNotExist) {
 				errs = append(errs, &ImportError{File: name, Message: fmt.Sprintf("read: %v", err)})
 			}
 			return nil
@@ -60,7 +58,7 @@ func LoadDir(fsys fs.FS, opts Options) ([]*Dag, []*ImportError) {
 		}
 		return nil
 	}
-	_ = fs.WalkDir(fsys, DagsDir, walk) // walk never returns an error
+	_ = fs.WalkDir(fsys, dagdeck.DAGDir, walk) // walk never returns an error
 	return dags, errs
 }
 

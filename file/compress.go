@@ -50,16 +50,6 @@ func readHeader(r io.Reader) (int64, error) {
 	return int64(binary.LittleEndian.Uint64(h[8:])), nil
 }
 
-// compressedSize returns the content size of the compressed blob at path.
-func compressedSize(path string) (int64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	return readHeader(f)
-}
-
 // openCompressed returns a reader of the content of the compressed blob in
 // f; closing it closes f.
 func openCompressed(f *os.File) (io.ReadCloser, error) {

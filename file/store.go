@@ -222,15 +222,25 @@ func (s *Store) Stat(ctx context.Context, digest string) (dagdeck.BlobInfo, erro
 // info describes the blob file at path; a compressed one's size is read
 // from its header.
 func (s *Store) info(digest, path string, compressed bool) (dagdeck.BlobInfo, error) {
-	fi, err := os.Stat(path)
+	if !compressed {
+		fi, err := os.Stat(path)
+		if err != nil {
+			return dagdeck.BlobInfo{}, err
+		}
+		return dagdeck.BlobInfo{Digest: digest, Size: fi.Size(), CreatedAt: fi.ModTime()}, nil
+	}
+	f, err := os.Open(path)
 	if err != nil {
 		return dagdeck.BlobInfo{}, err
 	}
-	size := fi.Size()
-	if compressed {
-		if size, err = compressedSize(path); err != nil {
-			return dagdeck.BlobInfo{}, err
-		}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return dagdeck.BlobInfo{}, err
+	}
+	size, err := readHeader(f)
+	if err != nil {
+		return dagdeck.BlobInfo{}, err
 	}
 	return dagdeck.BlobInfo{Digest: digest, Size: size, CreatedAt: fi.ModTime()}, nil
 }

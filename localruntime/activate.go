@@ -195,10 +195,6 @@ func (w *worker) appendLog(ctx context.Context, taskInstanceID, line string) err
 // endOrphanedRun fails a running run of a DAG the current code lacks once
 // every try of it has ended: nothing of it can run any more.
 func (w *worker) endOrphanedRun(ctx context.Context, dagID, dagRunID string) error {
-	runs, err := w.backend.ListRuns(ctx, w.id, dagdeck.RunFilter{DagID: dagID, State: dagdeck.RunRunning})
-	if err != nil {
-		return err
-	}
 	tis, err := w.backend.ListTaskInstances(ctx, w.id, dagdeck.TaskFilter{DagRunID: dagRunID})
 	if err != nil {
 		return err
@@ -207,6 +203,10 @@ func (w *worker) endOrphanedRun(ctx context.Context, dagID, dagRunID string) err
 		if !ended(ti.State) {
 			return nil
 		}
+	}
+	runs, err := w.backend.ListRuns(ctx, w.id, dagdeck.RunFilter{DagID: dagID, State: dagdeck.RunRunning})
+	if err != nil {
+		return err
 	}
 	for _, r := range runs {
 		if r.ID == dagRunID {

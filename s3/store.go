@@ -210,11 +210,13 @@ func (s *Store) Stat(ctx context.Context, digest string) (dagdeck.BlobInfo, erro
 	opCtx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
 	info, size, err := s.statContent(opCtx, s.zkey(digest), true)
-	if dagdeck.ErrorCode(interpretError(ctx, err, digest)) == dagdeck.ENOTFOUND {
+	err = interpretError(ctx, err, digest)
+	if dagdeck.ErrorCode(err) == dagdeck.ENOTFOUND {
 		info, size, err = s.statContent(opCtx, s.key(digest), false)
+		err = interpretError(ctx, err, digest)
 	}
 	if err != nil {
-		return dagdeck.BlobInfo{}, fmt.Errorf("stat %s: %w", digest, interpretError(ctx, err, digest))
+		return dagdeck.BlobInfo{}, fmt.Errorf("stat %s: %w", digest, err)
 	}
 	return dagdeck.BlobInfo{Digest: digest, Size: size, CreatedAt: info.LastModified}, nil
 }
