@@ -6,7 +6,6 @@ import (
 	"github.com/dagdeck/dagdeck"
 )
 
-
 // Project is a packed project folder.
 type Project struct {
 	Dir            string                 // the project's directory, absolute
@@ -37,7 +36,6 @@ func newProject(dir, version string, entries []packEntry) *Project {
 	}
 	return p
 }
-
 
 // Image returns the image manifest: every file except those under dags/
 // when dagDeploy is true (the DAGs then ship as their own bundle); all files

@@ -13,7 +13,6 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-
 // xcomSince is the runtime version that brought XCom.
 var xcomSince = dagdeck.FeatureXCom.Since
 
