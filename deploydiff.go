@@ -38,6 +38,9 @@ type DeployDiff struct {
 	Files []FileDiff `json:"files"`
 	// NextCursor fetches the next page; "" on the last one.
 	NextCursor string `json:"nextCursor,omitempty"`
+	// Index lists the whole diff's first files when DiffOptions.Index
+	// asked for it. Not part of the API: its clients page with NextCursor.
+	Index []FileDiff `json:"-"`
 }
 
 // DiffStat counts the changed files of a DeployDiff by status.
@@ -109,4 +112,8 @@ type DiffOptions struct {
 	Cursor string
 	// Limit is the page size in files; 0 for the default.
 	Limit int
+	// Index, when positive, also lists up to Index changed files of the
+	// whole diff, from the first, in DeployDiff.Index (without line
+	// diffs): a page and the list of every file in one call.
+	Index int
 }

@@ -62,6 +62,9 @@ func (s *Service) DiffDeploys(ctx context.Context, deploymentIDOrName, fromRef, 
 		Runtime:     stringChange(from.RuntimeVersion, to.RuntimeVersion),
 		Stat:        statOf(changes),
 	}
+	for _, c := range changes[:min(opts.Index, len(changes))] {
+		out.Index = append(out.Index, c.FileDiff) // copied before the page's hunks are filled in
+	}
 	page, next := pageOf(changes, opts)
 	if opts.Contents {
 		if err := s.fillContents(ctx, page); err != nil {
@@ -81,6 +84,9 @@ func checkDiffOptions(opts *dagdeck.DiffOptions) error {
 	case "", dagdeck.ManifestDAGs, dagdeck.ManifestImage:
 	default:
 		return dagdeck.Errorf(dagdeck.EINVALID, "part %q: want %q or %q", opts.Part, dagdeck.ManifestDAGs, dagdeck.ManifestImage)
+	}
+	if opts.Index < 0 {
+		return dagdeck.Errorf(dagdeck.EINVALID, "index %d: want 0 or more", opts.Index)
 	}
 	switch {
 	case opts.Limit < 0 || opts.Limit > MaxDiffPage:

@@ -297,6 +297,25 @@ func TestDiffService_PartAndPages(t *testing.T) {
 	if want := []string{"Dockerfile", "dags/extra.yaml", "dags/report.yaml", "include/report.sh"}; !reflect.DeepEqual(paths, want) {
 		t.Errorf("pages = %v, want %v", paths, want)
 	}
+
+	// Index lists the whole diff's first files beside one page, without hunks.
+	page, err := e.svc.DiffDeploys(viewer, "prod", d1.ID, d2.ID, dagdeck.DiffOptions{Limit: 1, Contents: true, Cursor: "Dockerfile", Index: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var index []string
+	for _, f := range page.Index {
+		index = append(index, f.Path)
+		if len(f.Hunks) != 0 {
+			t.Errorf("index entry %s carries hunks", f.Path)
+		}
+	}
+	if want := paths[:3]; !reflect.DeepEqual(index, want) || len(page.Files) != 1 || page.Files[0].Path != paths[1] || len(page.Files[0].Hunks) == 0 {
+		t.Errorf("index = %v beside page %+v, want %v beside %s with hunks", index, page.Files, want, paths[1])
+	}
+	if _, err := e.svc.DiffDeploys(viewer, "prod", d1.ID, d2.ID, dagdeck.DiffOptions{Index: -1}); dagdeck.ErrorCode(err) != dagdeck.EINVALID {
+		t.Errorf("Index -1: %v, want EINVALID", err)
+	}
 }
 
 func TestDiffService_ExternalImage(t *testing.T) {

@@ -42,18 +42,13 @@ type diffListRow struct {
 func (u *UI) handleDiff(w http.ResponseWriter, r *http.Request, v *visit) {
 	q := r.URL.Query()
 	name, from, to := r.PathValue("name"), q.Get("from"), q.Get("to")
-	opts := dagdeck.DiffOptions{Part: q.Get("part"), Cursor: q.Get("cursor"), Contents: true, Limit: diffPageFiles}
+	opts := dagdeck.DiffOptions{Part: q.Get("part"), Cursor: q.Get("cursor"), Contents: true, Limit: diffPageFiles, Index: maxDiffList}
 	page, err := u.svc.Deploys.DiffDeploys(r.Context(), name, from, to, opts)
 	if err != nil {
 		u.serviceError(w, r, v, err)
 		return
 	}
-	list, err := u.svc.Deploys.DiffDeploys(r.Context(), name, page.From.ID, page.To.ID, dagdeck.DiffOptions{Part: opts.Part, Limit: maxDiffList})
-	if err != nil {
-		u.serviceError(w, r, v, err)
-		return
-	}
-	view := newDiffView(name, opts, page, list)
+	view := newDiffView(name, opts, page)
 	title := fmt.Sprintf("Diff #%d → #%d · %s", page.From.Sequence, page.To.Sequence, name)
 	u.render(w, r, http.StatusOK, "diff", u.newPage(v, title, "deployments", view))
 }
@@ -61,23 +56,23 @@ func (u *UI) handleDiff(w http.ResponseWriter, r *http.Request, v *visit) {
 // maxDiffList is how many changed files the list names.
 const maxDiffList = 1000
 
-func newDiffView(name string, opts dagdeck.DiffOptions, page, list *dagdeck.DeployDiff) *diffView {
+func newDiffView(name string, opts dagdeck.DiffOptions, page *dagdeck.DeployDiff) *diffView {
 	query := url.Values{"from": {page.From.ID}, "to": {page.To.ID}}
 	if opts.Part != "" {
 		query.Set("part", opts.Part)
 	}
 	base := "/deployments/" + url.PathEscape(name) + "/diff?" + query.Encode()
-	view := &diffView{Deployment: name, Diff: page, Part: opts.Part, Query: query.Encode(), Unlisted: list.Stat.Files - len(list.Files)}
+	view := &diffView{Deployment: name, Diff: page, Part: opts.Part, Query: query.Encode(), Unlisted: page.Stat.Files - len(page.Index)}
 	loaded := make(map[string]dagdeck.FileDiff, len(page.Files))
 	for _, f := range page.Files {
 		loaded[f.Path] = f
 	}
-	for i, f := range list.Files {
+	for i, f := range page.Index {
 		row := diffListRow{FileDiff: f, URL: base + "#" + fileAnchor(f.Path)}
 		if lf, ok := loaded[f.Path]; ok {
 			row.FileDiff, row.Loaded = lf, true
 		} else if i > 0 {
-			row.URL = base + "&cursor=" + url.QueryEscape(list.Files[i-1].Path) + "#" + fileAnchor(f.Path)
+			row.URL = base + "&cursor=" + url.QueryEscape(page.Index[i-1].Path) + "#" + fileAnchor(f.Path)
 		}
 		view.List = append(view.List, row)
 	}
