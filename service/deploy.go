@@ -30,7 +30,7 @@ func (s *Service) CreateDeploy(ctx context.Context, deploymentIDOrName string, r
 	if err := validateDeployCreate(&req); err != nil {
 		return nil, err
 	}
-	if err := s.failLapsedUpload(ctx, deploymentIDOrName); err != nil {
+	if _, err := s.failLapsedUpload(ctx, deploymentIDOrName); err != nil {
 		return nil, err
 	}
 	var out dagdeck.DeployCreated

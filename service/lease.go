@@ -45,9 +45,10 @@ func (s *Service) RenewUploadLease(ctx context.Context, deploymentIDOrName, depl
 // failLapsedUpload fails the Deployment's unfinished deploy if its upload
 // lease lapsed, so that a deploy or rollback that wants the Deployment can
 // go ahead after a crashed upload. A Deployment without one is left alone.
-func (s *Service) failLapsedUpload(ctx context.Context, deploymentIDOrName string) error {
+// It reports whether a deploy is still in flight.
+func (s *Service) failLapsedUpload(ctx context.Context, deploymentIDOrName string) (inFlight bool, err error) {
 	var inflight *dagdeck.Deploy
-	err := s.store.View(ctx, func(tx dagdeck.Tx) error {
+	err = s.store.View(ctx, func(tx dagdeck.Tx) error {
 		dep, err := findDeployment(ctx, tx, deploymentIDOrName)
 		if err != nil {
 			return err
@@ -57,14 +58,14 @@ func (s *Service) failLapsedUpload(ctx context.Context, deploymentIDOrName strin
 	})
 	switch {
 	case dagdeck.ErrorCode(err) == dagdeck.ENOTFOUND:
-		return nil // no such Deployment (the caller says so) or nothing in flight
+		return false, nil // no such Deployment (the caller says so) or nothing in flight
 	case err != nil:
-		return err
+		return false, err
 	case !leaseLapsed(inflight, s.Now()):
-		return nil
+		return true, nil
 	}
-	_, err = s.failLapsed(ctx, inflight)
-	return err
+	failed, err := s.failLapsed(ctx, inflight)
+	return !failed, err
 }
 
 // FailLapsedUploads fails every INITIALIZED deploy whose upload lease

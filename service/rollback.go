@@ -62,7 +62,7 @@ func (s *Service) rollback(ctx context.Context, deploymentIDOrName, deployID str
 			}
 			held = plan.DeploymentID
 		}
-		if werr := waitTurn(ctx); werr != nil {
+		if werr := s.waitFree(ctx, plan.DeploymentID, deadline); werr != nil {
 			return nil, err
 		}
 	}
@@ -107,7 +107,7 @@ func (s *Service) tryRollback(ctx context.Context, deploymentIDOrName, deployID 
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := s.failLapsedUpload(ctx, plan.DeploymentID); err != nil {
+	if _, err := s.failLapsedUpload(ctx, plan.DeploymentID); err != nil {
 		return nil, nil, err
 	}
 	if req.ExpectedCurrentDeployID != "" && req.ExpectedCurrentDeployID != plan.CurrentDeploy.ID {

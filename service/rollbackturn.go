@@ -56,6 +56,22 @@ func waitTurn(ctx context.Context) error {
 	}
 }
 
+// waitFree waits until no deploy of the Deployment is in flight (failing
+// one whose upload lease lapsed), until deadline or until ctx ends. It polls
+// that one cheap read, not the whole plan: a waiting rollback plans again
+// only once the Deployment is free.
+func (s *Service) waitFree(ctx context.Context, deploymentID string, deadline time.Time) error {
+	for {
+		if err := waitTurn(ctx); err != nil {
+			return err
+		}
+		inFlight, err := s.failLapsedUpload(ctx, deploymentID)
+		if err != nil || !inFlight || !time.Now().Before(deadline) {
+			return err
+		}
+	}
+}
+
 // releaseTurn ends the Deployment's rollback turn; deploys may start again.
 func (s *Service) releaseTurn(ctx context.Context, deploymentID string) {
 	err := s.store.Update(context.WithoutCancel(ctx), func(tx dagdeck.Tx) error {
