@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,24 +22,6 @@ import (
 	"github.com/dagdeck/dagdeck/testsupport/testenv"
 )
 
-// clock is the service's test clock: it moves only when told to.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // harness is a real service (SQLite, a folder) reporting to Metrics, behind
 // the real HTTP server with /metrics mounted for viewers.
 type harness struct {
@@ -49,7 +30,7 @@ type harness struct {
 	svc   *service.Service
 	db    *sqlite.DB
 	fs    *file.Store
-	clock *clock
+	clock *apitest.Clock
 	admin *client.Client
 	token string
 }
@@ -58,7 +39,7 @@ func newHarness(t *testing.T) *harness {
 	t.Helper()
 	db, fs := apitest.LocalStores(t)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	h := &harness{db: db, fs: fs, clock: &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}}
+	h := &harness{db: db, fs: fs, clock: apitest.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))}
 	h.m = metrics.New(logger)
 	h.m.WatchTasks(db, 0) // read the store on every scrape
 	h.svc = service.New(db, fs, service.WithLogger(logger), service.WithClock(h.clock.Now), service.WithObserver(h.m))
@@ -100,7 +81,7 @@ func (h *harness) deploy(t *testing.T, p apitest.Files, runtime, description str
 			t.Fatal(err)
 		}
 	}
-	h.clock.Advance(uploadTime)
+	h.clock.Add(uploadTime)
 	d, err := h.admin.FinalizeDeploy(ctx, "prod", created.Deploy.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -213,7 +194,7 @@ func TestMetrics_Deploys(t *testing.T) {
 	if _, err := h.admin.CreateDeploy(ctx, "prod", v2().Request("2.0.0", "abandoned")); err != nil {
 		t.Fatal(err)
 	}
-	h.clock.Advance(service.DefaultUploadTimeout + time.Minute)
+	h.clock.Add(service.DefaultUploadTimeout + time.Minute)
 	if n, err := h.svc.FailAbandoned(ctx); err != nil || n != 1 {
 		t.Fatalf("FailAbandoned = %d, %v; want 1", n, err)
 	}
@@ -270,11 +251,11 @@ func TestMetrics_Rollbacks(t *testing.T) {
 		t.Fatalf("dry run: %v", err)
 	}
 	_, err = h.admin.Rollback(ctx, "prod", first.ID, dagdeck.RollbackRequest{Description: "v2 broke"})
-	wantCode(t, err, dagdeck.EUNPROCESSABLE) // a downgrade, unconfirmed
+	apitest.WantCode(t, err, dagdeck.EUNPROCESSABLE) // a downgrade, unconfirmed
 	_, err = h.admin.Rollback(ctx, "prod", created.Deploy.ID, dagdeck.RollbackRequest{Description: "to a failed deploy"})
-	wantCode(t, err, dagdeck.EUNPROCESSABLE)
+	apitest.WantCode(t, err, dagdeck.EUNPROCESSABLE)
 	_, err = h.admin.Rollback(ctx, "prod", first.ID, dagdeck.RollbackRequest{})
-	wantCode(t, err, dagdeck.EINVALID) // no description
+	apitest.WantCode(t, err, dagdeck.EINVALID) // no description
 	if _, err := h.admin.Rollback(ctx, "prod", first.ID, dagdeck.RollbackRequest{Description: "v2 broke", ConfirmDowngrade: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -288,13 +269,6 @@ func TestMetrics_Rollbacks(t *testing.T) {
 	// The rollback deploy is a rollback, not one more deploy.
 	want(t, ms, 2, "dagdeck_deploys_total", "outcome", dagdeck.OutcomeDeployed)
 	testenv.CheckMetrics(t, body)
-}
-
-func wantCode(t *testing.T, err error, code string) {
-	t.Helper()
-	if got := dagdeck.ErrorCode(err); got != code {
-		t.Fatalf("error code = %q (%v), want %q", got, err, code)
-	}
 }
 
 func TestMetrics_GCAndArtifactStore(t *testing.T) {

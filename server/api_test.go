@@ -11,6 +11,7 @@ import (
 
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/client"
+	"github.com/dagdeck/dagdeck/testsupport/apitest"
 )
 
 func TestServer_Auth(t *testing.T) {
@@ -25,24 +26,24 @@ func TestServer_Auth(t *testing.T) {
 
 	t.Run("NoToken", func(t *testing.T) {
 		_, err := ts.client("").ListDeployments(ctx)
-		wantCode(t, err, dagdeck.EUNAUTHORIZED)
+		apitest.WantCode(t, err, dagdeck.EUNAUTHORIZED)
 	})
 	t.Run("BadToken", func(t *testing.T) {
 		_, err := ts.client("ddk_forged").ListDeployments(ctx)
-		wantCode(t, err, dagdeck.EUNAUTHORIZED)
+		apitest.WantCode(t, err, dagdeck.EUNAUTHORIZED)
 	})
 	t.Run("ViewerReadsButMayNotDeploy", func(t *testing.T) {
 		if _, err := viewer.ListDeploys(ctx, "prod", client.ListDeploysOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		_, err := viewer.CreateDeploy(ctx, "prod", v1().Request("1.1.0", "x"))
-		wantCode(t, err, dagdeck.EFORBIDDEN)
+		apitest.WantCode(t, err, dagdeck.EFORBIDDEN)
 	})
 	t.Run("DeployerMayNotManageDeployments", func(t *testing.T) {
 		_, err := deployer.CreateDeployment(ctx, client.DeploymentCreate{Name: "sneaky"})
-		wantCode(t, err, dagdeck.EFORBIDDEN)
+		apitest.WantCode(t, err, dagdeck.EFORBIDDEN)
 		_, err = deployer.CreateToken(ctx, "more", dagdeck.RoleAdmin)
-		wantCode(t, err, dagdeck.EFORBIDDEN)
+		apitest.WantCode(t, err, dagdeck.EFORBIDDEN)
 	})
 	t.Run("CreatedByComesFromTheToken", func(t *testing.T) {
 		d, err := deploy(ctx, deployer, "prod", v1(), v1().Request("1.1.0", "first"))
@@ -68,7 +69,7 @@ func TestServer_Auth(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = ts.client(created.Secret).ListDeployments(ctx)
-		wantCode(t, err, dagdeck.EUNAUTHORIZED)
+		apitest.WantCode(t, err, dagdeck.EUNAUTHORIZED)
 	})
 }
 

@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,30 +19,11 @@ import (
 	"github.com/dagdeck/dagdeck/testsupport/apitest"
 )
 
-// clock is a test clock that only moves forward when told. (GC measures
-// blob ages with the wall clock, so the tests set no grace period.)
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-func newGitServer(t *testing.T, opts ...service.Option) (*testServer, *clock) {
+func newGitServer(t *testing.T, opts ...service.Option) (*testServer, *apitest.Clock) {
 	t.Helper()
 	db, fs := apitest.LocalStores(t)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	c := &clock{now: time.Now().UTC()}
+	c := apitest.NewClock(time.Now().UTC())
 	svc := service.New(db, fs, append([]service.Option{service.WithLogger(logger), service.WithClock(c.Now)}, opts...)...)
 	secret, err := svc.EnsureAdminToken(context.Background())
 	if err != nil {

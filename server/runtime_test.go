@@ -223,15 +223,15 @@ func TestServer_RuntimeErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := c.TriggerDag(ctx, "prod", "nope", nil)
-	wantCode(t, err, dagdeck.ENOTFOUND)
+	apitest.WantCode(t, err, dagdeck.ENOTFOUND)
 	_, err = c.TaskLog(ctx, "prod", "nope")
-	wantCode(t, err, dagdeck.ENOTFOUND)
+	apitest.WantCode(t, err, dagdeck.ENOTFOUND)
 	_, err = c.ListRuns(ctx, "prod", client.RunListOptions{Limit: 5000})
-	wantCode(t, err, dagdeck.EINVALID)
+	apitest.WantCode(t, err, dagdeck.EINVALID)
 	_, err = c.ListTaskInstances(ctx, "prod", client.TaskListOptions{RunID: "manual__nope"})
-	wantCode(t, err, dagdeck.ENOTFOUND)
+	apitest.WantCode(t, err, dagdeck.ENOTFOUND)
 	_, err = c.ListDags(ctx, "nope")
-	wantCode(t, err, dagdeck.ENOTFOUND)
+	apitest.WantCode(t, err, dagdeck.ENOTFOUND)
 	status, _ := rawRequest(t, "PUT", ts.URL+"/api/v1/deployments/prod/tasks/x/note", ts.adminToken, `{}`)
 	if status != http.StatusBadRequest {
 		t.Fatalf("note without note: %d", status)
@@ -307,9 +307,9 @@ func TestServer_RuntimeTokenScope(t *testing.T) {
 		}
 	}
 	_, err := admin.CreateToken(ctx, "rt", dagdeck.RoleRuntime)
-	wantCode(t, err, dagdeck.EINVALID)
+	apitest.WantCode(t, err, dagdeck.EINVALID)
 	_, err = admin.CreateToken(ctx, "ci", dagdeck.RoleDeployer, "etl")
-	wantCode(t, err, dagdeck.EINVALID)
+	apitest.WantCode(t, err, dagdeck.EINVALID)
 	created, err := admin.CreateToken(ctx, "etl-runtime", dagdeck.RoleRuntime, "etl")
 	if err != nil || len(created.Token.Deployments) != 1 {
 		t.Fatalf("create a runtime token for etl: %+v %v", created, err)

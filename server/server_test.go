@@ -60,13 +60,6 @@ func v2() apitest.Files { return apitest.Project("2.0.0", "report v2") }
 
 var deploy = apitest.Deploy
 
-func wantCode(t *testing.T, err error, code string) {
-	t.Helper()
-	if got := dagdeck.ErrorCode(err); got != code {
-		t.Fatalf("error code = %q (%v), want %q", got, err, code)
-	}
-}
-
 // rawJSON sends a request and returns the status and the decoded error code.
 func rawRequest(t *testing.T, method, url, token string, body string) (int, []byte) {
 	t.Helper()

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dagdeck/dagdeck"
+	"github.com/dagdeck/dagdeck/testsupport/apitest"
 )
 
 // reportDags makes the runtime report d's DAGs, with import errors for files.
@@ -185,5 +186,5 @@ func TestAutoRollback_OffByDefault(t *testing.T) {
 	}
 	bad2 := 1.5
 	_, err := e.svc.UpdateDeployment(admin, "prod", dagdeck.DeploymentUpdate{AutoRollback: &dagdeck.AutoRollbackUpdate{MaxFailedShare: &bad2}})
-	wantCode(t, err, dagdeck.EINVALID)
+	apitest.WantCode(t, err, dagdeck.EINVALID)
 }

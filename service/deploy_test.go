@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dagdeck/dagdeck"
+	"github.com/dagdeck/dagdeck/testsupport/apitest"
 )
 
 func TestDeployService_Deploy(t *testing.T) {
@@ -187,7 +188,7 @@ func TestDeployService_DeployErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			before := history(t, e, "prod")
 			_, err := e.svc.CreateDeploy(deployer, tt.deployment, tt.req)
-			wantCode(t, err, tt.code)
+			apitest.WantCode(t, err, tt.code)
 			if !strings.Contains(dagdeck.ErrorMessage(err), tt.message) {
 				t.Fatalf("message %q does not say %q", dagdeck.ErrorMessage(err), tt.message)
 			}
@@ -206,7 +207,7 @@ func TestDeployService_DeployErrors(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err := e.svc.CreateDeploy(deployer, "flip", v1().request(dagdeck.DeployImageOnly, "1.1.0", true))
-		wantCode(t, err, dagdeck.EINVALID)
+		apitest.WantCode(t, err, dagdeck.EINVALID)
 		if !strings.Contains(dagdeck.ErrorMessage(err), "has none yet") {
 			t.Fatalf("message %q", dagdeck.ErrorMessage(err))
 		}
@@ -225,7 +226,7 @@ func TestDeployService_DeployErrors(t *testing.T) {
 		}
 		before := history(t, e, "flip")
 		_, err := e.svc.CreateDeploy(deployer, "flip", v1().request(dagdeck.DeployDAGOnly, "", true))
-		wantCode(t, err, dagdeck.EINVALID)
+		apitest.WantCode(t, err, dagdeck.EINVALID)
 		if !strings.Contains(dagdeck.ErrorMessage(err), `the image has a file or symlink "dags"`) {
 			t.Fatalf("message %q", dagdeck.ErrorMessage(err))
 		}
@@ -236,7 +237,7 @@ func TestDeployService_DeployErrors(t *testing.T) {
 
 	t.Run("ViewerMayNotDeploy", func(t *testing.T) {
 		_, err := e.svc.CreateDeploy(viewer, "prod", v2().request(dagdeck.DeployImageAndDAG, "2.0.0", true))
-		wantCode(t, err, dagdeck.EFORBIDDEN)
+		apitest.WantCode(t, err, dagdeck.EFORBIDDEN)
 	})
 }
 
@@ -262,7 +263,7 @@ func TestDeployService_Finalize(t *testing.T) {
 		if !errors.As(err, &missing) || len(missing.Digests) != 3 {
 			t.Fatalf("err = %v, want 3 missing files", err)
 		}
-		wantCode(t, err, dagdeck.EINVALID)
+		apitest.WantCode(t, err, dagdeck.EINVALID)
 		if d, _ := e.svc.FindDeploy(viewer, "prod", created.Deploy.ID); d.Status != dagdeck.DeployInitialized {
 			t.Fatalf("status %s after a refused finalize", d.Status)
 		}
@@ -272,14 +273,14 @@ func TestDeployService_Finalize(t *testing.T) {
 			t.Fatalf("finalize: %v %+v", err, d)
 		}
 		_, err = e.svc.FinalizeDeploy(deployer, "prod", created.Deploy.ID)
-		wantCode(t, err, dagdeck.ECONFLICT)
+		apitest.WantCode(t, err, dagdeck.ECONFLICT)
 	})
 
 	t.Run("ErrDigestMismatch", func(t *testing.T) {
 		e := newEnv(t)
 		digest := dagdeck.DigestOf([]byte("the real content"))
 		err := e.svc.PutBlob(deployer, digest, strings.NewReader("something else!!"), 16)
-		wantCode(t, err, dagdeck.EINVALID)
+		apitest.WantCode(t, err, dagdeck.EINVALID)
 		if _, err := e.artifacts.Stat(deployer, digest); dagdeck.ErrorCode(err) != dagdeck.ENOTFOUND {
 			t.Fatalf("mismatched content was stored: %v", err)
 		}
@@ -292,7 +293,7 @@ func TestDeployService_Finalize(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err := e.svc.CreateDeploy(deployer, "prod", v1().request(dagdeck.DeployImageAndDAG, "1.1.0", true))
-		wantCode(t, err, dagdeck.ECONFLICT)
+		apitest.WantCode(t, err, dagdeck.ECONFLICT)
 	})
 
 	t.Run("AbandonedUploadFails", func(t *testing.T) {
@@ -351,7 +352,7 @@ func TestDeployService_ListDeploys(t *testing.T) {
 		t.Fatalf("sequences %s, want 7 down to 1", got)
 	}
 	_, err := e.svc.ListDeploys(viewer, "prod", "garbage", 3)
-	wantCode(t, err, dagdeck.EINVALID)
+	apitest.WantCode(t, err, dagdeck.EINVALID)
 }
 
 func TestDeployService_PreviousDeployed(t *testing.T) {
@@ -371,7 +372,7 @@ func TestDeployService_PreviousDeployed(t *testing.T) {
 		t.Fatalf("previous of #3 = %v, %v; want #1 (the FAILED #2 is skipped)", prev, err)
 	}
 	_, err = e.svc.PreviousDeployed(viewer, "prod", first.ID)
-	wantCode(t, err, dagdeck.ENOTFOUND)
+	apitest.WantCode(t, err, dagdeck.ENOTFOUND)
 }
 
 func TestDeploymentService_SecretsHidden(t *testing.T) {
@@ -409,7 +410,7 @@ func TestDeployService_EditDescription(t *testing.T) {
 
 	t.Run("ErrOtherDeployer", func(t *testing.T) {
 		err := edit(as(dagdeck.RoleDeployer, "bob"), "bob was here")
-		wantCode(t, err, dagdeck.EFORBIDDEN)
+		apitest.WantCode(t, err, dagdeck.EFORBIDDEN)
 		if !strings.Contains(dagdeck.ErrorMessage(err), "only the author of deploy #1") {
 			t.Fatalf("message %q", dagdeck.ErrorMessage(err))
 		}

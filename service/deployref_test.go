@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/dagdeck/dagdeck"
+	"github.com/dagdeck/dagdeck/testsupport/apitest"
 )
 
 // v3 is a third version of the project on runtime 2.0.0.
@@ -75,6 +76,6 @@ func TestDeployService_FindDeployByRef(t *testing.T) {
 	t.Run("NoneOutsideTheWindow", func(t *testing.T) {
 		e.clock.Add(dagdeck.DefaultRetention + time.Hour)
 		_, err := e.svc.FindDeploy(viewer, "prod", "previous")
-		wantCode(t, err, dagdeck.ENOTFOUND)
+		apitest.WantCode(t, err, dagdeck.ENOTFOUND)
 	})
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/service"
+	"github.com/dagdeck/dagdeck/testsupport/apitest"
 )
 
 func TestDeployService_GC(t *testing.T) {
@@ -134,7 +135,7 @@ func TestDeployService_GC(t *testing.T) {
 	t.Run("ViewerMayNotCollect", func(t *testing.T) {
 		e := newEnv(t)
 		_, err := e.svc.GC(viewer)
-		wantCode(t, err, dagdeck.EFORBIDDEN)
+		apitest.WantCode(t, err, dagdeck.EFORBIDDEN)
 	})
 }
 

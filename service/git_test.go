@@ -8,6 +8,7 @@ import (
 
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/gitrepo"
+	"github.com/dagdeck/dagdeck/testsupport/apitest"
 )
 
 var commitRE = regexp.MustCompile(`^[0-9a-f]{40}$`)
@@ -144,7 +145,7 @@ func TestDeployService_FindDeployByCommit(t *testing.T) {
 		}
 	}
 	_, err := e.svc.FindDeploy(viewer, "etl", ds[1].BundleCommit[:6])
-	wantCode(t, err, dagdeck.ENOTFOUND)
+	apitest.WantCode(t, err, dagdeck.ENOTFOUND)
 
 	t.Run("ErrAmbiguous", func(t *testing.T) {
 		// Give two deploys commits that share a prefix.
@@ -165,7 +166,7 @@ func TestDeployService_FindDeployByCommit(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = e.svc.FindDeploy(viewer, "etl", shared[:8])
-		wantCode(t, err, dagdeck.EINVALID)
+		apitest.WantCode(t, err, dagdeck.EINVALID)
 		if !strings.Contains(dagdeck.ErrorMessage(err), "more than one deploy") {
 			t.Fatalf("message %q", dagdeck.ErrorMessage(err))
 		}

@@ -13,20 +13,6 @@ import (
 	"github.com/dagdeck/dagdeck/testsupport/apitest"
 )
 
-// clock is a settable test clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.now = t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // fakeRuntime records what the service tells the runtime.
 type fakeRuntime struct {
 	mu         sync.Mutex
@@ -53,14 +39,14 @@ type env struct {
 	svc       *service.Service
 	store     dagdeck.Store
 	artifacts *file.Store
-	clock     *clock
+	clock     *apitest.Clock
 	runtime   *fakeRuntime
 }
 
 func newEnv(t *testing.T, opts ...service.Option) *env {
 	t.Helper()
 	db, fs := apitest.LocalStores(t)
-	e := &env{store: db, artifacts: fs, clock: &clock{now: time.Date(2026, 11, 26, 14, 5, 9, 0, time.UTC)}, runtime: &fakeRuntime{}}
+	e := &env{store: db, artifacts: fs, clock: apitest.NewClock(time.Date(2026, 11, 26, 14, 5, 9, 0, time.UTC)), runtime: &fakeRuntime{}}
 	opts = append([]service.Option{service.WithClock(e.clock.Now), service.WithRuntime(e.runtime), service.WithGCGrace(0)}, opts...)
 	e.svc = service.New(db, fs, opts...)
 	return e
@@ -147,13 +133,6 @@ func v1Fixed() project {
 
 func v2() project {
 	return project{"Dockerfile": "FROM quay.io/dagdeck/runtime:2.0.0\n", "include/report.sh": "echo report v2\n", "dags/report.yaml": "dag_id: report # v2\n", "dags/extra.yaml": "dag_id: extra\n"}
-}
-
-func wantCode(t *testing.T, err error, code string) {
-	t.Helper()
-	if got := dagdeck.ErrorCode(err); got != code {
-		t.Fatalf("error code = %q (%v), want %q", got, err, code)
-	}
 }
 
 func withRetention(d time.Duration) service.Option { return service.WithRetention(d) }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/dagdeck/dagdeck"
+	"github.com/dagdeck/dagdeck/testsupport/apitest"
 )
 
 // registryDigest is a made-up registry digest; the service never contacts
@@ -90,7 +91,7 @@ func TestDeployService_ExternalImageErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := e.svc.CreateDeploy(deployer, "prod", tt.req)
-			wantCode(t, err, dagdeck.EINVALID)
+			apitest.WantCode(t, err, dagdeck.EINVALID)
 			if !strings.Contains(dagdeck.ErrorMessage(err), tt.message) {
 				t.Fatalf("message %q does not say %q", dagdeck.ErrorMessage(err), tt.message)
 			}

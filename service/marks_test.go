@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/dagdeck/dagdeck"
+	"github.com/dagdeck/dagdeck/testsupport/apitest"
 )
 
 func TestDeployService_Pin(t *testing.T) {
@@ -56,16 +57,16 @@ func TestDeployService_Pin(t *testing.T) {
 
 	t.Run("Refused", func(t *testing.T) {
 		_, err := e.svc.PinDeploy(deployer, "prod", "#2", "", nil)
-		wantCode(t, err, dagdeck.EINVALID)
+		apitest.WantCode(t, err, dagdeck.EINVALID)
 		past := e.clock.Now().Add(-time.Hour)
 		_, err = e.svc.PinDeploy(deployer, "prod", "#2", "x", &past)
-		wantCode(t, err, dagdeck.EINVALID)
+		apitest.WantCode(t, err, dagdeck.EINVALID)
 		_, err = e.svc.PinDeploy(viewer, "prod", "#2", "x", nil)
-		wantCode(t, err, dagdeck.EFORBIDDEN)
+		apitest.WantCode(t, err, dagdeck.EFORBIDDEN)
 		_, err = e.svc.PinDeploy(deployer, "prod", old.ID, "too late", nil)
-		wantCode(t, err, dagdeck.EUNPROCESSABLE) // its artifacts are gone
+		apitest.WantCode(t, err, dagdeck.EUNPROCESSABLE) // its artifacts are gone
 		_, err = e.svc.UnpinDeploy(deployer, "prod", "#2")
-		wantCode(t, err, dagdeck.ENOTFOUND)
+		apitest.WantCode(t, err, dagdeck.ENOTFOUND)
 	})
 }
 
@@ -84,7 +85,7 @@ func TestDeployService_Quarantine(t *testing.T) {
 		t.Fatalf("quarantined = %+v", q)
 	}
 	_, err = e.svc.Rollback(deployer, "prod", d2.ID, dagdeck.RollbackRequest{Description: "x"})
-	wantCode(t, err, dagdeck.EUNPROCESSABLE)
+	apitest.WantCode(t, err, dagdeck.EUNPROCESSABLE)
 	if prev, err := e.svc.FindDeploy(viewer, "prod", "previous"); err != nil || prev.ID != d1.ID {
 		t.Fatalf("previous = %v, %v; want #1 (#2 is quarantined)", prev, err)
 	}

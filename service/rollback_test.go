@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dagdeck/dagdeck"
+	"github.com/dagdeck/dagdeck/testsupport/apitest"
 )
 
 func strp(s string) *string { return &s }
@@ -124,7 +125,7 @@ func TestDeployService_Rollback(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err := e.svc.Rollback(deployer, "prod", first.ID, dagdeck.RollbackRequest{Description: "x", ConfirmDowngrade: true})
-		wantCode(t, err, dagdeck.ECONFLICT)
+		apitest.WantCode(t, err, dagdeck.ECONFLICT)
 		if len(e.runtime.downgrades) != 0 {
 			t.Fatalf("a refused rollback stopped running tasks: %v", e.runtime.downgrades)
 		}
@@ -194,7 +195,7 @@ func TestDeployService_RollbackErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := e.svc.Rollback(deployer, "prod", tt.deployID, tt.req)
-			wantCode(t, err, tt.code)
+			apitest.WantCode(t, err, tt.code)
 			if !strings.Contains(dagdeck.ErrorMessage(err), tt.message) {
 				t.Fatalf("message %q does not say %q", dagdeck.ErrorMessage(err), tt.message)
 			}
@@ -205,14 +206,14 @@ func TestDeployService_RollbackErrors(t *testing.T) {
 	}
 	t.Run("StalePlan", func(t *testing.T) {
 		_, err := e.svc.Rollback(deployer, "prod", first.ID, dagdeck.RollbackRequest{Description: "x", ConfirmDowngrade: true, ExpectedCurrentDeployID: first.ID})
-		wantCode(t, err, dagdeck.ECONFLICT)
+		apitest.WantCode(t, err, dagdeck.ECONFLICT)
 		if !strings.Contains(dagdeck.ErrorMessage(err), "became current since this plan was made") {
 			t.Fatalf("message %q", dagdeck.ErrorMessage(err))
 		}
 	})
 	t.Run("ViewerMayOnlyDryRun", func(t *testing.T) {
 		_, err := e.svc.Rollback(viewer, "prod", first.ID, dagdeck.RollbackRequest{Description: "x", ConfirmDowngrade: true})
-		wantCode(t, err, dagdeck.EFORBIDDEN)
+		apitest.WantCode(t, err, dagdeck.EFORBIDDEN)
 		if _, err := e.svc.Rollback(viewer, "prod", first.ID, dagdeck.RollbackRequest{DryRun: true}); err != nil {
 			t.Fatal(err)
 		}
@@ -228,7 +229,7 @@ func TestDeployService_RollbackToCurrent(t *testing.T) {
 		cur := e.deploy(t, "prod", v2(), v2().request(dagdeck.DeployImageAndDAG, "2.0.0", true))
 		for _, dry := range []bool{false, true} {
 			_, err := e.svc.Rollback(deployer, "prod", cur.ID, dagdeck.RollbackRequest{Description: "x", DryRun: dry})
-			wantCode(t, err, dagdeck.EUNPROCESSABLE)
+			apitest.WantCode(t, err, dagdeck.EUNPROCESSABLE)
 			if msg := dagdeck.ErrorMessage(err); msg != "deploy #3 is current; nothing to roll back" {
 				t.Fatalf("dry run %v: message %q", dry, msg)
 			}
@@ -245,7 +246,7 @@ func TestDeployService_RollbackToCurrent(t *testing.T) {
 		e.deploy(t, "prod", v1Fixed(), v1Fixed().request(dagdeck.DeployImageAndDAG, "1.1.0", true))
 		back := rollback(t, e, "prod", 1)
 		_, err := e.svc.Rollback(deployer, "prod", back.RollbackFromID, dagdeck.RollbackRequest{Description: "again"})
-		wantCode(t, err, dagdeck.EUNPROCESSABLE)
+		apitest.WantCode(t, err, dagdeck.EUNPROCESSABLE)
 		if msg := dagdeck.ErrorMessage(err); !strings.Contains(msg, "deploy #1 has the same code") || !strings.Contains(msg, "#3, which is current") {
 			t.Fatalf("message %q", msg)
 		}
@@ -317,7 +318,7 @@ func TestDeployService_RollbackEligibility(t *testing.T) {
 				t.Fatalf("rollback refused: %v", err)
 			}
 			if !tt.eligible {
-				wantCode(t, err, dagdeck.EUNPROCESSABLE)
+				apitest.WantCode(t, err, dagdeck.EUNPROCESSABLE)
 				if d.Rollback.Reason != dagdeck.ReasonExpired || !strings.Contains(dagdeck.ErrorMessage(err), "EXPIRED") {
 					t.Fatalf("reason %q, message %q", d.Rollback.Reason, dagdeck.ErrorMessage(err))
 				}

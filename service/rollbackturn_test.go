@@ -81,9 +81,9 @@ func TestRollback_WaitsItsTurn(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err := e.svc.Rollback(deployer, "prod", first.ID, dagdeck.RollbackRequest{Description: "incident"})
-		wantCode(t, err, dagdeck.ECONFLICT)
+		apitest.WantCode(t, err, dagdeck.ECONFLICT)
 		_, err = e.svc.Rollback(deployer, "prod", first.ID, dagdeck.RollbackRequest{Description: "incident", WaitSeconds: 61})
-		wantCode(t, err, dagdeck.EINVALID)
+		apitest.WantCode(t, err, dagdeck.EINVALID)
 	})
 }
 
@@ -96,7 +96,7 @@ func TestRollback_Replan(t *testing.T) {
 	req := dagdeck.RollbackRequest{Description: "incident", ExpectedCurrentDeployID: seen.ID}
 
 	_, err := e.svc.Rollback(deployer, "prod", first.ID, req)
-	wantCode(t, err, dagdeck.ECONFLICT)
+	apitest.WantCode(t, err, dagdeck.ECONFLICT)
 	req.Replan = true
 	res, err := e.svc.Rollback(deployer, "prod", first.ID, req)
 	if err != nil || res.Deploy.RollbackFromID != first.ID {
@@ -108,7 +108,7 @@ func TestRollback_Replan(t *testing.T) {
 		e.deploy(t, "prod", v2(), v2().request(dagdeck.DeployImageAndDAG, "2.0.0", true))
 		req := dagdeck.RollbackRequest{Description: "incident", ExpectedCurrentDeployID: seen.ID, Replan: true, ConfirmDowngrade: true}
 		_, err := e.svc.Rollback(deployer, "prod", first.ID, req)
-		wantCode(t, err, dagdeck.EUNPROCESSABLE)
+		apitest.WantCode(t, err, dagdeck.EUNPROCESSABLE)
 		if len(e.runtime.downgrades) != 0 {
 			t.Fatalf("a refused re-plan stopped running tasks: %v", e.runtime.downgrades)
 		}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/dagdeck/dagdeck"
+	"github.com/dagdeck/dagdeck/testsupport/apitest"
 )
 
 // TestExternalRuntime: PrepareDowngrade fails the running tries, holding
@@ -31,7 +32,7 @@ func TestExternalRuntime(t *testing.T) {
 	}
 	// The runtime running the try cannot revive it.
 	retried.State = dagdeck.TaskSuccess
-	wantCode(t, f.svc.LocalRuntimeBackend().UpdateTaskInstance(bg, f.dep.ID, retried), dagdeck.ECONFLICT)
+	apitest.WantCode(t, f.svc.LocalRuntimeBackend().UpdateTaskInstance(bg, f.dep.ID, retried), dagdeck.ECONFLICT)
 
 	f.clock.Add(time.Second)
 	if err := ext.Activate(bg, latestDeploy(t, f.env, "etl")); err != nil {

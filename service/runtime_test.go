@@ -8,6 +8,7 @@ import (
 
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/service"
+	"github.com/dagdeck/dagdeck/testsupport/apitest"
 )
 
 var bg = context.Background()
@@ -101,19 +102,19 @@ func TestService_TriggerDag(t *testing.T) {
 	t.Run("ErrNotFound", func(t *testing.T) {
 		f := newRuntimeFixture(t, "1.1.0")
 		_, err := f.svc.TriggerDag(deployer, "etl", "nope", nil)
-		wantCode(t, err, dagdeck.ENOTFOUND)
+		apitest.WantCode(t, err, dagdeck.ENOTFOUND)
 		_, err = f.svc.TriggerDag(deployer, "nope", "etl", nil)
-		wantCode(t, err, dagdeck.ENOTFOUND)
+		apitest.WantCode(t, err, dagdeck.ENOTFOUND)
 	})
 	t.Run("ErrForbidden", func(t *testing.T) {
 		f := newRuntimeFixture(t, "1.1.0")
 		_, err := f.svc.TriggerDag(viewer, "etl", "etl", nil)
-		wantCode(t, err, dagdeck.EFORBIDDEN)
+		apitest.WantCode(t, err, dagdeck.EFORBIDDEN)
 	})
 	t.Run("ErrInvalid", func(t *testing.T) {
 		f := newRuntimeFixture(t, "1.1.0")
 		_, err := f.svc.TriggerDag(deployer, "etl", "etl", map[string]any{"big": strings.Repeat("x", 70<<10)})
-		wantCode(t, err, dagdeck.EINVALID)
+		apitest.WantCode(t, err, dagdeck.EINVALID)
 	})
 }
 
@@ -132,16 +133,16 @@ func TestService_ListTaskInstances(t *testing.T) {
 		t.Fatalf("running: %+v, %v", tis, err)
 	}
 	_, err = f.svc.ListTaskInstances(viewer, "etl", dagdeck.TaskQuery{RunID: "manual__nope"})
-	wantCode(t, err, dagdeck.ENOTFOUND)
+	apitest.WantCode(t, err, dagdeck.ENOTFOUND)
 	_, err = f.svc.ListTaskInstances(viewer, "etl", dagdeck.TaskQuery{Limit: service.MaxRuntimePageSize + 1})
-	wantCode(t, err, dagdeck.EINVALID)
+	apitest.WantCode(t, err, dagdeck.EINVALID)
 
 	// Another Deployment sees none of it.
 	f.deployment(t, "other", true)
 	_, err = f.svc.ListTaskInstances(viewer, "other", dagdeck.TaskQuery{RunID: f.run.ID})
-	wantCode(t, err, dagdeck.ENOTFOUND)
+	apitest.WantCode(t, err, dagdeck.ENOTFOUND)
 	_, err = f.svc.TaskLog(viewer, "other", a.ID)
-	wantCode(t, err, dagdeck.ENOTFOUND)
+	apitest.WantCode(t, err, dagdeck.ENOTFOUND)
 }
 
 func TestService_TaskLog(t *testing.T) {
@@ -156,7 +157,7 @@ func TestService_TaskLog(t *testing.T) {
 		t.Fatalf("log = %q, %v", log, err)
 	}
 	_, err = f.svc.TaskLog(viewer, "etl", never.ID)
-	wantCode(t, err, dagdeck.ENOTFOUND)
+	apitest.WantCode(t, err, dagdeck.ENOTFOUND)
 }
 
 func TestService_TaskInstance(t *testing.T) {
@@ -167,12 +168,12 @@ func TestService_TaskInstance(t *testing.T) {
 		t.Fatalf("TaskInstance = %+v, %v", got, err)
 	}
 	_, err = f.svc.TaskInstance(viewer, "etl", "nope")
-	wantCode(t, err, dagdeck.ENOTFOUND)
+	apitest.WantCode(t, err, dagdeck.ENOTFOUND)
 	f.deployment(t, "other", true)
 	_, err = f.svc.TaskInstance(viewer, "other", ti.ID)
-	wantCode(t, err, dagdeck.ENOTFOUND)
+	apitest.WantCode(t, err, dagdeck.ENOTFOUND)
 	_, err = f.svc.TaskInstance(bg, "etl", ti.ID)
-	wantCode(t, err, dagdeck.EUNAUTHORIZED)
+	apitest.WantCode(t, err, dagdeck.EUNAUTHORIZED)
 }
 
 func TestService_SetTaskNote(t *testing.T) {
@@ -196,7 +197,7 @@ func TestService_SetTaskNote(t *testing.T) {
 		f := newRuntimeFixture(t, "1.0.0")
 		ti := f.try(t, "a", 1, 1, dagdeck.TaskSuccess)
 		_, err := f.svc.SetTaskNote(deployer, "etl", ti.ID, "x")
-		wantCode(t, err, dagdeck.ENOTIMPLEMENTED)
+		apitest.WantCode(t, err, dagdeck.ENOTIMPLEMENTED)
 		if !strings.Contains(dagdeck.ErrorMessage(err), "1.1.0") {
 			t.Fatalf("message does not name the version needed: %v", err)
 		}
@@ -205,13 +206,13 @@ func TestService_SetTaskNote(t *testing.T) {
 		f := newRuntimeFixture(t, "1.1.0")
 		ti := f.try(t, "a", 1, 1, dagdeck.TaskSuccess)
 		_, err := f.svc.SetTaskNote(deployer, "etl", ti.ID, strings.Repeat("é", service.MaxTaskNoteLen+1))
-		wantCode(t, err, dagdeck.EINVALID)
+		apitest.WantCode(t, err, dagdeck.EINVALID)
 	})
 	t.Run("ErrControlCharacter", func(t *testing.T) {
 		f := newRuntimeFixture(t, "1.1.0")
 		ti := f.try(t, "a", 1, 1, dagdeck.TaskSuccess)
 		_, err := f.svc.SetTaskNote(deployer, "etl", ti.ID, "done\x1b]0;pwned\x07")
-		wantCode(t, err, dagdeck.EINVALID)
+		apitest.WantCode(t, err, dagdeck.EINVALID)
 		if got := f.find(t, ti.ID); got.Note != "" {
 			t.Fatalf("note stored: %q", got.Note)
 		}
@@ -275,7 +276,7 @@ func TestRuntimeBackend_UpdateTaskInstance(t *testing.T) {
 	ti := f.try(t, "x", 1, 1, dagdeck.TaskRunning)
 	other := f.deployment(t, "other", true)
 	err := b.UpdateTaskInstance(bg, other.ID, ti)
-	wantCode(t, err, dagdeck.ENOTFOUND)
+	apitest.WantCode(t, err, dagdeck.ENOTFOUND)
 }
 
 func TestRuntimeBackend_XCom(t *testing.T) {
@@ -295,7 +296,7 @@ func TestRuntimeBackend_XCom(t *testing.T) {
 	})
 	t.Run("ErrNotImplemented", func(t *testing.T) {
 		f := newRuntimeFixture(t, "1.1.0")
-		wantCode(t, f.svc.LocalRuntimeBackend().PutXCom(bg, f.dep.ID, x(f)), dagdeck.ENOTIMPLEMENTED)
+		apitest.WantCode(t, f.svc.LocalRuntimeBackend().PutXCom(bg, f.dep.ID, x(f)), dagdeck.ENOTIMPLEMENTED)
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
 		f := newRuntimeFixture(t, "2.0.0")
@@ -303,9 +304,9 @@ func TestRuntimeBackend_XCom(t *testing.T) {
 		p := v2()
 		f.deploy(t, "other", p, p.request(dagdeck.DeployImageAndDAG, "2.0.0", true))
 		b := f.svc.LocalRuntimeBackend()
-		wantCode(t, b.PutXCom(bg, other.ID, x(f)), dagdeck.ENOTFOUND)
+		apitest.WantCode(t, b.PutXCom(bg, other.ID, x(f)), dagdeck.ENOTFOUND)
 		_, err := b.FindXCom(bg, other.ID, f.run.ID, "a", "return_value")
-		wantCode(t, err, dagdeck.ENOTFOUND)
+		apitest.WantCode(t, err, dagdeck.ENOTFOUND)
 	})
 }
 
@@ -317,14 +318,14 @@ func TestRuntimeBackend_Authorization(t *testing.T) {
 	}
 	api := f.svc.RuntimeBackend()
 	_, _, err := api.Deployment(viewer, "etl")
-	wantCode(t, err, dagdeck.EFORBIDDEN)
+	apitest.WantCode(t, err, dagdeck.EFORBIDDEN)
 	_, _, err = api.Deployment(bg, "etl")
-	wantCode(t, err, dagdeck.EUNAUTHORIZED)
+	apitest.WantCode(t, err, dagdeck.EUNAUTHORIZED)
 	// A user's token, even a deployer's, never reads secrets.
 	_, _, err = api.Deployment(deployer, "etl")
-	wantCode(t, err, dagdeck.EFORBIDDEN)
+	apitest.WantCode(t, err, dagdeck.EFORBIDDEN)
 	_, _, err = api.Deployment(admin, "etl")
-	wantCode(t, err, dagdeck.EFORBIDDEN)
+	apitest.WantCode(t, err, dagdeck.EFORBIDDEN)
 	rt := dagdeck.NewContextWithActor(bg, &dagdeck.Actor{ID: "rt", Kind: dagdeck.ActorToken, Name: "etl-runtime", Role: dagdeck.RoleRuntime})
 	dep, cur, err := api.Deployment(rt, "etl")
 	if err != nil || dep.Env[0].Value != secret || cur == nil || cur.ID != dep.CurrentDeployID {
@@ -335,7 +336,7 @@ func TestRuntimeBackend_Authorization(t *testing.T) {
 		t.Fatalf("a runtime reads Deployments: %v", err)
 	}
 	_, err = f.svc.Rollback(rt, "etl", cur.ID, dagdeck.RollbackRequest{Description: "x"})
-	wantCode(t, err, dagdeck.EFORBIDDEN)
+	apitest.WantCode(t, err, dagdeck.EFORBIDDEN)
 	if _, _, err := f.svc.LocalRuntimeBackend().Deployment(bg, "etl"); err != nil {
 		t.Fatalf("the local runtime needs no actor: %v", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/dagdeck/dagdeck"
+	"github.com/dagdeck/dagdeck/testsupport/apitest"
 )
 
 // TestService_ControlCharacters checks that every name and description the
@@ -75,7 +76,7 @@ func TestService_ControlCharacters(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := tt.call()
-			wantCode(t, err, dagdeck.EINVALID)
+			apitest.WantCode(t, err, dagdeck.EINVALID)
 			if !strings.Contains(dagdeck.ErrorMessage(err), tt.want) {
 				t.Fatalf("message %q does not say %q", dagdeck.ErrorMessage(err), tt.want)
 			}

@@ -240,10 +240,10 @@ func TestWebhooks_Validation(t *testing.T) {
 		{URL: "https://x.example", Events: []string{dagdeck.EventDeployDeployed}, Format: "xml"},
 	} {
 		_, err := e.svc.CreateWebhook(admin, req)
-		wantCode(t, err, dagdeck.EINVALID)
+		apitest.WantCode(t, err, dagdeck.EINVALID)
 	}
 	_, err := e.svc.CreateWebhook(deployer, dagdeck.WebhookCreate{URL: "https://x.example", Events: []string{dagdeck.EventDeployDeployed}})
-	wantCode(t, err, dagdeck.EFORBIDDEN)
+	apitest.WantCode(t, err, dagdeck.EFORBIDDEN)
 	_, err = e.svc.CreateWebhook(admin, dagdeck.WebhookCreate{URL: "https://x.example", Events: []string{dagdeck.EventDeployDeployed}, Deployment: "nope"})
-	wantCode(t, err, dagdeck.ENOTFOUND)
+	apitest.WantCode(t, err, dagdeck.ENOTFOUND)
 }

@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,23 +21,13 @@ import (
 // testNow is when the tests happen.
 var testNow = time.Date(2026, 11, 26, 14, 0, 0, 0, time.UTC)
 
-// clock is a settable test clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-
-func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.now = t }
-
 // env is a real dagdeck server (SQLite and file stores in a temporary
 // directory, the service, the REST API and the web UI) on 127.0.0.1.
 type env struct {
 	URL        string
 	svc        *service.Service
 	store      dagdeck.Store
-	clock      *clock
+	clock      *apitest.Clock
 	adminToken string
 }
 
@@ -58,7 +47,7 @@ func newEnvWith(t testing.TB, now time.Time, opts ...ui.Option) *env {
 	t.Helper()
 	ctx := context.Background()
 	db, artifacts := apitest.LocalStores(t)
-	c := &clock{now: now}
+	c := apitest.NewClock(now)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	svc := service.New(db, artifacts, service.WithClock(c.Now), service.WithLogger(logger))
 	secret, err := svc.EnsureAdminToken(ctx)

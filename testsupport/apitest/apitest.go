@@ -102,3 +102,11 @@ func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() bool)
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// WantCode fails t unless err carries the dagdeck error code (nil for "").
+func WantCode(t testing.TB, err error, code string) {
+	t.Helper()
+	if got := dagdeck.ErrorCode(err); got != code {
+		t.Fatalf("error code = %q (%v), want %q", got, err, code)
+	}
+}
