@@ -1,6 +1,8 @@
 package testenv
 
 import (
+	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"runtime"
@@ -44,5 +46,28 @@ func (c *child) stop(grace time.Duration) {
 	case <-time.After(grace):
 		c.cmd.Process.Kill()
 		<-c.exited
+	}
+}
+
+// waitHTTP polls url until the child answers any HTTP response, exits or
+// timeout passes.
+func (c *child) waitHTTP(url string, timeout time.Duration) error {
+	client := &http.Client{Timeout: time.Second}
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if resp, err := client.Get(url); err == nil {
+			resp.Body.Close()
+			return nil
+		}
+		select {
+		case <-c.exited:
+			return fmt.Errorf("exited before serving: %v", c.cmd.ProcessState)
+		case <-deadline.C:
+			return fmt.Errorf("not serving after %v", timeout)
+		case <-tick.C:
+		}
 	}
 }

@@ -3,7 +3,6 @@ package testenv
 import (
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -201,7 +200,7 @@ func registryLaunch(bin, dir string, reg OCIRegistry) (*child, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}
-	if err := registryWaitReady(c, reg.Host); err != nil {
+	if err := c.waitHTTP("http://"+reg.Host+"/v2/", registryStartTimeout); err != nil { // 200, or 401 with auth: it is serving
 		c.stop(5 * time.Second)
 		log, _ := os.ReadFile(logFile.Name())
 		return nil, fmt.Errorf("docker-registry on %s: %w; its output:\n%s", reg.Host, err, log)
@@ -240,27 +239,4 @@ http:
 	}
 	path := filepath.Join(dir, "config.yml")
 	return path, os.WriteFile(path, []byte(config), 0o600)
-}
-
-// registryWaitReady polls /v2/ until the registry answers, exits or a
-// deadline passes.
-func registryWaitReady(c *child, host string) error {
-	client := &http.Client{Timeout: time.Second}
-	deadline := time.NewTimer(registryStartTimeout)
-	defer deadline.Stop()
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		if resp, err := client.Get("http://" + host + "/v2/"); err == nil {
-			resp.Body.Close()
-			return nil // 200, or 401 with auth: it is serving
-		}
-		select {
-		case <-c.exited:
-			return fmt.Errorf("exited before serving: %v", c.cmd.ProcessState)
-		case <-deadline.C:
-			return fmt.Errorf("not serving after %v", registryStartTimeout)
-		case <-tick.C:
-		}
-	}
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -230,34 +229,12 @@ func s3LaunchIn(bin, root string, srv S3Server) (*s3Process, error) {
 		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}
 	p := &s3Process{c}
-	if err := p.waitReady(srv.Endpoint); err != nil {
+	if err := p.waitHTTP("http://"+srv.Endpoint+"/", s3StartTimeout); err != nil { // any answer, typically 403, means it is serving
 		p.stop()
 		log, _ := os.ReadFile(logFile.Name())
 		return nil, fmt.Errorf("versitygw on %s: %w; its output:\n%s", srv.Endpoint, err, log)
 	}
 	return p, nil
-}
-
-// waitReady polls the server until it answers, it exits or a deadline passes.
-func (p *s3Process) waitReady(endpoint string) error {
-	client := &http.Client{Timeout: time.Second}
-	deadline := time.NewTimer(s3StartTimeout)
-	defer deadline.Stop()
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		if resp, err := client.Get("http://" + endpoint + "/"); err == nil {
-			resp.Body.Close()
-			return nil // any HTTP answer, typically 403, means it is serving
-		}
-		select {
-		case <-p.exited:
-			return fmt.Errorf("exited before serving: %v", p.cmd.ProcessState)
-		case <-deadline.C:
-			return fmt.Errorf("not serving after %v", s3StartTimeout)
-		case <-tick.C:
-		}
-	}
 }
 
 // stop terminates the process, killing it if it does not exit promptly.
