@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/client"
@@ -64,6 +65,9 @@ func (f *factory) deploymentState(ctx context.Context, d *dagdeck.Deployment) (d
 	return st, nil
 }
 
+// stateFetches bounds the Deployments whose deploys are fetched at once.
+const stateFetches = 8
+
 // printDeployments writes the Deployments table: what each runs now and
 // its last attempt when that is not what runs.
 func (f *factory) printDeployments(ctx context.Context, ds []*dagdeck.Deployment) error {
@@ -71,14 +75,26 @@ func (f *factory) printDeployments(ctx context.Context, ds []*dagdeck.Deployment
 		fmt.Fprintln(f.out, "No Deployments yet. Create one with: dagdeck deployment create --name NAME")
 		return nil
 	}
+	// One or two requests per Deployment, a few at a time: a long list
+	// does not wait for each round trip in turn.
+	states := make([]deploymentState, len(ds))
+	f.client() // made before the goroutines share it
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(stateFetches)
+	for i, d := range ds {
+		g.Go(func() (err error) {
+			states[i], err = f.deploymentState(gctx, d)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
 	p := f.colors()
 	w := newTable(f.out)
 	row(w, "NAME", "CURRENT DEPLOY", "DEPLOYED", "BY", p.plain("LAST ATTEMPT"), "RUNTIME", "DAG DEPLOY", "ID")
-	for _, d := range ds {
-		st, err := f.deploymentState(ctx, d)
-		if err != nil {
-			return err
-		}
+	for i, d := range ds {
+		st := states[i]
 		cur, when, by := "-", "-", "-"
 		if c := st.current; c != nil {
 			cur, when, by = "#"+strconv.FormatInt(c.Sequence, 10), formatTime(c.CreatedAt, f.now()), orDash(c.CreatedBy.Name)
