@@ -18,7 +18,7 @@ const maxBufferedBlob = 4 << 20
 // writer (which hashes and sends). One: on the 2-core reference machine,
 // under load, a second compressor made a 100 MB pack take 3-5× longer for
 // the same CPU time.
-var blobCompressors = 1
+const blobCompressors = 1
 
 // blobJob is one blob of the pack: compressed ahead into buf, or (when
 // streamed) left to the writer.
