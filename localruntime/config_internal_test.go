@@ -1,6 +1,8 @@
 package localruntime
 
 import (
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/dagdeck/dagdeck"
@@ -11,7 +13,12 @@ type noBackend struct{ dagdeck.RuntimeBackend }
 
 func TestConfigDefaults_TaskUserKeepsTheOtherDefaults(t *testing.T) {
 	c := Config{DataDir: t.TempDir(), Backend: noBackend{}, TaskUser: "nobody", CodeDir: t.TempDir()}
-	_ = c.defaults() // refused unless root; the other defaults are set either way
+	// Refused unless root (the only error this config can meet); the other
+	// defaults are set either way.
+	err := c.defaults()
+	if root := os.Geteuid() == 0; (err == nil) != root || (err != nil && !strings.Contains(err.Error(), "only when the runtime runs as root")) {
+		t.Fatalf("defaults() = %v (root %v)", err, root)
+	}
 	if c.Logger == nil || c.Now == nil || c.BaseEnv == nil || c.KillGrace == 0 {
 		t.Fatalf("defaults left unset with a task user: %+v", c)
 	}

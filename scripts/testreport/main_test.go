@@ -36,3 +36,20 @@ func TestReport_SkipsAndFailuresAreListed(t *testing.T) {
 		t.Errorf("failed = %v, failed packages = %v", r.failed, r.failedPk)
 	}
 }
+
+func TestReport_BuildFailureIsReported(t *testing.T) {
+	var out strings.Builder
+	r := &report{out: &out, outputs: map[string][]string{}}
+	for _, e := range []event{
+		{Action: "build-output", Output: "# p\n./x.go:3:1: syntax error\n"},
+		{Action: "build-fail"},
+		{Action: "pass", Package: "q", Test: "TestOK"},
+	} {
+		r.add(e)
+	}
+	r.summary()
+	got := out.String()
+	if !r.badBuild || !strings.Contains(got, "./x.go:3:1: syntax error") || !strings.Contains(got, "A package did not build.") {
+		t.Errorf("build failure not reported (badBuild %v):\n%s", r.badBuild, got)
+	}
+}
