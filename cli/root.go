@@ -144,8 +144,8 @@ func errorMessage(err error) string {
 // JSONOutput reports whether -o json was given to cmd (the root command or
 // one below it), for commands added to the root from elsewhere.
 func JSONOutput(cmd *cobra.Command) bool {
-	o, _ := cmd.Flags().GetString("output")
-	return o == string(outputJSON)
+	f := cmd.Flags().Lookup("output")
+	return f != nil && f.Value.String() == string(outputJSON)
 }
 
 // PrintJSON writes v to w as indented JSON, like every -o json answer.

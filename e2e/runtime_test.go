@@ -455,7 +455,9 @@ func TestE2E_RuntimeProcessDowngradeRollback(t *testing.T) {
 	if extra := Try(tis, "first", 3); extra != nil {
 		t.Fatalf("a third try ran: %+v", extra)
 	}
-	if log := taskLog(t, s, dir, Try(tis, "first", 1)); !strings.Contains(log, "ended by the server") {
+	// Whichever the runtime process learns first, the server ending the try
+	// or the downgraded current deploy, its log says why it stopped.
+	if log := taskLog(t, s, dir, Try(tis, "first", 1)); !strings.Contains(log, "ended by the server") && !strings.Contains(log, "runtime was downgraded") {
 		t.Fatalf("try 1's log does not say why it stopped:\n%s", log)
 	}
 }
