@@ -131,27 +131,21 @@ func lockDownDir(dir string, gid uint32) error {
 }
 
 // lockDownTree hands a materialized version directory to a Deployment's
-// tasks read-only: everything owned by this process's user and group gid;
-// directories 0750, files 0440 (0550 when executable). The tasks can read
-// and run the code but neither change nor add a file.
+// tasks read-only: its folders and symlinks owned by this process's user
+// and group gid, folders 0750. Its files are hard links to the pool's,
+// which already are that user's and group's, 0440 (0550 when executable).
+// The tasks can read and run the code but neither change nor add a file.
 func lockDownTree(dir string, gid uint32) error {
 	uid := os.Geteuid()
 	return filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
-		if err != nil {
+		if err != nil || e.Type().IsRegular() {
 			return err
 		}
 		if err := os.Lchown(path, uid, int(gid)); err != nil {
 			return err
 		}
-		switch {
-		case e.IsDir():
+		if e.IsDir() {
 			return os.Chmod(path, 0o750)
-		case e.Type().IsRegular():
-			fi, err := e.Info()
-			if err != nil {
-				return err
-			}
-			return os.Chmod(path, fi.Mode().Perm()&0o550|0o440)
 		}
 		return nil
 	})

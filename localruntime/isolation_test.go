@@ -63,6 +63,39 @@ func TestRuntime_RollbackRunsArchivedCode(t *testing.T) {
 	}
 }
 
+// TestRuntime_InPlaceEditStaysInItsVersion: a task (running as the
+// runtime's user) rewrites a file of its version in place, through the
+// hard link its version shares with the code pool. The next deploy, whose
+// file has the same content, runs the archived content, and so does a
+// rollback to the first deploy.
+func TestRuntime_InPlaceEditStaysInItsVersion(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	files := func(other string) apitest.Files {
+		edit := `[ "$TAMPER" = no ] || { chmod u+w include/x.sh && echo 'echo TAMPERED' > include/x.sh && echo EDIT-OK; }`
+		return project("1.1.0", map[string]string{
+			"include/x.sh":   "echo ORIGINAL\n",
+			"include/other":  other,
+			"dags/pipe.yaml": dag("pipe", bashTask("probe", edit), bashTask("run", "sh include/x.sh", "needs: [probe]")),
+		})
+	}
+	v1 := e.deploy(t, files("1"), "1.1.0")
+	if probe, run := runPipe(t, e); !strings.Contains(probe, "EDIT-OK") || !strings.Contains(run, "TAMPERED") {
+		t.Fatalf("the test's in-place edit did not work as the runtime's user:\n%s\n%s", probe, run)
+	}
+	e.setEnv(t, "TAMPER", "no", false)
+	e.deploy(t, files("2"), "1.1.0")
+	if _, run := runPipe(t, e); !strings.Contains(run, "ORIGINAL") {
+		t.Fatalf("the next deploy ran the edited file instead of the archived one:\n%s", run)
+	}
+	if _, err := e.svc.Rollback(deployer, e.dep.ID, v1.ID, dagdeck.RollbackRequest{Description: "back to v1"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, run := runPipe(t, e); !strings.Contains(run, "ORIGINAL") {
+		t.Fatalf("the rollback ran the edited file instead of the archived one:\n%s", run)
+	}
+}
+
 // withTaskUser runs tasks as nobody with their code under codeDir.
 func withTaskUser(codeDir string) envOption {
 	return func(c *localruntime.Config, _ *[]service.Option) { c.TaskUser, c.CodeDir = "nobody", codeDir }

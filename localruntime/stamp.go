@@ -13,10 +13,12 @@ import (
 
 // stampOf returns a digest of the metadata of every entry under dir:
 // path, type and mode, size, modification time, and where the system has
-// them owner, inode and change time (of dir itself only its mode).
-// Writing, replacing, adding, removing, renaming or re-moding any entry
-// changes it (the change time cannot be set back), without reading any
-// content. The entries are stat'ed in parallel: a rollback waits for it.
+// them owner and inode (of dir itself only its mode). Writing, replacing,
+// adding, removing, renaming or re-moding any entry changes it, without
+// reading any content; only a change that also sets the modification time
+// back to the nanosecond escapes it (a task that can do that runs as the
+// runtime's user, see docs/security.md). The entries are stat'ed in
+// parallel: a rollback waits for it.
 func stampOf(dir string) (string, error) {
 	var paths []string
 	err := filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {

@@ -84,10 +84,25 @@ type versionSet struct {
 	// parsed caches parsed Dag files by content, so activating a version
 	// parses only files no version had.
 	parsed *dagfile.Cache
+	// loaded caches what each version directory's DAGs loaded to, by key
+	// and runtime version, while the directory stays: activating it again
+	// (a rollback) reads no file.
+	loaded map[loadKey]loadedDags
+	// pool holds the plain files the version directories link (see
+	// bundle.Pool); made on first use, when the task group is known.
+	pool *bundle.Pool
+}
+
+type loadKey struct{ key, runtimeVersion string }
+
+type loadedDags struct {
+	dags []*dagfile.Dag
+	errs []*dagfile.ImportError
 }
 
 func newVersionSet(root, state string, backend dagdeck.RuntimeBackend, keep int) *versionSet {
-	return &versionSet{root: root, state: state, backend: backend, keep: keep, parsed: dagfile.NewCache()}
+	return &versionSet{root: root, state: state, backend: backend, keep: keep,
+		parsed: dagfile.NewCache(), loaded: map[loadKey]loadedDags{}}
 }
 
 // versionKey is the directory name of d's code state.
@@ -126,8 +141,22 @@ func (vs *versionSet) prepare(ctx context.Context, d *dagdeck.Deploy, inUse map[
 // load reads the DAGs of the version directory key.
 func (vs *versionSet) load(d *dagdeck.Deploy, key string) *version {
 	dir := vs.dir(key)
-	dags, errs := dagfile.LoadDir(os.DirFS(dir), dagfile.Options{RuntimeVersion: d.RuntimeVersion, Cache: vs.parsed})
-	return &version{deploy: d, key: key, dir: dir, dags: dags, errs: errs}
+	lk := loadKey{key, d.RuntimeVersion}
+	l, ok := vs.loaded[lk]
+	if !ok {
+		l.dags, l.errs = dagfile.LoadDir(os.DirFS(dir), dagfile.Options{RuntimeVersion: d.RuntimeVersion, Cache: vs.parsed})
+		vs.loaded[lk] = l
+	}
+	return &version{deploy: d, key: key, dir: dir, dags: l.dags, errs: l.errs}
+}
+
+// forget drops what the version directory key loaded to.
+func (vs *versionSet) forget(key string) {
+	for lk := range vs.loaded {
+		if lk.key == key {
+			delete(vs.loaded, lk)
+		}
+	}
 }
 
 // sweep removes, once, what removals a crash interrupted left in the trash.
@@ -146,10 +175,15 @@ func (vs *versionSet) sweep() {
 
 const trashPrefix = ".trash-"
 
-// materialize writes d's files into dir, atomically (bundle.Materialize
-// builds a temporary directory, verifies every digest, then renames it).
+// materialize writes d's files into dir, atomically: the pool (see
+// bundle.Pool) links its files into a temporary directory, copying and
+// verifying only those it lacks, then renames it.
 func (vs *versionSet) materialize(ctx context.Context, d *dagdeck.Deploy, dir string) error {
 	if err := vs.makeVersionsDir(); err != nil {
+		return err
+	}
+	pool, err := vs.codePool()
+	if err != nil {
 		return err
 	}
 	ms, err := vs.manifests(ctx, d)
@@ -157,13 +191,32 @@ func (vs *versionSet) materialize(ctx context.Context, d *dagdeck.Deploy, dir st
 		return err
 	}
 	open := func(digest string) (io.ReadCloser, error) { return vs.backend.OpenBlob(ctx, digest) }
-	if err := bundle.Materialize(ctx, dir, open, ms...); err != nil {
+	if err := pool.Materialize(ctx, "versions/"+filepath.Base(dir), open, ms...); err != nil {
 		return fmt.Errorf("materialize the code of %s: %w", d, err)
 	}
 	if err := vs.lockDown(dir); err != nil {
 		return fmt.Errorf("lock down the code of %s: %w", d, err)
 	}
 	return vs.writeStamp(filepath.Base(dir))
+}
+
+// codePool returns the pool of the Deployment's code files: <root>/pool,
+// its index in the data directory. With a task group its files are that
+// group's, read-only.
+func (vs *versionSet) codePool() (*bundle.Pool, error) {
+	if vs.pool != nil {
+		return vs.pool, nil
+	}
+	group := -1
+	if vs.group != nil {
+		gid, err := vs.group()
+		if err != nil {
+			return nil, err
+		}
+		group = int(gid)
+	}
+	vs.pool = bundle.NewPool(vs.root, filepath.Join(vs.state, "pool.json"), group)
+	return vs.pool, nil
 }
 
 // makeVersionsDir creates <root>/versions, readable by the Deployment's
@@ -183,10 +236,13 @@ func (vs *versionSet) makeVersionsDir() error {
 	return lockDownDir(versions, gid)
 }
 
-// lockDown makes a new version directory read-only for tasks.
+// lockDown hands a new version directory's folders to the Deployment's
+// tasks, read-only, when they run as another user (its files, the pool's,
+// already are). Otherwise its files are read-only and its folders stay
+// writable: tasks may create files beside the code, and removing the tree
+// (as the runtime or an operator does) needs no chmod.
 func (vs *versionSet) lockDown(dir string) error {
 	if vs.group == nil {
-		readOnly(dir)
 		return nil
 	}
 	gid, err := vs.group()
@@ -200,6 +256,7 @@ func (vs *versionSet) lockDown(dir string) error {
 // into the trash, and removes it unless running tries still use it (the
 // trash is swept at the next start then).
 func (vs *versionSet) retire(key string, used bool) {
+	vs.forget(key)
 	trash := filepath.Join(vs.root, "versions", trashPrefix+key+"-"+dagdeck.NewID())
 	if err := os.Rename(vs.dir(key), trash); err != nil {
 		removeTree(vs.dir(key))
@@ -208,22 +265,6 @@ func (vs *versionSet) retire(key string, used bool) {
 	if !used {
 		removeTree(trash)
 	}
-}
-
-// readOnly removes the write permission of the files under dir, so a task
-// cannot change the code other tries of the version run. Directories stay
-// writable: tasks may create files beside the code, and removing the tree
-// (as the runtime or an operator does) needs no chmod.
-func readOnly(dir string) {
-	_ = filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
-		if err != nil || !e.Type().IsRegular() {
-			return nil
-		}
-		if fi, err := e.Info(); err == nil {
-			_ = os.Chmod(path, fi.Mode().Perm()&^0o222)
-		}
-		return nil
-	})
 }
 
 // removeTree removes a directory tree, making its directories writable
@@ -318,6 +359,10 @@ func (vs *versionSet) collect(inUse map[string]int) {
 			continue
 		}
 		vs.removeStamp(c.name)
+		vs.forget(c.name)
 		removeTree(trash)
+	}
+	if vs.pool != nil {
+		_ = vs.pool.Prune()
 	}
 }

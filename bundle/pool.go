@@ -1,0 +1,337 @@
+package bundle
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/dagdeck/dagdeck"
+)
+
+// Pool is a folder of plain, read-only files named by their content, from
+// which Materialize builds directory trees out of hard links. Building a
+// tree costs one link per file plus a copy of the files the pool lacks, so
+// trees that share most of their files (the versions of one project) cost
+// what changed between them, on disk and in time.
+//
+// A file enters the pool verified against its digest, and leaves it when
+// no tree links it any more (Prune). The pool records each file's
+// metadata (inode, size, modification time, mode, owner) in an index it
+// keeps outside the folder, written only after the files it lists are
+// durable: a file whose metadata no longer matches — changed through one of
+// its links, or written before a crash and never recorded — is never linked
+// again; Materialize copies it afresh from the archive.
+//
+// Files are 0444 (0555 when executable), or, with a group, owned by this
+// process's user and that group, 0440 (0550): hard links share one inode,
+// so a tree's files cannot have modes or owners of their own.
+//
+// The pool and the trees live under one base directory (the pool in
+// base/pool), which must be on one file system. A Pool is safe for
+// concurrent use; Materialize calls are serialized.
+type Pool struct {
+	base  string
+	index string
+	group int // -1: files keep this process's group
+
+	mu      sync.Mutex
+	entries map[string]poolEntry // file name in the pool → its metadata; nil until loaded
+}
+
+// poolEntry is what the index records of a pool file.
+type poolEntry struct {
+	fileStamp
+	Mode uint32 `json:"p"`
+	UID  uint32 `json:"u"`
+	GID  uint32 `json:"g"`
+}
+
+// poolDir is the pool's folder under its base.
+const poolDir = "pool"
+
+// NewPool returns the pool under base (created when needed) whose index is
+// the file index, which should be out of reach of whoever may change the
+// trees. With group ≥ 0 its files belong to that group.
+func NewPool(base, index string, group int) *Pool {
+	return &Pool{base: base, index: index, group: group}
+}
+
+// poolName is the name in the pool of f's content with f's mode.
+func poolName(f dagdeck.ManifestFile) string {
+	name := strings.TrimPrefix(f.Digest, "sha256:")
+	if f.Mode&0o111 != 0 {
+		name += ".x"
+	}
+	return name
+}
+
+// Materialize writes the files of the manifests into base/dest (a slash
+// path), which must not exist yet: regular files are hard links to pool
+// files, fetched first with open(digest) when the pool lacks them or they
+// changed. Like the package-level Materialize, it validates the manifests
+// before writing anything, builds the tree aside and renames it into
+// place, so dest appears complete or not at all, and verifies every blob's
+// size and digest; new pool files are made durable with one sync of the
+// file system, not one per file. Directories are 0755.
+func (p *Pool) Materialize(ctx context.Context, dest string, open func(digest string) (io.ReadCloser, error), ms ...*dagdeck.Manifest) (err error) {
+	files, err := checkManifests(ms...)
+	if err != nil {
+		return err
+	}
+	if !filepath.IsLocal(filepath.FromSlash(dest)) || strings.HasPrefix(dest+"/", poolDir+"/") {
+		return fmt.Errorf("materialize: %q is not a tree of the pool", dest)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	root, err := os.OpenRoot(p.base)
+	if err != nil {
+		return fmt.Errorf("materialize: %w", err)
+	}
+	defer root.Close()
+	if _, err := root.Lstat(dest); err == nil {
+		return dagdeck.Errorf(dagdeck.ECONFLICT, "%s already exists", dest)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("materialize: %w", err)
+	}
+	if err := p.fill(ctx, root, files, open); err != nil {
+		return err
+	}
+	tmp := fmt.Sprintf("%s.tmp-%s", dest, dagdeck.NewID())
+	defer func() {
+		if err != nil {
+			_ = root.RemoveAll(tmp)
+		}
+	}()
+	if err := p.linkTree(root, tmp, files); err != nil {
+		return err
+	}
+	if err := root.Rename(tmp, dest); err != nil {
+		return fmt.Errorf("materialize: %w", err)
+	}
+	return syncRootDir(root, path.Dir(dest))
+}
+
+// linkTree creates the tree of files at tmp under root.
+func (p *Pool) linkTree(root *os.Root, tmp string, files []dagdeck.ManifestFile) error {
+	if err := root.MkdirAll(path.Dir(tmp), 0o755); err != nil {
+		return fmt.Errorf("materialize: %w", err)
+	}
+	if err := root.Mkdir(tmp, 0o755); err != nil {
+		return fmt.Errorf("materialize: %w", err)
+	}
+	dirs := parentDirs(files)
+	for _, d := range dirs {
+		if err := root.Mkdir(path.Join(tmp, d), 0o755); err != nil {
+			return fmt.Errorf("materialize: %w", err)
+		}
+	}
+	for _, f := range files {
+		var err error
+		switch f.Mode.Type() {
+		case 0:
+			err = root.Link(path.Join(poolDir, poolName(f)), path.Join(tmp, f.Path))
+		case fs.ModeSymlink:
+			err = root.Symlink(f.Target, path.Join(tmp, f.Path))
+		}
+		if err != nil {
+			return fmt.Errorf("materialize: %w", err)
+		}
+	}
+	// Directory modes do not depend on the umask.
+	for _, d := range append(dirs, ".") {
+		if err := root.Chmod(path.Join(tmp, d), 0o755); err != nil {
+			return fmt.Errorf("materialize: %w", err)
+		}
+	}
+	return nil
+}
+
+// fill makes sure the pool holds every regular file of files, unchanged
+// since it was verified, copying the missing ones from open.
+func (p *Pool) fill(ctx context.Context, root *os.Root, files []dagdeck.ManifestFile, open func(string) (io.ReadCloser, error)) error {
+	if err := root.MkdirAll(poolDir, 0o755); err != nil {
+		return fmt.Errorf("materialize: %w", err)
+	}
+	p.load()
+	var missing []dagdeck.ManifestFile
+	seen := map[string]bool{}
+	for _, f := range files {
+		name := poolName(f)
+		if f.Mode.Type() != 0 || seen[name] {
+			continue
+		}
+		seen[name] = true
+		if !p.intact(root, name) {
+			missing = append(missing, f)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	added := make([]poolEntry, len(missing))
+	err := forEachParallel(ctx, materializeWorkers(), len(missing), func(int) bool { return true }, func(i int, buf []byte) error {
+		e, err := p.add(root, missing[i], open, buf)
+		added[i] = e
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	// Durable first, recorded then: the index never lists a file a crash
+	// may have lost.
+	names := make([]string, len(missing))
+	for i, f := range missing {
+		names[i] = poolName(f)
+	}
+	if err := syncFS(root, poolDir, names); err != nil {
+		return fmt.Errorf("materialize: %w", err)
+	}
+	for i, name := range names {
+		p.entries[name] = added[i]
+	}
+	return p.save()
+}
+
+// intact reports whether the pool file name is recorded and unchanged.
+func (p *Pool) intact(root *os.Root, name string) bool {
+	want, ok := p.entries[name]
+	if !ok {
+		return false
+	}
+	fi, err := root.Lstat(path.Join(poolDir, name))
+	return err == nil && poolEntryOf(fi) == want
+}
+
+// add copies f's content into the pool, verified, and returns its entry.
+// It replaces a file of the same name (one that changed): trees that link
+// the old one keep it until they are rebuilt.
+func (p *Pool) add(root *os.Root, f dagdeck.ManifestFile, open func(string) (io.ReadCloser, error), buf []byte) (poolEntry, error) {
+	name := poolName(f)
+	tmp := path.Join(poolDir, ".tmp-"+name+"-"+dagdeck.NewID())
+	if err := p.write(root, tmp, f, open, buf); err != nil {
+		_ = root.Remove(tmp)
+		return poolEntry{}, err
+	}
+	final := path.Join(poolDir, name)
+	if err := root.Rename(tmp, final); err != nil {
+		_ = root.Remove(tmp)
+		return poolEntry{}, fmt.Errorf("materialize: %w", err)
+	}
+	fi, err := root.Lstat(final)
+	if err != nil {
+		return poolEntry{}, fmt.Errorf("materialize: %w", err)
+	}
+	return poolEntryOf(fi), nil
+}
+
+// write writes f's content to name under root, checking its size and
+// digest, with the pool's mode and owner.
+func (p *Pool) write(root *os.Root, name string, f dagdeck.ManifestFile, open func(string) (io.ReadCloser, error), buf []byte) error {
+	rc, err := open(f.Digest)
+	if err != nil {
+		return fmt.Errorf("materialize %s: %w", f.Path, err)
+	}
+	defer rc.Close()
+	w, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("materialize: %w", err)
+	}
+	defer w.Close()
+	h := sha256.New()
+	n, err := io.CopyBuffer(io.MultiWriter(w, h), io.LimitReader(rc, f.Size+1), buf)
+	if err != nil {
+		return fmt.Errorf("materialize %s: %w", f.Path, err)
+	}
+	if n != f.Size {
+		return dagdeck.Errorf(dagdeck.EINVALID, "content of %q has %d bytes, want %d", f.Path, n, f.Size)
+	}
+	if got := "sha256:" + hex.EncodeToString(h.Sum(nil)); got != f.Digest {
+		return dagdeck.Errorf(dagdeck.EINVALID, "content of %q does not match its digest %s", f.Path, f.Digest)
+	}
+	mode := fileMode(f.Mode) &^ 0o222 // 0444 or 0555
+	if p.group >= 0 {
+		if err := w.Chown(os.Geteuid(), p.group); err != nil {
+			return fmt.Errorf("materialize: %w", err)
+		}
+		mode &^= 0o005 // 0440 or 0550
+	}
+	if err := w.Chmod(mode); err != nil {
+		return fmt.Errorf("materialize: %w", err)
+	}
+	return w.Close()
+}
+
+// Prune removes the pool files no tree links any more, and the temp files
+// of copies a crash interrupted.
+func (p *Pool) Prune() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	entries, err := os.ReadDir(filepath.Join(p.base, poolDir))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	p.load()
+	removed := false
+	for _, e := range entries {
+		name := e.Name()
+		full := filepath.Join(p.base, poolDir, name)
+		if !strings.HasPrefix(name, ".tmp-") {
+			fi, err := e.Info()
+			if err != nil || links(fi) > 1 {
+				continue
+			}
+		}
+		if err := os.Remove(full); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		if _, ok := p.entries[name]; ok {
+			delete(p.entries, name)
+			removed = true
+		}
+	}
+	if !removed {
+		return nil
+	}
+	return p.save()
+}
+
+// load reads the index once; one that cannot be read counts as empty (its
+// files are then copied afresh when needed).
+func (p *Pool) load() {
+	if p.entries != nil {
+		return
+	}
+	p.entries = map[string]poolEntry{}
+	if b, err := os.ReadFile(p.index); err == nil && json.Unmarshal(b, &p.entries) != nil {
+		clear(p.entries)
+	}
+}
+
+// save replaces the index: a temp file renamed over it.
+func (p *Pool) save() error {
+	b, err := json.Marshal(p.entries)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(p.index), 0o700); err != nil {
+		return err
+	}
+	tmp := p.index + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, p.index)
+}

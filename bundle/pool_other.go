@@ -1,0 +1,31 @@
+//go:build !linux
+
+package bundle
+
+import (
+	"io/fs"
+	"os"
+	"path"
+)
+
+// poolEntryOf returns what the pool records of a file: size, modification
+// time and mode (inodes and owners need a per-OS stat field; only Linux is
+// wired).
+func poolEntryOf(fi fs.FileInfo) poolEntry {
+	return poolEntry{fileStamp: fileStamp{Size: fi.Size(), Mtime: fi.ModTime().UnixNano()}, Mode: uint32(fi.Mode())}
+}
+
+// links returns a file's number of hard links, unknown here: the pool is
+// never pruned.
+func links(fs.FileInfo) uint64 { return 2 }
+
+// syncFS makes the files names just written under dir durable, one fsync
+// each, then dir itself.
+func syncFS(root *os.Root, dir string, names []string) error {
+	for _, n := range append(names, ".") {
+		if err := syncRootDir(root, path.Join(dir, n)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
