@@ -60,7 +60,11 @@ func (s *Service) CreateDeploy(ctx context.Context, deploymentIDOrName string, r
 			return err
 		}
 		out.Deploy = d
-		if out.Missing, err = s.missing(ctx, manifests); err != nil {
+		stored, err := s.currentManifests(ctx, tx, dep)
+		if err != nil {
+			return err
+		}
+		if out.Missing, err = s.missing(ctx, manifests, stored...); err != nil {
 			return err
 		}
 		summary := deploySummary(d)
@@ -190,6 +194,25 @@ func (s *Service) lockDeploymentForDeploy(ctx context.Context, tx dagdeck.Tx, id
 }
 
 // latestDeployed returns the Deployment's most recent DEPLOYED deploy, or nil.
+// currentManifests returns the manifests of dep's current deploy, whose
+// files are stored: each was verified when that deploy was finalized, and
+// GC keeps every current deploy's files. None when there is no current
+// deploy or its manifests are gone.
+func (s *Service) currentManifests(ctx context.Context, tx dagdeck.Tx, dep *dagdeck.Deployment) ([]*dagdeck.Manifest, error) {
+	if dep.CurrentDeployID == "" {
+		return nil, nil
+	}
+	cur, err := tx.FindDeploy(ctx, dep.CurrentDeployID)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := s.manifestsOf(ctx, cur)
+	if dagdeck.ErrorCode(err) == dagdeck.ENOTFOUND {
+		return nil, nil
+	}
+	return ms, err
+}
+
 func latestDeployed(ctx context.Context, tx dagdeck.Tx, deploymentID string) (*dagdeck.Deploy, error) {
 	d, err := tx.LatestDeploy(ctx, deploymentID, dagdeck.DeployDeployed)
 	if dagdeck.ErrorCode(err) == dagdeck.ENOTFOUND {
@@ -329,12 +352,22 @@ func (s *Service) storeManifests(ctx context.Context, ms []*dagdeck.Manifest) er
 const statParallelism = 16
 
 // missing returns the file digests of the manifests that the artifact store
-// lacks, sorted. A stored blob of the wrong size is an error.
-func (s *Service) missing(ctx context.Context, ms []*dagdeck.Manifest) ([]string, error) {
+// lacks, sorted. A stored blob of the wrong size is an error. Files that
+// stored lists with the same size are not looked up (see currentManifests):
+// a deploy that changes a few files costs a few lookups.
+func (s *Service) missing(ctx context.Context, ms []*dagdeck.Manifest, stored ...*dagdeck.Manifest) ([]string, error) {
+	known := make(map[string]int64)
+	for _, m := range stored {
+		for _, f := range m.Files {
+			if f.Digest != "" {
+				known[f.Digest] = f.Size
+			}
+		}
+	}
 	sizes := make(map[string]int64)
 	for _, m := range ms {
 		for _, f := range m.Files {
-			if f.Digest != "" {
+			if size, ok := known[f.Digest]; f.Digest != "" && (!ok || size != f.Size) {
 				sizes[f.Digest] = f.Size
 			}
 		}

@@ -4,11 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/dagdeck/dagdeck"
+	"github.com/dagdeck/dagdeck/file"
+	"github.com/dagdeck/dagdeck/service"
 	"github.com/dagdeck/dagdeck/testsupport/apitest"
 )
 
@@ -455,4 +459,59 @@ func TestDeployService_EditDescription(t *testing.T) {
 			}
 		}
 	})
+}
+
+// statCounter is the file artifact store, counting Stat calls per digest.
+type statCounter struct {
+	*file.Store
+	mu    sync.Mutex
+	stats map[string]int
+}
+
+func (c *statCounter) Stat(ctx context.Context, digest string) (dagdeck.BlobInfo, error) {
+	c.mu.Lock()
+	c.stats[digest]++
+	c.mu.Unlock()
+	return c.Store.Stat(ctx, digest)
+}
+
+func (c *statCounter) take() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.stats
+	c.stats = map[string]int{}
+	return s
+}
+
+// TestDeployService_LooksUpOnlyChangedFiles: the files of the current
+// deploy are stored (GC keeps them), so a deploy that changes one file
+// looks up only that file's blob, when it is created and when it is
+// finalized; a file the current deploy lacks is looked up and uploaded.
+func TestDeployService_LooksUpOnlyChangedFiles(t *testing.T) {
+	db, fs := apitest.LocalStores(t)
+	arts := &statCounter{Store: fs, stats: map[string]int{}}
+	e := &env{store: db, artifacts: fs, clock: apitest.NewClock(time.Date(2026, 11, 26, 14, 5, 9, 0, time.UTC)), runtime: &fakeRuntime{}}
+	e.svc = service.New(db, arts, service.WithClock(e.clock.Now), service.WithRuntime(e.runtime))
+	e.deployment(t, "prod", true)
+	e.deploy(t, "prod", v1(), v1().request(dagdeck.DeployImageAndDAG, "1.1.0", true))
+	if got := arts.take(); len(got) != len(v1()) {
+		t.Fatalf("the first deploy looked up %v, want each of its %d files", got, len(v1()))
+	}
+
+	changed := dagdeck.DigestOf([]byte(v1Fixed()["include/report.sh"]))
+	req := v1Fixed().request(dagdeck.DeployImageAndDAG, "1.1.0", true)
+	created, err := e.svc.CreateDeploy(deployer, "prod", req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(created.Missing, []string{changed}) {
+		t.Fatalf("missing = %v, want only the changed file %s", created.Missing, changed)
+	}
+	e.upload(t, v1Fixed(), created.Missing)
+	if _, err := e.svc.FinalizeDeploy(deployer, "prod", created.Deploy.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := arts.take(); !reflect.DeepEqual(got, map[string]int{changed: 2}) {
+		t.Errorf("a one-file deploy looked up %v, want the changed file once at create and once at finalize", got)
+	}
 }

@@ -48,7 +48,11 @@ func (s *Service) FinalizeDeploy(ctx context.Context, deploymentIDOrName, deploy
 		if err != nil {
 			return err
 		}
-		missing, err := s.missing(ctx, manifests)
+		stored, err := s.currentManifests(ctx, tx, dep)
+		if err != nil {
+			return err
+		}
+		missing, err := s.missing(ctx, manifests, stored...)
 		if err != nil {
 			return err
 		}
