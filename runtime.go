@@ -19,6 +19,15 @@ type Runtime interface {
 	PrepareDowngrade(ctx context.Context, deploymentID string) error
 }
 
+// Preparer is implemented by runtimes that can ready a deploy's code
+// before it becomes current, while the control plane commits it, so that
+// Activate only switches to it.
+type Preparer interface {
+	// Prepare readies d's code without changing what runs. An error means
+	// only that Activate will do the work, and report what fails.
+	Prepare(ctx context.Context, d *Deploy) error
+}
+
 // Waker is implemented by runtimes that can start a manually triggered run
 // at once rather than at their next poll.
 type Waker interface {

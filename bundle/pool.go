@@ -135,16 +135,24 @@ func (p *Pool) linkTree(root *os.Root, tmp string, files []dagdeck.ManifestFile)
 			return fmt.Errorf("materialize: %w", err)
 		}
 	}
+	link, done, err := linker(root, tmp)
+	if err != nil {
+		return fmt.Errorf("materialize: %w", err)
+	}
+	defer done()
 	for _, f := range files {
-		var err error
-		switch f.Mode.Type() {
-		case 0:
-			err = root.Link(path.Join(poolDir, poolName(f)), path.Join(tmp, f.Path))
-		case fs.ModeSymlink:
-			err = root.Symlink(f.Target, path.Join(tmp, f.Path))
+		if f.Mode.Type() == 0 {
+			if err := link(poolName(f), f.Path); err != nil {
+				return fmt.Errorf("materialize: %w", err)
+			}
 		}
-		if err != nil {
-			return fmt.Errorf("materialize: %w", err)
+	}
+	// Symlinks last: no link above resolves through one.
+	for _, f := range files {
+		if f.Mode.Type() == fs.ModeSymlink {
+			if err := root.Symlink(f.Target, path.Join(tmp, f.Path)); err != nil {
+				return fmt.Errorf("materialize: %w", err)
+			}
 		}
 	}
 	// Directory modes do not depend on the umask.

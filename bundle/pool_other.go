@@ -29,3 +29,10 @@ func syncFS(root *os.Root, dir string, names []string) error {
 	}
 	return nil
 }
+
+// linker returns a function that hard-links the pool file name to path in
+// the tree tmp, both under root.
+func linker(root *os.Root, tmp string) (link func(name, path string) error, done func(), err error) {
+	link = func(name, p string) error { return root.Link(path.Join(poolDir, name), path.Join(tmp, p)) }
+	return link, func() {}, nil
+}

@@ -77,6 +77,21 @@ type spyBackend struct {
 	mu              sync.Mutex
 	logs            map[string][]string // task instance id → logs stored
 	afterDeployment func()
+	opens           int // blobs opened
+}
+
+func (b *spyBackend) OpenBlob(ctx context.Context, digest string) (io.ReadCloser, error) {
+	b.mu.Lock()
+	b.opens++
+	b.mu.Unlock()
+	return b.RuntimeBackend.OpenBlob(ctx, digest)
+}
+
+// blobsOpened returns how many blobs the runtime opened so far.
+func (b *spyBackend) blobsOpened() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.opens
 }
 
 func (b *spyBackend) PutTaskLog(ctx context.Context, deploymentID, taskInstanceID string, log []byte) error {
@@ -190,6 +205,17 @@ func (e *env) deploy(t *testing.T, p apitest.Files, runtime string) *dagdeck.Dep
 // deployTo deploys a project to a Deployment.
 func (e *env) deployTo(t *testing.T, deploymentID string, p apitest.Files, runtime string) *dagdeck.Deploy {
 	t.Helper()
+	d, err := e.svc.FinalizeDeploy(deployer, deploymentID, e.upload(t, deploymentID, p, runtime).ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// upload creates a deploy of a project and uploads its files: the deploy
+// is INITIALIZED, ready to be finalized.
+func (e *env) upload(t *testing.T, deploymentID string, p apitest.Files, runtime string) *dagdeck.Deploy {
+	t.Helper()
 	created, err := e.svc.CreateDeploy(deployer, deploymentID, p.Request(runtime, "deploy "+runtime))
 	if err != nil {
 		t.Fatal(err)
@@ -204,11 +230,7 @@ func (e *env) deployTo(t *testing.T, deploymentID string, p apitest.Files, runti
 			t.Fatal(err)
 		}
 	}
-	d, err := e.svc.FinalizeDeploy(deployer, deploymentID, created.Deploy.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
+	return created.Deploy
 }
 
 func (e *env) trigger(t *testing.T, dagID string) *dagdeck.DagRun {

@@ -1,6 +1,7 @@
 package localruntime_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -149,5 +150,41 @@ func TestRuntime_TaskUser(t *testing.T) {
 	}
 	if _, run := runPipe(t, e); !strings.Contains(run, "ORIGINAL v1") {
 		t.Fatalf("the rollback did not run the archived v1:\n%s", run)
+	}
+}
+
+// TestRuntime_PrepareLaysOutCodeAhead: Prepare builds the code of a deploy
+// that is not current yet, and the current code keeps running; once the
+// deploy is finalized, activating it opens no artifact.
+func TestRuntime_PrepareLaysOutCodeAhead(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	files := func(version string) apitest.Files {
+		return project("1.1.0", map[string]string{
+			"include/x.sh":   "echo " + version + "\n",
+			"dags/pipe.yaml": dag("pipe", bashTask("probe", "true"), bashTask("run", "sh include/x.sh", "needs: [probe]")),
+		})
+	}
+	e.deploy(t, files("FIRST"), "1.1.0")
+	next := e.upload(t, e.dep.ID, files("SECOND"), "1.1.0")
+	before := e.spy.blobsOpened()
+	if err := e.rt.Prepare(context.Background(), next); err != nil {
+		t.Fatal(err)
+	}
+	if e.spy.blobsOpened() == before {
+		t.Fatal("Prepare opened no artifact: it laid out nothing")
+	}
+	if _, run := runPipe(t, e); !strings.Contains(run, "FIRST") {
+		t.Fatalf("after Prepare the current code changed:\n%s", run)
+	}
+	prepared := e.spy.blobsOpened()
+	if _, err := e.svc.FinalizeDeploy(deployer, e.dep.ID, next.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.spy.blobsOpened() - prepared; n != 0 {
+		t.Errorf("activating a prepared deploy opened %d artifacts, want none", n)
+	}
+	if _, run := runPipe(t, e); !strings.Contains(run, "SECOND") {
+		t.Fatalf("after the finalize the new code does not run:\n%s", run)
 	}
 }

@@ -279,6 +279,20 @@ func (r *Runtime) Activate(ctx context.Context, d *dagdeck.Deploy) error {
 	return w.call(ctx, func(ctx context.Context) error { return w.activateRequested(ctx, d) })
 }
 
+// Prepare builds d's version directory and loads its DAGs ahead of its
+// activation, changing nothing that runs: a deploy's code is laid out
+// while the control plane commits it. It implements dagdeck.Preparer.
+func (r *Runtime) Prepare(ctx context.Context, d *dagdeck.Deploy) error {
+	w := r.worker(d.DeploymentID)
+	if w == nil {
+		return nil
+	}
+	return w.call(ctx, func(ctx context.Context) error {
+		_, err := w.versions.prepare(ctx, d, w.inUse())
+		return err
+	})
+}
+
 // PrepareDowngrade stops the Deployment's running tasks at once (SIGTERM,
 // then SIGKILL after KillGrace), records their tries as failed — up for
 // retry, held, when retries remain — and starts no task until the next

@@ -91,6 +91,9 @@ type versionSet struct {
 	// pool holds the plain files the version directories link (see
 	// bundle.Pool); made on first use, when the task group is known.
 	pool *bundle.Pool
+	// pruned is false while the pool may hold files no directory links:
+	// at start, and after a directory was removed.
+	pruned bool
 }
 
 type loadKey struct{ key, runtimeVersion string }
@@ -257,6 +260,7 @@ func (vs *versionSet) lockDown(dir string) error {
 // trash is swept at the next start then).
 func (vs *versionSet) retire(key string, used bool) {
 	vs.forget(key)
+	vs.pruned = false
 	trash := filepath.Join(vs.root, "versions", trashPrefix+key+"-"+dagdeck.NewID())
 	if err := os.Rename(vs.dir(key), trash); err != nil {
 		removeTree(vs.dir(key))
@@ -361,8 +365,9 @@ func (vs *versionSet) collect(inUse map[string]int) {
 		vs.removeStamp(c.name)
 		vs.forget(c.name)
 		removeTree(trash)
+		vs.pruned = false
 	}
-	if vs.pool != nil {
-		_ = vs.pool.Prune()
+	if pool, err := vs.codePool(); err == nil && !vs.pruned {
+		vs.pruned = pool.Prune() == nil
 	}
 }

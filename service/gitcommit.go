@@ -138,6 +138,7 @@ func (s *Service) commitTree(ctx context.Context, deploymentIDOrName, deployID s
 	if err != nil || d.Status != dagdeck.DeployInitialized {
 		return nil, nil
 	}
+	s.prepareRuntime(ctx, d)
 	if err := s.BackfillCommits(ctx, d.DeploymentID); err != nil {
 		return nil, fmt.Errorf("backfill commits: %w", err)
 	}

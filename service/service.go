@@ -158,6 +158,22 @@ func (s *Service) activated(ctx context.Context, d *dagdeck.Deploy) {
 	}
 }
 
+// prepareRuntime asks the runtime, when it can, to lay out d's code now,
+// in the background, while the deploy is being committed: its Activate then
+// only switches. What fails here, Activate meets again and reports.
+func (s *Service) prepareRuntime(ctx context.Context, d *dagdeck.Deploy) {
+	p, ok := s.runtime.(dagdeck.Preparer)
+	if !ok {
+		return
+	}
+	ctx = context.WithoutCancel(ctx)
+	go func() {
+		if err := p.Prepare(ctx, d); err != nil {
+			s.logger.Debug("prepare deploy in runtime", "deploy", d.ID, "err", err)
+		}
+	}()
+}
+
 // recordActivation stores a, unless the Deployment has moved on to another
 // deploy meanwhile, and returns it.
 func (s *Service) recordActivation(ctx context.Context, deploymentID string, a *dagdeck.Activation) *dagdeck.Activation {
