@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/dagdeck/dagdeck"
 )
@@ -59,36 +58,30 @@ func (tx *Tx) AppendAudit(ctx context.Context, e *dagdeck.AuditEntry) error {
 
 // ListAudit implements dagdeck.AuditTx.
 func (tx *Tx) ListAudit(ctx context.Context, f dagdeck.AuditFilter) ([]*dagdeck.AuditEntry, error) {
-	var conds []string
-	var args []any
-	add := func(cond string, arg ...any) { conds = append(conds, cond); args = append(args, arg...) }
+	w := tx.d.where()
 	if f.DeploymentID != "" {
-		add("deployment_id = ?", f.DeploymentID)
+		w.add("deployment_id = %s", f.DeploymentID)
 	}
 	if f.Actor != "" {
-		add("(actor_name = ? OR actor_id = ?)", f.Actor, f.Actor)
+		w.add("(actor_name = %s OR actor_id = %s)", f.Actor, f.Actor)
 	}
 	if !f.Since.IsZero() {
-		add("at >= ?", tx.time(f.Since))
+		w.add("at >= %s", tx.time(f.Since))
 	}
 	if f.BeforeSeq > 0 {
-		add("seq < ?", f.BeforeSeq)
+		w.add("seq < %s", f.BeforeSeq)
 	}
 	if f.Action != "" {
-		add("action = ?", f.Action)
+		w.add("action = %s", f.Action)
 	}
 	if f.TargetID != "" {
-		add("target_id = ?", f.TargetID)
+		w.add("target_id = %s", f.TargetID)
 	}
-	q := `SELECT ` + auditColumns + ` FROM audit_log`
-	if len(conds) > 0 {
-		q += ` WHERE ` + strings.Join(conds, " AND ")
-	}
-	q += ` ORDER BY seq DESC`
+	q := `SELECT ` + auditColumns + ` FROM audit_log` + w.clause() + ` ORDER BY seq DESC`
 	if f.Limit > 0 {
-		q += fmt.Sprintf(` LIMIT %d`, f.Limit)
+		q += ` LIMIT ` + w.arg(f.Limit)
 	}
-	out, err := queryAll(ctx, tx.tx, scanAudit, tx.d.Rebind(q), args...)
+	out, err := queryAll(ctx, tx.tx, scanAudit, q, w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("list audit log: %w", err)
 	}

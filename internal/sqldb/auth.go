@@ -35,14 +35,12 @@ func (tx *Tx) CreateToken(ctx context.Context, t *dagdeck.Token) error {
 
 // tokenScopes returns the Deployments of the tokens with scopes, by token id.
 func (tx *Tx) tokenScopes(ctx context.Context, tokenID string) (map[string][]string, error) {
-	q, args := `SELECT token_id, deployment_id FROM token_scopes ORDER BY token_id, deployment_id`, []any{}
+	w := tx.d.where()
 	if tokenID != "" {
-		q, args = `SELECT token_id, deployment_id FROM token_scopes WHERE token_id = ? ORDER BY deployment_id`, []any{tokenID}
+		w.add("token_id = %s", tokenID)
 	}
-	pairs, err := queryAll(ctx, tx.tx, func(s scanner) ([2]string, error) {
-		var p [2]string
-		return p, s.Scan(&p[0], &p[1])
-	}, tx.d.Rebind(q), args...)
+	q := `SELECT token_id, deployment_id FROM token_scopes` + w.clause() + ` ORDER BY token_id, deployment_id`
+	pairs, err := queryAll(ctx, tx.tx, scanPair, q, w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("token scopes: %w", err)
 	}

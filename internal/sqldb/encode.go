@@ -105,6 +105,12 @@ func scanString(s scanner) (v string, err error) {
 	return v, err
 }
 
+// scanPair scans a row of two strings.
+func scanPair(s scanner) (p [2]string, err error) {
+	err = s.Scan(&p[0], &p[1])
+	return p, err
+}
+
 // where builds a WHERE clause with a dialect's placeholders.
 type where struct {
 	placeholder func(n int) string
@@ -112,9 +118,14 @@ type where struct {
 	args        []any
 }
 
-// add appends the condition cond, in which %s stands for v's placeholder.
-func (w *where) add(cond string, v any) {
-	w.conds = append(w.conds, fmt.Sprintf(cond, w.arg(v)))
+// add appends the condition cond, in which each %s stands for the
+// placeholder of the next of vs.
+func (w *where) add(cond string, vs ...any) {
+	marks := make([]any, len(vs))
+	for i, v := range vs {
+		marks[i] = w.arg(v)
+	}
+	w.conds = append(w.conds, fmt.Sprintf(cond, marks...))
 }
 
 // arg appends v and returns its placeholder.

@@ -33,11 +33,12 @@ func (tx *Tx) DeleteMark(ctx context.Context, deployID, kind string) error {
 
 // ListMarks implements dagdeck.MarkTx.
 func (tx *Tx) ListMarks(ctx context.Context, deploymentID string) ([]*dagdeck.DeployMark, error) {
-	q, args := `SELECT `+markColumns+` FROM deploy_marks ORDER BY at, deploy_id`, []any{}
+	w := tx.d.where()
 	if deploymentID != "" {
-		q, args = `SELECT `+markColumns+` FROM deploy_marks WHERE deployment_id = ? ORDER BY at, deploy_id`, []any{deploymentID}
+		w.add("deployment_id = %s", deploymentID)
 	}
-	out, err := queryAll(ctx, tx.tx, scanMark, tx.d.Rebind(q), args...)
+	q := `SELECT ` + markColumns + ` FROM deploy_marks` + w.clause() + ` ORDER BY at, deploy_id`
+	out, err := queryAll(ctx, tx.tx, scanMark, q, w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("list deploy marks: %w", err)
 	}
