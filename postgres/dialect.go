@@ -18,9 +18,17 @@ var dialect = sqldb.Dialect{
 	// rounded, like the sqlite store).
 	EncodeTime: func(t time.Time) any { return t.UTC().Truncate(time.Microsecond) },
 	Violation:  violation,
-	Queries:    sqldb.RebindQueries(sqldb.Statements, placeholder),
+	Queries:    queries(),
 	AuditLock:  `SELECT pg_advisory_xact_lock($1)`,
-	SkipLocked: ` FOR UPDATE SKIP LOCKED`,
+}
+
+// queries are the shared statements in PostgreSQL's placeholders. Claiming
+// outbox messages locks them and skips those that other transactions hold
+// (SQLite serializes write transactions anyway).
+func queries() sqldb.Queries {
+	q := sqldb.RebindQueries(sqldb.Statements, placeholder)
+	q.ClaimOutbox += ` FOR UPDATE SKIP LOCKED`
+	return q
 }
 
 // placeholder is PostgreSQL's placeholder of a statement's nth argument.

@@ -39,7 +39,7 @@ func (tx *Tx) AppendAudit(ctx context.Context, e *dagdeck.AuditEntry) error {
 		seq  int64
 		hash string
 	}
-	err := tx.tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`).Scan(&last.seq, &last.hash)
+	err := tx.tx.QueryRowContext(ctx, tx.q.AuditHead).Scan(&last.seq, &last.hash)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) { // no rows: the first entry
 		return fmt.Errorf("read the audit log's head: %w", err)
 	}
@@ -49,8 +49,7 @@ func (tx *Tx) AppendAudit(ctx context.Context, e *dagdeck.AuditEntry) error {
 	}
 	e.Seq, e.PrevHash = last.seq+1, last.hash
 	e.Hash = e.ComputeHash()
-	_, err = tx.tx.ExecContext(ctx, tx.d.Rebind(`INSERT INTO audit_log (`+auditColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+	_, err = tx.tx.ExecContext(ctx, tx.q.InsertAudit,
 		e.Seq, e.ID, tx.time(e.Time), e.Actor.ID, e.Actor.Kind, e.Actor.Name, e.ActorRole, e.ClientAddr,
 		e.RequestID, e.Action, e.TargetKind, e.TargetID, e.DeploymentID, string(summary), e.PrevHash, e.Hash)
 	return tx.interpretError(err, "audit entry %d", e.Seq)
@@ -92,8 +91,7 @@ func (tx *Tx) ListAudit(ctx context.Context, f dagdeck.AuditFilter) ([]*dagdeck.
 func (tx *Tx) EachAudit(ctx context.Context, fn func(*dagdeck.AuditEntry) (bool, error)) error {
 	const page = 1000
 	for after := int64(0); ; {
-		es, err := queryAll(ctx, tx.tx, scanAudit, tx.d.Rebind(`SELECT `+auditColumns+` FROM audit_log
-			WHERE seq > ? ORDER BY seq LIMIT ?`), after, page)
+		es, err := queryAll(ctx, tx.tx, scanAudit, tx.q.AuditAfter, after, page)
 		if err != nil {
 			return fmt.Errorf("read audit log: %w", err)
 		}

@@ -25,7 +25,7 @@ func (tx *Tx) CreateToken(ctx context.Context, t *dagdeck.Token) error {
 		return tx.interpretError(err, "token %q", t.Name)
 	}
 	for _, dep := range t.Deployments {
-		_, err := tx.tx.ExecContext(ctx, tx.d.Rebind(`INSERT INTO token_scopes (token_id, deployment_id) VALUES (?, ?)`), t.ID, dep)
+		_, err := tx.tx.ExecContext(ctx, tx.q.InsertTokenScope, t.ID, dep)
 		if err != nil {
 			return tx.interpretError(err, "scope of token %q", t.Name)
 		}

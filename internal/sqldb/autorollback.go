@@ -19,7 +19,7 @@ func scanPolicy(s scanner) (*dagdeck.AutoRollbackPolicy, error) {
 
 // AutoRollbackPolicy implements dagdeck.AutoRollbackTx.
 func (tx *Tx) AutoRollbackPolicy(ctx context.Context, deploymentID string) (*dagdeck.AutoRollbackPolicy, error) {
-	p, err := scanPolicy(tx.tx.QueryRowContext(ctx, tx.d.Rebind(`SELECT `+policyColumns+` FROM auto_rollback_policies WHERE deployment_id = ?`), deploymentID))
+	p, err := scanPolicy(tx.tx.QueryRowContext(ctx, tx.q.FindAutoRollbackPolicy, deploymentID))
 	if err != nil {
 		return nil, tx.interpretError(err, "auto-rollback policy of %s", deploymentID)
 	}
@@ -28,17 +28,17 @@ func (tx *Tx) AutoRollbackPolicy(ctx context.Context, deploymentID string) (*dag
 
 // PutAutoRollbackPolicy implements dagdeck.AutoRollbackTx.
 func (tx *Tx) PutAutoRollbackPolicy(ctx context.Context, deploymentID string, p *dagdeck.AutoRollbackPolicy) error {
-	if _, err := tx.tx.ExecContext(ctx, tx.d.Rebind(`DELETE FROM auto_rollback_policies WHERE deployment_id = ?`), deploymentID); err != nil {
+	if _, err := tx.tx.ExecContext(ctx, tx.q.DeleteAutoRollbackPolicy, deploymentID); err != nil {
 		return fmt.Errorf("replace auto-rollback policy: %w", err)
 	}
-	_, err := tx.tx.ExecContext(ctx, tx.d.Rebind(`INSERT INTO auto_rollback_policies (deployment_id, `+policyColumns+`) VALUES (?, ?, ?, ?, ?, ?)`),
+	_, err := tx.tx.ExecContext(ctx, tx.q.InsertAutoRollbackPolicy,
 		deploymentID, p.Enabled, p.WatchSeconds, p.MaxFailedShare, p.MinTries, p.OnImportErrors)
 	return tx.interpretError(err, "auto-rollback policy of %s", deploymentID)
 }
 
 // EnabledAutoRollbacks implements dagdeck.AutoRollbackTx.
 func (tx *Tx) EnabledAutoRollbacks(ctx context.Context) (map[string]*dagdeck.AutoRollbackPolicy, error) {
-	rows, err := tx.tx.QueryContext(ctx, tx.d.Rebind(`SELECT deployment_id, `+policyColumns+` FROM auto_rollback_policies WHERE enabled = ?`), true)
+	rows, err := tx.tx.QueryContext(ctx, tx.q.EnabledAutoRollbacks, true)
 	if err != nil {
 		return nil, fmt.Errorf("list auto-rollback policies: %w", err)
 	}
@@ -57,7 +57,7 @@ func (tx *Tx) EnabledAutoRollbacks(ctx context.Context) (map[string]*dagdeck.Aut
 
 // PutImportErrorFiles implements dagdeck.AutoRollbackTx.
 func (tx *Tx) PutImportErrorFiles(ctx context.Context, deployID string, files []string) error {
-	if _, err := tx.tx.ExecContext(ctx, tx.d.Rebind(`DELETE FROM deploy_import_errors WHERE deploy_id = ?`), deployID); err != nil {
+	if _, err := tx.tx.ExecContext(ctx, tx.q.DeleteImportErrorFiles, deployID); err != nil {
 		return fmt.Errorf("replace import error files: %w", err)
 	}
 	seen := map[string]bool{}
@@ -66,7 +66,7 @@ func (tx *Tx) PutImportErrorFiles(ctx context.Context, deployID string, files []
 			continue
 		}
 		seen[f] = true
-		if _, err := tx.tx.ExecContext(ctx, tx.d.Rebind(`INSERT INTO deploy_import_errors (deploy_id, file) VALUES (?, ?)`), deployID, f); err != nil {
+		if _, err := tx.tx.ExecContext(ctx, tx.q.InsertImportErrorFile, deployID, f); err != nil {
 			return fmt.Errorf("record import error file: %w", err)
 		}
 	}
@@ -78,7 +78,7 @@ func (tx *Tx) ImportErrorFiles(ctx context.Context, deployID string) ([]string, 
 	out, err := queryAll(ctx, tx.tx, func(s scanner) (string, error) {
 		var f string
 		return f, s.Scan(&f)
-	}, tx.d.Rebind(`SELECT file FROM deploy_import_errors WHERE deploy_id = ? ORDER BY file`), deployID)
+	}, tx.q.ImportErrorFiles, deployID)
 	if err != nil {
 		return nil, fmt.Errorf("import error files: %w", err)
 	}
@@ -88,10 +88,7 @@ func (tx *Tx) ImportErrorFiles(ctx context.Context, deployID string) ([]string, 
 // CountTries implements dagdeck.AutoRollbackTx.
 func (tx *Tx) CountTries(ctx context.Context, deployID string) (dagdeck.TryCounts, error) {
 	var c dagdeck.TryCounts
-	err := tx.tx.QueryRowContext(ctx, tx.d.Rebind(`SELECT
-		count(CASE WHEN state IN (?, ?) THEN 1 END),
-		count(CASE WHEN state IN (?, ?, ?, ?) THEN 1 END)
-		FROM task_instances WHERE deploy_id = ?`),
+	err := tx.tx.QueryRowContext(ctx, tx.q.CountTries,
 		dagdeck.TaskFailed, dagdeck.TaskUpForRetry,
 		dagdeck.TaskFailed, dagdeck.TaskUpForRetry, dagdeck.TaskSuccess, dagdeck.TaskSkipped, deployID).Scan(&c.Failed, &c.Ended)
 	if err != nil {
@@ -102,7 +99,7 @@ func (tx *Tx) CountTries(ctx context.Context, deployID string) (dagdeck.TryCount
 
 // RecordAutoRollback implements dagdeck.AutoRollbackTx.
 func (tx *Tx) RecordAutoRollback(ctx context.Context, d *dagdeck.AutoRollbackDecision) error {
-	_, err := tx.tx.ExecContext(ctx, tx.d.Rebind(`INSERT INTO auto_rollback_actions (deploy_id, deployment_id, at, outcome, reason, rollback_id) VALUES (?, ?, ?, ?, ?, ?)`),
+	_, err := tx.tx.ExecContext(ctx, tx.q.InsertAutoRollbackAction,
 		d.DeployID, d.DeploymentID, tx.time(d.At), d.Outcome, d.Reason, d.RollbackID)
 	return tx.interpretError(err, "automatic rollback decision for deploy %s", d.DeployID)
 }
@@ -110,7 +107,7 @@ func (tx *Tx) RecordAutoRollback(ctx context.Context, d *dagdeck.AutoRollbackDec
 // AutoRollbackDecided implements dagdeck.AutoRollbackTx.
 func (tx *Tx) AutoRollbackDecided(ctx context.Context, deployID string) (bool, error) {
 	var one int
-	err := tx.tx.QueryRowContext(ctx, tx.d.Rebind(`SELECT 1 FROM auto_rollback_actions WHERE deploy_id = ?`), deployID).Scan(&one)
+	err := tx.tx.QueryRowContext(ctx, tx.q.AutoRollbackDecided, deployID).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}

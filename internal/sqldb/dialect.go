@@ -29,21 +29,14 @@ type Dialect struct {
 	// processes until the transaction ends, taking one argument
 	// (AuditLockKey); "" when write transactions are serialized anyway.
 	AuditLock string
-	// SkipLocked ends a SELECT that locks its rows and skips rows other
-	// transactions hold ("" when write transactions are serialized anyway).
-	SkipLocked string
 }
 
 // AuditLockKey is the advisory lock key of audit appends.
 const AuditLockKey = 0x64616764_61756474 // "dagdaudt"
 
-// Rebind rewrites a statement written with "?" placeholders into the
-// dialect's placeholders, so a statement the backends share is written
+// RebindQueries returns q with every statement's "?" placeholders
+// rewritten by placeholder, so a statement the backends share is written
 // once. A "?" inside a quoted string literal is left alone.
-func (d *Dialect) Rebind(q string) string { return rebind(q, d.Placeholder) }
-
-// RebindQueries returns q with every statement's placeholders rewritten by
-// placeholder (see Rebind).
 func RebindQueries(q Queries, placeholder func(n int) string) Queries {
 	v := reflect.ValueOf(&q).Elem()
 	for i := range v.NumField() {

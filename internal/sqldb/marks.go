@@ -17,17 +17,17 @@ func scanMark(s scanner) (*dagdeck.DeployMark, error) {
 
 // PutMark implements dagdeck.MarkTx.
 func (tx *Tx) PutMark(ctx context.Context, m *dagdeck.DeployMark) error {
-	if _, err := tx.tx.ExecContext(ctx, tx.d.Rebind(`DELETE FROM deploy_marks WHERE deploy_id = ? AND kind = ?`), m.DeployID, m.Kind); err != nil {
+	if _, err := tx.tx.ExecContext(ctx, tx.q.DeleteMark, m.DeployID, m.Kind); err != nil {
 		return fmt.Errorf("replace %s of deploy %s: %w", m.Kind, m.DeployID, err)
 	}
-	_, err := tx.tx.ExecContext(ctx, tx.d.Rebind(`INSERT INTO deploy_marks (`+markColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+	_, err := tx.tx.ExecContext(ctx, tx.q.InsertMark,
 		m.DeployID, m.Kind, m.DeploymentID, m.Reason, m.By.ID, m.By.Kind, m.By.Name, tx.time(m.At), tx.nullTime(m.Until))
 	return tx.interpretError(err, "%s of deploy %s", m.Kind, m.DeployID)
 }
 
 // DeleteMark implements dagdeck.MarkTx.
 func (tx *Tx) DeleteMark(ctx context.Context, deployID, kind string) error {
-	res, err := tx.tx.ExecContext(ctx, tx.d.Rebind(`DELETE FROM deploy_marks WHERE deploy_id = ? AND kind = ?`), deployID, kind)
+	res, err := tx.tx.ExecContext(ctx, tx.q.DeleteMark, deployID, kind)
 	return tx.mustAffect(res, err, "%s of deploy %s", kind, deployID)
 }
 

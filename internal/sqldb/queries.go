@@ -34,6 +34,7 @@ type Queries struct {
 	ListTokens            string // SELECT TokenColumns, ordered by created_at, id
 	DeleteToken           string // id
 	TouchToken            string // SET last_used_at; id
+	InsertTokenScope      string // token_id, deployment_id
 	InsertUser            string // INSERT INTO users (UserColumns)
 	FindUserByName        string // SELECT UserColumns by name
 	ListUsers             string // SELECT UserColumns, ordered by name
@@ -65,12 +66,52 @@ type Queries struct {
 	EraseTaskNotes     string // deployment_id: empty every note
 	CountXComs         string // deployment_id → how many XCom values
 	EraseXComs         string // deployment_id: delete every XCom value
+	CountTaskInstances string // → deployment_id, state, how many task instances, ordered by both
+
+	// Audit log.
+	AuditHead   string // → seq, hash of the newest entry
+	InsertAudit string // INSERT INTO audit_log (auditColumns)
+	AuditAfter  string // seq (after), limit → auditColumns, ordered by seq
+
+	// Webhooks, their outbox and deliveries.
+	InsertWebhook        string // INSERT INTO webhooks (webhookColumns)
+	FindWebhook          string // SELECT webhookColumns by id
+	ListWebhooks         string // SELECT webhookColumns, ordered by created_at, id
+	UpdateWebhookSecrets string // SET secret, previous_secret, previous_secret_until; id
+	DeleteWebhook        string // id
+	InsertOutbox         string // INSERT INTO webhook_outbox (outboxColumns)
+	ClaimOutbox          string // next_attempt_at (at or before), limit → outboxColumns of pending messages, locked
+	UpdateOutbox         string // SET attempts, next_attempt_at, delivered_at, gave_up_at; id
+	OutboxBacklog        string // → how many messages are neither delivered nor given up
+	InsertDelivery       string // INSERT INTO webhook_deliveries (deliveryColumns)
+	ListDeliveries       string // webhook_id, limit → deliveryColumns, newest first
+
+	// Deploy marks, automatic rollbacks, activations and rollback turns.
+	DeleteMark               string // deploy_id, kind
+	InsertMark               string // INSERT INTO deploy_marks (markColumns)
+	FindAutoRollbackPolicy   string // deployment_id → policyColumns
+	DeleteAutoRollbackPolicy string // deployment_id
+	InsertAutoRollbackPolicy string // deployment_id, policyColumns
+	EnabledAutoRollbacks     string // enabled (true) → deployment_id, policyColumns
+	DeleteImportErrorFiles   string // deploy_id
+	InsertImportErrorFile    string // deploy_id, file
+	ImportErrorFiles         string // deploy_id → file, sorted
+	CountTries               string // two failed states, four ended states, deploy_id → failed tries, ended tries
+	InsertAutoRollbackAction string // deploy_id, deployment_id, at, outcome, reason, rollback_id
+	AutoRollbackDecided      string // deploy_id → 1 if a decision is recorded
+	DeleteActivation         string // deployment_id
+	InsertActivation         string // deployment_id, deploy_id, state, error, at
+	FindActivation           string // deployment_id → deploy_id, state, error, at
+	PutRollbackTurn          string // deployment_id, until_at: insert or replace
+	RollbackTurn             string // deployment_id → until_at
+	DeleteRollbackTurn       string // deployment_id
 }
 
 // Statements are the statements of the shared Tx, written once with "?"
 // placeholders; a dialect whose placeholders differ uses
-// Dialect.RebindQueries. A statement whose SQL really differs between
-// backends would be set by that backend alone.
+// RebindQueries. A statement whose SQL really differs between backends is
+// changed by that backend alone, after rebinding (PostgreSQL's ClaimOutbox
+// skips locked rows).
 var Statements = Queries{
 	InsertDeployment: `INSERT INTO deployments (` + DeploymentColumns + `)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -117,6 +158,7 @@ var Statements = Queries{
 	ListTokens:            `SELECT ` + TokenColumns + ` FROM tokens ORDER BY created_at, id`,
 	DeleteToken:           `DELETE FROM tokens WHERE id = ?`,
 	TouchToken:            `UPDATE tokens SET last_used_at = ? WHERE id = ?`,
+	InsertTokenScope:      `INSERT INTO token_scopes (token_id, deployment_id) VALUES (?, ?)`,
 	InsertUser:            `INSERT INTO users (` + UserColumns + `) VALUES (?, ?, ?, ?, ?)`,
 	FindUserByName:        `SELECT ` + UserColumns + ` FROM users WHERE name = ?`,
 	ListUsers:             `SELECT ` + UserColumns + ` FROM users ORDER BY name`,
@@ -159,4 +201,52 @@ var Statements = Queries{
 	EraseTaskNotes: `UPDATE task_instances SET note = '' WHERE deployment_id = ? AND note <> ''`,
 	CountXComs:     `SELECT count(*) FROM xcom WHERE deployment_id = ?`,
 	EraseXComs:     `DELETE FROM xcom WHERE deployment_id = ?`,
+	// The (deployment_id, state) index answers it.
+	CountTaskInstances: `SELECT deployment_id, state, COUNT(*) FROM task_instances
+		GROUP BY deployment_id, state ORDER BY deployment_id, state`,
+
+	AuditHead: `SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`,
+	InsertAudit: `INSERT INTO audit_log (` + auditColumns + `)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	AuditAfter: `SELECT ` + auditColumns + ` FROM audit_log
+		WHERE seq > ? ORDER BY seq LIMIT ?`,
+
+	InsertWebhook:        `INSERT INTO webhooks (` + webhookColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	FindWebhook:          `SELECT ` + webhookColumns + ` FROM webhooks WHERE id = ?`,
+	ListWebhooks:         `SELECT ` + webhookColumns + ` FROM webhooks ORDER BY created_at, id`,
+	UpdateWebhookSecrets: `UPDATE webhooks SET secret = ?, previous_secret = ?, previous_secret_until = ? WHERE id = ?`,
+	DeleteWebhook:        `DELETE FROM webhooks WHERE id = ?`,
+	InsertOutbox:         `INSERT INTO webhook_outbox (` + outboxColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	ClaimOutbox: `SELECT ` + outboxColumns + ` FROM webhook_outbox
+		WHERE delivered_at IS NULL AND gave_up_at IS NULL AND next_attempt_at <= ?
+		ORDER BY next_attempt_at, id LIMIT ?`,
+	UpdateOutbox:   `UPDATE webhook_outbox SET attempts = ?, next_attempt_at = ?, delivered_at = ?, gave_up_at = ? WHERE id = ?`,
+	OutboxBacklog:  `SELECT count(*) FROM webhook_outbox WHERE delivered_at IS NULL AND gave_up_at IS NULL`,
+	InsertDelivery: `INSERT INTO webhook_deliveries (` + deliveryColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	ListDeliveries: `SELECT ` + deliveryColumns + ` FROM webhook_deliveries
+		WHERE webhook_id = ? ORDER BY at DESC, id DESC LIMIT ?`,
+
+	DeleteMark:               `DELETE FROM deploy_marks WHERE deploy_id = ? AND kind = ?`,
+	InsertMark:               `INSERT INTO deploy_marks (` + markColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	FindAutoRollbackPolicy:   `SELECT ` + policyColumns + ` FROM auto_rollback_policies WHERE deployment_id = ?`,
+	DeleteAutoRollbackPolicy: `DELETE FROM auto_rollback_policies WHERE deployment_id = ?`,
+	InsertAutoRollbackPolicy: `INSERT INTO auto_rollback_policies (deployment_id, ` + policyColumns + `) VALUES (?, ?, ?, ?, ?, ?)`,
+	EnabledAutoRollbacks:     `SELECT deployment_id, ` + policyColumns + ` FROM auto_rollback_policies WHERE enabled = ?`,
+	DeleteImportErrorFiles:   `DELETE FROM deploy_import_errors WHERE deploy_id = ?`,
+	InsertImportErrorFile:    `INSERT INTO deploy_import_errors (deploy_id, file) VALUES (?, ?)`,
+	ImportErrorFiles:         `SELECT file FROM deploy_import_errors WHERE deploy_id = ? ORDER BY file`,
+	CountTries: `SELECT
+		count(CASE WHEN state IN (?, ?) THEN 1 END),
+		count(CASE WHEN state IN (?, ?, ?, ?) THEN 1 END)
+		FROM task_instances WHERE deploy_id = ?`,
+	InsertAutoRollbackAction: `INSERT INTO auto_rollback_actions (deploy_id, deployment_id, at, outcome, reason, rollback_id)
+		VALUES (?, ?, ?, ?, ?, ?)`,
+	AutoRollbackDecided: `SELECT 1 FROM auto_rollback_actions WHERE deploy_id = ?`,
+	DeleteActivation:    `DELETE FROM runtime_activations WHERE deployment_id = ?`,
+	InsertActivation:    `INSERT INTO runtime_activations (deployment_id, deploy_id, state, error, at) VALUES (?, ?, ?, ?, ?)`,
+	FindActivation:      `SELECT deploy_id, state, error, at FROM runtime_activations WHERE deployment_id = ?`,
+	PutRollbackTurn: `INSERT INTO rollback_turns (deployment_id, until_at) VALUES (?, ?)
+		ON CONFLICT (deployment_id) DO UPDATE SET until_at = excluded.until_at`,
+	RollbackTurn:       `SELECT until_at FROM rollback_turns WHERE deployment_id = ?`,
+	DeleteRollbackTurn: `DELETE FROM rollback_turns WHERE deployment_id = ?`,
 }

@@ -10,9 +10,7 @@ import (
 
 // HoldRollbackTurn implements dagdeck.RollbackTurnTx.
 func (tx *Tx) HoldRollbackTurn(ctx context.Context, deploymentID string, until time.Time) error {
-	q := tx.d.Rebind(`INSERT INTO rollback_turns (deployment_id, until_at) VALUES (?, ?)
-		ON CONFLICT (deployment_id) DO UPDATE SET until_at = excluded.until_at`)
-	if _, err := tx.tx.ExecContext(ctx, q, deploymentID, tx.time(until)); err != nil {
+	if _, err := tx.tx.ExecContext(ctx, tx.q.PutRollbackTurn, deploymentID, tx.time(until)); err != nil {
 		return fmt.Errorf("hold rollback turn: %w", err)
 	}
 	return nil
@@ -21,8 +19,7 @@ func (tx *Tx) HoldRollbackTurn(ctx context.Context, deploymentID string, until t
 // RollbackTurnHeldUntil implements dagdeck.RollbackTurnTx.
 func (tx *Tx) RollbackTurnHeldUntil(ctx context.Context, deploymentID string) (time.Time, error) {
 	var until time.Time
-	q := tx.d.Rebind(`SELECT until_at FROM rollback_turns WHERE deployment_id = ?`)
-	err := tx.tx.QueryRowContext(ctx, q, deploymentID).Scan(timeCol{&until})
+	err := tx.tx.QueryRowContext(ctx, tx.q.RollbackTurn, deploymentID).Scan(timeCol{&until})
 	if errors.Is(err, sql.ErrNoRows) {
 		return time.Time{}, nil
 	} else if err != nil {
@@ -33,7 +30,7 @@ func (tx *Tx) RollbackTurnHeldUntil(ctx context.Context, deploymentID string) (t
 
 // ReleaseRollbackTurn implements dagdeck.RollbackTurnTx.
 func (tx *Tx) ReleaseRollbackTurn(ctx context.Context, deploymentID string) error {
-	if _, err := tx.tx.ExecContext(ctx, tx.d.Rebind(`DELETE FROM rollback_turns WHERE deployment_id = ?`), deploymentID); err != nil {
+	if _, err := tx.tx.ExecContext(ctx, tx.q.DeleteRollbackTurn, deploymentID); err != nil {
 		return fmt.Errorf("release rollback turn: %w", err)
 	}
 	return nil

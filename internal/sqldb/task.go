@@ -69,18 +69,13 @@ func (tx *Tx) ListTaskInstances(ctx context.Context, f dagdeck.TaskFilter) ([]*d
 	return out, nil
 }
 
-// countTasks is the same statement in every dialect (it has no arguments);
-// the (deployment_id, state) index answers it.
-const countTasks = `SELECT deployment_id, state, COUNT(*) FROM task_instances
-	GROUP BY deployment_id, state ORDER BY deployment_id, state`
-
 // CountTaskInstances implements dagdeck.RuntimeTx.
 func (tx *Tx) CountTaskInstances(ctx context.Context) ([]dagdeck.TaskCount, error) {
 	out, err := queryAll(ctx, tx.tx, func(s scanner) (dagdeck.TaskCount, error) {
 		var c dagdeck.TaskCount
 		err := s.Scan(&c.DeploymentID, &c.State, &c.Count)
 		return c, err
-	}, countTasks)
+	}, tx.q.CountTaskInstances)
 	if err != nil {
 		return nil, fmt.Errorf("count task instances: %w", err)
 	}

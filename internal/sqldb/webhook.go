@@ -20,7 +20,7 @@ func scanWebhook(s scanner) (*dagdeck.Webhook, error) {
 
 // CreateWebhook implements dagdeck.WebhookTx.
 func (tx *Tx) CreateWebhook(ctx context.Context, w *dagdeck.Webhook) error {
-	_, err := tx.tx.ExecContext(ctx, tx.d.Rebind(`INSERT INTO webhooks (`+webhookColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+	_, err := tx.tx.ExecContext(ctx, tx.q.InsertWebhook,
 		w.ID, w.URL, encStrings(w.Events), w.DeploymentID, w.Format, w.Secret, w.PreviousSecret, tx.nullTime(w.PreviousSecretUntil),
 		tx.time(w.CreatedAt), w.CreatedBy.ID, w.CreatedBy.Kind, w.CreatedBy.Name)
 	return tx.interpretError(err, "webhook %s", w.ID)
@@ -28,7 +28,7 @@ func (tx *Tx) CreateWebhook(ctx context.Context, w *dagdeck.Webhook) error {
 
 // FindWebhook implements dagdeck.WebhookTx.
 func (tx *Tx) FindWebhook(ctx context.Context, id string) (*dagdeck.Webhook, error) {
-	w, err := scanWebhook(tx.tx.QueryRowContext(ctx, tx.d.Rebind(`SELECT `+webhookColumns+` FROM webhooks WHERE id = ?`), id))
+	w, err := scanWebhook(tx.tx.QueryRowContext(ctx, tx.q.FindWebhook, id))
 	if err != nil {
 		return nil, tx.interpretError(err, "webhook %q", id)
 	}
@@ -37,7 +37,7 @@ func (tx *Tx) FindWebhook(ctx context.Context, id string) (*dagdeck.Webhook, err
 
 // ListWebhooks implements dagdeck.WebhookTx.
 func (tx *Tx) ListWebhooks(ctx context.Context) ([]*dagdeck.Webhook, error) {
-	out, err := queryAll(ctx, tx.tx, scanWebhook, `SELECT `+webhookColumns+` FROM webhooks ORDER BY created_at, id`)
+	out, err := queryAll(ctx, tx.tx, scanWebhook, tx.q.ListWebhooks)
 	if err != nil {
 		return nil, fmt.Errorf("list webhooks: %w", err)
 	}
@@ -46,7 +46,7 @@ func (tx *Tx) ListWebhooks(ctx context.Context) ([]*dagdeck.Webhook, error) {
 
 // UpdateWebhookSecrets implements dagdeck.WebhookTx.
 func (tx *Tx) UpdateWebhookSecrets(ctx context.Context, w *dagdeck.Webhook) error {
-	res, err := tx.tx.ExecContext(ctx, tx.d.Rebind(`UPDATE webhooks SET secret = ?, previous_secret = ?, previous_secret_until = ? WHERE id = ?`),
+	res, err := tx.tx.ExecContext(ctx, tx.q.UpdateWebhookSecrets,
 		w.Secret, w.PreviousSecret, tx.nullTime(w.PreviousSecretUntil), w.ID)
 	return tx.mustAffect(res, err, "webhook %q", w.ID)
 }
@@ -54,7 +54,7 @@ func (tx *Tx) UpdateWebhookSecrets(ctx context.Context, w *dagdeck.Webhook) erro
 // DeleteWebhook implements dagdeck.WebhookTx. Its outbox messages and
 // deliveries go with it (ON DELETE CASCADE).
 func (tx *Tx) DeleteWebhook(ctx context.Context, id string) error {
-	res, err := tx.tx.ExecContext(ctx, tx.d.Rebind(`DELETE FROM webhooks WHERE id = ?`), id)
+	res, err := tx.tx.ExecContext(ctx, tx.q.DeleteWebhook, id)
 	return tx.mustAffect(res, err, "webhook %q", id)
 }
 
@@ -69,7 +69,7 @@ func scanOutbox(s scanner) (*dagdeck.OutboxMessage, error) {
 
 // EnqueueOutbox implements dagdeck.WebhookTx.
 func (tx *Tx) EnqueueOutbox(ctx context.Context, m *dagdeck.OutboxMessage) error {
-	_, err := tx.tx.ExecContext(ctx, tx.d.Rebind(`INSERT INTO webhook_outbox (`+outboxColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+	_, err := tx.tx.ExecContext(ctx, tx.q.InsertOutbox,
 		m.ID, m.WebhookID, m.EventID, m.EventType, m.Body, tx.time(m.CreatedAt), m.Attempts,
 		tx.time(m.NextAttemptAt), tx.nullTime(m.DeliveredAt), tx.nullTime(m.GaveUpAt))
 	return tx.interpretError(err, "outbox message %s", m.ID)
@@ -77,9 +77,7 @@ func (tx *Tx) EnqueueOutbox(ctx context.Context, m *dagdeck.OutboxMessage) error
 
 // ClaimOutbox implements dagdeck.WebhookTx.
 func (tx *Tx) ClaimOutbox(ctx context.Context, now, leaseUntil time.Time, limit int) ([]*dagdeck.OutboxMessage, error) {
-	ms, err := queryAll(ctx, tx.tx, scanOutbox, tx.d.Rebind(`SELECT `+outboxColumns+` FROM webhook_outbox
-		WHERE delivered_at IS NULL AND gave_up_at IS NULL AND next_attempt_at <= ?
-		ORDER BY next_attempt_at, id LIMIT ?`+tx.d.SkipLocked), tx.time(now), limit)
+	ms, err := queryAll(ctx, tx.tx, scanOutbox, tx.q.ClaimOutbox, tx.time(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("claim outbox: %w", err)
 	}
@@ -94,7 +92,7 @@ func (tx *Tx) ClaimOutbox(ctx context.Context, now, leaseUntil time.Time, limit 
 
 // UpdateOutbox implements dagdeck.WebhookTx.
 func (tx *Tx) UpdateOutbox(ctx context.Context, m *dagdeck.OutboxMessage) error {
-	res, err := tx.tx.ExecContext(ctx, tx.d.Rebind(`UPDATE webhook_outbox SET attempts = ?, next_attempt_at = ?, delivered_at = ?, gave_up_at = ? WHERE id = ?`),
+	res, err := tx.tx.ExecContext(ctx, tx.q.UpdateOutbox,
 		m.Attempts, tx.time(m.NextAttemptAt), tx.nullTime(m.DeliveredAt), tx.nullTime(m.GaveUpAt), m.ID)
 	return tx.mustAffect(res, err, "outbox message %q", m.ID)
 }
@@ -102,7 +100,7 @@ func (tx *Tx) UpdateOutbox(ctx context.Context, m *dagdeck.OutboxMessage) error 
 // OutboxBacklog implements dagdeck.WebhookTx.
 func (tx *Tx) OutboxBacklog(ctx context.Context) (int, error) {
 	var n int
-	err := tx.tx.QueryRowContext(ctx, `SELECT count(*) FROM webhook_outbox WHERE delivered_at IS NULL AND gave_up_at IS NULL`).Scan(&n)
+	err := tx.tx.QueryRowContext(ctx, tx.q.OutboxBacklog).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count outbox: %w", err)
 	}
@@ -119,15 +117,14 @@ func scanDelivery(s scanner) (*dagdeck.WebhookDelivery, error) {
 
 // InsertDelivery implements dagdeck.WebhookTx.
 func (tx *Tx) InsertDelivery(ctx context.Context, d *dagdeck.WebhookDelivery) error {
-	_, err := tx.tx.ExecContext(ctx, tx.d.Rebind(`INSERT INTO webhook_deliveries (`+deliveryColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+	_, err := tx.tx.ExecContext(ctx, tx.q.InsertDelivery,
 		d.ID, d.WebhookID, d.EventID, d.EventType, d.Attempt, tx.time(d.At), d.StatusCode, d.DurationMS, d.Error)
 	return tx.interpretError(err, "delivery of event %s", d.EventID)
 }
 
 // ListDeliveries implements dagdeck.WebhookTx.
 func (tx *Tx) ListDeliveries(ctx context.Context, webhookID string, limit int) ([]*dagdeck.WebhookDelivery, error) {
-	out, err := queryAll(ctx, tx.tx, scanDelivery, tx.d.Rebind(`SELECT `+deliveryColumns+` FROM webhook_deliveries
-		WHERE webhook_id = ? ORDER BY at DESC, id DESC LIMIT ?`), webhookID, limit)
+	out, err := queryAll(ctx, tx.tx, scanDelivery, tx.q.ListDeliveries, webhookID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list deliveries: %w", err)
 	}
