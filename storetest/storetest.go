@@ -61,6 +61,8 @@ func Run(t *testing.T, open func(t *testing.T) dagdeck.Store) {
 		{"GitBlobIDs", testGitBlobIDs},
 		{"FindDeploysByCommit", testFindDeploysByCommit},
 		{"RollbackTurns", testRollbackTurns},
+		{"AutoRollback", testAutoRollback},
+		{"Activations", testActivations},
 	}
 	for _, s := range suites {
 		t.Run(s.name, func(t *testing.T) { s.fn(t, Opener(open)) })

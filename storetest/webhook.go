@@ -26,6 +26,12 @@ func testWebhooks(t *testing.T, open Opener) {
 			len(got.Events) != 2 || got.Events[1] != dagdeck.EventRollbackDeployed || got.CreatedBy.Name != "admin" {
 			t.Fatalf("found %+v", got)
 		}
+		other := newWebhook(dagdeck.EventDeployFailed)
+		other.CreatedAt = at(-1)
+		update(t, s, func(tx dagdeck.Tx) error { return tx.CreateWebhook(t.Context(), other) })
+		var list []*dagdeck.Webhook
+		view(t, s, func(tx dagdeck.Tx) (err error) { list, err = tx.ListWebhooks(t.Context()); return err })
+		wantEqual(t, []*dagdeck.Webhook{other, w}, list)
 		update(t, s, func(tx dagdeck.Tx) error { return tx.DeleteWebhook(t.Context(), w.ID) })
 		err := s.View(t.Context(), func(tx dagdeck.Tx) error { _, err := tx.FindWebhook(t.Context(), w.ID); return err })
 		if dagdeck.ErrorCode(err) != dagdeck.ENOTFOUND {
