@@ -11,9 +11,14 @@ import (
 
 const policyColumns = `enabled, watch_seconds, max_failed_share, min_tries, on_import_errors`
 
+// policyDest returns where the policyColumns of p scan to.
+func policyDest(p *dagdeck.AutoRollbackPolicy) []any {
+	return []any{&p.Enabled, &p.WatchSeconds, &p.MaxFailedShare, &p.MinTries, &p.OnImportErrors}
+}
+
 func scanPolicy(s scanner) (*dagdeck.AutoRollbackPolicy, error) {
 	var p dagdeck.AutoRollbackPolicy
-	err := s.Scan(&p.Enabled, &p.WatchSeconds, &p.MaxFailedShare, &p.MinTries, &p.OnImportErrors)
+	err := s.Scan(policyDest(&p)...)
 	return &p, err
 }
 
@@ -38,21 +43,22 @@ func (tx *Tx) PutAutoRollbackPolicy(ctx context.Context, deploymentID string, p 
 
 // EnabledAutoRollbacks implements dagdeck.AutoRollbackTx.
 func (tx *Tx) EnabledAutoRollbacks(ctx context.Context) (map[string]*dagdeck.AutoRollbackPolicy, error) {
-	rows, err := tx.tx.QueryContext(ctx, tx.q.EnabledAutoRollbacks, true)
+	type row struct {
+		deploymentID string
+		policy       dagdeck.AutoRollbackPolicy
+	}
+	rows, err := queryAll(ctx, tx.tx, func(s scanner) (r row, err error) {
+		err = s.Scan(append([]any{&r.deploymentID}, policyDest(&r.policy)...)...)
+		return r, err
+	}, tx.q.EnabledAutoRollbacks, true)
 	if err != nil {
 		return nil, fmt.Errorf("list auto-rollback policies: %w", err)
 	}
-	defer rows.Close()
-	out := map[string]*dagdeck.AutoRollbackPolicy{}
-	for rows.Next() {
-		var id string
-		var p dagdeck.AutoRollbackPolicy
-		if err := rows.Scan(&id, &p.Enabled, &p.WatchSeconds, &p.MaxFailedShare, &p.MinTries, &p.OnImportErrors); err != nil {
-			return nil, fmt.Errorf("scan auto-rollback policy: %w", err)
-		}
-		out[id] = &p
+	out := make(map[string]*dagdeck.AutoRollbackPolicy, len(rows))
+	for _, r := range rows {
+		out[r.deploymentID] = &r.policy
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // PutImportErrorFiles implements dagdeck.AutoRollbackTx.
@@ -75,10 +81,7 @@ func (tx *Tx) PutImportErrorFiles(ctx context.Context, deployID string, files []
 
 // ImportErrorFiles implements dagdeck.AutoRollbackTx.
 func (tx *Tx) ImportErrorFiles(ctx context.Context, deployID string) ([]string, error) {
-	out, err := queryAll(ctx, tx.tx, func(s scanner) (string, error) {
-		var f string
-		return f, s.Scan(&f)
-	}, tx.q.ImportErrorFiles, deployID)
+	out, err := queryAll(ctx, tx.tx, scanString, tx.q.ImportErrorFiles, deployID)
 	if err != nil {
 		return nil, fmt.Errorf("import error files: %w", err)
 	}

@@ -30,20 +30,12 @@ func (tx *Tx) gitBlobBatch(ctx context.Context, digests []string, out map[string
 	for i, d := range digests {
 		marks[i] = w.arg(d)
 	}
-	rows, err := tx.tx.QueryContext(ctx, `SELECT digest, sha1 FROM git_blobs WHERE digest IN (`+strings.Join(marks, ", ")+`)`, w.args...)
+	pairs, err := queryAll(ctx, tx.tx, scanPair, `SELECT digest, sha1 FROM git_blobs WHERE digest IN (`+strings.Join(marks, ", ")+`)`, w.args...)
 	if err != nil {
 		return fmt.Errorf("git blob ids: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var digest, id string
-		if err := rows.Scan(&digest, &id); err != nil {
-			return fmt.Errorf("git blob ids: %w", err)
-		}
-		out[digest] = id
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("git blob ids: %w", err)
+	for _, p := range pairs {
+		out[p[0]] = p[1]
 	}
 	return nil
 }
