@@ -128,6 +128,15 @@ func (w *where) add(cond string, vs ...any) {
 	w.conds = append(w.conds, fmt.Sprintf(cond, marks...))
 }
 
+// in appends the condition "col IN (…)", with a placeholder for each of vs.
+func (w *where) in(col string, vs []string) {
+	marks := make([]string, len(vs))
+	for i, v := range vs {
+		marks[i] = w.arg(v)
+	}
+	w.conds = append(w.conds, col+" IN ("+strings.Join(marks, ", ")+")")
+}
+
 // arg appends v and returns its placeholder.
 func (w *where) arg(v any) string {
 	w.args = append(w.args, v)

@@ -3,7 +3,6 @@ package sqldb
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/dagdeck/dagdeck"
 )
@@ -26,11 +25,8 @@ func (tx *Tx) GitBlobIDs(ctx context.Context, digests []string) (map[string]stri
 
 func (tx *Tx) gitBlobBatch(ctx context.Context, digests []string, out map[string]string) error {
 	w := tx.d.where()
-	marks := make([]string, len(digests))
-	for i, d := range digests {
-		marks[i] = w.arg(d)
-	}
-	pairs, err := queryAll(ctx, tx.tx, scanPair, `SELECT digest, sha1 FROM git_blobs WHERE digest IN (`+strings.Join(marks, ", ")+`)`, w.args...)
+	w.in("digest", digests)
+	pairs, err := queryAll(ctx, tx.tx, scanPair, `SELECT digest, sha1 FROM git_blobs`+w.clause(), w.args...)
 	if err != nil {
 		return fmt.Errorf("git blob ids: %w", err)
 	}
