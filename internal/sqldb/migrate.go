@@ -99,21 +99,19 @@ func (m *Migrations) Apply(ctx context.Context, pool *sql.DB) error {
 	if _, err := tx.ExecContext(ctx, m.table.Create); err != nil {
 		return fmt.Errorf("migrate: create schema_migrations: %w", err)
 	}
-	current, err := schemaVersion(ctx, tx)
+	current, err := m.schemaVersion(ctx, tx)
 	if err != nil {
 		return err
 	}
 	if current > m.Latest() {
 		return fmt.Errorf("migrate: database schema version %d is newer than version %d known to this dagdeck binary; upgrade dagdeck", current, m.Latest())
 	}
-	ph := m.d.Placeholder
-	record := `INSERT INTO schema_migrations (version, name, applied_at) VALUES (` + ph(1) + `, ` + ph(2) + `, ` + ph(3) + `)`
 	now := m.d.EncodeTime(time.Now())
 	for _, mig := range m.list[current:] {
 		if _, err := tx.ExecContext(ctx, mig.SQL); err != nil {
 			return fmt.Errorf("migrate: apply %03d_%s: %w", mig.Version, mig.Name, err)
 		}
-		if _, err := tx.ExecContext(ctx, record, mig.Version, mig.Name, now); err != nil {
+		if _, err := tx.ExecContext(ctx, m.d.Queries.RecordMigration, mig.Version, mig.Name, now); err != nil {
 			return fmt.Errorf("migrate: record %03d_%s: %w", mig.Version, mig.Name, err)
 		}
 	}
@@ -134,7 +132,7 @@ func (m *Migrations) Version(ctx context.Context, pool *sql.DB) (int, error) {
 	if ok, err := m.hasTable(ctx, tx); err != nil || !ok {
 		return 0, err
 	}
-	return schemaVersion(ctx, tx)
+	return m.schemaVersion(ctx, tx)
 }
 
 // States lists every migration this binary knows and every one recorded in
@@ -158,7 +156,7 @@ func (m *Migrations) States(ctx context.Context, pool *sql.DB) ([]MigrationState
 		applied, err := queryAll(ctx, tx, func(s scanner) (st MigrationState, err error) {
 			err = s.Scan(&st.Version, &st.Name, nullTimeCol{&st.AppliedAt})
 			return st, err
-		}, `SELECT version, name, applied_at FROM schema_migrations`)
+		}, m.d.Queries.ListMigrations)
 		if err != nil {
 			return nil, fmt.Errorf("migrations: %w", err)
 		}
@@ -182,9 +180,9 @@ func (m *Migrations) hasTable(ctx context.Context, tx *sql.Tx) (bool, error) {
 	return n > 0, nil
 }
 
-func schemaVersion(ctx context.Context, tx *sql.Tx) (int, error) {
+func (m *Migrations) schemaVersion(ctx context.Context, tx *sql.Tx) (int, error) {
 	var v int
-	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&v); err != nil {
+	if err := tx.QueryRowContext(ctx, m.d.Queries.SchemaVersion).Scan(&v); err != nil {
 		return 0, fmt.Errorf("schema version: %w", err)
 	}
 	return v, nil

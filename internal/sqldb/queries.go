@@ -105,6 +105,11 @@ type Queries struct {
 	PutRollbackTurn          string // deployment_id, until_at: insert or replace
 	RollbackTurn             string // deployment_id → until_at
 	DeleteRollbackTurn       string // deployment_id
+
+	// Schema migrations (the table each backend's MigrationTable creates).
+	RecordMigration string // version, name, applied_at
+	ListMigrations  string // → version, name, applied_at
+	SchemaVersion   string // → the highest version applied, 0 for none
 }
 
 // Statements are the statements of the shared Tx, written once with "?"
@@ -249,4 +254,8 @@ var Statements = Queries{
 		ON CONFLICT (deployment_id) DO UPDATE SET until_at = excluded.until_at`,
 	RollbackTurn:       `SELECT until_at FROM rollback_turns WHERE deployment_id = ?`,
 	DeleteRollbackTurn: `DELETE FROM rollback_turns WHERE deployment_id = ?`,
+
+	RecordMigration: `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+	ListMigrations:  `SELECT version, name, applied_at FROM schema_migrations`,
+	SchemaVersion:   `SELECT coalesce(max(version), 0) FROM schema_migrations`,
 }
