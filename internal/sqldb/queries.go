@@ -80,7 +80,7 @@ type Queries struct {
 	UpdateWebhookSecrets string // SET secret, previous_secret, previous_secret_until; id
 	DeleteWebhook        string // id
 	InsertOutbox         string // INSERT INTO webhook_outbox (outboxColumns)
-	ClaimOutbox          string // next_attempt_at (at or before), limit → outboxColumns of pending messages, locked
+	ClaimOutbox          string // next_attempt_at (at or before), limit → outboxColumns of the messages due, first due first
 	UpdateOutbox         string // SET attempts, next_attempt_at, delivered_at, gave_up_at; id
 	OutboxBacklog        string // → how many messages are neither delivered nor given up
 	InsertDelivery       string // INSERT INTO webhook_deliveries (deliveryColumns)
@@ -112,11 +112,11 @@ type Queries struct {
 	SchemaVersion   string // → the highest version applied, 0 for none
 }
 
-// Statements are the statements of the shared Tx, written once with "?"
-// placeholders; a dialect whose placeholders differ uses
-// RebindQueries. A statement whose SQL really differs between backends is
-// changed by that backend alone, after rebinding (PostgreSQL's ClaimOutbox
-// skips locked rows).
+// Statements are the statements of the shared Tx and of the migration
+// runner, written once with "?" placeholders; a dialect whose placeholders
+// differ rebinds them once with RebindQueries. A statement whose SQL really
+// differs between backends is changed by that backend alone, after
+// rebinding (PostgreSQL's ClaimOutbox skips locked rows).
 var Statements = Queries{
 	InsertDeployment: `INSERT INTO deployments (` + DeploymentColumns + `)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
