@@ -166,10 +166,21 @@ func TestWebhooks_DeliveredSignedAndRetried(t *testing.T) {
 	if len(types) != 2 || !types[dagdeck.EventDeployDeployed] || !types[dagdeck.EventRollbackDeployed] {
 		t.Fatalf("event types %v", types)
 	}
-	ds, err := e.svc.WebhookDeliveries(admin, created.Webhook.ID, 50)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The deliverer records an attempt once its answer is in: the receiver
+	// may have answered the last one before it is recorded.
+	var ds []*dagdeck.WebhookDelivery
+	apitest.WaitFor(t, 30*time.Second, "three successful deliveries recorded", func() bool {
+		if ds, err = e.svc.WebhookDeliveries(admin, created.Webhook.ID, 50); err != nil {
+			t.Fatal(err)
+		}
+		ok := 0
+		for _, d := range ds {
+			if d.StatusCode == http.StatusNoContent {
+				ok++
+			}
+		}
+		return ok == 3
+	})
 	var codes []int
 	for _, d := range ds {
 		codes = append(codes, d.StatusCode)
