@@ -2,10 +2,13 @@ package service
 
 import (
 	"context"
+	"crypto/sha1"
+	"encoding/hex"
 	"io"
 	"sort"
 
 	"github.com/dagdeck/dagdeck"
+	"github.com/dagdeck/dagdeck/gitrepo"
 )
 
 // MaxMissingQuery is how many digests one MissingBlobs call may ask about.
@@ -48,9 +51,13 @@ func (s *Service) PutBlob(ctx context.Context, digest string, r io.Reader, size 
 	if size < 0 || size > dagdeck.MaxFileSize {
 		return dagdeck.Errorf(dagdeck.ETOOLARGE, "file of %d bytes: the limit is %d", size, int64(dagdeck.MaxFileSize))
 	}
-	if err := s.artifacts.Put(ctx, digest, r, size); err != nil {
+	// Its git blob id comes for free while the content streams through.
+	h := sha1.New()
+	h.Write(gitrepo.ObjectHeader(gitrepo.TypeBlob, size))
+	if err := s.artifacts.Put(ctx, digest, io.TeeReader(r, h), size); err != nil {
 		return err
 	}
+	s.uploadedGitIDs.put(digest, hex.EncodeToString(h.Sum(nil)))
 	s.obs().BlobUploaded(size)
 	return nil
 }

@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -174,4 +175,30 @@ func TestDeployService_FindDeployByCommit(t *testing.T) {
 			t.Fatalf("a longer prefix: %v, %v", d, err)
 		}
 	})
+}
+
+// TestDeployService_GitBlobIDsFromUploads: the git blob ids computed while
+// files upload are the ids git gives their content.
+func TestDeployService_GitBlobIDsFromUploads(t *testing.T) {
+	e := newEnv(t)
+	e.deployment(t, "etl", true)
+	e.deploy(t, "etl", v1(), v1().request(dagdeck.DeployImageAndDAG, "1.1.0", true))
+	want := map[string]string{}
+	var digests []string
+	for _, content := range v1() {
+		d := dagdeck.DigestOf([]byte(content))
+		want[d] = gitrepo.HashObject(gitrepo.TypeBlob, []byte(content)).String()
+		digests = append(digests, d)
+	}
+	var got map[string]string
+	err := e.store.View(context.Background(), func(tx dagdeck.Tx) (err error) {
+		got, err = tx.GitBlobIDs(context.Background(), digests)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("recorded git blob ids %v, want %v", got, want)
+	}
 }

@@ -143,8 +143,12 @@ func (s *Service) hashGitBlobs(ctx context.Context, digests []string, sizes map[
 	return m, nil
 }
 
-// hashGitBlob reads a blob of the recorded size and returns its git blob id.
+// hashGitBlob returns the git blob id of a blob of the recorded size: the
+// one computed while it was uploaded, or by reading it.
 func (s *Service) hashGitBlob(ctx context.Context, digest string, size int64) (string, error) {
+	if id, ok := s.uploadedGitIDs.get(digest); ok {
+		return id, nil
+	}
 	rc, err := s.artifacts.Open(ctx, digest)
 	if err != nil {
 		return "", fmt.Errorf("open blob %s: %w", digest, err)

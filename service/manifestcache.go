@@ -9,6 +9,9 @@ import (
 const (
 	manifestCacheSize = 64
 	treeCacheSize     = 16
+	// uploadedGitIDCacheSize holds the files of a few first deploys of a
+	// large project, about 150 bytes each.
+	uploadedGitIDCacheSize = 20_000
 )
 
 // boundedCache keeps the size most recently added values of

@@ -41,6 +41,10 @@ type Service struct {
 	manifests *boundedCache[*dagdeck.Manifest]
 	// trees caches git trees by the manifests they are built from.
 	trees *boundedCache[*gitrepo.Tree]
+	// uploadedGitIDs keeps the git blob ids of recently uploaded blobs, by
+	// digest, computed as they streamed in: committing a deploy records
+	// them without reading its new files again.
+	uploadedGitIDs *boundedCache[string]
 	// outboxWake nudges the webhook deliverer when an event was queued.
 	outboxWake chan struct{}
 	// readyTimeout bounds each dependency check of Ready.
@@ -71,18 +75,19 @@ func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.logger = l 
 // New returns a Service over the given stores.
 func New(store dagdeck.Store, artifacts dagdeck.ArtifactStore, opts ...Option) *Service {
 	s := &Service{
-		store:         store,
-		artifacts:     artifacts,
-		now:           time.Now,
-		retention:     dagdeck.DefaultRetention,
-		uploadTimeout: DefaultUploadTimeout,
-		uploadLease:   DefaultUploadLease,
-		gcGrace:       DefaultGCGrace,
-		logger:        slog.Default(),
-		manifests:     newBoundedCache[*dagdeck.Manifest](manifestCacheSize),
-		trees:         newBoundedCache[*gitrepo.Tree](treeCacheSize),
-		outboxWake:    make(chan struct{}, 1),
-		readyTimeout:  DefaultReadyTimeout,
+		store:          store,
+		artifacts:      artifacts,
+		now:            time.Now,
+		retention:      dagdeck.DefaultRetention,
+		uploadTimeout:  DefaultUploadTimeout,
+		uploadLease:    DefaultUploadLease,
+		gcGrace:        DefaultGCGrace,
+		logger:         slog.Default(),
+		manifests:      newBoundedCache[*dagdeck.Manifest](manifestCacheSize),
+		trees:          newBoundedCache[*gitrepo.Tree](treeCacheSize),
+		uploadedGitIDs: newBoundedCache[string](uploadedGitIDCacheSize),
+		outboxWake:     make(chan struct{}, 1),
+		readyTimeout:   DefaultReadyTimeout,
 	}
 	for _, o := range opts {
 		o(s)
