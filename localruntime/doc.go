@@ -22,16 +22,22 @@
 //
 // # Versions
 //
-// Each code state (image and DAG bundle) is materialized once, with
-// bundle.Materialize, into <code-dir>/<deployment-id>/versions/<key> (the
-// code directory is <data-dir>/runtime unless tasks run as a task user),
-// where key is a digest of the code: a rollback to a recent deploy reuses
-// its directory. Materialize builds it aside and renames it into place,
-// and a removal renames it to versions/.trash-<key> first (the trash is
-// swept at start), so a directory under its key is always complete. Its
-// files are read-only, and its metadata is stamped (in the data
-// directory): a directory that changed since it was built is rebuilt
-// before it is used again.
+// Each code state (image and DAG bundle) is materialized once into
+// <code-dir>/<deployment-id>/versions/<key> (the code directory is
+// <data-dir>/runtime unless tasks run as a task user), where key is a
+// digest of the code: a rollback to a recent deploy reuses its directory.
+// Its files are hard links into the Deployment's pool,
+// <code-dir>/<deployment-id>/pool (bundle.Pool): one read-only file per
+// content, copied from the artifacts and verified once, so building a
+// version costs a link per file plus the files the pool lacks, and a
+// version is laid out while the control plane commits its deploy
+// (Prepare). A directory is built aside and renamed into place, and a
+// removal renames it to versions/.trash-<key> first (the trash is swept
+// at start), so a directory under its key is always complete. Its
+// metadata is stamped (in the data directory): a directory that changed
+// since it was built is rebuilt before it is used again, and a pool file
+// that changed is copied afresh. What a version's Dags loaded to is kept
+// while its directory stays, so activating it again reads no file.
 //
 // # Task user
 //
