@@ -15,7 +15,8 @@
 //   - the rollback API call, and a rollback to a deploy whose version folder
 //     the runtime removed;
 //   - storage after 64 deploys at 1 % churn: artifacts + database, and the
-//     whole data folder counting hard-linked files once, against restic's
+//     whole data folder and the runtime's code folder, counting hard-linked
+//     files once, against restic's
 //     repository and git's after gc;
 //   - `deploys list --all` over 100k deploys (rows/s, CLI peak RSS) and
 //     `dagdeck gc` with 100k deploys (the longest a deploy waited while it
@@ -73,6 +74,12 @@ func main() {
 	}
 	if !*keep {
 		defer os.RemoveAll(work)
+	}
+	// Run as root, the server runs tasks as nobody, with their code in
+	// --code-dir: nobody must be able to pass through (not list) the work
+	// directory to reach it.
+	if err := os.Chmod(work, 0o711); err != nil {
+		log.Fatal(err)
 	}
 	if len(bins) == 0 {
 		path := filepath.Join(work, "dagdeck")

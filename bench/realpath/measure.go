@@ -346,12 +346,12 @@ func (b *bench) storage(ctx context.Context) ([]*server, error) {
 		data := servers[i].dataDir
 		db, _ := filepath.Glob(filepath.Join(data, "dagdeck.db*"))
 		stored := diskUsage(append(db, filepath.Join(data, "artifacts"))...)
-		all := diskUsage(data)
+		all := diskUsage(data, servers[i].codeDir)
 		fig := fmt.Sprintf("%s artifacts + database", humanize.Bytes(stored))
 		if restic > 0 {
 			fig += fmt.Sprintf(" (**%.2f×** restic)", float64(stored)/float64(restic))
 		}
-		fig += fmt.Sprintf(" · %s data folder", humanize.Bytes(all))
+		fig += fmt.Sprintf(" · %s data and code folders", humanize.Bytes(all))
 		if restic > 0 {
 			fig += fmt.Sprintf(" (**%.2f×** restic + one copy)", float64(all)/float64(restic+projectSize))
 		}

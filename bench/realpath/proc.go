@@ -36,6 +36,9 @@ var tokenRE = regexp.MustCompile(`ddk_[A-Za-z0-9_-]+`)
 type server struct {
 	bin     string
 	dataDir string
+	// codeDir holds the runtime's version folders (--code-dir): in dataDir
+	// unless tasks run as a task user (the server runs as root).
+	codeDir string
 	home    string
 	url     string
 	token   string
@@ -63,7 +66,7 @@ func (b *syncBuffer) String() string {
 
 // startServer starts bin's server on a free 127.0.0.1 port with data in dir.
 func startServer(bin, dir string) (*server, error) {
-	s := &server{bin: bin, dataDir: filepath.Join(dir, "data"), home: filepath.Join(dir, "home")}
+	s := &server{bin: bin, dataDir: filepath.Join(dir, "data"), codeDir: filepath.Join(dir, "code"), home: filepath.Join(dir, "home")}
 	if err := os.MkdirAll(s.home, 0o755); err != nil {
 		return nil, err
 	}
@@ -80,6 +83,9 @@ func (s *server) start() error {
 	s.url = "http://" + addr
 	s.out = &syncBuffer{}
 	s.cmd = exec.Command(s.bin, "server", "--addr", addr, "--data-dir", s.dataDir)
+	if os.Geteuid() == 0 {
+		s.cmd.Args = append(s.cmd.Args, "--code-dir", s.codeDir)
+	}
 	s.cmd.Env = s.env()
 	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
