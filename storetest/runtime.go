@@ -1,7 +1,10 @@
 package storetest
 
 import (
+	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/dagdeck/dagdeck"
 )
@@ -58,6 +61,43 @@ func testReplaceDags(t *testing.T, open Opener) {
 			}
 			return nil
 		})
+	})
+}
+
+func testReplaceDagsChanges(t *testing.T, open Opener) {
+	s := newStore(t, open)
+	dep := createDeployment(t, s, "a")
+	v1, v2, v3 := dagdeck.NewID(), dagdeck.NewID(), dagdeck.NewID()
+	dag := func(id, deployID, description string, tags []string, next *time.Time) *dagdeck.Dag {
+		return &dagdeck.Dag{DeploymentID: dep.ID, DagID: id, File: "dags/" + id + ".yaml", Schedule: "@daily",
+			Description: description, Tags: tags, DeployID: deployID, NextRunAt: next}
+	}
+	replace := func(dags ...*dagdeck.Dag) {
+		t.Helper()
+		update(t, s, func(tx dagdeck.Tx) error { return tx.ReplaceDags(t.Context(), dep.ID, dags, nil) })
+		view(t, s, func(tx dagdeck.Tx) error {
+			got, err := tx.ListDags(t.Context(), dep.ID)
+			wantNoError(t, err)
+			want := slices.SortedFunc(slices.Values(dags), func(a, b *dagdeck.Dag) int { return strings.Compare(a.DagID, b.DagID) })
+			wantEqual(t, want, got)
+			return nil
+		})
+	}
+	replace(dag("a", v1, "same", []string{"x"}, ptr(at(60))), dag("b", v1, "old", nil, nil), dag("c", v1, "gone", nil, nil))
+	// A new deploy: a and b keep their fields (a new deploy id), b's
+	// description, tags and next run change, c goes, d comes.
+	replace(dag("a", v2, "same", []string{"x"}, ptr(at(60))), dag("b", v2, "new", []string{}, ptr(at(120))), dag("d", v2, "", nil, nil))
+	// DAGs of different deploys in one replacement.
+	replace(dag("a", v3, "same", []string{"x"}, ptr(at(60))), dag("b", v2, "new", []string{}, ptr(at(120))))
+	// Nothing left.
+	replace()
+
+	update(t, s, func(tx dagdeck.Tx) error {
+		err := tx.ReplaceDags(t.Context(), dep.ID, []*dagdeck.Dag{dag("a", v1, "", nil, nil), dag("a", v1, "", nil, nil)}, nil)
+		if dagdeck.ErrorCode(err) != dagdeck.ECONFLICT {
+			t.Errorf("a DAG given twice: %v, want ECONFLICT", err)
+		}
+		return nil
 	})
 }
 

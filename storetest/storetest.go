@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) dagdeck.Store) {
 		{"Users", testUsers},
 		{"Sessions", testSessions},
 		{"ReplaceDags", testReplaceDags},
+		{"ReplaceDagsChanges", testReplaceDagsChanges},
 		{"DagRuns", testDagRuns},
 		{"TaskInstances", testTaskInstances},
 		{"CountTaskInstances", testCountTaskInstances},

@@ -46,7 +46,9 @@ type Queries struct {
 	DeleteExpiredSessions string // expires_at (before)
 
 	// DAGs, runs, task instances and what belongs to them.
-	DeleteDags         string // deployment_id
+	DeleteDag          string // deployment_id, dag_id
+	UpdateDag          string // file, schedule, description, tags, deploy_id, next_run_at, deployment_id, dag_id
+	SetDagsDeploy      string // deploy_id, deployment_id, deploy_id
 	DeleteImportErrors string // deployment_id
 	InsertDag          string // deployment_id, dag_id, file, schedule, description, tags, deploy_id, next_run_at
 	ListDags           string // deployment_id → the same columns, ordered by dag_id
@@ -174,7 +176,10 @@ var Statements = Queries{
 	DeleteSession:         `DELETE FROM sessions WHERE hash = ?`,
 	DeleteExpiredSessions: `DELETE FROM sessions WHERE expires_at < ?`,
 
-	DeleteDags:         `DELETE FROM dags WHERE deployment_id = ?`,
+	DeleteDag: `DELETE FROM dags WHERE deployment_id = ? AND dag_id = ?`,
+	UpdateDag: `UPDATE dags SET file = ?, schedule = ?, description = ?, tags = ?, deploy_id = ?, next_run_at = ?
+		WHERE deployment_id = ? AND dag_id = ?`,
+	SetDagsDeploy:      `UPDATE dags SET deploy_id = ? WHERE deployment_id = ? AND deploy_id <> ?`,
 	DeleteImportErrors: `DELETE FROM import_errors WHERE deployment_id = ?`,
 	InsertDag: `INSERT INTO dags
 		(deployment_id, dag_id, file, schedule, description, tags, deploy_id, next_run_at)

@@ -9,18 +9,61 @@ import (
 
 // ReplaceDags implements dagdeck.RuntimeTx. The rows take deploymentID,
 // whatever the DeploymentID fields of dags and errs say.
+//
+// A new deploy or a rollback usually changes few of a Deployment's DAGs
+// but all of their deploy ids: it writes only the DAGs that are new,
+// changed or gone, and the deploy id of the rest in one statement, so its
+// cost follows what changed rather than the number of DAGs.
 func (tx *Tx) ReplaceDags(ctx context.Context, deploymentID string, dags []*dagdeck.Dag, errs []*dagdeck.ImportError) error {
-	for _, q := range []string{tx.q.DeleteDags, tx.q.DeleteImportErrors} {
-		if _, err := tx.tx.ExecContext(ctx, q, deploymentID); err != nil {
-			return fmt.Errorf("replace dags: %w", err)
+	old, err := tx.ListDags(ctx, deploymentID)
+	if err != nil {
+		return fmt.Errorf("replace dags: %w", err)
+	}
+	had := make(map[string]*dagdeck.Dag, len(old))
+	for _, d := range old {
+		had[d.DagID] = d
+	}
+	keep := make(map[string]bool, len(dags))
+	deployID, oneDeploy := "", true
+	for i, d := range dags {
+		if keep[d.DagID] {
+			return dagdeck.Errorf(dagdeck.ECONFLICT, "DAG %q is given twice", d.DagID)
+		}
+		keep[d.DagID] = true
+		if i == 0 {
+			deployID = d.DeployID
+		}
+		oneDeploy = oneDeploy && d.DeployID == deployID
+	}
+	for _, d := range old {
+		if !keep[d.DagID] {
+			if _, err := tx.tx.ExecContext(ctx, tx.q.DeleteDag, deploymentID, d.DagID); err != nil {
+				return fmt.Errorf("replace dags: %w", err)
+			}
 		}
 	}
 	for _, d := range dags {
-		_, err := tx.tx.ExecContext(ctx, tx.q.InsertDag,
-			deploymentID, d.DagID, d.File, d.Schedule, d.Description, encStrings(d.Tags), d.DeployID, tx.nullTime(d.NextRunAt))
+		prev := had[d.DagID]
+		var err error
+		switch {
+		case prev == nil:
+			_, err = tx.tx.ExecContext(ctx, tx.q.InsertDag,
+				deploymentID, d.DagID, d.File, d.Schedule, d.Description, encStrings(d.Tags), d.DeployID, tx.nullTime(d.NextRunAt))
+		case !sameDag(prev, d) || (!oneDeploy && prev.DeployID != d.DeployID):
+			_, err = tx.tx.ExecContext(ctx, tx.q.UpdateDag,
+				d.File, d.Schedule, d.Description, encStrings(d.Tags), d.DeployID, tx.nullTime(d.NextRunAt), deploymentID, d.DagID)
+		}
 		if err != nil {
 			return tx.interpretError(err, "DAG %q", d.DagID)
 		}
+	}
+	if oneDeploy && len(dags) > 0 {
+		if _, err := tx.tx.ExecContext(ctx, tx.q.SetDagsDeploy, deployID, deploymentID, deployID); err != nil {
+			return fmt.Errorf("replace dags: %w", err)
+		}
+	}
+	if _, err := tx.tx.ExecContext(ctx, tx.q.DeleteImportErrors, deploymentID); err != nil {
+		return fmt.Errorf("replace dags: %w", err)
 	}
 	for i, e := range errs {
 		_, err := tx.tx.ExecContext(ctx, tx.q.InsertImportError, deploymentID, i, e.File, e.Message, e.DeployID)
@@ -29,6 +72,15 @@ func (tx *Tx) ReplaceDags(ctx context.Context, deploymentID string, dags []*dagd
 		}
 	}
 	return nil
+}
+
+// sameDag reports whether a and b, rows of one DAG, differ at most in
+// their deploy ids.
+func sameDag(a, b *dagdeck.Dag) bool {
+	sameNext := a.NextRunAt == nil && b.NextRunAt == nil ||
+		a.NextRunAt != nil && b.NextRunAt != nil && a.NextRunAt.Equal(*b.NextRunAt)
+	return sameNext && a.File == b.File && a.Schedule == b.Schedule && a.Description == b.Description &&
+		encStrings(a.Tags) == encStrings(b.Tags)
 }
 
 // ListDags implements dagdeck.RuntimeTx.
