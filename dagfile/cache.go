@@ -2,6 +2,8 @@ package dagfile
 
 import (
 	"crypto/sha256"
+	"encoding/hex"
+	"strings"
 	"sync"
 )
 
@@ -37,6 +39,26 @@ func (c *Cache) Hits() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.hits
+}
+
+// known returns what the file name with content digest ("sha256:<hex>")
+// loaded to, if the cache has it.
+func (c *Cache) known(name, digest string, opts Options) ([]*Dag, []*ImportError, bool) {
+	hexSum, ok := strings.CutPrefix(digest, "sha256:")
+	key := cacheKey{name: name, runtimeVersion: opts.RuntimeVersion}
+	if !ok || hex.DecodedLen(len(hexSum)) != len(key.sum) {
+		return nil, nil, false
+	}
+	if _, err := hex.Decode(key.sum[:], []byte(hexSum)); err != nil {
+		return nil, nil, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[key]
+	if ok {
+		c.hits++
+	}
+	return e.dags, e.errs, ok
 }
 
 // load is LoadFile through the cache.

@@ -1,7 +1,11 @@
 package dagfile
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io/fs"
 	"reflect"
+	"strings"
 	"testing"
 	"testing/fstest"
 )
@@ -28,5 +32,58 @@ func TestLoadDir_Cache(t *testing.T) {
 	}
 	if _, errs := LoadDir(v1, Options{RuntimeVersion: "1.0.0", Cache: cache}); cache.Hits() != 5 || len(errs) != 1 {
 		t.Fatal("a load for another runtime version was answered from the cache")
+	}
+}
+
+// countingFS counts the files opened.
+type countingFS struct {
+	fstest.MapFS
+	opened map[string]int
+}
+
+func (c countingFS) Open(name string) (fs.File, error) {
+	c.opened[name]++
+	return c.MapFS.Open(name)
+}
+
+func (c countingFS) ReadFile(name string) ([]byte, error) {
+	c.opened[name]++
+	return c.MapFS.ReadFile(name)
+}
+
+// TestLoadDir_CacheByDigest: with the files' digests given, a file the
+// cache knows by its digest is not read at all; one it does not is read
+// and parsed.
+func TestLoadDir_CacheByDigest(t *testing.T) {
+	files := fstest.MapFS{
+		"dags/a.yaml":   {Data: []byte("$schema: https://airflow.apache.org/schemas/dag/2026-10-30.json\ndag_id: a\nschedule: null\ntasks:\n  - id: t\n    uses: airflow.providers.standard.operators.bash.BashOperator\n    with: {bash_command: 'echo a'}\n")},
+		"dags/bad.yaml": {Data: []byte("dag_id: [\n")},
+	}
+	digests := map[string]string{}
+	for name, f := range files {
+		sum := sha256.Sum256(f.Data)
+		digests[name] = "sha256:" + hex.EncodeToString(sum[:])
+	}
+	cache := NewCache()
+	opts := Options{RuntimeVersion: "2.0.0", Cache: cache, Digests: digests}
+	fsys := countingFS{files, map[string]int{}}
+	wantDags, wantErrs := LoadDir(fsys, opts)
+	if len(wantDags) != 1 || len(wantErrs) != 1 || fsys.opened["dags/a.yaml"] != 1 || fsys.opened["dags/bad.yaml"] != 1 {
+		t.Fatalf("first load: %d DAGs, %d errors, opened %v", len(wantDags), len(wantErrs), fsys.opened)
+	}
+	clear(fsys.opened)
+	gotDags, gotErrs := LoadDir(fsys, opts)
+	if !reflect.DeepEqual(gotDags, wantDags) || !reflect.DeepEqual(gotErrs, wantErrs) {
+		t.Fatalf("load by digest differs: %v %v", gotDags, gotErrs)
+	}
+	if fsys.opened["dags/a.yaml"]+fsys.opened["dags/bad.yaml"] != 0 {
+		t.Errorf("files known by digest were read: %v", fsys.opened)
+	}
+	// A digest the cache does not know: the file is read.
+	opts.Digests = map[string]string{"dags/a.yaml": "sha256:" + strings.Repeat("0", 64)}
+	clear(fsys.opened)
+	LoadDir(fsys, opts)
+	if fsys.opened["dags/a.yaml"] != 1 {
+		t.Errorf("a file with an unknown digest was not read: %v", fsys.opened)
 	}
 }

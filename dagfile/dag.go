@@ -92,6 +92,10 @@ type Options struct {
 	RuntimeVersion string
 	// Cache, if set, answers LoadDir for files it has loaded before.
 	Cache *Cache
+	// Digests, if set with Cache, gives the content digests
+	// ("sha256:<hex>", as manifests record them) of files by path: a file
+	// whose digest the cache knows is not even read.
+	Digests map[string]string
 }
 
 // ImportError is a file, or one document of it, that failed to load. A

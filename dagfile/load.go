@@ -25,6 +25,18 @@ func LoadDir(fsys fs.FS, opts Options) ([]*Dag, []*ImportError) {
 	var dags []*Dag
 	var errs []*ImportError
 	seen := map[string]*Dag{}
+	add := func(name string, fileDags []*Dag, fileErrs []*ImportError) {
+		errs = append(errs, fileErrs...)
+		for _, dag := range fileDags {
+			if first := seen[dag.ID]; first != nil {
+				errs = append(errs, &ImportError{File: name, Doc: dag.Doc, DagID: dag.ID,
+					Message: fmt.Sprintf("dag_id %q is already defined in %s (document %d)", dag.ID, first.File, first.Doc)})
+				continue
+			}
+			seen[dag.ID] = dag
+			dags = append(dags, dag)
+		}
+	}
 	walk := func(name string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if name != dagdeck.DAGDir || !errors.Is(err, fs.ErrNotExist) {
@@ -34,6 +46,12 @@ func LoadDir(fsys fs.FS, opts Options) ([]*Dag, []*ImportError) {
 		}
 		if d.IsDir() || !isDagFile(name) {
 			return nil
+		}
+		if opts.Cache != nil {
+			if fileDags, fileErrs, ok := opts.Cache.known(name, opts.Digests[name], opts); ok {
+				add(name, fileDags, fileErrs)
+				return nil
+			}
 		}
 		data, err := fs.ReadFile(fsys, name)
 		if err != nil {
@@ -45,16 +63,7 @@ func LoadDir(fsys fs.FS, opts Options) ([]*Dag, []*ImportError) {
 			load = opts.Cache.load
 		}
 		fileDags, fileErrs := load(name, data, opts)
-		errs = append(errs, fileErrs...)
-		for _, dag := range fileDags {
-			if first := seen[dag.ID]; first != nil {
-				errs = append(errs, &ImportError{File: name, Doc: dag.Doc, DagID: dag.ID,
-					Message: fmt.Sprintf("dag_id %q is already defined in %s (document %d)", dag.ID, first.File, first.Doc)})
-				continue
-			}
-			seen[dag.ID] = dag
-			dags = append(dags, dag)
-		}
+		add(name, fileDags, fileErrs)
 		return nil
 	}
 	_ = fs.WalkDir(fsys, dagdeck.DAGDir, walk) // walk never returns an error

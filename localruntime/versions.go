@@ -127,7 +127,7 @@ func (vs *versionSet) prepare(ctx context.Context, d *dagdeck.Deploy, inUse map[
 		// Check the directory while its DAGs load: a rollback waits for both.
 		unchanged := make(chan bool, 1)
 		go func() { unchanged <- vs.unchanged(key) }()
-		v := vs.load(d, key)
+		v := vs.load(d, key, nil)
 		if <-unchanged {
 			return v, nil
 		}
@@ -135,19 +135,22 @@ func (vs *versionSet) prepare(ctx context.Context, d *dagdeck.Deploy, inUse map[
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
-	if err := vs.materialize(ctx, d, dir); err != nil {
+	digests, err := vs.materialize(ctx, d, dir)
+	if err != nil {
 		return nil, err
 	}
-	return vs.load(d, key), nil
+	return vs.load(d, key, digests), nil
 }
 
-// load reads the DAGs of the version directory key.
-func (vs *versionSet) load(d *dagdeck.Deploy, key string) *version {
+// load reads the DAGs of the version directory key; digests, when known,
+// gives its files' content digests (path → digest), so a Dag file parsed
+// before is not even read.
+func (vs *versionSet) load(d *dagdeck.Deploy, key string, digests map[string]string) *version {
 	dir := vs.dir(key)
 	lk := loadKey{key, d.RuntimeVersion}
 	l, ok := vs.loaded[lk]
 	if !ok {
-		l.dags, l.errs = dagfile.LoadDir(os.DirFS(dir), dagfile.Options{RuntimeVersion: d.RuntimeVersion, Cache: vs.parsed})
+		l.dags, l.errs = dagfile.LoadDir(os.DirFS(dir), dagfile.Options{RuntimeVersion: d.RuntimeVersion, Cache: vs.parsed, Digests: digests})
 		vs.loaded[lk] = l
 	}
 	return &version{deploy: d, key: key, dir: dir, dags: l.dags, errs: l.errs}
@@ -180,27 +183,36 @@ const trashPrefix = ".trash-"
 
 // materialize writes d's files into dir, atomically: the pool (see
 // bundle.Pool) links its files into a temporary directory, copying and
-// verifying only those it lacks, then renames it.
-func (vs *versionSet) materialize(ctx context.Context, d *dagdeck.Deploy, dir string) error {
+// verifying only those it lacks, then renames it. It returns the content
+// digests of the files by path.
+func (vs *versionSet) materialize(ctx context.Context, d *dagdeck.Deploy, dir string) (map[string]string, error) {
 	if err := vs.makeVersionsDir(); err != nil {
-		return err
+		return nil, err
 	}
 	pool, err := vs.codePool()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ms, err := vs.manifests(ctx, d)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	open := func(digest string) (io.ReadCloser, error) { return vs.backend.OpenBlob(ctx, digest) }
 	if err := pool.Materialize(ctx, "versions/"+filepath.Base(dir), open, ms...); err != nil {
-		return fmt.Errorf("materialize the code of %s: %w", d, err)
+		return nil, fmt.Errorf("materialize the code of %s: %w", d, err)
 	}
 	if err := vs.lockDown(dir); err != nil {
-		return fmt.Errorf("lock down the code of %s: %w", d, err)
+		return nil, fmt.Errorf("lock down the code of %s: %w", d, err)
 	}
-	return vs.writeStamp(filepath.Base(dir))
+	digests := map[string]string{}
+	for _, m := range ms {
+		for _, f := range m.Files {
+			if f.Digest != "" {
+				digests[f.Path] = f.Digest
+			}
+		}
+	}
+	return digests, vs.writeStamp(filepath.Base(dir))
 }
 
 // codePool returns the pool of the Deployment's code files: <root>/pool,
