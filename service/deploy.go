@@ -183,14 +183,23 @@ func (s *Service) lockDeploymentForDeploy(ctx context.Context, tx dagdeck.Tx, id
 	if err != nil {
 		return nil, err
 	}
-	inflight, err := tx.LatestDeploy(ctx, dep.ID, dagdeck.DeployInitialized)
-	switch {
-	case err == nil:
-		return nil, busy(dagdeck.Errorf(dagdeck.ECONFLICT, "%s of Deployment %s is still in progress (started %s by %s); wait for it to finish (if its client has gone, it fails once its upload lease lapses), or cancel it with `dagdeck deploys cancel %s`", inflight, dep.Name, inflight.CreatedAt.Format("2006-01-02 15:04:05Z"), inflight.CreatedBy.Name, inflight.ID))
-	case dagdeck.ErrorCode(err) != dagdeck.ENOTFOUND:
+	if err := refuseInFlight(ctx, tx, dep); err != nil {
 		return nil, err
 	}
 	return dep, nil
+}
+
+// refuseInFlight returns a busy ECONFLICT while a deploy of dep is still in
+// progress.
+func refuseInFlight(ctx context.Context, tx dagdeck.Tx, dep *dagdeck.Deployment) error {
+	inflight, err := tx.LatestDeploy(ctx, dep.ID, dagdeck.DeployInitialized)
+	switch {
+	case err == nil:
+		return busy(dagdeck.Errorf(dagdeck.ECONFLICT, "%s of Deployment %s is still in progress (started %s by %s); wait for it to finish (if its client has gone, it fails once its upload lease lapses), or cancel it with `dagdeck deploys cancel %s`", inflight, dep.Name, inflight.CreatedAt.Format("2006-01-02 15:04:05Z"), inflight.CreatedBy.Name, inflight.ID))
+	case dagdeck.ErrorCode(err) != dagdeck.ENOTFOUND:
+		return err
+	}
+	return nil
 }
 
 // latestDeployed returns the Deployment's most recent DEPLOYED deploy, or nil.

@@ -39,23 +39,41 @@ func (s *Service) codeFiles(ctx context.Context, d *dagdeck.Deploy) ([]dagdeck.M
 // manifests, computing and recording the git blob ids of files not seen
 // before. The tree is shared: do not modify it.
 func (s *Service) deployTree(ctx context.Context, d *dagdeck.Deploy) (*gitrepo.Tree, error) {
+	return s.deployTreeVia(ctx, d, s.store.View, s.store.Update)
+}
+
+// deployTreeIn is deployTree inside tx, an Update transaction, which reads
+// and records the git blob ids. A deploy that was finalized has them
+// recorded already, so its tree needs no file read.
+func (s *Service) deployTreeIn(ctx context.Context, tx dagdeck.Tx, d *dagdeck.Deploy) (*gitrepo.Tree, error) {
+	in := func(_ context.Context, fn func(dagdeck.Tx) error) error { return fn(tx) }
+	return s.deployTreeVia(ctx, d, in, in)
+}
+
+// txFunc runs fn in a transaction: one of the store's (View, Update), or
+// one already open.
+type txFunc func(ctx context.Context, fn func(tx dagdeck.Tx) error) error
+
+// deployTreeVia is deployTree reading git blob ids with view and recording
+// new ones with update.
+func (s *Service) deployTreeVia(ctx context.Context, d *dagdeck.Deploy, view, update txFunc) (*gitrepo.Tree, error) {
 	key := d.ImageDigest + "|" + d.DagBundleDigest
 	if t, ok := s.trees.get(key); ok {
 		return t, nil
 	}
-	t, err := s.buildTree(ctx, d)
+	t, err := s.buildTree(ctx, d, view, update)
 	if err == nil {
 		s.trees.put(key, t)
 	}
 	return t, err
 }
 
-func (s *Service) buildTree(ctx context.Context, d *dagdeck.Deploy) (*gitrepo.Tree, error) {
+func (s *Service) buildTree(ctx context.Context, d *dagdeck.Deploy, view, update txFunc) (*gitrepo.Tree, error) {
 	files, err := s.codeFiles(ctx, d)
 	if err != nil {
 		return nil, err
 	}
-	ids, err := s.gitBlobIDs(ctx, blobSizes(files))
+	ids, err := s.gitBlobIDs(ctx, blobSizes(files), view, update)
 	if err != nil {
 		return nil, err
 	}
@@ -86,13 +104,13 @@ func blobSizes(files []dagdeck.ManifestFile) map[string]int64 {
 // gitBlobIDs returns the git blob id of every digest: recorded ones from the
 // store, the others computed by reading the blobs (in parallel) and then
 // recorded, in batches.
-func (s *Service) gitBlobIDs(ctx context.Context, sizes map[string]int64) (map[string]string, error) {
+func (s *Service) gitBlobIDs(ctx context.Context, sizes map[string]int64, view, update txFunc) (map[string]string, error) {
 	digests := make([]string, 0, len(sizes))
 	for d := range sizes {
 		digests = append(digests, d)
 	}
 	var ids map[string]string
-	err := s.store.View(ctx, func(tx dagdeck.Tx) (err error) {
+	err := view(ctx, func(tx dagdeck.Tx) (err error) {
 		ids, err = tx.GitBlobIDs(ctx, digests)
 		return err
 	})
@@ -112,7 +130,7 @@ func (s *Service) gitBlobIDs(ctx context.Context, sizes map[string]int64) (map[s
 		if err != nil {
 			return nil, err
 		}
-		if err := s.store.Update(ctx, func(tx dagdeck.Tx) error { return tx.PutGitBlobIDs(ctx, computed) }); err != nil {
+		if err := update(ctx, func(tx dagdeck.Tx) error { return tx.PutGitBlobIDs(ctx, computed) }); err != nil {
 			return nil, err
 		}
 		for d, id := range computed {
