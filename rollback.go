@@ -9,6 +9,12 @@ type RollbackRequest struct {
 	// the user confirmed: if another deploy became current since, the
 	// rollback is refused (ECONFLICT) instead of acting on a stale plan.
 	ExpectedCurrentDeployID string `json:"expectedCurrentDeployId,omitempty"`
+	// PlanID, when set, is the PlanID of the plan the user confirmed (from
+	// a dry run): if the rollback's plan now says anything else — another
+	// deploy became current, the target is no longer eligible, other tasks
+	// run — the rollback is refused (ECONFLICT), saying what changed, and
+	// nothing is committed. It cannot go with Replan.
+	PlanID string `json:"planId,omitempty"`
 	// Replan, with ExpectedCurrentDeployID, lets the rollback proceed when
 	// another deploy became current since: it is planned again and goes
 	// ahead if the new plan needs no confirmation that the confirmed one
@@ -34,6 +40,10 @@ type RollbackResult struct {
 
 // RollbackPlan says what a rollback will change and what it will not.
 type RollbackPlan struct {
+	// PlanID identifies what the plan says (RollbackPlan.Digest). A
+	// RollbackRequest that carries it rolls back only if its plan is still
+	// this one.
+	PlanID         string  `json:"planId"`
 	DeploymentID   string  `json:"deploymentId"`
 	DeploymentName string  `json:"deploymentName"`
 	CurrentDeploy  *Deploy `json:"currentDeploy"`
