@@ -174,12 +174,14 @@ type RollbackService interface {
 	// is reported to the observer: deployed, refused (with the error code) or
 	// failed.
 	//
-	// EINVALID for a missing or long description or a deploy of another
-	// Deployment; ENOTFOUND for unknown ids; EUNPROCESSABLE when the target is
-	// not eligible, lowers the runtime without req.ConfirmDowngrade, or would
-	// change nothing (RollbackPlan.ChangesNothing, dry runs included);
-	// ECONFLICT while a deploy is in progress or when the Deployment changed
-	// under the rollback.
+	// EINVALID for a missing or long description, a malformed req.PlanID or
+	// a deploy of another Deployment; ENOTFOUND for unknown ids;
+	// EUNPROCESSABLE when the target is not eligible, lowers the runtime
+	// without req.ConfirmDowngrade, or would change nothing
+	// (RollbackPlan.ChangesNothing, dry runs included); ECONFLICT while a
+	// deploy is in progress, when the Deployment changed under the
+	// rollback, or when req.PlanID names a plan that differs from the
+	// rollback's plan now (saying what changed; nothing is committed).
 	Rollback(ctx context.Context, deploymentIDOrName, deployID string, req RollbackRequest) (*RollbackResult, error)
 }
 

@@ -15,19 +15,23 @@ import (
 // version, DAG-deploy setting) is copied from the target. Settings and env
 // vars are left alone. With req.DryRun it only returns the plan, which
 // needs the viewer role; a real rollback needs the deployer role and a
-// description.
+// description. Either way the plan is made once, and a real rollback makes
+// it in the transaction that commits it (tryRollback).
 //
 // With req.WaitSeconds, a rollback that meets a deploy in progress waits
 // for its turn that long, refusing deploys that arrive meanwhile, and is
-// planned again once the Deployment is free.
+// planned once the Deployment is free.
 //
-// EINVALID for a missing or long description, a bad wait or a deploy of
-// another Deployment; ENOTFOUND for unknown ids; EUNPROCESSABLE when the
-// target is not eligible (FAILED, EXPIRED, ARTIFACTS_MISSING…), lowers the
-// runtime without req.ConfirmDowngrade, or would change nothing (the same
-// code, runtime and DAG-deploy setting as the current deploy, dry runs
-// included); ECONFLICT while a deploy is in progress (after the wait), or
-// when the Deployment changed since the confirmed plan (unless req.Replan
+// EINVALID for a missing or long description, a bad wait, a malformed
+// req.PlanID or one with req.Replan, or a deploy of another Deployment;
+// ENOTFOUND for unknown ids; EUNPROCESSABLE when the target is not eligible
+// (FAILED, EXPIRED, ARTIFACTS_MISSING…), lowers the runtime without
+// req.ConfirmDowngrade, or would change nothing (the same code, runtime
+// and DAG-deploy setting as the current deploy, dry runs included);
+// ECONFLICT while a deploy is in progress (after the wait), when the plan
+// differs from the one req.PlanID names (dry runs included; then an
+// ineligible target is a conflict too), or when the Deployment changed
+// since the confirmed plan (req.ExpectedCurrentDeployID, unless req.Replan
 // allows it).
 func (s *Service) rollback(ctx context.Context, deploymentIDOrName, deployID string, req dagdeck.RollbackRequest) (*dagdeck.RollbackResult, error) {
 	actor, err := authorizeRollback(ctx, req)
@@ -35,7 +39,7 @@ func (s *Service) rollback(ctx context.Context, deploymentIDOrName, deployID str
 		return nil, err
 	}
 	if req.DryRun {
-		plan, err := s.viewPlan(ctx, deploymentIDOrName, deployID)
+		plan, err := s.viewPlan(ctx, deploymentIDOrName, deployID, req)
 		return &dagdeck.RollbackResult{Plan: plan}, err
 	}
 	deadline := time.Now().Add(time.Duration(req.WaitSeconds) * time.Second)
@@ -46,9 +50,9 @@ func (s *Service) rollback(ctx context.Context, deploymentIDOrName, deployID str
 		}
 	}()
 	for {
-		plan, d, err := s.tryRollback(ctx, deploymentIDOrName, deployID, req, actor)
+		a, err := s.tryRollback(ctx, deploymentIDOrName, deployID, req, actor)
 		if err == nil {
-			return s.rolledBack(ctx, plan, d)
+			return s.rolledBack(ctx, a.plan, a.deploy), nil
 		}
 		if isBusy(err) && !time.Now().Before(deadline) {
 			held = "" // keep the turn a little: its client may ask again (turnGrace)
@@ -57,12 +61,12 @@ func (s *Service) rollback(ctx context.Context, deploymentIDOrName, deployID str
 			return nil, err
 		}
 		if held == "" {
-			if herr := s.holdTurn(ctx, plan.DeploymentID, s.Now().Add(time.Until(deadline)+turnGrace)); herr != nil {
+			if herr := s.holdTurn(ctx, a.deploymentID, s.Now().Add(time.Until(deadline)+turnGrace)); herr != nil {
 				return nil, err
 			}
-			held = plan.DeploymentID
+			held = a.deploymentID
 		}
-		if werr := s.waitFree(ctx, plan.DeploymentID, deadline); werr != nil {
+		if werr := s.waitFree(ctx, a.deploymentID, deadline); werr != nil {
 			return nil, err
 		}
 	}
@@ -84,139 +88,187 @@ func authorizeRollback(ctx context.Context, req dagdeck.RollbackRequest) (*dagde
 	if req.WaitSeconds < 0 || req.WaitSeconds > dagdeck.MaxRollbackWaitSeconds {
 		return nil, dagdeck.Errorf(dagdeck.EINVALID, "waitSeconds %d: want 0 to %d", req.WaitSeconds, dagdeck.MaxRollbackWaitSeconds)
 	}
+	if req.PlanID != "" && req.Replan {
+		return nil, dagdeck.Errorf(dagdeck.EINVALID, "planId confirms one exact plan; it cannot go with replan")
+	}
 	return actor, dagdeck.ValidateDescription(req.Description)
 }
 
-// viewPlan plans a rollback on one snapshot of the store. EUNPROCESSABLE
-// when the rollback would change nothing.
-func (s *Service) viewPlan(ctx context.Context, deploymentIDOrName, deployID string) (plan *dagdeck.RollbackPlan, err error) {
-	err = s.store.View(ctx, func(tx dagdeck.Tx) error {
-		plan, err = s.planRollback(ctx, tx, deploymentIDOrName, deployID)
+// viewPlan plans a rollback on one snapshot of the store and checks the
+// plan against the dry run's request (admit).
+func (s *Service) viewPlan(ctx context.Context, deploymentIDOrName, deployID string, req dagdeck.RollbackRequest) (*dagdeck.RollbackPlan, error) {
+	var plan *dagdeck.RollbackPlan
+	err := s.store.View(ctx, func(tx dagdeck.Tx) error {
+		dep, err := findDeployment(ctx, tx, deploymentIDOrName)
+		if err != nil {
+			return err
+		}
+		plan, _, err = s.admittedPlan(ctx, tx, dep, deployID, req)
 		return err
 	})
-	if err == nil && plan.ChangesNothing() {
-		return nil, nothingToRollBack(plan)
-	}
-	return plan, err
-}
-
-// tryRollback plans the rollback, checks it against the request and
-// commits it. A busy error (isBusy) means trying again later may succeed.
-func (s *Service) tryRollback(ctx context.Context, deploymentIDOrName, deployID string, req dagdeck.RollbackRequest, actor *dagdeck.Actor) (*dagdeck.RollbackPlan, *dagdeck.Deploy, error) {
-	plan, err := s.viewPlan(ctx, deploymentIDOrName, deployID)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	if _, err := s.failLapsedUpload(ctx, plan.DeploymentID); err != nil {
-		return nil, nil, err
-	}
-	if req.ExpectedCurrentDeployID != "" && req.ExpectedCurrentDeployID != plan.CurrentDeploy.ID {
-		if !req.Replan {
-			return nil, nil, staleRollbackPlan(plan.CurrentDeploy)
-		}
-		if err := s.requireSameClass(ctx, plan, req); err != nil {
-			return nil, nil, err
-		}
-	}
-	if plan.RequiresConfirmation && !req.ConfirmDowngrade {
-		return nil, nil, dagdeck.Errorf(dagdeck.EUNPROCESSABLE, "rolling back to %s lowers the runtime from %s to %s: running tasks fail now and %s; confirm the downgrade (--confirm-downgrade) to proceed", plan.TargetDeploy, plan.Runtime.From, plan.Runtime.To, describeErased(plan.Erased))
-	}
-	d, err := s.commitRollback(ctx, plan, req, actor)
-	return plan, d, err
+	return plan, nil
 }
 
-// rolledBack announces a committed rollback and answers with it.
-func (s *Service) rolledBack(ctx context.Context, plan *dagdeck.RollbackPlan, d *dagdeck.Deploy) (*dagdeck.RollbackResult, error) {
-	s.logger.Info("rolled back", "deployment", d.DeploymentID, "deploy", d.ID, "from", d.RollbackFromID, "runtime", d.RuntimeVersion)
-	s.activated(ctx, d)
-	d, err := s.withEligibility(ctx, d)
-	return &dagdeck.RollbackResult{Plan: plan, Deploy: d}, err
+// rollbackAttempt is what one attempt at a rollback got to.
+type rollbackAttempt struct {
+	deploymentID string // once the Deployment was found: where to wait
+	plan         *dagdeck.RollbackPlan
+	deploy       *dagdeck.Deploy // the rollback deploy, once committed
 }
 
-// commitRollback records the rollback deploy and makes it current in one
-// transaction. When the runtime goes down, it first checks that the
-// rollback can proceed, then stops the running tasks, so a refused
-// rollback never kills anything.
-func (s *Service) commitRollback(ctx context.Context, plan *dagdeck.RollbackPlan, req dagdeck.RollbackRequest, actor *dagdeck.Actor) (*dagdeck.Deploy, error) {
-	tree, err := s.deployTree(ctx, plan.TargetDeploy)
-	if err != nil {
-		return nil, fmt.Errorf("git tree of the rollback target: %w", err)
+// tryRollback plans the rollback once, in the transaction that commits it
+// and on the Deployment locked there, checks the plan against the request
+// (admit) and commits it. A rollback that lowers the runtime is decided
+// there but committed by commitDowngrade, once the running tasks are
+// stopped. A busy error (isBusy) means trying again later may succeed.
+func (s *Service) tryRollback(ctx context.Context, deploymentIDOrName, deployID string, req dagdeck.RollbackRequest, actor *dagdeck.Actor) (*rollbackAttempt, error) {
+	a := &rollbackAttempt{}
+	if _, err := s.failLapsedUpload(ctx, deploymentIDOrName); err != nil {
+		return a, err
 	}
-	downgrade := plan.Runtime.Change == dagdeck.RuntimeDowngrade && s.runtime != nil
-	if downgrade {
-		err := s.store.View(ctx, func(tx dagdeck.Tx) error {
-			_, err := s.checkRollbackTarget(ctx, tx, plan)
-			return err
-		})
-		if err != nil {
-			return nil, err
-		}
-		if err := s.runtime.PrepareDowngrade(ctx, plan.DeploymentID); err != nil {
-			s.reactivateCurrent(ctx, plan.DeploymentID)
-			return nil, fmt.Errorf("stop running tasks: %w", err)
-		}
-	}
-	var d *dagdeck.Deploy
-	err = s.store.Update(ctx, func(tx dagdeck.Tx) error {
+	var j *judge
+	err := s.store.Update(ctx, func(tx dagdeck.Tx) error {
 		if err := tx.LockGC(ctx, false); err != nil {
 			return err
 		}
-		dep, err := s.checkRollbackTarget(ctx, tx, plan)
+		dep, err := lockDeployment(ctx, tx, deploymentIDOrName)
 		if err != nil {
 			return err
 		}
-		if plan.Runtime.Change == dagdeck.RuntimeDowngrade {
-			for _, f := range dagdeck.FeaturesLost(plan.Runtime.From, plan.Runtime.To) {
-				if _, err := tx.EraseFeatureRows(ctx, dep.ID, f); err != nil {
-					return err
-				}
-			}
-		}
-		d = rollbackDeploy(plan.TargetDeploy, req.Description, actor, s.Now())
-		if err := tx.CreateDeploy(ctx, d); err != nil {
+		a.deploymentID = dep.ID
+		if err := refuseInFlight(ctx, tx, dep); err != nil {
 			return err
 		}
-		if err := setCommit(ctx, tx, dep, d, tree.Root); err != nil {
+		if a.plan, j, err = s.admittedPlan(ctx, tx, dep, deployID, req); err != nil {
 			return err
 		}
-		if err := tx.UpdateDeploy(ctx, d); err != nil {
-			return err
+		if s.stopsTasks(a.plan) {
+			return nil // committed after the stop, which cannot wait inside this transaction
 		}
-		if err := makeCurrent(ctx, tx, dep, d, *d.FinalizedAt); err != nil {
-			return err
-		}
-		return s.record(ctx, tx, rollbackChange(dep, d, plan, actor))
+		a.deploy, err = s.commitRollback(ctx, tx, dep, a.plan, j, req, actor)
+		return err
 	})
-	if err != nil && downgrade {
+	if err == nil && a.deploy == nil {
+		a.deploy, err = s.commitDowngrade(ctx, a.plan, j, req, actor)
+	}
+	return a, err
+}
+
+// stopsTasks reports whether the rollback must stop the running tasks
+// before it commits: it lowers the runtime, and a runtime runs them.
+func (s *Service) stopsTasks(plan *dagdeck.RollbackPlan) bool {
+	return plan.Runtime.Change == dagdeck.RuntimeDowngrade && s.runtime != nil
+}
+
+// rolledBack announces a committed rollback and answers with it.
+func (s *Service) rolledBack(ctx context.Context, plan *dagdeck.RollbackPlan, d *dagdeck.Deploy) *dagdeck.RollbackResult {
+	s.logger.Info("rolled back", "deployment", d.DeploymentID, "deploy", d.ID, "from", d.RollbackFromID, "runtime", d.RuntimeVersion)
+	s.activated(ctx, d)
+	return &dagdeck.RollbackResult{Plan: plan, Deploy: d}
+}
+
+// commitDowngrade commits a rollback that lowers the runtime, which
+// tryRollback admitted. The running tasks are stopped first, so that none
+// runs on the newer runtime once its features' metadata is erased; the
+// runtime records their end itself, so the stop cannot happen inside a
+// transaction. The plan is not made again: the tasks it listed were just
+// stopped as it said. The rollback commits if the Deployment did not move
+// meanwhile (lockUnmoved); if it is refused or fails after the stop, the
+// current deploy goes on (reactivateCurrent).
+func (s *Service) commitDowngrade(ctx context.Context, plan *dagdeck.RollbackPlan, j *judge, req dagdeck.RollbackRequest, actor *dagdeck.Actor) (*dagdeck.Deploy, error) {
+	if err := s.runtime.PrepareDowngrade(ctx, plan.DeploymentID); err != nil {
+		s.reactivateCurrent(ctx, plan.DeploymentID)
+		return nil, fmt.Errorf("stop running tasks: %w", err)
+	}
+	var d *dagdeck.Deploy
+	err := s.store.Update(ctx, func(tx dagdeck.Tx) error {
+		if err := tx.LockGC(ctx, false); err != nil {
+			return err
+		}
+		dep, err := lockUnmoved(ctx, tx, plan)
+		if err != nil {
+			return err
+		}
+		d, err = s.commitRollback(ctx, tx, dep, plan, j, req, actor)
+		return err
+	})
+	if err != nil {
 		s.reactivateCurrent(ctx, plan.DeploymentID)
 	}
 	return d, err
 }
 
-// checkRollbackTarget checks, under the Deployment's lock in an Update,
-// what the plan assumed: no deploy in flight, the same current deploy, the
-// target still eligible and its artifacts still stored.
-func (s *Service) checkRollbackTarget(ctx context.Context, tx dagdeck.Tx, plan *dagdeck.RollbackPlan) (*dagdeck.Deployment, error) {
-	dep, err := s.lockDeploymentForDeploy(ctx, tx, plan.DeploymentID)
+// lockUnmoved locks the plan's Deployment and checks that it is where the
+// plan left it: no deploy in flight and the same current deploy.
+func lockUnmoved(ctx context.Context, tx dagdeck.Tx, plan *dagdeck.RollbackPlan) (*dagdeck.Deployment, error) {
+	dep, err := lockDeployment(ctx, tx, plan.DeploymentID)
 	if err != nil {
+		return nil, err
+	}
+	if err := refuseInFlight(ctx, tx, dep); err != nil {
 		return nil, err
 	}
 	if dep.CurrentDeployID != plan.CurrentDeploy.ID {
 		return nil, busy(dagdeck.Errorf(dagdeck.ECONFLICT, "Deployment %s changed while the rollback was prepared (another deploy became current); review the plan again", dep.Name))
 	}
-	target, err := tx.FindDeploy(ctx, plan.TargetDeploy.ID)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := s.requireEligible(ctx, tx, target); err != nil {
-		return nil, err
-	}
-	if gone, err := s.anyMissing(ctx, target.ImageDigest, target.DagBundleDigest); err != nil {
-		return nil, err
-	} else if gone {
-		return nil, dagdeck.Errorf(dagdeck.EUNPROCESSABLE, "cannot roll back to %s: its artifacts are no longer stored (ARTIFACTS_MISSING)", target)
-	}
 	return dep, nil
+}
+
+// commitRollback records the rollback deploy of an admitted plan and makes
+// it current, in tx, which holds the Deployment's lock and the shared GC
+// lock. j, the judge of the plan, gives the new deploy its eligibility.
+func (s *Service) commitRollback(ctx context.Context, tx dagdeck.Tx, dep *dagdeck.Deployment, plan *dagdeck.RollbackPlan, j *judge, req dagdeck.RollbackRequest, actor *dagdeck.Actor) (*dagdeck.Deploy, error) {
+	if err := s.requireArtifacts(ctx, plan.TargetDeploy); err != nil {
+		return nil, err
+	}
+	tree, err := s.deployTreeIn(ctx, tx, plan.TargetDeploy)
+	if err != nil {
+		return nil, fmt.Errorf("git tree of the rollback target: %w", err)
+	}
+	if plan.Runtime.Change == dagdeck.RuntimeDowngrade {
+		for _, f := range dagdeck.FeaturesLost(plan.Runtime.From, plan.Runtime.To) {
+			if _, err := tx.EraseFeatureRows(ctx, dep.ID, f); err != nil {
+				return nil, err
+			}
+		}
+	}
+	d := rollbackDeploy(plan.TargetDeploy, req.Description, actor, s.Now())
+	if err := tx.CreateDeploy(ctx, d); err != nil {
+		return nil, err
+	}
+	if err := setCommit(ctx, tx, dep, d, tree.Root); err != nil {
+		return nil, err
+	}
+	if err := tx.UpdateDeploy(ctx, d); err != nil {
+		return nil, err
+	}
+	if err := makeCurrent(ctx, tx, dep, d, *d.FinalizedAt); err != nil {
+		return nil, err
+	}
+	j.applyNewest(d)
+	return d, s.record(ctx, tx, rollbackChange(dep, d, plan, actor))
+}
+
+// requireArtifacts returns EUNPROCESSABLE (ARTIFACTS_MISSING) unless the
+// target's manifests are still stored. Under the GC lock, they stay so
+// until the rollback deploy that references them is committed.
+func (s *Service) requireArtifacts(ctx context.Context, target *dagdeck.Deploy) error {
+	if gone, err := s.anyMissing(ctx, target.ImageDigest, target.DagBundleDigest); err != nil {
+		return err
+	} else if gone {
+		return dagdeck.Errorf(dagdeck.EUNPROCESSABLE, "cannot roll back to %s: its artifacts are no longer stored (ARTIFACTS_MISSING)", target)
+	}
+	return nil
+}
+
+// applyNewest sets the marks and eligibility of d, a deploy that has just
+// become the Deployment's newest DEPLOYED deploy.
+func (j *judge) applyNewest(d *dagdeck.Deploy) {
+	j.latest = d
+	j.apply(d)
 }
 
 // reactivateCurrent tells the runtime to go on with whatever is current
@@ -271,10 +323,6 @@ func rollbackChange(dep *dagdeck.Deployment, d *dagdeck.Deploy, plan *dagdeck.Ro
 	return c
 }
 
-func staleRollbackPlan(current *dagdeck.Deploy) error {
-	return dagdeck.Errorf(dagdeck.ECONFLICT, "%s became current since this plan was made; review the new plan, then confirm again", current)
-}
-
 // rollbackDeploy is the new deploy restoring target's code state.
 func rollbackDeploy(target *dagdeck.Deploy, description string, actor *dagdeck.Actor, now time.Time) *dagdeck.Deploy {
 	return &dagdeck.Deploy{
@@ -299,23 +347,22 @@ func rollbackDeploy(target *dagdeck.Deploy, description string, actor *dagdeck.A
 	}
 }
 
-// planRollback checks the target and computes what the rollback changes.
-func (s *Service) planRollback(ctx context.Context, tx dagdeck.Tx, deploymentIDOrName, deployID string) (*dagdeck.RollbackPlan, error) {
-	dep, err := findDeployment(ctx, tx, deploymentIDOrName)
-	if err != nil {
-		return nil, err
-	}
+// planRollback computes what rolling dep back to the deploy deployID names
+// changes, reading dep's state in tx once. It checks the target's
+// eligibility, refusing with EUNPROCESSABLE (the only refusal with that
+// code here), and returns the judge it used.
+func (s *Service) planRollback(ctx context.Context, tx dagdeck.Tx, dep *dagdeck.Deployment, deployID string) (*dagdeck.RollbackPlan, *judge, error) {
 	target, err := s.findDeployOf(ctx, tx, dep, deployID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	j, err := s.requireEligible(ctx, tx, target)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	current, err := tx.FindDeploy(ctx, dep.CurrentDeployID)
 	if err != nil {
-		return nil, fmt.Errorf("find current deploy: %w", err)
+		return nil, nil, fmt.Errorf("find current deploy: %w", err)
 	}
 	j.apply(current)
 	plan := &dagdeck.RollbackPlan{
@@ -331,22 +378,24 @@ func (s *Service) planRollback(ctx context.Context, tx dagdeck.Tx, deploymentIDO
 		RunningTasks:   []dagdeck.PlannedTask{},
 	}
 	if plan.DagBundle, err = s.bundleDelta(ctx, current, target); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if plan.ImageFiles, err = s.imageDelta(ctx, current, target); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if plan.NotRolledBack, err = notRolledBack(ctx, tx, dep, target); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := s.planTasksAndErasure(ctx, tx, plan); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return plan, nil
+	plan.PlanID = plan.Digest()
+	return plan, j, nil
 }
 
 // requireEligible sets target's eligibility and returns EUNPROCESSABLE,
-// saying why, unless it can be rolled back to. It returns the judge of the
+// saying why, unless it can be rolled back to. It is where a rollback
+// checks eligibility, once per plan. It returns the judge of the
 // Deployment's deploys, which eligibility depends on.
 func (s *Service) requireEligible(ctx context.Context, tx dagdeck.Tx, target *dagdeck.Deploy) (*judge, error) {
 	j, err := s.judge(ctx, tx, target.DeploymentID)

@@ -99,15 +99,11 @@ func (s *Service) refuseDuringRollbackTurn(ctx context.Context, tx dagdeck.Tx, d
 // became current since the confirmed plan, that the new plan needs no
 // confirmation the confirmed one did not: rolling back from the deploy the
 // user saw would not have lowered the runtime, but from the new one it does.
-func (s *Service) requireSameClass(ctx context.Context, plan *dagdeck.RollbackPlan, req dagdeck.RollbackRequest) error {
+func requireSameClass(ctx context.Context, tx dagdeck.Tx, plan *dagdeck.RollbackPlan, req dagdeck.RollbackRequest) error {
 	if !plan.RequiresConfirmation {
 		return nil
 	}
-	var seen *dagdeck.Deploy
-	err := s.store.View(ctx, func(tx dagdeck.Tx) (err error) {
-		seen, err = tx.FindDeploy(ctx, req.ExpectedCurrentDeployID)
-		return err
-	})
+	seen, err := tx.FindDeploy(ctx, req.ExpectedCurrentDeployID)
 	if dagdeck.ErrorCode(err) == dagdeck.ENOTFOUND {
 		return staleRollbackPlan(plan.CurrentDeploy)
 	} else if err != nil {

@@ -1,0 +1,176 @@
+package service_test
+
+import (
+	"context"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/dagdeck/dagdeck"
+	"github.com/dagdeck/dagdeck/service"
+	"github.com/dagdeck/dagdeck/testsupport/apitest"
+)
+
+// dryRun returns the plan of rolling dep back to deployID.
+func dryRun(t *testing.T, e *env, dep, deployID string) *dagdeck.RollbackPlan {
+	t.Helper()
+	res, err := e.svc.Rollback(viewer, dep, deployID, dagdeck.RollbackRequest{DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Plan.PlanID == "" {
+		t.Fatal("the plan has no planId")
+	}
+	return res.Plan
+}
+
+// wantHistory fails unless dep's history is n deploys with top on top.
+func wantHistory(t *testing.T, e *env, dep string, n int, top *dagdeck.Deploy) {
+	t.Helper()
+	h := history(t, e, dep)
+	if len(h) != n || h[0].ID != top.ID {
+		t.Fatalf("history %v: want %d deploys, %s on top", ids(h), n, top)
+	}
+}
+
+func TestDeployService_RollbackPlanID(t *testing.T) {
+	t.Run("OK", func(t *testing.T) {
+		e := newEnv(t)
+		e.deployment(t, "prod", true)
+		first := e.deploy(t, "prod", v1(), v1().request(dagdeck.DeployImageAndDAG, "1.1.0", true))
+		e.deploy(t, "prod", v2(), v2().request(dagdeck.DeployImageAndDAG, "2.0.0", true))
+		seen := dryRun(t, e, "prod", first.ID)
+		res, err := e.svc.Rollback(deployer, "prod", first.ID, dagdeck.RollbackRequest{Description: "v2 breaks the report", ConfirmDowngrade: true, PlanID: seen.PlanID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Plan.PlanID != seen.PlanID || res.Deploy.RollbackFromID != first.ID || !res.Deploy.Rollback.Eligible {
+			t.Fatalf("plan %s (seen %s), deploy %+v", res.Plan.PlanID, seen.PlanID, res.Deploy)
+		}
+		wantHistory(t, e, "prod", 3, res.Deploy)
+		if len(e.runtime.downgrades) != 1 {
+			t.Fatalf("the confirmed downgrade stopped running tasks %d times", len(e.runtime.downgrades))
+		}
+	})
+
+	t.Run("ErrDeployLandedSince", func(t *testing.T) {
+		e := newEnv(t)
+		e.deployment(t, "prod", true)
+		first := e.deploy(t, "prod", v1(), v1().request(dagdeck.DeployImageAndDAG, "1.1.0", true))
+		e.deploy(t, "prod", v2(), v2().request(dagdeck.DeployImageAndDAG, "2.0.0", true))
+		seen := dryRun(t, e, "prod", first.ID)
+		v2Fixed := v2()
+		v2Fixed["include/report.sh"] = "echo report v2 fixed\n"
+		landed := e.deploy(t, "prod", v2Fixed, v2Fixed.request(dagdeck.DeployImageAndDAG, "2.0.0", true))
+
+		_, err := e.svc.Rollback(deployer, "prod", first.ID, dagdeck.RollbackRequest{Description: "v2 breaks the report", ConfirmDowngrade: true, PlanID: seen.PlanID})
+		apitest.WantCode(t, err, dagdeck.ECONFLICT)
+		msg := dagdeck.ErrorMessage(err)
+		for _, s := range []string{landed.String() + " became current", "the image now goes from dagdeck/prod:" + landed.ImageTag, "nothing was rolled back"} {
+			if !strings.Contains(msg, s) {
+				t.Errorf("message %q does not say %q", msg, s)
+			}
+		}
+		wantHistory(t, e, "prod", 3, landed)
+		if len(e.runtime.downgrades) != 0 {
+			t.Fatalf("a refused rollback stopped running tasks: %v", e.runtime.downgrades)
+		}
+
+		t.Run("NewPlanCommits", func(t *testing.T) {
+			again := dryRun(t, e, "prod", first.ID)
+			res, err := e.svc.Rollback(deployer, "prod", first.ID, dagdeck.RollbackRequest{Description: "the fix did not help", ConfirmDowngrade: true, PlanID: again.PlanID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantHistory(t, e, "prod", 4, res.Deploy)
+		})
+	})
+
+	t.Run("ErrTargetQuarantinedSince", func(t *testing.T) {
+		e := newEnv(t)
+		e.deployment(t, "prod", true)
+		first := e.deploy(t, "prod", v1(), v1().request(dagdeck.DeployImageAndDAG, "1.1.0", true))
+		cur := e.deploy(t, "prod", v1Fixed(), v1Fixed().request(dagdeck.DeployImageAndDAG, "1.1.0", true))
+		seen := dryRun(t, e, "prod", first.ID)
+		if _, err := e.svc.QuarantineDeploy(deployer, "prod", first.ID, "leaks credentials"); err != nil {
+			t.Fatal(err)
+		}
+		_, err := e.svc.Rollback(deployer, "prod", first.ID, dagdeck.RollbackRequest{Description: "x", PlanID: seen.PlanID})
+		apitest.WantCode(t, err, dagdeck.ECONFLICT)
+		if msg := dagdeck.ErrorMessage(err); !strings.Contains(msg, "QUARANTINED") || !strings.Contains(msg, "nothing was rolled back") {
+			t.Fatalf("message %q", msg)
+		}
+		wantHistory(t, e, "prod", 2, cur)
+		// Without a planId the refusal stays what it was.
+		_, err = e.svc.Rollback(deployer, "prod", first.ID, dagdeck.RollbackRequest{Description: "x"})
+		apitest.WantCode(t, err, dagdeck.EUNPROCESSABLE)
+	})
+
+	t.Run("ErrInvalid", func(t *testing.T) {
+		e := newEnv(t)
+		e.deployment(t, "prod", true)
+		first := e.deploy(t, "prod", v1(), v1().request(dagdeck.DeployImageAndDAG, "1.1.0", true))
+		e.deploy(t, "prod", v1Fixed(), v1Fixed().request(dagdeck.DeployImageAndDAG, "1.1.0", true))
+		seen := dryRun(t, e, "prod", first.ID)
+		for _, req := range []dagdeck.RollbackRequest{
+			{Description: "x", PlanID: "not-a-plan"},
+			{Description: "x", PlanID: seen.PlanID, Replan: true, ExpectedCurrentDeployID: seen.CurrentDeploy.ID},
+		} {
+			_, err := e.svc.Rollback(deployer, "prod", first.ID, req)
+			apitest.WantCode(t, err, dagdeck.EINVALID)
+		}
+		if h := history(t, e, "prod"); len(h) != 2 {
+			t.Fatalf("history has %d deploys, want 2", len(h))
+		}
+	})
+}
+
+// TestDeployService_RollbackJudgesOnce counts the reads of what
+// eligibility depends on: a plan judges the target once, and a confirmed
+// downgrade, which used to judge it four times, judges it once too.
+func TestDeployService_RollbackJudgesOnce(t *testing.T) {
+	e := newEnv(t)
+	counting := &marksCountingStore{Store: e.store}
+	e.svc = service.New(counting, e.artifacts, service.WithClock(e.clock.Now), service.WithRuntime(e.runtime), service.WithGCGrace(0))
+	e.deployment(t, "prod", true)
+	first := e.deploy(t, "prod", v1(), v1().request(dagdeck.DeployImageAndDAG, "1.1.0", true))
+	e.deploy(t, "prod", v2(), v2().request(dagdeck.DeployImageAndDAG, "2.0.0", true))
+
+	counting.n.Store(0)
+	seen := dryRun(t, e, "prod", first.ID)
+	if n := counting.n.Load(); n != 1 {
+		t.Errorf("the dry run judged eligibility %d times, want 1", n)
+	}
+	counting.n.Store(0)
+	if _, err := e.svc.Rollback(deployer, "prod", first.ID, dagdeck.RollbackRequest{Description: "down", ConfirmDowngrade: true, PlanID: seen.PlanID}); err != nil {
+		t.Fatal(err)
+	}
+	if n := counting.n.Load(); n != 1 {
+		t.Errorf("the confirmed rollback judged eligibility %d times, want 1", n)
+	}
+}
+
+// marksCountingStore counts ListMarks, which every judgement of
+// eligibility reads.
+type marksCountingStore struct {
+	dagdeck.Store
+	n atomic.Int64
+}
+
+func (s *marksCountingStore) View(ctx context.Context, fn func(tx dagdeck.Tx) error) error {
+	return s.Store.View(ctx, func(tx dagdeck.Tx) error { return fn(marksCountingTx{tx, s}) })
+}
+
+func (s *marksCountingStore) Update(ctx context.Context, fn func(tx dagdeck.Tx) error) error {
+	return s.Store.Update(ctx, func(tx dagdeck.Tx) error { return fn(marksCountingTx{tx, s}) })
+}
+
+type marksCountingTx struct {
+	dagdeck.Tx
+	s *marksCountingStore
+}
+
+func (tx marksCountingTx) ListMarks(ctx context.Context, deploymentID string) ([]*dagdeck.DeployMark, error) {
+	tx.s.n.Add(1)
+	return tx.Tx.ListMarks(ctx, deploymentID)
+}
