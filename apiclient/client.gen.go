@@ -5834,7 +5834,10 @@ type RollbackPlan struct {
 	} `json:"notRolledBack"`
 
 	// PinnedImage The external image as repository@sha256:… before and after; empty for a packaged image. Changes even when image (the tag) does not.
-	PinnedImage          Change `json:"pinnedImage"`
+	PinnedImage Change `json:"pinnedImage"`
+
+	// PlanId Identifies what this plan says; send it as planId to roll back only if the plan is still this one
+	PlanId               string `json:"planId"`
 	RequiresConfirmation bool   `json:"requiresConfirmation"`
 	RunningTasks         []struct {
 		DagId     string `json:"dagId"`
@@ -6220,6 +6223,9 @@ type RollbackDeployJSONBody struct {
 
 	// ExpectedCurrentDeployId refuse (ECONFLICT) unless this deploy is still current
 	ExpectedCurrentDeployId *string `json:"expectedCurrentDeployId,omitempty"`
+
+	// PlanId the planId of the plan the user confirmed (a dry run's): refuse (ECONFLICT, saying what changed; nothing is committed) unless the rollback's plan is still that one; an ineligible target is then a conflict too. Not with replan
+	PlanId *string `json:"planId,omitempty"`
 
 	// Replan with expectedCurrentDeployId: if another deploy became current since, plan again and proceed unless the new plan newly lowers the runtime (then EUNPROCESSABLE)
 	Replan *bool `json:"replan,omitempty"`

@@ -205,3 +205,52 @@ func TestServer_ConcurrentDeploysAndRollbacks(t *testing.T) {
 func nothingToRollBack(err error) bool {
 	return dagdeck.ErrorCode(err) == dagdeck.EUNPROCESSABLE && strings.Contains(dagdeck.ErrorMessage(err), "nothing to roll back")
 }
+
+// TestServer_RollbackPlanID confirms a plan by its planId over HTTP: a
+// deploy that landed since the plan makes the confirmation a 409 that
+// commits nothing; the new plan's planId rolls back.
+func TestServer_RollbackPlanID(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := context.Background()
+	admin := ts.client(ts.adminToken)
+	if _, err := admin.CreateDeployment(ctx, client.DeploymentCreate{Name: "prod", IsDagDeployEnabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	first, err := deploy(ctx, admin, "prod", v1(), v1().Request("1.1.0", "base"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixed := apitest.Project("1.1.0", "report v1 fixed")
+	if _, err := deploy(ctx, admin, "prod", fixed, fixed.Request("1.1.0", "fix")); err != nil {
+		t.Fatal(err)
+	}
+	confirm := func(planID string) (int, []byte) {
+		return rawRequest(t, "POST", ts.URL+"/api/v1/deployments/prod/deploys/"+first.ID+"/rollback", ts.adminToken,
+			`{"description":"the fix broke the report","planId":"`+planID+`"}`)
+	}
+	seen, err := admin.Rollback(ctx, "prod", first.ID, dagdeck.RollbackRequest{DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again := apitest.Project("1.1.0", "report v1 fixed again")
+	landed, err := deploy(ctx, admin, "prod", again, again.Request("1.1.0", "fix again"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, body := confirm(seen.Plan.PlanID)
+	if status != http.StatusConflict || !strings.Contains(string(body), landed.String()+" became current") {
+		t.Fatalf("stale plan: status %d body %s", status, body)
+	}
+	if dep, err := admin.GetDeployment(ctx, "prod"); err != nil || dep.CurrentDeployID != landed.ID {
+		t.Fatalf("after a refused rollback the current deploy is %+v (%v), want %s", dep, err, landed)
+	}
+	now, err := admin.Rollback(ctx, "prod", first.ID, dagdeck.RollbackRequest{DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, body = confirm(now.Plan.PlanID)
+	var res dagdeck.RollbackResult
+	if err := json.Unmarshal(body, &res); status != http.StatusCreated || err != nil || res.Deploy.RollbackFromID != first.ID {
+		t.Fatalf("current plan: status %d body %s", status, body)
+	}
+}

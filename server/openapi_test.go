@@ -132,13 +132,14 @@ func TestServer_OpenAPI(t *testing.T) {
 	if _, err := c.UpdateDeploy(ctx, "prod", first.ID, dagdeck.DeployUpdate{Description: &desc}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Rollback(ctx, "prod", first.ID, dagdeck.RollbackRequest{DryRun: true}); err != nil {
+	dry, err := c.Rollback(ctx, "prod", first.ID, dagdeck.RollbackRequest{DryRun: true})
+	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.Rollback(ctx, "prod", first.ID, dagdeck.RollbackRequest{Description: "x"}); dagdeck.ErrorCode(err) != dagdeck.EUNPROCESSABLE {
 		t.Fatalf("unconfirmed downgrade: %v", err)
 	}
-	if _, err := c.Rollback(ctx, "prod", first.ID, dagdeck.RollbackRequest{Description: "back", ConfirmDowngrade: true}); err != nil {
+	if _, err := c.Rollback(ctx, "prod", first.ID, dagdeck.RollbackRequest{Description: "back", ConfirmDowngrade: true, PlanID: dry.Plan.PlanID}); err != nil {
 		t.Fatal(err)
 	}
 	if d, err := c.DiffDeploys(ctx, "prod", "#2", "", dagdeck.DiffOptions{Contents: true}); err != nil || d.Stat.Files == 0 || d.Files[0].Content == "" {
