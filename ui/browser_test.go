@@ -432,4 +432,38 @@ func TestUI_Browser(t *testing.T) {
 			t.Errorf("the dialog is %dpx wide", w)
 		}
 	})
+
+	// A deploy lands while the dialog shows the plan: the confirmation
+	// carries the plan's id, the server refuses it, and the dialog shows the
+	// new plan with what changed; confirming that one rolls back.
+	t.Run("StalePlanIsShownAgain", func(t *testing.T) {
+		ops := e.seed(t, "ops")
+		tb := newTab(t, browser, e.URL)
+		tb.do(chromedp.EmulateViewport(1366, 900))
+		tb.login("ana", "ana-password")
+		tb.open("/deployments/ops")
+		confirm := chromedp.CSS("#rollback-dialog [data-confirm]")
+		planID := `document.querySelector("#rollback-dialog [name=plan_id]").value`
+		fill := func() {
+			tb.do(chromedp.SendKeys(chromedp.CSS("#rb-description"), "weather DAG breaks the report"), chromedp.SendKeys(chromedp.CSS("#rb-confirm"), "ops"), chromedp.WaitEnabled(confirm))
+		}
+		tb.do(chromedp.Click(chromedp.CSS(`tr[data-deploy-id="`+ops.XCom.ID+`"] a[data-rollback]`)), chromedp.WaitVisible(chromedp.CSS("#rollback-dialog form[data-rollback-form]")))
+		seen := eval[string](tb, planID)
+		fill()
+		landed := e.deploy(t, "ops", baseProject.with("Dockerfile", "FROM quay.io/dagdeck/runtime:2.0.0\n"), "2.0.0", "hotfix from CI", testNow)
+		tb.do(chromedp.Click(confirm))
+		tb.until(`((document.querySelector("#rollback-dialog [data-form-error]") || {}).textContent || "").includes("became current")`)
+		if msg := tb.text("#rollback-dialog [data-form-error]"); !strings.Contains(msg, landed.String()+" became current") {
+			t.Errorf("the dialog says %q", msg)
+		}
+		if now := eval[string](tb, planID); now == seen || now == "" {
+			t.Fatalf("the dialog shows plan %q again, want the new plan", now)
+		}
+		fill()
+		tb.do(chromedp.Click(confirm), chromedp.WaitNotVisible(chromedp.CSS("#rollback-dialog")))
+		tb.until(`document.querySelector(".history-table tbody tr").dataset.sequence === "7"`)
+		if top := tb.text(".history-table tbody tr"); !strings.Contains(top, "Rollback of #3") {
+			t.Fatalf("new top row: %s", top)
+		}
+	})
 }

@@ -94,6 +94,19 @@ func TestUI_DeploymentPage(t *testing.T) {
 	}
 }
 
+// planIDRE finds the planId a plan form confirms.
+var planIDRE = regexp.MustCompile(`<input type="hidden" name="plan_id" value="([^"]+)">`)
+
+// shownPlanID returns the planId of the plan form on a page.
+func shownPlanID(t *testing.T, body string) string {
+	t.Helper()
+	m := planIDRE.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatal("the page has no plan form with a plan_id")
+	}
+	return m[1]
+}
+
 func TestUI_RollbackWithoutJavaScript(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -104,7 +117,7 @@ func TestUI_RollbackWithoutJavaScript(t *testing.T) {
 	path := "/deployments/prod/deploys/" + h.XCom.ID + "/rollback"
 
 	plan := b.get(path)
-	for _, s := range []string{"Roll back to deploy #3", "What changes", "dags/weather.yaml", "dags/cleanup.yaml", "removed", "added", "same", "WEATHER_API_URL", "What does not change", "Running tasks", "transform", "finishes on the code it started with", `value="` + h.Current.ID + `"`} {
+	for _, s := range []string{"Roll back to deploy #3", "What changes", "dags/weather.yaml", "dags/cleanup.yaml", "removed", "added", "same", "WEATHER_API_URL", "What does not change", "Running tasks", "transform", "finishes on the code it started with"} {
 		if !strings.Contains(plan.body, s) {
 			t.Errorf("plan page lacks %q", s)
 		}
@@ -112,31 +125,46 @@ func TestUI_RollbackWithoutJavaScript(t *testing.T) {
 	if strings.Contains(plan.body, "data-downgrade") {
 		t.Error("a same-runtime rollback shows the downgrade warning")
 	}
-	form := func(name, current string) url.Values {
-		return url.Values{"csrf_token": {csrf}, "description": {"weather DAG breaks report"}, "confirm_name": {name}, "current_deploy_id": {current}}
+	seen := shownPlanID(t, plan.body)
+	if dry, err := e.svc.Rollback(adminCtx, "prod", h.XCom.ID, dagdeck.RollbackRequest{DryRun: true}); err != nil || dry.Plan.PlanID != seen {
+		t.Fatalf("the form confirms plan %s; the service plans %+v (%v)", seen, dry, err)
+	}
+	form := func(name, planID string) url.Values {
+		return url.Values{"csrf_token": {csrf}, "description": {"weather DAG breaks report"}, "confirm_name": {name}, "plan_id": {planID}}
 	}
 	t.Run("WrongName", func(t *testing.T) {
-		res := b.post(path, form("staging", h.Current.ID))
+		res := b.post(path, form("staging", seen))
 		if res.StatusCode != http.StatusBadRequest || !strings.Contains(res.body, "Type the Deployment&#39;s name, prod") || !strings.Contains(res.body, "weather DAG breaks report") {
 			t.Fatalf("status %d: want the plan again with the error and the description kept", res.StatusCode)
 		}
 	})
+	// A deploy lands after the plan was shown: confirming it is refused,
+	// and the page shows the new plan, which the visitor confirms.
+	hotfix := baseProject.with("Dockerfile", "FROM quay.io/dagdeck/runtime:2.0.0\n").with("include/report.sh", "#!/bin/sh\necho hotfix\n")
+	landed := e.deploy(t, "prod", hotfix, "2.0.0", "Hotfix the report", testNow)
+	var current string
 	t.Run("StalePlan", func(t *testing.T) {
-		res := b.post(path, form("prod", h.XCom.ID))
-		if res.StatusCode != http.StatusConflict || !strings.Contains(res.body, "became current since this plan was made") {
-			t.Fatalf("status %d", res.StatusCode)
+		res := b.post(path, form("prod", seen))
+		if res.StatusCode != http.StatusConflict || !strings.Contains(res.body, landed.String()+" became current") || !strings.Contains(res.body, "weather DAG breaks report") {
+			t.Fatalf("status %d\n%s", res.StatusCode, res.body)
+		}
+		if current = shownPlanID(t, res.body); current == seen {
+			t.Fatal("the page shows the stale plan again")
+		}
+		if ids := rowIDs(b.get("/deployments/prod").body); len(ids) != 6 || ids[0] != landed.ID {
+			t.Fatalf("rows %v: the refused rollback changed the history", ids)
 		}
 	})
 	t.Run("OK", func(t *testing.T) {
-		res := b.post(path, form("prod", h.Current.ID))
+		res := b.post(path, form("prod", current))
 		loc := res.Header.Get("Location")
 		if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/deployments/prod?rolledback=") {
 			t.Fatalf("status %d location %q\n%s", res.StatusCode, loc, res.body)
 		}
 		page := b.get(loc)
 		ids := rowIDs(page.body)
-		if len(ids) != 6 || ids[1] != h.Current.ID {
-			t.Fatalf("rows %v: want the rollback on top of the 5 earlier deploys", ids)
+		if len(ids) != 7 || ids[1] != landed.ID {
+			t.Fatalf("rows %v: want the rollback on top of the 6 earlier deploys", ids)
 		}
 		top := row(t, page.body, ids[0])
 		for _, s := range []string{"Rollback", `href="/deployments/prod/deploys/` + h.XCom.ID + `">#3<`, "weather DAG breaks report", wrapped(h.XCom.ImageTag), wrapped(h.XCom.DagBundleVersion), "just now", "Current"} {
@@ -144,7 +172,7 @@ func TestUI_RollbackWithoutJavaScript(t *testing.T) {
 				t.Errorf("new top row lacks %q:\n%s", s, top)
 			}
 		}
-		if !strings.Contains(page.body, "Rolled back to #3: deploy #6 is now current") {
+		if !strings.Contains(page.body, "Rolled back to #3: deploy #7 is now current") {
 			t.Error("no message says the rollback happened")
 		}
 	})
@@ -163,7 +191,7 @@ func TestUI_DowngradeNeedsConfirmation(t *testing.T) {
 			t.Errorf("downgrade plan lacks %q", s)
 		}
 	}
-	form := url.Values{"csrf_token": {b.csrf()}, "description": {"back to 1.1.0"}, "confirm_name": {"prod"}, "current_deploy_id": {h.Current.ID}}
+	form := url.Values{"csrf_token": {b.csrf()}, "description": {"back to 1.1.0"}, "confirm_name": {"prod"}, "plan_id": {shownPlanID(t, plan.body)}}
 	res := b.post(path, form, "X-Requested-With", "dagdeck")
 	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(res.body, "EUNPROCESSABLE") {
 		t.Fatalf("unconfirmed downgrade: %d %s", res.StatusCode, res.body)

@@ -65,14 +65,14 @@ func (u *UI) renderPlan(w http.ResponseWriter, r *http.Request, v *visit, status
 }
 
 // handleRollback rolls back once the visitor confirmed the plan they saw:
-// they typed the Deployment's name, and the Deployment still runs the
-// deploy the plan started from. The service checks the role, the
-// description and the downgrade confirmation.
+// they typed the Deployment's name, and the form carries the plan's id,
+// which the service checks against the plan it makes as it commits. The
+// service also checks the role, the description and the downgrade
+// confirmation.
 func (u *UI) handleRollback(w http.ResponseWriter, r *http.Request, v *visit) {
-	name, target := r.PathValue("name"), r.PathValue("deployId")
 	view := &planView{
 		InDialog:    isFetch(r),
-		BackURL:     "/deployments/" + url.PathEscape(name),
+		BackURL:     "/deployments/" + url.PathEscape(r.PathValue("name")),
 		Description: strings.TrimSpace(r.PostFormValue("description")),
 		ConfirmName: strings.TrimSpace(r.PostFormValue("confirm_name")),
 	}
@@ -80,22 +80,17 @@ func (u *UI) handleRollback(w http.ResponseWriter, r *http.Request, v *visit) {
 		u.rollbackFailed(w, r, v, view, err)
 		return
 	}
-	dry, err := u.svc.Rollbacks.Rollback(r.Context(), name, target, dagdeck.RollbackRequest{DryRun: true})
-	if err != nil {
+	planID := r.PostFormValue("plan_id")
+	if err := u.checkConfirmation(r, view.ConfirmName, planID); err != nil {
 		u.rollbackFailed(w, r, v, view, err)
 		return
 	}
-	view.Plan = dry.Plan
-	if err := checkConfirmation(dry.Plan, view.ConfirmName, r.PostFormValue("current_deploy_id")); err != nil {
-		u.rollbackFailed(w, r, v, view, err)
-		return
-	}
-	res, err := u.svc.Rollbacks.Rollback(r.Context(), name, target, dagdeck.RollbackRequest{
+	res, err := u.svc.Rollbacks.Rollback(r.Context(), r.PathValue("name"), r.PathValue("deployId"), dagdeck.RollbackRequest{
 		Description:      view.Description,
 		ConfirmDowngrade: r.PostFormValue("confirm_downgrade") != "",
-		// The service refuses inside its transaction if another deploy
-		// became current since the plan the visitor confirmed.
-		ExpectedCurrentDeployID: r.PostFormValue("current_deploy_id"),
+		// Refused, committing nothing, if the plan is no longer the one
+		// the visitor confirmed.
+		PlanID: planID,
 		// Behind a deploy in progress the rollback waits its turn, going
 		// ahead of deploys that arrive meanwhile.
 		WaitSeconds: uiRollbackWaitSeconds,
@@ -104,28 +99,36 @@ func (u *UI) handleRollback(w http.ResponseWriter, r *http.Request, v *visit) {
 		u.rollbackFailed(w, r, v, view, err)
 		return
 	}
-	d := res.Deploy
-	u.logger.Info("web UI rollback", "actor", v.actor().Name, "deployment", dry.Plan.DeploymentName, "deploy", d.ID, "restored", d.RollbackFromID)
-	back := "/deployments/" + url.PathEscape(dry.Plan.DeploymentName)
+	d, plan := res.Deploy, res.Plan
+	u.logger.Info("web UI rollback", "actor", v.actor().Name, "deployment", plan.DeploymentName, "deploy", d.ID, "restored", d.RollbackFromID)
+	back := "/deployments/" + url.PathEscape(plan.DeploymentName)
 	if isFetch(r) {
-		writeJSON(w, http.StatusCreated, rollbackDone{Deploy: d, Message: rolledBackMessage(d, dry.Plan.TargetDeploy), URL: back + "#deploy-" + d.ID})
+		writeJSON(w, http.StatusCreated, rollbackDone{Deploy: d, Message: rolledBackMessage(d, plan.TargetDeploy), URL: back + "#deploy-" + d.ID})
 		return
 	}
 	http.Redirect(w, r, back+"?rolledback="+url.QueryEscape(d.ID)+"#deploy-"+d.ID, http.StatusSeeOther)
 }
 
 // checkConfirmation returns EINVALID unless typed is the Deployment's name
-// and the form says which plan it confirms (its current deploy).
-func checkConfirmation(plan *dagdeck.RollbackPlan, typed, shownCurrentID string) error {
-	if typed != plan.DeploymentName {
-		return dagdeck.Errorf(dagdeck.EINVALID, "Type the Deployment's name, %s, to confirm the rollback.", plan.DeploymentName)
+// and the form says which plan it confirms.
+func (u *UI) checkConfirmation(r *http.Request, typed, planID string) error {
+	dep, err := u.svc.Deployments.FindDeployment(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return err
 	}
-	if shownCurrentID == "" {
+	if typed != dep.Name {
+		return dagdeck.Errorf(dagdeck.EINVALID, "Type the Deployment's name, %s, to confirm the rollback.", dep.Name)
+	}
+	if planID == "" {
 		return dagdeck.Errorf(dagdeck.EINVALID, "The form does not say which plan you confirm; reload the page and review the plan.")
 	}
 	return nil
 }
 
+// rollbackFailed answers a refused or failed rollback: a JSON error to the
+// UI's JavaScript (which loads the plan again on a conflict), or without
+// JavaScript the plan as it is now, with the error and what the visitor
+// typed.
 func (u *UI) rollbackFailed(w http.ResponseWriter, r *http.Request, v *visit, view *planView, err error) {
 	code := dagdeck.ErrorCode(err)
 	if code == dagdeck.EINTERNAL {
@@ -136,7 +139,13 @@ func (u *UI) rollbackFailed(w http.ResponseWriter, r *http.Request, v *visit, vi
 		writeJSONError(w, status, code, dagdeck.ErrorMessage(err))
 		return
 	}
-	if view.Plan == nil || code == dagdeck.EFORBIDDEN {
+	if code != dagdeck.EFORBIDDEN && code != dagdeck.EUNAUTHORIZED {
+		dry, derr := u.svc.Rollbacks.Rollback(r.Context(), r.PathValue("name"), r.PathValue("deployId"), dagdeck.RollbackRequest{DryRun: true})
+		if derr == nil {
+			view.Plan = dry.Plan
+		}
+	}
+	if view.Plan == nil {
 		u.serviceError(w, r, v, err)
 		return
 	}
