@@ -49,6 +49,10 @@ type fakeAPI struct {
 	// rollbackBusy is how many real rollbacks answer ECONFLICT behind an
 	// INITIALIZED deploy.
 	rollbackBusy int
+	// landAfterDryRun lands a deploy right after each dry run, so the plan
+	// it answered is stale: a rollback that confirms its planId answers
+	// ECONFLICT.
+	landAfterDryRun bool
 	// finalizeUnavailable is how many finalizes answer 503 EUNAVAILABLE,
 	// as while the server's database restarts.
 	finalizeUnavailable int
@@ -341,6 +345,14 @@ func (a *fakeAPI) rollback(w http.ResponseWriter, r *http.Request) {
 	plan.TargetDeploy = target
 	if req.DryRun {
 		writeJSON(w, 200, dagdeck.RollbackResult{Plan: &plan})
+		if a.landAfterDryRun {
+			a.plan.CurrentDeploy = a.addDeploy(dagdeck.Deploy{Type: dagdeck.DeployImageAndDAG, Status: dagdeck.DeployDeployed, CreatedBy: dagdeck.Actor{Name: "ci"}})
+			a.plan.PlanID += "-then-" + a.plan.CurrentDeploy.ID
+		}
+		return
+	}
+	if req.PlanID != "" && req.PlanID != plan.PlanID {
+		writeErr(w, 409, dagdeck.ECONFLICT, "the rollback plan changed since it was made: "+plan.CurrentDeploy.String()+" became current; nothing was rolled back: review the new plan and confirm again")
 		return
 	}
 	if a.rollbackBusy > 0 {

@@ -45,10 +45,13 @@ fails running tasks at once and erases the metadata of features the older
 runtime lacks: it needs --confirm-downgrade.
 
 While a deploy is in progress, the rollback waits its turn (--wait, 2
-minutes) and goes ahead of deploys that arrive after it. With --yes, if
-another deploy became current after the plan was shown, the rollback is
-planned again and proceeds when it has the same consequences (it does not
-newly lower the runtime).`,
+minutes) and goes ahead of deploys that arrive after it. A rollback you
+confirm when asked is the plan shown: if the plan changed meanwhile
+(another deploy became current, the target is no longer eligible, other
+tasks run), nothing is rolled back and the error says what changed. With
+--yes, if another deploy became current after the plan was shown, the
+rollback is planned again and proceeds when it has the same consequences
+(it does not newly lower the runtime).`,
 		Example: `  dagdeck rollback --deployment etl-prod --description "the 14:05 deploy broke the report"
   dagdeck rollback '#-2' --deployment etl-prod --dry-run
   dagdeck rollback '#3' --deployment etl-prod --dry-run
@@ -122,6 +125,12 @@ func (f *factory) runRollback(ctx context.Context, o *rollbackOptions, ref strin
 		// unless --yes lets it be planned again with the same consequences.
 		ExpectedCurrentDeployID: dry.Plan.CurrentDeploy.ID,
 		Replan:                  o.yes,
+	}
+	if !o.yes {
+		// The user confirmed this very plan: refused, committing nothing,
+		// if the plan says anything else now. (A server without planIds
+		// sends none, and the current deploy is checked as before.)
+		req.PlanID = dry.Plan.PlanID
 	}
 	res, err := f.rollbackInTurn(ctx, o, id, req)
 	if err != nil {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,7 +20,7 @@ func rollbackAPI(t *testing.T, downgrade bool) *fakeAPI {
 			Description: "deploy " + rt, Rollback: dagdeck.RollbackEligibility{Eligible: true}})
 	}
 	api.plan = &dagdeck.RollbackPlan{
-		DeploymentID: "dep1", DeploymentName: "etl", CurrentDeploy: api.deploys[2],
+		PlanID: "rp1-3to1", DeploymentID: "dep1", DeploymentName: "etl", CurrentDeploy: api.deploys[2],
 		Image:         dagdeck.Change{From: "deploy-2026-11-26T16-05-09", To: "deploy-2026-11-26T14-05-09", Changed: true},
 		Runtime:       dagdeck.RuntimeDelta{From: "2.0.0", To: "2.0.0", Change: dagdeck.RuntimeSame},
 		DagDeploy:     dagdeck.BoolChange{From: true, To: true},
@@ -165,10 +166,40 @@ func TestRollback_Confirmation(t *testing.T) {
 			if real.DryRun || real.Description != "weather broke" || real.ConfirmDowngrade != tt.downgrade {
 				t.Fatalf("rollback request %+v", real)
 			}
+			// Confirmed when asked: exactly the plan shown. With --yes: a
+			// re-plan of the same class is allowed.
+			wantPlanID, wantReplan := "rp1-3to1", false
+			if slices.Contains(tt.args, "--yes") {
+				wantPlanID, wantReplan = "", true
+			}
+			if real.PlanID != wantPlanID || real.Replan != wantReplan || real.ExpectedCurrentDeployID != "d3" {
+				t.Fatalf("rollback request %+v: want planId %q, replan %v", real, wantPlanID, wantReplan)
+			}
 			if !strings.Contains(tio.out.String(), "Rolled back etl to deploy #1: new deploy #4 (d4).") {
 				t.Fatalf("stdout:\n%s", tio.out)
 			}
 		})
+	}
+}
+
+// TestRollback_ConfirmedPlanChanged: a deploy lands while the user reads
+// the plan; the rollback they confirm is refused and says what changed.
+func TestRollback_ConfirmedPlanChanged(t *testing.T) {
+	t.Parallel()
+	api := rollbackAPI(t, false)
+	api.landAfterDryRun = true
+	tio := newTestFactory(t, api.start(), "y\n")
+	tio.f.stdinTTY = func() bool { return true }
+	if code := tio.run("rollback", "d1", "-d", "etl", "--description", "weather broke"); code != ExitRefused {
+		t.Fatalf("exit %d: %s", code, tio.errOut)
+	}
+	reqs := api.rollbackReqs()
+	if len(reqs) != 2 || reqs[1].PlanID != "rp1-3to1" {
+		t.Fatalf("requests %+v: want the dry run, then one rollback confirming its plan", reqs)
+	}
+	assertOneErrorLine(t, tio.errOut.String(), "the rollback plan changed since it was made: deploy #4 (d4) became current; nothing was rolled back")
+	if strings.Contains(tio.out.String(), "Rolled back") {
+		t.Fatalf("stdout:\n%s", tio.out)
 	}
 }
 
