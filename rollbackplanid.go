@@ -12,7 +12,7 @@ import (
 // each part separately, so a changed plan can say which parts changed.
 type PlanPart string
 
-// The parts of a RollbackPlan, in the order its PlanID covers them.
+// The parts of a RollbackPlan that its PlanID covers.
 const (
 	PlanCurrentDeploy PlanPart = "current deploy"
 	PlanTargetDeploy  PlanPart = "target deploy"
@@ -25,7 +25,22 @@ const (
 	PlanErased        PlanPart = "erased metadata"
 )
 
-var planParts = []PlanPart{PlanCurrentDeploy, PlanTargetDeploy, PlanImage, PlanDagBundle, PlanRuntime, PlanDagDeploy, PlanNotRolledBack, PlanRunningTasks, PlanErased}
+// planParts are the parts in the order a PlanID covers them, each with
+// what a plan says in it. Deploys count by id.
+var planParts = []struct {
+	part  PlanPart
+	value func(p *RollbackPlan) any
+}{
+	{PlanCurrentDeploy, func(p *RollbackPlan) any { return []string{p.DeploymentID, deployID(p.CurrentDeploy)} }},
+	{PlanTargetDeploy, func(p *RollbackPlan) any { return deployID(p.TargetDeploy) }},
+	{PlanImage, func(p *RollbackPlan) any { return []any{p.Image, p.PinnedImage, p.ImageFiles} }},
+	{PlanDagBundle, func(p *RollbackPlan) any { return p.DagBundle }},
+	{PlanRuntime, func(p *RollbackPlan) any { return []any{p.Runtime, p.RequiresConfirmation} }},
+	{PlanDagDeploy, func(p *RollbackPlan) any { return p.DagDeploy }},
+	{PlanNotRolledBack, func(p *RollbackPlan) any { return p.NotRolledBack }},
+	{PlanRunningTasks, func(p *RollbackPlan) any { return p.RunningTasks }},
+	{PlanErased, func(p *RollbackPlan) any { return p.Erased }},
+}
 
 // planIDPrefix starts every plan id; it names the format (version 1).
 const planIDPrefix = "rp1-"
@@ -51,10 +66,10 @@ func (p *RollbackPlan) ChangedSince(planID string) ([]PlanPart, error) {
 	}
 	now := p.partDigests()
 	var changed []PlanPart
-	for i, part := range planParts {
+	for i, pp := range planParts {
 		at := i * planPartDigestSize
 		if !bytes.Equal(seen[at:at+planPartDigestSize], now[at:at+planPartDigestSize]) {
-			changed = append(changed, part)
+			changed = append(changed, pp.part)
 		}
 	}
 	return changed, nil
@@ -63,39 +78,14 @@ func (p *RollbackPlan) ChangedSince(planID string) ([]PlanPart, error) {
 // partDigests returns the leading bytes of each part's digest, in order.
 func (p *RollbackPlan) partDigests() []byte {
 	out := make([]byte, 0, len(planParts)*planPartDigestSize)
-	for _, part := range planParts {
+	for _, pp := range planParts {
 		// Strings, numbers, booleans and slices and maps of them: encoding
 		// cannot fail, and sorts map keys.
-		b, _ := json.Marshal(p.partValue(part))
+		b, _ := json.Marshal(pp.value(p))
 		sum := sha256.Sum256(b)
 		out = append(out, sum[:planPartDigestSize]...)
 	}
 	return out
-}
-
-// partValue returns what p says in one part.
-func (p *RollbackPlan) partValue(part PlanPart) any {
-	switch part {
-	case PlanCurrentDeploy:
-		return []string{p.DeploymentID, deployID(p.CurrentDeploy)}
-	case PlanTargetDeploy:
-		return deployID(p.TargetDeploy)
-	case PlanImage:
-		return []any{p.Image, p.PinnedImage, p.ImageFiles}
-	case PlanDagBundle:
-		return p.DagBundle
-	case PlanRuntime:
-		return []any{p.Runtime, p.RequiresConfirmation}
-	case PlanDagDeploy:
-		return p.DagDeploy
-	case PlanNotRolledBack:
-		return p.NotRolledBack
-	case PlanRunningTasks:
-		return p.RunningTasks
-	case PlanErased:
-		return p.Erased
-	}
-	return nil
 }
 
 func deployID(d *Deploy) string {
