@@ -131,15 +131,11 @@ func (s *Service) tryRollback(ctx context.Context, deploymentIDOrName, deployID 
 	}
 	var j *judge
 	err := s.store.Update(ctx, func(tx dagdeck.Tx) error {
-		if err := tx.LockGC(ctx, false); err != nil {
-			return err
+		dep, err := lockForRollback(ctx, tx, deploymentIDOrName)
+		if dep != nil {
+			a.deploymentID = dep.ID
 		}
-		dep, err := lockDeployment(ctx, tx, deploymentIDOrName)
 		if err != nil {
-			return err
-		}
-		a.deploymentID = dep.ID
-		if err := refuseInFlight(ctx, tx, dep); err != nil {
 			return err
 		}
 		if a.plan, j, err = s.admittedPlan(ctx, tx, dep, deployID, req); err != nil {
@@ -185,9 +181,6 @@ func (s *Service) commitDowngrade(ctx context.Context, plan *dagdeck.RollbackPla
 	}
 	var d *dagdeck.Deploy
 	err := s.store.Update(ctx, func(tx dagdeck.Tx) error {
-		if err := tx.LockGC(ctx, false); err != nil {
-			return err
-		}
 		dep, err := lockUnmoved(ctx, tx, plan)
 		if err != nil {
 			return err
@@ -201,14 +194,26 @@ func (s *Service) commitDowngrade(ctx context.Context, plan *dagdeck.RollbackPla
 	return d, err
 }
 
-// lockUnmoved locks the plan's Deployment and checks that it is where the
-// plan left it: no deploy in flight and the same current deploy.
-func lockUnmoved(ctx context.Context, tx dagdeck.Tx, plan *dagdeck.RollbackPlan) (*dagdeck.Deployment, error) {
-	dep, err := lockDeployment(ctx, tx, plan.DeploymentID)
+// lockForRollback takes, in tx, the shared GC lock and the Deployment's
+// lock, and refuses (busy) while a deploy of it is in flight. With that
+// refusal it returns the Deployment too, for the caller to wait on.
+func lockForRollback(ctx context.Context, tx dagdeck.Tx, deploymentIDOrName string) (*dagdeck.Deployment, error) {
+	if err := tx.LockGC(ctx, false); err != nil {
+		return nil, err
+	}
+	dep, err := lockDeployment(ctx, tx, deploymentIDOrName)
 	if err != nil {
 		return nil, err
 	}
-	if err := refuseInFlight(ctx, tx, dep); err != nil {
+	return dep, refuseInFlight(ctx, tx, dep)
+}
+
+// lockUnmoved locks the plan's Deployment (lockForRollback) and checks
+// that it is where the plan left it: no deploy in flight and the same
+// current deploy.
+func lockUnmoved(ctx context.Context, tx dagdeck.Tx, plan *dagdeck.RollbackPlan) (*dagdeck.Deployment, error) {
+	dep, err := lockForRollback(ctx, tx, plan.DeploymentID)
+	if err != nil {
 		return nil, err
 	}
 	if dep.CurrentDeployID != plan.CurrentDeploy.ID {

@@ -33,12 +33,20 @@ func wantHistory(t *testing.T, e *env, dep string, n int, top *dagdeck.Deploy) {
 	}
 }
 
+// deployedTwice returns an env whose Deployment prod has two deploys: v1
+// on runtime 1.1.0, then next on runtime.
+func deployedTwice(t *testing.T, next project, runtime string) (e *env, first, second *dagdeck.Deploy) {
+	t.Helper()
+	e = newEnv(t)
+	e.deployment(t, "prod", true)
+	first = e.deploy(t, "prod", v1(), v1().request(dagdeck.DeployImageAndDAG, "1.1.0", true))
+	second = e.deploy(t, "prod", next, next.request(dagdeck.DeployImageAndDAG, runtime, true))
+	return e, first, second
+}
+
 func TestDeployService_RollbackPlanID(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
-		e := newEnv(t)
-		e.deployment(t, "prod", true)
-		first := e.deploy(t, "prod", v1(), v1().request(dagdeck.DeployImageAndDAG, "1.1.0", true))
-		e.deploy(t, "prod", v2(), v2().request(dagdeck.DeployImageAndDAG, "2.0.0", true))
+		e, first, _ := deployedTwice(t, v2(), "2.0.0")
 		seen := dryRun(t, e, "prod", first.ID)
 		res, err := e.svc.Rollback(deployer, "prod", first.ID, dagdeck.RollbackRequest{Description: "v2 breaks the report", ConfirmDowngrade: true, PlanID: seen.PlanID})
 		if err != nil {
@@ -54,10 +62,7 @@ func TestDeployService_RollbackPlanID(t *testing.T) {
 	})
 
 	t.Run("ErrDeployLandedSince", func(t *testing.T) {
-		e := newEnv(t)
-		e.deployment(t, "prod", true)
-		first := e.deploy(t, "prod", v1(), v1().request(dagdeck.DeployImageAndDAG, "1.1.0", true))
-		e.deploy(t, "prod", v2(), v2().request(dagdeck.DeployImageAndDAG, "2.0.0", true))
+		e, first, _ := deployedTwice(t, v2(), "2.0.0")
 		seen := dryRun(t, e, "prod", first.ID)
 		v2Fixed := v2()
 		v2Fixed["include/report.sh"] = "echo report v2 fixed\n"
@@ -87,10 +92,7 @@ func TestDeployService_RollbackPlanID(t *testing.T) {
 	})
 
 	t.Run("ErrTargetQuarantinedSince", func(t *testing.T) {
-		e := newEnv(t)
-		e.deployment(t, "prod", true)
-		first := e.deploy(t, "prod", v1(), v1().request(dagdeck.DeployImageAndDAG, "1.1.0", true))
-		cur := e.deploy(t, "prod", v1Fixed(), v1Fixed().request(dagdeck.DeployImageAndDAG, "1.1.0", true))
+		e, first, cur := deployedTwice(t, v1Fixed(), "1.1.0")
 		seen := dryRun(t, e, "prod", first.ID)
 		if _, err := e.svc.QuarantineDeploy(deployer, "prod", first.ID, "leaks credentials"); err != nil {
 			t.Fatal(err)
@@ -107,10 +109,7 @@ func TestDeployService_RollbackPlanID(t *testing.T) {
 	})
 
 	t.Run("ErrInvalid", func(t *testing.T) {
-		e := newEnv(t)
-		e.deployment(t, "prod", true)
-		first := e.deploy(t, "prod", v1(), v1().request(dagdeck.DeployImageAndDAG, "1.1.0", true))
-		e.deploy(t, "prod", v1Fixed(), v1Fixed().request(dagdeck.DeployImageAndDAG, "1.1.0", true))
+		e, first, _ := deployedTwice(t, v1Fixed(), "1.1.0")
 		seen := dryRun(t, e, "prod", first.ID)
 		for _, req := range []dagdeck.RollbackRequest{
 			{Description: "x", PlanID: "not-a-plan"},
@@ -129,14 +128,10 @@ func TestDeployService_RollbackPlanID(t *testing.T) {
 // eligibility depends on: a plan judges the target once, and a confirmed
 // downgrade, which used to judge it four times, judges it once too.
 func TestDeployService_RollbackJudgesOnce(t *testing.T) {
-	e := newEnv(t)
+	e, first, _ := deployedTwice(t, v2(), "2.0.0")
 	counting := &marksCountingStore{Store: e.store}
 	e.svc = service.New(counting, e.artifacts, service.WithClock(e.clock.Now), service.WithRuntime(e.runtime), service.WithGCGrace(0))
-	e.deployment(t, "prod", true)
-	first := e.deploy(t, "prod", v1(), v1().request(dagdeck.DeployImageAndDAG, "1.1.0", true))
-	e.deploy(t, "prod", v2(), v2().request(dagdeck.DeployImageAndDAG, "2.0.0", true))
 
-	counting.n.Store(0)
 	seen := dryRun(t, e, "prod", first.ID)
 	if n := counting.n.Load(); n != 1 {
 		t.Errorf("the dry run judged eligibility %d times, want 1", n)
