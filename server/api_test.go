@@ -118,14 +118,7 @@ func TestServer_Errors(t *testing.T) {
 func TestServer_ConcurrentDeploysAndRollbacks(t *testing.T) {
 	ts := newTestServer(t)
 	ctx := context.Background()
-	admin := ts.client(ts.adminToken)
-	if _, err := admin.CreateDeployment(ctx, client.DeploymentCreate{Name: "prod", IsDagDeployEnabled: true}); err != nil {
-		t.Fatal(err)
-	}
-	first, err := deploy(ctx, admin, "prod", v1(), v1().Request("1.1.0", "base"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	admin, first := prodDeployed(t, ts, "base")
 	const workers, attempts = 16, 6
 	var mu sync.Mutex
 	landed := map[string]bool{first.ID: true}
@@ -212,14 +205,7 @@ func nothingToRollBack(err error) bool {
 func TestServer_RollbackPlanID(t *testing.T) {
 	ts := newTestServer(t)
 	ctx := context.Background()
-	admin := ts.client(ts.adminToken)
-	if _, err := admin.CreateDeployment(ctx, client.DeploymentCreate{Name: "prod", IsDagDeployEnabled: true}); err != nil {
-		t.Fatal(err)
-	}
-	first, err := deploy(ctx, admin, "prod", v1(), v1().Request("1.1.0", "base"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	admin, first := prodDeployed(t, ts, "base")
 	fixed := apitest.Project("1.1.0", "report v1 fixed")
 	if _, err := deploy(ctx, admin, "prod", fixed, fixed.Request("1.1.0", "fix")); err != nil {
 		t.Fatal(err)

@@ -24,14 +24,7 @@ import (
 func TestServer_DeployArchive(t *testing.T) {
 	ts := newTestServer(t)
 	ctx := context.Background()
-	admin := ts.client(ts.adminToken)
-	if _, err := admin.CreateDeployment(ctx, client.DeploymentCreate{Name: "prod", IsDagDeployEnabled: true}); err != nil {
-		t.Fatal(err)
-	}
-	ok, err := deploy(ctx, admin, "prod", v1(), v1().Request("1.1.0", "complete"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	admin, ok := prodDeployed(t, ts, "complete")
 	created, err := admin.CreateDeploy(ctx, "prod", v2().Request("2.0.0", "never uploaded"))
 	if err != nil {
 		t.Fatal(err)

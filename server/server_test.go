@@ -60,6 +60,23 @@ func v2() apitest.Files { return apitest.Project("2.0.0", "report v2") }
 
 var deploy = apitest.Deploy
 
+// prodDeployed creates the Deployment prod (DAG deploys on) and deploys v1
+// to it, described as description. It returns the admin's client and the
+// deploy.
+func prodDeployed(t *testing.T, ts *testServer, description string) (*client.Client, *dagdeck.Deploy) {
+	t.Helper()
+	ctx := context.Background()
+	admin := ts.client(ts.adminToken)
+	if _, err := admin.CreateDeployment(ctx, client.DeploymentCreate{Name: "prod", IsDagDeployEnabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := deploy(ctx, admin, "prod", v1(), v1().Request("1.1.0", description))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return admin, d
+}
+
 // rawJSON sends a request and returns the status and the decoded error code.
 func rawRequest(t *testing.T, method, url, token string, body string) (int, []byte) {
 	t.Helper()
