@@ -141,6 +141,9 @@ func (s *Service) tryRollback(ctx context.Context, deploymentIDOrName, deployID 
 		if a.plan, j, err = s.admittedPlan(ctx, tx, dep, deployID, req); err != nil {
 			return err
 		}
+		// The rollback runs the target's code: the runtime lays it out
+		// (when its folder is gone) while this commits.
+		s.prepareRuntime(ctx, a.plan.TargetDeploy)
 		if s.stopsTasks(a.plan) {
 			return nil // committed after the stop, which cannot wait inside this transaction
 		}
