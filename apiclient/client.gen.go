@@ -521,6 +521,90 @@ func (e ErrorCode) Valid() bool {
 	}
 }
 
+// Defines values for UploadArtifacts4XXJSONResponseBodyCode.
+const (
+	UploadArtifacts4XXJSONResponseBodyCodeECONFLICT       UploadArtifacts4XXJSONResponseBodyCode = "ECONFLICT"
+	UploadArtifacts4XXJSONResponseBodyCodeEFORBIDDEN      UploadArtifacts4XXJSONResponseBodyCode = "EFORBIDDEN"
+	UploadArtifacts4XXJSONResponseBodyCodeEINTERNAL       UploadArtifacts4XXJSONResponseBodyCode = "EINTERNAL"
+	UploadArtifacts4XXJSONResponseBodyCodeEINVALID        UploadArtifacts4XXJSONResponseBodyCode = "EINVALID"
+	UploadArtifacts4XXJSONResponseBodyCodeENOTFOUND       UploadArtifacts4XXJSONResponseBodyCode = "ENOTFOUND"
+	UploadArtifacts4XXJSONResponseBodyCodeENOTIMPLEMENTED UploadArtifacts4XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
+	UploadArtifacts4XXJSONResponseBodyCodeETOOLARGE       UploadArtifacts4XXJSONResponseBodyCode = "ETOOLARGE"
+	UploadArtifacts4XXJSONResponseBodyCodeEUNAUTHORIZED   UploadArtifacts4XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	UploadArtifacts4XXJSONResponseBodyCodeEUNAVAILABLE    UploadArtifacts4XXJSONResponseBodyCode = "EUNAVAILABLE"
+	UploadArtifacts4XXJSONResponseBodyCodeEUNPROCESSABLE  UploadArtifacts4XXJSONResponseBodyCode = "EUNPROCESSABLE"
+)
+
+// Valid indicates whether the value is a known member of the UploadArtifacts4XXJSONResponseBodyCode enum.
+func (e UploadArtifacts4XXJSONResponseBodyCode) Valid() bool {
+	switch e {
+	case UploadArtifacts4XXJSONResponseBodyCodeECONFLICT:
+		return true
+	case UploadArtifacts4XXJSONResponseBodyCodeEFORBIDDEN:
+		return true
+	case UploadArtifacts4XXJSONResponseBodyCodeEINTERNAL:
+		return true
+	case UploadArtifacts4XXJSONResponseBodyCodeEINVALID:
+		return true
+	case UploadArtifacts4XXJSONResponseBodyCodeENOTFOUND:
+		return true
+	case UploadArtifacts4XXJSONResponseBodyCodeENOTIMPLEMENTED:
+		return true
+	case UploadArtifacts4XXJSONResponseBodyCodeETOOLARGE:
+		return true
+	case UploadArtifacts4XXJSONResponseBodyCodeEUNAUTHORIZED:
+		return true
+	case UploadArtifacts4XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
+	case UploadArtifacts4XXJSONResponseBodyCodeEUNPROCESSABLE:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UploadArtifacts5XXJSONResponseBodyCode.
+const (
+	UploadArtifacts5XXJSONResponseBodyCodeECONFLICT       UploadArtifacts5XXJSONResponseBodyCode = "ECONFLICT"
+	UploadArtifacts5XXJSONResponseBodyCodeEFORBIDDEN      UploadArtifacts5XXJSONResponseBodyCode = "EFORBIDDEN"
+	UploadArtifacts5XXJSONResponseBodyCodeEINTERNAL       UploadArtifacts5XXJSONResponseBodyCode = "EINTERNAL"
+	UploadArtifacts5XXJSONResponseBodyCodeEINVALID        UploadArtifacts5XXJSONResponseBodyCode = "EINVALID"
+	UploadArtifacts5XXJSONResponseBodyCodeENOTFOUND       UploadArtifacts5XXJSONResponseBodyCode = "ENOTFOUND"
+	UploadArtifacts5XXJSONResponseBodyCodeENOTIMPLEMENTED UploadArtifacts5XXJSONResponseBodyCode = "ENOTIMPLEMENTED"
+	UploadArtifacts5XXJSONResponseBodyCodeETOOLARGE       UploadArtifacts5XXJSONResponseBodyCode = "ETOOLARGE"
+	UploadArtifacts5XXJSONResponseBodyCodeEUNAUTHORIZED   UploadArtifacts5XXJSONResponseBodyCode = "EUNAUTHORIZED"
+	UploadArtifacts5XXJSONResponseBodyCodeEUNAVAILABLE    UploadArtifacts5XXJSONResponseBodyCode = "EUNAVAILABLE"
+	UploadArtifacts5XXJSONResponseBodyCodeEUNPROCESSABLE  UploadArtifacts5XXJSONResponseBodyCode = "EUNPROCESSABLE"
+)
+
+// Valid indicates whether the value is a known member of the UploadArtifacts5XXJSONResponseBodyCode enum.
+func (e UploadArtifacts5XXJSONResponseBodyCode) Valid() bool {
+	switch e {
+	case UploadArtifacts5XXJSONResponseBodyCodeECONFLICT:
+		return true
+	case UploadArtifacts5XXJSONResponseBodyCodeEFORBIDDEN:
+		return true
+	case UploadArtifacts5XXJSONResponseBodyCodeEINTERNAL:
+		return true
+	case UploadArtifacts5XXJSONResponseBodyCodeEINVALID:
+		return true
+	case UploadArtifacts5XXJSONResponseBodyCodeENOTFOUND:
+		return true
+	case UploadArtifacts5XXJSONResponseBodyCodeENOTIMPLEMENTED:
+		return true
+	case UploadArtifacts5XXJSONResponseBodyCodeETOOLARGE:
+		return true
+	case UploadArtifacts5XXJSONResponseBodyCodeEUNAUTHORIZED:
+		return true
+	case UploadArtifacts5XXJSONResponseBodyCodeEUNAVAILABLE:
+		return true
+	case UploadArtifacts5XXJSONResponseBodyCodeEUNPROCESSABLE:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for MissingArtifacts4XXJSONResponseBodyCode.
 const (
 	MissingArtifacts4XXJSONResponseBodyCodeECONFLICT       MissingArtifacts4XXJSONResponseBodyCode = "ECONFLICT"
@@ -6003,6 +6087,12 @@ type Error struct {
 // ErrorCode defines model for Error.Code.
 type ErrorCode string
 
+// UploadArtifacts4XXJSONResponseBodyCode defines parameters for UploadArtifacts.
+type UploadArtifacts4XXJSONResponseBodyCode string
+
+// UploadArtifacts5XXJSONResponseBodyCode defines parameters for UploadArtifacts.
+type UploadArtifacts5XXJSONResponseBodyCode string
+
 // MissingArtifactsJSONBody defines parameters for MissingArtifacts.
 type MissingArtifactsJSONBody struct {
 	Digests []Digest `json:"digests"`
@@ -6675,6 +6765,15 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
+	// UploadArtifactsWithBody Upload several files in one request, as a tar stream (deployer)
+	//
+	// Each entry of the tar stream is a regular file named by its digest, which its content must hash to. At most 10,000 files; a Content-Length is required. Files before one that fails stay stored; the error names the file that failed.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /artifacts (the `UploadArtifacts` operationId).
+	UploadArtifactsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// MissingArtifactsWithBody Which of these digests does the server lack? (deployer)
 	//
 	// Takes any type of body and a specified content type.
@@ -7143,6 +7242,25 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /webhooks/{webhookId}/test (the `TestWebhook` operationId).
 	TestWebhook(ctx context.Context, webhookId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+// UploadArtifactsWithBody Upload several files in one request, as a tar stream (deployer)
+//
+// Each entry of the tar stream is a regular file named by its digest, which its content must hash to. At most 10,000 files; a Content-Length is required. Files before one that fails stay stored; the error names the file that failed.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /artifacts (the `UploadArtifacts` operationId).
+func (c *Client) UploadArtifactsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUploadArtifactsRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
 }
 
 // MissingArtifactsWithBody Which of these digests does the server lack? (deployer)
@@ -8382,6 +8500,35 @@ func (c *Client) TestWebhook(ctx context.Context, webhookId string, reqEditors .
 		return nil, err
 	}
 	return c.Client.Do(req)
+}
+
+// NewUploadArtifactsRequestWithBody constructs an http.Request for the UploadArtifacts method, with any body, and a specified content type
+func NewUploadArtifactsRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/artifacts")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
 }
 
 // NewMissingArtifactsRequest calls the generic MissingArtifacts builder with application/json body
@@ -11215,6 +11362,15 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// UploadArtifactsWithBodyWithResponse Upload several files in one request, as a tar stream (deployer)
+	//
+	// Each entry of the tar stream is a regular file named by its digest, which its content must hash to. At most 10,000 files; a Content-Length is required. Files before one that fails stay stored; the error names the file that failed.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /artifacts (the `UploadArtifacts` operationId).
+	UploadArtifactsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadArtifactsResponse, error)
+
 	// MissingArtifactsWithBodyWithResponse Which of these digests does the server lack? (deployer)
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -11755,6 +11911,54 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /webhooks/{webhookId}/test (the `TestWebhook` operationId).
 	TestWebhookWithResponse(ctx context.Context, webhookId string, reqEditors ...RequestEditorFn) (*TestWebhookResponse, error)
+}
+
+type UploadArtifactsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON4XX the response for an HTTP 4XX `application/json` response
+	JSON4XX *Error
+	// JSON5XX the response for an HTTP 5XX `application/json` response
+	JSON5XX *Error
+}
+
+// GetJSON4XX returns the response for an HTTP 4XX `application/json` response
+func (r UploadArtifactsResponse) GetJSON4XX() *Error {
+	return r.JSON4XX
+}
+
+// GetJSON5XX returns the response for an HTTP 5XX `application/json` response
+func (r UploadArtifactsResponse) GetJSON5XX() *Error {
+	return r.JSON5XX
+}
+
+// GetBody returns the raw response body bytes
+func (r UploadArtifactsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UploadArtifactsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UploadArtifactsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UploadArtifactsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
 }
 
 type MissingArtifactsResponse struct {
@@ -14893,6 +15097,21 @@ func (r TestWebhookResponse) ContentType() string {
 	return ""
 }
 
+// UploadArtifactsWithBodyWithResponse Upload several files in one request, as a tar stream (deployer)
+//
+// Each entry of the tar stream is a regular file named by its digest, which its content must hash to. At most 10,000 files; a Content-Length is required. Files before one that fails stay stored; the error names the file that failed.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /artifacts (the `UploadArtifacts` operationId).
+func (c *ClientWithResponses) UploadArtifactsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadArtifactsResponse, error) {
+	rsp, err := c.UploadArtifactsWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUploadArtifactsResponse(rsp)
+}
+
 // MissingArtifactsWithBodyWithResponse Which of these digests does the server lack? (deployer)
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -15894,6 +16113,42 @@ func (c *ClientWithResponses) TestWebhookWithResponse(ctx context.Context, webho
 		return nil, err
 	}
 	return ParseTestWebhookResponse(rsp)
+}
+
+// ParseUploadArtifactsResponse parses an HTTP response from a UploadArtifactsWithResponse call
+func ParseUploadArtifactsResponse(rsp *http.Response) (*UploadArtifactsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UploadArtifactsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode/100 == 4:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON4XX = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode/100 == 5:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON5XX = &dest
+
+	}
+
+	return response, nil
 }
 
 // ParseMissingArtifactsResponse parses an HTTP response from a MissingArtifactsWithResponse call

@@ -12,11 +12,18 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/dagdeck/dagdeck"
+	"github.com/dagdeck/dagdeck/client"
 )
 
 const (
-	// uploadParallelism is how many files are uploaded at once.
+	// uploadParallelism is how many uploads run at once.
 	uploadParallelism = 4
+	// Files up to batchFileSize go to the server in batches of up to
+	// batchFiles files or batchBytes bytes, one request each; larger files
+	// go one per request.
+	batchFileSize = 256 << 10
+	batchFiles    = 512
+	batchBytes    = 4 << 20
 	// maxFinalizeRetries is how often a finalize that lacks files is retried
 	// after uploading them again.
 	maxFinalizeRetries = 2
@@ -130,7 +137,8 @@ func (u *uploader) abandon(dep *dagdeck.Deployment, d *dagdeck.Deploy, err error
 	return fmt.Errorf("%w; deploy #%d (%s) was cancelled and %s still runs its previous code", err, d.Sequence, d.ID, dep.Name)
 }
 
-// upload sends the files with those digests, uploadParallelism at a time.
+// upload sends the files with those digests, small ones in batches,
+// uploadParallelism requests at a time.
 func (u *uploader) upload(ctx context.Context, digests []string) error {
 	if len(digests) == 0 {
 		return nil
@@ -139,9 +147,28 @@ func (u *uploader) upload(ctx context.Context, digests []string) error {
 	bar := u.progress(size, len(digests))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(uploadParallelism)
-	for _, digest := range digests {
-		g.Go(func() error { return u.uploadFile(gctx, digest, bar) })
+	var batch []client.Blob
+	var batchSize int64
+	flush := func() {
+		if len(batch) > 0 {
+			b := batch
+			g.Go(func() error { return u.uploadBatch(gctx, b) })
+			batch, batchSize = nil, 0
+		}
 	}
+	for _, digest := range digests {
+		n := u.p.Size([]string{digest})
+		if n > batchFileSize {
+			g.Go(func() error { return u.uploadFile(gctx, digest, bar) })
+			continue
+		}
+		if len(batch) == batchFiles || batchSize+n > batchBytes {
+			flush()
+		}
+		batch = append(batch, u.blob(digest, n, bar))
+		batchSize += n
+	}
+	flush()
 	err := g.Wait()
 	if bar != nil {
 		_ = bar.Exit()
@@ -172,6 +199,32 @@ func (u *uploader) uploadFile(ctx context.Context, digest string, bar *progressb
 	}
 	if err := u.f.client().UploadBlob(ctx, digest, r, info.Size()); err != nil {
 		return fmt.Errorf("upload %s: %w", file.Name(), err)
+	}
+	return nil
+}
+
+// blob is the file with that digest and size as client.UploadBlobs reads
+// it, reporting its bytes to bar if not nil.
+func (u *uploader) blob(digest string, size int64, bar *progressbar.ProgressBar) client.Blob {
+	return client.Blob{Digest: digest, Size: size, Open: func() (io.ReadCloser, error) {
+		file, err := u.p.Open(digest)
+		if err != nil {
+			return nil, fmt.Errorf("open the file with digest %s: %w", digest, err)
+		}
+		if bar == nil {
+			return file, nil
+		}
+		return struct {
+			io.Reader
+			io.Closer
+		}{&progressReader{ReadSeeker: file, bar: bar}, file}, nil
+	}}
+}
+
+// uploadBatch sends small files in one request.
+func (u *uploader) uploadBatch(ctx context.Context, blobs []client.Blob) error {
+	if err := u.f.client().UploadBlobs(ctx, blobs); err != nil {
+		return fmt.Errorf("upload %s: %w", plural(len(blobs), "file"), err)
 	}
 	return nil
 }

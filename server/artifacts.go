@@ -1,8 +1,11 @@
 package server
 
 import (
+	"archive/tar"
+	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 
 	"github.com/dagdeck/dagdeck"
@@ -34,6 +37,55 @@ func (s *Server) handleBlobPut(w http.ResponseWriter, r *http.Request) {
 	if err := s.svc.Deploys.PutBlob(ctx(r), r.PathValue("digest"), body, r.ContentLength); err != nil {
 		s.error(w, r, err)
 		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// maxBatchFiles is how many files one batch upload may hold.
+const maxBatchFiles = 10_000
+
+// handleBlobsUpload stores the files of a tar stream, each a regular entry
+// named by its digest: a deploy's many small files in a few requests
+// rather than one each. Files before one that fails stay stored (each was
+// verified); the error names the one that failed.
+func (s *Server) handleBlobsUpload(w http.ResponseWriter, r *http.Request) {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/x-tar" {
+		s.error(w, r, dagdeck.Errorf(dagdeck.EINVALID, "a batch upload is a tar stream: want Content-Type application/x-tar, not %q", r.Header.Get("Content-Type")))
+		return
+	}
+	if r.ContentLength < 0 {
+		s.error(w, r, dagdeck.Errorf(dagdeck.EINVALID, "an upload needs a Content-Length"))
+		return
+	}
+	tr := tar.NewReader(&uploadBody{r: http.MaxBytesReader(w, r.Body, r.ContentLength), size: r.ContentLength})
+	for n := 0; ; n++ {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		} else if err != nil {
+			if dagdeck.ErrorCode(err) == dagdeck.EINVALID {
+				s.error(w, r, err)
+			} else {
+				s.error(w, r, dagdeck.Errorf(dagdeck.EINVALID, "read the tar stream after %d files: %v", n, err))
+			}
+			return
+		}
+		switch {
+		case n == maxBatchFiles:
+			s.error(w, r, dagdeck.Errorf(dagdeck.EINVALID, "a batch upload holds at most %d files", maxBatchFiles))
+			return
+		case h.Typeflag != tar.TypeReg:
+			s.error(w, r, dagdeck.Errorf(dagdeck.EINVALID, "entry %q of the tar stream is not a regular file", h.Name))
+			return
+		}
+		if err := s.svc.Deploys.PutBlob(ctx(r), h.Name, tr, h.Size); err != nil {
+			var e *dagdeck.Error
+			if errors.As(err, &e) {
+				err = dagdeck.Errorf(e.Code, "file %s: %s", h.Name, e.Message)
+			}
+			s.error(w, r, err)
+			return
+		}
 	}
 	w.WriteHeader(http.StatusNoContent)
 }

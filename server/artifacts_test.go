@@ -3,6 +3,7 @@ package server_test
 import (
 	"archive/tar"
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"context"
 	"encoding/json"
@@ -10,7 +11,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -158,5 +163,136 @@ func TestServer_Readyz(t *testing.T) {
 	}
 	if status, body := rawRequest(t, "GET", ts.URL+"/healthz", "", ""); status != http.StatusOK {
 		t.Fatalf("healthz: status %d, body %s", status, body)
+	}
+}
+
+// blobs returns client.Blobs of the contents.
+func blobs(contents ...string) []client.Blob {
+	var out []client.Blob
+	for _, c := range contents {
+		out = append(out, client.Blob{Digest: dagdeck.DigestOf([]byte(c)), Size: int64(len(c)),
+			Open: func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(c)), nil }})
+	}
+	return out
+}
+
+// TestServer_UploadArtifacts sends files as tar streams: stored and
+// readable, a file whose content does not match its digest refused by
+// name with the files before it stored, and what is not a tar stream of
+// regular files refused.
+func TestServer_UploadArtifacts(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := context.Background()
+	deployer := ts.as(t, "ci", dagdeck.RoleDeployer)
+	stored := func(contents ...string) []string {
+		t.Helper()
+		var digests []string
+		for _, c := range contents {
+			digests = append(digests, dagdeck.DigestOf([]byte(c)))
+		}
+		missing, err := deployer.MissingBlobs(ctx, digests)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return missing
+	}
+
+	if err := deployer.UploadBlobs(ctx, blobs("one\n", "two\n", "")); err != nil {
+		t.Fatal(err)
+	}
+	if missing := stored("one\n", "two\n", ""); len(missing) != 0 {
+		t.Fatalf("after the batch, missing %v", missing)
+	}
+	rc, err := deployer.DownloadBlob(ctx, dagdeck.DigestOf([]byte("two\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(rc)
+	rc.Close()
+	if string(got) != "two\n" {
+		t.Fatalf("stored %q, want %q", got, "two\n")
+	}
+
+	t.Run("BadFile", func(t *testing.T) {
+		bs := blobs("before\n", "lies\n", "after\n")
+		bs[1].Digest = dagdeck.DigestOf([]byte("truth\n")) // same size, other content
+		err := deployer.UploadBlobs(ctx, bs)
+		if dagdeck.ErrorCode(err) != dagdeck.EINVALID || !strings.Contains(dagdeck.ErrorMessage(err), bs[1].Digest) {
+			t.Fatalf("err = %v, want EINVALID naming %s", err, bs[1].Digest)
+		}
+		if missing := stored("before\n", "truth\n", "after\n"); len(missing) != 2 || missing[0] == dagdeck.DigestOf([]byte("before\n")) {
+			t.Fatalf("missing %v, want the bad file and the one after it", missing)
+		}
+	})
+	t.Run("Viewer", func(t *testing.T) {
+		viewer := ts.as(t, "vera", dagdeck.RoleViewer)
+		if err := viewer.UploadBlobs(ctx, blobs("viewer\n")); dagdeck.ErrorCode(err) != dagdeck.EFORBIDDEN {
+			t.Fatalf("err = %v, want EFORBIDDEN", err)
+		}
+	})
+	post := func(contentType string, body []byte) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, ts.URL+"/api/v1/artifacts", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+ts.adminToken)
+		req.Header.Set("Content-Type", contentType)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { resp.Body.Close() })
+		return resp
+	}
+	t.Run("NotATarStream", func(t *testing.T) {
+		if resp := post("application/octet-stream", []byte("x")); resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("status %d, want 400", resp.StatusCode)
+		}
+		if resp := post("application/x-tar", []byte("not a tar stream, not a tar stream")); resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("status %d, want 400", resp.StatusCode)
+		}
+	})
+	t.Run("NotARegularFile", func(t *testing.T) {
+		var b bytes.Buffer
+		tw := tar.NewWriter(&b)
+		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeSymlink, Name: dagdeck.DigestOf([]byte("x")), Linkname: "/etc/passwd"}); err != nil {
+			t.Fatal(err)
+		}
+		tw.Close()
+		resp := post("application/x-tar", b.Bytes())
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "not a regular file") {
+			t.Fatalf("status %d, %s; want 400, not a regular file", resp.StatusCode, body)
+		}
+	})
+}
+
+// TestServer_UploadArtifactsFallback: against a server without the batch
+// endpoint (an older version: 404), the client sends the files one by one.
+func TestServer_UploadArtifactsFallback(t *testing.T) {
+	ts := newTestServer(t)
+	target, _ := url.Parse(ts.URL)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	var batches, puts atomic.Int32
+	old := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.Method == http.MethodPost && r.URL.Path == "/api/v1/artifacts":
+			batches.Add(1)
+			http.NotFound(w, r)
+			return
+		case r.Method == http.MethodPut:
+			puts.Add(1)
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	defer old.Close()
+	c := client.New(old.URL, ts.adminToken)
+	if err := c.UploadBlobs(context.Background(), blobs("a\n", "b\n")); err != nil {
+		t.Fatal(err)
+	}
+	if batches.Load() != 1 || puts.Load() != 2 {
+		t.Fatalf("%d batch requests and %d single uploads, want 1 and 2", batches.Load(), puts.Load())
+	}
+	missing, err := c.MissingBlobs(context.Background(), []string{dagdeck.DigestOf([]byte("a\n")), dagdeck.DigestOf([]byte("b\n"))})
+	if err != nil || len(missing) != 0 {
+		t.Fatalf("missing %v, %v", missing, err)
 	}
 }

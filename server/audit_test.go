@@ -20,6 +20,7 @@ import (
 var notAudited = map[string]string{
 	"missingArtifacts":          "a question about stored files; changes nothing",
 	"putArtifact":               "stores a content-addressed file; the deploy that references it is audited at create and finalize",
+	"uploadArtifacts":           "stores content-addressed files; the deploy that references them is audited at create and finalize",
 	"putRuntimeDags":            "the runtime's report of what it parsed, not a change by a person",
 	"createRuntimeRun":          "the runtime's record of a scheduled run",
 	"updateRuntimeRun":          "the runtime's record of a run's state",

@@ -111,6 +111,9 @@ func TestServer_OpenAPI(t *testing.T) {
 	if _, err := c.MissingBlobs(ctx, []string{dagdeck.DigestOf([]byte("nothing"))}); err != nil {
 		t.Fatal(err)
 	}
+	if err := c.UploadBlobs(ctx, blobs("batched a", "batched b")); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := deploy(ctx, c, "prod", v2(), v2().Request("2.0.0", "second")); err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +224,7 @@ func TestServer_OpenAPI(t *testing.T) {
 		t.Fatalf("get missing deploy: %v", err)
 	}
 
-	for _, op := range []string{"getMe", "createDeployment", "updateDeployment", "getDeployment", "listDeployments", "createDeploy", "putArtifact", "finalizeDeploy", "missingArtifacts", "listDeploys", "getDeploy", "getDeployByID", "updateDeploy", "rollbackDeploy", "diffDeploys", "getDeployArchive", "runGC", "createToken", "listTokens", "deleteToken", "createUser", "listUsers", "deleteUser",
+	for _, op := range []string{"getMe", "createDeployment", "updateDeployment", "getDeployment", "listDeployments", "createDeploy", "putArtifact", "uploadArtifacts", "finalizeDeploy", "missingArtifacts", "listDeploys", "getDeploy", "getDeployByID", "updateDeploy", "rollbackDeploy", "diffDeploys", "getDeployArchive", "runGC", "createToken", "listTokens", "deleteToken", "createUser", "listUsers", "deleteUser",
 		"createWebhook", "listWebhooks", "rotateWebhookSecret", "testWebhook", "listWebhookDeliveries", "deleteWebhook", "listAudit", "verifyAudit",
 		"pinDeploy", "unpinDeploy", "quarantineDeploy", "releaseDeploy"} {
 		if !vt.seen[op] {

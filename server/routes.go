@@ -31,6 +31,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/v1/deployments/{id}/diff", s.handleDeploymentDiff)
 	m.HandleFunc("GET /api/v1/deploys/{deployId}", s.handleDeployGetByID)
 
+	m.HandleFunc("POST /api/v1/artifacts", s.handleBlobsUpload)
 	m.HandleFunc("POST /api/v1/artifacts/missing", s.handleBlobsMissing)
 	m.HandleFunc("PUT /api/v1/artifacts/{digest}", s.handleBlobPut)
 	m.HandleFunc("GET /api/v1/artifacts/{digest}", s.handleBlobGet)
