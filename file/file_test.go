@@ -22,12 +22,56 @@ func TestStore(t *testing.T) {
 	})
 }
 
+// TestStore_Layout: a blob is pending until Sync — found by Stat, Open and
+// Walk, not yet at its content address — and in place after it.
 func TestStore_Layout(t *testing.T) {
 	s := mustOpen(t)
 	d := artifacttest.MustPut(t, s, []byte("hello"))
 	hex := d[len("sha256:"):]
-	if _, err := os.Stat(filepath.Join(s.Dir(), "blobs", "sha256", hex[:2], hex+".zst")); err != nil {
-		t.Fatalf("blob not at its content address: %v", err)
+	place := filepath.Join(s.Dir(), "blobs", "sha256", hex[:2], hex+".zst")
+	if _, err := os.Stat(place); !os.IsNotExist(err) {
+		t.Fatalf("a blob is in place before Sync: %v", err)
+	}
+	if info, err := s.Stat(context.Background(), d); err != nil || info.Size != 5 {
+		t.Fatalf("pending blob: Stat = %+v, %v", info, err)
+	}
+	if got := artifacttest.WalkAll(t, s); len(got) != 1 || got[d].Size != 5 {
+		t.Fatalf("pending blob: Walk reported %v", got)
+	}
+	if err := s.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(place); err != nil {
+		t.Fatalf("blob not at its content address after Sync: %v", err)
+	}
+	if b := artifacttest.ReadBlob(t, s, d); string(b) != "hello" {
+		t.Fatalf("read %q", b)
+	}
+}
+
+// TestStore_UnsyncedBlobsAreLostWhole: a blob Put but not synced when the
+// process ends is not stored for the next Store on the directory (a
+// restart), which never sees part of it; its temporary file is stale, and
+// CleanTemp removes it.
+func TestStore_UnsyncedBlobsAreLostWhole(t *testing.T) {
+	s := mustOpen(t)
+	synced := artifacttest.MustPut(t, s, []byte("synced"))
+	if err := s.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	lost := artifacttest.MustPut(t, s, []byte("lost"))
+	again, err := file.Open(s.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := again.Stat(context.Background(), lost); dagdeck.ErrorCode(err) != dagdeck.ENOTFOUND {
+		t.Fatalf("an unsynced blob after a restart: %v, want ENOTFOUND", err)
+	}
+	if b := artifacttest.ReadBlob(t, again, synced); string(b) != "synced" {
+		t.Fatalf("a synced blob after a restart: %q", b)
+	}
+	if n, err := again.CleanTemp(0); err != nil || n != 1 {
+		t.Fatalf("CleanTemp removed %d files, %v; want the unsynced blob's", n, err)
 	}
 }
 
@@ -38,6 +82,9 @@ func TestStore_Compressed(t *testing.T) {
 	text := artifacttest.Text(1, 1<<20)
 	d := artifacttest.MustPut(t, s, text)
 	hex := d[len("sha256:"):]
+	if err := s.Sync(t.Context()); err != nil {
+		t.Fatalf("Sync: %v", err)
+	}
 	fi, err := os.Stat(filepath.Join(s.Dir(), "blobs", "sha256", hex[:2], hex+".zst"))
 	if err != nil {
 		t.Fatal(err)
@@ -157,8 +204,13 @@ func mustOpen(t *testing.T) *file.Store {
 }
 
 // requireNoTemp fails t if a temporary file was left behind.
+// requireNoTemp fails if a temporary file is left once Sync has put the
+// pending blobs in place.
 func requireNoTemp(t *testing.T, s *file.Store) {
 	t.Helper()
+	if err := s.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	entries, err := os.ReadDir(filepath.Join(s.Dir(), "tmp"))
 	if err != nil {
 		t.Fatal(err)

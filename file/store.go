@@ -3,13 +3,15 @@
 // Blobs live at dir/blobs/sha256/<first 2 hex digits>/<64 hex digits>.zst,
 // compressed with zstd (see compress.go; blobs written before compression
 // have no suffix and are read as they are). A Put compresses into a
-// temporary file in dir/tmp while hashing the uncompressed content, checks
-// its size and digest, fsyncs the file once and renames it into place, so
-// a crash leaves either the whole blob or none of it (plus, at worst, a
-// stale temporary file that CleanTemp removes). The directory entries of
-// renamed blobs are made durable in one batch by Sync, which the service
-// calls before a deploy that references them becomes DEPLOYED: one fsync
-// per blob and one per changed directory, not three per blob.
+// temporary file in dir/tmp while hashing the uncompressed content and
+// checks its size and digest; the blob is then pending: this Store finds
+// it in its temporary file. Sync, which the service calls before a deploy
+// that references blobs becomes DEPLOYED, makes the pending blobs durable
+// with one sync of the file system, renames them into place and syncs the
+// directories that received them: a blob under its name is always whole,
+// and a deploy's thousands of files cost one sync, not one each. A crash
+// before Sync loses the pending blobs (their temporary files are stale,
+// CleanTemp removes them), which are uploaded again.
 package file
 
 import (
@@ -18,8 +20,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -34,13 +38,16 @@ var _ dagdeck.ArtifactStore = (*Store)(nil)
 type Store struct {
 	dir string
 
-	mu    sync.Mutex
-	dirty map[string]bool // shard directories with renames not yet fsynced
+	mu      sync.Mutex
+	dirty   map[string]bool   // shard directories with renames not yet fsynced
+	pending map[string]string // digest → temporary file of a blob Put but not yet synced
+
+	syncing sync.Mutex // one Sync at a time
 }
 
 // Open returns the store in dir, creating its directories if needed.
 func Open(dir string) (*Store, error) {
-	s := &Store{dir: dir, dirty: make(map[string]bool)}
+	s := &Store{dir: dir, dirty: make(map[string]bool), pending: make(map[string]string)}
 	for _, d := range []string{s.blobsDir(), s.tmpDir()} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, fmt.Errorf("open artifact store: %w", err)
@@ -64,8 +71,12 @@ func (s *Store) path(digest string) string {
 // zpath returns the file of a valid digest stored compressed.
 func (s *Store) zpath(digest string) string { return s.path(digest) + blobio.CompressedSuffix }
 
-// exists reports whether the blob is stored, compressed or not.
+// exists reports whether the blob is stored, compressed or not, or
+// pending.
 func (s *Store) exists(digest string) (bool, error) {
+	if s.pendingFile(digest) != "" {
+		return true, nil
+	}
 	for _, p := range []string{s.zpath(digest), s.path(digest)} {
 		if _, err := os.Stat(p); err == nil {
 			return true, nil
@@ -74,6 +85,13 @@ func (s *Store) exists(digest string) (bool, error) {
 		}
 	}
 	return false, nil
+}
+
+// pendingFile returns the temporary file of a pending blob, or "".
+func (s *Store) pendingFile(digest string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pending[digest]
 }
 
 // Put stores the content read from r under digest. A negative size means
@@ -97,8 +115,8 @@ func (s *Store) Put(ctx context.Context, digest string, r io.Reader, size int64)
 	return nil
 }
 
-// write compresses v's content into a temporary file, verifies it and
-// renames it into place. The rename reaches the disk at the next Sync.
+// write compresses v's content into a temporary file and verifies it: the
+// blob is pending until the next Sync puts it in place.
 func (s *Store) write(ctx context.Context, digest string, v *blobio.Verifier) (err error) {
 	f, err := os.CreateTemp(s.tmpDir(), "put-*.tmp")
 	if err != nil {
@@ -117,36 +135,32 @@ func (s *Store) write(ctx context.Context, digest string, v *blobio.Verifier) (e
 	if err := f.Chmod(0o644); err != nil {
 		return err
 	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
 	if err := f.Close(); err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-
-	dst := s.zpath(digest)
-	if err := s.mkdirShard(filepath.Dir(dst)); err != nil {
-		return err
-	}
-	if err := os.Rename(f.Name(), dst); err != nil {
-		return err
-	}
 	s.mu.Lock()
-	s.dirty[filepath.Dir(dst)] = true
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	if s.pending[digest] != "" { // another Put of it got there first
+		return os.Remove(f.Name())
+	}
+	s.pending[digest] = f.Name()
 	return nil
 }
 
-// Sync makes the blobs this Store has put so far durable: it fsyncs each
-// directory that received one since the last Sync. Blob files themselves
-// are fsynced by Put, so until Sync a power loss can only make a blob
-// missing, never partial. A process crash loses nothing: the kernel keeps
-// the renames. Several processes sharing the directory each sync their own
-// Puts.
+// Sync makes the blobs this Store has put so far durable: one sync of the
+// file system for their temporary files, then each is renamed into place,
+// then each directory that received one is fsynced. Until Sync a power
+// loss or a crash can only make a blob missing, never partial. Several
+// processes sharing the directory each sync their own Puts.
 func (s *Store) Sync(ctx context.Context) error {
+	s.syncing.Lock()
+	defer s.syncing.Unlock()
+	if err := s.place(); err != nil {
+		return fmt.Errorf("sync artifacts: %w", err)
+	}
 	s.mu.Lock()
 	dirs := s.dirty
 	s.dirty = make(map[string]bool)
@@ -160,6 +174,42 @@ func (s *Store) Sync(ctx context.Context) error {
 			s.mu.Unlock()
 			return fmt.Errorf("sync artifacts: %w", err)
 		}
+	}
+	return nil
+}
+
+// place makes the pending blobs durable and renames them into place; each
+// stays pending (found by Stat and Open) until it is in place.
+func (s *Store) place() error {
+	s.mu.Lock()
+	pending := make(map[string]string, len(s.pending))
+	for d, tmp := range s.pending {
+		pending[d] = tmp
+	}
+	s.mu.Unlock()
+	if len(pending) == 0 {
+		return nil
+	}
+	if err := syncFiles(s.tmpDir(), slices.Collect(maps.Values(pending))); err != nil {
+		return err
+	}
+	for digest, tmp := range pending {
+		dst := s.zpath(digest)
+		if err := s.mkdirShard(filepath.Dir(dst)); err != nil {
+			return err
+		}
+		err := os.Rename(tmp, dst)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		// A temporary file gone (CleanTemp, by hand) leaves the blob
+		// missing: it is uploaded again.
+		s.mu.Lock()
+		delete(s.pending, digest)
+		if err == nil {
+			s.dirty[filepath.Dir(dst)] = true
+		}
+		s.mu.Unlock()
 	}
 	return nil
 }
@@ -181,7 +231,7 @@ func (s *Store) Open(ctx context.Context, digest string) (io.ReadCloser, error) 
 	if err := dagdeck.ValidateDigest(digest); err != nil {
 		return nil, err
 	}
-	f, err := os.Open(s.zpath(digest))
+	f, err := s.openCompressed(digest)
 	if err == nil {
 		rc, err := openCompressed(f)
 		if err != nil {
@@ -201,13 +251,24 @@ func (s *Store) Open(ctx context.Context, digest string) (io.ReadCloser, error) 
 	return f, nil
 }
 
+// openCompressed opens the compressed file of a blob: in place or, when
+// pending, its temporary file (or in place, if Sync moved it meanwhile).
+func (s *Store) openCompressed(digest string) (*os.File, error) {
+	if tmp := s.pendingFile(digest); tmp != "" {
+		if f, err := os.Open(tmp); err == nil || !os.IsNotExist(err) {
+			return f, err
+		}
+	}
+	return os.Open(s.zpath(digest))
+}
+
 // Stat returns the blob's size and modification time. It returns ENOTFOUND
 // if the blob does not exist and EINVALID if digest is malformed.
 func (s *Store) Stat(ctx context.Context, digest string) (dagdeck.BlobInfo, error) {
 	if err := dagdeck.ValidateDigest(digest); err != nil {
 		return dagdeck.BlobInfo{}, err
 	}
-	info, err := s.info(digest, s.zpath(digest), true)
+	info, err := s.info(digest, "", true)
 	if os.IsNotExist(err) {
 		info, err = s.info(digest, s.path(digest), false)
 	}
@@ -219,8 +280,9 @@ func (s *Store) Stat(ctx context.Context, digest string) (dagdeck.BlobInfo, erro
 	return info, nil
 }
 
-// info describes the blob file at path; a compressed one's size is read
-// from its header.
+// info describes the blob file at path (for a compressed one, "" finds
+// it, pending or in place); a compressed one's size is read from its
+// header.
 func (s *Store) info(digest, path string, compressed bool) (dagdeck.BlobInfo, error) {
 	if !compressed {
 		fi, err := os.Stat(path)
@@ -229,7 +291,13 @@ func (s *Store) info(digest, path string, compressed bool) (dagdeck.BlobInfo, er
 		}
 		return dagdeck.BlobInfo{Digest: digest, Size: fi.Size(), CreatedAt: fi.ModTime()}, nil
 	}
-	f, err := os.Open(path)
+	var f *os.File
+	var err error
+	if path == "" {
+		f, err = s.openCompressed(digest)
+	} else {
+		f, err = os.Open(path)
+	}
 	if err != nil {
 		return dagdeck.BlobInfo{}, err
 	}
@@ -251,7 +319,14 @@ func (s *Store) Delete(ctx context.Context, digest string) error {
 	if err := dagdeck.ValidateDigest(digest); err != nil {
 		return err
 	}
-	for _, p := range []string{s.zpath(digest), s.path(digest)} {
+	s.mu.Lock()
+	tmp := s.pending[digest]
+	delete(s.pending, digest)
+	s.mu.Unlock()
+	for _, p := range []string{tmp, s.zpath(digest), s.path(digest)} {
+		if p == "" {
+			continue
+		}
 		if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
 			return fmt.Errorf("delete %s: %w", digest, err)
 		}
@@ -262,6 +337,23 @@ func (s *Store) Delete(ctx context.Context, digest string) error {
 // Walk calls fn for every blob. Files that are not blobs are skipped; a blob
 // deleted during the walk may or may not be reported.
 func (s *Store) Walk(ctx context.Context, fn func(dagdeck.BlobInfo) error) error {
+	// Pending blobs first, each reported once even if Sync moves it.
+	s.mu.Lock()
+	pending := slices.Collect(maps.Keys(s.pending))
+	s.mu.Unlock()
+	seen := make(map[string]bool, len(pending))
+	for _, digest := range pending {
+		seen[digest] = true
+		info, err := s.info(digest, "", true)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		} else if err != nil {
+			return fmt.Errorf("walk: %w", err)
+		}
+		if err := fn(info); err != nil {
+			return err
+		}
+	}
 	shards, err := os.ReadDir(s.blobsDir())
 	if err != nil {
 		return fmt.Errorf("walk: %w", err)
@@ -270,14 +362,14 @@ func (s *Store) Walk(ctx context.Context, fn func(dagdeck.BlobInfo) error) error
 		if !shard.IsDir() || len(shard.Name()) != 2 {
 			continue
 		}
-		if err := s.walkShard(ctx, shard.Name(), fn); err != nil {
+		if err := s.walkShard(ctx, shard.Name(), seen, fn); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *Store) walkShard(ctx context.Context, shard string, fn func(dagdeck.BlobInfo) error) error {
+func (s *Store) walkShard(ctx context.Context, shard string, seen map[string]bool, fn func(dagdeck.BlobInfo) error) error {
 	entries, err := os.ReadDir(filepath.Join(s.blobsDir(), shard))
 	if err != nil {
 		return fmt.Errorf("walk: %w", err)
@@ -289,7 +381,7 @@ func (s *Store) walkShard(ctx context.Context, shard string, fn func(dagdeck.Blo
 		}
 		name, compressed := strings.CutSuffix(e.Name(), blobio.CompressedSuffix)
 		digest := "sha256:" + name
-		if !e.Type().IsRegular() || !strings.HasPrefix(name, shard) || dagdeck.ValidateDigest(digest) != nil || digest == last {
+		if !e.Type().IsRegular() || !strings.HasPrefix(name, shard) || dagdeck.ValidateDigest(digest) != nil || digest == last || seen[digest] {
 			continue
 		}
 		info, err := s.info(digest, filepath.Join(s.blobsDir(), shard, e.Name()), compressed)

@@ -19,8 +19,17 @@ func (s *Store) CleanTemp(olderThan time.Duration) (int, error) {
 		return 0, fmt.Errorf("clean temp: %w", err)
 	}
 	cutoff := time.Now().Add(-olderThan)
+	s.mu.Lock()
+	pending := make(map[string]bool, len(s.pending))
+	for _, tmp := range s.pending {
+		pending[filepath.Base(tmp)] = true
+	}
+	s.mu.Unlock()
 	n := 0
 	for _, e := range entries {
+		if pending[e.Name()] { // a blob of this Store waiting for Sync
+			continue
+		}
 		fi, err := e.Info()
 		if errors.Is(err, fs.ErrNotExist) || (err == nil && !fi.ModTime().Before(cutoff)) {
 			continue

@@ -353,7 +353,8 @@ func (s *Service) storeManifests(ctx context.Context, ms []*dagdeck.Manifest) er
 			return fmt.Errorf("store manifest: %w", err)
 		}
 	}
-	return nil
+	// A created deploy's manifests outlive a crash, whatever its files do.
+	return dagdeck.SyncArtifacts(ctx, s.artifacts)
 }
 
 // statParallelism bounds concurrent Stat calls: a 2,000-file deploy on S3
