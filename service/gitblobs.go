@@ -101,21 +101,34 @@ func blobSizes(files []dagdeck.ManifestFile) map[string]int64 {
 	return out
 }
 
-// gitBlobIDs returns the git blob id of every digest: recorded ones from the
-// store, the others computed by reading the blobs (in parallel) and then
-// recorded, in batches.
+// gitBlobIDs returns the git blob id of every digest: recorded ones from
+// memory (s.gitIDs) or the store, the others computed (while uploaded, or
+// by reading the blobs in parallel) and then recorded, in batches. A
+// deploy that changes a few files of the last one asks the store about
+// those only.
 func (s *Service) gitBlobIDs(ctx context.Context, sizes map[string]int64, view, update txFunc) (map[string]string, error) {
-	digests := make([]string, 0, len(sizes))
+	ids := make(map[string]string, len(sizes))
+	var digests []string
 	for d := range sizes {
-		digests = append(digests, d)
+		if id, ok := s.gitIDs.get(d); ok {
+			ids[d] = id
+		} else {
+			digests = append(digests, d)
+		}
 	}
-	var ids map[string]string
-	err := view(ctx, func(tx dagdeck.Tx) (err error) {
-		ids, err = tx.GitBlobIDs(ctx, digests)
-		return err
-	})
-	if err != nil {
-		return nil, err
+	if len(digests) > 0 {
+		var recorded map[string]string
+		err := view(ctx, func(tx dagdeck.Tx) (err error) {
+			recorded, err = tx.GitBlobIDs(ctx, digests)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		for d, id := range recorded {
+			ids[d] = id
+			s.gitIDs.put(d, id)
+		}
 	}
 	var missing []string
 	for _, d := range digests {
@@ -135,6 +148,7 @@ func (s *Service) gitBlobIDs(ctx context.Context, sizes map[string]int64, view, 
 		}
 		for d, id := range computed {
 			ids[d] = id
+			s.gitIDs.put(d, id)
 		}
 	}
 	return ids, nil

@@ -9,9 +9,9 @@ import (
 const (
 	manifestCacheSize = 64
 	treeCacheSize     = 16
-	// uploadedGitIDCacheSize holds the files of a few first deploys of a
-	// large project, about 150 bytes each.
-	uploadedGitIDCacheSize = 20_000
+	// gitIDCacheSize holds the files of several versions of large projects,
+	// about 150 bytes each.
+	gitIDCacheSize = 50_000
 )
 
 // boundedCache keeps the size most recently added values of

@@ -41,9 +41,13 @@ type Service struct {
 	manifests *boundedCache[*dagdeck.Manifest]
 	// trees caches git trees by the manifests they are built from.
 	trees *boundedCache[*gitrepo.Tree]
-	// uploadedGitIDs keeps the git blob ids of recently uploaded blobs, by
-	// digest, computed as they streamed in: committing a deploy records
-	// them without reading its new files again.
+	// gitIDs keeps git blob ids recorded in the store, by digest (content-
+	// addressed, so never stale): a deploy's tree asks the store only about
+	// files recent trees did not have.
+	gitIDs *boundedCache[string]
+	// uploadedGitIDs keeps the git blob ids of blobs uploaded lately,
+	// computed as they streamed in, until a tree records them: committing
+	// a deploy reads none of its new files again.
 	uploadedGitIDs *boundedCache[string]
 	// outboxWake nudges the webhook deliverer when an event was queued.
 	outboxWake chan struct{}
@@ -85,7 +89,8 @@ func New(store dagdeck.Store, artifacts dagdeck.ArtifactStore, opts ...Option) *
 		logger:         slog.Default(),
 		manifests:      newBoundedCache[*dagdeck.Manifest](manifestCacheSize),
 		trees:          newBoundedCache[*gitrepo.Tree](treeCacheSize),
-		uploadedGitIDs: newBoundedCache[string](uploadedGitIDCacheSize),
+		gitIDs:         newBoundedCache[string](gitIDCacheSize),
+		uploadedGitIDs: newBoundedCache[string](gitIDCacheSize),
 		outboxWake:     make(chan struct{}, 1),
 		readyTimeout:   DefaultReadyTimeout,
 	}
