@@ -106,27 +106,11 @@ func materializeWorkers() int { return 4 * runtime.NumCPU() }
 // writeBlob writes f's content, read with open, to f.Path under root,
 // checking its size and digest, and fsyncs it.
 func writeBlob(root *os.Root, f dagdeck.ManifestFile, open func(string) (io.ReadCloser, error), buf []byte) error {
-	rc, err := open(f.Digest)
+	w, err := createVerified(root, f.Path, f, open, buf)
 	if err != nil {
-		return fmt.Errorf("materialize %s: %w", f.Path, err)
-	}
-	defer rc.Close()
-	w, err := root.OpenFile(f.Path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return fmt.Errorf("materialize: %w", err)
+		return err
 	}
 	defer w.Close()
-	h := sha256.New()
-	n, err := io.CopyBuffer(io.MultiWriter(w, h), io.LimitReader(rc, f.Size+1), buf)
-	if err != nil {
-		return fmt.Errorf("materialize %s: %w", f.Path, err)
-	}
-	if n != f.Size {
-		return dagdeck.Errorf(dagdeck.EINVALID, "content of %q has %d bytes, want %d", f.Path, n, f.Size)
-	}
-	if got := "sha256:" + hex.EncodeToString(h.Sum(nil)); got != f.Digest {
-		return dagdeck.Errorf(dagdeck.EINVALID, "content of %q does not match its digest %s", f.Path, f.Digest)
-	}
 	if err := w.Chmod(fileMode(f.Mode)); err != nil {
 		return fmt.Errorf("materialize: %w", err)
 	}
@@ -134,6 +118,37 @@ func writeBlob(root *os.Root, f dagdeck.ManifestFile, open func(string) (io.Read
 		return fmt.Errorf("materialize: %w", err)
 	}
 	return w.Close()
+}
+
+// createVerified creates name under root with f's content, read with open,
+// checking its size and digest, and returns it open (mode 0600).
+func createVerified(root *os.Root, name string, f dagdeck.ManifestFile, open func(string) (io.ReadCloser, error), buf []byte) (_ *os.File, err error) {
+	rc, err := open(f.Digest)
+	if err != nil {
+		return nil, fmt.Errorf("materialize %s: %w", f.Path, err)
+	}
+	defer rc.Close()
+	w, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("materialize: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			w.Close()
+		}
+	}()
+	h := sha256.New()
+	n, err := io.CopyBuffer(io.MultiWriter(w, h), io.LimitReader(rc, f.Size+1), buf)
+	if err != nil {
+		return nil, fmt.Errorf("materialize %s: %w", f.Path, err)
+	}
+	if n != f.Size {
+		return nil, dagdeck.Errorf(dagdeck.EINVALID, "content of %q has %d bytes, want %d", f.Path, n, f.Size)
+	}
+	if got := "sha256:" + hex.EncodeToString(h.Sum(nil)); got != f.Digest {
+		return nil, dagdeck.Errorf(dagdeck.EINVALID, "content of %q does not match its digest %s", f.Path, f.Digest)
+	}
+	return w, nil
 }
 
 // syncRootDir fsyncs the directory name under root.

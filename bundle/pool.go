@@ -2,8 +2,6 @@ package bundle
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -245,27 +243,11 @@ func (p *Pool) add(root *os.Root, f dagdeck.ManifestFile, open func(string) (io.
 // write writes f's content to name under root, checking its size and
 // digest, with the pool's mode and owner.
 func (p *Pool) write(root *os.Root, name string, f dagdeck.ManifestFile, open func(string) (io.ReadCloser, error), buf []byte) error {
-	rc, err := open(f.Digest)
+	w, err := createVerified(root, name, f, open, buf)
 	if err != nil {
-		return fmt.Errorf("materialize %s: %w", f.Path, err)
-	}
-	defer rc.Close()
-	w, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return fmt.Errorf("materialize: %w", err)
+		return err
 	}
 	defer w.Close()
-	h := sha256.New()
-	n, err := io.CopyBuffer(io.MultiWriter(w, h), io.LimitReader(rc, f.Size+1), buf)
-	if err != nil {
-		return fmt.Errorf("materialize %s: %w", f.Path, err)
-	}
-	if n != f.Size {
-		return dagdeck.Errorf(dagdeck.EINVALID, "content of %q has %d bytes, want %d", f.Path, n, f.Size)
-	}
-	if got := "sha256:" + hex.EncodeToString(h.Sum(nil)); got != f.Digest {
-		return dagdeck.Errorf(dagdeck.EINVALID, "content of %q does not match its digest %s", f.Path, f.Digest)
-	}
 	mode := fileMode(f.Mode) &^ 0o222 // 0444 or 0555
 	if p.group >= 0 {
 		if err := w.Chown(os.Geteuid(), p.group); err != nil {

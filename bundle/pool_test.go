@@ -45,6 +45,15 @@ func newPool(t *testing.T) (*Pool, string) {
 	return NewPool(base, filepath.Join(t.TempDir(), "pool.json"), -1), base
 }
 
+// oneFile is a manifest of one file of b.
+func oneFile(b blobs, path, digest string) *dagdeck.Manifest {
+	kind := dagdeck.ManifestImage
+	if strings.HasPrefix(path, "dags/") {
+		kind = dagdeck.ManifestDAGs
+	}
+	return &dagdeck.Manifest{Kind: kind, Files: []dagdeck.ManifestFile{{Path: path, Mode: 0o644, Size: int64(len(b[digest])), Digest: digest}}}
+}
+
 func inode(t *testing.T, path string) uint64 {
 	t.Helper()
 	fi, err := os.Lstat(path)
@@ -148,7 +157,7 @@ func TestPool_ChangedFileIsCopiedAgain(t *testing.T) {
 	t.Parallel()
 	b := blobs{}
 	d := b.add("echo v1\n")
-	m := &dagdeck.Manifest{Kind: dagdeck.ManifestImage, Files: []dagdeck.ManifestFile{{Path: "run.sh", Mode: 0o644, Size: 8, Digest: d}}}
+	m := oneFile(b, "run.sh", d)
 	pool, base := newPool(t)
 	opener := &countingOpener{open: b.open, opens: map[string]int{}}
 	if err := pool.Materialize(context.Background(), "v1", opener.Open, m); err != nil {
@@ -186,7 +195,7 @@ func TestPool_UnrecordedFileIsNotTrusted(t *testing.T) {
 	t.Parallel()
 	b := blobs{}
 	d := b.add("good\n")
-	m := &dagdeck.Manifest{Kind: dagdeck.ManifestDAGs, Files: []dagdeck.ManifestFile{{Path: "dags/a.yaml", Mode: 0o644, Size: 5, Digest: d}}}
+	m := oneFile(b, "dags/a.yaml", d)
 	pool, base := newPool(t)
 	if err := os.MkdirAll(filepath.Join(base, "pool"), 0o755); err != nil {
 		t.Fatal(err)

@@ -34,12 +34,18 @@ func (c *Client) uploadBlobOnce(ctx context.Context, digest string, r io.Reader,
 	if size == 0 {
 		body = http.NoBody
 	}
-	req, err := c.newRequest(ctx, http.MethodPut, c.endpoint("/artifacts/"+seg(digest), nil), body)
+	return c.sendBody(ctx, http.MethodPut, "/artifacts/"+seg(digest), "application/octet-stream", body, size)
+}
+
+// sendBody sends a request with a body of size bytes and drains the
+// answer.
+func (c *Client) sendBody(ctx context.Context, method, path, contentType string, body io.Reader, size int64) error {
+	req, err := c.newRequest(ctx, method, c.endpoint(path, nil), body)
 	if err != nil {
 		return err
 	}
 	req.ContentLength = size
-	req.Header.Set("Content-Type", "application/octet-stream")
+	req.Header.Set("Content-Type", contentType)
 	resp, err := c.send(req)
 	if err != nil {
 		return err
@@ -126,18 +132,7 @@ func (c *Client) uploadBlobsOnce(ctx context.Context, blobs []Blob) error {
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(writeBlobTar(pw, blobs)) }()
 	defer pr.Close()
-	req, err := c.newRequest(ctx, http.MethodPost, c.endpoint("/artifacts", nil), pr)
-	if err != nil {
-		return err
-	}
-	req.ContentLength = blobTarSize(blobs)
-	req.Header.Set("Content-Type", "application/x-tar")
-	resp, err := c.send(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	return decodeBody(resp, nil)
+	return c.sendBody(ctx, http.MethodPost, "/artifacts", "application/x-tar", pr, blobTarSize(blobs))
 }
 
 // writeBlobTar writes blobs as a tar stream: a regular entry per file,
