@@ -1,7 +1,7 @@
 // Command realpath measures dagdeck the way users run it, against tar, restic
 // and git run in the same process on the same files (DESIGN §8, issue 10).
 //
-//	go run ./bench/realpath [-rounds 3] [-binary name=path ...] [-out FILE]
+//	go run ./bench/realpath [-rounds 3] [-only history] [-binary name=path ...] [-out FILE]
 //
 // It builds the real binary (or takes the ones given), starts `dagdeck
 // server` on 127.0.0.1 with its defaults (SQLite, an artifact folder, the
@@ -21,6 +21,10 @@
 //   - `deploys list --all` over 100k deploys (rows/s, CLI peak RSS) and
 //     `dagdeck gc` with 100k deploys (the longest a deploy waited while it
 //     ran, server RSS during and after).
+//
+// With -only history, only the last two measures run: each binary's server
+// gets the reference project deployed -deploys times at 1 % churn (no
+// anchors, no storage figures) before its history is filled.
 //
 // Several binaries (-binary before=/tmp/old -binary after=/tmp/new) are
 // measured in the same run, interleaved with the anchors. A missing anchor
@@ -57,16 +61,20 @@ func (b *binaryFlag) Set(v string) error {
 func main() {
 	var bins binaryFlag
 	rounds := flag.Int("rounds", 3, "rounds of the first-deploy, 1 % and rollback measures")
-	churn := flag.Int("deploys", 64, "deploys at 1 % churn for the storage measure")
+	churn := flag.Int("deploys", 64, "deploys at 1 % churn for the storage measure (and before the history measures)")
 	history := flag.Int("history", 100_000, "deploys in the history for list --all and gc")
 	genproject := flag.String("genproject", "/work/shared/tools/genproject.py", "the reference project generator")
 	files := flag.Int("files", 2000, "files in the reference project")
 	mb := flag.Int("mb", 100, "megabytes in the reference project")
 	out := flag.String("out", "", "also write the table to this file")
 	keep := flag.Bool("keep", false, "keep the work directory")
+	only := flag.String("only", "", `run only these measures: "history" (deploys list --all and gc)`)
 	flag.Var(&bins, "binary", "name=path of a dagdeck binary to measure (repeatable; default: build this tree)")
 	flag.Parse()
 	log.SetFlags(log.Ltime)
+	if *only != "" && *only != "history" {
+		log.Fatalf("-only %q: the only choice is history", *only)
+	}
 
 	work, err := os.MkdirTemp("", "dagdeck-realpath-")
 	if err != nil {
@@ -90,8 +98,11 @@ func main() {
 	}
 	b := &bench{
 		work: work, bins: bins, rounds: *rounds, churn: *churn, history: *history,
-		gen: *genproject, files: *files, mb: *mb, anchors: findAnchors(),
+		gen: *genproject, files: *files, mb: *mb, onlyHistory: *only == "history",
 		results: map[string]map[string]string{},
+	}
+	if !b.onlyHistory {
+		b.anchors = findAnchors()
 	}
 	ctx := context.Background()
 	if err := b.run(ctx); err != nil {

@@ -27,6 +27,7 @@ type bench struct {
 	gen                    string
 	files, mb              int
 	anchors                anchors
+	onlyHistory            bool
 	results                map[string]map[string]string // measure → column → figure
 	order                  []string
 	samples                map[string][]float64 // "measure/column" → per-round values
@@ -62,13 +63,18 @@ func median(v []float64) float64 {
 }
 
 func (b *bench) run(ctx context.Context) error {
+	if b.onlyHistory {
+		b.rounds = 0
+	}
 	for r := range b.rounds {
 		log.Printf("round %d of %d", r+1, b.rounds)
 		if err := b.round(ctx, r); err != nil {
 			return fmt.Errorf("round %d: %w", r+1, err)
 		}
 	}
-	b.summarizeRounds()
+	if b.rounds > 0 {
+		b.summarizeRounds()
+	}
 	log.Printf("storage after %d deploys at 1 %% churn", b.churn)
 	servers, err := b.storage(ctx)
 	if err != nil {
@@ -327,6 +333,9 @@ func (b *bench) storage(ctx context.Context) ([]*server, error) {
 			}
 		}
 	}
+	if b.onlyHistory {
+		return servers, nil
+	}
 	label := fmt.Sprintf("storage after %d deploys at 1 %% churn", b.churn)
 	var restic, git int64
 	anchorText := []string{}
@@ -533,6 +542,10 @@ func (b *bench) table() string {
 			sb.WriteString(" " + b.results[m][bin.name] + " |")
 		}
 		sb.WriteString(" " + b.results[m]["anchors"] + " |\n")
+	}
+	if b.onlyHistory {
+		fmt.Fprintf(&sb, "\nHistory measures only; %s.\n", strings.Join(os.Args[1:], " "))
+		return sb.String()
 	}
 	fmt.Fprintf(&sb, "\n%d rounds, medians of per-round ratios; %s.\n", b.rounds, strings.Join(os.Args[1:], " "))
 	return sb.String()
