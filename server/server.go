@@ -99,7 +99,11 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 func (s *Server) recoverer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
-			if v := recover(); v != nil && v != http.ErrAbortHandler {
+			switch v := recover(); v {
+			case nil:
+			case http.ErrAbortHandler:
+				panic(v) // net/http then breaks the answer off, as the handler asked
+			default:
 				s.logger.Error("panic in handler", "path", r.URL.Path, "requestId", dagdeck.RequestFromContext(r.Context()).ID, "panic", v)
 				s.error(w, r, dagdeck.Errorf(dagdeck.EINTERNAL, "internal error"))
 			}
