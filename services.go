@@ -127,7 +127,7 @@ type DeployService interface {
 }
 
 // HistoryService reads a Deployment's Deploy History (pages of deploys,
-// one deploy, the one before it), each deploy with its rollback
+// the whole history as a stream, one deploy, the one before it), each deploy with its rollback
 // eligibility, and marks deploys: pins keep one past the retention window,
 // a quarantine removes it from the rollback targets. OnDeployed subscribes
 // to every deploy that becomes current.
@@ -136,6 +136,14 @@ type HistoryService interface {
 	// first, each deploy with its rollback eligibility. cursor is "" for the
 	// first page or a NextCursor from a previous page.
 	ListDeploys(ctx context.Context, deploymentIDOrName, cursor string, limit int) (*DeployPage, error)
+	// StreamDeploys calls fn with the Deploy History from cursor on ("" for
+	// the newest deploy), newest first, a page at a time, each page read in
+	// a transaction of its own and handed over after it: it holds neither
+	// the history nor a snapshot while fn runs. It stops at the end of the
+	// history or at fn's first error, which it returns. ENOTFOUND for an
+	// unknown Deployment and EINVALID for a bad cursor come before fn is
+	// first called.
+	StreamDeploys(ctx context.Context, deploymentIDOrName, cursor string, fn func([]*Deploy) error) error
 	// FindDeploy returns a deploy of a Deployment with its rollback eligibility.
 	FindDeploy(ctx context.Context, deploymentIDOrName, deployID string) (*Deploy, error)
 	// FindDeployByID returns any deploy by id or bundle commit (a unique

@@ -32,25 +32,13 @@ func (s *Service) ListDeploys(ctx context.Context, deploymentIDOrName, cursor st
 		if err != nil {
 			return err
 		}
-		ds, err := tx.ListDeploys(ctx, dagdeck.DeployFilter{DeploymentID: dep.ID, BeforeSequence: before, Limit: limit + 1})
+		ds, err := s.historyPage(ctx, tx, dep.ID, before, limit+1)
 		if err != nil {
 			return err
 		}
 		if len(ds) > limit {
 			ds = ds[:limit]
 			page.NextCursor = encodeCursor(ds[limit-1].Sequence)
-		}
-		j, err := s.judge(ctx, tx, dep.ID)
-		if err != nil {
-			return err
-		}
-		edited, err := editedDeploys(ctx, tx, dep.ID)
-		if err != nil {
-			return err
-		}
-		for _, d := range ds {
-			j.apply(d)
-			d.DescriptionEdited = edited[d.ID]
 		}
 		page.Deploys = ds
 		return nil
@@ -59,6 +47,77 @@ func (s *Service) ListDeploys(ctx context.Context, deploymentIDOrName, cursor st
 		return nil, err
 	}
 	return page, nil
+}
+
+// streamPageSize is how many deploys StreamDeploys reads per transaction.
+const streamPageSize = 1000
+
+// StreamDeploys calls fn with a Deployment's Deploy History from cursor
+// on ("" for the newest deploy), newest first, page after page, each
+// deploy with its rollback eligibility, until the history ends or fn
+// returns an error, which it returns. Each page is read in a transaction
+// of its own (a keyset step on the history's index) and handed to fn
+// after that transaction ends, so a slow reader holds no snapshot and the
+// history is never in memory at once. ENOTFOUND, EINVALID (cursor) and
+// EFORBIDDEN come before fn is first called.
+func (s *Service) StreamDeploys(ctx context.Context, deploymentIDOrName, cursor string, fn func([]*dagdeck.Deploy) error) error {
+	if _, err := dagdeck.Authorize(ctx, dagdeck.RoleViewer); err != nil {
+		return err
+	}
+	before, err := decodeCursor(cursor)
+	if err != nil {
+		return err
+	}
+	deploymentID := ""
+	for {
+		var ds []*dagdeck.Deploy
+		err := s.store.View(ctx, func(tx dagdeck.Tx) (err error) {
+			if deploymentID == "" {
+				dep, err := findDeployment(ctx, tx, deploymentIDOrName)
+				if err != nil {
+					return err
+				}
+				deploymentID = dep.ID
+			}
+			ds, err = s.historyPage(ctx, tx, deploymentID, before, streamPageSize)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if len(ds) > 0 {
+			if err := fn(ds); err != nil {
+				return err
+			}
+		}
+		if len(ds) < streamPageSize {
+			return nil
+		}
+		before = ds[len(ds)-1].Sequence
+	}
+}
+
+// historyPage reads up to limit deploys of a Deployment older than
+// sequence before (0: from the newest), newest first, with their marks,
+// rollback eligibility and whether their description was edited.
+func (s *Service) historyPage(ctx context.Context, tx dagdeck.Tx, deploymentID string, before int64, limit int) ([]*dagdeck.Deploy, error) {
+	ds, err := tx.ListDeploys(ctx, dagdeck.DeployFilter{DeploymentID: deploymentID, BeforeSequence: before, Limit: limit})
+	if err != nil || len(ds) == 0 {
+		return ds, err
+	}
+	j, err := s.judge(ctx, tx, deploymentID)
+	if err != nil {
+		return nil, err
+	}
+	edited, err := editedDeploys(ctx, tx, deploymentID)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range ds {
+		j.apply(d)
+		d.DescriptionEdited = edited[d.ID]
+	}
+	return ds, nil
 }
 
 // FindDeploy returns a deploy of a Deployment with its rollback eligibility.
