@@ -6200,6 +6200,9 @@ type ListDeploysParams struct {
 	// Cursor nextCursor of the previous page
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 	Limit  *int    `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// All answer with every deploy from cursor on
+	All *bool `form:"all,omitempty" json:"all,omitempty"`
 }
 
 // ListDeploys4XXJSONResponseBodyCode defines parameters for ListDeploys.
@@ -6869,6 +6872,8 @@ type ClientInterface interface {
 
 	// ListDeploys The Deploy History, newest first
 	//
+	// One page at a time, or with all=true the whole history from cursor on in one answer: a DeployPage without nextCursor, streamed as the server reads it (limit is then ignored). A streamed answer that fails after it started is broken off, never ended early.
+	//
 	// Corresponds with GET /deployments/{id}/deploys (the `ListDeploys` operationId).
 	ListDeploys(ctx context.Context, id DeploymentID, params *ListDeploysParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -7507,6 +7512,8 @@ func (c *Client) TriggerDag(ctx context.Context, id DeploymentID, dagId DagID, b
 }
 
 // ListDeploys The Deploy History, newest first
+//
+// One page at a time, or with all=true the whole history from cursor on in one answer: a DeployPage without nextCursor, streamed as the server reads it (limit is then ignored). A streamed answer that fails after it started is broken off, never ended early.
 //
 // Corresponds with GET /deployments/{id}/deploys (the `ListDeploys` operationId).
 func (c *Client) ListDeploys(ctx context.Context, id DeploymentID, params *ListDeploysParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -9056,6 +9063,18 @@ func NewListDeploysRequest(server string, id DeploymentID, params *ListDeploysPa
 		if params.Limit != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.All != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "all", *params.All, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -11477,6 +11496,8 @@ type ClientWithResponsesInterface interface {
 	TriggerDagWithResponse(ctx context.Context, id DeploymentID, dagId DagID, body TriggerDagJSONRequestBody, reqEditors ...RequestEditorFn) (*TriggerDagResponse, error)
 
 	// ListDeploysWithResponse The Deploy History, newest first
+	//
+	// One page at a time, or with all=true the whole history from cursor on in one answer: a DeployPage without nextCursor, streamed as the server reads it (limit is then ignored). A streamed answer that fails after it started is broken off, never ended early.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -15308,6 +15329,8 @@ func (c *ClientWithResponses) TriggerDagWithResponse(ctx context.Context, id Dep
 }
 
 // ListDeploysWithResponse The Deploy History, newest first
+//
+// One page at a time, or with all=true the whole history from cursor on in one answer: a DeployPage without nextCursor, streamed as the server reads it (limit is then ignored). A streamed answer that fails after it started is broken off, never ended early.
 //
 // Returns a wrapper object for the known response body format(s).
 //

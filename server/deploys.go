@@ -8,6 +8,15 @@ import (
 )
 
 func (s *Server) handleDeployList(w http.ResponseWriter, r *http.Request) {
+	all, err := wantAll(r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	if all {
+		s.handleDeployStream(w, r)
+		return
+	}
 	limit, err := queryLimit(r)
 	if err != nil {
 		s.error(w, r, err)

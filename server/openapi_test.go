@@ -125,6 +125,9 @@ func TestServer_OpenAPI(t *testing.T) {
 	if _, err := c.ListDeploys(ctx, "prod", client.ListDeploysOptions{Limit: 1}); err != nil {
 		t.Fatal(err)
 	}
+	if err := c.StreamDeploys(ctx, "prod", func(*dagdeck.Deploy) bool { return true }); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := c.GetDeploy(ctx, "prod", first.ID); err != nil {
 		t.Fatal(err)
 	}
