@@ -98,32 +98,21 @@ func (f *factory) history(ctx context.Context, deployment string, limit int) ([]
 	return ds, more, err
 }
 
-// allPageSize is the page size of --all unless --limit sets one: the
-// server's maximum, so that a long history takes few requests.
+// allPageSize is how many rows of --all a table aligns at once (unless
+// --limit sets fewer): the rows stream in, and each block of this many is
+// printed, its columns aligned, as soon as it is complete.
 const allPageSize = 500
 
-// streamHistory prints the whole Deploy History page by page as the pages
-// arrive, holding one page at a time: a table whose columns are aligned
-// within each page, or one JSON document written deploy by deploy.
+// streamHistory prints the whole Deploy History as it streams in, holding
+// one block of rows at a time: a table whose columns are aligned within
+// each block, or one JSON document written deploy by deploy.
 func (f *factory) streamHistory(ctx context.Context, deployment string, pageSize int) error {
 	out := bufio.NewWriterSize(f.out, 64<<10)
 	var err error
 	if f.json() {
-		err = streamHistoryJSON(ctx, f, deployment, pageSize, out)
+		err = streamHistoryJSON(ctx, f, deployment, out)
 	} else {
-		var dep *dagdeck.Deployment
-		if dep, err = f.client().GetDeployment(ctx, deployment); err != nil {
-			return err
-		}
-		n := 0
-		err = f.client().EachDeployPage(ctx, deployment, pageSize, func(ds []*dagdeck.Deploy) bool {
-			f.printHistoryRows(out, ds, dep.CurrentDeployID, n == 0)
-			n += len(ds)
-			return out.Flush() == nil
-		})
-		if err == nil && n == 0 {
-			f.printHistory(out, nil, "")
-		}
+		err = streamHistoryTable(ctx, f, deployment, pageSize, out)
 	}
 	if ferr := out.Flush(); err == nil {
 		err = ferr
@@ -131,9 +120,43 @@ func (f *factory) streamHistory(ctx context.Context, deployment string, pageSize
 	return err
 }
 
+// streamHistoryTable prints the table a block of pageSize rows at a time.
+func streamHistoryTable(ctx context.Context, f *factory, deployment string, pageSize int, out *bufio.Writer) error {
+	dep, err := f.client().GetDeployment(ctx, deployment)
+	if err != nil {
+		return err
+	}
+	block := make([]*dagdeck.Deploy, 0, pageSize)
+	n := 0
+	var werr error
+	flush := func() {
+		f.printHistoryRows(out, block, dep.CurrentDeployID, n == 0)
+		n += len(block)
+		block = block[:0]
+		werr = out.Flush()
+	}
+	err = f.client().StreamDeploys(ctx, deployment, func(d *dagdeck.Deploy) bool {
+		if block = append(block, d); len(block) == pageSize {
+			flush()
+		}
+		return werr == nil
+	})
+	switch {
+	case err != nil || werr != nil:
+	case n+len(block) == 0:
+		f.printHistory(out, nil, "")
+	case len(block) > 0:
+		flush()
+	}
+	if err == nil {
+		err = werr
+	}
+	return err
+}
+
 // streamHistoryJSON writes {"deploys": [...]} as printJSON would, one
 // deploy at a time.
-func streamHistoryJSON(ctx context.Context, f *factory, deployment string, pageSize int, out *bufio.Writer) error {
+func streamHistoryJSON(ctx context.Context, f *factory, deployment string, out *bufio.Writer) error {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetIndent("    ", "  ")
@@ -141,20 +164,18 @@ func streamHistoryJSON(ctx context.Context, f *factory, deployment string, pageS
 	io.WriteString(out, "{\n  \"deploys\": [")
 	n := 0
 	var encErr error
-	err := f.client().EachDeployPage(ctx, deployment, pageSize, func(ds []*dagdeck.Deploy) bool {
-		for _, d := range ds {
-			buf.Reset()
-			if encErr = enc.Encode(d); encErr != nil {
-				return false
-			}
-			if n > 0 {
-				out.WriteByte(',')
-			}
-			out.WriteString("\n    ")
-			out.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
-			n++
+	err := f.client().StreamDeploys(ctx, deployment, func(d *dagdeck.Deploy) bool {
+		buf.Reset()
+		if encErr = enc.Encode(d); encErr != nil {
+			return false
 		}
-		return out.Flush() == nil
+		if n > 0 {
+			out.WriteByte(',')
+		}
+		out.WriteString("\n    ")
+		_, werr := out.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+		n++
+		return werr == nil // stdout closed: stop reading
 	})
 	if err == nil {
 		err = encErr

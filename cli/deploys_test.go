@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -139,24 +140,59 @@ func TestDeploysList_Limit(t *testing.T) {
 
 func TestDeploysList_AllJSON(t *testing.T) {
 	t.Parallel()
-	api := historyAPI(t)
-	tio := newTestFactory(t, api.start(), "")
-	if code := tio.run("deploys", "list", "-d", "etl", "-n", "1", "--all", "-o", "json"); code != 0 {
-		t.Fatalf("exit %d: %s", code, tio.errOut)
+	for _, paged := range []bool{false, true} {
+		api := historyAPI(t)
+		api.paged = paged
+		tio := newTestFactory(t, api.start(), "")
+		if code := tio.run("deploys", "list", "-d", "etl", "-n", "1", "--all", "-o", "json"); code != 0 {
+			t.Fatalf("exit %d: %s", code, tio.errOut)
+		}
+		var out struct{ Deploys []*dagdeck.Deploy }
+		if err := json.Unmarshal(tio.out.Bytes(), &out); err != nil {
+			t.Fatal(err)
+		}
+		var seqs []int64
+		for _, d := range out.Deploys {
+			seqs = append(seqs, d.Sequence)
+		}
+		if len(seqs) != 5 || seqs[0] != 5 || seqs[4] != 1 {
+			t.Fatalf("sequences %v", seqs)
+		}
+		// One streamed answer; an older server's pages (of 2) are followed.
+		want := map[bool]int{false: 1, true: 3}[paged]
+		if got := api.count("GET /api/v1/deployments/etl/deploys"); got != want {
+			t.Fatalf("paged %v: %d requests, want %d", paged, got, want)
+		}
 	}
-	var out struct{ Deploys []*dagdeck.Deploy }
-	if err := json.Unmarshal(tio.out.Bytes(), &out); err != nil {
-		t.Fatal(err)
-	}
-	var seqs []int64
-	for _, d := range out.Deploys {
-		seqs = append(seqs, d.Sequence)
-	}
-	if len(seqs) != 5 || seqs[0] != 5 || seqs[4] != 1 {
-		t.Fatalf("sequences %v", seqs)
-	}
-	if api.count("GET /api/v1/deployments/etl/deploys") != 5 {
-		t.Fatal("want 5 pages of 1: --all pages by --limit")
+}
+
+// TestDeploysList_AllEveryRowOnce: --all prints every deploy of a long
+// history once, newest first, under one header, streamed or paged.
+func TestDeploysList_AllEveryRowOnce(t *testing.T) {
+	t.Parallel()
+	for _, paged := range []bool{false, true} {
+		api := newFakeAPI(t)
+		api.paged, api.pageSize = paged, 500
+		const n = 1234
+		for i := range n {
+			at := testTime.Add(time.Duration(i) * time.Minute)
+			api.addDeploy(dagdeck.Deploy{Type: dagdeck.DeployImageAndDAG, Status: dagdeck.DeployDeployed, CreatedAt: at,
+				ImageTag: dagdeck.ImageTagFor(at), RuntimeVersion: "1.1.0", Description: fmt.Sprint("change ", i+1)})
+		}
+		tio := newTestFactory(t, api.start(), "")
+		if code := tio.run("deploys", "list", "-d", "etl", "--all"); code != 0 {
+			t.Fatalf("exit %d: %s", code, tio.errOut)
+		}
+		lines := strings.Split(strings.TrimSuffix(tio.out.String(), "\n"), "\n")
+		if len(lines) != n+1 || !strings.Contains(lines[0], "SEQ") {
+			t.Fatalf("paged %v: %d lines, first %q", paged, len(lines), lines[0])
+		}
+		for i, line := range lines[1:] {
+			seq := n - i
+			if f := strings.Fields(line); f[0] != fmt.Sprint(seq) || !strings.HasSuffix(line, fmt.Sprint("change ", seq)) {
+				t.Fatalf("paged %v: line %d is %q, want #%d", paged, i+1, line, seq)
+			}
+		}
 	}
 }
 

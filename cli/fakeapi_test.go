@@ -30,7 +30,10 @@ type fakeAPI struct {
 	deploys    []*dagdeck.Deploy // oldest first
 	blobs      map[string]bool
 	pageSize   int
-	tasks      []*dagdeck.TaskInstance // newest first
+	// paged makes the history answer all=true with a page, as servers did
+	// before they streamed the whole history in one answer.
+	paged bool
+	tasks []*dagdeck.TaskInstance // newest first
 	// logSteps script GET /tasks/{tid} and its log: each read of the task
 	// instance moves to the next step (the last one stays).
 	logSteps []logStep
@@ -177,6 +180,9 @@ func (a *fakeAPI) listDeploys(w http.ResponseWriter, r *http.Request) {
 	limit := a.pageSize
 	if l, err := strconv.Atoi(r.URL.Query().Get("limit")); err == nil && l < limit {
 		limit = l
+	}
+	if r.URL.Query().Get("all") == "true" && !a.paged {
+		limit = len(a.deploys)
 	}
 	var page dagdeck.DeployPage
 	for i := len(a.deploys) - 1; i >= 0 && len(page.Deploys) < limit; i-- {
