@@ -20,11 +20,15 @@ func newTable(w io.Writer) *tabwriter.Writer {
 // spaces and other control characters are shown visibly (see visible);
 // painted cells are printed as they are.
 func row(w io.Writer, cells ...any) {
-	out := make([]string, len(cells))
+	var b strings.Builder
 	for i, c := range cells {
-		out[i] = cellText(c)
+		if i > 0 {
+			b.WriteByte('\t')
+		}
+		b.WriteString(cellText(c))
 	}
-	fmt.Fprintln(w, strings.Join(out, "\t"))
+	b.WriteByte('\n')
+	io.WriteString(w, b.String())
 }
 
 // cellText is a table cell's text: a painted cell as it is, anything else
@@ -51,12 +55,25 @@ func field(w io.Writer, key string, value any) {
 // cell returns s for one line of a table: tabs and newlines become spaces
 // and other control characters are shown visibly.
 func cell(s string) string {
+	if printableASCII(s) {
+		return s // the common case, without a copy
+	}
 	return visible(strings.Map(func(r rune) rune {
 		if r == '\t' || r == '\n' {
 			return ' '
 		}
 		return r
 	}, s))
+}
+
+// printableASCII reports whether s has only bytes from space to "~".
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 // visible returns s with every control character but newline and tab
