@@ -231,6 +231,15 @@ type DeployFilter struct {
 	Limit         int
 }
 
+// PruneCandidate is what the garbage collector needs of a deploy whose
+// artifacts may be gone: its id, sequence and manifest digests.
+type PruneCandidate struct {
+	ID              string
+	Sequence        int64
+	ImageDigest     string
+	DagBundleDigest string
+}
+
 // DeployPage is one page of the Deploy History.
 type DeployPage struct {
 	Deploys []*Deploy `json:"deploys"`

@@ -86,11 +86,23 @@ type DeployTx interface {
 	LatestDeploy(ctx context.Context, deploymentID string, status DeployStatus) (*Deploy, error)
 	// ImageTagTaken reports whether a non-rollback deploy of the Deployment has that image tag.
 	ImageTagTaken(ctx context.Context, deploymentID, tag string) (bool, error)
-	// RetainedDeploys returns the deploys whose artifacts must be kept:
-	// DEPLOYED ones created at or after since, every Deployment's current
-	// deploy, INITIALIZED ones, and those a scheduled, running or
-	// up_for_retry task instance uses.
-	RetainedDeploys(ctx context.Context, since time.Time) ([]*Deploy, error)
+	// ListPruneCandidates returns what the garbage collector checks of a
+	// Deployment's DEPLOYED deploys created before createdBefore and not yet
+	// flagged ArtifactsPruned: up to limit of them, highest sequence first,
+	// those below belowSequence when it is positive. It reads no other
+	// column, so a history of any length is cheap to walk.
+	ListPruneCandidates(ctx context.Context, deploymentID string, createdBefore time.Time, belowSequence int64, limit int) ([]PruneCandidate, error)
+	// SetArtifactsPruned flags a deploy ArtifactsPruned, touching nothing
+	// else, and reports whether it was not flagged yet. ENOTFOUND if the
+	// deploy does not exist.
+	SetArtifactsPruned(ctx context.Context, id string) (bool, error)
+	// RetainedManifests returns the manifest digests (image and DAG bundle,
+	// each once, "" left out, in no order) of the deploys whose artifacts
+	// must be kept: DEPLOYED ones created at or after since, every
+	// Deployment's current deploy, INITIALIZED ones, and those a scheduled,
+	// running or up_for_retry task instance uses. It reads only the digest
+	// columns.
+	RetainedManifests(ctx context.Context, since time.Time) ([]string, error)
 }
 
 // GitTx persists what the git endpoint needs besides deploys.

@@ -142,7 +142,8 @@ func (s *Service) gcDeleteBatch(ctx context.Context, m *gcMarks, candidates []da
 }
 
 // gcPrune flags DEPLOYED deploys older than the window whose manifests are
-// gone, a page of deploys at a time.
+// gone, walking each Deployment's old deploys not yet flagged a page at a
+// time, each page a short read of their ids and digests only.
 func (s *Service) gcPrune(ctx context.Context, m *gcMarks, res *dagdeck.GCResult) error {
 	var deployments []*dagdeck.Deployment
 	err := s.store.View(ctx, func(tx dagdeck.Tx) (err error) {
@@ -154,12 +155,11 @@ func (s *Service) gcPrune(ctx context.Context, m *gcMarks, res *dagdeck.GCResult
 	}
 	gone := make(map[string]bool) // manifest digest → missing, looked up once per run
 	for _, dep := range deployments {
-		before := int64(0)
+		below := int64(0)
 		for {
-			var page []*dagdeck.Deploy
+			var page []dagdeck.PruneCandidate
 			err := s.store.View(ctx, func(tx dagdeck.Tx) (err error) {
-				page, err = tx.ListDeploys(ctx, dagdeck.DeployFilter{DeploymentID: dep.ID, BeforeSequence: before,
-					Status: dagdeck.DeployDeployed, CreatedBefore: m.cutoff, Limit: gcPageSize})
+				page, err = tx.ListPruneCandidates(ctx, dep.ID, m.cutoff, below, gcPageSize)
 				return err
 			})
 			if err != nil {
@@ -171,19 +171,21 @@ func (s *Service) gcPrune(ctx context.Context, m *gcMarks, res *dagdeck.GCResult
 			if len(page) < gcPageSize {
 				break
 			}
-			before = page[len(page)-1].Sequence
+			below = page[len(page)-1].Sequence
 		}
 	}
 	return nil
 }
 
-// gcPrunePage flags the deploys of page whose manifests are gone.
-func (s *Service) gcPrunePage(ctx context.Context, m *gcMarks, page []*dagdeck.Deploy, gone map[string]bool, res *dagdeck.GCResult) error {
+// gcPruneBatch is how many deploys one write transaction of gcPrunePage
+// flags at most.
+const gcPruneBatch = 64
+
+// gcPrunePage flags the deploys of page whose manifests are gone, a short
+// write transaction per gcPruneBatch of them.
+func (s *Service) gcPrunePage(ctx context.Context, m *gcMarks, page []dagdeck.PruneCandidate, gone map[string]bool, res *dagdeck.GCResult) error {
 	var pruned []string
 	for _, d := range page {
-		if d.ArtifactsPruned {
-			continue
-		}
 		missing, err := s.gcAnyMissing(ctx, m, gone, d.ImageDigest, d.DagBundleDigest)
 		if err != nil {
 			return err
@@ -192,30 +194,29 @@ func (s *Service) gcPrunePage(ctx context.Context, m *gcMarks, page []*dagdeck.D
 			pruned = append(pruned, d.ID)
 		}
 	}
-	if len(pruned) == 0 {
-		return nil
-	}
-	n := 0
-	err := s.store.Update(ctx, func(tx dagdeck.Tx) error {
-		n = 0
-		for _, id := range pruned {
-			d, err := tx.FindDeploy(ctx, id) // re-read: it may have changed since the page
-			if err != nil {
-				return err
+	for len(pruned) > 0 {
+		batch := pruned[:min(len(pruned), gcPruneBatch)]
+		pruned = pruned[len(batch):]
+		n := 0
+		err := s.store.Update(ctx, func(tx dagdeck.Tx) error {
+			n = 0
+			for _, id := range batch {
+				changed, err := tx.SetArtifactsPruned(ctx, id)
+				if err != nil {
+					return err
+				}
+				if changed {
+					n++
+				}
 			}
-			if d.ArtifactsPruned {
-				continue
-			}
-			d.ArtifactsPruned = true
-			if err := tx.UpdateDeploy(ctx, d); err != nil {
-				return err
-			}
-			n++
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		return nil
-	})
-	res.DeploysPruned += n
-	return err
+		res.DeploysPruned += n
+	}
+	return nil
 }
 
 // gcAnyMissing reports whether a manifest among digests is gone. Manifests

@@ -29,14 +29,18 @@ func (s *Service) gcMark(ctx context.Context) (*gcMarks, error) {
 	err := s.store.View(ctx, func(tx dagdeck.Tx) error {
 		now := s.Now()
 		m.cutoff = now.Add(-s.retention)
-		retained, err := tx.RetainedDeploys(ctx, m.cutoff)
+		retained, err := tx.RetainedManifests(ctx, m.cutoff)
 		if err != nil {
 			return err
 		}
-		if retained, err = withPinned(ctx, tx, retained, now); err != nil {
+		for _, digest := range retained {
+			manifests[digest] = true
+		}
+		pinned, err := pinnedDeploys(ctx, tx, now)
+		if err != nil {
 			return err
 		}
-		for _, d := range retained {
+		for _, d := range pinned {
 			manifests[d.ImageDigest], manifests[d.DagBundleDigest] = true, true
 		}
 		deployments, err := tx.ListDeployments(ctx)
@@ -99,7 +103,7 @@ func (s *Service) gcRefresh(ctx context.Context, tx dagdeck.Tx, m *gcMarks) erro
 			return err
 		}
 	}
-	pinned, err := withPinned(ctx, tx, nil, s.Now())
+	pinned, err := pinnedDeploys(ctx, tx, s.Now())
 	if err != nil {
 		return err
 	}
@@ -153,12 +157,13 @@ func (s *Service) gcKeepDeploy(ctx context.Context, m *gcMarks, d *dagdeck.Deplo
 	return nil
 }
 
-// withPinned adds the deploys with an active pin to retained.
-func withPinned(ctx context.Context, tx dagdeck.Tx, retained []*dagdeck.Deploy, now time.Time) ([]*dagdeck.Deploy, error) {
+// pinnedDeploys returns the deploys with an active pin.
+func pinnedDeploys(ctx context.Context, tx dagdeck.Tx, now time.Time) ([]*dagdeck.Deploy, error) {
 	marks, err := tx.ListMarks(ctx, "")
 	if err != nil {
 		return nil, err
 	}
+	var pinned []*dagdeck.Deploy
 	for _, m := range marks {
 		if m.Kind != dagdeck.MarkPin || !m.Active(now) {
 			continue
@@ -167,7 +172,7 @@ func withPinned(ctx context.Context, tx dagdeck.Tx, retained []*dagdeck.Deploy, 
 		if err != nil {
 			return nil, err
 		}
-		retained = append(retained, d)
+		pinned = append(pinned, d)
 	}
-	return retained, nil
+	return pinned, nil
 }

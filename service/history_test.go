@@ -142,3 +142,35 @@ func TestHistoryService_StreamDeploys(t *testing.T) {
 }
 
 var errStop = errors.New("stop")
+
+// TestDeployService_GCPrunesALongHistory: a collection flags every old
+// deploy whose manifests it deleted, over many pages and write batches,
+// and a second one finds nothing left to flag.
+func TestDeployService_GCPrunesALongHistory(t *testing.T) {
+	e := newEnv(t)
+	e.deployment(t, "prod", true)
+	old := e.deploy(t, "prod", v1(), v1().request(dagdeck.DeployImageAndDAG, "1.1.0", true))
+	const copies = 1234
+	e.copyDeploys(t, old, copies)
+	e.clock.Add(100 * 24 * time.Hour)
+	cur := e.deploy(t, "prod", v2(), v2().request(dagdeck.DeployImageAndDAG, "2.0.0", true))
+
+	res, err := e.svc.GC(admin)
+	if err != nil || res.DeploysPruned != copies+1 {
+		t.Fatalf("gc = %+v, %v; want %d deploys pruned", res, err, copies+1)
+	}
+	err = e.svc.StreamDeploys(viewer, "prod", "", func(ds []*dagdeck.Deploy) error {
+		for _, d := range ds {
+			if d.ArtifactsPruned != (d.ID != cur.ID) {
+				return fmt.Errorf("deploy #%d: pruned %v", d.Sequence, d.ArtifactsPruned)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := e.svc.GC(admin); err != nil || res.DeploysPruned != 0 || res.BlobsDeleted != 0 {
+		t.Fatalf("second gc = %+v, %v", res, err)
+	}
+}

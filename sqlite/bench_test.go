@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -102,6 +103,42 @@ func TestListDeploysPlan(t *testing.T) {
 		t.Logf("%+v: %s", f, all)
 		if !strings.Contains(all, "USING INDEX") || strings.Contains(all, "TEMP B-TREE") || strings.Contains(all, "SCAN deploys") && !strings.Contains(all, "INDEX") {
 			t.Errorf("plan for %+v: %s; want an index walk without a sort", f, all)
+		}
+	}
+}
+
+// TestListPruneCandidatesPlan checks that the collector's walk over old
+// deploys uses the (deployment_id, status, sequence) index without sorting,
+// on its first page too, with and without statistics.
+func TestListPruneCandidatesPlan(t *testing.T) {
+	db := mustOpen(t, tempPath(t))
+	fillHistory(t, db, 2000)
+	for _, analyzed := range []bool{false, true} {
+		if analyzed {
+			if _, err := db.write.ExecContext(t.Context(), `ANALYZE`); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, below := range []int64{math.MaxInt64, 500} {
+			rows, err := db.read.QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+dialect.Queries.ListPruneCandidates,
+				"d", dagdeck.DeployDeployed, below, dialect.EncodeTime(time.Now()), false, 500)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var plan []string
+			for rows.Next() {
+				var id, parent, notused int
+				var detail string
+				if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+					t.Fatal(err)
+				}
+				plan = append(plan, detail)
+			}
+			rows.Close()
+			all := strings.Join(plan, "; ")
+			if !strings.Contains(all, "deploys_deployment_status_sequence") || strings.Contains(all, "TEMP B-TREE") {
+				t.Errorf("analyzed %v, below %d: %s; want the (deployment_id, status, sequence) index without a sort", analyzed, below, all)
+			}
 		}
 	}
 }

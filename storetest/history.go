@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -102,32 +103,35 @@ func testListDeploys(t *testing.T, open Opener) {
 	})
 }
 
-func testRetainedDeploys(t *testing.T, open Opener) {
+func testRetainedManifests(t *testing.T, open Opener) {
 	t.Run("OK", func(t *testing.T) {
 		s := newStore(t, open)
 		a := createDeployment(t, s, "a")
 		b := createDeployment(t, s, "b")
 		since := at(100).Truncate(time.Second) // whole seconds: no doubt about "at or after"
-		mk := func(dep *dagdeck.Deployment, created time.Time, status dagdeck.DeployStatus) *dagdeck.Deploy {
+		// Each deploy's manifests are named after it: "<name> image" and "<name> dags".
+		mk := func(dep *dagdeck.Deployment, name string, created time.Time, status dagdeck.DeployStatus) *dagdeck.Deploy {
 			d := newDeploy(dep, 0)
 			d.CreatedAt, d.Status = created, status
+			d.ImageDigest, d.DagBundleDigest = name+" image", name+" dags"
 			return createDeploy(t, s, d)
 		}
 		old := since.Add(-time.Hour)
-		var (
-			oldDeployed  = mk(a, old, dagdeck.DeployDeployed) // excluded: old, not current, unused
-			oldFailed    = mk(a, old, dagdeck.DeployFailed)   // excluded
-			current      = mk(a, old, dagdeck.DeployDeployed) // kept: a's current deploy
-			oldInit      = mk(a, old, dagdeck.DeployInitialized)
-			running      = mk(b, old, dagdeck.DeployDeployed) // kept: a running task uses it
-			scheduled    = mk(b, old, dagdeck.DeployDeployed) // kept: a scheduled task uses it
-			retrying     = mk(b, old, dagdeck.DeployDeployed) // kept: an up_for_retry task uses it
-			finished     = mk(b, old, dagdeck.DeployDeployed) // excluded: only finished tasks use it
-			atSince      = mk(b, since, dagdeck.DeployDeployed)
-			recent       = mk(b, since.Add(time.Hour), dagdeck.DeployDeployed)
-			recentFailed = mk(b, since.Add(time.Hour), dagdeck.DeployFailed) // excluded
-			justTooOld   = mk(b, since.Add(-time.Millisecond), dagdeck.DeployDeployed)
-		)
+		mk(a, "old deployed", old, dagdeck.DeployDeployed) // excluded: old, not current, unused
+		mk(a, "old failed", old, dagdeck.DeployFailed)     // excluded
+		current := mk(a, "current", old, dagdeck.DeployDeployed)
+		mk(a, "initialized", old, dagdeck.DeployInitialized)
+		running := mk(b, "running task", old, dagdeck.DeployDeployed)
+		scheduled := mk(b, "scheduled task", old, dagdeck.DeployDeployed)
+		retrying := mk(b, "up_for_retry task", old, dagdeck.DeployDeployed)
+		finished := mk(b, "finished tasks only", old, dagdeck.DeployDeployed) // excluded
+		mk(b, "deployed at since", since, dagdeck.DeployDeployed)
+		mk(b, "deployed after since", since.Add(time.Hour), dagdeck.DeployDeployed)
+		mk(b, "recent failed", since.Add(time.Hour), dagdeck.DeployFailed)                        // excluded
+		mk(b, "deployed just before since", since.Add(-time.Millisecond), dagdeck.DeployDeployed) // excluded
+		shared := mk(b, "deployed after since", since.Add(2*time.Hour), dagdeck.DeployDeployed)   // same manifests: once
+		shared.ImageDigest = ""                                                                   // an external image: no manifest
+		update(t, s, func(tx dagdeck.Tx) error { return tx.UpdateDeploy(t.Context(), shared) })
 		a.CurrentDeployID = current.ID
 		update(t, s, func(tx dagdeck.Tx) error { return tx.UpdateDeployment(t.Context(), a) })
 		r := createRun(t, s, b, "daily", "manual__1", 1)
@@ -142,36 +146,88 @@ func testRetainedDeploys(t *testing.T, open Opener) {
 			ti.TryNumber, ti.State = i+1, c.state
 			createTask(t, s, ti)
 		}
-		var got []*dagdeck.Deploy
+		var got []string
 		view(t, s, func(tx dagdeck.Tx) (err error) {
-			got, err = tx.RetainedDeploys(t.Context(), since)
+			got, err = tx.RetainedManifests(t.Context(), since)
 			return err
 		})
-		want := map[string]string{
-			current.ID: "current", oldInit.ID: "initialized", running.ID: "running task",
-			scheduled.ID: "scheduled task", retrying.ID: "up_for_retry task", atSince.ID: "deployed at since",
-			recent.ID: "deployed after since",
+		var want []string
+		for _, name := range []string{"current", "initialized", "running task", "scheduled task", "up_for_retry task", "deployed at since", "deployed after since"} {
+			want = append(want, name+" image", name+" dags")
 		}
-		notWant := map[string]string{
-			oldDeployed.ID: "old deployed", oldFailed.ID: "old failed", finished.ID: "used by finished tasks only",
-			recentFailed.ID: "recent but failed", justTooOld.ID: "deployed just before since",
+		slices.Sort(got)
+		slices.Sort(want)
+		wantEqual(t, want, got)
+	})
+}
+
+func testPruneCandidates(t *testing.T, open Opener) {
+	t.Run("OldUnflaggedDeployedOnlyHighestFirstInPages", func(t *testing.T) {
+		s := newStore(t, open)
+		a := createDeployment(t, s, "a")
+		b := createDeployment(t, s, "b")
+		deploys := createDeploys(t, s, a, 9) // created at minutes 1..9
+		failed := newDeploy(a, 2)
+		failed.Status = dagdeck.DeployFailed
+		createDeploy(t, s, failed)
+		createDeploys(t, s, b, 3)
+		var changed bool
+		update(t, s, func(tx dagdeck.Tx) (err error) {
+			changed, err = tx.SetArtifactsPruned(t.Context(), deploys[3].ID)
+			return err
+		})
+		if !changed {
+			t.Fatal("SetArtifactsPruned: not changed")
 		}
-		seen := map[string]bool{}
-		for _, d := range got {
-			if seen[d.ID] {
-				t.Errorf("deploy %s returned twice", d.ID)
+		var pages [][]dagdeck.PruneCandidate
+		below := int64(0)
+		for {
+			var page []dagdeck.PruneCandidate
+			view(t, s, func(tx dagdeck.Tx) (err error) {
+				page, err = tx.ListPruneCandidates(t.Context(), a.ID, at(7), below, 3)
+				return err
+			})
+			pages = append(pages, page)
+			if len(page) < 3 {
+				break
 			}
-			seen[d.ID] = true
-			if why, ok := notWant[d.ID]; ok {
-				t.Errorf("deploy %s (%s) retained, want not", d.ID, why)
-			} else if _, ok := want[d.ID]; !ok {
-				t.Errorf("unknown deploy %s retained", d.ID)
+			below = page[len(page)-1].Sequence
+		}
+		c := func(d *dagdeck.Deploy) dagdeck.PruneCandidate {
+			return dagdeck.PruneCandidate{ID: d.ID, Sequence: d.Sequence, ImageDigest: d.ImageDigest, DagBundleDigest: d.DagBundleDigest}
+		}
+		// Minutes 1..6, not #4 (flagged), not the failed one, not b's.
+		want := [][]dagdeck.PruneCandidate{
+			{c(deploys[5]), c(deploys[4]), c(deploys[2])},
+			{c(deploys[1]), c(deploys[0])},
+		}
+		wantEqual(t, want, pages)
+	})
+	t.Run("SetArtifactsPruned", func(t *testing.T) {
+		s := newStore(t, open)
+		a := createDeployment(t, s, "a")
+		d := createDeploys(t, s, a, 1)[0]
+		for i, want := range []bool{true, false} {
+			var changed bool
+			update(t, s, func(tx dagdeck.Tx) (err error) {
+				changed, err = tx.SetArtifactsPruned(t.Context(), d.ID)
+				return err
+			})
+			if changed != want {
+				t.Fatalf("call %d: changed %v, want %v", i+1, changed, want)
 			}
 		}
-		for id, why := range want {
-			if !seen[id] {
-				t.Errorf("deploy %s (%s) not retained", id, why)
-			}
-		}
+		var got *dagdeck.Deploy
+		view(t, s, func(tx dagdeck.Tx) (err error) {
+			got, err = tx.FindDeploy(t.Context(), d.ID)
+			return err
+		})
+		d.ArtifactsPruned = true
+		wantEqual(t, d, got)
+		err := s.Update(t.Context(), func(tx dagdeck.Tx) error {
+			_, err := tx.SetArtifactsPruned(t.Context(), dagdeck.NewID())
+			return err
+		})
+		wantCode(t, err, dagdeck.ENOTFOUND)
 	})
 }

@@ -3,6 +3,7 @@ package sqldb
 import (
 	"context"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/dagdeck/dagdeck"
@@ -148,13 +149,62 @@ func (tx *Tx) ImageTagTaken(ctx context.Context, deploymentID, tag string) (bool
 	return taken, nil
 }
 
-// RetainedDeploys implements dagdeck.DeployTx. They come oldest first.
-func (tx *Tx) RetainedDeploys(ctx context.Context, since time.Time) ([]*dagdeck.Deploy, error) {
-	out, err := queryAll(ctx, tx.tx, scanDeploy, tx.q.RetainedDeploys,
+// ListPruneCandidates implements dagdeck.DeployTx. The keyset condition on
+// sequence is always there (the largest sequence for the first page), so
+// the planner walks the (deployment_id, status, sequence) index instead of
+// sorting every old deploy by sequence.
+func (tx *Tx) ListPruneCandidates(ctx context.Context, deploymentID string, createdBefore time.Time, belowSequence int64, limit int) ([]dagdeck.PruneCandidate, error) {
+	if belowSequence <= 0 {
+		belowSequence = math.MaxInt64
+	}
+	out, err := queryAll(ctx, tx.tx, scanPruneCandidate, tx.q.ListPruneCandidates,
+		deploymentID, dagdeck.DeployDeployed, belowSequence, tx.time(createdBefore), false, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list prune candidates: %w", err)
+	}
+	return out, nil
+}
+
+func scanPruneCandidate(s scanner) (c dagdeck.PruneCandidate, err error) {
+	err = s.Scan(&c.ID, &c.Sequence, &c.ImageDigest, &c.DagBundleDigest)
+	return c, err
+}
+
+// SetArtifactsPruned implements dagdeck.DeployTx.
+func (tx *Tx) SetArtifactsPruned(ctx context.Context, id string) (bool, error) {
+	res, err := tx.tx.ExecContext(ctx, tx.q.SetArtifactsPruned, true, id, false)
+	if err != nil {
+		return false, tx.interpretError(err, "deploy %q", id)
+	}
+	if n, err := res.RowsAffected(); err != nil || n > 0 {
+		return n > 0, err
+	}
+	_, err = tx.FindDeploy(ctx, id) // ENOTFOUND, or already flagged
+	return false, err
+}
+
+// RetainedManifests implements dagdeck.DeployTx.
+func (tx *Tx) RetainedManifests(ctx context.Context, since time.Time) ([]string, error) {
+	pairs, err := queryAll(ctx, tx.tx, scanDigestPair, tx.q.RetainedManifests,
 		dagdeck.DeployDeployed, tx.time(since), dagdeck.DeployInitialized,
 		dagdeck.TaskScheduled, dagdeck.TaskRunning, dagdeck.TaskUpForRetry)
 	if err != nil {
-		return nil, fmt.Errorf("retained deploys: %w", err)
+		return nil, fmt.Errorf("retained manifests: %w", err)
+	}
+	seen := make(map[string]bool, len(pairs))
+	var out []string
+	for _, p := range pairs {
+		for _, digest := range p {
+			if digest != "" && !seen[digest] {
+				seen[digest] = true
+				out = append(out, digest)
+			}
+		}
 	}
 	return out, nil
+}
+
+func scanDigestPair(s scanner) (p [2]string, err error) {
+	err = s.Scan(&p[0], &p[1])
+	return p, err
 }

@@ -18,12 +18,14 @@ type Queries struct {
 	EnvKeysChangedSince  string // deployment_id, changed_at (after) → distinct keys, sorted
 
 	// Deploys.
-	NextDeploySequence string // deployments.id → its incremented last_deploy_sequence
-	InsertDeploy       string // INSERT INTO deploys (DeployColumns)
-	FindDeploy         string // SELECT DeployColumns by id
-	UpdateDeploy       string // SET status, finalized_at, failure_reason, description, image_repository, image_tag, image_digest, image_registry_digest, runtime_version, dag_bundle_version, dag_bundle_digest, is_dag_deploy_enabled, artifacts_pruned, bundle_commit, bundle_commit_message, lease_expires_at; id
-	ImageTagTaken      string // deployment_id, image_tag → whether a non-rollback deploy has it
-	RetainedDeploys    string // DEPLOYED, created_at (at or after), INITIALIZED, three task states → DeployColumns, oldest first
+	NextDeploySequence  string // deployments.id → its incremented last_deploy_sequence
+	InsertDeploy        string // INSERT INTO deploys (DeployColumns)
+	FindDeploy          string // SELECT DeployColumns by id
+	UpdateDeploy        string // SET status, finalized_at, failure_reason, description, image_repository, image_tag, image_digest, image_registry_digest, runtime_version, dag_bundle_version, dag_bundle_digest, is_dag_deploy_enabled, artifacts_pruned, bundle_commit, bundle_commit_message, lease_expires_at; id
+	ImageTagTaken       string // deployment_id, image_tag → whether a non-rollback deploy has it
+	ListPruneCandidates string // deployment_id, status, sequence (below), created_at (before), artifacts_pruned, limit → id, sequence, digests
+	SetArtifactsPruned  string // artifacts_pruned (new), id, artifacts_pruned (old)
+	RetainedManifests   string // DEPLOYED, created_at (at or after), INITIALIZED, three task states → distinct (image, DAG bundle) digests
 
 	// Git blob ids.
 	PutGitBlobID string // digest, sha1: insert unless the digest is recorded
@@ -151,12 +153,15 @@ var Statements = Queries{
 		WHERE id = ?`,
 	ImageTagTaken: `SELECT EXISTS (SELECT 1 FROM deploys
 		WHERE deployment_id = ? AND image_tag = ? AND rollback_from_id = '')`,
-	RetainedDeploys: `SELECT ` + DeployColumns + ` FROM deploys
+	ListPruneCandidates: `SELECT id, sequence, image_digest, dag_bundle_digest FROM deploys
+		WHERE deployment_id = ? AND status = ? AND sequence < ? AND created_at < ? AND artifacts_pruned = ?
+		ORDER BY sequence DESC LIMIT ?`,
+	SetArtifactsPruned: `UPDATE deploys SET artifacts_pruned = ? WHERE id = ? AND artifacts_pruned = ?`,
+	RetainedManifests: `SELECT DISTINCT image_digest, dag_bundle_digest FROM deploys
 		WHERE (status = ? AND created_at >= ?)
 		OR status = ?
 		OR id IN (SELECT current_deploy_id FROM deployments)
-		OR id IN (SELECT deploy_id FROM task_instances WHERE state IN (?, ?, ?))
-		ORDER BY created_at, id`,
+		OR id IN (SELECT deploy_id FROM task_instances WHERE state IN (?, ?, ?))`,
 
 	PutGitBlobID: `INSERT INTO git_blobs (digest, sha1) VALUES (?, ?) ON CONFLICT (digest) DO NOTHING`,
 
