@@ -69,14 +69,22 @@ func (s *Service) gcMark(ctx context.Context) (*gcMarks, error) {
 	return m, nil
 }
 
-// gcKeepManifest adds a manifest and the files it lists to m.keep.
+// gcKeepManifest adds a manifest and the files it lists to m.keep. It
+// reads the manifest past the cache, and keeps only its digests: a
+// collection reads every retained manifest once, and caching them all
+// (a megabyte each) would hold the server's memory long after it and push
+// out the manifests deploys use.
 func (s *Service) gcKeepManifest(ctx context.Context, m *gcMarks, digest string) error {
 	if digest == "" || m.expanded[digest] {
 		return nil
 	}
 	m.expanded[digest] = true
 	m.keep[digest] = true
-	man, err := s.LoadManifest(ctx, digest)
+	man, ok := s.manifests.get(digest)
+	var err error
+	if !ok {
+		man, err = s.readManifest(ctx, digest)
+	}
 	if dagdeck.ErrorCode(err) == dagdeck.ENOTFOUND {
 		return nil // already gone; finalize or rollback will say so
 	} else if err != nil {
