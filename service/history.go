@@ -57,9 +57,10 @@ const streamPageSize = 1000
 // deploy with its rollback eligibility, until the history ends or fn
 // returns an error, which it returns. Each page is read in a transaction
 // of its own (a keyset step on the history's index) and handed to fn
-// after that transaction ends, so a slow reader holds no snapshot and the
-// history is never in memory at once. ENOTFOUND, EINVALID (cursor) and
-// EFORBIDDEN come before fn is first called.
+// after that transaction ends, so a slow reader holds no snapshot; the
+// next page is read while fn handles one, so at most three pages are in
+// memory. ENOTFOUND, EINVALID (cursor) and EFORBIDDEN come before fn is
+// first called.
 func (s *Service) StreamDeploys(ctx context.Context, deploymentIDOrName, cursor string, fn func([]*dagdeck.Deploy) error) error {
 	if _, err := dagdeck.Authorize(ctx, dagdeck.RoleViewer); err != nil {
 		return err
@@ -68,6 +69,36 @@ func (s *Service) StreamDeploys(ctx context.Context, deploymentIDOrName, cursor 
 	if err != nil {
 		return err
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	pages := make(chan historyRead, 1)
+	go s.readHistory(ctx, deploymentIDOrName, before, pages)
+	defer func() {
+		cancel()
+		for range pages { // wait for the reader to stop
+		}
+	}()
+	for p := range pages {
+		if p.err != nil {
+			return p.err
+		}
+		if err := fn(p.deploys); err != nil {
+			return err
+		}
+	}
+	return ctx.Err() // the reader stops early only when ctx ends
+}
+
+// historyRead is a page of the history, or the error that ended it.
+type historyRead struct {
+	deploys []*dagdeck.Deploy
+	err     error
+}
+
+// readHistory sends the pages of a Deployment's history older than
+// sequence before (0: all of it) to pages until the history ends, an error
+// (sent too) or ctx's end, then closes pages.
+func (s *Service) readHistory(ctx context.Context, deploymentIDOrName string, before int64, pages chan<- historyRead) {
+	defer close(pages)
 	deploymentID := ""
 	for {
 		var ds []*dagdeck.Deploy
@@ -82,16 +113,16 @@ func (s *Service) StreamDeploys(ctx context.Context, deploymentIDOrName, cursor 
 			ds, err = s.historyPage(ctx, tx, deploymentID, before, streamPageSize)
 			return err
 		})
-		if err != nil {
-			return err
+		if err == nil && len(ds) == 0 {
+			return
 		}
-		if len(ds) > 0 {
-			if err := fn(ds); err != nil {
-				return err
-			}
+		select {
+		case pages <- historyRead{ds, err}:
+		case <-ctx.Done():
+			return
 		}
-		if len(ds) < streamPageSize {
-			return nil
+		if err != nil || len(ds) < streamPageSize {
+			return
 		}
 		before = ds[len(ds)-1].Sequence
 	}
