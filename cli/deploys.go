@@ -9,6 +9,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -129,8 +130,9 @@ func streamHistoryTable(ctx context.Context, f *factory, deployment string, page
 	block := make([]*dagdeck.Deploy, 0, pageSize)
 	n := 0
 	var werr error
+	w := newTable(out) // one table writer, flushed per block: its buffers serve every block
 	flush := func() {
-		f.printHistoryRows(out, block, dep.CurrentDeployID, n == 0)
+		f.printHistoryRows(w, block, dep.CurrentDeployID, n == 0)
 		n += len(block)
 		block = block[:0]
 		werr = out.Flush()
@@ -194,25 +196,32 @@ func (f *factory) printHistory(out io.Writer, ds []*dagdeck.Deploy, currentID st
 		fmt.Fprintln(out, "No deploys yet. Deploy with: dagdeck deploy --deployment NAME")
 		return
 	}
-	f.printHistoryRows(out, ds, currentID, true)
+	f.printHistoryRows(newTable(out), ds, currentID, true)
 }
 
-// printHistoryRows writes rows of the Deploy History table, with the
-// header when asked.
-func (f *factory) printHistoryRows(out io.Writer, ds []*dagdeck.Deploy, currentID string, header bool) {
-	seqs := make(map[string]int64, len(ds))
+// printHistoryRows writes rows of the Deploy History table to w, with the
+// header when asked, and flushes w: their columns are aligned together.
+func (f *factory) printHistoryRows(w *tabwriter.Writer, ds []*dagdeck.Deploy, currentID string, header bool) {
+	var seqs map[string]int64 // for "↩ #N": built only when a rollback is listed
 	for _, d := range ds {
-		seqs[d.ID] = d.Sequence
+		if d.RollbackFromID != "" {
+			seqs = make(map[string]int64, len(ds))
+			for _, d := range ds {
+				seqs[d.ID] = d.Sequence
+			}
+			break
+		}
 	}
 	p, now := f.colors(), f.now()
-	w := newTable(out)
 	if header {
 		row(w, p.plain(""), "SEQ", "ID", "COMMIT", "TIME", "USER", "TYPE", "IMAGE TAG", "RUNTIME", "DAG BUNDLE", p.plain("STATUS"), "ROLLBACK", "DESCRIPTION")
 	}
+	var line []byte
 	for _, d := range ds {
-		row(w, currentMark(p, d.ID == currentID), strconv.FormatInt(d.Sequence, 10), d.ID, orDash(shortCommit(d.BundleCommit)), formatTime(d.CreatedAt, now), orDash(d.CreatedBy.Name),
+		line = appendRow(line[:0], currentMark(p, d.ID == currentID), strconv.FormatInt(d.Sequence, 10), d.ID, orDash(shortCommit(d.BundleCommit)), formatTime(d.CreatedAt, now), orDash(d.CreatedBy.Name),
 			string(d.Type), orDash(imageWithPin(d)), orDash(d.RuntimeVersion), orDash(d.DagBundleVersion),
 			p.status(d.Status), eligibility(d, d.ID == currentID), historyDescription(d, seqs))
+		w.Write(line)
 	}
 	w.Flush()
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -20,15 +21,18 @@ func newTable(w io.Writer) *tabwriter.Writer {
 // spaces and other control characters are shown visibly (see visible);
 // painted cells are printed as they are.
 func row(w io.Writer, cells ...any) {
-	var b strings.Builder
+	w.Write(appendRow(make([]byte, 0, 256), cells...))
+}
+
+// appendRow appends the line row writes to b.
+func appendRow(b []byte, cells ...any) []byte {
 	for i, c := range cells {
 		if i > 0 {
-			b.WriteByte('\t')
+			b = append(b, '\t')
 		}
-		b.WriteString(cellText(c))
+		b = append(b, cellText(c)...)
 	}
-	b.WriteByte('\n')
-	io.WriteString(w, b.String())
+	return append(b, '\n')
 }
 
 // cellText is a table cell's text: a painted cell as it is, anything else
@@ -118,12 +122,30 @@ func orDash(s string) string {
 
 // truncate shortens s to at most n runes, ending with "…" when cut.
 func truncate(s string, n int) string {
+	if len(s) <= n && singleSpaced(s) {
+		return s // short, one line, spaced once: as it is, without a copy
+	}
 	s = strings.Join(strings.Fields(s), " ")
 	r := []rune(s)
 	if len(r) <= n {
 		return s
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// singleSpaced reports whether s is printable ASCII whose words are
+// separated by single spaces, with none at either end: what truncate
+// would make of it.
+func singleSpaced(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == ' ' && (i == 0 || i == len(s)-1 || s[i+1] == ' '):
+			return false
+		case c < ' ' || c > '~':
+			return false
+		}
+	}
+	return true
 }
 
 // formatTime renders t in local time with how long ago it was:
@@ -157,13 +179,13 @@ func ago(d time.Duration) string {
 func span(d time.Duration) string {
 	switch {
 	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
+		return strconv.Itoa(int(d.Seconds())) + "s"
 	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d.Minutes()))
+		return strconv.Itoa(int(d.Minutes())) + "m"
 	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh", int(d.Hours()))
+		return strconv.Itoa(int(d.Hours())) + "h"
 	}
-	return fmt.Sprintf("%dd", int(d.Hours()/24))
+	return strconv.Itoa(int(d.Hours()/24)) + "d"
 }
 
 // formatBytes renders a byte count with a binary unit: "512 B", "1.5 MiB".
