@@ -371,8 +371,9 @@ func (b *bench) storage(ctx context.Context) ([]*server, error) {
 }
 
 // historyMeasures fills s's history up to b.history deploys (written
-// straight into its SQLite database while it is stopped), then measures
-// `deploys list --all` and `dagdeck gc`.
+// straight into its SQLite database while it is stopped), restarts it and
+// lets its start-up work settle, then measures `deploys list --all` and
+// `dagdeck gc`.
 func (b *bench) historyMeasures(ctx context.Context, bin binary, s *server) error {
 	s.stop()
 	if err := fillHistory(ctx, filepath.Join(s.dataDir, "dagdeck.db"), b.history); err != nil {
@@ -381,6 +382,7 @@ func (b *bench) historyMeasures(ctx context.Context, bin binary, s *server) erro
 	if err := s.start(); err != nil {
 		return err
 	}
+	s.settle()
 	d, rss, err := s.cli(ctx, "deploys", "list", "--deployment", deploymentName, "--all")
 	if err != nil {
 		return err

@@ -178,6 +178,37 @@ func (s *server) rss() (cur, peak int64) {
 	return cur, peak
 }
 
+// settle waits until the server has used less than 5 % of a core for half
+// a second (at most 30 s), so that its start-up work (the runtime
+// activating the current deploy) is not part of what is measured next.
+func (s *server) settle() {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		before := s.cpu()
+		time.Sleep(500 * time.Millisecond)
+		if s.cpu()-before < 25*time.Millisecond {
+			return
+		}
+	}
+}
+
+// cpu returns the CPU time the server has used (user and system), in
+// clock ticks of 10 ms.
+func (s *server) cpu() time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	text := string(b)
+	f := strings.Fields(text[strings.LastIndexByte(text, ')')+2:]) // after "pid (comm) "
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
+
 // diskUsage returns the bytes the files under root occupy on disk (512-byte
 // blocks, as du counts), counting a hard-linked file once.
 func diskUsage(roots ...string) int64 {
