@@ -40,21 +40,29 @@ func (s *Server) SetLimits(l Limits) {
 
 // bodyDeadlines gives every request a read deadline of ReadIdle. For a
 // request with a credential each byte received pushes it back, so a live
-// upload of any size goes on; an anonymous body must arrive whole in time,
-// so trickling bytes cannot hold a connection.
+// upload of any size goes on, and once its body is read (at once when it
+// has none) the deadline is lifted: it guards bodies, and if it passed
+// while the answer is written, net/http would cancel the request, cutting
+// off a long answer (the whole history, an archive). An anonymous request
+// must arrive whole in time, so trickling bytes cannot hold a connection.
 func (s *Server) bodyDeadlines(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rc := http.NewResponseController(w)
 		idle := s.limits.ReadIdle
 		err := rc.SetReadDeadline(time.Now().Add(idle))
-		if err == nil && r.Body != nil && r.Body != http.NoBody && dagdeck.ActorFromContext(r.Context()) != nil {
-			r.Body = &deadlineBody{ReadCloser: r.Body, rc: rc, idle: idle}
+		if err == nil && dagdeck.ActorFromContext(r.Context()) != nil {
+			if r.Body == nil || r.Body == http.NoBody {
+				_ = rc.SetReadDeadline(time.Time{})
+			} else {
+				r.Body = &deadlineBody{ReadCloser: r.Body, rc: rc, idle: idle}
+			}
 		}
 		next.ServeHTTP(w, r)
 	})
 }
 
-// deadlineBody moves the connection's read deadline after each read.
+// deadlineBody moves the connection's read deadline after each read, and
+// lifts it at the end of the body.
 type deadlineBody struct {
 	io.ReadCloser
 	rc   *http.ResponseController
@@ -64,7 +72,9 @@ type deadlineBody struct {
 
 func (b *deadlineBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
-	if now := time.Now(); n > 0 && now.Sub(b.last) > b.idle/4 { // not on every small read
+	if err == io.EOF {
+		_ = b.rc.SetReadDeadline(time.Time{})
+	} else if now := time.Now(); n > 0 && now.Sub(b.last) > b.idle/4 { // not on every small read
 		b.last = now
 		_ = b.rc.SetReadDeadline(now.Add(b.idle))
 	}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -38,6 +39,24 @@ func limitedServer(t *testing.T, l server.Limits) (string, string) {
 			return
 		}
 		w.WriteHeader(http.StatusOK)
+	}))
+	// An answer written slowly, a line every 100 ms, for n lines, after
+	// the request's body, if any, is read.
+	srv.Mount("GET /slow", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := io.Copy(io.Discard, r.Body); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		n, _ := strconv.Atoi(r.URL.Query().Get("n"))
+		for i := range n {
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+			fmt.Fprintln(w, "line", i)
+			_ = http.NewResponseController(w).Flush()
+		}
 	}))
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
@@ -87,6 +106,29 @@ func TestServer_SlowBodies(t *testing.T) {
 			t.Fatalf("an upload that kept sending over 1.5 s: %q, want success", got)
 		}
 	})
+}
+
+// TestServer_LongAnswers: the read deadline guards request bodies, not
+// answers: an answer that takes longer than ReadIdle to write (a long
+// history, an archive) is written whole, after a body or without one.
+func TestServer_LongAnswers(t *testing.T) {
+	addr, token := limitedServer(t, server.Limits{ReadIdle: 300 * time.Millisecond})
+	for _, body := range []string{"", "a body, read whole before the answer"} {
+		req, err := http.NewRequest("GET", "http://"+addr+"/slow?n=10", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		if err != nil || strings.Count(string(got), "line") != 10 {
+			t.Fatalf("body %q: %v after %q; want 10 lines over 1 s", body, err, got)
+		}
+	}
 }
 
 func TestServer_AnonymousRequestsBounded(t *testing.T) {
