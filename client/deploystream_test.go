@@ -64,27 +64,26 @@ func wantDescending(t *testing.T, seqs []int64, n, last int64) {
 
 func TestClient_StreamDeploys(t *testing.T) {
 	t.Parallel()
-	t.Run("EveryDeployOnceInOrderInOneRequest", func(t *testing.T) {
-		var requests []string
-		c := newServer(t, map[string]http.HandlerFunc{"GET /deployments/{id}/deploys": streamedHistory(t, 2500, 0, &requests)})
-		seqs, err := collect(t, c.StreamDeploys, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		wantDescending(t, seqs, 2500, 1)
-		if len(requests) != 1 {
-			t.Fatalf("requests %q", requests)
-		}
-	})
-	t.Run("StopsWhenAsked", func(t *testing.T) {
-		var requests []string
-		c := newServer(t, map[string]http.HandlerFunc{"GET /deployments/{id}/deploys": streamedHistory(t, 2500, 0, &requests)})
-		seqs, err := collect(t, c.StreamDeploys, 2000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		wantDescending(t, seqs, 2500, 2000)
-	})
+	for _, tt := range []struct {
+		name             string
+		stopAt, wantLast int64
+	}{
+		{"EveryDeployOnceInOrderInOneRequest", 0, 1},
+		{"StopsWhenAsked", 2000, 2000},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var requests []string
+			c := newServer(t, map[string]http.HandlerFunc{"GET /deployments/{id}/deploys": streamedHistory(t, 2500, 0, &requests)})
+			seqs, err := collect(t, c.StreamDeploys, tt.stopAt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantDescending(t, seqs, 2500, tt.wantLast)
+			if len(requests) != 1 {
+				t.Fatalf("requests %q", requests)
+			}
+		})
+	}
 	t.Run("BrokenOffIsAnError", func(t *testing.T) {
 		var requests []string
 		c := newServer(t, map[string]http.HandlerFunc{"GET /deployments/{id}/deploys": streamedHistory(t, 2500, 700, &requests)})

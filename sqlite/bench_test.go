@@ -85,21 +85,7 @@ func TestListDeploysPlan(t *testing.T) {
 		{DeploymentID: "d", Status: dagdeck.DeployDeployed, BeforeSequence: 500, Limit: 50},
 	} {
 		q, args := dialect.ListDeploysQuery(f)
-		rows, err := db.read.QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+q, args...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, notused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
-		all := strings.Join(plan, "; ")
+		all := queryPlan(t, db, q, args...)
 		t.Logf("%+v: %s", f, all)
 		if !strings.Contains(all, "USING INDEX") || strings.Contains(all, "TEMP B-TREE") || strings.Contains(all, "SCAN deploys") && !strings.Contains(all, "INDEX") {
 			t.Errorf("plan for %+v: %s; want an index walk without a sort", f, all)
@@ -120,25 +106,34 @@ func TestListPruneCandidatesPlan(t *testing.T) {
 			}
 		}
 		for _, below := range []int64{math.MaxInt64, 500} {
-			rows, err := db.read.QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+dialect.Queries.ListPruneCandidates,
+			all := queryPlan(t, db, dialect.Queries.ListPruneCandidates,
 				"d", dagdeck.DeployDeployed, below, dialect.EncodeTime(time.Now()), false, 500)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var plan []string
-			for rows.Next() {
-				var id, parent, notused int
-				var detail string
-				if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-					t.Fatal(err)
-				}
-				plan = append(plan, detail)
-			}
-			rows.Close()
-			all := strings.Join(plan, "; ")
 			if !strings.Contains(all, "deploys_deployment_status_sequence") || strings.Contains(all, "TEMP B-TREE") {
 				t.Errorf("analyzed %v, below %d: %s; want the (deployment_id, status, sequence) index without a sort", analyzed, below, all)
 			}
 		}
 	}
+}
+
+// queryPlan returns the steps of SQLite's plan for q, joined by "; ".
+func queryPlan(t *testing.T, db *DB, q string, args ...any) string {
+	t.Helper()
+	rows, err := db.read.QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+q, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(plan, "; ")
 }
