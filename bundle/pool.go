@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/dagdeck/dagdeck"
+	"github.com/dagdeck/dagdeck/internal/fsync"
 )
 
 // Pool is a folder of plain, read-only files named by their content, from
@@ -79,8 +80,8 @@ func poolName(f dagdeck.ManifestFile) string {
 // changed. Like the package-level Materialize, it validates the manifests
 // before writing anything, builds the tree aside and renames it into
 // place, so dest appears complete or not at all, and verifies every blob's
-// size and digest; new pool files are made durable with one sync of the
-// file system, not one per file. Directories are 0755.
+// size and digest; new pool files are fsynced in parallel, which the file
+// system commits together. Directories are 0755.
 func (p *Pool) Materialize(ctx context.Context, dest string, open func(digest string) (io.ReadCloser, error), ms ...*dagdeck.Manifest) (err error) {
 	files, err := checkManifests(ms...)
 	if err != nil {
@@ -196,10 +197,13 @@ func (p *Pool) fill(ctx context.Context, root *os.Root, files []dagdeck.Manifest
 	// Durable first, recorded then: the index never lists a file a crash
 	// may have lost.
 	names := make([]string, len(missing))
+	paths := make([]string, len(missing)+1)
 	for i, f := range missing {
 		names[i] = poolName(f)
+		paths[i] = filepath.Join(p.base, poolDir, names[i])
 	}
-	if err := syncFS(root, poolDir, names); err != nil {
+	paths[len(missing)] = filepath.Join(p.base, poolDir)
+	if err := fsync.Files(paths); err != nil {
 		return fmt.Errorf("materialize: %w", err)
 	}
 	for i, name := range names {

@@ -29,17 +29,6 @@ func links(fi fs.FileInfo) uint64 {
 	return 0
 }
 
-// syncFS makes the files just written under dir durable: one syncfs(2) of
-// the file system, rather than an fsync per file.
-func syncFS(root *os.Root, dir string, _ []string) error {
-	d, err := root.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return unix.Syncfs(int(d.Fd()))
-}
-
 // linker returns a function that hard-links the pool file name to path in
 // the tree tmp (both under root), with linkat(2) between the two open
 // folders: one system call per file, where os.Root walks every path. Safe

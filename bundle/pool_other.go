@@ -19,17 +19,6 @@ func poolEntryOf(fi fs.FileInfo) poolEntry {
 // never pruned.
 func links(fs.FileInfo) uint64 { return 2 }
 
-// syncFS makes the files names just written under dir durable, one fsync
-// each, then dir itself.
-func syncFS(root *os.Root, dir string, names []string) error {
-	for _, n := range append(names, ".") {
-		if err := syncRootDir(root, path.Join(dir, n)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // linker returns a function that hard-links the pool file name to path in
 // the tree tmp, both under root.
 func linker(root *os.Root, tmp string) (link func(name, path string) error, done func(), err error) {

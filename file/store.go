@@ -7,9 +7,10 @@
 // checks its size and digest; the blob is then pending: this Store finds
 // it in its temporary file. Sync, which the service calls before a deploy
 // that references blobs becomes DEPLOYED, makes the pending blobs durable
-// with one sync of the file system, renames them into place and syncs the
-// directories that received them: a blob under its name is always whole,
-// and a deploy's thousands of files cost one sync, not one each. A crash
+// (fsyncs in parallel, which the file system commits together), renames
+// them into place and syncs the directories that received them: a blob
+// under its name is always whole, and a deploy's thousands of files cost a
+// few journal commits, not one each. A crash
 // before Sync loses the pending blobs (their temporary files are stale,
 // CleanTemp removes them), which are uploaded again.
 package file
@@ -29,6 +30,7 @@ import (
 
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/internal/blobio"
+	"github.com/dagdeck/dagdeck/internal/fsync"
 )
 
 var _ dagdeck.ArtifactStore = (*Store)(nil)
@@ -150,9 +152,9 @@ func (s *Store) write(ctx context.Context, digest string, v *blobio.Verifier) (e
 	return nil
 }
 
-// Sync makes the blobs this Store has put so far durable: one sync of the
-// file system for their temporary files, then each is renamed into place,
-// then each directory that received one is fsynced. Until Sync a power
+// Sync makes the blobs this Store has put so far durable: their temporary
+// files are fsynced (in parallel), then each is renamed into place, then
+// the directories that received one are fsynced. Until Sync a power
 // loss or a crash can only make a blob missing, never partial. Several
 // processes sharing the directory each sync their own Puts.
 func (s *Store) Sync(ctx context.Context) error {
@@ -165,15 +167,13 @@ func (s *Store) Sync(ctx context.Context) error {
 	dirs := s.dirty
 	s.dirty = make(map[string]bool)
 	s.mu.Unlock()
-	for dir := range dirs {
-		if err := syncDir(dir); err != nil {
-			s.mu.Lock()
-			for d := range dirs {
-				s.dirty[d] = true // retried by the next Sync
-			}
-			s.mu.Unlock()
-			return fmt.Errorf("sync artifacts: %w", err)
+	if err := fsync.Files(slices.Collect(maps.Keys(dirs))); err != nil {
+		s.mu.Lock()
+		for d := range dirs {
+			s.dirty[d] = true // retried by the next Sync
 		}
+		s.mu.Unlock()
+		return fmt.Errorf("sync artifacts: %w", err)
 	}
 	return nil
 }
@@ -190,7 +190,7 @@ func (s *Store) place() error {
 	if len(pending) == 0 {
 		return nil
 	}
-	if err := syncFiles(s.tmpDir(), slices.Collect(maps.Values(pending))); err != nil {
+	if err := fsync.Files(slices.Collect(maps.Values(pending))); err != nil {
 		return err
 	}
 	for digest, tmp := range pending {
