@@ -281,16 +281,14 @@ func (r *Runtime) Activate(ctx context.Context, d *dagdeck.Deploy) error {
 
 // Prepare builds d's version directory and loads its DAGs ahead of its
 // activation, changing nothing that runs: a deploy's code is laid out
-// while the control plane commits it. It implements dagdeck.Preparer.
+// while the control plane commits it. A directory that exists is left to
+// Activate, which checks it. It implements dagdeck.Preparer.
 func (r *Runtime) Prepare(ctx context.Context, d *dagdeck.Deploy) error {
 	w := r.worker(d.DeploymentID)
 	if w == nil {
 		return nil
 	}
-	return w.call(ctx, func(ctx context.Context) error {
-		_, err := w.versions.prepare(ctx, d, w.inUse())
-		return err
-	})
+	return w.call(ctx, func(ctx context.Context) error { return w.versions.prepareAhead(ctx, d) })
 }
 
 // PrepareDowngrade stops the Deployment's running tasks at once (SIGTERM,

@@ -142,6 +142,22 @@ func (vs *versionSet) prepare(ctx context.Context, d *dagdeck.Deploy, inUse map[
 	return vs.load(d, key, digests), nil
 }
 
+// prepareAhead materializes d's code and loads its DAGs unless its
+// directory exists: then Activate's prepare checks and loads it, once.
+func (vs *versionSet) prepareAhead(ctx context.Context, d *dagdeck.Deploy) error {
+	dir := vs.dir(versionKey(d))
+	if _, err := os.Stat(dir); err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	vs.sweep()
+	digests, err := vs.materialize(ctx, d, dir)
+	if err != nil {
+		return err
+	}
+	vs.load(d, filepath.Base(dir), digests)
+	return nil
+}
+
 // load reads the DAGs of the version directory key; digests, when known,
 // gives its files' content digests (path → digest), so a Dag file parsed
 // before is not even read.
