@@ -86,6 +86,11 @@ type DeployTx interface {
 	LatestDeploy(ctx context.Context, deploymentID string, status DeployStatus) (*Deploy, error)
 	// ImageTagTaken reports whether a non-rollback deploy of the Deployment has that image tag.
 	ImageTagTaken(ctx context.Context, deploymentID, tag string) (bool, error)
+	// PruneCandidateManifests returns the manifest digests (each once, ""
+	// left out, in no order) of a Deployment's DEPLOYED deploys created
+	// before createdBefore and not yet flagged ArtifactsPruned: the garbage
+	// collector walks ListPruneCandidates only when one of them is gone.
+	PruneCandidateManifests(ctx context.Context, deploymentID string, createdBefore time.Time) ([]string, error)
 	// ListPruneCandidates returns what the garbage collector checks of a
 	// Deployment's DEPLOYED deploys created before createdBefore and not yet
 	// flagged ArtifactsPruned: up to limit of them, highest sequence first,

@@ -142,8 +142,9 @@ func (s *Service) gcDeleteBatch(ctx context.Context, m *gcMarks, candidates []da
 }
 
 // gcPrune flags DEPLOYED deploys older than the window whose manifests are
-// gone, walking each Deployment's old deploys not yet flagged a page at a
-// time, each page a short read of their ids and digests only.
+// gone. When a manifest of a Deployment's old deploys not yet flagged is
+// gone, it walks them a page at a time, each page a short read of their
+// ids and digests only.
 func (s *Service) gcPrune(ctx context.Context, m *gcMarks, res *dagdeck.GCResult) error {
 	var deployments []*dagdeck.Deployment
 	err := s.store.View(ctx, func(tx dagdeck.Tx) (err error) {
@@ -155,6 +156,12 @@ func (s *Service) gcPrune(ctx context.Context, m *gcMarks, res *dagdeck.GCResult
 	}
 	gone := make(map[string]bool) // manifest digest → missing, looked up once per run
 	for _, dep := range deployments {
+		if prunable, err := s.gcAnyPrunable(ctx, m, dep.ID, gone); err != nil || !prunable {
+			if err != nil {
+				return err
+			}
+			continue
+		}
 		below := int64(0)
 		for {
 			var page []dagdeck.PruneCandidate
@@ -175,6 +182,22 @@ func (s *Service) gcPrune(ctx context.Context, m *gcMarks, res *dagdeck.GCResult
 		}
 	}
 	return nil
+}
+
+// gcAnyPrunable reports whether a manifest of a Deployment's old deploys
+// not yet flagged is gone. Most often none is (their manifests are those
+// of retained deploys, or they were flagged by an earlier run), and one
+// read of their distinct digests spares the walk over them.
+func (s *Service) gcAnyPrunable(ctx context.Context, m *gcMarks, deploymentID string, gone map[string]bool) (bool, error) {
+	var digests []string
+	err := s.store.View(ctx, func(tx dagdeck.Tx) (err error) {
+		digests, err = tx.PruneCandidateManifests(ctx, deploymentID, m.cutoff)
+		return err
+	})
+	if err != nil {
+		return false, err
+	}
+	return s.gcAnyMissing(ctx, m, gone, digests...)
 }
 
 // gcPruneBatch is how many deploys one write transaction of gcPrunePage

@@ -202,6 +202,22 @@ func testPruneCandidates(t *testing.T, open Opener) {
 			{c(deploys[1]), c(deploys[0])},
 		}
 		wantEqual(t, want, pages)
+
+		// Their manifests, each once: #6 shares #5's image and has no DAG bundle.
+		deploys[5].ImageDigest, deploys[5].DagBundleDigest = deploys[4].ImageDigest, ""
+		update(t, s, func(tx dagdeck.Tx) error { return tx.UpdateDeploy(t.Context(), deploys[5]) })
+		var digests []string
+		view(t, s, func(tx dagdeck.Tx) (err error) {
+			digests, err = tx.PruneCandidateManifests(t.Context(), a.ID, at(7))
+			return err
+		})
+		var wantDigests []string
+		for _, d := range []*dagdeck.Deploy{deploys[0], deploys[1], deploys[2], deploys[4]} {
+			wantDigests = append(wantDigests, d.ImageDigest, d.DagBundleDigest)
+		}
+		slices.Sort(digests)
+		slices.Sort(wantDigests)
+		wantEqual(t, wantDigests, digests)
 	})
 	t.Run("SetArtifactsPruned", func(t *testing.T) {
 		s := newStore(t, open)

@@ -149,6 +149,16 @@ func (tx *Tx) ImageTagTaken(ctx context.Context, deploymentID, tag string) (bool
 	return taken, nil
 }
 
+// PruneCandidateManifests implements dagdeck.DeployTx.
+func (tx *Tx) PruneCandidateManifests(ctx context.Context, deploymentID string, createdBefore time.Time) ([]string, error) {
+	pairs, err := queryAll(ctx, tx.tx, scanDigestPair, tx.q.PruneCandidateManifests,
+		deploymentID, dagdeck.DeployDeployed, tx.time(createdBefore), false)
+	if err != nil {
+		return nil, fmt.Errorf("prune candidate manifests: %w", err)
+	}
+	return distinctDigests(pairs), nil
+}
+
 // ListPruneCandidates implements dagdeck.DeployTx. The keyset condition on
 // sequence is always there (the largest sequence for the first page), so
 // the planner walks the (deployment_id, status, sequence) index instead of
@@ -191,6 +201,17 @@ func (tx *Tx) RetainedManifests(ctx context.Context, since time.Time) ([]string,
 	if err != nil {
 		return nil, fmt.Errorf("retained manifests: %w", err)
 	}
+	return distinctDigests(pairs), nil
+}
+
+// scanDigestPair scans a deploy's image and DAG bundle manifest digests.
+func scanDigestPair(s scanner) (p [2]string, err error) {
+	err = s.Scan(&p[0], &p[1])
+	return p, err
+}
+
+// distinctDigests returns the digests of pairs, each once, without "".
+func distinctDigests(pairs [][2]string) []string {
 	seen := make(map[string]bool, len(pairs))
 	var out []string
 	for _, p := range pairs {
@@ -201,10 +222,5 @@ func (tx *Tx) RetainedManifests(ctx context.Context, since time.Time) ([]string,
 			}
 		}
 	}
-	return out, nil
-}
-
-func scanDigestPair(s scanner) (p [2]string, err error) {
-	err = s.Scan(&p[0], &p[1])
-	return p, err
+	return out
 }

@@ -18,14 +18,15 @@ type Queries struct {
 	EnvKeysChangedSince  string // deployment_id, changed_at (after) → distinct keys, sorted
 
 	// Deploys.
-	NextDeploySequence  string // deployments.id → its incremented last_deploy_sequence
-	InsertDeploy        string // INSERT INTO deploys (DeployColumns)
-	FindDeploy          string // SELECT DeployColumns by id
-	UpdateDeploy        string // SET status, finalized_at, failure_reason, description, image_repository, image_tag, image_digest, image_registry_digest, runtime_version, dag_bundle_version, dag_bundle_digest, is_dag_deploy_enabled, artifacts_pruned, bundle_commit, bundle_commit_message, lease_expires_at; id
-	ImageTagTaken       string // deployment_id, image_tag → whether a non-rollback deploy has it
-	ListPruneCandidates string // deployment_id, status, sequence (below), created_at (before), artifacts_pruned, limit → id, sequence, digests
-	SetArtifactsPruned  string // artifacts_pruned (new), id, artifacts_pruned (old)
-	RetainedManifests   string // DEPLOYED, created_at (at or after), INITIALIZED, three task states → distinct (image, DAG bundle) digests
+	NextDeploySequence      string // deployments.id → its incremented last_deploy_sequence
+	InsertDeploy            string // INSERT INTO deploys (DeployColumns)
+	FindDeploy              string // SELECT DeployColumns by id
+	UpdateDeploy            string // SET status, finalized_at, failure_reason, description, image_repository, image_tag, image_digest, image_registry_digest, runtime_version, dag_bundle_version, dag_bundle_digest, is_dag_deploy_enabled, artifacts_pruned, bundle_commit, bundle_commit_message, lease_expires_at; id
+	ImageTagTaken           string // deployment_id, image_tag → whether a non-rollback deploy has it
+	PruneCandidateManifests string // deployment_id, status, created_at (before), artifacts_pruned → distinct (image, DAG bundle) digests
+	ListPruneCandidates     string // deployment_id, status, sequence (below), created_at (before), artifacts_pruned, limit → id, sequence, digests
+	SetArtifactsPruned      string // artifacts_pruned (new), id, artifacts_pruned (old)
+	RetainedManifests       string // DEPLOYED, created_at (at or after), INITIALIZED, three task states → distinct (image, DAG bundle) digests
 
 	// Git blob ids.
 	PutGitBlobID string // digest, sha1: insert unless the digest is recorded
@@ -153,6 +154,8 @@ var Statements = Queries{
 		WHERE id = ?`,
 	ImageTagTaken: `SELECT EXISTS (SELECT 1 FROM deploys
 		WHERE deployment_id = ? AND image_tag = ? AND rollback_from_id = '')`,
+	PruneCandidateManifests: `SELECT DISTINCT image_digest, dag_bundle_digest FROM deploys
+		WHERE deployment_id = ? AND status = ? AND created_at < ? AND artifacts_pruned = ?`,
 	ListPruneCandidates: `SELECT id, sequence, image_digest, dag_bundle_digest FROM deploys
 		WHERE deployment_id = ? AND status = ? AND sequence < ? AND created_at < ? AND artifacts_pruned = ?
 		ORDER BY sequence DESC LIMIT ?`,
