@@ -156,10 +156,11 @@ func (s *Service) gcPrune(ctx context.Context, m *gcMarks, res *dagdeck.GCResult
 	}
 	gone := make(map[string]bool) // manifest digest → missing, looked up once per run
 	for _, dep := range deployments {
-		if prunable, err := s.gcAnyPrunable(ctx, m, dep.ID, gone); err != nil || !prunable {
-			if err != nil {
-				return err
-			}
+		prunable, err := s.gcAnyPrunable(ctx, m, dep.ID, gone)
+		if err != nil {
+			return err
+		}
+		if !prunable {
 			continue
 		}
 		below := int64(0)
