@@ -81,7 +81,8 @@ func poolName(f dagdeck.ManifestFile) string {
 // before writing anything, builds the tree aside and renames it into
 // place, so dest appears complete or not at all, and verifies every blob's
 // size and digest; new pool files are fsynced in parallel, which the file
-// system commits together. Directories are 0755.
+// system commits together. Directories are 0755, or with a group 0750 and
+// the group's, as its symlinks are.
 func (p *Pool) Materialize(ctx context.Context, dest string, open func(digest string) (io.ReadCloser, error), ms ...*dagdeck.Manifest) (err error) {
 	files, err := checkManifests(ms...)
 	if err != nil {
@@ -152,13 +153,35 @@ func (p *Pool) linkTree(root *os.Root, tmp string, files []dagdeck.ManifestFile)
 			if err := root.Symlink(f.Target, path.Join(tmp, f.Path)); err != nil {
 				return fmt.Errorf("materialize: %w", err)
 			}
+			if err := p.own(root, path.Join(tmp, f.Path)); err != nil {
+				return err
+			}
 		}
 	}
-	// Directory modes do not depend on the umask.
+	// Directory modes do not depend on the umask. With a group, the
+	// folders are its to read, like the files: 0750.
+	mode := fs.FileMode(0o755)
+	if p.group >= 0 {
+		mode = 0o750
+	}
 	for _, d := range append(dirs, ".") {
-		if err := root.Chmod(path.Join(tmp, d), 0o755); err != nil {
+		if err := p.own(root, path.Join(tmp, d)); err != nil {
+			return err
+		}
+		if err := root.Chmod(path.Join(tmp, d), mode); err != nil {
 			return fmt.Errorf("materialize: %w", err)
 		}
+	}
+	return nil
+}
+
+// own gives name, a folder or symlink of a new tree, to the pool's group.
+func (p *Pool) own(root *os.Root, name string) error {
+	if p.group < 0 {
+		return nil
+	}
+	if err := root.Lchown(name, os.Geteuid(), p.group); err != nil {
+		return fmt.Errorf("materialize: %w", err)
 	}
 	return nil
 }
@@ -170,7 +193,7 @@ func (p *Pool) fill(ctx context.Context, root *os.Root, files []dagdeck.Manifest
 		return fmt.Errorf("materialize: %w", err)
 	}
 	p.load()
-	var missing []dagdeck.ManifestFile
+	var wanted []dagdeck.ManifestFile
 	seen := map[string]bool{}
 	for _, f := range files {
 		name := poolName(f)
@@ -178,7 +201,17 @@ func (p *Pool) fill(ctx context.Context, root *os.Root, files []dagdeck.Manifest
 			continue
 		}
 		seen[name] = true
-		if !p.intact(root, name) {
+		wanted = append(wanted, f)
+	}
+	// Checking thousands of pool files is as many lstat calls: in parallel.
+	ok := make([]bool, len(wanted))
+	_ = forEachParallel(ctx, materializeWorkers(), len(wanted), func(int) bool { return true }, func(i int, _ []byte) error {
+		ok[i] = p.intact(root, poolName(wanted[i]))
+		return nil
+	})
+	var missing []dagdeck.ManifestFile
+	for i, f := range wanted {
+		if !ok[i] {
 			missing = append(missing, f)
 		}
 	}

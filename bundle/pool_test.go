@@ -295,3 +295,40 @@ func TestPool_Prune(t *testing.T) {
 		t.Errorf("after Prune v1's files were opened %v, want only the pruned one", got)
 	}
 }
+
+// TestPool_Group: with a group, a tree and its pool files belong to this
+// process's user and that group, readable by the group only: files 0440
+// (0550 when executable), folders 0750, symlinks the group's too.
+func TestPool_Group(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("giving files to another group needs root")
+	}
+	t.Parallel()
+	p, err := Pack(context.Background(), newTestProject(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const gid = 1234567
+	base := t.TempDir()
+	pool := NewPool(base, filepath.Join(t.TempDir(), "pool.json"), gid)
+	if err := pool.Materialize(context.Background(), "v1", projectOpener(p), p.Image(true), p.DAGs()); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]os.FileMode{
+		".": os.ModeDir | 0o750, "plugins/sub": os.ModeDir | 0o750,
+		"dags/report.yaml": 0o440, "include/report.sh": 0o550, "include/latest.sh": os.ModeSymlink,
+	}
+	for name, mode := range want {
+		fi, err := os.Lstat(filepath.Join(base, "v1", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := fi.Sys().(*syscall.Stat_t)
+		if st.Uid != 0 || st.Gid != gid {
+			t.Errorf("%s: owner %d:%d, want 0:%d", name, st.Uid, st.Gid, gid)
+		}
+		if mode != os.ModeSymlink && fi.Mode() != mode {
+			t.Errorf("%s: mode %v, want %v", name, fi.Mode(), mode)
+		}
+	}
+}

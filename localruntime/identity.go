@@ -3,7 +3,6 @@ package localruntime
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -128,25 +127,4 @@ func lockDownDir(dir string, gid uint32) error {
 		return err
 	}
 	return os.Chmod(dir, 0o750)
-}
-
-// lockDownTree hands a materialized version directory to a Deployment's
-// tasks read-only: its folders and symlinks owned by this process's user
-// and group gid, folders 0750. Its files are hard links to the pool's,
-// which already are that user's and group's, 0440 (0550 when executable).
-// The tasks can read and run the code but neither change nor add a file.
-func lockDownTree(dir string, gid uint32) error {
-	uid := os.Geteuid()
-	return filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
-		if err != nil || e.Type().IsRegular() {
-			return err
-		}
-		if err := os.Lchown(path, uid, int(gid)); err != nil {
-			return err
-		}
-		if e.IsDir() {
-			return os.Chmod(path, 0o750)
-		}
-		return nil
-	})
 }

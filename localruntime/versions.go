@@ -55,12 +55,12 @@ func (v *version) task(dagID, taskID string) *dagfile.Task {
 //	<root>/versions/<key>/           one per code state, complete once present
 //	<root>/versions/.trash-<key>-*/  being removed
 //
-// A directory appears whole (bundle.Materialize builds it aside, then
+// A directory appears whole (the pool, bundle.Pool, builds it aside, then
 // renames it) and leaves whole (renamed to .trash-… before its removal
 // starts, and the trash is swept at start), so a directory that is present
 // is complete. Its files are read-only (with a task user, the whole tree is
-// owned by the runtime and only readable by the Deployment's tasks, see
-// lockDownTree), and a stamp of every entry's metadata, kept in the data
+// owned by the runtime and only readable by the Deployment's tasks: the
+// pool's group is theirs), and a stamp of every entry's metadata, kept in the data
 // directory, is checked before a directory is used again: one that changed
 // since it was built (touched by hand, or by a task running as the
 // runtime's user) is rebuilt from the archived artifacts. The pointer to
@@ -217,9 +217,6 @@ func (vs *versionSet) materialize(ctx context.Context, d *dagdeck.Deploy, dir st
 	if err := pool.Materialize(ctx, "versions/"+filepath.Base(dir), open, ms...); err != nil {
 		return nil, fmt.Errorf("materialize the code of %s: %w", d, err)
 	}
-	if err := vs.lockDown(dir); err != nil {
-		return nil, fmt.Errorf("lock down the code of %s: %w", d, err)
-	}
 	digests := map[string]string{}
 	for _, m := range ms {
 		for _, f := range m.Files {
@@ -265,22 +262,6 @@ func (vs *versionSet) makeVersionsDir() error {
 		return err
 	}
 	return lockDownDir(versions, gid)
-}
-
-// lockDown hands a new version directory's folders to the Deployment's
-// tasks, read-only, when they run as another user (its files, the pool's,
-// already are). Otherwise its files are read-only and its folders stay
-// writable: tasks may create files beside the code, and removing the tree
-// (as the runtime or an operator does) needs no chmod.
-func (vs *versionSet) lockDown(dir string) error {
-	if vs.group == nil {
-		return nil
-	}
-	gid, err := vs.group()
-	if err != nil {
-		return err
-	}
-	return lockDownTree(dir, gid)
 }
 
 // retire sets a version directory that changed since it was built aside,
