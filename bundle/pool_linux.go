@@ -14,9 +14,10 @@ import (
 // of its content, mode or owner changes, except the change time, which
 // every new hard link moves too.
 func poolEntryOf(fi fs.FileInfo) poolEntry {
-	e := poolEntry{fileStamp: fileStamp{Size: fi.Size(), Mtime: fi.ModTime().UnixNano()}, Mode: uint32(fi.Mode())}
+	e := poolEntry{fileStamp: stampOf(fi), Mode: uint32(fi.Mode())}
+	e.Ctime = 0
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		e.Ino, e.UID, e.GID = st.Ino, st.Uid, st.Gid
+		e.UID, e.GID = st.Uid, st.Gid
 	}
 	return e
 }

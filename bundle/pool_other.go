@@ -12,7 +12,7 @@ import (
 // time and mode (inodes and owners need a per-OS stat field; only Linux is
 // wired).
 func poolEntryOf(fi fs.FileInfo) poolEntry {
-	return poolEntry{fileStamp: fileStamp{Size: fi.Size(), Mtime: fi.ModTime().UnixNano()}, Mode: uint32(fi.Mode())}
+	return poolEntry{fileStamp: stampOf(fi), Mode: uint32(fi.Mode())}
 }
 
 // links returns a file's number of hard links, unknown here: the pool is

@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -310,8 +311,8 @@ func TestE2E_DownloadAll(t *testing.T) {
 	if res.Code != 0 || !strings.Contains(res.Stderr, "Wrote "+name) {
 		t.Fatalf("download: exit %d, stderr %q, want %s", res.Code, res.Stderr, name)
 	}
-	if got := tarFiles(t, filepath.Join(dir, name)); !mapsEqual(got, files) {
-		t.Fatalf("whole code %v\nwant %v", keys(got), keys(files))
+	if got := tarFiles(t, filepath.Join(dir, name)); !maps.Equal(got, files) {
+		t.Fatalf("whole code %v\nwant %v", slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(files)))
 	}
 	s.MustRun(t, dir, "deploys", "download", d.ID, "--part", "dags")
 	got := tarFiles(t, filepath.Join(dir, "etl-2-"+d.ID[:8]+"-dags.tar.gz"))
@@ -320,27 +321,6 @@ func TestE2E_DownloadAll(t *testing.T) {
 			t.Fatalf("--part dags has %s", p)
 		}
 	}
-}
-
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
-}
-
-func keys(m map[string]string) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
 
 // TestE2E_TasksLogsFollow follows a running try: its first line arrives

@@ -131,7 +131,9 @@ func wantJSONRequestLog(t *testing.T, output, token string) {
 		if strings.Contains(line, token) {
 			t.Fatalf("a log line contains the token: %s", line)
 		}
-		if entry["msg"] == "http request" && entry["route"] != "" && entry["requestId"] != "" {
+		route, _ := entry["route"].(string)
+		requestID, _ := entry["requestId"].(string)
+		if entry["msg"] == "http request" && route != "" && requestID != "" {
 			requests++
 		}
 	}

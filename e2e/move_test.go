@@ -31,7 +31,7 @@ func TestE2E_MoveToPostgresAndS3(t *testing.T) {
 	local.MustRun(t, dir, "rollback", first.ID, "--description", "back to v1", "--yes")
 	var before history
 	local.JSON(t, dir, &before, "deploys", "list", "--deployment", "etl-prod")
-	adminToken := tokenRE.FindString(local.Output())
+	adminToken := AdminToken(t, local)
 	refsBefore := apitest.Git(t, dir, "ls-remote", apitest.WithToken(local.URL+"/git/etl-prod.git", adminToken))
 	local.Stop(t)
 
@@ -52,24 +52,23 @@ func TestE2E_MoveToPostgresAndS3(t *testing.T) {
 	target.Start(t)
 
 	// The CLI's saved admin token is the imported one: it still works.
-	token := tokenRE.FindString(local.Output())
 	var after history
-	target.JSON(t, dir, &after, "deploys", "list", "--deployment", "etl-prod", "--token", token)
+	target.JSON(t, dir, &after, "deploys", "list", "--deployment", "etl-prod", "--token", adminToken)
 	if !reflect.DeepEqual(stable(before.Deploys), stable(after.Deploys)) || len(after.Deploys) != 3 {
 		t.Fatalf("history changed in the move:\nbefore %+v\nafter  %+v", stable(before.Deploys), stable(after.Deploys))
 	}
 	for _, d := range []dagdeck.Deploy{first, second} {
 		out := filepath.Join(t.TempDir(), "dags.tar.gz")
-		target.MustRun(t, dir, "deploys", "download", d.ID, "--part", "dags", "-O", out, "--token", token)
+		target.MustRun(t, dir, "deploys", "download", d.ID, "--part", "dags", "-O", out, "--token", adminToken)
 	}
 	// The git repository keeps its commit ids, and they can be fetched.
-	targetGit := apitest.WithToken(target.URL+"/git/etl-prod.git", token)
+	targetGit := apitest.WithToken(target.URL+"/git/etl-prod.git", adminToken)
 	if refs := apitest.Git(t, dir, "ls-remote", targetGit); refs != refsBefore || !strings.Contains(refs, first.BundleCommit) {
 		t.Fatalf("git refs changed in the move:\nbefore %s\nafter  %s", refsBefore, refs)
 	}
 	apitest.Git(t, dir, "clone", "-q", targetGit, filepath.Join(t.TempDir(), "clone"))
 	// And the moved installation keeps working: roll back to v2.
-	target.MustRun(t, dir, "rollback", second.ID, "--description", "forward again", "--yes", "--token", token)
+	target.MustRun(t, dir, "rollback", second.ID, "--description", "forward again", "--yes", "--token", adminToken)
 }
 
 // stable drops what is computed at read time.

@@ -214,7 +214,8 @@ func (s *Store) place() error {
 	return nil
 }
 
-// mkdirShard creates a shard directory and makes its entry durable.
+// mkdirShard creates a shard directory; its entry is made durable with
+// the other directories at the end of Sync.
 func (s *Store) mkdirShard(dir string) error {
 	if _, err := os.Stat(dir); err == nil {
 		return nil
@@ -222,7 +223,10 @@ func (s *Store) mkdirShard(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	return syncDir(filepath.Dir(dir))
+	s.mu.Lock()
+	s.dirty[filepath.Dir(dir)] = true
+	s.mu.Unlock()
+	return nil
 }
 
 // Open returns the blob's content. It returns ENOTFOUND if the blob does not
@@ -396,14 +400,4 @@ func (s *Store) walkShard(ctx context.Context, shard string, seen map[string]boo
 		}
 	}
 	return nil
-}
-
-// syncDir fsyncs a directory so that entries created or renamed in it survive a crash.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

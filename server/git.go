@@ -129,6 +129,6 @@ func (s *Server) viaTrustedProxy(r *http.Request) bool {
 // withGitURL returns a copy of d with its gitUrl set.
 func (s *Server) withGitURL(r *http.Request, d *dagdeck.Deployment) *dagdeck.Deployment {
 	c := *d
-	c.GitURL = dagdeck.GitURL(s.baseURL(r), d.Name)
+	c.GitURL = dagdeck.GitURL(dagdeck.RequestFromContext(r.Context()).BaseURL, d.Name)
 	return &c
 }

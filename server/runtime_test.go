@@ -71,7 +71,7 @@ func etlProject(runtime string) apitest.Files {
 		"Dockerfile": "FROM quay.io/dagdeck/runtime:" + runtime + "\n",
 		"dags/etl.yaml": yamlHeader + "dag_id: etl\nschedule: null\ntasks:\n" +
 			bashTask("extract", `echo "key=$API_KEY"; echo 7`) + load + hold,
-		"dags/hourly.yaml": yamlHeader + "dag_id: hourly\nschedule: \"@hourly\"\nstart_date: 2026-01-01\ntasks:\n" + bashTask("tick", "true"),
+		"dags/hourly.yaml": yamlHeader + "dag_id: hourly\nschedule: \"@hourly\"\nstart_date: " + time.Now().UTC().AddDate(0, 0, -1).Format(time.DateOnly) + "\ntasks:\n" + bashTask("tick", "true"),
 	}
 }
 

@@ -156,7 +156,7 @@ func (s *Service) autoRollback(ctx context.Context, cur *dagdeck.Deploy, reason 
 		decision.Outcome, decision.RollbackID = dagdeck.AutoRolledBack, res.Deploy.ID
 	case dagdeck.ErrorCode(err) == dagdeck.ENOTFOUND:
 		decision.Outcome, decision.Reason = dagdeck.AutoNoTarget, reason+"; no earlier good deploy to roll back to"
-	case dagdeck.ErrorCode(err) == dagdeck.EUNPROCESSABLE && res == nil:
+	case dagdeck.ErrorCode(err) == dagdeck.EUNPROCESSABLE:
 		decision.Outcome, decision.Reason = dagdeck.AutoNeedsHuman, reason+"; "+dagdeck.ErrorMessage(err)
 	default:
 		return err // retried on the next check: nothing was decided

@@ -58,9 +58,7 @@ func rollbackEvent(err error, d time.Duration) dagdeck.RollbackEvent {
 // deployFinished tells the observer that d, of the Deployment named
 // deploymentName, ended with outcome.
 func (s *Service) deployFinished(deploymentName string, d *dagdeck.Deploy, outcome string) {
-	if s.observer != nil {
-		s.observer.DeployFinished(dagdeck.DeployEvent{Deployment: deploymentName, Deploy: d, Outcome: outcome})
-	}
+	s.obs().DeployFinished(dagdeck.DeployEvent{Deployment: deploymentName, Deploy: d, Outcome: outcome})
 }
 
 // storedBytes returns the bytes of the distinct files req's manifests list

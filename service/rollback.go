@@ -54,10 +54,11 @@ func (s *Service) rollback(ctx context.Context, deploymentIDOrName, deployID str
 		if err == nil {
 			return s.rolledBack(ctx, a.plan, a.deploy), nil
 		}
-		if isBusy(err) && !time.Now().Before(deadline) {
-			held = "" // keep the turn a little: its client may ask again (turnGrace)
+		if !isBusy(err) {
 			return nil, err
-		} else if !isBusy(err) {
+		}
+		if !time.Now().Before(deadline) {
+			held = "" // keep the turn a little: its client may ask again (turnGrace)
 			return nil, err
 		}
 		if held == "" {
@@ -368,9 +369,9 @@ func (s *Service) planRollback(ctx context.Context, tx dagdeck.Tx, dep *dagdeck.
 	if err != nil {
 		return nil, nil, err
 	}
-	current, err := tx.FindDeploy(ctx, dep.CurrentDeployID)
+	current, err := currentDeploy(ctx, tx, dep)
 	if err != nil {
-		return nil, nil, fmt.Errorf("find current deploy: %w", err)
+		return nil, nil, err
 	}
 	j.apply(current)
 	plan := &dagdeck.RollbackPlan{

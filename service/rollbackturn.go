@@ -74,7 +74,8 @@ func (s *Service) waitFree(ctx context.Context, deploymentID string, deadline ti
 
 // releaseTurn ends the Deployment's rollback turn; deploys may start again.
 func (s *Service) releaseTurn(ctx context.Context, deploymentID string) {
-	err := s.store.Update(context.WithoutCancel(ctx), func(tx dagdeck.Tx) error {
+	ctx = context.WithoutCancel(ctx) // released even when the client went away
+	err := s.store.Update(ctx, func(tx dagdeck.Tx) error {
 		return tx.ReleaseRollbackTurn(ctx, deploymentID)
 	})
 	if err != nil {

@@ -57,7 +57,6 @@ func TestRollback_WaitsItsTurn(t *testing.T) {
 		if _, err := e.svc.FinalizeDeploy(deployer, "prod", inflight.Deploy.ID); err != nil {
 			t.Fatal(err)
 		}
-		_, lateErr := e.svc.CreateDeploy(deployer, "prod", variant(4).request(dagdeck.DeployImageAndDAG, "1.1.0", true))
 		r := <-done
 		if r.err != nil {
 			t.Fatalf("rollback that waited its turn: %v", r.err)
@@ -65,11 +64,27 @@ func TestRollback_WaitsItsTurn(t *testing.T) {
 		if r.res.Deploy.Sequence != inflight.Deploy.Sequence+1 || r.res.Plan.CurrentDeploy.ID != inflight.Deploy.ID {
 			t.Fatalf("rollback is #%d after a plan from %s; want #%d, right after the deploy it waited for", r.res.Deploy.Sequence, r.res.Plan.CurrentDeploy, inflight.Deploy.Sequence+1)
 		}
-		if lateErr != nil && !strings.Contains(dagdeck.ErrorMessage(lateErr), "rollback") {
-			t.Fatalf("a deploy that arrived while the rollback waited: %v", lateErr)
-		}
 		if e.turnHeld(t, dep.ID) {
 			t.Fatal("the rollback's turn is still held after it finished")
+		}
+	})
+	t.Run("DeploysRefusedWhileHeld", func(t *testing.T) {
+		e := newEnv(t)
+		dep := e.deployment(t, "prod", true)
+		e.deploy(t, "prod", v1(), v1().request(dagdeck.DeployImageAndDAG, "1.1.0", true))
+		err := e.store.Update(context.Background(), func(tx dagdeck.Tx) error {
+			return tx.HoldRollbackTurn(context.Background(), dep.ID, e.clock.Now().Add(time.Minute))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = e.svc.CreateDeploy(deployer, "prod", variant(2).request(dagdeck.DeployImageAndDAG, "1.1.0", true))
+		if dagdeck.ErrorCode(err) != dagdeck.ECONFLICT || !strings.Contains(dagdeck.ErrorMessage(err), "rollback") {
+			t.Fatalf("a deploy while a rollback holds its turn: %v, want ECONFLICT naming the rollback", err)
+		}
+		e.clock.Add(2 * time.Minute) // the turn lapses
+		if _, err := e.svc.CreateDeploy(deployer, "prod", variant(2).request(dagdeck.DeployImageAndDAG, "1.1.0", true)); err != nil {
+			t.Fatalf("a deploy after the turn lapsed: %v", err)
 		}
 	})
 	t.Run("NoWaitRefusesAtOnce", func(t *testing.T) {

@@ -30,7 +30,7 @@ func TestUI_SessionIgnoresWallClock(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			start := time.Now().Add(offset)
-			e := newEnvAt(t, start)
+			e := newEnvWith(t, start)
 			e.seed(t, "prod")
 			e.clock.Set(start)
 			b := e.browser(t)
@@ -60,7 +60,7 @@ func TestUI_BrowserSessionIgnoresWallClock(t *testing.T) {
 	for name, offset := range clockOffsets {
 		t.Run(name, func(t *testing.T) {
 			start := time.Now().Add(offset)
-			e := newEnvAt(t, start)
+			e := newEnvWith(t, start)
 			e.seed(t, "prod")
 			e.clock.Set(start)
 			tb := newTab(t, browser, e.URL)

@@ -33,16 +33,11 @@ type env struct {
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	return newEnvAt(t, testNow)
+	return newEnvWith(t, testNow)
 }
 
-// newEnvAt is newEnv with the server's clock starting at now.
-func newEnvAt(t testing.TB, now time.Time) *env {
-	t.Helper()
-	return newEnvWith(t, now)
-}
-
-// newEnvWith is newEnvAt with options for the web UI.
+// newEnvWith is newEnv with the server's clock starting at now and
+// options for the web UI.
 func newEnvWith(t testing.TB, now time.Time, opts ...ui.Option) *env {
 	t.Helper()
 	ctx := context.Background()

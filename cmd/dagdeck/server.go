@@ -206,15 +206,19 @@ func (m *Main) saveCredentials(secret string) error {
 const autoRollbackInterval = 10 * time.Second
 
 // housekeeping backfills git commits and measures the artifact store once
-// for the metrics, then fails abandoned uploads every minute, judges
-// watched deploys every autoRollbackInterval and collects garbage every
-// GCInterval.
+// for the metrics, beside the rest (a walk of a large S3 store takes
+// long), and fails abandoned uploads every minute, judges watched deploys
+// every autoRollbackInterval and collects garbage every GCInterval.
 func (m *Main) housekeeping(ctx context.Context) {
-	// Deploys recorded before dagdeck made git commits get theirs, once.
-	if err := m.svc.BackfillAllCommits(ctx); err != nil && ctx.Err() == nil {
-		m.Logger.Error("backfill git commits", "err", err)
-	}
-	m.measureArtifacts(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() {
+		// Deploys recorded before dagdeck made git commits get theirs, once.
+		if err := m.svc.BackfillAllCommits(ctx); err != nil && ctx.Err() == nil {
+			m.Logger.Error("backfill git commits", "err", err)
+		}
+	})
+	wg.Go(func() { m.measureArtifacts(ctx) })
 	abandon := time.NewTicker(time.Minute)
 	gc := time.NewTicker(m.GCInterval)
 	health := time.NewTicker(autoRollbackInterval)

@@ -151,7 +151,7 @@ func (tx *Tx) ImageTagTaken(ctx context.Context, deploymentID, tag string) (bool
 
 // PruneCandidateManifests implements dagdeck.DeployTx.
 func (tx *Tx) PruneCandidateManifests(ctx context.Context, deploymentID string, createdBefore time.Time) ([]string, error) {
-	pairs, err := queryAll(ctx, tx.tx, scanDigestPair, tx.q.PruneCandidateManifests,
+	pairs, err := queryAll(ctx, tx.tx, scanPair, tx.q.PruneCandidateManifests,
 		deploymentID, dagdeck.DeployDeployed, tx.time(createdBefore), false)
 	if err != nil {
 		return nil, fmt.Errorf("prune candidate manifests: %w", err)
@@ -195,19 +195,13 @@ func (tx *Tx) SetArtifactsPruned(ctx context.Context, id string) (bool, error) {
 
 // RetainedManifests implements dagdeck.DeployTx.
 func (tx *Tx) RetainedManifests(ctx context.Context, since time.Time) ([]string, error) {
-	pairs, err := queryAll(ctx, tx.tx, scanDigestPair, tx.q.RetainedManifests,
+	pairs, err := queryAll(ctx, tx.tx, scanPair, tx.q.RetainedManifests,
 		dagdeck.DeployDeployed, tx.time(since), dagdeck.DeployInitialized,
 		dagdeck.TaskScheduled, dagdeck.TaskRunning, dagdeck.TaskUpForRetry)
 	if err != nil {
 		return nil, fmt.Errorf("retained manifests: %w", err)
 	}
 	return distinctDigests(pairs), nil
-}
-
-// scanDigestPair scans a deploy's image and DAG bundle manifest digests.
-func scanDigestPair(s scanner) (p [2]string, err error) {
-	err = s.Scan(&p[0], &p[1])
-	return p, err
 }
 
 // distinctDigests returns the digests of pairs, each once, without "".
