@@ -140,12 +140,7 @@ func (s *Service) autoRollback(ctx context.Context, cur *dagdeck.Deploy, reason 
 		if decided, err := tx.AutoRollbackDecided(ctx, cur.ID); err != nil || decided {
 			return err
 		}
-		m := &dagdeck.DeployMark{DeployID: cur.ID, DeploymentID: dep.ID, Kind: dagdeck.MarkQuarantine, Reason: "automatic rollback: " + reason,
-			By: *dagdeck.ActorFromContext(ctx), At: s.Now()}
-		if err := tx.PutMark(ctx, m); err != nil {
-			return err
-		}
-		return s.record(ctx, tx, deployChange(dagdeck.AuditDeployQuarantined, cur, map[string]any{"sequence": cur.Sequence, "reason": m.Reason}))
+		return s.putMark(ctx, tx, cur, dagdeck.MarkQuarantine, "automatic rollback: "+reason, nil, dagdeck.ActorFromContext(ctx))
 	})
 	if err != nil {
 		return err

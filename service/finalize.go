@@ -75,7 +75,10 @@ func (s *Service) FinalizeDeploy(ctx context.Context, deploymentIDOrName, deploy
 		}
 		c := deployChange(dagdeck.AuditDeployDeployed, d, nil)
 		c.event = deployEvent(dagdeck.EventDeployDeployed, dep, d, dagdeck.ActorFromContext(ctx))
-		return s.record(ctx, tx, c)
+		if err := s.record(ctx, tx, c); err != nil {
+			return err
+		}
+		return s.applyJudge(ctx, tx, d)
 	})
 	if err != nil {
 		return nil, err
@@ -83,7 +86,7 @@ func (s *Service) FinalizeDeploy(ctx context.Context, deploymentIDOrName, deploy
 	s.logger.Info("deploy finalized", "deployment", d.DeploymentID, "deploy", d.ID, "imageTag", d.ImageTag, "runtime", d.RuntimeVersion)
 	s.activated(ctx, d)
 	s.deployFinished(name, d, dagdeck.OutcomeDeployed)
-	return s.withEligibility(ctx, d)
+	return d, nil
 }
 
 // makeCurrent points the Deployment at d, a DEPLOYED deploy, and restores the

@@ -254,12 +254,6 @@ func (s *Service) PreviousDeployed(ctx context.Context, deploymentIDOrName, depl
 	return prev, err
 }
 
-// withEligibility re-reads what eligibility needs and sets it on d.
-func (s *Service) withEligibility(ctx context.Context, d *dagdeck.Deploy) (*dagdeck.Deploy, error) {
-	err := s.store.View(ctx, func(tx dagdeck.Tx) error { return s.applyJudge(ctx, tx, d) })
-	return d, err
-}
-
 // judge is what a deploy's eligibility depends on besides the deploy: the
 // Deployment's latest DEPLOYED deploy, the marks of its deploys, the time
 // and the retention window. One judge serves a whole page.
@@ -355,7 +349,10 @@ func (s *Service) UpdateDeploy(ctx context.Context, deploymentIDOrName, deployID
 		if err := tx.UpdateDeploy(ctx, d); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, deployUpdateChange(dep, d, upd, oldDescription, dagdeck.ActorFromContext(ctx)))
+		if err := s.record(ctx, tx, deployUpdateChange(dep, d, upd, oldDescription, dagdeck.ActorFromContext(ctx))); err != nil {
+			return err
+		}
+		return s.applyJudge(ctx, tx, d)
 	})
 	if err != nil {
 		return nil, err
@@ -363,7 +360,7 @@ func (s *Service) UpdateDeploy(ctx context.Context, deploymentIDOrName, deployID
 	if upd.Status != nil {
 		s.deployFinished(name, d, dagdeck.OutcomeCancelled)
 	}
-	return s.withEligibility(ctx, d)
+	return d, nil
 }
 
 // FailAbandoned marks deploys FAILED that stayed INITIALIZED longer than the
@@ -371,22 +368,31 @@ func (s *Service) UpdateDeploy(ctx context.Context, deploymentIDOrName, deployID
 // Deployment's lock, so a deploy finalized meanwhile is left alone.
 func (s *Service) FailAbandoned(ctx context.Context) (int, error) {
 	now := s.Now()
-	var stale []*dagdeck.Deploy
+	abandoned := failure{
+		reason: "upload abandoned: not finalized within " + s.uploadTimeout.String(),
+		actor:  "dagdeck (upload timeout)",
+		still:  func(*dagdeck.Deploy) bool { return true },
+	}
+	return s.failUnfinished(ctx, dagdeck.DeployFilter{Status: dagdeck.DeployInitialized, CreatedBefore: now.Add(-s.uploadTimeout)},
+		func(d *dagdeck.Deploy) (bool, error) {
+			return s.failIfStillInitialized(ctx, d.DeploymentID, d.ID, now, abandoned)
+		}, "failed abandoned deploys")
+}
+
+// failUnfinished calls fail for each deploy filter lists (unfinished ones)
+// and logs as what how many it failed, which it returns.
+func (s *Service) failUnfinished(ctx context.Context, filter dagdeck.DeployFilter, fail func(*dagdeck.Deploy) (bool, error), what string) (int, error) {
+	var ds []*dagdeck.Deploy
 	err := s.store.View(ctx, func(tx dagdeck.Tx) (err error) {
-		stale, err = tx.ListDeploys(ctx, dagdeck.DeployFilter{Status: dagdeck.DeployInitialized, CreatedBefore: now.Add(-s.uploadTimeout)})
+		ds, err = tx.ListDeploys(ctx, filter)
 		return err
 	})
 	if err != nil {
 		return 0, err
 	}
 	n := 0
-	abandoned := failure{
-		reason: "upload abandoned: not finalized within " + s.uploadTimeout.String(),
-		actor:  "dagdeck (upload timeout)",
-		still:  func(*dagdeck.Deploy) bool { return true },
-	}
-	for _, d := range stale {
-		failed, err := s.failIfStillInitialized(ctx, d.DeploymentID, d.ID, now, abandoned)
+	for _, d := range ds {
+		failed, err := fail(d)
 		if err != nil {
 			return n, err
 		}
@@ -395,7 +401,7 @@ func (s *Service) FailAbandoned(ctx context.Context) (int, error) {
 		}
 	}
 	if n > 0 {
-		s.logger.Info("failed abandoned deploys", "count", n)
+		s.logger.Info(what, "count", n)
 	}
 	return n, nil
 }

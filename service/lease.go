@@ -72,31 +72,13 @@ func (s *Service) failLapsedUpload(ctx context.Context, deploymentIDOrName strin
 // lapsed; the server calls it when it starts, so that uploads a crash
 // interrupted do not block their Deployments. It returns how many it failed.
 func (s *Service) FailLapsedUploads(ctx context.Context) (int, error) {
-	var inflight []*dagdeck.Deploy
-	err := s.store.View(ctx, func(tx dagdeck.Tx) (err error) {
-		inflight, err = tx.ListDeploys(ctx, dagdeck.DeployFilter{Status: dagdeck.DeployInitialized})
-		return err
-	})
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, d := range inflight {
-		if !leaseLapsed(d, s.Now()) {
-			continue
-		}
-		failed, err := s.failLapsed(ctx, d)
-		if err != nil {
-			return n, err
-		}
-		if failed {
-			n++
-		}
-	}
-	if n > 0 {
-		s.logger.Info("failed deploys whose upload lease lapsed", "count", n)
-	}
-	return n, nil
+	return s.failUnfinished(ctx, dagdeck.DeployFilter{Status: dagdeck.DeployInitialized},
+		func(d *dagdeck.Deploy) (bool, error) {
+			if !leaseLapsed(d, s.Now()) {
+				return false, nil
+			}
+			return s.failLapsed(ctx, d)
+		}, "failed deploys whose upload lease lapsed")
 }
 
 // failLapsed fails d if, under its Deployment's lock, it is still

@@ -53,20 +53,25 @@ func (s *Service) mark(ctx context.Context, deploymentIDOrName, ref, kind, reaso
 		if err := markable(d, kind); err != nil {
 			return err
 		}
-		m := &dagdeck.DeployMark{DeployID: d.ID, DeploymentID: dep.ID, Kind: kind, Reason: reason, By: *actor, At: s.Now(), Until: until}
-		if err := tx.PutMark(ctx, m); err != nil {
-			return err
-		}
-		summary := map[string]any{"sequence": d.Sequence, "reason": reason}
-		if until != nil {
-			summary["until"] = until.UTC().Format(time.RFC3339)
-		}
-		action := map[string]string{dagdeck.MarkPin: dagdeck.AuditDeployPinned, dagdeck.MarkQuarantine: dagdeck.AuditDeployQuarantined}[kind]
-		if err := s.record(ctx, tx, deployChange(action, d, summary)); err != nil {
+		if err := s.putMark(ctx, tx, d, kind, reason, until, actor); err != nil {
 			return err
 		}
 		return s.applyJudge(ctx, tx, d)
 	})
+}
+
+// putMark marks d, by actor, and records it in the audit log.
+func (s *Service) putMark(ctx context.Context, tx dagdeck.Tx, d *dagdeck.Deploy, kind, reason string, until *time.Time, actor *dagdeck.Actor) error {
+	m := &dagdeck.DeployMark{DeployID: d.ID, DeploymentID: d.DeploymentID, Kind: kind, Reason: reason, By: *actor, At: s.Now(), Until: until}
+	if err := tx.PutMark(ctx, m); err != nil {
+		return err
+	}
+	summary := map[string]any{"sequence": d.Sequence, "reason": reason}
+	if until != nil {
+		summary["until"] = until.UTC().Format(time.RFC3339)
+	}
+	action := map[string]string{dagdeck.MarkPin: dagdeck.AuditDeployPinned, dagdeck.MarkQuarantine: dagdeck.AuditDeployQuarantined}[kind]
+	return s.record(ctx, tx, deployChange(action, d, summary))
 }
 
 // markable refuses marks that mean nothing for d.
