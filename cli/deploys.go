@@ -279,27 +279,23 @@ func historyDescription(d *dagdeck.Deploy, seqs map[string]int64) string {
 // or a bundle commit uses the default Deployment (see defaultDeployment),
 // and a deploy id or commit is looked up: its Deployment is stored in
 // *deployment.
-func (f *factory) resolveDeploy(ctx context.Context, deployment *string, ref string) (string, error) {
+func (f *factory) resolveDeploy(ctx context.Context, deployment *string, ref string) (*dagdeck.Deploy, error) {
 	if *deployment != "" {
-		d, err := f.client().GetDeploy(ctx, *deployment, ref)
-		if err != nil {
-			return "", err
-		}
-		return d.ID, nil
+		return f.client().GetDeploy(ctx, *deployment, ref)
 	}
 	if strings.HasPrefix(ref, "#") || ref == "previous" {
 		if ok, err := f.useDefaultDeployment(deployment); err != nil || ok {
 			if err != nil {
-				return "", err
+				return nil, err
 			}
 			return f.resolveDeploy(ctx, deployment, ref)
 		}
-		return "", usagef("--deployment is needed to find deploy %s", ref)
+		return nil, usagef("--deployment is needed to find deploy %s", ref)
 	}
 	d, err := f.client().GetDeployByID(ctx, ref)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	*deployment = d.DeploymentID
-	return d.ID, nil
+	return d, nil
 }

@@ -23,12 +23,12 @@ cancelled deploy never runs; its history row stays.`,
 		Example: `  dagdeck deploys cancel 01hx3k…`,
 		Args:    exactArgs(1, "one deploy id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := f.resolveDeploy(cmd.Context(), &deployment, args[0])
+			target, err := f.resolveDeploy(cmd.Context(), &deployment, args[0])
 			if err != nil {
 				return err
 			}
 			failed := dagdeck.DeployFailed
-			d, err := f.client().UpdateDeploy(cmd.Context(), deployment, id, dagdeck.DeployUpdate{Status: &failed})
+			d, err := f.client().UpdateDeploy(cmd.Context(), deployment, target.ID, dagdeck.DeployUpdate{Status: &failed})
 			if err != nil {
 				return err
 			}

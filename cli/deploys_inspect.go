@@ -26,11 +26,7 @@ func newDeploysInspectCmd(f *factory) *cobra.Command {
   dagdeck deploys inspect '#3' --deployment etl-prod -o json`,
 		Args: exactArgs(1, "one deploy id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := f.resolveDeploy(cmd.Context(), &deployment, args[0])
-			if err != nil {
-				return err
-			}
-			d, err := f.client().GetDeploy(cmd.Context(), deployment, id)
+			d, err := f.resolveDeploy(cmd.Context(), &deployment, args[0])
 			if err != nil {
 				return err
 			}
@@ -132,16 +128,16 @@ The default file name is <deployment>-<N>-<id prefix>.tar.gz (with -dags or
 			if part != client.PartAll && part != client.PartDAGs && part != client.PartImage {
 				return usagef("--part must be all, dags or image, not %q", part)
 			}
-			id, err := f.resolveDeploy(cmd.Context(), &deployment, args[0])
+			d, err := f.resolveDeploy(cmd.Context(), &deployment, args[0])
 			if err != nil {
 				return err
 			}
 			if output == "" {
-				if output, err = f.archiveName(cmd.Context(), deployment, id, part); err != nil {
+				if output, err = f.archiveName(cmd.Context(), d, part); err != nil {
 					return err
 				}
 			}
-			return f.download(cmd.Context(), deployment, id, part, output)
+			return f.download(cmd.Context(), deployment, d.ID, part, output)
 		},
 	}
 	f.optionalDeploymentFlag(cmd, &deployment)
@@ -154,12 +150,8 @@ The default file name is <deployment>-<N>-<id prefix>.tar.gz (with -dags or
 // archiveName is the default file name of a download: "etl-7-01hx3k9a.tar.gz",
 // with "-dags" or "-image" for a part. It has no colons, so it is a valid
 // file name everywhere.
-func (f *factory) archiveName(ctx context.Context, deployment, id, part string) (string, error) {
-	dep, err := f.client().GetDeployment(ctx, deployment)
-	if err != nil {
-		return "", err
-	}
-	d, err := f.client().GetDeploy(ctx, dep.ID, id)
+func (f *factory) archiveName(ctx context.Context, d *dagdeck.Deploy, part string) (string, error) {
+	dep, err := f.client().GetDeployment(ctx, d.DeploymentID)
 	if err != nil {
 		return "", err
 	}

@@ -27,11 +27,11 @@ history shows the pin, its reason, who pinned and until when.`,
 			if err != nil {
 				return err
 			}
-			id, err := f.resolveDeploy(cmd.Context(), &deployment, args[0])
+			target, err := f.resolveDeploy(cmd.Context(), &deployment, args[0])
 			if err != nil {
 				return err
 			}
-			d, err := f.client().PinDeploy(cmd.Context(), deployment, id, reason, end)
+			d, err := f.client().PinDeploy(cmd.Context(), deployment, target.ID, reason, end)
 			return f.printMarked(d, err, "Pinned")
 		},
 	}
@@ -63,11 +63,11 @@ func newDeploysUnmarkCmd(f *factory, use, short string, unmark func(f *factory, 
 		Short: short,
 		Args:  exactArgs(1, "one deploy"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := f.resolveDeploy(cmd.Context(), &deployment, args[0])
+			target, err := f.resolveDeploy(cmd.Context(), &deployment, args[0])
 			if err != nil {
 				return err
 			}
-			d, err := unmark(f, cmd, deployment, id)
+			d, err := unmark(f, cmd, deployment, target.ID)
 			return f.printMarked(d, err, done)
 		},
 	}
@@ -88,11 +88,11 @@ running until you deploy or roll back. "dagdeck deploys release" ends it.`,
 		Example: `  dagdeck deploys quarantine '#14' -d etl-prod --reason "corrupts the orders table"`,
 		Args:    exactArgs(1, "one deploy"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := f.resolveDeploy(cmd.Context(), &deployment, args[0])
+			target, err := f.resolveDeploy(cmd.Context(), &deployment, args[0])
 			if err != nil {
 				return err
 			}
-			d, err := f.client().QuarantineDeploy(cmd.Context(), deployment, id, reason)
+			d, err := f.client().QuarantineDeploy(cmd.Context(), deployment, target.ID, reason)
 			return f.printMarked(d, err, "Quarantined")
 		},
 	}

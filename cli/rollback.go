@@ -94,11 +94,11 @@ func (o *rollbackOptions) validate() error {
 
 // runRollback shows the plan, checks the confirmations and rolls back.
 func (f *factory) runRollback(ctx context.Context, o *rollbackOptions, ref string) error {
-	id, err := f.resolveDeploy(ctx, &o.deployment, ref)
+	target, err := f.resolveDeploy(ctx, &o.deployment, ref)
 	if err != nil {
 		return err
 	}
-	dry, err := f.client().Rollback(ctx, o.deployment, id, dagdeck.RollbackRequest{Description: o.description, DryRun: true})
+	dry, err := f.client().Rollback(ctx, o.deployment, target.ID, dagdeck.RollbackRequest{Description: o.description, DryRun: true})
 	if err != nil {
 		return err
 	}
@@ -132,7 +132,7 @@ func (f *factory) runRollback(ctx context.Context, o *rollbackOptions, ref strin
 		// sends none, and the current deploy is checked as before.)
 		req.PlanID = dry.Plan.PlanID
 	}
-	res, err := f.rollbackInTurn(ctx, o, id, req)
+	res, err := f.rollbackInTurn(ctx, o, target.ID, req)
 	if err != nil {
 		return err
 	}
