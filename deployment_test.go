@@ -12,3 +12,15 @@ func TestGitURL(t *testing.T) {
 		}
 	}
 }
+
+func TestTryEnded(t *testing.T) {
+	for state, want := range map[string]bool{
+		TaskScheduled: false, TaskRunning: false,
+		TaskSuccess: true, TaskFailed: true, TaskSkipped: true,
+		TaskUpstreamFailed: true, TaskUpForRetry: true,
+	} {
+		if got := TryEnded(state); got != want {
+			t.Errorf("TryEnded(%q) = %v, want %v", state, got, want)
+		}
+	}
+}

@@ -46,6 +46,10 @@ const (
 	TaskUpstreamFailed = "upstream_failed"
 )
 
+// TryEnded reports whether a try in state has ended: its process is done,
+// whatever follows (up_for_retry included), so its log is complete.
+func TryEnded(state string) bool { return state != TaskScheduled && state != TaskRunning }
+
 // DAG run states.
 const (
 	RunQueued  = "queued"

@@ -134,7 +134,7 @@ func (f *factory) pollTaskLog(ctx context.Context, deployment, id string, seen *
 			return false, false, err
 		}
 	}
-	return !taskRunning(ti.State), len(chunk) > 0, nil
+	return dagdeck.TryEnded(ti.State), len(chunk) > 0, nil
 }
 
 // writeLogChunk prints new log bytes, or with -o json a taskLogJSON line.
@@ -149,12 +149,6 @@ func (f *factory) writeLogChunk(ti *dagdeck.TaskInstance, chunk []byte) error {
 	}
 	_, err = f.out.Write(append(b, '\n'))
 	return err
-}
-
-// taskRunning reports whether a try may still write to its log. Any other
-// state, including one this CLI does not know, ends --follow.
-func taskRunning(state string) bool {
-	return state == dagdeck.TaskScheduled || state == dagdeck.TaskRunning
 }
 
 // newLogBytes returns what cur adds to the log already printed, prev. The

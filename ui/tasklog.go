@@ -16,15 +16,6 @@ type taskLogView struct {
 	Follow bool
 }
 
-// ended reports whether a try's state is final.
-func ended(state string) bool {
-	switch state {
-	case dagdeck.TaskSuccess, dagdeck.TaskFailed, dagdeck.TaskSkipped, dagdeck.TaskUpstreamFailed, dagdeck.TaskUpForRetry:
-		return true
-	}
-	return false
-}
-
 // handleTaskLog shows a try's log. The UI's JavaScript asks again with
 // ?offset=N for what was written after byte N, until the try ends.
 func (u *UI) handleTaskLog(w http.ResponseWriter, r *http.Request, v *visit) {
@@ -35,7 +26,7 @@ func (u *UI) handleTaskLog(w http.ResponseWriter, r *http.Request, v *visit) {
 		return
 	}
 	if isFetch(r) {
-		writeJSON(w, http.StatusOK, map[string]any{"state": ti.State, "chunk": string(log), "offset": max(offset, 0) + len(log), "ended": ended(ti.State)})
+		writeJSON(w, http.StatusOK, map[string]any{"state": ti.State, "chunk": string(log), "offset": max(offset, 0) + len(log), "ended": dagdeck.TryEnded(ti.State)})
 		return
 	}
 	dep, err := u.svc.Deployments.FindDeployment(r.Context(), r.PathValue("name"))
@@ -43,6 +34,6 @@ func (u *UI) handleTaskLog(w http.ResponseWriter, r *http.Request, v *visit) {
 		u.serviceError(w, r, v, err)
 		return
 	}
-	view := &taskLogView{Deployment: dep, Try: ti, Log: string(log), Follow: !ended(ti.State)}
+	view := &taskLogView{Deployment: dep, Try: ti, Log: string(log), Follow: !dagdeck.TryEnded(ti.State)}
 	u.render(w, r, http.StatusOK, "tasklog", u.newPage(v, ti.TaskID+" try "+strconv.Itoa(ti.TryNumber), "deployments", view))
 }
