@@ -2,17 +2,16 @@ package bundle
 
 import (
 	"context"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"testing"
+
+	"github.com/dagdeck/dagdeck/testsupport/testenv"
 )
 
 func TestReadGit(t *testing.T) {
 	t.Parallel()
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git not installed")
-	}
+	testenv.Tool(t, "git", "apt-get install -y git")
 	ctx := context.Background()
 	read := func(t *testing.T, dir string) *GitState {
 		t.Helper()

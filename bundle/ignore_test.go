@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/dagdeck/dagdeck/testsupport/testenv"
 )
 
 // ignoreTests is checked against the matcher and, when git is installed,
@@ -81,9 +83,7 @@ func TestIgnoreMatcher(t *testing.T) {
 // TestIgnoreTable_Git checks the expectations of ignoreTests against git.
 func TestIgnoreTable_Git(t *testing.T) {
 	t.Parallel()
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git not installed")
-	}
+	testenv.Tool(t, "git", "apt-get install -y git")
 	for _, tt := range ignoreTests {
 		repo := t.TempDir()
 		gitCmd(t, repo, "init", "-q")

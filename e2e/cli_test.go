@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/dagdeck/dagdeck"
+	"github.com/dagdeck/dagdeck/testsupport/testenv"
 )
 
 func project(runtime, report string) map[string]string {
@@ -186,9 +187,7 @@ func TestE2E_Errors(t *testing.T) {
 // the commit subject becomes the description, the commit is recorded, a
 // dirty checkout is refused without -f, and "created by" is the token.
 func TestE2E_GitAndTokens(t *testing.T) {
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git is not installed")
-	}
+	testenv.Tool(t, "git", "apt-get install -y git")
 	s := StartServer(t)
 	dir := t.TempDir()
 	s.MustRun(t, dir, "deployment", "create", "--name", "prod")

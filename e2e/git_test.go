@@ -5,13 +5,13 @@ import (
 	"compress/gzip"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/testsupport/apitest"
+	"github.com/dagdeck/dagdeck/testsupport/testenv"
 )
 
 var (
@@ -37,9 +37,7 @@ func gitProject(t *testing.T, dir, report string) {
 // shallow clone and fetch, fetch by SHA, a worktree per commit compared
 // with `deploys download`, trailers, access and push refusal.
 func TestE2E_Git(t *testing.T) {
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git is not installed")
-	}
+	testenv.Tool(t, "git", "apt-get install -y git")
 	s := StartServer(t)
 	dir := t.TempDir()
 	s.MustRun(t, dir, "deployment", "create", "--name", "etl")

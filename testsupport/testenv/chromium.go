@@ -41,11 +41,8 @@ var chromeFlags = []string{
 func Chromium(t testing.TB) context.Context {
 	t.Helper()
 	path, err := chromePath()
-	switch {
-	case err != nil && os.Getenv("CI") != "true":
-		t.Skip(err)
-	case err != nil:
-		t.Fatal(err)
+	if err != nil {
+		missing(t, "%v", err)
 	}
 	opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(path), chromedp.UserDataDir(t.TempDir())}
 	for _, f := range chromeFlags {

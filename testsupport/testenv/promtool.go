@@ -2,7 +2,6 @@ package testenv
 
 import (
 	"bytes"
-	"os"
 	"os/exec"
 	"testing"
 )
@@ -16,13 +15,7 @@ const promtoolInstallCommand = "apt-get install -y prometheus"
 // is "true".
 func CheckMetrics(t testing.TB, scrape []byte) {
 	t.Helper()
-	path, err := exec.LookPath("promtool")
-	switch {
-	case err != nil && os.Getenv("CI") != "true":
-		t.Skipf("promtool not found (%v); install it with: %s", err, promtoolInstallCommand)
-	case err != nil:
-		t.Fatalf("promtool not found (%v); install it with: %s", err, promtoolInstallCommand)
-	}
+	path := Tool(t, "promtool", promtoolInstallCommand)
 	cmd := exec.Command(path, "check", "metrics")
 	cmd.Stdin = bytes.NewReader(scrape)
 	if out, err := cmd.CombinedOutput(); err != nil {
