@@ -37,6 +37,8 @@ func projectOpener(p *Project) func(string) (io.ReadCloser, error) {
 	return func(d string) (io.ReadCloser, error) { return p.Open(d) }
 }
 
+// TestMaterialize: a tree from the pool packs back to the same files; reads
+// go through its symlinks; folders are 0755.
 func TestMaterialize(t *testing.T) {
 	t.Parallel()
 	p, err := Pack(context.Background(), newTestProject(t))
@@ -44,11 +46,11 @@ func TestMaterialize(t *testing.T) {
 		t.Fatal(err)
 	}
 	parent := t.TempDir()
-	dest := filepath.Join(parent, "v1")
-	if err := Materialize(context.Background(), dest, projectOpener(p), p.Image(true), p.DAGs()); err != nil {
+	pool := NewPool(parent, filepath.Join(t.TempDir(), "pool.json"), -1)
+	if err := pool.Materialize(context.Background(), "v1", projectOpener(p), p.Image(true), p.DAGs()); err != nil {
 		t.Fatal(err)
 	}
-	// Packing the result gives the same files back.
+	dest := filepath.Join(parent, "v1")
 	again, err := pack(context.Background(), dest, false)
 	if err != nil {
 		t.Fatal(err)
@@ -64,15 +66,7 @@ func TestMaterialize(t *testing.T) {
 			t.Errorf("directory %s: %v, %v; want mode 0755", d, fi.Mode(), err)
 		}
 	}
-	assertEntries(t, parent, "v1")
-
-	t.Run("DestExists", func(t *testing.T) {
-		err := Materialize(context.Background(), dest, projectOpener(p), p.DAGs())
-		if dagdeck.ErrorCode(err) != dagdeck.ECONFLICT {
-			t.Fatalf("err = %v, want ECONFLICT", err)
-		}
-		assertEntries(t, parent, "v1")
-	})
+	assertEntries(t, parent, "pool", "v1")
 }
 
 // assertEntries fails unless dir holds exactly the named entries.
@@ -126,7 +120,8 @@ func TestMaterialize_Hostile(t *testing.T) {
 		{"DAGOutsideDags", []*dagdeck.Manifest{{Kind: dagdeck.ManifestDAGs, Files: []dagdeck.ManifestFile{reg("include/x", evil)}}}, "not under dags/"},
 		{"Conflict", []*dagdeck.Manifest{img(reg("dags/a", good)), {Kind: dagdeck.ManifestDAGs, Files: []dagdeck.ManifestFile{reg("dags/a", evil)}}}, "twice"},
 		{"MissingBlob", []*dagdeck.Manifest{img(reg("a", good), dagdeck.ManifestFile{Path: "b", Mode: 0o644, Size: 5, Digest: dagdeck.DigestOf([]byte("other"))})}, "no blob"},
-		{"BlobLongerThanSize", []*dagdeck.Manifest{img(reg("a", good), wrongSize)}, "has 3 bytes, want 2"},
+		{"BlobLongerThanSize", []*dagdeck.Manifest{img(wrongSize)}, "has 3 bytes, want 2"},
+		{"OneContentTwoSizes", []*dagdeck.Manifest{img(reg("a", good), wrongSize)}, "same content"},
 		{"NilManifest", []*dagdeck.Manifest{nil}, "missing manifest"},
 	}
 	for _, tt := range tests {
@@ -136,35 +131,22 @@ func TestMaterialize_Hostile(t *testing.T) {
 			if err := os.Mkdir(filepath.Join(parent, "outside"), 0o755); err != nil {
 				t.Fatal(err)
 			}
-			err := Materialize(context.Background(), filepath.Join(parent, "v1"), b.open, tt.ms...)
+			pool := NewPool(parent, filepath.Join(t.TempDir(), "pool.json"), -1)
+			err := pool.Materialize(context.Background(), "v1", b.open, tt.ms...)
 			if err == nil || !strings.Contains(dagdeck.ErrorMessage(err), tt.wantMsg) {
 				t.Fatalf("err = %v, want one containing %q", err, tt.wantMsg)
 			}
-			assertEntries(t, parent, "outside")
+			if _, err := os.Lstat(filepath.Join(parent, "v1")); !errors.Is(err, fs.ErrNotExist) {
+				t.Fatalf("a tree was left: %v", err)
+			}
 			assertEntries(t, filepath.Join(parent, "outside"))
 		})
 	}
 }
 
-// TestMaterialize_BadBlob gives content that does not hash to the digest
-// the manifest names: the write fails and leaves nothing behind.
-func TestMaterialize_BadBlob(t *testing.T) {
-	t.Parallel()
-	b := blobs{}
-	d := b.add("good\n")
-	b[d] = []byte("evil\n") // same size, other content
-	m := &dagdeck.Manifest{Kind: dagdeck.ManifestDAGs, Files: []dagdeck.ManifestFile{{Path: "dags/a.yaml", Mode: 0o644, Size: 5, Digest: d}}}
-	parent := t.TempDir()
-	err := Materialize(context.Background(), filepath.Join(parent, "v1"), b.open, m)
-	if dagdeck.ErrorCode(err) != dagdeck.EINVALID || !strings.Contains(dagdeck.ErrorMessage(err), "does not match its digest") {
-		t.Fatalf("err = %v, want EINVALID digest mismatch", err)
-	}
-	assertEntries(t, parent)
-}
-
-// TestWriteBlob_StaysInsideRoot bypasses the manifest checks to show the
-// second line of defence: writes go through an os.Root.
-func TestWriteBlob_StaysInsideRoot(t *testing.T) {
+// TestCreateVerified_StaysInsideRoot bypasses the manifest checks to show
+// the second line of defence: writes go through an os.Root.
+func TestCreateVerified_StaysInsideRoot(t *testing.T) {
 	t.Parallel()
 	b := blobs{}
 	d := b.add("evil\n")
@@ -183,8 +165,8 @@ func TestWriteBlob_StaysInsideRoot(t *testing.T) {
 	}
 	defer root.Close()
 	f := dagdeck.ManifestFile{Path: "l/pwned", Mode: 0o644, Size: 5, Digest: d}
-	if err := writeBlob(root, f, b.open, make([]byte, 512)); err == nil || !strings.Contains(err.Error(), "escapes") {
-		t.Fatalf("writeBlob through a link out of its root: err = %v, want a path-escapes error", err)
+	if _, err := createVerified(root, f.Path, f, b.open, make([]byte, 512)); err == nil || !strings.Contains(err.Error(), "escapes") {
+		t.Fatalf("a write through a link out of its root: err = %v, want a path-escapes error", err)
 	}
 	if _, err := os.Lstat(filepath.Join(parent, "pwned")); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("file written outside the root: %v", err)
@@ -200,8 +182,9 @@ func TestMaterialize_Canceled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	parent := t.TempDir()
-	if err := Materialize(ctx, filepath.Join(parent, "v1"), projectOpener(p), p.Image(false)); !errors.Is(err, context.Canceled) {
+	pool := NewPool(parent, filepath.Join(t.TempDir(), "pool.json"), -1)
+	if err := pool.Materialize(ctx, "v1", projectOpener(p), p.Image(false)); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
-	assertEntries(t, parent)
+	assertEntries(t, parent, "pool")
 }

@@ -77,8 +77,8 @@ func poolName(f dagdeck.ManifestFile) string {
 // Materialize writes the files of the manifests into base/dest (a slash
 // path), which must not exist yet: regular files are hard links to pool
 // files, fetched first with open(digest) when the pool lacks them or they
-// changed. Like the package-level Materialize, it validates the manifests
-// before writing anything, builds the tree aside and renames it into
+// changed. It validates the manifests before writing anything (see
+// checkManifests; files of one content must agree on its size), builds the tree aside and renames it into
 // place, so dest appears complete or not at all, and verifies every blob's
 // size and digest; new pool files are fsynced in parallel, which the file
 // system commits together. Directories are 0755, or with a group 0750 and
@@ -194,19 +194,25 @@ func (p *Pool) fill(ctx context.Context, root *os.Root, files []dagdeck.Manifest
 	}
 	p.load()
 	var wanted []dagdeck.ManifestFile
-	seen := map[string]bool{}
+	seen := map[string]dagdeck.ManifestFile{}
 	for _, f := range files {
 		name := poolName(f)
-		if f.Mode.Type() != 0 || seen[name] {
+		if f.Mode.Type() != 0 {
 			continue
 		}
-		seen[name] = true
+		if first, ok := seen[name]; ok {
+			if first.Size != f.Size { // one file, two sizes: the manifests lie
+				return dagdeck.Errorf(dagdeck.EINVALID, "%q and %q have the same content (%s) but %d and %d bytes", first.Path, f.Path, f.Digest, first.Size, f.Size)
+			}
+			continue
+		}
+		seen[name] = f
 		wanted = append(wanted, f)
 	}
 	// Checking thousands of pool files is as many lstat calls: in parallel.
 	ok := make([]bool, len(wanted))
 	_ = forEachParallel(ctx, materializeWorkers(), len(wanted), func(int) bool { return true }, func(i int, _ []byte) error {
-		ok[i] = p.intact(root, poolName(wanted[i]))
+		ok[i] = p.intact(root, poolName(wanted[i]), wanted[i].Size)
 		return nil
 	})
 	var missing []dagdeck.ManifestFile
@@ -245,10 +251,12 @@ func (p *Pool) fill(ctx context.Context, root *os.Root, files []dagdeck.Manifest
 	return p.save()
 }
 
-// intact reports whether the pool file name is recorded and unchanged.
-func (p *Pool) intact(root *os.Root, name string) bool {
+// intact reports whether the pool file name is recorded, unchanged and of
+// the size a manifest says (a file of another size is copied again, and
+// its copy is refused).
+func (p *Pool) intact(root *os.Root, name string, size int64) bool {
 	want, ok := p.entries[name]
-	if !ok {
+	if !ok || want.Size != size {
 		return false
 	}
 	fi, err := root.Lstat(path.Join(poolDir, name))

@@ -334,3 +334,24 @@ func TestPool_Group(t *testing.T) {
 		}
 	}
 }
+
+// TestPool_SizeMustMatch: a pool file is linked only for a manifest that
+// gives its true size; one that says another size is refused.
+func TestPool_SizeMustMatch(t *testing.T) {
+	t.Parallel()
+	b := blobs{}
+	d := b.add("good\n")
+	pool, base := newPool(t)
+	if err := pool.Materialize(context.Background(), "v1", b.open, oneFile(b, "a", d)); err != nil {
+		t.Fatal(err)
+	}
+	lying := oneFile(b, "a", d)
+	lying.Files[0].Size = 2
+	err := pool.Materialize(context.Background(), "v2", b.open, lying)
+	if dagdeck.ErrorCode(err) != dagdeck.EINVALID {
+		t.Fatalf("a manifest with a wrong size: %v, want EINVALID", err)
+	}
+	if _, err := os.Stat(filepath.Join(base, "v2")); err == nil {
+		t.Error("a tree was built for it")
+	}
+}
