@@ -58,10 +58,17 @@ func PostgresURL(t testing.TB) string {
 	case pgStartErr != nil:
 		t.Fatalf("start PostgreSQL: %v", pgStartErr)
 	}
+	return createDatabase(t, pgAdminURL)
+}
+
+// createDatabase creates an empty database on the cluster of adminURL and
+// returns its URL.
+func createDatabase(t testing.TB, adminURL string) string {
+	t.Helper()
 	name := "test_" + pgRandomHex(8)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, pgAdminURL)
+	conn, err := pgx.Connect(ctx, adminURL)
 	if err != nil {
 		t.Fatalf("connect to PostgreSQL: %v", err)
 	}
@@ -69,7 +76,7 @@ func PostgresURL(t testing.TB) string {
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
 		t.Fatalf("create database %s: %v", name, err)
 	}
-	return pgDatabaseURL(pgAdminURL, name)
+	return pgDatabaseURL(adminURL, name)
 }
 
 // StopPostgres stops the cluster started by PostgresURL, if any, and

@@ -1,16 +1,12 @@
 package testenv
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
-	"time"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // PostgresCluster is a PostgreSQL cluster of one test's own, which the test
@@ -84,18 +80,7 @@ func newPostgresCluster(dir string) (*PostgresCluster, error) {
 // NewDatabase creates an empty database on the cluster and returns its URL.
 func (c *PostgresCluster) NewDatabase(t testing.TB) string {
 	t.Helper()
-	name := "test_" + pgRandomHex(8)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, c.adminURL)
-	if err != nil {
-		t.Fatalf("connect to PostgreSQL: %v", err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create database %s: %v", name, err)
-	}
-	return pgDatabaseURL(c.adminURL, name)
+	return createDatabase(t, c.adminURL)
 }
 
 // Stop shuts the cluster down (fast shutdown: connections are closed); a
