@@ -32,7 +32,11 @@ func (s *Service) ListDeploys(ctx context.Context, deploymentIDOrName, cursor st
 		if err != nil {
 			return err
 		}
-		ds, err := s.historyPage(ctx, tx, dep.ID, before, limit+1)
+		hc, err := s.historyContext(ctx, tx, dep.ID)
+		if err != nil {
+			return err
+		}
+		ds, err := hc.page(ctx, tx, dep.ID, before, limit+1)
 		if err != nil {
 			return err
 		}
@@ -100,6 +104,7 @@ type historyRead struct {
 func (s *Service) readHistory(ctx context.Context, deploymentIDOrName string, before int64, pages chan<- historyRead) {
 	defer close(pages)
 	deploymentID := ""
+	var hc *historyContext // read with the first page: one view of eligibility for the whole stream
 	for {
 		var ds []*dagdeck.Deploy
 		err := s.store.View(ctx, func(tx dagdeck.Tx) (err error) {
@@ -109,8 +114,11 @@ func (s *Service) readHistory(ctx context.Context, deploymentIDOrName string, be
 					return err
 				}
 				deploymentID = dep.ID
+				if hc, err = s.historyContext(ctx, tx, deploymentID); err != nil {
+					return err
+				}
 			}
-			ds, err = s.historyPage(ctx, tx, deploymentID, before, streamPageSize)
+			ds, err = hc.page(ctx, tx, deploymentID, before, streamPageSize)
 			return err
 		})
 		if err == nil && len(ds) == 0 {
@@ -128,14 +136,15 @@ func (s *Service) readHistory(ctx context.Context, deploymentIDOrName string, be
 	}
 }
 
-// historyPage reads up to limit deploys of a Deployment older than
-// sequence before (0: from the newest), newest first, with their marks,
-// rollback eligibility and whether their description was edited.
-func (s *Service) historyPage(ctx context.Context, tx dagdeck.Tx, deploymentID string, before int64, limit int) ([]*dagdeck.Deploy, error) {
-	ds, err := tx.ListDeploys(ctx, dagdeck.DeployFilter{DeploymentID: deploymentID, BeforeSequence: before, Limit: limit})
-	if err != nil || len(ds) == 0 {
-		return ds, err
-	}
+// historyContext is what a page of the history needs besides its deploys:
+// the judge of their eligibility and which descriptions were edited. A
+// streamed history reads it once.
+type historyContext struct {
+	j      *judge
+	edited map[string]bool
+}
+
+func (s *Service) historyContext(ctx context.Context, tx dagdeck.Tx, deploymentID string) (*historyContext, error) {
 	j, err := s.judge(ctx, tx, deploymentID)
 	if err != nil {
 		return nil, err
@@ -144,9 +153,20 @@ func (s *Service) historyPage(ctx context.Context, tx dagdeck.Tx, deploymentID s
 	if err != nil {
 		return nil, err
 	}
+	return &historyContext{j, edited}, nil
+}
+
+// page reads up to limit deploys of a Deployment older than sequence
+// before (0: from the newest), newest first, with their marks, rollback
+// eligibility and whether their description was edited.
+func (hc *historyContext) page(ctx context.Context, tx dagdeck.Tx, deploymentID string, before int64, limit int) ([]*dagdeck.Deploy, error) {
+	ds, err := tx.ListDeploys(ctx, dagdeck.DeployFilter{DeploymentID: deploymentID, BeforeSequence: before, Limit: limit})
+	if err != nil {
+		return nil, err
+	}
 	for _, d := range ds {
-		j.apply(d)
-		d.DescriptionEdited = edited[d.ID]
+		hc.j.apply(d)
+		d.DescriptionEdited = hc.edited[d.ID]
 	}
 	return ds, nil
 }
