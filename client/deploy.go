@@ -46,23 +46,9 @@ func (c *Client) ListDeploys(ctx context.Context, deployment string, opts ListDe
 
 // EachDeploy calls fn for every deploy of the Deployment, newest first,
 // following the pagination cursor, until fn returns false or an error
-// occurs. pageSize 0 lets the server choose.
+// occurs. Only one page is held at a time. pageSize 0 lets the server
+// choose.
 func (c *Client) EachDeploy(ctx context.Context, deployment string, pageSize int, fn func(*dagdeck.Deploy) bool) error {
-	return c.EachDeployPage(ctx, deployment, pageSize, func(ds []*dagdeck.Deploy) bool {
-		for _, d := range ds {
-			if !fn(d) {
-				return false
-			}
-		}
-		return true
-	})
-}
-
-// EachDeployPage calls fn with every page of the Deployment's Deploy
-// History, newest first, until fn returns false or an error occurs. Only
-// one page is held at a time, so a caller that does not keep the deploys
-// walks any history in constant memory. pageSize 0 lets the server choose.
-func (c *Client) EachDeployPage(ctx context.Context, deployment string, pageSize int, fn func([]*dagdeck.Deploy) bool) error {
 	seen := map[string]bool{} // one short cursor per page, against a server that loops
 	opts := ListDeploysOptions{Limit: pageSize}
 	for {
@@ -70,7 +56,12 @@ func (c *Client) EachDeployPage(ctx context.Context, deployment string, pageSize
 		if err != nil {
 			return err
 		}
-		if !fn(page.Deploys) || page.NextCursor == "" || seen[page.NextCursor] {
+		for _, d := range page.Deploys {
+			if !fn(d) {
+				return nil
+			}
+		}
+		if page.NextCursor == "" || seen[page.NextCursor] {
 			return nil
 		}
 		seen[page.NextCursor] = true
