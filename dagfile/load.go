@@ -7,7 +7,9 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/dagdeck/dagdeck"
 	"go.yaml.in/yaml/v3"
@@ -22,14 +24,55 @@ var xcomSince = dagdeck.FeatureXCom.Since
 // file. A dag_id already loaded from an earlier file is an import error on
 // the later document. Missing dags/ yields nothing.
 func LoadDir(fsys fs.FS, opts Options) ([]*Dag, []*ImportError) {
+	// The walk lists the files (and what could not be read) in order; the
+	// files are read and parsed in parallel; their results are then taken
+	// in that order, so the first of two files defining a dag_id wins.
+	type result struct {
+		name string
+		file bool // else an error of the walk, in errs
+		dags []*Dag
+		errs []*ImportError
+	}
+	var results []result
+	walk := func(name string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if name != dagdeck.DAGDir || !errors.Is(err, fs.ErrNotExist) {
+				results = append(results, result{name: name, errs: []*ImportError{{File: name, Message: fmt.Sprintf("read: %v", err)}}})
+			}
+			return nil
+		}
+		if !d.IsDir() && isDagFile(name) {
+			results = append(results, result{name: name, file: true})
+		}
+		return nil
+	}
+	_ = fs.WalkDir(fsys, dagdeck.DAGDir, walk) // walk never returns an error
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(runtime.GOMAXPROCS(0), len(results)) {
+		wg.Go(func() {
+			for i := range next {
+				r := &results[i]
+				r.dags, r.errs = loadDagFile(fsys, r.name, opts)
+			}
+		})
+	}
+	for i, r := range results {
+		if r.file {
+			next <- i
+		}
+	}
+	close(next)
+	wg.Wait()
+
 	var dags []*Dag
 	var errs []*ImportError
 	seen := map[string]*Dag{}
-	add := func(name string, fileDags []*Dag, fileErrs []*ImportError) {
-		errs = append(errs, fileErrs...)
-		for _, dag := range fileDags {
+	for _, r := range results {
+		errs = append(errs, r.errs...)
+		for _, dag := range r.dags {
 			if first := seen[dag.ID]; first != nil {
-				errs = append(errs, &ImportError{File: name, Doc: dag.Doc, DagID: dag.ID,
+				errs = append(errs, &ImportError{File: r.name, Doc: dag.Doc, DagID: dag.ID,
 					Message: fmt.Sprintf("dag_id %q is already defined in %s (document %d)", dag.ID, first.File, first.Doc)})
 				continue
 			}
@@ -37,37 +80,24 @@ func LoadDir(fsys fs.FS, opts Options) ([]*Dag, []*ImportError) {
 			dags = append(dags, dag)
 		}
 	}
-	walk := func(name string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if name != dagdeck.DAGDir || !errors.Is(err, fs.ErrNotExist) {
-				errs = append(errs, &ImportError{File: name, Message: fmt.Sprintf("read: %v", err)})
-			}
-			return nil
-		}
-		if d.IsDir() || !isDagFile(name) {
-			return nil
-		}
-		if opts.Cache != nil {
-			if fileDags, fileErrs, ok := opts.Cache.known(name, opts.Digests[name], opts); ok {
-				add(name, fileDags, fileErrs)
-				return nil
-			}
-		}
-		data, err := fs.ReadFile(fsys, name)
-		if err != nil {
-			errs = append(errs, &ImportError{File: name, Message: fmt.Sprintf("read: %v", err)})
-			return nil
-		}
-		load := LoadFile
-		if opts.Cache != nil {
-			load = opts.Cache.load
-		}
-		fileDags, fileErrs := load(name, data, opts)
-		add(name, fileDags, fileErrs)
-		return nil
-	}
-	_ = fs.WalkDir(fsys, dagdeck.DAGDir, walk) // walk never returns an error
 	return dags, errs
+}
+
+// loadDagFile loads the DAG file name of fsys, through opts.Cache if set.
+func loadDagFile(fsys fs.FS, name string, opts Options) ([]*Dag, []*ImportError) {
+	if opts.Cache != nil {
+		if dags, errs, ok := opts.Cache.known(name, opts.Digests[name], opts); ok {
+			return dags, errs
+		}
+	}
+	data, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return nil, []*ImportError{{File: name, Message: fmt.Sprintf("read: %v", err)}}
+	}
+	if opts.Cache != nil {
+		return opts.Cache.load(name, data, opts)
+	}
+	return LoadFile(name, data, opts)
 }
 
 func isDagFile(name string) bool {
