@@ -1,18 +1,22 @@
 // Package file implements dagdeck.ArtifactStore on a local directory.
 //
-// Blobs live at dir/blobs/sha256/<first 2 hex digits>/<64 hex digits>.zst,
-// compressed with zstd (see compress.go; blobs written before compression
-// have no suffix and are read as they are). A Put compresses into a
-// temporary file in dir/tmp while hashing the uncompressed content and
-// checks its size and digest; the blob is then pending: this Store finds
-// it in its temporary file. Sync, which the service calls before a deploy
-// that references blobs becomes DEPLOYED, makes the pending blobs durable
-// (fsyncs in parallel, which the file system commits together), renames
-// them into place and syncs the directories that received them: a blob
-// under its name is always whole, and a deploy's thousands of files cost a
-// few journal commits, not one each. A crash
-// before Sync loses the pending blobs (their temporary files are stale,
-// CleanTemp removes them), which are uploaded again.
+// Blobs live at dir/blobs/sha256/<first 2 hex digits>/<64 hex digits>,
+// plain, until the store's compressor (Compress, which the server runs in
+// the background) replaces each with <64 hex digits>.zst, compressed with
+// zstd (see compress.go). Both forms are read. Compression is off the
+// deploy's path: a deploy waits for its blobs to be verified and durable,
+// not for them to be small.
+//
+// A Put writes into a temporary file in dir/tmp while hashing the content
+// and checks its size and digest; the blob is then pending: this Store
+// finds it in its temporary file. Sync, which the service calls before a
+// deploy that references blobs becomes DEPLOYED, makes the pending blobs
+// durable (fsyncs in parallel, which the file system commits together),
+// renames them into place and syncs the directories that received them: a
+// blob under its name is always whole, and a deploy's thousands of files
+// cost a few journal commits, not one each. A crash before Sync loses the
+// pending blobs (their temporary files are stale, CleanTemp removes them),
+// which are uploaded again.
 package file
 
 import (
@@ -27,6 +31,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/internal/blobio"
@@ -45,11 +50,18 @@ type Store struct {
 	pending map[string]string // digest → temporary file of a blob Put but not yet synced
 
 	syncing sync.Mutex // one Sync at a time
+
+	// Blobs put in place plain, for Compress.
+	compressors int // running Compress calls
+	queued      map[string]bool
+	wake        chan struct{} // signalled when a digest is queued
+	active      time.Time     // the last Put or Sync, which Compress makes way for
 }
 
 // Open returns the store in dir, creating its directories if needed.
 func Open(dir string) (*Store, error) {
-	s := &Store{dir: dir, dirty: make(map[string]bool), pending: make(map[string]string)}
+	s := &Store{dir: dir, dirty: make(map[string]bool), pending: make(map[string]string),
+		queued: make(map[string]bool), wake: make(chan struct{}, 1)}
 	for _, d := range []string{s.blobsDir(), s.tmpDir()} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, fmt.Errorf("open artifact store: %w", err)
@@ -64,7 +76,7 @@ func (s *Store) Dir() string { return s.dir }
 func (s *Store) blobsDir() string { return filepath.Join(s.dir, "blobs", "sha256") }
 func (s *Store) tmpDir() string   { return filepath.Join(s.dir, "tmp") }
 
-// path returns the file of a valid digest as stored before compression.
+// path returns the file of a valid digest stored plain.
 func (s *Store) path(digest string) string {
 	hex := strings.TrimPrefix(digest, "sha256:")
 	return filepath.Join(s.blobsDir(), hex[:2], hex)
@@ -104,6 +116,7 @@ func (s *Store) Put(ctx context.Context, digest string, r io.Reader, size int64)
 	if err := dagdeck.ValidateDigest(digest); err != nil {
 		return err
 	}
+	s.touch()
 	v := blobio.NewVerifier(blobio.CtxReader(ctx, r), digest, size)
 	ok, err := s.exists(digest)
 	if err == nil && ok {
@@ -117,8 +130,8 @@ func (s *Store) Put(ctx context.Context, digest string, r io.Reader, size int64)
 	return nil
 }
 
-// write compresses v's content into a temporary file and verifies it: the
-// blob is pending until the next Sync puts it in place.
+// write copies v's content into a temporary file and verifies it: the blob
+// is pending until the next Sync puts it in place.
 func (s *Store) write(ctx context.Context, digest string, v *blobio.Verifier) (err error) {
 	f, err := os.CreateTemp(s.tmpDir(), "put-*.tmp")
 	if err != nil {
@@ -131,9 +144,13 @@ func (s *Store) write(ctx context.Context, digest string, v *blobio.Verifier) (e
 		}
 	}()
 
-	if err := compressTo(f, v); err != nil {
+	if _, err := io.Copy(f, v); err != nil {
 		return err
 	}
+	if err := v.Verify(); err != nil {
+		return err
+	}
+	fsync.StartWriteback(f) // Sync fsyncs it, soon
 	if err := f.Chmod(0o644); err != nil {
 		return err
 	}
@@ -156,11 +173,14 @@ func (s *Store) write(ctx context.Context, digest string, v *blobio.Verifier) (e
 // files are fsynced (in parallel), then each is renamed into place, then
 // the directories that received one are fsynced. Until Sync a power
 // loss or a crash can only make a blob missing, never partial. Several
-// processes sharing the directory each sync their own Puts.
+// processes sharing the directory each sync their own Puts. The blobs are
+// then queued for Compress.
 func (s *Store) Sync(ctx context.Context) error {
+	s.touch()
 	s.syncing.Lock()
 	defer s.syncing.Unlock()
-	if err := s.place(); err != nil {
+	placed, err := s.place()
+	if err != nil {
 		return fmt.Errorf("sync artifacts: %w", err)
 	}
 	s.mu.Lock()
@@ -175,32 +195,32 @@ func (s *Store) Sync(ctx context.Context) error {
 		s.mu.Unlock()
 		return fmt.Errorf("sync artifacts: %w", err)
 	}
+	s.queue(placed...)
 	return nil
 }
 
 // place makes the pending blobs durable and renames them into place; each
-// stays pending (found by Stat and Open) until it is in place.
-func (s *Store) place() error {
+// stays pending (found by Stat and Open) until it is in place. It returns
+// the digests it put in place.
+func (s *Store) place() ([]string, error) {
 	s.mu.Lock()
-	pending := make(map[string]string, len(s.pending))
-	for d, tmp := range s.pending {
-		pending[d] = tmp
-	}
+	pending := maps.Clone(s.pending)
 	s.mu.Unlock()
 	if len(pending) == 0 {
-		return nil
+		return nil, nil
 	}
 	if err := fsync.Files(slices.Collect(maps.Values(pending))); err != nil {
-		return err
+		return nil, err
 	}
+	placed := make([]string, 0, len(pending))
 	for digest, tmp := range pending {
-		dst := s.zpath(digest)
+		dst := s.path(digest)
 		if err := s.mkdirShard(filepath.Dir(dst)); err != nil {
-			return err
+			return placed, err
 		}
 		err := os.Rename(tmp, dst)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return err
+			return placed, err
 		}
 		// A temporary file gone (CleanTemp, by hand) leaves the blob
 		// missing: it is uploaded again.
@@ -208,10 +228,11 @@ func (s *Store) place() error {
 		delete(s.pending, digest)
 		if err == nil {
 			s.dirty[filepath.Dir(dst)] = true
+			placed = append(placed, digest)
 		}
 		s.mu.Unlock()
 	}
-	return nil
+	return placed, nil
 }
 
 // mkdirShard creates a shard directory; its entry is made durable with
@@ -235,35 +256,48 @@ func (s *Store) Open(ctx context.Context, digest string) (io.ReadCloser, error) 
 	if err := dagdeck.ValidateDigest(digest); err != nil {
 		return nil, err
 	}
-	f, err := s.openCompressed(digest)
-	if err == nil {
-		rc, err := openCompressed(f)
-		if err != nil {
-			f.Close()
-			return nil, fmt.Errorf("open %s: %w", digest, err)
-		}
-		return rc, nil
-	} else if !os.IsNotExist(err) {
-		return nil, fmt.Errorf("open %s: %w", digest, err)
-	}
-	f, err = os.Open(s.path(digest))
+	f, compressed, err := s.locate(digest)
 	if os.IsNotExist(err) {
 		return nil, dagdeck.Errorf(dagdeck.ENOTFOUND, "blob %s not found", digest)
 	} else if err != nil {
 		return nil, fmt.Errorf("open %s: %w", digest, err)
 	}
-	return f, nil
+	if !compressed {
+		return f, nil
+	}
+	rc, err := openCompressed(f)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("open %s: %w", digest, err)
+	}
+	return rc, nil
 }
 
-// openCompressed opens the compressed file of a blob: in place or, when
-// pending, its temporary file (or in place, if Sync moved it meanwhile).
-func (s *Store) openCompressed(digest string) (*os.File, error) {
+// locate opens the file that holds a blob and says whether it is
+// compressed: its temporary file while pending, else the compressed or
+// the plain file in place. A blob that Sync or Compress moves meanwhile is
+// found where it went; only a missing blob returns an error satisfying
+// os.IsNotExist.
+func (s *Store) locate(digest string) (f *os.File, compressed bool, err error) {
 	if tmp := s.pendingFile(digest); tmp != "" {
 		if f, err := os.Open(tmp); err == nil || !os.IsNotExist(err) {
-			return f, err
+			return f, false, err
 		}
 	}
-	return os.Open(s.zpath(digest))
+	// Sync moves a pending blob to its plain name, Compress a plain blob
+	// to its compressed one: looking in that order, then once more at the
+	// compressed one, finds a blob that moves during the search.
+	for i, compressed := range []bool{true, false, true} {
+		p := s.path(digest)
+		if compressed {
+			p = s.zpath(digest)
+		}
+		f, err := os.Open(p)
+		if err == nil || !os.IsNotExist(err) || i == 2 {
+			return f, compressed, err
+		}
+	}
+	panic("unreachable")
 }
 
 // Stat returns the blob's size and modification time. It returns ENOTFOUND
@@ -272,10 +306,7 @@ func (s *Store) Stat(ctx context.Context, digest string) (dagdeck.BlobInfo, erro
 	if err := dagdeck.ValidateDigest(digest); err != nil {
 		return dagdeck.BlobInfo{}, err
 	}
-	info, err := s.info(digest, "", true)
-	if os.IsNotExist(err) {
-		info, err = s.info(digest, s.path(digest), false)
-	}
+	info, err := s.info(digest)
 	if os.IsNotExist(err) {
 		return dagdeck.BlobInfo{}, dagdeck.Errorf(dagdeck.ENOTFOUND, "blob %s not found", digest)
 	} else if err != nil {
@@ -284,24 +315,10 @@ func (s *Store) Stat(ctx context.Context, digest string) (dagdeck.BlobInfo, erro
 	return info, nil
 }
 
-// info describes the blob file at path (for a compressed one, "" finds
-// it, pending or in place); a compressed one's size is read from its
-// header.
-func (s *Store) info(digest, path string, compressed bool) (dagdeck.BlobInfo, error) {
-	if !compressed {
-		fi, err := os.Stat(path)
-		if err != nil {
-			return dagdeck.BlobInfo{}, err
-		}
-		return dagdeck.BlobInfo{Digest: digest, Size: fi.Size(), CreatedAt: fi.ModTime()}, nil
-	}
-	var f *os.File
-	var err error
-	if path == "" {
-		f, err = s.openCompressed(digest)
-	} else {
-		f, err = os.Open(path)
-	}
+// info describes a blob (see locate); a compressed one's size is read from
+// its header.
+func (s *Store) info(digest string) (dagdeck.BlobInfo, error) {
+	f, compressed, err := s.locate(digest)
 	if err != nil {
 		return dagdeck.BlobInfo{}, err
 	}
@@ -310,9 +327,11 @@ func (s *Store) info(digest, path string, compressed bool) (dagdeck.BlobInfo, er
 	if err != nil {
 		return dagdeck.BlobInfo{}, err
 	}
-	size, err := readHeader(f)
-	if err != nil {
-		return dagdeck.BlobInfo{}, err
+	size := fi.Size()
+	if compressed {
+		if size, err = readHeader(f); err != nil {
+			return dagdeck.BlobInfo{}, err
+		}
 	}
 	return dagdeck.BlobInfo{Digest: digest, Size: size, CreatedAt: fi.ModTime()}, nil
 }
@@ -348,7 +367,7 @@ func (s *Store) Walk(ctx context.Context, fn func(dagdeck.BlobInfo) error) error
 	seen := make(map[string]bool, len(pending))
 	for _, digest := range pending {
 		seen[digest] = true
-		info, err := s.info(digest, "", true)
+		info, err := s.info(digest)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		} else if err != nil {
@@ -378,17 +397,19 @@ func (s *Store) walkShard(ctx context.Context, shard string, seen map[string]boo
 	if err != nil {
 		return fmt.Errorf("walk: %w", err)
 	}
-	last := "" // a blob stored both ways (never by Put) is reported once
+	last := "" // a blob stored both ways (while Compress replaces it) is reported once
 	for _, e := range entries {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		name, compressed := strings.CutSuffix(e.Name(), blobio.CompressedSuffix)
+		name, _ := strings.CutSuffix(e.Name(), blobio.CompressedSuffix)
 		digest := "sha256:" + name
 		if !e.Type().IsRegular() || !strings.HasPrefix(name, shard) || dagdeck.ValidateDigest(digest) != nil || digest == last || seen[digest] {
 			continue
 		}
-		info, err := s.info(digest, filepath.Join(s.blobsDir(), shard, e.Name()), compressed)
+		// Wherever the blob is now: Compress may have replaced the
+		// plain file this listing saw.
+		info, err := s.info(digest)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		} else if err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/credentials"
+	"github.com/dagdeck/dagdeck/file"
 	"github.com/dagdeck/dagdeck/localruntime"
 	"github.com/dagdeck/dagdeck/metrics"
 	"github.com/dagdeck/dagdeck/server"
@@ -201,6 +202,11 @@ func (m *Main) saveCredentials(secret string) error {
 	return nil
 }
 
+// compressIdle is how long the artifact folder goes without uploads before
+// its new blobs are compressed: longer than a deploy takes to lay out and
+// activate its code once its blobs are synced.
+const compressIdle = 2 * time.Second
+
 // autoRollbackInterval is how often deploys under an automatic rollback
 // policy are judged.
 const autoRollbackInterval = 10 * time.Second
@@ -219,6 +225,15 @@ func (m *Main) housekeeping(ctx context.Context) {
 		}
 	})
 	wg.Go(func() { m.measureArtifacts(ctx) })
+	if fs, ok := m.artifacts.(*file.Store); ok {
+		// Blobs are stored plain when uploaded, compressed once deploys
+		// leave the store alone for a moment.
+		wg.Go(func() {
+			if err := fs.Compress(ctx, m.Logger, compressIdle); err != nil {
+				m.Logger.Error("compress artifacts", "err", err)
+			}
+		})
+	}
 	abandon := time.NewTicker(time.Minute)
 	gc := time.NewTicker(m.GCInterval)
 	health := time.NewTicker(autoRollbackInterval)
