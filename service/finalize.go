@@ -19,12 +19,14 @@ func (s *Service) FinalizeDeploy(ctx context.Context, deploymentIDOrName, deploy
 	if _, err := dagdeck.Authorize(ctx, dagdeck.RoleDeployer); err != nil {
 		return nil, err
 	}
-	// Blobs uploaded for this deploy become durable before it can be DEPLOYED.
-	if err := dagdeck.SyncArtifacts(ctx, s.artifacts); err != nil {
-		return nil, err
-	}
+	// The runtime starts laying out the code (commitTree asks it to) while
+	// the blobs uploaded for this deploy become durable, as they must be
+	// before it can be DEPLOYED.
 	tree, err := s.commitTree(ctx, deploymentIDOrName, deployID)
 	if err != nil {
+		return nil, err
+	}
+	if err := dagdeck.SyncArtifacts(ctx, s.artifacts); err != nil {
 		return nil, err
 	}
 	var d *dagdeck.Deploy
