@@ -96,3 +96,78 @@ func TestE2E_KillDuringUpload(t *testing.T) {
 		t.Fatalf("deploy after the crash = %+v", third)
 	}
 }
+
+// TestE2E_CompressedAfterACrash: the server stores uploads plain and
+// compresses them once uploads pause; killed before it could, it
+// compresses them after it restarts, and every blob reads back whole.
+func TestE2E_CompressedAfterACrash(t *testing.T) {
+	s := StartServer(t, "--compress-idle", "1h")
+	dir := t.TempDir()
+	s.MustRun(t, dir, "deployment", "create", "--name", "prod")
+	p := project("1.1.0", "v1")
+	text := strings.Repeat("SELECT id, name, amount FROM orders WHERE region = 'emea';\n", 20_000)
+	p["include/queries.sql"] = text
+	WriteProject(t, dir, p)
+	s.MustRun(t, dir, "deploy", dir, "--deployment", "prod", "--description", "v1")
+	token := tokenRE.FindString(s.Output())
+	s.Kill(t)                       // before the compressor's pause is over
+	s.Args = s.Args[:len(s.Args)-2] // the default pause from now on
+	blobs := filepath.Join(s.DataDir, "artifacts", "blobs", "sha256")
+	plain, compressed := countBlobFiles(t, blobs)
+	if plain == 0 {
+		t.Fatalf("no blob stored plain right after a deploy (%d compressed); want the upload as it came", compressed)
+	}
+
+	s.Start(t)
+	WaitFor(t, 30*time.Second, "the blobs to be compressed after the restart", func() bool {
+		plain, compressed = countBlobFiles(t, blobs)
+		return plain == 0 && compressed > 0
+	})
+	var sql os.FileInfo
+	_ = filepath.WalkDir(blobs, func(path string, d os.DirEntry, err error) error {
+		if err == nil && strings.HasPrefix(filepath.Base(path), strings.TrimPrefix(dagdeck.DigestOf([]byte(text)), "sha256:")) {
+			sql, _ = d.Info()
+		}
+		return nil
+	})
+	if sql == nil || sql.Size() > int64(len(text))/4 {
+		t.Fatalf("%d bytes of SQL stored as %v; want compressed", len(text), sql)
+	}
+	c := client.New(s.URL, token)
+	for path, content := range p {
+		if path == "scratch.tmp" { // ignored by .dagdeckignore
+			continue
+		}
+		rc, err := c.DownloadBlob(context.Background(), dagdeck.DigestOf([]byte(content)))
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		got, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil || string(got) != content {
+			t.Fatalf("%s reads back %d bytes (%v); want its %d", path, len(got), err, len(content))
+		}
+	}
+}
+
+// countBlobFiles counts the blob files under an artifact folder's blobs
+// directory: plain ones (<hex>) and compressed ones (<hex>.zst).
+func countBlobFiles(t *testing.T, blobs string) (plain, compressed int) {
+	t.Helper()
+	err := filepath.WalkDir(blobs, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		switch name := d.Name(); {
+		case len(name) == 64:
+			plain++
+		case strings.HasSuffix(name, ".zst"):
+			compressed++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return plain, compressed
+}

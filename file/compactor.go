@@ -31,6 +31,9 @@ func (s *Store) queue(digests ...string) {
 		s.mu.Unlock()
 		return
 	}
+	if len(s.queued) == 0 {
+		s.queuedSince = time.Now()
+	}
 	for _, d := range digests {
 		s.queued[d] = true
 	}
@@ -48,11 +51,18 @@ func (s *Store) touch() {
 	s.mu.Unlock()
 }
 
+// compressMaxWait bounds how long a blob waits for the store to be idle:
+// on a server that never pauses, blobs are compressed anyway.
+const compressMaxWait = time.Minute
+
 // untilIdle returns how long until the Store will have seen no Put or Sync
-// for idle, or 0.
+// for idle, or 0 (also once the queue has waited compressMaxWait).
 func (s *Store) untilIdle(idle time.Duration) time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if len(s.queued) > 0 && time.Since(s.queuedSince) >= compressMaxWait {
+		return 0
+	}
 	return max(0, idle-time.Since(s.active))
 }
 
@@ -76,8 +86,9 @@ func (s *Store) take(n int) []string {
 // import`, or written before compression), then each blob a Sync puts in
 // place. It makes way for deploys: it starts a batch only once this Store
 // has seen no Put or Sync for idle (a deploy lays out and activates its
-// code right after its last Sync), and it runs at a lower CPU priority than
-// the rest of the process where the system allows it. A blob whose
+// code right after its last Sync) or the batch has waited a minute, and it
+// runs at a lower CPU priority than the rest of the process where the
+// system allows it. A blob whose
 // content no longer matches its digest is logged and left as it is; each
 // blob is verified as it is compressed.
 //

@@ -54,6 +54,7 @@ type Store struct {
 	// Blobs put in place plain, for Compress.
 	compressors int // running Compress calls
 	queued      map[string]bool
+	queuedSince time.Time     // when the queue last stopped being empty
 	wake        chan struct{} // signalled when a digest is queued
 	active      time.Time     // the last Put or Sync, which Compress makes way for
 }

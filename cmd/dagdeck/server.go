@@ -35,6 +35,9 @@ type Main struct {
 	UploadLease time.Duration
 	GCInterval  time.Duration
 	GCGrace     time.Duration
+	// CompressIdle is how long uploads must pause before the artifact
+	// folder compresses the blobs they stored (default 2 s).
+	CompressIdle time.Duration
 	// Runtime is where the Deployments' DAGs run: "local" (the default, in
 	// this process) or "none" (in separate `dagdeck runtime` processes).
 	Runtime string
@@ -164,6 +167,9 @@ func (m *Main) defaults() error {
 	if m.GCInterval == 0 {
 		m.GCInterval = time.Hour
 	}
+	if m.CompressIdle == 0 {
+		m.CompressIdle = defaultCompressIdle
+	}
 	return m.resolve()
 }
 
@@ -202,10 +208,10 @@ func (m *Main) saveCredentials(secret string) error {
 	return nil
 }
 
-// compressIdle is how long the artifact folder goes without uploads before
-// its new blobs are compressed: longer than a deploy takes to lay out and
-// activate its code once its blobs are synced.
-const compressIdle = 2 * time.Second
+// defaultCompressIdle is how long the artifact folder goes without uploads
+// before its new blobs are compressed: longer than a deploy takes to lay
+// out and activate its code once its blobs are synced.
+const defaultCompressIdle = 2 * time.Second
 
 // autoRollbackInterval is how often deploys under an automatic rollback
 // policy are judged.
@@ -213,7 +219,8 @@ const autoRollbackInterval = 10 * time.Second
 
 // housekeeping backfills git commits and measures the artifact store once
 // for the metrics, beside the rest (a walk of a large S3 store takes
-// long), and fails abandoned uploads every minute, judges watched deploys
+// long), compresses an artifact folder's new blobs when uploads pause, and
+// fails abandoned uploads every minute, judges watched deploys
 // every autoRollbackInterval and collects garbage every GCInterval.
 func (m *Main) housekeeping(ctx context.Context) {
 	var wg sync.WaitGroup
@@ -229,7 +236,7 @@ func (m *Main) housekeeping(ctx context.Context) {
 		// Blobs are stored plain when uploaded, compressed once deploys
 		// leave the store alone for a moment.
 		wg.Go(func() {
-			if err := fs.Compress(ctx, m.Logger, compressIdle); err != nil {
+			if err := fs.Compress(ctx, m.Logger, m.CompressIdle); err != nil {
 				m.Logger.Error("compress artifacts", "err", err)
 			}
 		})

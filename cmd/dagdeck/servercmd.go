@@ -52,6 +52,7 @@ CLI on this machine finds it.`,
 	f.DurationVar(&m.UploadLease, "upload-lease", time.Minute, "an unfinished deploy whose client has not renewed its upload lease for this long is failed when another deploy or a rollback wants the Deployment, and at start-up")
 	f.DurationVar(&m.GCInterval, "gc-interval", time.Hour, "how often the garbage collector runs")
 	f.DurationVar(&m.GCGrace, "gc-grace", time.Hour, "unreferenced artifacts younger than this are kept (protects uploads in flight)")
+	f.DurationVar(&m.CompressIdle, "compress-idle", defaultCompressIdle, "an artifact folder stores uploads as they come and compresses them once uploads pause this long (at the latest a minute after they arrive)")
 	f.StringVar(&m.Runtime, "runtime", runtimeLocal, "where the Deployments' DAGs run: local (in this server) or none (in separate dagdeck runtime processes)")
 	f.StringVar(&m.TrustedProxies, "trusted-proxies", "", "load balancers (addresses or CIDR networks, comma-separated) whose X-Forwarded-For names the client, for the audit log, logs and login throttling")
 	f.BoolVar(&m.WebhookAllowPrivate, "webhook-allow-private", false, "let webhooks deliver to loopback, private and link-local addresses")
