@@ -102,9 +102,13 @@ func (b *bench) mutate(dir string, seed int) error {
 	return err
 }
 
-// deploy deploys the project with the real CLI and returns its wall time.
+// deploy deploys the project with the real CLI and returns its wall time,
+// then waits (untimed) for the server's background work to end.
 func deploy(ctx context.Context, s *server, project, description string) (time.Duration, error) {
 	d, _, err := s.cli(ctx, "deploy", project, "--deployment", deploymentName, "--description", description)
+	if err == nil {
+		s.background = s.quiesce()
+	}
 	return d, err
 }
 
@@ -116,7 +120,10 @@ func (b *bench) round(ctx context.Context, r int) error {
 	if err := b.project(project); err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	// The round's files stay until the end of the run: on ext4 without a
+	// journal (as on the machines this ran on) creating files is slow for
+	// a while after many were deleted nearby, which would charge whatever
+	// ran next, most of all what creates thousands of files.
 	repos, err := newAnchorRepos(filepath.Join(dir, "anchors"))
 	if err != nil {
 		return err
@@ -148,6 +155,7 @@ func (b *bench) round(ctx context.Context, r int) error {
 	for i, bin := range b.bins {
 		_, peak := servers[i].rss()
 		b.add("firstRSS/"+bin.name, float64(peak))
+		b.add("firstBackground/"+bin.name, servers[i].background.Seconds())
 	}
 	if err := b.mutate(project, 1000+r); err != nil {
 		return err
@@ -275,7 +283,7 @@ func (b *bench) summarizeRounds() {
 				}
 			}
 			if m.phase == "first" {
-				fig += fmt.Sprintf(" · server peak RSS %s", humanize.Bytes(int64(b.median("firstRSS/"+bin.name))))
+				fig += fmt.Sprintf(" · server peak RSS %s · blobs compressed and server idle %.1f s after", humanize.Bytes(int64(b.median("firstRSS/"+bin.name))), b.median("firstBackground/"+bin.name))
 			}
 			b.set(m.label, bin.name, fig)
 		}

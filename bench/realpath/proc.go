@@ -44,6 +44,9 @@ type server struct {
 	token   string
 	cmd     *exec.Cmd
 	out     *syncBuffer
+	// background is how long the server worked on after its last deploy
+	// returned (see quiesce).
+	background time.Duration
 }
 
 // syncBuffer is a bytes.Buffer safe for a process's writes and our reads.
@@ -176,6 +179,36 @@ func (s *server) rss() (cur, peak int64) {
 		}
 	}
 	return cur, peak
+}
+
+// quiesce waits for the server's background work after a deploy: until its
+// artifact folder holds no blob still waiting to be compressed (at most
+// 2 minutes), then until it settles. It returns how long it waited, so
+// background work is reported, and never lands on what is measured next.
+func (s *server) quiesce() time.Duration {
+	start := time.Now()
+	deadline := start.Add(2 * time.Minute)
+	for time.Now().Before(deadline) && s.uncompressed() > 0 {
+		time.Sleep(20 * time.Millisecond)
+	}
+	s.settle()
+	return time.Since(start)
+}
+
+// uncompressed counts the blobs stored plain in the server's artifact
+// folder: those its compressor has yet to replace.
+func (s *server) uncompressed() int {
+	shards, _ := filepath.Glob(filepath.Join(s.dataDir, "artifacts", "blobs", "sha256", "??"))
+	n := 0
+	for _, shard := range shards {
+		entries, _ := os.ReadDir(shard)
+		for _, e := range entries {
+			if len(e.Name()) == 64 { // <hex>; compressed ones are <hex>.zst
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // settle waits until the server has used less than 5 % of a core for half
