@@ -209,10 +209,16 @@ func (p *Pool) fill(ctx context.Context, root *os.Root, files []dagdeck.Manifest
 		seen[name] = f
 		wanted = append(wanted, f)
 	}
-	// Checking thousands of pool files is as many lstat calls: in parallel.
+	// Checking thousands of pool files is as many lstat calls: in parallel,
+	// each one system call in the pool's folder.
+	pool, err := root.OpenRoot(poolDir)
+	if err != nil {
+		return fmt.Errorf("materialize: %w", err)
+	}
+	defer pool.Close()
 	ok := make([]bool, len(wanted))
 	_ = forEachParallel(ctx, materializeWorkers(), len(wanted), func(int) bool { return true }, func(i int, _ []byte) error {
-		ok[i] = p.intact(root, poolName(wanted[i]), wanted[i].Size)
+		ok[i] = p.intact(pool, poolName(wanted[i]), wanted[i].Size)
 		return nil
 	})
 	var missing []dagdeck.ManifestFile
@@ -225,7 +231,7 @@ func (p *Pool) fill(ctx context.Context, root *os.Root, files []dagdeck.Manifest
 		return nil
 	}
 	added := make([]poolEntry, len(missing))
-	err := forEachParallel(ctx, materializeWorkers(), len(missing), func(int) bool { return true }, func(i int, buf []byte) error {
+	err = forEachParallel(ctx, materializeWorkers(), len(missing), func(int) bool { return true }, func(i int, buf []byte) error {
 		e, err := p.add(root, missing[i], open, buf)
 		added[i] = e
 		return err
@@ -251,15 +257,15 @@ func (p *Pool) fill(ctx context.Context, root *os.Root, files []dagdeck.Manifest
 	return p.save()
 }
 
-// intact reports whether the pool file name is recorded, unchanged and of
-// the size a manifest says (a file of another size is copied again, and
-// its copy is refused).
-func (p *Pool) intact(root *os.Root, name string, size int64) bool {
+// intact reports whether the pool file name (in pool, the pool's folder)
+// is recorded, unchanged and of the size a manifest says (a file of
+// another size is copied again, and its copy is refused).
+func (p *Pool) intact(pool *os.Root, name string, size int64) bool {
 	want, ok := p.entries[name]
 	if !ok || want.Size != size {
 		return false
 	}
-	fi, err := root.Lstat(path.Join(poolDir, name))
+	fi, err := pool.Lstat(name)
 	return err == nil && poolEntryOf(fi) == want
 }
 
