@@ -188,3 +188,48 @@ func TestRuntime_PrepareLaysOutCodeAhead(t *testing.T) {
 		t.Fatalf("after the finalize the new code does not run:\n%s", run)
 	}
 }
+
+// TestRuntime_PreparedCodeChangedIsRebuilt: Prepare lays out a deploy's
+// code, a task running as the runtime's user edits it, and the deploy is
+// cancelled; a later deploy of the same code finds the folder changed and
+// runs the archived code. (Only the activation of the deploy Prepare was
+// for trusts the folder it just built.)
+func TestRuntime_PreparedCodeChangedIsRebuilt(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	files := func(version string) apitest.Files {
+		return project("1.1.0", map[string]string{
+			"include/x.sh":   "echo " + version + "\n",
+			"dags/pipe.yaml": dag("pipe", bashTask("probe", "true"), bashTask("run", "sh include/x.sh", "needs: [probe]")),
+		})
+	}
+	e.deploy(t, files("FIRST"), "1.1.0")
+	next := e.upload(t, e.dep.ID, files("SECOND"), "1.1.0")
+	if err := e.rt.Prepare(context.Background(), next); err != nil {
+		t.Fatal(err)
+	}
+	prepared := ""
+	m, _ := filepath.Glob(filepath.Join(e.dataDir, "runtime", "*", "versions", "*", "include", "x.sh"))
+	for _, p := range m {
+		if b, _ := os.ReadFile(p); string(b) == "echo SECOND\n" {
+			prepared = p
+		}
+	}
+	if prepared == "" {
+		t.Fatalf("no prepared folder runs SECOND among %v", m)
+	}
+	if err := os.Chmod(prepared, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(prepared, []byte("echo TAMPERED\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	failed := dagdeck.DeployFailed
+	if _, err := e.svc.UpdateDeploy(deployer, e.dep.ID, next.ID, dagdeck.DeployUpdate{Status: &failed}); err != nil {
+		t.Fatal(err)
+	}
+	e.deploy(t, files("SECOND"), "1.1.0")
+	if _, run := runPipe(t, e); !strings.Contains(run, "SECOND") || strings.Contains(run, "TAMPERED") {
+		t.Fatalf("a deploy of the prepared code ran the changed folder instead of the archived code:\n%s", run)
+	}
+}

@@ -94,6 +94,10 @@ type versionSet struct {
 	// pruned is false while the pool may hold files no directory links:
 	// at start, and after a directory was removed.
 	pruned bool
+	// built is the deploy whose directory prepareAhead built and stamped
+	// last: the next activation, if it is that deploy's, uses the directory
+	// without checking its stamp again.
+	built string
 }
 
 type loadKey struct{ key, runtimeVersion string }
@@ -123,7 +127,16 @@ func (vs *versionSet) prepare(ctx context.Context, d *dagdeck.Deploy, inUse map[
 	vs.sweep()
 	key := versionKey(d)
 	dir := vs.dir(key)
+	justBuilt := vs.built == d.ID
+	vs.built = "" // good for the next activation only
 	if _, err := os.Stat(dir); err == nil {
+		if justBuilt {
+			// Built and stamped by prepareAhead on this worker for this
+			// deploy, which commits meanwhile: a check now would catch only
+			// a change made in those moments, as one made a moment later
+			// escapes it.
+			return vs.load(d, key, nil), nil
+		}
 		// Check the directory while its DAGs load: a rollback waits for both.
 		unchanged := make(chan bool, 1)
 		go func() { unchanged <- vs.unchanged(key) }()
@@ -155,6 +168,7 @@ func (vs *versionSet) prepareAhead(ctx context.Context, d *dagdeck.Deploy) error
 		return err
 	}
 	vs.load(d, filepath.Base(dir), digests)
+	vs.built = d.ID
 	return nil
 }
 
