@@ -71,7 +71,6 @@ const (
 	MaxFileSize      = 2 << 30
 )
 
-
 // DigestOf returns the digest ("sha256:<hex>") of b.
 func DigestOf(b []byte) string {
 	sum := sha256.Sum256(b)

@@ -11,7 +11,7 @@ func TestUntilIdle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.compressors = 1 // as while Compress runs
+	s.compressors = 1      // as while Compress runs
 	s.queue("sha256:abcd") // any name: nothing is compressed here
 	s.touch()
 	if wait := s.untilIdle(time.Hour); wait <= 0 {
