@@ -22,7 +22,7 @@ func BenchmarkMaterialize(b *testing.B) {
 		n++
 		base := filepath.Join(b.TempDir(), fmt.Sprint("v", n))
 		pool := NewPool(base, filepath.Join(base, "pool.json"), -1)
-		if err := pool.Materialize(context.Background(), "v", projectOpener(p), p.Image(true), p.DAGs()); err != nil {
+		if _, err := pool.Materialize(context.Background(), "v", projectOpener(p), p.Image(true), p.DAGs()); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -47,7 +47,7 @@ func TestMaterialize(t *testing.T) {
 	}
 	parent := t.TempDir()
 	pool := NewPool(parent, filepath.Join(t.TempDir(), "pool.json"), -1)
-	if err := pool.Materialize(context.Background(), "v1", projectOpener(p), p.Image(true), p.DAGs()); err != nil {
+	if _, err := pool.Materialize(context.Background(), "v1", projectOpener(p), p.Image(true), p.DAGs()); err != nil {
 		t.Fatal(err)
 	}
 	dest := filepath.Join(parent, "v1")
@@ -132,7 +132,7 @@ func TestMaterialize_Hostile(t *testing.T) {
 				t.Fatal(err)
 			}
 			pool := NewPool(parent, filepath.Join(t.TempDir(), "pool.json"), -1)
-			err := pool.Materialize(context.Background(), "v1", b.open, tt.ms...)
+			_, err := pool.Materialize(context.Background(), "v1", b.open, tt.ms...)
 			if err == nil || !strings.Contains(dagdeck.ErrorMessage(err), tt.wantMsg) {
 				t.Fatalf("err = %v, want one containing %q", err, tt.wantMsg)
 			}
@@ -183,7 +183,7 @@ func TestMaterialize_Canceled(t *testing.T) {
 	cancel()
 	parent := t.TempDir()
 	pool := NewPool(parent, filepath.Join(t.TempDir(), "pool.json"), -1)
-	if err := pool.Materialize(ctx, "v1", projectOpener(p), p.Image(false)); !errors.Is(err, context.Canceled) {
+	if _, err := pool.Materialize(ctx, "v1", projectOpener(p), p.Image(false)); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
 	assertEntries(t, parent, "pool")

@@ -78,33 +78,34 @@ func poolName(f dagdeck.ManifestFile) string {
 // path), which must not exist yet: regular files are hard links to pool
 // files, fetched first with open(digest) when the pool lacks them or they
 // changed. It validates the manifests before writing anything (see
-// checkManifests; files of one content must agree on its size), builds the tree aside and renames it into
-// place, so dest appears complete or not at all, and verifies every blob's
-// size and digest; new pool files are fsynced in parallel, which the file
-// system commits together. Directories are 0755, or with a group 0750 and
-// the group's, as its symlinks are.
-func (p *Pool) Materialize(ctx context.Context, dest string, open func(digest string) (io.ReadCloser, error), ms ...*dagdeck.Manifest) (err error) {
+// checkManifests; files of one content must agree on its size), builds the
+// tree aside and renames it into place, so dest appears complete or not at
+// all, and verifies every blob's size and digest; new pool files are
+// fsynced in parallel, which the file system commits together. Directories
+// are 0755, or with a group 0750 and the group's, as its symlinks are. It
+// returns the new tree's TreeStamp.
+func (p *Pool) Materialize(ctx context.Context, dest string, open func(digest string) (io.ReadCloser, error), ms ...*dagdeck.Manifest) (stamp string, err error) {
 	files, err := checkManifests(ms...)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if !filepath.IsLocal(filepath.FromSlash(dest)) || strings.HasPrefix(dest+"/", poolDir+"/") {
-		return fmt.Errorf("materialize: %q is not a tree of the pool", dest)
+		return "", fmt.Errorf("materialize: %q is not a tree of the pool", dest)
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	root, err := os.OpenRoot(p.base)
 	if err != nil {
-		return fmt.Errorf("materialize: %w", err)
+		return "", fmt.Errorf("materialize: %w", err)
 	}
 	defer root.Close()
 	if _, err := root.Lstat(dest); err == nil {
-		return dagdeck.Errorf(dagdeck.ECONFLICT, "%s already exists", dest)
+		return "", dagdeck.Errorf(dagdeck.ECONFLICT, "%s already exists", dest)
 	} else if !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("materialize: %w", err)
+		return "", fmt.Errorf("materialize: %w", err)
 	}
 	if err := p.fill(ctx, root, files, open); err != nil {
-		return err
+		return "", err
 	}
 	tmp := fmt.Sprintf("%s.tmp-%s", dest, dagdeck.NewID())
 	defer func() {
@@ -113,12 +114,49 @@ func (p *Pool) Materialize(ctx context.Context, dest string, open func(digest st
 		}
 	}()
 	if err := p.linkTree(root, tmp, files); err != nil {
-		return err
+		return "", err
+	}
+	if stamp, err = p.stamp(root, tmp, files); err != nil {
+		return "", err
 	}
 	if err := root.Rename(tmp, dest); err != nil {
-		return fmt.Errorf("materialize: %w", err)
+		return "", fmt.Errorf("materialize: %w", err)
 	}
-	return syncRootDir(root, path.Dir(dest))
+	return stamp, syncRootDir(root, path.Dir(dest))
+}
+
+// stamp returns the TreeStamp of the tree just built at tmp: its files'
+// lines from the pool's records of them, which fill has just checked, and
+// its folders' and symlinks' from a stat of each.
+func (p *Pool) stamp(root *os.Root, tmp string, files []dagdeck.ManifestFile) (string, error) {
+	lines := make([]stampLine, 0, len(files)+1)
+	stat := func(rel string) error {
+		fi, err := root.Lstat(path.Join(tmp, rel))
+		if err != nil {
+			return fmt.Errorf("materialize: %w", err)
+		}
+		lines = append(lines, infoLine(rel, fi))
+		return nil
+	}
+	for _, d := range append(parentDirs(files), ".") {
+		if err := stat(d); err != nil {
+			return "", err
+		}
+	}
+	for _, f := range files {
+		if f.Mode.Type() != 0 {
+			if err := stat(f.Path); err != nil {
+				return "", err
+			}
+			continue
+		}
+		e, ok := p.entries[poolName(f)]
+		if !ok { // fill records every file it links
+			return "", fmt.Errorf("materialize: pool file of %s not recorded", f.Path)
+		}
+		lines = append(lines, entryLine(f.Path, fs.FileMode(e.Mode), e.Size, e.Mtime, e.sys()))
+	}
+	return stampDigest(lines), nil
 }
 
 // linkTree creates the tree of files at tmp under root.

@@ -3,6 +3,7 @@
 package bundle
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"syscall"
@@ -53,3 +54,19 @@ func linker(root *os.Root, tmp string) (link func(name, path string) error, done
 	}
 	return link, func() { pool.Close(); tree.Close() }, nil
 }
+
+// sysStamp is the part of an entry's tree stamp only the system knows:
+// owner, group and inode.
+func sysStamp(fi fs.FileInfo) string {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return ""
+	}
+	return entrySys(st.Uid, st.Gid, uint64(st.Ino))
+}
+
+// entrySys is the part of a pool file's tree stamp line that sysStamp
+// gives: from the pool's record of it.
+func (e poolEntry) sys() string { return entrySys(e.UID, e.GID, e.Ino) }
+
+func entrySys(uid, gid uint32, ino uint64) string { return fmt.Sprintf("%d:%d %d", uid, gid, ino) }

@@ -25,3 +25,9 @@ func linker(root *os.Root, tmp string) (link func(name, path string) error, done
 	link = func(name, p string) error { return root.Link(path.Join(poolDir, name), path.Join(tmp, p)) }
 	return link, func() {}, nil
 }
+
+// sysStamp adds nothing where the system's stat is not known.
+func sysStamp(fs.FileInfo) string { return "" }
+
+// sys adds nothing to a pool file's stamp line, as sysStamp.
+func (poolEntry) sys() string { return "" }

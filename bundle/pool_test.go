@@ -74,7 +74,7 @@ func TestPool_Materialize(t *testing.T) {
 	}
 	pool, base := newPool(t)
 	opener := &countingOpener{open: projectOpener(p), opens: map[string]int{}}
-	if err := pool.Materialize(context.Background(), "versions/v1", opener.Open, p.Image(true), p.DAGs()); err != nil {
+	if _, err := pool.Materialize(context.Background(), "versions/v1", opener.Open, p.Image(true), p.DAGs()); err != nil {
 		t.Fatal(err)
 	}
 	v1 := filepath.Join(base, "versions/v1")
@@ -117,7 +117,7 @@ func TestPool_Materialize(t *testing.T) {
 			img.Files[i].Digest, img.Files[i].Size = changed, int64(len(b[changed]))
 		}
 	}
-	if err := pool.Materialize(context.Background(), "versions/v2", opener.Open, img, p.DAGs()); err != nil {
+	if _, err := pool.Materialize(context.Background(), "versions/v2", opener.Open, img, p.DAGs()); err != nil {
 		t.Fatal(err)
 	}
 	if got := opener.take(); !reflect.DeepEqual(got, map[string]int{changed: 1}) {
@@ -135,14 +135,14 @@ func TestPool_Materialize(t *testing.T) {
 	}
 
 	t.Run("DestExists", func(t *testing.T) {
-		err := pool.Materialize(context.Background(), "versions/v1", opener.Open, p.DAGs())
+		_, err := pool.Materialize(context.Background(), "versions/v1", opener.Open, p.DAGs())
 		if dagdeck.ErrorCode(err) != dagdeck.ECONFLICT {
 			t.Fatalf("err = %v, want ECONFLICT", err)
 		}
 	})
 	t.Run("NotATree", func(t *testing.T) {
 		for _, dest := range []string{"pool/x", "../x", "/abs"} {
-			if err := pool.Materialize(context.Background(), dest, opener.Open, p.DAGs()); err == nil {
+			if _, err := pool.Materialize(context.Background(), dest, opener.Open, p.DAGs()); err == nil {
 				t.Errorf("Materialize(%q) succeeded", dest)
 			}
 		}
@@ -160,7 +160,7 @@ func TestPool_ChangedFileIsCopiedAgain(t *testing.T) {
 	m := oneFile(b, "run.sh", d)
 	pool, base := newPool(t)
 	opener := &countingOpener{open: b.open, opens: map[string]int{}}
-	if err := pool.Materialize(context.Background(), "v1", opener.Open, m); err != nil {
+	if _, err := pool.Materialize(context.Background(), "v1", opener.Open, m); err != nil {
 		t.Fatal(err)
 	}
 	opener.take()
@@ -176,7 +176,7 @@ func TestPool_ChangedFileIsCopiedAgain(t *testing.T) {
 	if err := os.Chmod(tampered, 0o444); err != nil { // the mode as it was
 		t.Fatal(err)
 	}
-	if err := pool.Materialize(context.Background(), "v2", opener.Open, m); err != nil {
+	if _, err := pool.Materialize(context.Background(), "v2", opener.Open, m); err != nil {
 		t.Fatal(err)
 	}
 	if got := opener.take(); got[d] != 1 {
@@ -205,7 +205,7 @@ func TestPool_UnrecordedFileIsNotTrusted(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(base, "pool", strings.TrimPrefix(d, "sha256:")), []byte("evil\n"), 0o444); err != nil {
 		t.Fatal(err)
 	}
-	if err := pool.Materialize(context.Background(), "v1", b.open, m); err != nil {
+	if _, err := pool.Materialize(context.Background(), "v1", b.open, m); err != nil {
 		t.Fatal(err)
 	}
 	if s, err := os.ReadFile(filepath.Join(base, "v1/dags/a.yaml")); err != nil || string(s) != "good\n" {
@@ -215,7 +215,7 @@ func TestPool_UnrecordedFileIsNotTrusted(t *testing.T) {
 	// A new Pool (a restarted runtime) trusts what the index recorded.
 	again := NewPool(base, pool.index, -1)
 	opener := &countingOpener{open: b.open, opens: map[string]int{}}
-	if err := again.Materialize(context.Background(), "v2", opener.Open, m); err != nil {
+	if _, err := again.Materialize(context.Background(), "v2", opener.Open, m); err != nil {
 		t.Fatal(err)
 	}
 	if got := opener.take(); len(got) != 0 {
@@ -243,7 +243,7 @@ func TestPool_FailureLeavesNoTree(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			pool, base := newPool(t)
-			if err := pool.Materialize(context.Background(), "v1", b.open, m); err == nil {
+			if _, err := pool.Materialize(context.Background(), "v1", b.open, m); err == nil {
 				t.Fatal("Materialize succeeded")
 			}
 			if _, err := os.Stat(filepath.Join(base, "v1")); err == nil {
@@ -275,7 +275,7 @@ func TestPool_Prune(t *testing.T) {
 	v1 := &dagdeck.Manifest{Kind: dagdeck.ManifestImage, Files: []dagdeck.ManifestFile{file("a", shared), file("b", only1)}}
 	v2 := &dagdeck.Manifest{Kind: dagdeck.ManifestImage, Files: []dagdeck.ManifestFile{file("a", shared)}}
 	for dest, m := range map[string]*dagdeck.Manifest{"v1": v1, "v2": v2} {
-		if err := pool.Materialize(context.Background(), dest, b.open, m); err != nil {
+		if _, err := pool.Materialize(context.Background(), dest, b.open, m); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -290,7 +290,7 @@ func TestPool_Prune(t *testing.T) {
 	}
 	assertEntries(t, filepath.Join(base, "pool"), strings.TrimPrefix(shared, "sha256:"))
 	opener := &countingOpener{open: b.open, opens: map[string]int{}}
-	if err := pool.Materialize(context.Background(), "v3", opener.Open, v1); err != nil {
+	if _, err := pool.Materialize(context.Background(), "v3", opener.Open, v1); err != nil {
 		t.Fatal(err)
 	}
 	if got := opener.take(); !reflect.DeepEqual(got, map[string]int{only1: 1}) {
@@ -313,7 +313,7 @@ func TestPool_Group(t *testing.T) {
 	const gid = 1234567
 	base := t.TempDir()
 	pool := NewPool(base, filepath.Join(t.TempDir(), "pool.json"), gid)
-	if err := pool.Materialize(context.Background(), "v1", projectOpener(p), p.Image(true), p.DAGs()); err != nil {
+	if _, err := pool.Materialize(context.Background(), "v1", projectOpener(p), p.Image(true), p.DAGs()); err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]os.FileMode{
@@ -342,12 +342,12 @@ func TestPool_SizeMustMatch(t *testing.T) {
 	b := blobs{}
 	d := b.add("good\n")
 	pool, base := newPool(t)
-	if err := pool.Materialize(context.Background(), "v1", b.open, oneFile(b, "a", d)); err != nil {
+	if _, err := pool.Materialize(context.Background(), "v1", b.open, oneFile(b, "a", d)); err != nil {
 		t.Fatal(err)
 	}
 	lying := oneFile(b, "a", d)
 	lying.Files[0].Size = 2
-	err := pool.Materialize(context.Background(), "v2", b.open, lying)
+	_, err := pool.Materialize(context.Background(), "v2", b.open, lying)
 	if dagdeck.ErrorCode(err) != dagdeck.EINVALID {
 		t.Fatalf("a manifest with a wrong size: %v, want EINVALID", err)
 	}

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/dagdeck/dagdeck/bundle"
 )
 
 func BenchmarkStampOf2000Files(b *testing.B) {
@@ -19,7 +21,7 @@ func BenchmarkStampOf2000Files(b *testing.B) {
 		}
 	}
 	for b.Loop() {
-		if _, err := stampOf(dir); err != nil {
+		if _, err := bundle.TreeStamp(dir); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -228,7 +228,8 @@ func (vs *versionSet) materialize(ctx context.Context, d *dagdeck.Deploy, dir st
 		return nil, err
 	}
 	open := func(digest string) (io.ReadCloser, error) { return vs.backend.OpenBlob(ctx, digest) }
-	if err := pool.Materialize(ctx, "versions/"+filepath.Base(dir), open, ms...); err != nil {
+	stamp, err := pool.Materialize(ctx, "versions/"+filepath.Base(dir), open, ms...)
+	if err != nil {
 		return nil, fmt.Errorf("materialize the code of %s: %w", d, err)
 	}
 	digests := map[string]string{}
@@ -239,7 +240,7 @@ func (vs *versionSet) materialize(ctx context.Context, d *dagdeck.Deploy, dir st
 			}
 		}
 	}
-	return digests, vs.writeStamp(filepath.Base(dir))
+	return digests, vs.writeStamp(filepath.Base(dir), stamp)
 }
 
 // codePool returns the pool of the Deployment's code files: <root>/pool,
