@@ -27,3 +27,27 @@ func BenchmarkMaterialize(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkMaterializeFromPool builds a version directory of the reference
+// project whose files the pool holds already, as a rollback to a deploy
+// whose directory was removed does: check each pool file, link it, stamp
+// the tree, rename it into place.
+func BenchmarkMaterializeFromPool(b *testing.B) {
+	dir, _, _ := writeBenchProject(b)
+	p, err := pack(context.Background(), dir, false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	base := b.TempDir()
+	pool := NewPool(base, filepath.Join(base, "pool.json"), -1)
+	if _, err := pool.Materialize(context.Background(), "versions/v0", projectOpener(p), p.Image(true), p.DAGs()); err != nil {
+		b.Fatal(err)
+	}
+	n := 0
+	for b.Loop() {
+		n++
+		if _, err := pool.Materialize(context.Background(), fmt.Sprint("versions/v", n), projectOpener(p), p.Image(true), p.DAGs()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

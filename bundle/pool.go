@@ -104,16 +104,28 @@ func (p *Pool) Materialize(ctx context.Context, dest string, open func(digest st
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return "", fmt.Errorf("materialize: %w", err)
 	}
-	if err := p.fill(ctx, root, files, open); err != nil {
-		return "", err
-	}
 	tmp := fmt.Sprintf("%s.tmp-%s", dest, dagdeck.NewID())
 	defer func() {
 		if err != nil {
 			_ = root.RemoveAll(tmp)
 		}
 	}()
-	if err := p.linkTree(root, tmp, files); err != nil {
+	if err := root.MkdirAll(poolDir, 0o755); err != nil {
+		return "", fmt.Errorf("materialize: %w", err)
+	}
+	dirs, err := makeDirs(root, tmp, files)
+	if err != nil {
+		return "", err
+	}
+	link, done, err := linker(root, tmp)
+	if err != nil {
+		return "", fmt.Errorf("materialize: %w", err)
+	}
+	defer done()
+	if err := p.fill(ctx, root, files, open, link); err != nil {
+		return "", err
+	}
+	if err := p.finishTree(root, tmp, files, dirs); err != nil {
 		return "", err
 	}
 	if stamp, err = p.stamp(root, tmp, files); err != nil {
@@ -159,33 +171,28 @@ func (p *Pool) stamp(root *os.Root, tmp string, files []dagdeck.ManifestFile) (s
 	return stampDigest(lines), nil
 }
 
-// linkTree creates the tree of files at tmp under root.
-func (p *Pool) linkTree(root *os.Root, tmp string, files []dagdeck.ManifestFile) error {
+// makeDirs creates the folder tmp under root with the folders files need,
+// and returns those (sorted, each after its parent).
+func makeDirs(root *os.Root, tmp string, files []dagdeck.ManifestFile) ([]string, error) {
 	if err := root.MkdirAll(path.Dir(tmp), 0o755); err != nil {
-		return fmt.Errorf("materialize: %w", err)
+		return nil, fmt.Errorf("materialize: %w", err)
 	}
 	if err := root.Mkdir(tmp, 0o755); err != nil {
-		return fmt.Errorf("materialize: %w", err)
+		return nil, fmt.Errorf("materialize: %w", err)
 	}
 	dirs := parentDirs(files)
 	for _, d := range dirs {
 		if err := root.Mkdir(path.Join(tmp, d), 0o755); err != nil {
-			return fmt.Errorf("materialize: %w", err)
+			return nil, fmt.Errorf("materialize: %w", err)
 		}
 	}
-	link, done, err := linker(root, tmp)
-	if err != nil {
-		return fmt.Errorf("materialize: %w", err)
-	}
-	defer done()
-	for _, f := range files {
-		if f.Mode.Type() == 0 {
-			if err := link(poolName(f), f.Path); err != nil {
-				return fmt.Errorf("materialize: %w", err)
-			}
-		}
-	}
-	// Symlinks last: no link above resolves through one.
+	return dirs, nil
+}
+
+// finishTree adds the symlinks of files to the tree at tmp, whose regular
+// files fill has linked, and gives its folders their owner and mode.
+func (p *Pool) finishTree(root *os.Root, tmp string, files []dagdeck.ManifestFile, dirs []string) error {
+	// Symlinks last: no link resolves through one.
 	for _, f := range files {
 		if f.Mode.Type() == fs.ModeSymlink {
 			if err := root.Symlink(f.Target, path.Join(tmp, f.Path)); err != nil {
@@ -225,19 +232,20 @@ func (p *Pool) own(root *os.Root, name string) error {
 }
 
 // fill makes sure the pool holds every regular file of files, unchanged
-// since it was verified, copying the missing ones from open.
-func (p *Pool) fill(ctx context.Context, root *os.Root, files []dagdeck.ManifestFile, open func(string) (io.ReadCloser, error)) error {
-	if err := root.MkdirAll(poolDir, 0o755); err != nil {
-		return fmt.Errorf("materialize: %w", err)
-	}
+// since it was verified, copying the missing ones from open, and links
+// each file into the tree with link as soon as its pool file is known
+// good: the checks of thousands of pool files and the links overlap.
+func (p *Pool) fill(ctx context.Context, root *os.Root, files []dagdeck.ManifestFile, open func(string) (io.ReadCloser, error), link func(name, path string) error) error {
 	p.load()
-	var wanted []dagdeck.ManifestFile
+	var wanted []dagdeck.ManifestFile // one per pool file
+	paths := map[string][]string{}    // pool file → the tree's paths of it
 	seen := map[string]dagdeck.ManifestFile{}
 	for _, f := range files {
 		name := poolName(f)
 		if f.Mode.Type() != 0 {
 			continue
 		}
+		paths[name] = append(paths[name], f.Path)
 		if first, ok := seen[name]; ok {
 			if first.Size != f.Size { // one file, two sizes: the manifests lie
 				return dagdeck.Errorf(dagdeck.EINVALID, "%q and %q have the same content (%s) but %d and %d bytes", first.Path, f.Path, f.Digest, first.Size, f.Size)
@@ -247,6 +255,14 @@ func (p *Pool) fill(ctx context.Context, root *os.Root, files []dagdeck.Manifest
 		seen[name] = f
 		wanted = append(wanted, f)
 	}
+	linkAll := func(name string) error {
+		for _, p := range paths[name] {
+			if err := link(name, p); err != nil {
+				return fmt.Errorf("materialize: %w", err)
+			}
+		}
+		return nil
+	}
 	// Checking thousands of pool files is as many lstat calls: in parallel,
 	// each one system call in the pool's folder.
 	pool, err := root.OpenRoot(poolDir)
@@ -255,10 +271,16 @@ func (p *Pool) fill(ctx context.Context, root *os.Root, files []dagdeck.Manifest
 	}
 	defer pool.Close()
 	ok := make([]bool, len(wanted))
-	_ = forEachParallel(ctx, materializeWorkers(), len(wanted), func(int) bool { return true }, func(i int, _ []byte) error {
-		ok[i] = p.intact(pool, poolName(wanted[i]), wanted[i].Size)
+	err = forEachParallel(ctx, materializeWorkers(), len(wanted), func(int) bool { return true }, func(i int, _ []byte) error {
+		name := poolName(wanted[i])
+		if ok[i] = p.intact(pool, name, wanted[i].Size); ok[i] {
+			return linkAll(name)
+		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
 	var missing []dagdeck.ManifestFile
 	for i, f := range wanted {
 		if !ok[i] {
@@ -272,7 +294,10 @@ func (p *Pool) fill(ctx context.Context, root *os.Root, files []dagdeck.Manifest
 	err = forEachParallel(ctx, materializeWorkers(), len(missing), func(int) bool { return true }, func(i int, buf []byte) error {
 		e, err := p.add(root, missing[i], open, buf)
 		added[i] = e
-		return err
+		if err != nil {
+			return err
+		}
+		return linkAll(poolName(missing[i]))
 	})
 	if err != nil {
 		return err
@@ -280,13 +305,13 @@ func (p *Pool) fill(ctx context.Context, root *os.Root, files []dagdeck.Manifest
 	// Durable first, recorded then: the index never lists a file a crash
 	// may have lost.
 	names := make([]string, len(missing))
-	paths := make([]string, len(missing)+1)
+	syncs := make([]string, len(missing)+1)
 	for i, f := range missing {
 		names[i] = poolName(f)
-		paths[i] = filepath.Join(p.base, poolDir, names[i])
+		syncs[i] = filepath.Join(p.base, poolDir, names[i])
 	}
-	paths[len(missing)] = filepath.Join(p.base, poolDir)
-	if err := fsync.Files(paths); err != nil {
+	syncs[len(missing)] = filepath.Join(p.base, poolDir)
+	if err := fsync.Files(syncs); err != nil {
 		return fmt.Errorf("materialize: %w", err)
 	}
 	for i, name := range names {
