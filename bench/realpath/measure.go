@@ -150,6 +150,7 @@ func (b *bench) round(ctx context.Context, r int) error {
 		if err != nil {
 			return err
 		}
+		log.Printf("  first: %s %.2f s", st.name, d.Seconds())
 		times["first/"+st.name] = d
 	}
 	for i, bin := range b.bins {
@@ -168,6 +169,7 @@ func (b *bench) round(ctx context.Context, r int) error {
 		if err != nil {
 			return err
 		}
+		log.Printf("  1 %%: %s %.2f s", st.name, d.Seconds())
 		times["next/"+st.name] = d
 	}
 	for _, phase := range []string{"first", "next"} {
@@ -247,6 +249,7 @@ func (b *bench) rollbacks(ctx context.Context, servers []*server, project string
 		if err != nil {
 			return err
 		}
+		log.Printf("  rollback to a removed folder: %s %.0f ms", bin.name, 1000*d.Seconds())
 		b.add("rollbackOld/"+bin.name, d.Seconds())
 	}
 	return nil
