@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/dagdeck/dagdeck"
@@ -146,6 +147,7 @@ func (b *bench) round(ctx context.Context, r int) error {
 	}
 	times := map[string]time.Duration{}
 	for _, st := range rotate(r) {
+		syscall.Sync() // no step pays for the writes of the one before
 		d, err := st.first()
 		if err != nil {
 			return err
@@ -165,6 +167,7 @@ func (b *bench) round(ctx context.Context, r int) error {
 		if st.next == nil {
 			continue
 		}
+		syscall.Sync()
 		d, err := st.next()
 		if err != nil {
 			return err
@@ -262,6 +265,7 @@ func rollback(ctx context.Context, s *server, ref string) (time.Duration, error)
 	if err != nil {
 		return 0, err
 	}
+	syscall.Sync()
 	start := time.Now()
 	_, err = c.Rollback(ctx, deploymentName, target.ID, dagdeck.RollbackRequest{Description: "bench rollback to " + ref})
 	return time.Since(start), err
