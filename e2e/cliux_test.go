@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/dagdeck/dagdeck"
+	"github.com/dagdeck/dagdeck/testsupport/testenv"
 )
 
 // runEnv is Server.Run with extra environment variables.
@@ -336,7 +337,7 @@ func TestE2E_TasksLogsFollow(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, "tasks", "logs", ti.ID, "-d", "etl", "--follow")
 	cmd.Env, cmd.Dir = s.Env, dir
-	out, stderr := &syncBuffer{}, &syncBuffer{}
+	out, stderr := &testenv.Buffer{}, &testenv.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {

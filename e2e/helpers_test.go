@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dagdeck/dagdeck"
+	"github.com/dagdeck/dagdeck/testsupport/testenv"
 )
 
 // Process is a long-running dagdeck command other than the server, such
@@ -17,7 +18,7 @@ import (
 type Process struct {
 	Args []string
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *testenv.Buffer
 	done chan struct{}
 }
 
@@ -25,7 +26,7 @@ type Process struct {
 // waits until its output contains ready.
 func StartProcess(t *testing.T, s *Server, ready string, args ...string) *Process {
 	t.Helper()
-	p := &Process{Args: args, out: &syncBuffer{}, done: make(chan struct{})}
+	p := &Process{Args: args, out: &testenv.Buffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(binary, args...)
 	p.cmd.Env = s.Env
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out

@@ -15,7 +15,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -57,7 +56,7 @@ type Server struct {
 	Args    []string
 	Env     []string
 	cmd     *exec.Cmd
-	out     *syncBuffer
+	out     *testenv.Buffer
 	done    chan struct{} // closed when the process has exited
 }
 
@@ -89,7 +88,7 @@ func NewServer(t *testing.T, extra ...string) *Server {
 // Start (re)starts the server process with the same arguments.
 func (s *Server) Start(t *testing.T) {
 	t.Helper()
-	s.out = &syncBuffer{}
+	s.out = &testenv.Buffer{}
 	s.cmd = exec.Command(binary, s.Args...)
 	s.cmd.Env = s.Env
 	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
@@ -222,22 +221,4 @@ func WriteProject(t *testing.T, dir string, files map[string]string) {
 			t.Fatal(err)
 		}
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the process's writes and the test's reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/dagdeck/dagdeck/artifacttest"
 	"github.com/dagdeck/dagdeck/file"
 	"github.com/dagdeck/dagdeck/testsupport/apitest"
+	"github.com/dagdeck/dagdeck/testsupport/testenv"
 )
 
 func TestStore(t *testing.T) {
@@ -157,7 +158,7 @@ func TestStore_CompressLeavesCorruptBlob(t *testing.T) {
 	}
 	bad := dagdeck.DigestOf([]byte("what was stored"))
 	writeBlobFile(t, s, bad[len("sha256:"):], []byte("what is there now"))
-	var log syncBuffer
+	var log testenv.Buffer
 	stop := runCompress(t, s, slog.New(slog.NewTextHandler(&log, nil)))
 	defer stop()
 	requireCompressed(t, s, dg, len(good))
@@ -242,24 +243,6 @@ func requireCompressed(t *testing.T, s *file.Store, digest string, size int) {
 	if info, err := s.Stat(t.Context(), digest); err != nil || info.Size != int64(size) {
 		t.Errorf("Stat of the compressed blob = %+v, %v; want %d bytes", info, err, size)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for a logger's writes and a test's reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 func TestStore_WalkSkipsForeignFiles(t *testing.T) {

@@ -9,41 +9,23 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/server"
 	"github.com/dagdeck/dagdeck/service"
 	"github.com/dagdeck/dagdeck/testsupport/apitest"
+	"github.com/dagdeck/dagdeck/testsupport/testenv"
 )
 
 // requestIDHeader carries a request's id, both ways.
 const requestIDHeader = "X-Request-Id"
 
-// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) Bytes() []byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return bytes.Clone(s.b.Bytes())
-}
-
 // newLoggedServer is a test server logging JSON lines into the returned buffer.
-func newLoggedServer(t *testing.T) (*httptest.Server, string, *syncBuffer) {
+func newLoggedServer(t *testing.T) (*httptest.Server, string, *testenv.Buffer) {
 	t.Helper()
 	db, fs := apitest.LocalStores(t)
-	logs := &syncBuffer{}
+	logs := &testenv.Buffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, nil))
 	svc := service.New(db, fs, service.WithLogger(logger))
 	secret, err := svc.EnsureAdminToken(context.Background())

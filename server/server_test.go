@@ -14,6 +14,7 @@ import (
 	"github.com/dagdeck/dagdeck/server"
 	"github.com/dagdeck/dagdeck/service"
 	"github.com/dagdeck/dagdeck/testsupport/apitest"
+	"github.com/dagdeck/dagdeck/testsupport/testenv"
 )
 
 // testServer is a real server (SQLite, file artifacts) behind httptest.
@@ -23,14 +24,14 @@ type testServer struct {
 	store      dagdeck.Store
 	artifacts  dagdeck.ArtifactStore
 	adminToken string
-	logs       *syncBuffer // the server's log, at level INFO and above
+	logs       *testenv.Buffer // the server's log, at level INFO and above
 }
 
 func newTestServer(t *testing.T) *testServer {
 	t.Helper()
 	ctx := context.Background()
 	db, fs := apitest.LocalStores(t)
-	logs := &syncBuffer{}
+	logs := &testenv.Buffer{}
 	logger := slog.New(slog.NewTextHandler(logs, nil))
 	svc := service.New(db, fs, service.WithLogger(logger))
 	secret, err := svc.EnsureAdminToken(ctx)

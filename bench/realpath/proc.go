@@ -13,11 +13,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
 	"github.com/dagdeck/dagdeck/client"
+	"github.com/dagdeck/dagdeck/testsupport/testenv"
 )
 
 // build compiles ./cmd/dagdeck of this module to path.
@@ -43,28 +43,10 @@ type server struct {
 	url     string
 	token   string
 	cmd     *exec.Cmd
-	out     *syncBuffer
+	out     *testenv.Buffer
 	// background is how long the server worked on after its last deploy
 	// returned (see quiesce).
 	background time.Duration
-}
-
-// syncBuffer is a bytes.Buffer safe for a process's writes and our reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 // startServer starts bin's server on a free 127.0.0.1 port with data in dir.
@@ -84,7 +66,7 @@ func (s *server) start() error {
 	addr := l.Addr().String()
 	l.Close()
 	s.url = "http://" + addr
-	s.out = &syncBuffer{}
+	s.out = &testenv.Buffer{}
 	s.cmd = exec.Command(s.bin, "server", "--addr", addr, "--data-dir", s.dataDir)
 	if os.Geteuid() == 0 {
 		s.cmd.Args = append(s.cmd.Args, "--code-dir", s.codeDir)
