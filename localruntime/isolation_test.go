@@ -159,14 +159,8 @@ func TestRuntime_TaskUser(t *testing.T) {
 func TestRuntime_PrepareLaysOutCodeAhead(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	files := func(version string) apitest.Files {
-		return project("1.1.0", map[string]string{
-			"include/x.sh":   "echo " + version + "\n",
-			"dags/pipe.yaml": dag("pipe", bashTask("probe", "true"), bashTask("run", "sh include/x.sh", "needs: [probe]")),
-		})
-	}
-	e.deploy(t, files("FIRST"), "1.1.0")
-	next := e.upload(t, e.dep.ID, files("SECOND"), "1.1.0")
+	e.deploy(t, echoProject("FIRST"), "1.1.0")
+	next := e.upload(t, e.dep.ID, echoProject("SECOND"), "1.1.0")
 	before := e.spy.blobsOpened()
 	if err := e.rt.Prepare(context.Background(), next); err != nil {
 		t.Fatal(err)
@@ -197,14 +191,8 @@ func TestRuntime_PrepareLaysOutCodeAhead(t *testing.T) {
 func TestRuntime_PreparedCodeChangedIsRebuilt(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	files := func(version string) apitest.Files {
-		return project("1.1.0", map[string]string{
-			"include/x.sh":   "echo " + version + "\n",
-			"dags/pipe.yaml": dag("pipe", bashTask("probe", "true"), bashTask("run", "sh include/x.sh", "needs: [probe]")),
-		})
-	}
-	e.deploy(t, files("FIRST"), "1.1.0")
-	next := e.upload(t, e.dep.ID, files("SECOND"), "1.1.0")
+	e.deploy(t, echoProject("FIRST"), "1.1.0")
+	next := e.upload(t, e.dep.ID, echoProject("SECOND"), "1.1.0")
 	if err := e.rt.Prepare(context.Background(), next); err != nil {
 		t.Fatal(err)
 	}
@@ -228,8 +216,16 @@ func TestRuntime_PreparedCodeChangedIsRebuilt(t *testing.T) {
 	if _, err := e.svc.UpdateDeploy(deployer, e.dep.ID, next.ID, dagdeck.DeployUpdate{Status: &failed}); err != nil {
 		t.Fatal(err)
 	}
-	e.deploy(t, files("SECOND"), "1.1.0")
+	e.deploy(t, echoProject("SECOND"), "1.1.0")
 	if _, run := runPipe(t, e); !strings.Contains(run, "SECOND") || strings.Contains(run, "TAMPERED") {
 		t.Fatalf("a deploy of the prepared code ran the changed folder instead of the archived code:\n%s", run)
 	}
+}
+
+// echoProject is a project whose pipe DAG's run task echoes version.
+func echoProject(version string) apitest.Files {
+	return project("1.1.0", map[string]string{
+		"include/x.sh":   "echo " + version + "\n",
+		"dags/pipe.yaml": dag("pipe", bashTask("probe", "true"), bashTask("run", "sh include/x.sh", "needs: [probe]")),
+	})
 }
