@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -45,6 +46,9 @@ type Pool struct {
 
 	mu      sync.Mutex
 	entries map[string]poolEntry // file name in the pool → its metadata; nil until loaded
+	// unsynced are the entries of files copied in but not yet made
+	// durable (SyncNew): usable, but left out of the index.
+	unsynced map[string]poolEntry
 }
 
 // poolEntry is what the index records of a pool file.
@@ -80,10 +84,11 @@ func poolName(f dagdeck.ManifestFile) string {
 // changed. It validates the manifests before writing anything (see
 // checkManifests; files of one content must agree on its size), builds the
 // tree aside and renames it into place, so dest appears complete or not at
-// all, and verifies every blob's size and digest; new pool files are
-// fsynced in parallel, which the file system commits together. Directories
+// all, and verifies every blob's size and digest. New pool files are
+// usable at once and made durable by SyncNew, which records them. Directories
 // are 0755, or with a group 0750 and the group's, as its symlinks are. It
-// returns the new tree's TreeStamp.
+// returns the new tree's TreeStamp, which is worth recording once SyncNew
+// has returned.
 func (p *Pool) Materialize(ctx context.Context, dest string, open func(digest string) (io.ReadCloser, error), ms ...*dagdeck.Manifest) (stamp string, err error) {
 	files, err := checkManifests(ms...)
 	if err != nil {
@@ -302,20 +307,44 @@ func (p *Pool) fill(ctx context.Context, root *os.Root, files []dagdeck.Manifest
 	if err != nil {
 		return err
 	}
-	// Durable first, recorded then: the index never lists a file a crash
-	// may have lost.
-	names := make([]string, len(missing))
-	syncs := make([]string, len(missing)+1)
+	// Usable now, durable later (SyncNew): the index never lists a file a
+	// crash may have lost.
+	if p.unsynced == nil {
+		p.unsynced = map[string]poolEntry{}
+	}
 	for i, f := range missing {
-		names[i] = poolName(f)
-		syncs[i] = filepath.Join(p.base, poolDir, names[i])
+		p.entries[poolName(f)] = added[i]
+		p.unsynced[poolName(f)] = added[i]
 	}
-	syncs[len(missing)] = filepath.Join(p.base, poolDir)
+	return nil
+}
+
+// SyncNew makes the files copied into the pool since the last SyncNew
+// durable (fsyncs in parallel, then the pool's folder) and records them in
+// the index. Until then a crash loses them from the index, and they are
+// copied again when needed; whatever records a tree that links them (a
+// version's stamp) must wait for it. It may run while trees are built.
+func (p *Pool) SyncNew() error {
+	p.mu.Lock()
+	pending := maps.Clone(p.unsynced)
+	p.mu.Unlock()
+	if len(pending) == 0 {
+		return nil
+	}
+	syncs := make([]string, 0, len(pending)+1)
+	for name := range pending {
+		syncs = append(syncs, filepath.Join(p.base, poolDir, name))
+	}
+	syncs = append(syncs, filepath.Join(p.base, poolDir))
 	if err := fsync.Files(syncs); err != nil {
-		return fmt.Errorf("materialize: %w", err)
+		return fmt.Errorf("sync the code pool: %w", err)
 	}
-	for i, name := range names {
-		p.entries[name] = added[i]
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for name, e := range pending {
+		if p.unsynced[name] == e { // not replaced meanwhile
+			delete(p.unsynced, name)
+		}
 	}
 	return p.save()
 }
@@ -401,6 +430,7 @@ func (p *Pool) Prune() error {
 		if err := os.Remove(full); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
+		delete(p.unsynced, name)
 		if _, ok := p.entries[name]; ok {
 			delete(p.entries, name)
 			removed = true
@@ -426,7 +456,14 @@ func (p *Pool) load() {
 
 // save replaces the index: a temp file renamed over it.
 func (p *Pool) save() error {
-	b, err := json.Marshal(p.entries)
+	durable := p.entries
+	if len(p.unsynced) > 0 {
+		durable = maps.Clone(p.entries)
+		for name := range p.unsynced {
+			delete(durable, name)
+		}
+	}
+	b, err := json.Marshal(durable)
 	if err != nil {
 		return err
 	}

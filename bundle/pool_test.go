@@ -212,14 +212,25 @@ func TestPool_UnrecordedFileIsNotTrusted(t *testing.T) {
 		t.Errorf("v1 dags/a.yaml = %q, %v; want the archived content", s, err)
 	}
 
-	// A new Pool (a restarted runtime) trusts what the index recorded.
-	again := NewPool(base, pool.index, -1)
+	// A new Pool (a restarted runtime) trusts what the index recorded: a
+	// file only once SyncNew made it durable.
 	opener := &countingOpener{open: b.open, opens: map[string]int{}}
+	early := NewPool(base, pool.index, -1)
+	if _, err := early.Materialize(context.Background(), "v1b", opener.Open, m); err != nil {
+		t.Fatal(err)
+	}
+	if got := opener.take(); got[d] != 1 {
+		t.Errorf("a pool restarted before SyncNew copied %v; want the file not yet durable copied again", got)
+	}
+	if err := early.SyncNew(); err != nil {
+		t.Fatal(err)
+	}
+	again := NewPool(base, pool.index, -1)
 	if _, err := again.Materialize(context.Background(), "v2", opener.Open, m); err != nil {
 		t.Fatal(err)
 	}
 	if got := opener.take(); len(got) != 0 {
-		t.Errorf("a restarted pool copied %v again", got)
+		t.Errorf("a pool restarted after SyncNew copied %v again", got)
 	}
 }
 

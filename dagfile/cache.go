@@ -61,6 +61,11 @@ func (c *Cache) known(name, digest string, opts Options) ([]*Dag, []*ImportError
 	return e.dags, e.errs, ok
 }
 
+// Parse loads the file name with content data into the cache ahead of a
+// LoadDir that will find it there (by the content's own hash: content that
+// is not what a manifest says is never found under its digest).
+func (c *Cache) Parse(name string, data []byte, opts Options) { c.load(name, data, opts) }
+
 // load is LoadFile through the cache.
 func (c *Cache) load(name string, data []byte, opts Options) ([]*Dag, []*ImportError) {
 	key := cacheKey{name: name, runtimeVersion: opts.RuntimeVersion, sum: sha256.Sum256(data)}

@@ -87,3 +87,32 @@ func TestLoadDir_CacheByDigest(t *testing.T) {
 		t.Errorf("a file with an unknown digest was not read: %v", fsys.opened)
 	}
 }
+
+// TestCache_Parse: a file parsed ahead is found by LoadDir under its own
+// content's digest, without being read; content that is not what a
+// manifest's digest says is never found under that digest.
+func TestCache_Parse(t *testing.T) {
+	good := []byte("$schema: https://airflow.apache.org/schemas/dag/2026-10-30.json\ndag_id: a\nschedule: null\ntasks:\n  - id: t\n    uses: airflow.providers.standard.operators.bash.BashOperator\n    with: {bash_command: 'echo a'}\n")
+	evil := []byte(strings.Replace(string(good), "echo a", "echo evil", 1))
+	digest := func(b []byte) string {
+		sum := sha256.Sum256(b)
+		return "sha256:" + hex.EncodeToString(sum[:])
+	}
+	fsys := countingFS{fstest.MapFS{"dags/a.yaml": {Data: good}}, map[string]int{}}
+
+	cache := NewCache()
+	cache.Parse("dags/a.yaml", evil, Options{RuntimeVersion: "2.0.0"}) // claimed to be good's content
+	opts := Options{RuntimeVersion: "2.0.0", Cache: cache, Digests: map[string]string{"dags/a.yaml": digest(good)}}
+	dags, _ := LoadDir(fsys, opts)
+	if len(dags) != 1 || fsys.opened["dags/a.yaml"] != 1 || strings.Contains(dags[0].Tasks[0].BashCommand.Text, "evil") {
+		t.Fatalf("content parsed ahead under another digest was used: opened %v, %+v", fsys.opened, dags)
+	}
+
+	cache = NewCache()
+	cache.Parse("dags/a.yaml", good, Options{RuntimeVersion: "2.0.0"})
+	opts.Cache = cache
+	clear(fsys.opened)
+	if dags, _ := LoadDir(fsys, opts); len(dags) != 1 || fsys.opened["dags/a.yaml"] != 0 || cache.Hits() != 1 {
+		t.Fatalf("a file parsed ahead was read again (opened %v, hits %d, %d DAGs)", fsys.opened, cache.Hits(), len(dags))
+	}
+}

@@ -41,7 +41,7 @@ func LoadDir(fsys fs.FS, opts Options) ([]*Dag, []*ImportError) {
 			}
 			return nil
 		}
-		if !d.IsDir() && isDagFile(name) {
+		if !d.IsDir() && IsDagFile(name) {
 			results = append(results, result{name: name, file: true})
 		}
 		return nil
@@ -100,7 +100,9 @@ func loadDagFile(fsys fs.FS, name string, opts Options) ([]*Dag, []*ImportError)
 	return LoadFile(name, data, opts)
 }
 
-func isDagFile(name string) bool {
+// IsDagFile reports whether LoadDir loads the bundle file name (a path
+// under dags/): a YAML file.
+func IsDagFile(name string) bool {
 	ext := path.Ext(name)
 	return ext == ".yaml" || ext == ".yml"
 }

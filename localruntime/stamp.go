@@ -28,16 +28,23 @@ func (vs *versionSet) writeStamp(key, stamp string) error {
 }
 
 // unchanged reports whether the version directory key is as it was built:
-// its stamp is recorded and matches. A directory without a stamp (a crash
-// before it was recorded, or an older runtime) counts as changed.
-func (vs *versionSet) unchanged(key string) bool {
-	want, err := os.ReadFile(vs.stampPath(key))
-	if err != nil {
+// its stamp is recorded (or pending, the one still being made durable)
+// and matches. A directory without a stamp (a crash before it was
+// recorded, or an older runtime) counts as changed.
+func (vs *versionSet) unchanged(key, pending string) bool {
+	want := pending
+	if b, err := os.ReadFile(vs.stampPath(key)); err == nil {
+		want = string(b)
+	}
+	if want == "" {
 		return false
 	}
 	got, err := bundle.TreeStamp(vs.dir(key))
-	return err == nil && got == string(want)
+	return err == nil && got == want
 }
 
 // removeStamp forgets the stamp of a removed version directory.
-func (vs *versionSet) removeStamp(key string) { _ = os.Remove(vs.stampPath(key)) }
+func (vs *versionSet) removeStamp(key string) {
+	delete(vs.pendingStamps, key)
+	_ = os.Remove(vs.stampPath(key))
+}

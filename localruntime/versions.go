@@ -94,6 +94,12 @@ type versionSet struct {
 	// pruned is false while the pool may hold files no directory links:
 	// at start, and after a directory was removed.
 	pruned bool
+	// pendingStamps are the stamps of directories just built, by key,
+	// until their files are durable and the stamps written (makeDurable).
+	pendingStamps map[string]string
+	// background runs the work that makes a built directory durable; the
+	// runtime waits for it when it closes.
+	background func(func())
 	// built is the deploy whose directory prepareAhead built and stamped
 	// last: the next activation, if it is that deploy's, uses the directory
 	// without checking its stamp again.
@@ -109,7 +115,8 @@ type loadedDags struct {
 
 func newVersionSet(root, state string, backend dagdeck.RuntimeBackend, keep int) *versionSet {
 	return &versionSet{root: root, state: state, backend: backend, keep: keep,
-		parsed: dagfile.NewCache(), loaded: map[loadKey]loadedDags{}}
+		parsed: dagfile.NewCache(), loaded: map[loadKey]loadedDags{}, pendingStamps: map[string]string{},
+		background: func(f func()) { go f() }}
 }
 
 // versionKey is the directory name of d's code state.
@@ -139,7 +146,8 @@ func (vs *versionSet) prepare(ctx context.Context, d *dagdeck.Deploy, inUse map[
 		}
 		// Check the directory while its DAGs load: a rollback waits for both.
 		unchanged := make(chan bool, 1)
-		go func() { unchanged <- vs.unchanged(key) }()
+		pending := vs.pendingStamps[key]
+		go func() { unchanged <- vs.unchanged(key, pending) }()
 		v := vs.load(d, key, nil)
 		if <-unchanged {
 			return v, nil
@@ -227,7 +235,28 @@ func (vs *versionSet) materialize(ctx context.Context, d *dagdeck.Deploy, dir st
 	if err != nil {
 		return nil, err
 	}
-	open := func(digest string) (io.ReadCloser, error) { return vs.backend.OpenBlob(ctx, digest) }
+	// Dag files the pool copies in are parsed on the way, while other
+	// files are written: activating the version then parses nothing.
+	dagPaths := map[string][]string{}
+	for _, m := range ms {
+		for _, f := range m.Files {
+			if f.Digest != "" && dagdeck.IsDAGPath(f.Path) && dagfile.IsDagFile(f.Path) {
+				dagPaths[f.Digest] = append(dagPaths[f.Digest], f.Path)
+			}
+		}
+	}
+	opts := dagfile.Options{RuntimeVersion: d.RuntimeVersion}
+	open := func(digest string) (io.ReadCloser, error) {
+		rc, err := vs.backend.OpenBlob(ctx, digest)
+		if err != nil || dagPaths[digest] == nil {
+			return rc, err
+		}
+		return &parseAhead{rc: rc, parse: func(data []byte) {
+			for _, p := range dagPaths[digest] {
+				vs.parsed.Parse(p, data, opts)
+			}
+		}}, nil
+	}
 	stamp, err := pool.Materialize(ctx, "versions/"+filepath.Base(dir), open, ms...)
 	if err != nil {
 		return nil, fmt.Errorf("materialize the code of %s: %w", d, err)
@@ -240,7 +269,23 @@ func (vs *versionSet) materialize(ctx context.Context, d *dagdeck.Deploy, dir st
 			}
 		}
 	}
-	return digests, vs.writeStamp(filepath.Base(dir), stamp)
+	vs.makeDurable(pool, filepath.Base(dir), stamp)
+	return digests, nil
+}
+
+// makeDurable makes the pool files the new directory key links durable
+// and then records its stamp, in the background: the directory is used at
+// once, and only a crash before its stamp is written costs a rebuild (a
+// directory without a stamp counts as changed). Meanwhile the stamp is
+// checked from memory.
+func (vs *versionSet) makeDurable(pool *bundle.Pool, key, stamp string) {
+	vs.pendingStamps[key] = stamp
+	vs.background(func() {
+		if err := pool.SyncNew(); err != nil {
+			return // no stamp: the directory is rebuilt when it is next checked
+		}
+		_ = vs.writeStamp(key, stamp)
+	})
 }
 
 // codePool returns the pool of the Deployment's code files: <root>/pool,
@@ -394,4 +439,40 @@ func (vs *versionSet) collect(inUse map[string]int) {
 	if pool, err := vs.codePool(); err == nil && !vs.pruned {
 		vs.pruned = pool.Prune() == nil
 	}
+}
+
+// parseAhead reads a Dag file's content for the pool and, once it has read
+// all of it, hands it to parse. A file larger than maxParseAhead is left to
+// LoadDir.
+type parseAhead struct {
+	rc    io.ReadCloser
+	parse func([]byte)
+	buf   []byte
+	eof   bool
+	over  bool
+}
+
+const maxParseAhead = 4 << 20
+
+func (p *parseAhead) Read(b []byte) (int, error) {
+	n, err := p.rc.Read(b)
+	if !p.over {
+		if len(p.buf)+n > maxParseAhead {
+			p.over, p.buf = true, nil
+		} else {
+			p.buf = append(p.buf, b[:n]...)
+		}
+	}
+	if err == io.EOF {
+		p.eof = true
+	}
+	return n, err
+}
+
+// Close closes the content and parses it if it was read whole.
+func (p *parseAhead) Close() error {
+	if p.eof && !p.over {
+		p.parse(p.buf)
+	}
+	return p.rc.Close()
 }

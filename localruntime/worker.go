@@ -80,6 +80,7 @@ func newWorker(rt *Runtime, deploymentID string) *worker {
 	if rt.user != nil {
 		vs.group = w.taskGroup
 	}
+	vs.background = func(f func()) { rt.wg.Go(f) }
 	return w
 }
 
