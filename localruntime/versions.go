@@ -100,10 +100,11 @@ type versionSet struct {
 	// background runs the work that makes a built directory durable; the
 	// runtime waits for it when it closes.
 	background func(func())
-	// built is the deploy whose directory prepareAhead built and stamped
-	// last: the next activation, if it is that deploy's, uses the directory
-	// without checking its stamp again.
-	built string
+	// built is the directory prepareAhead built and stamped last, and for
+	// which deploy: the next activation, if it is that deploy's or a
+	// rollback to it and comes at once, uses the directory without checking
+	// its stamp again.
+	built builtDir
 }
 
 type loadKey struct{ key, runtimeVersion string }
@@ -134,14 +135,14 @@ func (vs *versionSet) prepare(ctx context.Context, d *dagdeck.Deploy, inUse map[
 	vs.sweep()
 	key := versionKey(d)
 	dir := vs.dir(key)
-	justBuilt := vs.built == d.ID
-	vs.built = "" // good for the next activation only
+	justBuilt := vs.built.isFor(d, key)
+	vs.built = builtDir{} // good for the next activation only
 	if _, err := os.Stat(dir); err == nil {
 		if justBuilt {
 			// Built and stamped by prepareAhead on this worker for this
-			// deploy, which commits meanwhile: a check now would catch only
-			// a change made in those moments, as one made a moment later
-			// escapes it.
+			// deploy (or the one it rolls back to), which committed
+			// meanwhile: a check now would catch only a change made in
+			// those moments, as one made a moment later escapes it.
 			return vs.load(d, key, nil), nil
 		}
 		// Check the directory while its DAGs load: a rollback waits for both.
@@ -176,8 +177,27 @@ func (vs *versionSet) prepareAhead(ctx context.Context, d *dagdeck.Deploy) error
 		return err
 	}
 	vs.load(d, filepath.Base(dir), digests)
-	vs.built = d.ID
+	vs.built = builtDir{deployID: d.ID, key: filepath.Base(dir), at: time.Now()}
 	return nil
+}
+
+// builtDir is a directory prepareAhead just built (versionSet.built).
+type builtDir struct {
+	deployID, key string
+	at            time.Time
+}
+
+// builtFresh is how long after prepareAhead built a directory its
+// activation may skip the stamp check: a deploy or rollback activates it
+// moments after.
+const builtFresh = 10 * time.Second
+
+// isFor reports whether the activation of d, whose directory is key, is the
+// one b was built for: d is b's deploy, or a rollback to it, and it comes
+// at once.
+func (b builtDir) isFor(d *dagdeck.Deploy, key string) bool {
+	return b.key != "" && b.key == key && (b.deployID == d.ID || b.deployID == d.RollbackFromID) &&
+		time.Since(b.at) < builtFresh
 }
 
 // load reads the DAGs of the version directory key; digests, when known,

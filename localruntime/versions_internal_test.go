@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/dagdeck/dagdeck"
 )
@@ -80,5 +81,31 @@ func TestVersionSet_BuildParsesAheadAndStampsLater(t *testing.T) {
 	}
 	if vs.unchanged(key, "") {
 		t.Fatal("a changed directory matches its stamp")
+	}
+}
+
+// TestBuiltDir_IsFor: the activation that may skip the stamp check of a
+// directory prepareAhead just built is that deploy's, or a rollback's to
+// it, and only moments after the build.
+func TestBuiltDir_IsFor(t *testing.T) {
+	now := time.Now()
+	b := builtDir{deployID: "d1", key: "k1", at: now}
+	for _, tc := range []struct {
+		name string
+		b    builtDir
+		d    *dagdeck.Deploy
+		key  string
+		want bool
+	}{
+		{"the deploy it was built for", b, &dagdeck.Deploy{ID: "d1"}, "k1", true},
+		{"a rollback to it", b, &dagdeck.Deploy{ID: "r1", RollbackFromID: "d1"}, "k1", true},
+		{"another deploy of the same code", b, &dagdeck.Deploy{ID: "d2"}, "k1", false},
+		{"another directory", b, &dagdeck.Deploy{ID: "d1"}, "k2", false},
+		{"long after the build", builtDir{deployID: "d1", key: "k1", at: now.Add(-builtFresh)}, &dagdeck.Deploy{ID: "d1"}, "k1", false},
+		{"nothing built", builtDir{}, &dagdeck.Deploy{ID: ""}, "", false},
+	} {
+		if got := tc.b.isFor(tc.d, tc.key); got != tc.want {
+			t.Errorf("%s: isFor = %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }
