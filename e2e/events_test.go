@@ -55,6 +55,15 @@ func TestE2E_EventsSurviveKill(t *testing.T) {
 	s.JSON(t, dir, &d, "deploy", dir, "--deployment", "prod", "--description", "v1")
 	WaitFor(t, 20*time.Second, "a failed delivery attempt", func() bool { return len(snapshot()) > 0 })
 	first := snapshot()[0]
+	var deliveries struct {
+		Deliveries []*dagdeck.WebhookDelivery `json:"deliveries"`
+	}
+	// Killed before it recorded the failed attempt, the server would just
+	// try again (at least once): this test wants the attempt on record.
+	WaitFor(t, 20*time.Second, "the failed attempt on record", func() bool {
+		s.JSON(t, dir, &deliveries, "webhook", "deliveries", hook.Webhook.ID)
+		return len(deliveries.Deliveries) > 0
+	})
 
 	s.Kill(t)
 	healthy.Store(true)
@@ -79,9 +88,6 @@ func TestE2E_EventsSurviveKill(t *testing.T) {
 		t.Fatalf("signature: %v", err)
 	}
 
-	var deliveries struct {
-		Deliveries []*dagdeck.WebhookDelivery `json:"deliveries"`
-	}
 	s.JSON(t, dir, &deliveries, "webhook", "deliveries", hook.Webhook.ID)
 	if n := len(deliveries.Deliveries); n < 2 || deliveries.Deliveries[0].StatusCode != http.StatusOK || deliveries.Deliveries[n-1].StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("deliveries: %+v", deliveries.Deliveries)
