@@ -44,7 +44,8 @@ func Chromium(t testing.TB) context.Context {
 	if err != nil {
 		missing(t, "%v", err)
 	}
-	opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(path), chromedp.UserDataDir(t.TempDir())}
+	// Its temporary files (org.chromium.Chromium.*) go with the test's too.
+	opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(path), chromedp.UserDataDir(t.TempDir()), chromedp.Env("TMPDIR=" + t.TempDir())}
 	for _, f := range chromeFlags {
 		opts = append(opts, chromedp.Flag(f, true))
 	}
