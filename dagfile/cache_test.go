@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 )
@@ -39,15 +40,22 @@ func TestLoadDir_Cache(t *testing.T) {
 type countingFS struct {
 	fstest.MapFS
 	opened map[string]int
+	mu     *sync.Mutex // LoadDir reads files in parallel
+}
+
+func (c countingFS) count(name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.opened[name]++
 }
 
 func (c countingFS) Open(name string) (fs.File, error) {
-	c.opened[name]++
+	c.count(name)
 	return c.MapFS.Open(name)
 }
 
 func (c countingFS) ReadFile(name string) ([]byte, error) {
-	c.opened[name]++
+	c.count(name)
 	return c.MapFS.ReadFile(name)
 }
 
@@ -66,7 +74,7 @@ func TestLoadDir_CacheByDigest(t *testing.T) {
 	}
 	cache := NewCache()
 	opts := Options{RuntimeVersion: "2.0.0", Cache: cache, Digests: digests}
-	fsys := countingFS{files, map[string]int{}}
+	fsys := countingFS{files, map[string]int{}, &sync.Mutex{}}
 	wantDags, wantErrs := LoadDir(fsys, opts)
 	if len(wantDags) != 1 || len(wantErrs) != 1 || fsys.opened["dags/a.yaml"] != 1 || fsys.opened["dags/bad.yaml"] != 1 {
 		t.Fatalf("first load: %d DAGs, %d errors, opened %v", len(wantDags), len(wantErrs), fsys.opened)
@@ -98,7 +106,7 @@ func TestCache_Parse(t *testing.T) {
 		sum := sha256.Sum256(b)
 		return "sha256:" + hex.EncodeToString(sum[:])
 	}
-	fsys := countingFS{fstest.MapFS{"dags/a.yaml": {Data: good}}, map[string]int{}}
+	fsys := countingFS{fstest.MapFS{"dags/a.yaml": {Data: good}}, map[string]int{}, &sync.Mutex{}}
 
 	cache := NewCache()
 	cache.Parse("dags/a.yaml", evil, Options{RuntimeVersion: "2.0.0"}) // claimed to be good's content
