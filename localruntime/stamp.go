@@ -20,21 +20,34 @@ func (vs *versionSet) writeStamp(key, stamp string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(stamp), 0o600); err != nil {
+	// A temp file of its own: two builds of one key may write at once.
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-*")
+	if err != nil {
 		return err
 	}
-	return os.Rename(tmp, path)
+	_, err = f.WriteString(stamp)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return err
 }
 
 // unchanged reports whether the version directory key is as it was built:
-// its stamp is recorded (or pending, the one still being made durable)
-// and matches. A directory without a stamp (a crash before it was
-// recorded, or an older runtime) counts as changed.
+// its stamp — pending (the one of its latest build, still being made
+// durable), else recorded — matches. A directory without a stamp (a crash
+// before it was recorded, or an older runtime) counts as changed.
 func (vs *versionSet) unchanged(key, pending string) bool {
 	want := pending
-	if b, err := os.ReadFile(vs.stampPath(key)); err == nil {
-		want = string(b)
+	if want == "" {
+		if b, err := os.ReadFile(vs.stampPath(key)); err == nil {
+			want = string(b)
+		}
 	}
 	if want == "" {
 		return false

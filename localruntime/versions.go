@@ -97,8 +97,9 @@ type versionSet struct {
 	// pendingStamps are the stamps of directories just built, by key,
 	// until their files are durable and the stamps written (makeDurable).
 	pendingStamps map[string]string
-	// background runs the work that makes a built directory durable; the
-	// runtime waits for it when it closes.
+	// background runs the work that makes a built directory durable: on a
+	// goroutine the runtime waits for when it closes (the worker sets it),
+	// or at once.
 	background func(func())
 	// built is the directory prepareAhead built and stamped last, and for
 	// which deploy: the next activation, if it is that deploy's or a
@@ -117,7 +118,7 @@ type loadedDags struct {
 func newVersionSet(root, state string, backend dagdeck.RuntimeBackend, keep int) *versionSet {
 	return &versionSet{root: root, state: state, backend: backend, keep: keep,
 		parsed: dagfile.NewCache(), loaded: map[loadKey]loadedDags{}, pendingStamps: map[string]string{},
-		background: func(f func()) { go f() }}
+		background: func(f func()) { f() }}
 }
 
 // versionKey is the directory name of d's code state.
@@ -135,7 +136,7 @@ func (vs *versionSet) prepare(ctx context.Context, d *dagdeck.Deploy, inUse map[
 	vs.sweep()
 	key := versionKey(d)
 	dir := vs.dir(key)
-	justBuilt := vs.built.isFor(d, key)
+	justBuilt := vs.built.isFor(d, key, time.Now())
 	vs.built = builtDir{} // good for the next activation only
 	if _, err := os.Stat(dir); err == nil {
 		if justBuilt {
@@ -192,12 +193,12 @@ type builtDir struct {
 // moments after.
 const builtFresh = 10 * time.Second
 
-// isFor reports whether the activation of d, whose directory is key, is the
-// one b was built for: d is b's deploy, or a rollback to it, and it comes
-// at once.
-func (b builtDir) isFor(d *dagdeck.Deploy, key string) bool {
+// isFor reports whether the activation of d, whose directory is key, at
+// now, is the one b was built for: d is b's deploy, or a rollback to it,
+// and it comes at once.
+func (b builtDir) isFor(d *dagdeck.Deploy, key string, now time.Time) bool {
 	return b.key != "" && b.key == key && (b.deployID == d.ID || b.deployID == d.RollbackFromID) &&
-		time.Since(b.at) < builtFresh
+		now.Sub(b.at) < builtFresh
 }
 
 // load reads the DAGs of the version directory key; digests, when known,
@@ -349,6 +350,7 @@ func (vs *versionSet) makeVersionsDir() error {
 // trash is swept at the next start then).
 func (vs *versionSet) retire(key string, used bool) {
 	vs.forget(key)
+	vs.removeStamp(key)
 	vs.pruned = false
 	trash := filepath.Join(vs.root, "versions", trashPrefix+key+"-"+dagdeck.NewID())
 	if err := os.Rename(vs.dir(key), trash); err != nil {

@@ -104,7 +104,7 @@ func TestBuiltDir_IsFor(t *testing.T) {
 		{"long after the build", builtDir{deployID: "d1", key: "k1", at: now.Add(-builtFresh)}, &dagdeck.Deploy{ID: "d1"}, "k1", false},
 		{"nothing built", builtDir{}, &dagdeck.Deploy{ID: ""}, "", false},
 	} {
-		if got := tc.b.isFor(tc.d, tc.key); got != tc.want {
+		if got := tc.b.isFor(tc.d, tc.key, now); got != tc.want {
 			t.Errorf("%s: isFor = %v, want %v", tc.name, got, tc.want)
 		}
 	}
