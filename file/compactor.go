@@ -3,7 +3,6 @@ package file
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io/fs"
 	"log/slog"
 	"maps"
@@ -111,11 +110,22 @@ func (s *Store) Compress(ctx context.Context, log *slog.Logger, idle time.Durati
 		s.compressors--
 		s.mu.Unlock()
 	}()
-	plain, err := s.plainBlobs(ctx)
-	if err != nil {
-		return fmt.Errorf("compress artifacts: %w", err)
+	for {
+		plain, err := s.plainBlobs(ctx)
+		if err == nil {
+			s.queue(plain...)
+			break
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		log.Error("compress artifacts: list the blobs stored plain", "err", err)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(compressRetry):
+		}
 	}
-	s.queue(plain...)
 	for {
 		if wait := s.untilIdle(idle); wait > 0 {
 			select {

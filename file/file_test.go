@@ -342,7 +342,6 @@ func mustOpen(t *testing.T) *file.Store {
 	return s
 }
 
-// requireNoTemp fails t if a temporary file was left behind.
 // requireNoTemp fails if a temporary file is left once Sync has put the
 // pending blobs in place.
 func requireNoTemp(t *testing.T, s *file.Store) {

@@ -211,13 +211,27 @@ func (s *Store) place() ([]string, error) {
 		return nil, nil
 	}
 	if err := fsync.Files(slices.Collect(maps.Values(pending))); err != nil {
+		// A failed fsync may have dropped dirty pages that a retry would
+		// not see: these blobs are forgotten, and uploaded again.
+		s.mu.Lock()
+		for digest, tmp := range pending {
+			if s.pending[digest] == tmp {
+				delete(s.pending, digest)
+				os.Remove(tmp)
+			}
+		}
+		s.mu.Unlock()
 		return nil, err
 	}
 	placed := make([]string, 0, len(pending))
+	shards := map[string]bool{} // checked already
 	for digest, tmp := range pending {
 		dst := s.path(digest)
-		if err := s.mkdirShard(filepath.Dir(dst)); err != nil {
-			return placed, err
+		if shard := filepath.Dir(dst); !shards[shard] {
+			if err := s.mkdirShard(shard); err != nil {
+				return placed, err
+			}
+			shards[shard] = true
 		}
 		err := os.Rename(tmp, dst)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -226,7 +240,9 @@ func (s *Store) place() ([]string, error) {
 		// A temporary file gone (CleanTemp, by hand) leaves the blob
 		// missing: it is uploaded again.
 		s.mu.Lock()
-		delete(s.pending, digest)
+		if s.pending[digest] == tmp { // not deleted and put again meanwhile
+			delete(s.pending, digest)
+		}
 		if err == nil {
 			s.dirty[filepath.Dir(dst)] = true
 			placed = append(placed, digest)
@@ -324,6 +340,26 @@ func (s *Store) info(digest string) (dagdeck.BlobInfo, error) {
 		return dagdeck.BlobInfo{}, err
 	}
 	defer f.Close()
+	return describe(digest, f, compressed)
+}
+
+// listedInfo describes the blob file name of a shard, as a listing found
+// it; a plain one needs no open. A file gone since (Compress moved it)
+// is looked for where it went.
+func (s *Store) listedInfo(digest, path string, compressed bool) (dagdeck.BlobInfo, error) {
+	if !compressed {
+		if fi, err := os.Stat(path); err == nil {
+			return dagdeck.BlobInfo{Digest: digest, Size: fi.Size(), CreatedAt: fi.ModTime()}, nil
+		}
+	} else if f, err := os.Open(path); err == nil {
+		defer f.Close()
+		return describe(digest, f, true)
+	}
+	return s.info(digest)
+}
+
+// describe describes the blob in f, its file.
+func describe(digest string, f *os.File, compressed bool) (dagdeck.BlobInfo, error) {
 	fi, err := f.Stat()
 	if err != nil {
 		return dagdeck.BlobInfo{}, err
@@ -403,14 +439,12 @@ func (s *Store) walkShard(ctx context.Context, shard string, seen map[string]boo
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		name, _ := strings.CutSuffix(e.Name(), blobio.CompressedSuffix)
+		name, compressed := strings.CutSuffix(e.Name(), blobio.CompressedSuffix)
 		digest := "sha256:" + name
 		if !e.Type().IsRegular() || !strings.HasPrefix(name, shard) || dagdeck.ValidateDigest(digest) != nil || digest == last || seen[digest] {
 			continue
 		}
-		// Wherever the blob is now: Compress may have replaced the
-		// plain file this listing saw.
-		info, err := s.info(digest)
+		info, err := s.listedInfo(digest, filepath.Join(s.blobsDir(), shard, e.Name()), compressed)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		} else if err != nil {
