@@ -202,7 +202,6 @@ func refuseInFlight(ctx context.Context, tx dagdeck.Tx, dep *dagdeck.Deployment)
 	return nil
 }
 
-// latestDeployed returns the Deployment's most recent DEPLOYED deploy, or nil.
 // currentManifests returns the manifests of dep's current deploy, whose
 // files are stored: each was verified when that deploy was finalized, and
 // GC keeps every current deploy's files. None when there is no current
@@ -222,6 +221,7 @@ func (s *Service) currentManifests(ctx context.Context, tx dagdeck.Tx, dep *dagd
 	return ms, err
 }
 
+// latestDeployed returns the Deployment's most recent DEPLOYED deploy, or nil.
 func latestDeployed(ctx context.Context, tx dagdeck.Tx, deploymentID string) (*dagdeck.Deploy, error) {
 	d, err := tx.LatestDeploy(ctx, deploymentID, dagdeck.DeployDeployed)
 	if dagdeck.ErrorCode(err) == dagdeck.ENOTFOUND {

@@ -19,6 +19,8 @@ type fakeRuntime struct {
 	activated  []string
 	downgrades []string
 	fail       error // what Activate answers
+	// duringDowngrade, if set, runs while PrepareDowngrade stops the tasks.
+	duringDowngrade func()
 }
 
 func (r *fakeRuntime) Activate(ctx context.Context, d *dagdeck.Deploy) error {
@@ -30,8 +32,12 @@ func (r *fakeRuntime) Activate(ctx context.Context, d *dagdeck.Deploy) error {
 
 func (r *fakeRuntime) PrepareDowngrade(ctx context.Context, deploymentID string) error {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	r.downgrades = append(r.downgrades, deploymentID)
+	during := r.duringDowngrade
+	r.mu.Unlock()
+	if during != nil {
+		during()
+	}
 	return nil
 }
 

@@ -189,6 +189,11 @@ func (s *Service) commitDowngrade(ctx context.Context, plan *dagdeck.RollbackPla
 		if err != nil {
 			return err
 		}
+		// While the tasks stopped, the target may have been quarantined
+		// or unpinned out of retention: judged again, under the lock.
+		if j, err = s.requireEligible(ctx, tx, plan.TargetDeploy); err != nil {
+			return err
+		}
 		d, err = s.commitRollback(ctx, tx, dep, plan, j, req, actor)
 		return err
 	})

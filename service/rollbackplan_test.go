@@ -126,7 +126,9 @@ func TestDeployService_RollbackPlanID(t *testing.T) {
 
 // TestDeployService_RollbackJudgesOnce counts the reads of what
 // eligibility depends on: a plan judges the target once, and a confirmed
-// downgrade, which used to judge it four times, judges it once too.
+// downgrade, which used to judge it four times, judges it twice: when it
+// plans, and again once the running tasks are stopped, under the lock
+// that commits it.
 func TestDeployService_RollbackJudgesOnce(t *testing.T) {
 	e, first, _ := deployedTwice(t, v2(), "2.0.0")
 	counting := &marksCountingStore{Store: e.store}
@@ -140,8 +142,31 @@ func TestDeployService_RollbackJudgesOnce(t *testing.T) {
 	if _, err := e.svc.Rollback(deployer, "prod", first.ID, dagdeck.RollbackRequest{Description: "down", ConfirmDowngrade: true, PlanID: seen.PlanID}); err != nil {
 		t.Fatal(err)
 	}
-	if n := counting.n.Load(); n != 1 {
-		t.Errorf("the confirmed rollback judged eligibility %d times, want 1", n)
+	if n := counting.n.Load(); n != 2 {
+		t.Errorf("the confirmed downgrade judged eligibility %d times, want 2", n)
+	}
+}
+
+// TestDeployService_DowngradeQuarantinedWhileTasksStop: a target
+// quarantined while a downgrade stops the running tasks is not rolled back
+// to; the current deploy stays, and is activated again.
+func TestDeployService_DowngradeQuarantinedWhileTasksStop(t *testing.T) {
+	e, first, second := deployedTwice(t, v2(), "2.0.0")
+	e.runtime.duringDowngrade = func() {
+		if _, err := e.svc.QuarantineDeploy(deployer, "prod", first.ID, "found broken meanwhile"); err != nil {
+			t.Error(err)
+		}
+	}
+	_, err := e.svc.Rollback(deployer, "prod", first.ID, dagdeck.RollbackRequest{Description: "down", ConfirmDowngrade: true})
+	if dagdeck.ErrorCode(err) != dagdeck.EUNPROCESSABLE {
+		t.Fatalf("rollback to a deploy quarantined while tasks stopped: %v, want EUNPROCESSABLE", err)
+	}
+	dep, err := e.svc.FindDeployment(viewer, "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dep.CurrentDeployID != second.ID {
+		t.Fatalf("current deploy %s, want %s (the one before the refused rollback)", dep.CurrentDeployID, second.ID)
 	}
 }
 
