@@ -15,6 +15,7 @@ import (
 // two manifests with different content. All errors are EINVALID.
 func checkManifests(ms ...*dagdeck.Manifest) ([]dagdeck.ManifestFile, error) {
 	byPath := make(map[string]dagdeck.ManifestFile)
+	byDigest := make(map[string]dagdeck.ManifestFile) // one content, one size
 	for _, m := range ms {
 		if m == nil {
 			return nil, dagdeck.Errorf(dagdeck.EINVALID, "missing manifest")
@@ -30,6 +31,13 @@ func checkManifests(ms ...*dagdeck.Manifest) ([]dagdeck.ManifestFile, error) {
 				return nil, dagdeck.Errorf(dagdeck.EINVALID, "manifests list %q twice, with different content", f.Path)
 			}
 			byPath[f.Path] = f
+			if f.Digest == "" {
+				continue
+			}
+			if first, ok := byDigest[f.Digest]; ok && first.Size != f.Size { // the manifests lie
+				return nil, dagdeck.Errorf(dagdeck.EINVALID, "%q and %q have the same content (%s) but %d and %d bytes", first.Path, f.Path, f.Digest, first.Size, f.Size)
+			}
+			byDigest[f.Digest] = f
 		}
 	}
 	files := make([]dagdeck.ManifestFile, 0, len(byPath))

@@ -133,7 +133,7 @@ func (p *Pool) Materialize(ctx context.Context, dest string, open func(digest st
 	if err := p.finishTree(root, tmp, files, dirs); err != nil {
 		return "", err
 	}
-	if stamp, err = p.stamp(root, tmp, files); err != nil {
+	if stamp, err = p.stamp(root, tmp, files, dirs); err != nil {
 		return "", err
 	}
 	if err := root.Rename(tmp, dest); err != nil {
@@ -145,7 +145,7 @@ func (p *Pool) Materialize(ctx context.Context, dest string, open func(digest st
 // stamp returns the TreeStamp of the tree just built at tmp: its files'
 // lines from the pool's records of them, which fill has just checked, and
 // its folders' and symlinks' from a stat of each.
-func (p *Pool) stamp(root *os.Root, tmp string, files []dagdeck.ManifestFile) (string, error) {
+func (p *Pool) stamp(root *os.Root, tmp string, files []dagdeck.ManifestFile, dirs []string) (string, error) {
 	lines := make([]stampLine, 0, len(files)+1)
 	stat := func(rel string) error {
 		fi, err := root.Lstat(path.Join(tmp, rel))
@@ -155,7 +155,7 @@ func (p *Pool) stamp(root *os.Root, tmp string, files []dagdeck.ManifestFile) (s
 		lines = append(lines, infoLine(rel, fi))
 		return nil
 	}
-	for _, d := range append(parentDirs(files), ".") {
+	for _, d := range append(dirs, ".") {
 		if err := stat(d); err != nil {
 			return "", err
 		}
@@ -244,25 +244,19 @@ func (p *Pool) fill(ctx context.Context, root *os.Root, files []dagdeck.Manifest
 	p.load()
 	var wanted []dagdeck.ManifestFile // one per pool file
 	paths := map[string][]string{}    // pool file → the tree's paths of it
-	seen := map[string]dagdeck.ManifestFile{}
 	for _, f := range files {
 		name := poolName(f)
 		if f.Mode.Type() != 0 {
 			continue
 		}
-		paths[name] = append(paths[name], f.Path)
-		if first, ok := seen[name]; ok {
-			if first.Size != f.Size { // one file, two sizes: the manifests lie
-				return dagdeck.Errorf(dagdeck.EINVALID, "%q and %q have the same content (%s) but %d and %d bytes", first.Path, f.Path, f.Digest, first.Size, f.Size)
-			}
-			continue
+		if paths[name] == nil { // checkManifests made sure its copies agree on the size
+			wanted = append(wanted, f)
 		}
-		seen[name] = f
-		wanted = append(wanted, f)
+		paths[name] = append(paths[name], f.Path)
 	}
 	linkAll := func(name string) error {
-		for _, p := range paths[name] {
-			if err := link(name, p); err != nil {
+		for _, path := range paths[name] {
+			if err := link(name, path); err != nil {
 				return fmt.Errorf("materialize: %w", err)
 			}
 		}

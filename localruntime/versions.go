@@ -52,13 +52,16 @@ func (v *version) task(dagID, taskID string) *dagfile.Task {
 
 // versionSet manages a Deployment's version directories:
 //
-//	<root>/versions/<key>/           one per code state, complete once present
+//	<root>/versions/<key>/           one per code state
 //	<root>/versions/.trash-<key>-*/  being removed
 //
 // A directory appears whole (the pool, bundle.Pool, builds it aside, then
 // renames it) and leaves whole (renamed to .trash-… before its removal
-// starts, and the trash is swept at start), so a directory that is present
-// is complete. Its files are read-only (with a task user, the whole tree is
+// starts, and the trash is swept at start), so while the process runs a
+// directory that is present is complete. After a crash one may not be (its
+// entries are not fsynced): its stamp, recorded only once its files are
+// durable, is then missing or does not match, and it is rebuilt. Its
+// files are read-only (with a task user, the whole tree is
 // owned by the runtime and only readable by the Deployment's tasks: the
 // pool's group is theirs), and a stamp of every entry's metadata, kept in the data
 // directory, is checked before a directory is used again: one that changed
