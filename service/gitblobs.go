@@ -39,41 +39,36 @@ func (s *Service) codeFiles(ctx context.Context, d *dagdeck.Deploy) ([]dagdeck.M
 // manifests, computing and recording the git blob ids of files not seen
 // before. The tree is shared: do not modify it.
 func (s *Service) deployTree(ctx context.Context, d *dagdeck.Deploy) (*gitrepo.Tree, error) {
-	return s.deployTreeVia(ctx, d, s.store.View, s.store.Update)
+	return s.deployTreeVia(ctx, d, nil)
 }
 
 // deployTreeIn is deployTree inside tx, an Update transaction, which reads
 // and records the git blob ids. A deploy that was finalized has them
 // recorded already, so its tree needs no file read.
 func (s *Service) deployTreeIn(ctx context.Context, tx dagdeck.Tx, d *dagdeck.Deploy) (*gitrepo.Tree, error) {
-	in := func(_ context.Context, fn func(dagdeck.Tx) error) error { return fn(tx) }
-	return s.deployTreeVia(ctx, d, in, in)
+	return s.deployTreeVia(ctx, d, tx)
 }
 
-// txFunc runs fn in a transaction: one of the store's (View, Update), or
-// one already open.
-type txFunc func(ctx context.Context, fn func(tx dagdeck.Tx) error) error
-
-// deployTreeVia is deployTree reading git blob ids with view and recording
-// new ones with update.
-func (s *Service) deployTreeVia(ctx context.Context, d *dagdeck.Deploy, view, update txFunc) (*gitrepo.Tree, error) {
+// deployTreeVia is deployTree reading and recording git blob ids in tx,
+// or in transactions of its own when tx is nil.
+func (s *Service) deployTreeVia(ctx context.Context, d *dagdeck.Deploy, tx dagdeck.Tx) (*gitrepo.Tree, error) {
 	key := d.ImageDigest + "|" + d.DagBundleDigest
 	if t, ok := s.trees.get(key); ok {
 		return t, nil
 	}
-	t, err := s.buildTree(ctx, d, view, update)
-	if err == nil {
+	t, err := s.buildTree(ctx, d, tx)
+	if err == nil && tx == nil { // with tx, the ids it records may yet roll back
 		s.trees.put(key, t)
 	}
 	return t, err
 }
 
-func (s *Service) buildTree(ctx context.Context, d *dagdeck.Deploy, view, update txFunc) (*gitrepo.Tree, error) {
+func (s *Service) buildTree(ctx context.Context, d *dagdeck.Deploy, tx dagdeck.Tx) (*gitrepo.Tree, error) {
 	files, err := s.codeFiles(ctx, d)
 	if err != nil {
 		return nil, err
 	}
-	ids, err := s.gitBlobIDs(ctx, blobSizes(files), view, update)
+	ids, err := s.gitBlobIDs(ctx, blobSizes(files), tx)
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +101,15 @@ func blobSizes(files []dagdeck.ManifestFile) map[string]int64 {
 // by reading the blobs in parallel) and then recorded, in batches. A
 // deploy that changes a few files of the last one asks the store about
 // those only.
-func (s *Service) gitBlobIDs(ctx context.Context, sizes map[string]int64, view, update txFunc) (map[string]string, error) {
+//
+// With tx set, ids are read and recorded there; the ones it records are
+// not remembered as recorded, as tx may yet roll back.
+func (s *Service) gitBlobIDs(ctx context.Context, sizes map[string]int64, tx dagdeck.Tx) (map[string]string, error) {
+	view, update := s.store.View, s.store.Update
+	if tx != nil {
+		in := func(_ context.Context, fn func(dagdeck.Tx) error) error { return fn(tx) }
+		view, update = in, in
+	}
 	ids := make(map[string]string, len(sizes))
 	var digests []string
 	for d := range sizes {
@@ -148,7 +151,9 @@ func (s *Service) gitBlobIDs(ctx context.Context, sizes map[string]int64, view, 
 		}
 		for d, id := range computed {
 			ids[d] = id
-			s.gitIDs.put(d, id)
+			if tx == nil {
+				s.gitIDs.put(d, id)
+			}
 		}
 	}
 	return ids, nil
