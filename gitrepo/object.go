@@ -4,6 +4,7 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
+	"hash"
 	"strconv"
 	"strings"
 	"time"
@@ -62,10 +63,17 @@ func ObjectHeader(t ObjectType, size int64) []byte {
 	return []byte(t.String() + " " + strconv.FormatInt(size, 10) + "\x00")
 }
 
+// NewObjectHash returns a hash that, once fed the size bytes of an
+// object's content, sums to the object's id: for content that streams.
+func NewObjectHash(t ObjectType, size int64) hash.Hash {
+	h := sha1.New()
+	h.Write(ObjectHeader(t, size))
+	return h
+}
+
 // HashObject returns the id of an object with that type and content.
 func HashObject(t ObjectType, content []byte) Hash {
-	h := sha1.New()
-	h.Write(ObjectHeader(t, int64(len(content))))
+	h := NewObjectHash(t, int64(len(content)))
 	h.Write(content)
 	var id Hash
 	h.Sum(id[:0])

@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"crypto/sha1"
 	"encoding/hex"
 	"io"
 	"sort"
@@ -52,8 +51,7 @@ func (s *Service) PutBlob(ctx context.Context, digest string, r io.Reader, size 
 		return dagdeck.Errorf(dagdeck.ETOOLARGE, "file of %d bytes: the limit is %d", size, int64(dagdeck.MaxFileSize))
 	}
 	// Its git blob id comes for free while the content streams through.
-	h := sha1.New()
-	h.Write(gitrepo.ObjectHeader(gitrepo.TypeBlob, size))
+	h := gitrepo.NewObjectHash(gitrepo.TypeBlob, size)
 	if err := s.artifacts.Put(ctx, digest, io.TeeReader(r, h), size); err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -191,8 +190,7 @@ func (s *Service) hashGitBlob(ctx context.Context, digest string, size int64) (s
 		return "", fmt.Errorf("open blob %s: %w", digest, err)
 	}
 	defer rc.Close()
-	h := sha1.New()
-	h.Write(gitrepo.ObjectHeader(gitrepo.TypeBlob, size))
+	h := gitrepo.NewObjectHash(gitrepo.TypeBlob, size)
 	n, err := io.Copy(h, io.LimitReader(rc, size+1))
 	if err != nil {
 		return "", fmt.Errorf("read blob %s: %w", digest, err)
