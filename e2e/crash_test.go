@@ -101,7 +101,10 @@ func TestE2E_KillDuringUpload(t *testing.T) {
 // compresses them once uploads pause; killed before it could, it
 // compresses them after it restarts, and every blob reads back whole.
 func TestE2E_CompressedAfterACrash(t *testing.T) {
-	s := StartServer(t, "--compress-idle", "1h")
+	s := NewServer(t)
+	defaults := s.Args
+	s.Args = append(append([]string(nil), defaults...), "--compress-idle", "1h")
+	s.Start(t)
 	dir := t.TempDir()
 	s.MustRun(t, dir, "deployment", "create", "--name", "prod")
 	p := project("1.1.0", "v1")
@@ -111,7 +114,7 @@ func TestE2E_CompressedAfterACrash(t *testing.T) {
 	s.MustRun(t, dir, "deploy", dir, "--deployment", "prod", "--description", "v1")
 	token := tokenRE.FindString(s.Output())
 	s.Kill(t)                       // before the compressor's pause is over
-	s.Args = s.Args[:len(s.Args)-2] // the default pause from now on
+	s.Args = defaults // the default pause from now on
 	blobs := filepath.Join(s.DataDir, "artifacts", "blobs", "sha256")
 	plain, compressed := countBlobFiles(t, blobs)
 	if plain == 0 {
