@@ -113,7 +113,7 @@ func TestE2E_CompressedAfterACrash(t *testing.T) {
 	WriteProject(t, dir, p)
 	s.MustRun(t, dir, "deploy", dir, "--deployment", "prod", "--description", "v1")
 	token := tokenRE.FindString(s.Output())
-	s.Kill(t)                       // before the compressor's pause is over
+	s.Kill(t)         // before the compressor's pause is over
 	s.Args = defaults // the default pause from now on
 	blobs := filepath.Join(s.DataDir, "artifacts", "blobs", "sha256")
 	plain, compressed := countBlobFiles(t, blobs)
