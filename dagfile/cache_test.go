@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"io/fs"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -122,5 +123,75 @@ func TestCache_Parse(t *testing.T) {
 	clear(fsys.opened)
 	if dags, _ := LoadDir(fsys, opts); len(dags) != 1 || fsys.opened["dags/a.yaml"] != 0 || cache.Hits() != 1 {
 		t.Fatalf("a file parsed ahead was read again (opened %v, hits %d, %d DAGs)", fsys.opened, cache.Hits(), len(dags))
+	}
+}
+
+// TestLoadCached: with every Dag file in the cache, LoadCached returns
+// what LoadDir returns on the bundle, in the walk's order (which decides
+// the winner of a dag_id defined twice), without a bundle; with one file
+// missing from the cache, it gives up.
+func TestLoadCached(t *testing.T) {
+	dag := func(id, echo string) *fstest.MapFile {
+		return &fstest.MapFile{Data: []byte("$schema: https://airflow.apache.org/schemas/dag/2026-10-30.json\ndag_id: " + id + "\nschedule: null\ntasks:\n  - id: t\n    uses: airflow.providers.standard.operators.bash.BashOperator\n    with: {bash_command: 'echo " + echo + "'}\n")}
+	}
+	// "dags/a/x.yaml" sorts after "dags/a.yaml" as a string but is walked
+	// first: its "twice" wins.
+	bundle := fstest.MapFS{
+		"dags/a.yaml":      dag("twice", "from a.yaml"),
+		"dags/a/x.yaml":    dag("twice", "from a/x.yaml"),
+		"dags/b.yml":       dag("b", "b"),
+		"dags/bad.yaml":    {Data: []byte("dag_id: [\n")},
+		"dags/notes.txt":   {Data: []byte("not a Dag")},
+		"include/c.yaml":   dag("c", "outside dags/"),
+		"dags/z/y/z.yaml":  dag("z", "z"),
+		"dags/z/y.yaml":    dag("y", "y"),
+		"dags/z/y/a.yaml":  dag("za", "za"),
+		"dags/z-last.yaml": dag("zl", "zl"),
+	}
+	digests := map[string]string{}
+	for name, f := range bundle {
+		sum := sha256.Sum256(f.Data)
+		digests[name] = "sha256:" + hex.EncodeToString(sum[:])
+	}
+	opts := Options{RuntimeVersion: "2.0.0", Cache: NewCache(), Digests: digests}
+	if _, _, ok := LoadCached(digests, opts); ok {
+		t.Fatal("LoadCached answered from an empty cache")
+	}
+	wantDags, wantErrs := LoadDir(bundle, opts)
+	gotDags, gotErrs, ok := LoadCached(digests, opts)
+	if !ok {
+		t.Fatal("LoadCached gave up with every Dag file cached")
+	}
+	if !reflect.DeepEqual(gotDags, wantDags) || !reflect.DeepEqual(gotErrs, wantErrs) {
+		t.Fatalf("LoadCached differs from LoadDir:\n got %v %v\nwant %v %v", gotDags, gotErrs, wantDags, wantErrs)
+	}
+	if len(wantDags) != 6 || wantDags[0].File != "dags/a/x.yaml" || len(wantErrs) != 2 {
+		t.Fatalf("the bundle loaded to %d DAGs (first from %s) and %d errors; the test expects 6, dags/a/x.yaml and 2", len(wantDags), wantDags[0].File, len(wantErrs))
+	}
+	if _, _, ok := LoadCached(digests, Options{RuntimeVersion: "2.0.0"}); ok {
+		t.Error("LoadCached answered without a cache")
+	}
+	digests["dags/new.yaml"] = "sha256:" + strings.Repeat("0", 64)
+	if _, _, ok := LoadCached(digests, opts); ok {
+		t.Error("LoadCached answered with a Dag file the cache lacks")
+	}
+}
+
+func TestWalkOrder(t *testing.T) {
+	paths := []string{"dags/z-last.yaml", "dags/a.yaml", "dags/z/y.yaml", "dags/a/x.yaml", "dags/z/y/a.yaml", "dags/b.yml"}
+	var walked []string
+	fsys := fstest.MapFS{}
+	for _, p := range paths {
+		fsys[p] = &fstest.MapFile{}
+	}
+	_ = fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, _ error) error {
+		if !d.IsDir() {
+			walked = append(walked, p)
+		}
+		return nil
+	})
+	slices.SortFunc(paths, walkOrder)
+	if !reflect.DeepEqual(paths, walked) {
+		t.Fatalf("walkOrder sorts %v; fs.WalkDir visits %v", paths, walked)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"path"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 
@@ -27,22 +28,16 @@ func LoadDir(fsys fs.FS, opts Options) ([]*Dag, []*ImportError) {
 	// The walk lists the files (and what could not be read) in order; the
 	// files are read and parsed in parallel; their results are then taken
 	// in that order, so the first of two files defining a dag_id wins.
-	type result struct {
-		name string
-		file bool // else an error of the walk, in errs
-		dags []*Dag
-		errs []*ImportError
-	}
-	var results []result
+	var results []fileResult
 	walk := func(name string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if name != dagdeck.DAGDir || !errors.Is(err, fs.ErrNotExist) {
-				results = append(results, result{name: name, errs: []*ImportError{{File: name, Message: fmt.Sprintf("read: %v", err)}}})
+				results = append(results, fileResult{name: name, errs: []*ImportError{{File: name, Message: fmt.Sprintf("read: %v", err)}}})
 			}
 			return nil
 		}
 		if !d.IsDir() && IsDagFile(name) {
-			results = append(results, result{name: name, file: true})
+			results = append(results, fileResult{name: name, file: true})
 		}
 		return nil
 	}
@@ -64,7 +59,21 @@ func LoadDir(fsys fs.FS, opts Options) ([]*Dag, []*ImportError) {
 	}
 	close(next)
 	wg.Wait()
+	return combine(results)
+}
 
+// fileResult is what one file of a bundle loaded to, or an error of the
+// walk that lists them (file false: in errs).
+type fileResult struct {
+	name string
+	file bool
+	dags []*Dag
+	errs []*ImportError
+}
+
+// combine joins what the files loaded to, in their order: a dag_id already
+// loaded from an earlier file is an import error on the later document.
+func combine(results []fileResult) ([]*Dag, []*ImportError) {
 	var dags []*Dag
 	var errs []*ImportError
 	seen := map[string]*Dag{}
@@ -81,6 +90,62 @@ func LoadDir(fsys fs.FS, opts Options) ([]*Dag, []*ImportError) {
 		}
 	}
 	return dags, errs
+}
+
+// LoadCached returns what LoadDir returns for a bundle whose files are
+// those of digests (bundle path → content digest; paths outside dags/ and
+// other than Dag files are left out), from opts.Cache alone, without a
+// bundle to read: ok is false when the cache lacks any of the Dag files.
+// The files must be regular: LoadDir reads a symlink's target.
+func LoadCached(digests map[string]string, opts Options) (dags []*Dag, errs []*ImportError, ok bool) {
+	if opts.Cache == nil {
+		return nil, nil, false
+	}
+	var names []string
+	for name := range digests {
+		if strings.HasPrefix(name, dagdeck.DAGDir+"/") && IsDagFile(name) {
+			names = append(names, name)
+		}
+	}
+	slices.SortFunc(names, walkOrder)
+	results := make([]fileResult, len(names))
+	for i, name := range names {
+		r := &results[i]
+		r.name, r.file = name, true
+		if r.dags, r.errs, ok = opts.Cache.known(name, digests[name], opts); !ok {
+			return nil, nil, false
+		}
+	}
+	dags, errs = combine(results)
+	return dags, errs, true
+}
+
+// walkOrder orders slash paths as fs.WalkDir visits them: by name within
+// each folder, a folder's files right after its name ("dags/a/x.yaml"
+// before "dags/a.yaml", which a plain string order puts first).
+func walkOrder(a, b string) int {
+	for {
+		ha, ta, moreA := strings.Cut(a, "/")
+		hb, tb, moreB := strings.Cut(b, "/")
+		if c := strings.Compare(ha, hb); c != 0 || !moreA || !moreB {
+			if c != 0 {
+				return c
+			}
+			return cmpBool(moreA, moreB)
+		}
+		a, b = ta, tb
+	}
+}
+
+// cmpBool orders false before true.
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
 }
 
 // loadDagFile loads the DAG file name of fsys, through opts.Cache if set.
