@@ -28,6 +28,11 @@ type Preparer interface {
 	Prepare(ctx context.Context, d *Deploy) error
 }
 
+// CodeImportFile is the File of the import error by which a runtime
+// reports that it could not lay out or read a deploy's code at all: none of
+// its DAGs runs, and the deploy's activation has failed.
+const CodeImportFile = "(deploy)"
+
 // Waker is implemented by runtimes that can start a manually triggered run
 // at once rather than at their next poll.
 type Waker interface {

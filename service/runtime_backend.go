@@ -390,8 +390,15 @@ func findRunOf(ctx context.Context, tx dagdeck.Tx, deploymentID, runID string) (
 }
 
 // reported marks a pending activation active once the runtime reports the
-// DAGs (or import errors) of the deploy it waits for.
+// DAGs (or import errors) of the deploy it waits for, and the activation of
+// the current deploy failed when the runtime reports it could not lay out
+// its code (dagdeck.CodeImportFile), also after it had switched to it.
 func (s *Service) reported(ctx context.Context, tx dagdeck.Tx, deploymentID string, dags []*dagdeck.Dag, errs []*dagdeck.ImportError) error {
+	for _, e := range errs {
+		if e.File == dagdeck.CodeImportFile {
+			return s.reportedBroken(ctx, tx, deploymentID, e)
+		}
+	}
 	a, err := tx.FindActivation(ctx, deploymentID)
 	if dagdeck.ErrorCode(err) == dagdeck.ENOTFOUND {
 		// The first report of a runtime: from now on its switches are tracked.
@@ -414,4 +421,19 @@ func (s *Service) reported(ctx context.Context, tx dagdeck.Tx, deploymentID stri
 		}
 	}
 	return nil
+}
+
+// reportedBroken records the activation of the current deploy as failed
+// when e, the runtime's report that it could not lay out a deploy's code,
+// is about that deploy.
+func (s *Service) reportedBroken(ctx context.Context, tx dagdeck.Tx, deploymentID string, e *dagdeck.ImportError) error {
+	// Under the Deployment's lock, as recordActivation, which keeps it.
+	if err := tx.LockDeployment(ctx, deploymentID); err != nil {
+		return err
+	}
+	dep, err := tx.FindDeployment(ctx, deploymentID)
+	if err != nil || dep.CurrentDeployID == "" || dep.CurrentDeployID != e.DeployID {
+		return err
+	}
+	return tx.PutActivation(ctx, deploymentID, &dagdeck.Activation{DeployID: e.DeployID, State: dagdeck.ActivationFailed, Error: e.Message, At: s.Now()})
 }

@@ -196,6 +196,13 @@ func (s *Service) recordActivation(ctx context.Context, deploymentID string, a *
 		if err != nil || dep.CurrentDeployID != a.DeployID {
 			return err
 		}
+		// The runtime may have reported already that it could not lay out
+		// the code it switched to (reportedBroken): that stands.
+		if prev, err := tx.FindActivation(ctx, deploymentID); err == nil && a.State == dagdeck.ActivationActive &&
+			prev.DeployID == a.DeployID && prev.State == dagdeck.ActivationFailed {
+			*a = *prev
+			return nil
+		}
 		return tx.PutActivation(ctx, deploymentID, a)
 	})
 	if err != nil {
