@@ -50,8 +50,7 @@ func (w *worker) releaseHeldUntil(t time.Time) {
 func (w *worker) activate(ctx context.Context, d *dagdeck.Deploy) error {
 	v, err := w.versions.prepare(ctx, d, w.inUse())
 	if err != nil {
-		w.broken = &brokenDeploy{id: d.ID, err: err, retry: w.now().Add(brokenRetry)}
-		w.reportBroken(ctx, d, err)
+		w.markBroken(ctx, d, err)
 		return fmt.Errorf("activate %s: %w", d, err)
 	}
 	w.versions.setCurrent(v)
@@ -120,11 +119,44 @@ func importMessage(e *dagfile.ImportError) string {
 	return strings.TrimPrefix(e.Error(), e.File+": ")
 }
 
+// markBroken records that d's code could not be laid out or loaded: no
+// try starts until an activation of it, tried again after brokenRetry, or
+// of another deploy succeeds.
+func (w *worker) markBroken(ctx context.Context, d *dagdeck.Deploy, err error) {
+	w.broken = &brokenDeploy{id: d.ID, err: err, retry: w.now().Add(brokenRetry)}
+	w.reportBroken(ctx, d, err)
+}
+
+// codeReady reports whether the current version's directory is there for
+// tries to start in (see versionSet.use). When its build failed, the
+// deploy is broken (markBroken) and the worker has no current version
+// until an activation succeeds.
+func (w *worker) codeReady(ctx context.Context) bool {
+	v := w.current
+	if v.build == nil {
+		return true
+	}
+	if !v.build.finished() {
+		return false // the build wakes the worker when it is done
+	}
+	w.versions.reap()
+	err := v.build.err
+	v.build = nil
+	if err != nil {
+		w.log.Warn("runtime: the code of the activated deploy could not be laid out", "deploy", v.deploy.ID, "err", err)
+		w.current = nil
+		w.markBroken(ctx, v.deploy, err)
+		return false
+	}
+	w.versions.setCurrent(v)
+	return true
+}
+
 // reportBroken tells the user, as an import error of the deploy, that its
 // code could not be loaded at all. Tasks do not start meanwhile.
 func (w *worker) reportBroken(ctx context.Context, d *dagdeck.Deploy, cause error) {
 	msg := "the runtime could not load this deploy's code: " + cause.Error()
-	errs := []*dagdeck.ImportError{{DeploymentID: w.id, File: "(deploy)", Message: msg, DeployID: d.ID}}
+	errs := []*dagdeck.ImportError{{DeploymentID: w.id, File: dagdeck.CodeImportFile, Message: msg, DeployID: d.ID}}
 	if err := w.backend.ReplaceDags(ctx, w.id, nil, errs); err != nil {
 		w.log.Warn("runtime: report a deploy that cannot be loaded", "deploy", d.ID, "err", err)
 	}

@@ -78,13 +78,32 @@ type spyBackend struct {
 	logs            map[string][]string // task instance id → logs stored
 	afterDeployment func()
 	opens           int // blobs opened
+	// gates hold back or fail the opening of blobs, by digest.
+	gates map[string]func() error
 }
 
 func (b *spyBackend) OpenBlob(ctx context.Context, digest string) (io.ReadCloser, error) {
 	b.mu.Lock()
 	b.opens++
+	gate := b.gates[digest]
 	b.mu.Unlock()
+	if gate != nil {
+		if err := gate(); err != nil {
+			return nil, err
+		}
+	}
 	return b.RuntimeBackend.OpenBlob(ctx, digest)
+}
+
+// gate runs fn before each opening of the blob of content, which fails
+// with fn's error: fn may block to hold the opening back.
+func (b *spyBackend) gate(content string, fn func() error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.gates == nil {
+		b.gates = map[string]func() error{}
+	}
+	b.gates[dagdeck.DigestOf([]byte(content))] = fn
 }
 
 // blobsOpened returns how many blobs the runtime opened so far.

@@ -2,6 +2,7 @@ package localruntime_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -227,5 +228,115 @@ func TestRuntime_DowngradeRollbackTaskGone(t *testing.T) {
 	want := fmt.Sprintf("not retried: the current code, rollback deploy #%d, has no task first in DAG pipe", rb.Deploy.Sequence)
 	if log := e.log(t, tries[0]); !strings.Contains(log, "downgrading the runtime") || !strings.Contains(log, want) {
 		t.Fatalf("the try's log does not say why it ended (%q):\n%s", want, log)
+	}
+}
+
+// foldersRunning returns the version folders whose include/x.sh (see
+// echoProject) is content.
+func (e *env) foldersRunning(content string) []string {
+	var found []string
+	m, _ := filepath.Glob(filepath.Join(e.dataDir, "runtime", "*", "versions", "*", "include", "x.sh"))
+	for _, p := range m {
+		if b, _ := os.ReadFile(p); string(b) == content {
+			found = append(found, p)
+		}
+	}
+	return found
+}
+
+// rollbackRemoved deploys FIRST then SECOND with no old folder kept, and
+// rolls back to FIRST, whose folder the runtime removed by then, while
+// gate guards the one file its folder must copy again (release, when
+// set, ends a gate that holds it back, at the latest when the test ends).
+// The rollback must not wait for that copy.
+func rollbackRemoved(t *testing.T, gate func() error, release func()) (*env, *dagdeck.RollbackResult) {
+	t.Helper()
+	e := newEnv(t, withKeepVersions(-1))
+	if release != nil {
+		t.Cleanup(release) // before the runtime's Close, which waits for the build
+	}
+	v1 := e.deploy(t, echoProject("FIRST"), "1.1.0")
+	e.deploy(t, echoProject("SECOND"), "1.1.0")
+	waitFor(t, "the first deploy's folder to be removed", func() bool { return len(e.foldersRunning("echo FIRST\n")) == 0 })
+	e.spy.gate("echo FIRST\n", gate)
+	type result struct {
+		rb  *dagdeck.RollbackResult
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		rb, err := e.svc.Rollback(deployer, e.dep.ID, v1.ID, dagdeck.RollbackRequest{Description: "SECOND is wrong"})
+		done <- result{rb, err}
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		return e, r.rb
+	case <-time.After(30 * time.Second):
+		t.Fatal("the rollback waited for its folder to be built")
+		return nil, nil
+	}
+}
+
+// TestRuntime_RollbackSwitchesBeforeItsFolderIsBuilt: a rollback to code
+// whose folder the runtime removed switches at once, with the DAGs it
+// parsed when that code ran, while the folder is built again; tries wait
+// for the folder, then run the old code.
+func TestRuntime_RollbackSwitchesBeforeItsFolderIsBuilt(t *testing.T) {
+	t.Parallel()
+	held := make(chan struct{})
+	release := sync.OnceFunc(func() { close(held) })
+	e, rb := rollbackRemoved(t, func() error { <-held; return nil }, release)
+	if a := rb.Deploy.Activation; a == nil || a.State != dagdeck.ActivationActive {
+		t.Fatalf("the rollback's activation = %+v, want active", a)
+	}
+	dags, _, err := e.svc.ListDags(viewer, e.dep.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dags) != 1 || dags[0].DeployID != rb.Deploy.ID {
+		t.Fatalf("the DAGs reported after the rollback: %+v, want pipe of deploy %s", dags, rb.Deploy.ID)
+	}
+	r := e.trigger(t, "pipe")
+	if got := e.foldersRunning("echo FIRST\n"); len(got) != 0 {
+		t.Fatalf("the folder was built while its file was held back: %v", got)
+	}
+	if tis := e.tries(t, r, "probe"); len(tis) != 0 {
+		t.Fatalf("a try started before its code's folder was built: %+v", tis[0])
+	}
+	release()
+	e.waitRun(t, r)
+	run := e.tries(t, r, "run")[0]
+	if log := e.log(t, run); run.State != dagdeck.TaskSuccess || run.DeployID != rb.Deploy.ID || !strings.Contains(log, "FIRST") {
+		t.Fatalf("after the folder was built, run = %+v\n%s", run, log)
+	}
+	if got := e.foldersRunning("echo FIRST\n"); len(got) != 1 {
+		t.Fatalf("folders running FIRST: %v, want one", got)
+	}
+}
+
+// TestRuntime_RollbackWhoseFolderCannotBeBuilt: when the folder of the
+// code a rollback switched to cannot be built, the rollback's activation
+// turns failed with the reason, and the runtime reports its code broken.
+func TestRuntime_RollbackWhoseFolderCannotBeBuilt(t *testing.T) {
+	t.Parallel()
+	e, rb := rollbackRemoved(t, func() error { return errors.New("the disk is on fire") }, nil)
+	var dep *dagdeck.Deployment
+	waitFor(t, "the activation to fail", func() bool {
+		var err error
+		dep, err = e.svc.FindDeployment(viewer, e.dep.ID)
+		return err == nil && dep.Activation != nil && dep.Activation.State == dagdeck.ActivationFailed
+	})
+	if a := dep.Activation; a.DeployID != rb.Deploy.ID || !strings.Contains(a.Error, "the disk is on fire") {
+		t.Fatalf("activation = %+v, want failed for %s with the reason", a, rb.Deploy.ID)
+	}
+	dags, errs, err := e.svc.ListDags(viewer, e.dep.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dags) != 0 || len(errs) != 1 || errs[0].File != dagdeck.CodeImportFile || errs[0].DeployID != rb.Deploy.ID {
+		t.Fatalf("reported %d DAGs and import errors %+v, want only the broken code of %s", len(dags), errs, rb.Deploy.ID)
 	}
 }

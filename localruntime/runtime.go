@@ -279,16 +279,31 @@ func (r *Runtime) Activate(ctx context.Context, d *dagdeck.Deploy) error {
 	return w.call(ctx, func(ctx context.Context) error { return w.activateRequested(ctx, d) })
 }
 
-// Prepare builds d's version directory and loads its DAGs ahead of its
-// activation, changing nothing that runs: a deploy's code is laid out
-// while the control plane commits it. A directory that exists is left to
-// Activate, which checks it. It implements dagdeck.Preparer.
+// Prepare builds d's version directory ahead of its activation, changing
+// nothing that runs: a deploy's code is laid out while the control plane
+// commits it, and its Dag files are parsed as they are copied. A directory
+// that exists is left to Activate, which checks it. The build runs beside
+// the Deployment's worker, which goes on meanwhile: an Activate that comes
+// first need not wait for it. It implements dagdeck.Preparer.
 func (r *Runtime) Prepare(ctx context.Context, d *dagdeck.Deploy) error {
 	w := r.worker(d.DeploymentID)
 	if w == nil {
 		return nil
 	}
-	return w.call(ctx, func(ctx context.Context) error { return w.versions.prepareAhead(ctx, d) })
+	var b *build
+	err := w.call(ctx, func(ctx context.Context) (err error) {
+		b, err = w.versions.prepareAhead(ctx, d)
+		return err
+	})
+	if err != nil || b == nil {
+		return err
+	}
+	select {
+	case <-b.done:
+		return b.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // PrepareDowngrade stops the Deployment's running tasks at once (SIGTERM,

@@ -28,6 +28,10 @@ type version struct {
 	dir  string
 	dags []*dagfile.Dag
 	errs []*dagfile.ImportError
+	// build, while not nil, is building dir: the version is current
+	// before its directory is there (see versionSet.use), and no try
+	// starts until the build is done (worker.codeReady).
+	build *build
 	// reported is set once the DAGs are reported to the control plane.
 	reported bool
 }
@@ -104,11 +108,46 @@ type versionSet struct {
 	// goroutine the runtime waits for when it closes (the worker sets it),
 	// or at once.
 	background func(func())
-	// built is the directory prepareAhead built and stamped last, and for
-	// which deploy: the next activation, if it is that deploy's or a
-	// rollback to it and comes at once, uses the directory without checking
-	// its stamp again.
+	// builds are the directories being built, by key, until reap takes
+	// them in.
+	builds map[string]*build
+	// failedBuild is the key of the last build that failed, until one of
+	// it succeeds: its activation waits for the build, so that a switch the
+	// runtime cannot finish is not reported again and again.
+	failedBuild string
+	// spawn runs a build: on a goroutine the runtime waits for when it
+	// closes (the worker sets it). wake is called when one is done.
+	spawn func(func())
+	wake  func()
+	// built is the directory built and stamped last, and for which deploy:
+	// the next activation, if it is that deploy's or a rollback to it and
+	// comes at once, uses the directory without checking its stamp again.
 	built builtDir
+}
+
+// build is a version directory the pool builds in the background.
+type build struct {
+	deploy *dagdeck.Deploy
+	key    string
+	// digests are the content digests of the code's files, by path.
+	digests map[string]string
+	// plainDags is true when no symlink is under dags/: the Dag files are
+	// then loaded from the parse cache alone as LoadDir would load them from
+	// the directory (a symlink it follows).
+	plainDags bool
+	done      chan struct{} // closed once stamp or err is set
+	stamp     string
+	err       error
+}
+
+// finished reports whether b is done.
+func (b *build) finished() bool {
+	select {
+	case <-b.done:
+		return true
+	default:
+		return false
+	}
 }
 
 type loadKey struct{ key, runtimeVersion string }
@@ -121,7 +160,7 @@ type loadedDags struct {
 func newVersionSet(root, state string, backend dagdeck.RuntimeBackend, keep int) *versionSet {
 	return &versionSet{root: root, state: state, backend: backend, keep: keep,
 		parsed: dagfile.NewCache(), loaded: map[loadKey]loadedDags{}, pendingStamps: map[string]string{},
-		background: func(f func()) { f() }}
+		builds: map[string]*build{}, background: func(f func()) { f() }, spawn: func(f func()) { go f() }, wake: func() {}}
 }
 
 // versionKey is the directory name of d's code state.
@@ -132,21 +171,26 @@ func versionKey(d *dagdeck.Deploy) string {
 
 func (vs *versionSet) dir(key string) string { return filepath.Join(vs.root, "versions", key) }
 
-// prepare materializes d's code (once per code state, again if its
-// directory changed since) and loads its DAGs. inUse counts the running
-// tries per key: a changed directory they use is set aside, not removed.
+// prepare returns the version of d's code: its directory, built once per
+// code state (again if it changed since), and its DAGs. inUse counts the
+// running tries per key: a changed directory they use is set aside, not
+// removed. A directory still to build is built in the background; see use.
 func (vs *versionSet) prepare(ctx context.Context, d *dagdeck.Deploy, inUse map[string]int) (*version, error) {
 	vs.sweep()
+	vs.reap()
 	key := versionKey(d)
-	dir := vs.dir(key)
 	justBuilt := vs.built.isFor(d, key, time.Now())
 	vs.built = builtDir{} // good for the next activation only
+	if b := vs.builds[key]; b != nil {
+		return vs.use(ctx, d, b)
+	}
+	dir := vs.dir(key)
 	if _, err := os.Stat(dir); err == nil {
 		if justBuilt {
-			// Built and stamped by prepareAhead on this worker for this
-			// deploy (or the one it rolls back to), which committed
-			// meanwhile: a check now would catch only a change made in
-			// those moments, as one made a moment later escapes it.
+			// Built and stamped on this worker for this deploy (or the one
+			// it rolls back to), which committed meanwhile: a check now
+			// would catch only a change made in those moments, as one made
+			// a moment later escapes it.
 			return vs.load(d, key, nil), nil
 		}
 		// Check the directory while its DAGs load: a rollback waits for both.
@@ -161,39 +205,73 @@ func (vs *versionSet) prepare(ctx context.Context, d *dagdeck.Deploy, inUse map[
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
-	digests, err := vs.materialize(ctx, d, dir)
+	b, err := vs.startBuild(ctx, d)
 	if err != nil {
 		return nil, err
 	}
-	return vs.load(d, key, digests), nil
+	return vs.use(ctx, d, b)
 }
 
-// prepareAhead materializes d's code and loads its DAGs unless its
-// directory exists: then Activate's prepare checks and loads it, once.
-func (vs *versionSet) prepareAhead(ctx context.Context, d *dagdeck.Deploy) error {
-	dir := vs.dir(versionKey(d))
-	if _, err := os.Stat(dir); err == nil || !errors.Is(err, fs.ErrNotExist) {
-		return err
+// use returns the version of d, whose directory b builds. When the parse
+// cache knows every Dag file of it (code that ran before: a rollback), the
+// version is returned at once with its DAGs, and its directory follows:
+// the switch costs no file, and the tries that need the directory wait
+// for it (worker.codeReady). Otherwise the pool parses the Dag files as it
+// copies them in, and use waits for the build.
+func (vs *versionSet) use(ctx context.Context, d *dagdeck.Deploy, b *build) (*version, error) {
+	cached := func() (*version, bool) {
+		if !b.plainDags || vs.failedBuild == b.key {
+			return nil, false
+		}
+		dags, errs, ok := dagfile.LoadCached(b.digests, dagfile.Options{RuntimeVersion: d.RuntimeVersion, Cache: vs.parsed})
+		if ok {
+			vs.loaded[loadKey{b.key, d.RuntimeVersion}] = loadedDags{dags, errs}
+		}
+		return &version{deploy: d, key: b.key, dir: vs.dir(b.key), dags: dags, errs: errs, build: b}, ok
+	}
+	if v, ok := cached(); ok && !b.finished() {
+		return v, nil
+	}
+	select {
+	case <-b.done:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	vs.reap()
+	if b.err != nil {
+		return nil, b.err
+	}
+	if v, ok := cached(); ok {
+		v.build = nil
+		return v, nil
+	}
+	return vs.load(d, b.key, b.digests), nil
+}
+
+// prepareAhead starts building d's directory unless it exists, and
+// returns the build of it (nil when it exists): the activation that
+// follows then finds it built, or being built.
+func (vs *versionSet) prepareAhead(ctx context.Context, d *dagdeck.Deploy) (*build, error) {
+	vs.reap()
+	key := versionKey(d)
+	if b := vs.builds[key]; b != nil {
+		return b, nil
+	}
+	if _, err := os.Stat(vs.dir(key)); err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
 	}
 	vs.sweep()
-	digests, err := vs.materialize(ctx, d, dir)
-	if err != nil {
-		return err
-	}
-	vs.load(d, filepath.Base(dir), digests)
-	vs.built = builtDir{deployID: d.ID, key: filepath.Base(dir), at: time.Now()}
-	return nil
+	return vs.startBuild(ctx, d)
 }
 
-// builtDir is a directory prepareAhead just built (versionSet.built).
+// builtDir is a directory just built (versionSet.built).
 type builtDir struct {
 	deployID, key string
 	at            time.Time
 }
 
-// builtFresh is how long after prepareAhead built a directory its
-// activation may skip the stamp check: a deploy or rollback activates it
-// moments after.
+// builtFresh is how long after a directory was built its activation may
+// skip the stamp check: a deploy or rollback activates it moments after.
 const builtFresh = 10 * time.Second
 
 // isFor reports whether the activation of d, whose directory is key, at
@@ -243,11 +321,12 @@ func (vs *versionSet) sweep() {
 
 const trashPrefix = ".trash-"
 
-// materialize writes d's files into dir, atomically: the pool (see
-// bundle.Pool) links its files into a temporary directory, copying and
-// verifying only those it lacks, then renames it. It returns the content
-// digests of the files by path.
-func (vs *versionSet) materialize(ctx context.Context, d *dagdeck.Deploy, dir string) (map[string]string, error) {
+// startBuild starts building d's directory in the background: the pool
+// (see bundle.Pool) links its files into a temporary directory, copying
+// and verifying only those it lacks, then renames it. Dag files the pool
+// copies in are parsed on the way, while other files are written:
+// activating the version then parses nothing.
+func (vs *versionSet) startBuild(ctx context.Context, d *dagdeck.Deploy) (*build, error) {
 	if err := vs.makeVersionsDir(); err != nil {
 		return nil, err
 	}
@@ -259,12 +338,19 @@ func (vs *versionSet) materialize(ctx context.Context, d *dagdeck.Deploy, dir st
 	if err != nil {
 		return nil, err
 	}
-	// Dag files the pool copies in are parsed on the way, while other
-	// files are written: activating the version then parses nothing.
+	b := &build{deploy: d, key: versionKey(d), digests: map[string]string{}, plainDags: true, done: make(chan struct{})}
 	dagPaths := map[string][]string{}
 	for _, m := range ms {
 		for _, f := range m.Files {
-			if f.Digest != "" && dagdeck.IsDAGPath(f.Path) && dagfile.IsDagFile(f.Path) {
+			if f.Digest != "" {
+				b.digests[f.Path] = f.Digest
+			}
+			if !dagdeck.IsDAGPath(f.Path) {
+				continue
+			}
+			if f.Mode.Type() != 0 {
+				b.plainDags = false
+			} else if dagfile.IsDagFile(f.Path) {
 				dagPaths[f.Digest] = append(dagPaths[f.Digest], f.Path)
 			}
 		}
@@ -281,20 +367,37 @@ func (vs *versionSet) materialize(ctx context.Context, d *dagdeck.Deploy, dir st
 			}
 		}}, nil
 	}
-	stamp, err := pool.Materialize(ctx, "versions/"+filepath.Base(dir), open, ms...)
-	if err != nil {
-		return nil, fmt.Errorf("materialize the code of %s: %w", d, err)
-	}
-	digests := map[string]string{}
-	for _, m := range ms {
-		for _, f := range m.Files {
-			if f.Digest != "" {
-				digests[f.Path] = f.Digest
+	vs.builds[b.key] = b
+	vs.spawn(func() {
+		stamp, err := pool.Materialize(ctx, "versions/"+b.key, open, ms...)
+		if err != nil {
+			err = fmt.Errorf("materialize the code of %s: %w", d, err)
+		}
+		b.stamp, b.err = stamp, err
+		close(b.done)
+		vs.wake()
+	})
+	return b, nil
+}
+
+// reap takes in the builds that are done: a directory built is made
+// durable (makeDurable) and counts as just built for the next activation.
+func (vs *versionSet) reap() {
+	for key, b := range vs.builds {
+		if !b.finished() {
+			continue
+		}
+		delete(vs.builds, key)
+		if b.err != nil {
+			vs.failedBuild = key
+		} else {
+			if vs.failedBuild == key {
+				vs.failedBuild = ""
 			}
+			vs.makeDurable(vs.pool, key, b.stamp)
+			vs.built = builtDir{deployID: b.deploy.ID, key: key, at: time.Now()}
 		}
 	}
-	vs.makeDurable(pool, filepath.Base(dir), stamp)
-	return digests, nil
 }
 
 // makeDurable makes the pool files the new directory key links durable
@@ -415,6 +518,9 @@ func (vs *versionSet) manifest(ctx context.Context, digest string) (*dagdeck.Man
 // materialized, which the file system dates itself.
 func (vs *versionSet) setCurrent(v *version) {
 	vs.current = v.key
+	if v.build != nil {
+		return // dated by its build; codeReady calls again
+	}
 	now := time.Now()
 	_ = os.Chtimes(v.dir, now, now)
 }
@@ -425,6 +531,9 @@ func (vs *versionSet) setCurrent(v *version) {
 // interrupted) go too. Each is renamed into the trash first, so a removal
 // a crash interrupts never leaves a partial directory under its key.
 func (vs *versionSet) collect(inUse map[string]int) {
+	if len(vs.builds) > 0 {
+		return // not while a build's temporary directory may be taken for a crash's
+	}
 	vs.sweep()
 	versions := filepath.Join(vs.root, "versions")
 	entries, err := os.ReadDir(versions)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,12 +26,9 @@ func (b blobBackend) OpenBlob(_ context.Context, digest string) (io.ReadCloser, 
 	return nil, dagdeck.Errorf(dagdeck.ENOTFOUND, "no blob %s", digest)
 }
 
-// TestVersionSet_BuildParsesAheadAndStampsLater: building a version
-// directory parses its Dag files as the pool copies them in (loading it
-// then parses nothing), and records its stamp only once its pool files are
-// durable, in the background; until then its stamp is checked from memory.
-func TestVersionSet_BuildParsesAheadAndStampsLater(t *testing.T) {
-	b := blobBackend{blobs: map[string][]byte{}}
+// oneDagDeploy returns a deploy of a Dag file and a script, its blobs in b.
+func oneDagDeploy(t *testing.T, b blobBackend) *dagdeck.Deploy {
+	t.Helper()
 	add := func(content []byte) string {
 		d := dagdeck.DigestOf(content)
 		b.blobs[d] = content
@@ -45,15 +43,29 @@ func TestVersionSet_BuildParsesAheadAndStampsLater(t *testing.T) {
 		}
 		return add(raw)
 	}
-	d := &dagdeck.Deploy{ID: dagdeck.NewID(), RuntimeVersion: "1.1.0",
+	return &dagdeck.Deploy{ID: dagdeck.NewID(), RuntimeVersion: "1.1.0",
 		ImageDigest:     manifest(dagdeck.ManifestImage, dagdeck.ManifestFile{Path: "include/x.sh", Mode: 0o644, Size: int64(len(script)), Digest: add(script)}),
 		DagBundleDigest: manifest(dagdeck.ManifestDAGs, dagdeck.ManifestFile{Path: "dags/pipe.yaml", Mode: 0o644, Size: int64(len(dagYAML)), Digest: add(dagYAML)}),
 	}
+}
+
+// TestVersionSet_BuildParsesAheadAndStampsLater: building a version
+// directory parses its Dag files as the pool copies them in (loading it
+// then parses nothing), and records its stamp only once its pool files are
+// durable, in the background; until then its stamp is checked from memory.
+func TestVersionSet_BuildParsesAheadAndStampsLater(t *testing.T) {
+	b := blobBackend{blobs: map[string][]byte{}}
+	d := oneDagDeploy(t, b)
 	vs := newVersionSet(filepath.Join(t.TempDir(), "code"), filepath.Join(t.TempDir(), "state"), b, 2)
 	var held []func()
 	vs.background = func(f func()) { held = append(held, f) }
 
-	if err := vs.prepareAhead(context.Background(), d); err != nil {
+	building, err := vs.prepareAhead(context.Background(), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-building.done
+	if _, err := vs.prepare(context.Background(), d, nil); err != nil {
 		t.Fatal(err)
 	}
 	if vs.parsed.Hits() != 1 {
@@ -107,5 +119,48 @@ func TestBuiltDir_IsFor(t *testing.T) {
 		if got := tc.b.isFor(tc.d, tc.key, now); got != tc.want {
 			t.Errorf("%s: isFor = %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestVersionSet_FailedBuildIsWaitedFor: a version whose Dag files are
+// parsed already is used while its directory is built; once a build of it
+// failed, the next use waits for the build and reports its error, until a
+// build succeeds.
+func TestVersionSet_FailedBuildIsWaitedFor(t *testing.T) {
+	b := blobBackend{blobs: map[string][]byte{}}
+	d := oneDagDeploy(t, b)
+	vs := newVersionSet(filepath.Join(t.TempDir(), "code"), filepath.Join(t.TempDir(), "state"), b, 2)
+	ctx := context.Background()
+	if _, err := vs.prepare(ctx, d, nil); err != nil {
+		t.Fatal(err)
+	}
+	key := versionKey(d)
+	removeTree(vs.dir(key)) // as collect removes it, with its pool files
+	vs.forget(key)
+	if err := vs.pool.Prune(); err != nil {
+		t.Fatal(err)
+	}
+	script := dagdeck.DigestOf([]byte("echo hi\n"))
+	content := b.blobs[script]
+	delete(b.blobs, script)
+	defer func() { b.blobs[script] = content }()
+
+	v, err := vs.prepare(ctx, d, nil)
+	if err != nil || v.build == nil || len(v.dags) != 1 {
+		t.Fatalf("a version with its Dag files parsed was not used while its directory is built: %+v, %v", v, err)
+	}
+	<-v.build.done
+	if _, err := vs.prepare(ctx, d, nil); err == nil || !strings.Contains(err.Error(), "no blob") {
+		t.Fatalf("after a failed build, prepare = %v, want the build's error", err)
+	}
+	b.blobs[script] = content
+	if v, err = vs.prepare(ctx, d, nil); err != nil || v.build != nil {
+		t.Fatalf("with the blob back, prepare = %+v, %v, want the built version", v, err)
+	}
+	if _, err := os.Stat(filepath.Join(v.dir, "include", "x.sh")); err != nil {
+		t.Fatal(err)
+	}
+	if vs.failedBuild != "" {
+		t.Errorf("failedBuild = %q after a build succeeded", vs.failedBuild)
 	}
 }

@@ -81,6 +81,8 @@ func newWorker(rt *Runtime, deploymentID string) *worker {
 		vs.group = w.taskGroup
 	}
 	vs.background = func(f func()) { rt.wg.Go(f) }
+	vs.spawn = func(f func()) { rt.wg.Go(f) }
+	vs.wake = w.nudge
 	return w
 }
 
@@ -169,6 +171,7 @@ func (w *worker) tick(ctx context.Context) {
 // current, and never starts on the code from before it.
 func (w *worker) step(ctx context.Context) error {
 	w.saveUnsaved(ctx)
+	w.versions.reap()
 	if w.orphaned {
 		// Orphans' logs are masked with the Deployment's secrets: read it first.
 		if w.dep == nil {
@@ -202,7 +205,7 @@ func (w *worker) step(ctx context.Context) error {
 		return err
 	}
 	w.flushLogs(ctx)
-	if w.held || w.current == nil || w.broken != nil {
+	if w.held || w.current == nil || w.broken != nil || !w.codeReady(ctx) {
 		return nil
 	}
 	created, err := w.scheduleRuns(ctx)
