@@ -39,6 +39,19 @@
 // that changed is copied afresh. What a version's Dags loaded to is kept
 // while its directory stays, so activating it again reads no file.
 //
+// A directory is built beside the worker, which goes on meanwhile. When
+// every Dag file of the version was parsed before (the parse cache keys
+// them by content: a rollback, even to a deploy whose directory was
+// removed), the activation switches at once, with its DAGs, and the
+// directory follows: no try starts until it is there (like Airflow 3's
+// versioned bundles, which a worker lays out when a task needs them). A
+// build that fails then makes the deploy broken: the runtime reports it as
+// the import error dagdeck.CodeImportFile, which fails the deploy's
+// activation, and tries again later, waiting for the build this time.
+// Otherwise (new Dag files, or symlinks under dags/, which LoadDir reads
+// through) the activation waits for the build, which parses the Dag files
+// as it copies them.
+//
 // # Task user
 //
 // With Config.TaskUser (the runtime runs as root), tasks run as that user

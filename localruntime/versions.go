@@ -229,7 +229,8 @@ func (vs *versionSet) use(ctx context.Context, d *dagdeck.Deploy, b *build) (*ve
 		}
 		return &version{deploy: d, key: b.key, dir: vs.dir(b.key), dags: dags, errs: errs, build: b}, ok
 	}
-	if v, ok := cached(); ok && !b.finished() {
+	v, ok := cached()
+	if ok && !b.finished() {
 		return v, nil
 	}
 	select {
@@ -241,7 +242,10 @@ func (vs *versionSet) use(ctx context.Context, d *dagdeck.Deploy, b *build) (*ve
 	if b.err != nil {
 		return nil, b.err
 	}
-	if v, ok := cached(); ok {
+	if !ok { // the build parsed the new Dag files
+		v, ok = cached()
+	}
+	if ok {
 		v.build = nil
 		return v, nil
 	}

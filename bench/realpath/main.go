@@ -68,12 +68,12 @@ func main() {
 	mb := flag.Int("mb", 100, "megabytes in the reference project")
 	out := flag.String("out", "", "also write the table to this file")
 	keep := flag.Bool("keep", false, "keep the work directory")
-	only := flag.String("only", "", `run only these measures: "history" (deploys list --all and gc)`)
+	only := flag.String("only", "", `run only these measures: "rounds" (first deploy, 1 % change, rollbacks) or "history" (deploys list --all and gc)`)
 	flag.Var(&bins, "binary", "name=path of a dagdeck binary to measure (repeatable; default: build this tree)")
 	flag.Parse()
 	log.SetFlags(log.Ltime)
-	if *only != "" && *only != "history" {
-		log.Fatalf("-only %q: the only choice is history", *only)
+	if *only != "" && *only != "history" && *only != "rounds" {
+		log.Fatalf("-only %q: the choices are rounds and history", *only)
 	}
 
 	work, err := os.MkdirTemp("", "dagdeck-realpath-")
@@ -98,7 +98,7 @@ func main() {
 	}
 	b := &bench{
 		work: work, bins: bins, rounds: *rounds, churn: *churn, history: *history,
-		gen: *genproject, files: *files, mb: *mb, onlyHistory: *only == "history",
+		gen: *genproject, files: *files, mb: *mb, onlyHistory: *only == "history", onlyRounds: *only == "rounds",
 		results: map[string]map[string]string{},
 	}
 	if !b.onlyHistory {

@@ -22,16 +22,16 @@ const deploymentName = "bench"
 
 // bench holds the run's settings and what it measured.
 type bench struct {
-	work                   string
-	bins                   []binary
-	rounds, churn, history int
-	gen                    string
-	files, mb              int
-	anchors                anchors
-	onlyHistory            bool
-	results                map[string]map[string]string // measure → column → figure
-	order                  []string
-	samples                map[string][]float64 // "measure/column" → per-round values
+	work                    string
+	bins                    []binary
+	rounds, churn, history  int
+	gen                     string
+	files, mb               int
+	anchors                 anchors
+	onlyHistory, onlyRounds bool
+	results                 map[string]map[string]string // measure → column → figure
+	order                   []string
+	samples                 map[string][]float64 // "measure/column" → per-round values
 }
 
 func (b *bench) set(measure, column, figure string) {
@@ -75,6 +75,9 @@ func (b *bench) run(ctx context.Context) error {
 	}
 	if b.rounds > 0 {
 		b.summarizeRounds()
+	}
+	if b.onlyRounds {
+		return nil
 	}
 	log.Printf("storage after %d deploys at 1 %% churn", b.churn)
 	servers, err := b.storage(ctx)
