@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -119,6 +120,7 @@ type versionSet struct {
 	// closes (the worker sets it). wake is called when one is done.
 	spawn func(func())
 	wake  func()
+	log   *slog.Logger
 	// built is the directory built and stamped last, and for which deploy:
 	// the next activation, if it is that deploy's or a rollback to it and
 	// comes at once, uses the directory without checking its stamp again.
@@ -135,9 +137,10 @@ type build struct {
 	// then loaded from the parse cache alone as LoadDir would load them from
 	// the directory (a symlink it follows).
 	plainDags bool
-	done      chan struct{} // closed once stamp or err is set
+	done      chan struct{} // closed once stamp, err and took are set
 	stamp     string
 	err       error
+	took      time.Duration
 }
 
 // finished reports whether b is done.
@@ -160,7 +163,8 @@ type loadedDags struct {
 func newVersionSet(root, state string, backend dagdeck.RuntimeBackend, keep int) *versionSet {
 	return &versionSet{root: root, state: state, backend: backend, keep: keep,
 		parsed: dagfile.NewCache(), loaded: map[loadKey]loadedDags{}, pendingStamps: map[string]string{},
-		builds: map[string]*build{}, background: func(f func()) { f() }, spawn: func(f func()) { go f() }, wake: func() {}}
+		builds: map[string]*build{}, background: func(f func()) { f() }, spawn: func(f func()) { go f() }, wake: func() {},
+		log: slog.New(slog.DiscardHandler)}
 }
 
 // versionKey is the directory name of d's code state.
@@ -373,11 +377,12 @@ func (vs *versionSet) startBuild(ctx context.Context, d *dagdeck.Deploy) (*build
 	}
 	vs.builds[b.key] = b
 	vs.spawn(func() {
+		start := time.Now()
 		stamp, err := pool.Materialize(ctx, "versions/"+b.key, open, ms...)
 		if err != nil {
 			err = fmt.Errorf("materialize the code of %s: %w", d, err)
 		}
-		b.stamp, b.err = stamp, err
+		b.stamp, b.err, b.took = stamp, err, time.Since(start)
 		close(b.done)
 		vs.wake()
 	})
@@ -393,8 +398,10 @@ func (vs *versionSet) reap() {
 		}
 		delete(vs.builds, key)
 		if b.err != nil {
+			vs.log.Warn("runtime: build code folder", "deploy", b.deploy.ID, "folder", key, "took", b.took, "err", b.err)
 			vs.failedBuild = key
 		} else {
+			vs.log.Info("runtime: built code folder", "deploy", b.deploy.ID, "folder", key, "took", b.took)
 			if vs.failedBuild == key {
 				vs.failedBuild = ""
 			}

@@ -82,7 +82,7 @@ func newWorker(rt *Runtime, deploymentID string) *worker {
 	}
 	vs.background = func(f func()) { rt.wg.Go(f) }
 	vs.spawn = func(f func()) { rt.wg.Go(f) }
-	vs.wake = w.nudge
+	vs.wake, vs.log = w.nudge, w.log
 	return w
 }
 
