@@ -128,20 +128,28 @@ func (w *worker) markBroken(ctx context.Context, d *dagdeck.Deploy, err error) {
 }
 
 // codeReady reports whether the current version's directory is there for
-// tries to start in (see versionSet.use). When its build failed, the
+// tries to start in (see versionSet.use): built, or checked unchanged. A
+// directory the check found changed is rebuilt. When its build failed, the
 // deploy is broken (markBroken) and the worker has no current version
 // until an activation succeeds.
 func (w *worker) codeReady(ctx context.Context) bool {
 	v := w.current
-	if v.build == nil {
+	b := v.build
+	if b == nil {
 		return true
 	}
-	if !v.build.finished() {
+	if !b.finished() {
 		return false // the build wakes the worker when it is done
 	}
 	w.versions.reap()
-	err := v.build.err
 	v.build = nil
+	err := b.err
+	if b.changed {
+		w.log.Warn("runtime: the code folder changed since it was built; building it again from the artifacts", "deploy", v.deploy.ID, "folder", v.key)
+		if v.build, err = w.versions.rebuild(ctx, v.deploy, w.inUse()); err == nil {
+			return false
+		}
+	}
 	if err != nil {
 		w.log.Warn("runtime: the code of the activated deploy could not be laid out", "deploy", v.deploy.ID, "err", err)
 		w.current = nil

@@ -50,7 +50,11 @@
 // activation, and tries again later, waiting for the build this time.
 // Otherwise (new Dag files, or symlinks under dags/, which LoadDir reads
 // through) the activation waits for the build, which parses the Dag files
-// as it copies them.
+// as it copies them. Likewise the stamp check of a directory kept on disk
+// runs beside the switch to a version whose DAGs are loaded (a rollback to
+// it): tries wait for the check, and for the rebuild if it failed. A
+// rollback then costs what its DAG list costs, whatever the number of
+// files.
 //
 // # Task user
 //

@@ -29,9 +29,10 @@ type version struct {
 	dir  string
 	dags []*dagfile.Dag
 	errs []*dagfile.ImportError
-	// build, while not nil, is building dir: the version is current
-	// before its directory is there (see versionSet.use), and no try
-	// starts until the build is done (worker.codeReady).
+	// build, while not nil, is building or checking dir: the version is
+	// current before its directory is ready (see versionSet.use and
+	// versionSet.prepare), and no try starts until the build or check is
+	// done (worker.codeReady).
 	build *build
 	// reported is set once the DAGs are reported to the control plane.
 	reported bool
@@ -127,10 +128,15 @@ type versionSet struct {
 	built builtDir
 }
 
-// build is a version directory the pool builds in the background.
+// build is a version directory the pool builds in the background, or,
+// with check, one that existed being checked against its stamp.
 type build struct {
-	deploy *dagdeck.Deploy
+	deploy *dagdeck.Deploy // nil with check
 	key    string
+	check  bool
+	// changed is the outcome of a check: the directory no longer matches
+	// its stamp.
+	changed bool
 	// digests are the content digests of the code's files, by path.
 	digests map[string]string
 	// plainDags is true when no symlink is under dags/: the Dag files are
@@ -197,9 +203,15 @@ func (vs *versionSet) prepare(ctx context.Context, d *dagdeck.Deploy, inUse map[
 			// a moment later escapes it.
 			return vs.load(d, key, nil), nil
 		}
-		// Check the directory while its DAGs load: a rollback waits for both.
-		unchanged := make(chan bool, 1)
 		pending := vs.pendingStamps[key]
+		if l, ok := vs.loaded[loadKey{key, d.RuntimeVersion}]; ok {
+			// Its DAGs are known (a rollback to a directory kept): the
+			// switch waits for no file, and the directory is checked beside
+			// it; codeReady rebuilds it if it changed.
+			return &version{deploy: d, key: key, dir: dir, dags: l.dags, errs: l.errs, build: vs.startCheck(key, pending)}, nil
+		}
+		// Check the directory while its DAGs load: the activation waits for both.
+		unchanged := make(chan bool, 1)
 		go func() { unchanged <- vs.unchanged(key, pending) }()
 		v := vs.load(d, key, nil)
 		if <-unchanged {
@@ -387,6 +399,30 @@ func (vs *versionSet) startBuild(ctx context.Context, d *dagdeck.Deploy) (*build
 		vs.wake()
 	})
 	return b, nil
+}
+
+// startCheck checks the directory key against its stamp (pending, or the
+// one recorded) in the background: the build it returns is done when the
+// check is, changed if the directory no longer matches.
+func (vs *versionSet) startCheck(key, pending string) *build {
+	b := &build{key: key, check: true, done: make(chan struct{})}
+	vs.spawn(func() {
+		start := time.Now()
+		b.changed = !vs.unchanged(key, pending)
+		b.took = time.Since(start)
+		close(b.done)
+		vs.wake()
+	})
+	return b
+}
+
+// rebuild sets aside d's directory, which changed since it was built
+// (inUse counts the running tries per key: one they use is not removed),
+// and starts building it afresh.
+func (vs *versionSet) rebuild(ctx context.Context, d *dagdeck.Deploy, inUse map[string]int) (*build, error) {
+	key := versionKey(d)
+	vs.retire(key, inUse[key] > 0)
+	return vs.startBuild(ctx, d)
 }
 
 // reap takes in the builds that are done: a directory built is made
