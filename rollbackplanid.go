@@ -26,7 +26,8 @@ const (
 )
 
 // planParts are the parts in the order a PlanID covers them, each with
-// what a plan says in it. Deploys count by id.
+// what a plan says in it. Deploys count by id; running tasks only when the
+// rollback stops them (a downgrade).
 var planParts = []struct {
 	part  PlanPart
 	value func(p *RollbackPlan) any
@@ -38,7 +39,14 @@ var planParts = []struct {
 	{PlanRuntime, func(p *RollbackPlan) any { return []any{p.Runtime, p.RequiresConfirmation} }},
 	{PlanDagDeploy, func(p *RollbackPlan) any { return p.DagDeploy }},
 	{PlanNotRolledBack, func(p *RollbackPlan) any { return p.NotRolledBack }},
-	{PlanRunningTasks, func(p *RollbackPlan) any { return p.RunningTasks }},
+	{PlanRunningTasks, func(p *RollbackPlan) any {
+		if p.Runtime.Change != RuntimeDowngrade {
+			// They finish on their code, whichever they are: a task that
+			// starts or ends meanwhile changes nothing the user confirmed.
+			return "running tasks finish on their code"
+		}
+		return p.RunningTasks
+	}},
 	{PlanErased, func(p *RollbackPlan) any { return p.Erased }},
 }
 

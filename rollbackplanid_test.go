@@ -39,15 +39,15 @@ func TestRollbackPlan_ChangedSince(t *testing.T) {
 			p.Image.From = "r:deploy-4"
 		}, "[current deploy image]"},
 		{"OtherTarget", func(p *RollbackPlan) { p.TargetDeploy = &Deploy{ID: "d2", Sequence: 2} }, "[target deploy]"},
-		{"TaskStarted", func(p *RollbackPlan) {
-			p.RunningTasks = append(p.RunningTasks, PlannedTask{DagID: "report", RunID: "r1", TaskID: "load", TryNumber: 1})
-		}, "[running tasks]"},
+		{"TaskStartedAndEnded", func(p *RollbackPlan) { // they finish on their code either way
+			p.RunningTasks = []PlannedTask{{DagID: "report", RunID: "r1", TaskID: "load", TryNumber: 1, DeployID: "d3", Outcome: "finishes"}}
+		}, "[]"},
 		{"EnvChanged", func(p *RollbackPlan) { p.NotRolledBack.EnvKeysChanged = []string{"API_KEY", "LOG_LEVEL"} }, "[what is not rolled back]"},
 		{"NowDowngrade", func(p *RollbackPlan) {
 			p.Runtime = RuntimeDelta{From: "2.0.0", To: "1.1.0", Change: RuntimeDowngrade}
 			p.RequiresConfirmation = true
 			p.Erased = []ErasedFeature{{Feature: FeatureXCom, Rows: 3}}
-		}, "[runtime erased metadata]"},
+		}, "[runtime running tasks erased metadata]"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			p := samplePlan()
@@ -69,5 +69,27 @@ func TestRollbackPlan_ChangedSinceErrNotAPlanID(t *testing.T) {
 		if _, err := samplePlan().ChangedSince(bad); ErrorCode(err) != EINVALID {
 			t.Errorf("ChangedSince(%q): %v, want EINVALID", bad, err)
 		}
+	}
+}
+
+// TestRollbackPlan_ChangedSinceDowngradeTasks: a downgrade stops the
+// running tasks, so which run is part of what the user confirms.
+func TestRollbackPlan_ChangedSinceDowngradeTasks(t *testing.T) {
+	downgrade := func() *RollbackPlan {
+		p := samplePlan()
+		p.Runtime = RuntimeDelta{From: "2.0.0", To: "1.1.0", Change: RuntimeDowngrade}
+		p.RequiresConfirmation = true
+		p.RunningTasks[0].Outcome = "fails now; retried after the rollback"
+		return p
+	}
+	id := downgrade().Digest()
+	p := downgrade()
+	p.RunningTasks = append(p.RunningTasks, PlannedTask{DagID: "report", RunID: "r1", TaskID: "load", TryNumber: 1, DeployID: "d3", Outcome: "fails now; no retries left"})
+	changed, err := p.ChangedSince(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(changed); got != "[running tasks]" {
+		t.Fatalf("a task started before a downgrade: changed %s, want [running tasks]", got)
 	}
 }

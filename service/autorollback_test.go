@@ -29,11 +29,7 @@ func (e *env) reportTries(t *testing.T, dep *dagdeck.Deployment, d *dagdeck.Depl
 	t.Helper()
 	ctx := context.Background()
 	b := e.svc.LocalRuntimeBackend()
-	now := e.clock.Now()
-	run := &dagdeck.DagRun{ID: dagdeck.NewID(), DeploymentID: dep.ID, DagID: "report", RunID: "manual__" + dagdeck.NewID(), LogicalDate: now, RunType: "manual", State: dagdeck.RunRunning, CreatedAt: now, Conf: "{}"}
-	if err := b.CreateRun(ctx, dep.ID, run); err != nil {
-		t.Fatal(err)
-	}
+	run := e.newRun(t, dep.ID)
 	for i := range failed + succeeded {
 		state := dagdeck.TaskSuccess
 		if i < failed {
@@ -45,6 +41,17 @@ func (e *env) reportTries(t *testing.T, dep *dagdeck.Deployment, d *dagdeck.Depl
 			t.Fatal(err)
 		}
 	}
+}
+
+// newRun records a running manual run of the report DAG.
+func (e *env) newRun(t *testing.T, deploymentID string) *dagdeck.DagRun {
+	t.Helper()
+	now := e.clock.Now()
+	run := &dagdeck.DagRun{ID: dagdeck.NewID(), DeploymentID: deploymentID, DagID: "report", RunID: "manual__" + dagdeck.NewID(), LogicalDate: now, RunType: "manual", State: dagdeck.RunRunning, CreatedAt: now, Conf: "{}"}
+	if err := e.svc.LocalRuntimeBackend().CreateRun(context.Background(), deploymentID, run); err != nil {
+		t.Fatal(err)
+	}
+	return run
 }
 
 func (e *env) autoRollbackOn(t *testing.T, name string) *dagdeck.Deployment {

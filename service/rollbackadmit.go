@@ -96,7 +96,7 @@ func describePlanPart(plan *dagdeck.RollbackPlan, part dagdeck.PlanPart) string 
 	case dagdeck.PlanNotRolledBack:
 		return "settings or environment variables changed"
 	case dagdeck.PlanRunningTasks:
-		return fmt.Sprintf("other tasks run now (%d)", len(plan.RunningTasks))
+		return fmt.Sprintf("other tasks run now (%d), which the downgrade stops", len(plan.RunningTasks))
 	case dagdeck.PlanErased:
 		return describeErased(plan.Erased)
 	}

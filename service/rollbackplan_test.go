@@ -91,6 +91,37 @@ func TestDeployService_RollbackPlanID(t *testing.T) {
 		})
 	})
 
+	// Tasks that run on, whichever they are, are not part of what the user
+	// confirms; those a downgrade stops are.
+	t.Run("TaskStartedSince", func(t *testing.T) {
+		e, first, cur := deployedTwice(t, v1Fixed(), "1.1.0")
+		seen := dryRun(t, e, "prod", first.ID)
+		e.startTask(t, "prod", cur)
+		res, err := e.svc.Rollback(deployer, "prod", first.ID, dagdeck.RollbackRequest{Description: "x", PlanID: seen.PlanID})
+		if err != nil {
+			t.Fatalf("a task that started after the plan, and finishes on its code, refused the confirmed rollback: %v", err)
+		}
+		if n := len(res.Plan.RunningTasks); n != 1 {
+			t.Fatalf("the plan lists %d running tasks, want the one that started", n)
+		}
+		wantHistory(t, e, "prod", 3, res.Deploy)
+	})
+
+	t.Run("ErrTaskStartedBeforeADowngrade", func(t *testing.T) {
+		e, first, cur := deployedTwice(t, v2(), "2.0.0")
+		seen := dryRun(t, e, "prod", first.ID)
+		e.startTask(t, "prod", cur)
+		_, err := e.svc.Rollback(deployer, "prod", first.ID, dagdeck.RollbackRequest{Description: "x", ConfirmDowngrade: true, PlanID: seen.PlanID})
+		apitest.WantCode(t, err, dagdeck.ECONFLICT)
+		if msg := dagdeck.ErrorMessage(err); !strings.Contains(msg, "other tasks run now (1), which the downgrade stops") {
+			t.Fatalf("message %q does not say which part changed", msg)
+		}
+		wantHistory(t, e, "prod", 2, cur)
+		if len(e.runtime.downgrades) != 0 {
+			t.Fatalf("a refused downgrade stopped running tasks: %v", e.runtime.downgrades)
+		}
+	})
+
 	t.Run("ErrTargetQuarantinedSince", func(t *testing.T) {
 		e, first, cur := deployedTwice(t, v1Fixed(), "1.1.0")
 		seen := dryRun(t, e, "prod", first.ID)
@@ -193,4 +224,19 @@ type marksCountingTx struct {
 func (tx marksCountingTx) ListMarks(ctx context.Context, deploymentID string) ([]*dagdeck.DeployMark, error) {
 	tx.s.n.Add(1)
 	return tx.Tx.ListMarks(ctx, deploymentID)
+}
+
+// startTask records a running try of d's code in the Deployment name.
+func (e *env) startTask(t *testing.T, name string, d *dagdeck.Deploy) {
+	t.Helper()
+	dep, err := e.svc.FindDeployment(viewer, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, now := e.newRun(t, dep.ID), e.clock.Now()
+	ti := &dagdeck.TaskInstance{ID: dagdeck.NewID(), DeploymentID: dep.ID, DagRunID: run.ID, DagID: "report", RunID: run.RunID,
+		TaskID: "extract", TryNumber: 1, MaxTries: 2, State: dagdeck.TaskRunning, StartedAt: &now, DeployID: d.ID, RuntimeVersion: d.RuntimeVersion}
+	if err := e.svc.LocalRuntimeBackend().CreateTaskInstance(context.Background(), dep.ID, ti); err != nil {
+		t.Fatal(err)
+	}
 }
