@@ -145,7 +145,7 @@ func (s *Store) write(ctx context.Context, digest string, v *blobio.Verifier) (e
 		}
 	}()
 
-	if _, err := io.Copy(f, v); err != nil {
+	if _, err := blobio.Copy(f, v); err != nil {
 		return err
 	}
 	if err := v.Verify(); err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dagdeck/dagdeck"
 	"github.com/dagdeck/dagdeck/gitrepo"
+	"github.com/dagdeck/dagdeck/internal/blobio"
 )
 
 // Git blob ids are computed this many files at a time and recorded in
@@ -191,7 +192,7 @@ func (s *Service) hashGitBlob(ctx context.Context, digest string, size int64) (s
 	}
 	defer rc.Close()
 	h := gitrepo.NewObjectHash(gitrepo.TypeBlob, size)
-	n, err := io.Copy(h, io.LimitReader(rc, size+1))
+	n, err := blobio.Copy(h, io.LimitReader(rc, size+1))
 	if err != nil {
 		return "", fmt.Errorf("read blob %s: %w", digest, err)
 	}

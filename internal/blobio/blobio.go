@@ -1,7 +1,7 @@
 // Package blobio holds the byte-level parts the artifact stores share: a
 // Verifier that holds a blob's content to its digest and size while it is
-// stored, a reader that stops once its context is done, and the zstd
-// compression blobs are stored in. Each store keeps its own layout (where the
+// stored, a reader that stops once its context is done, a copy through
+// reused buffers, and the zstd compression blobs are stored in. Each store keeps its own layout (where the
 // content size is recorded, how a temporary copy is put into place).
 package blobio
 
@@ -124,6 +124,26 @@ func (c *ctxReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	return c.r.Read(p)
+}
+
+// copyBufferSize is the buffer of Copy: large enough that copying a blob
+// takes few system calls.
+const copyBufferSize = 256 << 10
+
+var copyBuffers = sync.Pool{New: func() any {
+	b := make([]byte, copyBufferSize)
+	return &b
+}}
+
+// Copy copies src to dst like io.Copy, through a reused 256 KiB buffer.
+// io.Copy into a file or a hash allocates a 32 KiB buffer per call (for a
+// file, inside its ReadFrom, which ignores io.CopyBuffer's), which for
+// thousands of blobs is garbage the collector pays for, and copies in
+// pieces that small.
+func Copy(dst io.Writer, src io.Reader) (int64, error) {
+	b := copyBuffers.Get().(*[]byte)
+	defer copyBuffers.Put(b)
+	return io.CopyBuffer(struct{ io.Writer }{dst}, struct{ io.Reader }{src}, *b)
 }
 
 // encoders are reused: a zstd encoder costs far more to build than to reset.

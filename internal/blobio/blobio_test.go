@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -173,5 +174,27 @@ func TestCompressStopsOnReadError(t *testing.T) {
 	defer rc.Close()
 	if got, _ := io.ReadAll(rc); string(got) != "next" {
 		t.Fatalf("after a failed Compress the next one reads back %q", got)
+	}
+}
+
+// TestCopy: Copy copies everything, across many buffers, into a file (whose
+// ReadFrom it must not take) and reports the count and the reader's error.
+func TestCopy(t *testing.T) {
+	content := bytes.Repeat([]byte("0123456789abcdef"), 50_000+7) // three buffers of 256 KiB and a bit
+	f, err := os.Create(filepath.Join(t.TempDir(), "copy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	n, err := blobio.Copy(f, bytes.NewReader(content))
+	if err != nil || n != int64(len(content)) {
+		t.Fatalf("Copy = %d, %v; want %d", n, err, len(content))
+	}
+	if got, err := os.ReadFile(f.Name()); err != nil || !bytes.Equal(got, content) {
+		t.Fatalf("the copy differs (%d bytes of %d, %v)", len(got), len(content), err)
+	}
+	boom := errors.New("boom")
+	if _, err := blobio.Copy(io.Discard, io.MultiReader(bytes.NewReader(content[:10]), errReader{boom})); !errors.Is(err, boom) {
+		t.Fatalf("Copy of a failing reader = %v, want %v", err, boom)
 	}
 }
