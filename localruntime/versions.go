@@ -235,17 +235,7 @@ func (vs *versionSet) prepare(ctx context.Context, d *dagdeck.Deploy, inUse map[
 // for it (worker.codeReady). Otherwise the pool parses the Dag files as it
 // copies them in, and use waits for the build.
 func (vs *versionSet) use(ctx context.Context, d *dagdeck.Deploy, b *build) (*version, error) {
-	cached := func() (*version, bool) {
-		if !b.plainDags || vs.failedBuild == b.key {
-			return nil, false
-		}
-		dags, errs, ok := dagfile.LoadCached(b.digests, dagfile.Options{RuntimeVersion: d.RuntimeVersion, Cache: vs.parsed})
-		if ok {
-			vs.loaded[loadKey{b.key, d.RuntimeVersion}] = loadedDags{dags, errs}
-		}
-		return &version{deploy: d, key: b.key, dir: vs.dir(b.key), dags: dags, errs: errs, build: b}, ok
-	}
-	v, ok := cached()
+	v, ok := vs.cached(d, b)
 	if ok && !b.finished() {
 		return v, nil
 	}
@@ -259,13 +249,29 @@ func (vs *versionSet) use(ctx context.Context, d *dagdeck.Deploy, b *build) (*ve
 		return nil, b.err
 	}
 	if !ok { // the build parsed the new Dag files
-		v, ok = cached()
+		v, ok = vs.cached(d, b)
 	}
 	if ok {
 		v.build = nil
 		return v, nil
 	}
 	return vs.load(d, b.key, b.digests), nil
+}
+
+// cached returns the version of d, whose directory b builds (its build
+// set), with its DAGs from the parse cache alone: ok is false when the
+// cache lacks a Dag file, dags/ holds a symlink, or b's key failed to build
+// last time (then the activation waits for the build).
+func (vs *versionSet) cached(d *dagdeck.Deploy, b *build) (*version, bool) {
+	if !b.plainDags || vs.failedBuild == b.key {
+		return nil, false
+	}
+	dags, errs, ok := dagfile.LoadCached(b.digests, dagfile.Options{RuntimeVersion: d.RuntimeVersion, Cache: vs.parsed})
+	if !ok {
+		return nil, false
+	}
+	vs.loaded[loadKey{b.key, d.RuntimeVersion}] = loadedDags{dags, errs}
+	return &version{deploy: d, key: b.key, dir: vs.dir(b.key), dags: dags, errs: errs, build: b}, true
 }
 
 // prepareAhead starts building d's directory unless it exists, and
@@ -438,6 +444,11 @@ func (vs *versionSet) reap() {
 			vs.failedBuild = key
 		} else {
 			vs.log.Info("runtime: built code folder", "deploy", b.deploy.ID, "folder", key, "took", b.took)
+			// What it loads to is known now: its activation (maybe the
+			// worker's own, on a tick) reads no file.
+			if _, ok := vs.cached(b.deploy, b); !ok {
+				vs.load(b.deploy, key, b.digests)
+			}
 			if vs.failedBuild == key {
 				vs.failedBuild = ""
 			}
