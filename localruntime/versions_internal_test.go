@@ -65,6 +65,10 @@ func TestVersionSet_BuildParsesAheadAndStampsLater(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-building.done
+	vs.reap()
+	if l := vs.loaded[loadKey{versionKey(d), d.RuntimeVersion}]; len(l.dags) != 1 {
+		t.Fatalf("a built folder's DAGs are not known once its build is taken in: %+v", l)
+	}
 	if _, err := vs.prepare(context.Background(), d, nil); err != nil {
 		t.Fatal(err)
 	}
