@@ -150,8 +150,7 @@ func (w *worker) codeReady(ctx context.Context) bool {
 			return false
 		}
 	}
-	if err != nil {
-		w.log.Warn("runtime: the code of the activated deploy could not be laid out", "deploy", v.deploy.ID, "err", err)
+	if err != nil { // markBroken reports it
 		w.current = nil
 		w.markBroken(ctx, v.deploy, err)
 		return false

@@ -64,9 +64,9 @@
 // artifacts, logs) stays private to root. docs/security.md describes the
 // model and its limits.
 //
-// The current version is the worker's pointer,
-// switched once the directory is ready; activating a version sets its
-// directory's modification time.
+// The current version is the worker's pointer, switched once the
+// version's DAGs are known (see above: tries wait for its directory);
+// a directory's modification time is set when it becomes current and ready.
 // A try runs in the directory of the code that was current when it started
 // and keeps it until it ends: a deploy, or a rollback that keeps or raises
 // the runtime, never disturbs running tasks, and the tasks that start after

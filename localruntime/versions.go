@@ -73,8 +73,8 @@ func (v *version) task(dagID, taskID string) *dagfile.Task {
 // directory, is checked before a directory is used again: one that changed
 // since it was built (touched by hand, or by a task running as the
 // runtime's user) is rebuilt from the archived artifacts. The pointer to
-// the current version is the worker's (version, switched once the
-// directory is ready).
+// the current version is the worker's; it may switch before the directory
+// is ready (see use), and no try starts until it is (worker.codeReady).
 //
 // A directory is removed only when it is neither current nor used by a
 // running try, and is not one of the keep most recently activated. Each
@@ -128,12 +128,11 @@ type versionSet struct {
 	built builtDir
 }
 
-// build is a version directory the pool builds in the background, or,
-// with check, one that existed being checked against its stamp.
+// build is a version directory the pool builds in the background, or one
+// that existed being checked against its stamp (startCheck).
 type build struct {
-	deploy *dagdeck.Deploy // nil with check
+	deploy *dagdeck.Deploy // nil for a check
 	key    string
-	check  bool
 	// changed is the outcome of a check: the directory no longer matches
 	// its stamp.
 	changed bool
@@ -143,7 +142,7 @@ type build struct {
 	// then loaded from the parse cache alone as LoadDir would load them from
 	// the directory (a symlink it follows).
 	plainDags bool
-	done      chan struct{} // closed once stamp, err and took are set
+	done      chan struct{} // closed once the fields below are set
 	stamp     string
 	err       error
 	took      time.Duration
@@ -244,16 +243,9 @@ func (vs *versionSet) use(ctx context.Context, d *dagdeck.Deploy, b *build) (*ve
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	vs.reap()
+	vs.reap() // records what the version loads to
 	if b.err != nil {
 		return nil, b.err
-	}
-	if !ok { // the build parsed the new Dag files
-		v, ok = vs.cached(d, b)
-	}
-	if ok {
-		v.build = nil
-		return v, nil
 	}
 	return vs.load(d, b.key, b.digests), nil
 }
@@ -411,11 +403,9 @@ func (vs *versionSet) startBuild(ctx context.Context, d *dagdeck.Deploy) (*build
 // one recorded) in the background: the build it returns is done when the
 // check is, changed if the directory no longer matches.
 func (vs *versionSet) startCheck(key, pending string) *build {
-	b := &build{key: key, check: true, done: make(chan struct{})}
+	b := &build{key: key, done: make(chan struct{})}
 	vs.spawn(func() {
-		start := time.Now()
 		b.changed = !vs.unchanged(key, pending)
-		b.took = time.Since(start)
 		close(b.done)
 		vs.wake()
 	})
@@ -444,13 +434,14 @@ func (vs *versionSet) reap() {
 			vs.failedBuild = key
 		} else {
 			vs.log.Info("runtime: built code folder", "deploy", b.deploy.ID, "folder", key, "took", b.took)
-			// What it loads to is known now: its activation (maybe the
-			// worker's own, on a tick) reads no file.
-			if _, ok := vs.cached(b.deploy, b); !ok {
-				vs.load(b.deploy, key, b.digests)
-			}
 			if vs.failedBuild == key {
 				vs.failedBuild = ""
+			}
+			// What it loads to is known now (the build parsed its new Dag
+			// files): its activation, maybe the worker's own on a tick,
+			// reads no file.
+			if _, ok := vs.cached(b.deploy, b); !ok {
+				vs.load(b.deploy, key, b.digests)
 			}
 			vs.makeDurable(vs.pool, key, b.stamp)
 			vs.built = builtDir{deployID: b.deploy.ID, key: key, at: time.Now()}

@@ -101,8 +101,8 @@ func TestVersionSet_BuildParsesAheadAndStampsLater(t *testing.T) {
 }
 
 // TestBuiltDir_IsFor: the activation that may skip the stamp check of a
-// directory prepareAhead just built is that deploy's, or a rollback's to
-// it, and only moments after the build.
+// directory just built is that deploy's, or a rollback's to it, and only
+// moments after the build.
 func TestBuiltDir_IsFor(t *testing.T) {
 	now := time.Now()
 	b := builtDir{deployID: "d1", key: "k1", at: now}

@@ -99,7 +99,7 @@ func main() {
 	b := &bench{
 		work: work, bins: bins, rounds: *rounds, churn: *churn, history: *history,
 		gen: *genproject, files: *files, mb: *mb, onlyHistory: *only == "history", onlyRounds: *only == "rounds",
-		results: map[string]map[string]string{},
+		results: map[string]map[string]string{}, silent: map[string]bool{},
 	}
 	if !b.onlyHistory {
 		b.anchors = findAnchors()

@@ -177,8 +177,8 @@ func TestCompressStopsOnReadError(t *testing.T) {
 	}
 }
 
-// TestCopy: Copy copies everything, across many buffers, into a file (whose
-// ReadFrom it must not take) and reports the count and the reader's error.
+// TestCopy: Copy copies everything, across several of its buffers, into a
+// file, and reports the count and the reader's error.
 func TestCopy(t *testing.T) {
 	content := bytes.Repeat([]byte("0123456789abcdef"), 50_000+7) // three buffers of 256 KiB and a bit
 	f, err := os.Create(filepath.Join(t.TempDir(), "copy"))
